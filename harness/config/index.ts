@@ -1,0 +1,130 @@
+/**
+ * defineScenario (typed authoring), parseScenario (validation reporting every problem at once with its
+ * path and a fix) and loadScenario (.ts or .json files).
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { z } from 'zod'
+import { type ConfigIssue, ScenarioError } from '../errors.ts'
+import { type Scenario, type ScenarioInput, scenarioSchema } from './schema.ts'
+
+export * from './schema.ts'
+
+/** Typed identity: lets a scenario file be checked by the compiler. Validation happens at load. */
+export function defineScenario(scenario: ScenarioInput): ScenarioInput {
+  return scenario
+}
+
+/** Renders a path like `targets[0].engine.model`. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('')
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  const s = JSON.stringify(value)
+  return s === undefined ? String(value) : s.length > 40 ? `${s.slice(0, 37)}...` : s
+}
+
+/** One readable sentence per zod issue: what is wrong and how to fix it. */
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  return issues.flatMap((issue): ConfigIssue[] => {
+    const at = formatPath(issue.path)
+    const input = (issue as { input?: unknown }).input
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        return issue.keys.map((k) => ({
+          path: formatPath([...issue.path, k]),
+          message: `unknown field "${k}"; remove it or check its spelling`,
+        }))
+      case 'invalid_union':
+        if ('discriminator' in issue && issue.discriminator) {
+          const options = (issue as { options?: unknown[] }).options ?? []
+          return [
+            {
+              path: at,
+              message: `unknown ${issue.discriminator} ${describe(input)}; use one of ${options.map((o) => `"${String(o)}"`).join(', ')}`,
+            },
+          ]
+        }
+        return [{ path: at, message: issue.message }]
+      case 'invalid_type':
+        if (input === undefined) return [{ path: at, message: `required: add a ${issue.expected}` }]
+        return [{ path: at, message: `expected a ${issue.expected}, got ${describe(input)}` }]
+      case 'too_small':
+      case 'too_big': {
+        const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
+        const cmp = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<'
+        if (issue.origin === 'array')
+          return [
+            {
+              path: at,
+              message: issue.message.startsWith('Too')
+                ? `needs ${cmp} ${String(bound)} entries`
+                : issue.message,
+            },
+          ]
+        return [{ path: at, message: `must be ${cmp} ${String(bound)}, got ${describe(input)}` }]
+      }
+      default:
+        return [
+          {
+            path: at,
+            message: input === undefined ? issue.message : `${issue.message} (got ${describe(input)})`,
+          },
+        ]
+    }
+  })
+}
+
+/** Validates a scenario object; throws ScenarioError listing every problem. */
+export function parseScenario(input: unknown, source = 'scenario'): Scenario {
+  const result = scenarioSchema.safeParse(input, { reportInput: true })
+  if (!result.success) throw new ScenarioError(source, toConfigIssues(result.error.issues))
+  return result.data
+}
+
+/** Stable hash of the validated scenario (part of the comparability fingerprint). */
+export function scenarioHash(scenario: Scenario): string {
+  return createHash('sha256').update(stableStringify(scenario)).digest('hex').slice(0, 16)
+}
+
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+export interface LoadedScenario {
+  scenario: Scenario
+  /** Absolute path of the file it came from. */
+  file: string
+}
+
+/** Loads a .ts/.js/.mjs (default export) or .json scenario file and validates it. */
+export async function loadScenario(file: string): Promise<LoadedScenario> {
+  const abs = path.resolve(file)
+  let raw: unknown
+  try {
+    if (abs.endsWith('.json')) raw = JSON.parse(await readFile(abs, 'utf8'))
+    else raw = ((await import(pathToFileURL(abs).href)) as { default?: unknown }).default
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why =
+      code === 'ENOENT' || code === 'ERR_MODULE_NOT_FOUND' ? 'file not found' : (err as Error).message
+    throw new ScenarioError(file, [{ path: '', message: `cannot read the scenario: ${why}` }])
+  }
+  if (raw === undefined)
+    throw new ScenarioError(file, [
+      { path: '', message: 'the file has no default export; write `export default defineScenario({...})`' },
+    ])
+  return { scenario: parseScenario(raw, file), file: abs }
+}

@@ -1,0 +1,212 @@
+/**
+ * Scenario schema: what a scenario file may say. Scenarios are data (scenarios/*.ts export
+ * `defineScenario({...})`); this file is the single source of their shape and defaults.
+ * @module
+ */
+import { z } from 'zod'
+import { mockOptionsSchema } from '../mock-server/options.ts'
+
+const positiveInt = z.number().int().positive()
+
+/** A token count: fixed, or drawn from a normal distribution (rounded, clamped to [min, max]). */
+export const lengthSchema = z.union([
+  positiveInt,
+  z
+    .object({
+      mean: z.number().positive(),
+      sd: z.number().min(0),
+      min: positiveInt.optional(),
+      max: positiveInt.optional(),
+    })
+    .strict(),
+])
+export type LengthSpec = z.infer<typeof lengthSchema>
+
+export const promptSourceSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('synthetic'),
+      /** Prompt length in (approximate) tokens: one common English word ≈ one token. */
+      promptTokens: lengthSchema,
+      /** Output length requested with max_tokens (and min_tokens/ignore_eos when fixedOutputLength). */
+      outputTokens: lengthSchema,
+      /** Distinct prompts generated, then cycled. @default 256 */
+      count: positiveInt.default(256),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('jsonl'),
+      /** One JSON object per line: `{ "prompt": "…" }` or `{ "messages": [...] }`, optional `"outputTokens": n`. Relative paths resolve against the scenario file. */
+      path: z.string().min(1),
+      /** Used when a line gives no outputTokens. @default 128 */
+      outputTokens: positiveInt.default(128),
+    })
+    .strict(),
+])
+export type PromptSourceSpec = z.infer<typeof promptSourceSchema>
+
+const limits = {
+  /** Stop after this many measured requests. */
+  requests: positiveInt.optional(),
+  /** Stop scheduling after this many seconds (in-flight requests finish). */
+  durationS: z.number().positive().optional(),
+}
+const hasLimit = (l: { requests?: number | undefined; durationS?: number | undefined }) =>
+  l.requests !== undefined || l.durationS !== undefined
+const limitMessage = { message: 'give requests or durationS (or both) so the load ends', path: ['requests'] }
+
+const sequentialLoad = z
+  .object({ kind: z.literal('sequential'), ...limits })
+  .strict()
+  .refine(hasLimit, limitMessage)
+const concurrentLoad = z
+  .object({
+    kind: z.literal('concurrent'),
+    /** Requests kept in flight (closed loop). */ concurrency: positiveInt,
+    ...limits,
+  })
+  .strict()
+  .refine(hasLimit, limitMessage)
+const openLoop = {
+  /** Mean arrival rate, requests per second. */
+  ratePerS: z.number().positive(),
+  /** Arrivals while this many are in flight are dropped and counted. @default 1000 */
+  maxInFlight: positiveInt.default(1000),
+  ...limits,
+}
+const constantRateLoad = z
+  .object({ kind: z.literal('constant-rate'), ...openLoop })
+  .strict()
+  .refine(hasLimit, limitMessage)
+const poissonLoad = z
+  .object({
+    kind: z.literal('poisson'),
+    ...openLoop,
+    /** Gamma shape γ of inter-arrival times: 1 = Poisson, < 1 burstier, > 1 smoother. @default 1 */
+    burstiness: z.number().positive().default(1),
+  })
+  .strict()
+  .refine(hasLimit, limitMessage)
+
+export const stepLoadSchema = z.discriminatedUnion('kind', [
+  sequentialLoad,
+  concurrentLoad,
+  constantRateLoad,
+  poissonLoad,
+])
+export const loadSchema = z.discriminatedUnion('kind', [
+  sequentialLoad,
+  concurrentLoad,
+  constantRateLoad,
+  poissonLoad,
+  z.object({ kind: z.literal('sweep'), loads: z.array(stepLoadSchema).min(1) }).strict(),
+])
+export type LoadConfig = z.infer<typeof loadSchema>
+export type StepLoadConfig = z.infer<typeof stepLoadSchema>
+
+export const samplingSchema = z
+  .object({
+    temperature: z.number().min(0).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    topK: positiveInt.optional(),
+    seed: z.number().int().optional(),
+    stop: z.array(z.string()).optional(),
+    presencePenalty: z.number().optional(),
+    frequencyPenalty: z.number().optional(),
+    repetitionPenalty: z.number().positive().optional(),
+  })
+  .strict()
+
+export const openaiEngineSchema = z
+  .object({
+    kind: z.literal('openai'),
+    /** Endpoint base URL including /v1, e.g. http://127.0.0.1:8000/v1. Omit when `mock` is given. */
+    baseUrl: z.url().optional(),
+    /** Start the built-in mock server for this target (in a worker thread) and send requests to it. */
+    mock: mockOptionsSchema.optional(),
+    /** Served model id. */
+    model: z.string().min(1),
+    /** @default 'chat' */
+    api: z.enum(['chat', 'completions']).default('chat'),
+    /** HTTP client: 'undici' (lean SSE reader, default) or 'sdk' (the openai package, the reference). */
+    client: z.enum(['undici', 'sdk']).default('undici'),
+    /** NAME of the environment variable holding the API key; the key itself is never stored or logged. */
+    apiKeyEnv: z
+      .string()
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_]*$/,
+        'must be an environment variable name like OPENAI_API_KEY, not the key',
+      )
+      .optional(),
+    /** Extra HTTP headers (not for secrets: they are stored with the run). */
+    headers: z.record(z.string(), z.string()).optional(),
+    /** Extra JSON fields merged into every request body (server-specific options). */
+    extraBody: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((e) => (e.baseUrl === undefined) !== (e.mock === undefined), {
+    message: 'give exactly one of baseUrl (a real endpoint) or mock (the built-in mock server)',
+    path: ['baseUrl'],
+  })
+
+export const engineSchema = z.discriminatedUnion('kind', [openaiEngineSchema])
+export type EngineConfig = z.infer<typeof engineSchema>
+
+export const targetSchema = z
+  .object({
+    /** Unique within the scenario; [A-Za-z0-9._-]. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
+    engine: engineSchema,
+  })
+  .strict()
+export type TargetConfig = z.infer<typeof targetSchema>
+
+export const sloSchema = z
+  .object({
+    ttftMs: z.number().positive().optional(),
+    tpotMs: z.number().positive().optional(),
+    e2eMs: z.number().positive().optional(),
+  })
+  .strict()
+
+export const scenarioSchema = z
+  .object({
+    /** Database key of the scenario: lower-case letters, digits and '-'. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and "-", e.g. "chat-short"'),
+    description: z.string().optional(),
+    /** Seed of prompts and arrival times. @default 1 */
+    seed: z.number().int().default(1),
+    prompts: promptSourceSchema,
+    targets: z.array(targetSchema).min(1, 'add at least one target'),
+    loads: z.array(loadSchema).min(1, 'add at least one load'),
+    /** Requests sent before each load and excluded from all statistics. @default 2 */
+    warmupRequests: z.number().int().min(0).default(2),
+    /** A request still unfinished after this long is aborted and recorded as `timeout`. ms. @default 60000 */
+    requestTimeoutMs: positiveInt.default(60_000),
+    /** Ask for exactly the requested output length (min_tokens + ignore_eos). @default true */
+    fixedOutputLength: z.boolean().default(true),
+    sampling: samplingSchema.default({ temperature: 0 }),
+    /** Bounds for goodput. */
+    slo: sloSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>()
+    s.targets.forEach((t, i) => {
+      if (seen.has(t.name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate target name "${t.name}"`,
+          path: ['targets', i, 'name'],
+        })
+      seen.add(t.name)
+    })
+  })
+
+/** A validated scenario with defaults filled in. */
+export type Scenario = z.infer<typeof scenarioSchema>
+/** What a scenario file may write (defaults optional). */
+export type ScenarioInput = z.input<typeof scenarioSchema>

@@ -1,0 +1,76 @@
+/**
+ * Shapes of computed metrics. Definitions: ../shared/METRICS.md (used verbatim).
+ * @module
+ */
+import type { RequestErrorKind } from '../errors.ts'
+
+/** Summary of one per-request quantity; percentiles by linear interpolation (numpy default). */
+export interface Distribution {
+  n: number
+  mean: number
+  sd: number
+  min: number
+  max: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  p999: number
+}
+
+/** Service-level objectives for goodput: a request is good when ok and within every given bound. */
+export interface Slo {
+  ttftMs?: number
+  tpotMs?: number
+  e2eMs?: number
+}
+
+export interface RunMetrics {
+  /** First measured tSend → last measured tLast (or last error), ms. */
+  windowMs: number
+  attempted: number
+  ok: number
+  errors: number
+  errorsByKind: Partial<Record<RequestErrorKind, number>>
+  requestsPerS: number
+  outputTokensPerS: number
+  totalTokensPerS: number
+  peakOutputTokensPerS: number
+  effectiveConcurrency: number
+  errorRate: number
+  /** Present when an SLO was given. */
+  goodputRequestsPerS?: number
+  goodFraction?: number
+  droppedRequests: number
+  /** |server − tokenizer| / server over requests with both counts, % (flag > 10). */
+  tokenCountDiscrepancyPct?: number
+  clientSaturated: boolean
+  /** Event-loop delay p99 of the client during the window, ms (when measured). */
+  eventLoopDelayP99Ms?: number
+  ttftMs?: Distribution
+  ttftSchedMs?: Distribution
+  scheduleLagMs?: Distribution
+  tpotMs?: Distribution
+  chunkGapsMs?: Distribution
+  e2eMs?: Distribution
+  e2eSchedMs?: Distribution
+  decodeTokensPerS?: Distribution
+  prefillTokensPerS?: Distribution
+  outputTokens?: Distribution
+  promptTokens?: Distribution
+  /** Mean over ok requests with ≥ 2 chunks. */
+  tokensPerChunk?: number
+}
+
+/** One flat row per scalar (what the database's run_metrics and the gate read). */
+export interface MetricRow {
+  /** e.g. `outputTokensPerS`, `ttftMsP95`, `chunkGapsMsP99`. */
+  name: string
+  value: number
+  /** 'ms' | 'tokens/s' | 'requests/s' | 'ratio' | 'tokens' | 'count' | 'bool' | 'tokens/chunk' */
+  unit: string
+  /** Which way is better; 'none' for descriptive figures. */
+  direction: 'higher' | 'lower' | 'none'
+  /** Samples behind the figure. */
+  n: number
+}

@@ -1,0 +1,56 @@
+/**
+ * Options of the mock OpenAI-compatible server (schema shared by the CLI, scenarios and selftest).
+ * All delays are milliseconds; all fault rates are fractions of requests in [0, 1].
+ * @module
+ */
+import { z } from 'zod'
+
+export const delaySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('fixed'), ms: z.number().min(0) }),
+  z
+    .object({ kind: z.literal('uniform'), minMs: z.number().min(0), maxMs: z.number().min(0) })
+    .refine((d) => d.maxMs >= d.minMs, {
+      message: 'maxMs must be ≥ minMs',
+      path: ['maxMs'],
+    }),
+  /** exp(N(ln medianMs, sigma)). */
+  z.object({ kind: z.literal('lognormal'), medianMs: z.number().positive(), sigma: z.number().min(0) }),
+])
+export type Delay = z.infer<typeof delaySchema>
+
+export const faultsSchema = z
+  .object({
+    /** Answer 429 Too Many Requests before streaming. */
+    rate429: z.number().min(0).max(1).default(0),
+    /** Answer 500 before streaming. */
+    rate500: z.number().min(0).max(1).default(0),
+    /** Destroy the connection after about half the output chunks. */
+    rateDrop: z.number().min(0).max(1).default(0),
+    /** Send one chunk whose data is not valid JSON, then continue. */
+    rateMalformed: z.number().min(0).max(1).default(0),
+    /** Stop sending after the first chunk and never finish (the client's timeout must fire). */
+    rateStall: z.number().min(0).max(1).default(0),
+  })
+  .strict()
+
+export const mockOptionsSchema = z
+  .object({
+    /** Seed of every random draw (delays, faults, text, logprobs). @default 1 */
+    seed: z.number().int().default(1),
+    /** Served model id (also accepted: any model name in a request). @default 'mock-model' */
+    model: z.string().min(1).default('mock-model'),
+    /** Time from request arrival to the first content chunk. @default fixed 20 ms */
+    ttft: delaySchema.default({ kind: 'fixed', ms: 20 }),
+    /** Time between consecutive content chunks. @default fixed 5 ms */
+    itl: delaySchema.default({ kind: 'fixed', ms: 5 }),
+    /** Output tokens when the request gives no max_tokens; otherwise max_tokens is honoured. @default 16 */
+    outputTokens: z.number().int().positive().default(16),
+    /** Tokens carried by each content chunk (the last one may carry fewer). @default 1 */
+    tokensPerChunk: z.number().int().positive().default(1),
+    /** Require `Authorization: Bearer <apiKey>` when set. */
+    apiKey: z.string().optional(),
+    faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),
+  })
+  .strict()
+export type MockOptions = z.infer<typeof mockOptionsSchema>
+export type MockOptionsInput = z.input<typeof mockOptionsSchema>

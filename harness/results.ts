@@ -1,0 +1,88 @@
+/**
+ * What a run produces: one RequestOutcome per measured request (data, including failures) and a
+ * RunSummary at the end. Timestamps are the run clock's milliseconds relative to the run's origin
+ * (`RunMeta.clockOrigin`), so outcomes from a child process or another machine line up.
+ * Names follow ../shared/METRICS.md.
+ * @module
+ */
+
+import type { EngineInfo, ServerTimings } from './engines/engine.ts'
+import type { RequestErrorKind } from './errors.ts'
+
+export type TokensSource = 'server' | 'tokenizer' | 'chunks'
+
+interface OutcomeBase {
+  /** 0-based index among the measured requests of this run, in send order. */
+  seq: number
+  /** tSched: when the schedule intended the request to start (= startedAt for closed loops). ms. */
+  scheduledAt: number
+  /** tSend: when the request was handed to the engine. ms. */
+  startedAt: number
+  /** Index of the prompt in the prompt source. */
+  promptIndex: number
+}
+
+export interface OkOutcome extends OutcomeBase {
+  state: 'ok'
+  /** t1 − tSend. */
+  ttftMs: number
+  /** tLast − tSend. */
+  e2eMs: number
+  /** tk − tk−1 for content chunks k ≥ 2. */
+  chunkGapsMs: number[]
+  /** Content chunks received. */
+  chunks: number
+  promptTokens?: number
+  outputTokens: number
+  tokensSource: TokensSource
+  /** Both counts kept when both exist (tokenCountDiscrepancyPct). */
+  serverOutputTokens?: number
+  tokenizerOutputTokens?: number
+  finishReason?: string
+  serverTimings?: ServerTimings
+}
+
+export interface ErrorOutcome extends OutcomeBase {
+  state: 'error'
+  error: { kind: RequestErrorKind; status?: number; message: string }
+  /** Partial progress before the failure, when any content arrived. */
+  ttftMs?: number
+  e2eMs?: number
+  chunks?: number
+}
+
+export type RequestOutcome = OkOutcome | ErrorOutcome
+
+/** A load profile as run (a sweep is expanded into one run per step). */
+export type LoadSpec =
+  | { kind: 'sequential'; requests?: number; durationS?: number }
+  | { kind: 'concurrent'; concurrency: number; requests?: number; durationS?: number }
+  | {
+      kind: 'constant-rate' | 'poisson'
+      ratePerS: number
+      /** Gamma shape γ of inter-arrivals; 1 = Poisson. Only for poisson. */
+      burstiness?: number
+      /** Open-loop arrivals beyond this many in flight are dropped and counted. */
+      maxInFlight: number
+      requests?: number
+      durationS?: number
+    }
+
+/** Everything needed to know what a run was, written before its first request. */
+export interface RunMeta {
+  scenario: { name: string; description?: string; hash: string; source: unknown }
+  target: { name: string; variant?: Record<string, unknown> }
+  engine: EngineInfo
+  /** Engine options as configured, secrets removed. */
+  engineOptions: Record<string, unknown>
+  load: LoadSpec
+  /** 0-based step when the load came from a sweep. */
+  loadIndex: number
+  label?: string
+  /** Wall-clock ISO time of the run's clock origin. */
+  startedAtIso: string
+  /** Run clock value (ms) that outcome timestamps are relative to. */
+  clockOrigin: number
+}
+
+export type RunState = 'running' | 'completed' | 'failed' | 'interrupted'

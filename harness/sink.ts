@@ -1,0 +1,23 @@
+/**
+ * ResultSink: how the harness hands results to storage without importing db/. Outcomes are handed over
+ * as they happen (record is synchronous and cheap; the sink batches), so a crash loses at most what the
+ * sink had not yet flushed.
+ * @module
+ */
+import type { RunMetrics } from './metrics/types.ts'
+import type { RequestOutcome, RunMeta, RunState } from './results.ts'
+
+export interface RunRecorder {
+  /** Stable id of the run in this sink (a file line key, a database id). */
+  readonly runId: string
+  /** Called once per measured request as soon as it finishes; must not throw or block. */
+  record(outcome: RequestOutcome): void
+  /** Flushes everything and records the final state and metrics. */
+  finish(state: Exclude<RunState, 'running'>, metrics: RunMetrics | undefined, error?: string): Promise<void>
+}
+
+export interface ResultSink {
+  /** Writes the run row before the first request. */
+  startRun(meta: RunMeta): Promise<RunRecorder>
+  close(): Promise<void>
+}
