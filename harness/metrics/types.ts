@@ -44,6 +44,8 @@ export interface RunMetrics {
   droppedRequests: number
   /** |server − tokenizer| / server over requests with both counts, % (flag > 10). */
   tokenCountDiscrepancyPct?: number
+  /** Requests behind tokenCountDiscrepancyPct. */
+  tokenCountDiscrepancyN?: number
   clientSaturated: boolean
   /** Event-loop delay p99 of the client during the window, ms (when measured). */
   eventLoopDelayP99Ms?: number
@@ -60,6 +62,8 @@ export interface RunMetrics {
   promptTokens?: Distribution
   /** Mean over ok requests with ≥ 2 chunks. */
   tokensPerChunk?: number
+  /** Requests behind tokensPerChunk. */
+  tokensPerChunkN?: number
 }
 
 /** One flat row per scalar (what the database's run_metrics and the gate read). */
@@ -67,7 +71,7 @@ export interface MetricRow {
   /** e.g. `outputTokensPerS`, `ttftMsP95`, `chunkGapsMsP99`. */
   name: string
   value: number
-  /** 'ms' | 'tokens/s' | 'requests/s' | 'ratio' | 'tokens' | 'count' | 'bool' | 'tokens/chunk' */
+  /** 'ms' | 'tokens/s' | 'requests/s' | 'ratio' | '%' | 'tokens' | 'count' | 'bool' | 'tokens/chunk' */
   unit: string
   /** Which way is better; 'none' for descriptive figures. */
   direction: 'higher' | 'lower' | 'none'

@@ -1,0 +1,64 @@
+/**
+ * Open-loop executor (constant-rate, poisson): arrivals follow a schedule fixed in advance, whatever the
+ * server does. Sleep until the intended time, then gate on maxInFlight: a full gate drops the arrival
+ * (counted, never retried: no catch-up); otherwise send without waiting for the request to finish.
+ * @module
+ */
+import { HarnessError } from '../errors.ts'
+import { arrivalOffsetsMs, type OpenLoopSpec } from './arrivals.ts'
+import { InFlight } from './in-flight.ts'
+import type { LoadContext, LoadEnd, LoadResult } from './types.ts'
+
+export async function runOpenLoop(spec: OpenLoopSpec, ctx: LoadContext): Promise<LoadResult> {
+  const { clock, signal, send } = ctx
+  const startedAt = clock.now()
+  const durationMs = spec.durationS === undefined ? Number.POSITIVE_INFINITY : spec.durationS * 1000
+  const inFlight = new InFlight()
+  let sent = 0
+  let dropped = 0
+  // The arrivals generator ends only when `requests` were scheduled; duration and abort break out.
+  let ended: LoadEnd = 'requests'
+  let sleepFailure: { error: unknown } | undefined
+
+  // Dropped arrivals were arrivals: they use up the `requests` budget like sent ones.
+  for (const offsetMs of arrivalOffsetsMs(spec, ctx.random)) {
+    if (signal.aborted || inFlight.failure !== undefined) break
+    if (offsetMs >= durationMs) {
+      ended = 'duration'
+      break
+    }
+    const scheduledAt = startedAt + offsetMs
+    const waitMs = scheduledAt - clock.now()
+    if (waitMs > 0) {
+      try {
+        await clock.sleep(waitMs, signal)
+      } catch (error) {
+        // Only an abort is expected here; anything else still lets in-flight requests settle first.
+        if (!signal.aborted) sleepFailure = { error }
+        break
+      }
+    }
+    if (signal.aborted || inFlight.failure !== undefined) break
+    if (inFlight.count >= spec.maxInFlight) {
+      dropped++
+      continue
+    }
+    sent++
+    // A late client still passes the intended time, so scheduleLagMs shows the lateness.
+    let request: Promise<void>
+    try {
+      request = send(scheduledAt)
+    } catch (error) {
+      request = Promise.reject(error)
+    }
+    inFlight.track(request)
+  }
+
+  await inFlight.settled()
+  if (sleepFailure !== undefined) throw sleepFailure.error
+  if (inFlight.failure !== undefined)
+    throw new HarnessError('send() rejected; it must record a failed request as an outcome and resolve', {
+      cause: inFlight.failure.error,
+    })
+  return { sent, dropped, ended: signal.aborted ? 'aborted' : ended, startedAt, endedAt: clock.now() }
+}

@@ -1,0 +1,272 @@
+/**
+ * What each flat metric means: unit, which way is better, and a description with the names other tools
+ * use (METRICS.md). One source for the CLI table, the regression gate and the dashboard's tooltips.
+ * @module
+ */
+import type { RequestErrorKind } from '../errors.ts'
+import type { Distribution, MetricRow, RunMetrics } from './types.ts'
+
+export type MetricUnit =
+  | 'ms'
+  | 'tokens/s'
+  | 'requests/s'
+  | 'ratio'
+  | '%'
+  | 'tokens'
+  | 'count'
+  | 'bool'
+  | 'tokens/chunk'
+
+export type MetricDirection = MetricRow['direction']
+
+export interface MetricInfo {
+  unit: MetricUnit
+  direction: MetricDirection
+  description: string
+}
+
+type KeysOfType<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : never }[keyof T]
+
+/** RunMetrics fields that are Distributions; flattened as `${name}${Stat}`. */
+export type DistributionMetricName = KeysOfType<RunMetrics, Distribution>
+/** RunMetrics fields flattened under their own name (sample counts travel as MetricRow.n instead). */
+export type ScalarMetricName = Exclude<
+  KeysOfType<RunMetrics, number | boolean>,
+  'tokenCountDiscrepancyN' | 'tokensPerChunkN'
+>
+/** One row per error kind that occurred, e.g. `errorsTimeout`. */
+export type ErrorKindMetricName = `errors${Capitalize<RequestErrorKind>}`
+export type MetricName = ScalarMetricName | DistributionMetricName | ErrorKindMetricName
+
+/** Statistics of a Distribution, in row order; `P999` is the 99.9th percentile. */
+export const DISTRIBUTION_STATS = ['Mean', 'Sd', 'Min', 'Max', 'P50', 'P90', 'P95', 'P99', 'P999'] as const
+export type DistributionStat = (typeof DISTRIBUTION_STATS)[number]
+
+export const STAT_FIELDS: Readonly<Record<DistributionStat, Exclude<keyof Distribution, 'n'>>> = {
+  Mean: 'mean',
+  Sd: 'sd',
+  Min: 'min',
+  Max: 'max',
+  P50: 'p50',
+  P90: 'p90',
+  P95: 'p95',
+  P99: 'p99',
+  P999: 'p999',
+}
+
+const STAT_DESCRIPTIONS: Readonly<Record<DistributionStat, string>> = {
+  Mean: 'Mean',
+  Sd: 'Sample standard deviation (n − 1)',
+  Min: 'Minimum',
+  Max: 'Maximum',
+  P50: 'Median (50th percentile, linear interpolation)',
+  P90: '90th percentile (linear interpolation)',
+  P95: '95th percentile (linear interpolation)',
+  P99: '99th percentile (linear interpolation)',
+  P999: '99.9th percentile (linear interpolation)',
+}
+
+export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
+  windowMs: {
+    unit: 'ms',
+    direction: 'none',
+    description: 'Measurement window: first measured tSend → last measured tLast (warmup excluded).',
+  },
+  attempted: { unit: 'count', direction: 'none', description: 'Measured requests sent (ok + errors).' },
+  ok: { unit: 'count', direction: 'none', description: 'Requests that completed without error.' },
+  errors: { unit: 'count', direction: 'none', description: 'Requests that ended in an error of any kind.' },
+  requestsPerS: {
+    unit: 'requests/s',
+    direction: 'higher',
+    description: 'Ok requests / window. vLLM "request throughput".',
+  },
+  outputTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description:
+      'Σ outputTokens of ok requests / window — the headline throughput. vLLM "output token throughput".',
+  },
+  totalTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description: 'Σ (promptTokens + outputTokens) of ok requests / window; a missing prompt count adds 0.',
+  },
+  peakOutputTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description:
+      'Most output tokens in one 1-s bucket (laid from the window start, plus one ending at the window end); counts tokens, spread evenly over each request’s chunks.',
+  },
+  effectiveConcurrency: {
+    unit: 'count',
+    direction: 'none',
+    description: 'Σ e2eMs / window: the mean number of requests in flight.',
+  },
+  errorRate: { unit: 'ratio', direction: 'lower', description: 'Error requests / attempted requests.' },
+  goodputRequestsPerS: {
+    unit: 'requests/s',
+    direction: 'higher',
+    description:
+      'Ok requests meeting every SLO bound (ttftMs, tpotMs, e2eMs) / window; a request without a TPOT meets the TPOT bound.',
+  },
+  goodFraction: {
+    unit: 'ratio',
+    direction: 'higher',
+    description: 'Requests meeting the SLO / (ok + errors).',
+  },
+  droppedRequests: {
+    unit: 'count',
+    direction: 'none',
+    description: 'Open-loop arrivals not sent because maxInFlight was full.',
+  },
+  tokenCountDiscrepancyPct: {
+    unit: '%',
+    direction: 'lower',
+    description:
+      'Mean |server − tokenizer| / server output-token count over requests with both; above 10 % the token counts disagree.',
+  },
+  clientSaturated: {
+    unit: 'bool',
+    direction: 'none',
+    description:
+      '1 when client event-loop delay p99 or scheduleLagMs p99 exceeded its threshold: the figures then describe the client, not the server.',
+  },
+  eventLoopDelayP99Ms: {
+    unit: 'ms',
+    direction: 'none',
+    description: 'p99 event-loop delay of the load-generating client during the window.',
+  },
+  tokensPerChunk: {
+    unit: 'tokens/chunk',
+    direction: 'none',
+    description: 'Mean (outputTokens − 1) / (chunks − 1) over ok requests with ≥ 2 chunks.',
+  },
+}
+
+export const DISTRIBUTION_METRICS: Readonly<Record<DistributionMetricName, MetricInfo>> = {
+  ttftMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'Time to first token, t1 − tSend (service view); t1 is the first chunk carrying generated content. TTFT in vLLM, AIPerf and guidellm.',
+  },
+  ttftSchedMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'TTFT from the scheduled start, t1 − tSched (response view; corrects coordinated omission in open-loop runs).',
+  },
+  scheduleLagMs: {
+    unit: 'ms',
+    direction: 'none',
+    description:
+      'tSend − tSched: how late the client sent. Large values mean the client or maxInFlight limited the load.',
+  },
+  tpotMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'Time per output token, (e2eMs − ttftMs) / (outputTokens − 1), requests with ≥ 2 output tokens. vLLM/SGLang "TPOT" = AIPerf/guidellm "ITL".',
+  },
+  chunkGapsMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'Gap between consecutive content chunks, tk − tk−1, one sample per chunk pooled over requests. = vLLM "ITL" = AIPerf inter-chunk latency; not per-token time when chunks carry several tokens.',
+  },
+  e2eMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description: 'End-to-end latency, tLast − tSend. vLLM "E2EL", AIPerf "request latency".',
+  },
+  e2eSchedMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description: 'End-to-end latency from the scheduled start, tLast − tSched.',
+  },
+  decodeTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description: 'Per-user decode speed, 1000 / tpotMs.',
+  },
+  prefillTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description: 'promptTokens / TTFT in seconds (includes queueing and transport, not pure prefill).',
+  },
+  outputTokens: {
+    unit: 'tokens',
+    direction: 'none',
+    description: 'Output tokens per ok request: server usage, else tokenizer, else content chunks.',
+  },
+  promptTokens: {
+    unit: 'tokens',
+    direction: 'none',
+    description: 'Prompt tokens per ok request: server usage, else tokenizer.',
+  },
+}
+
+const ERROR_KIND_DESCRIPTIONS: Readonly<Record<RequestErrorKind, string>> = {
+  timeout: 'no complete answer within requestTimeoutMs',
+  http: 'a non-2xx HTTP status',
+  stream: 'a malformed or dropped stream',
+  engine: 'an error reported by the engine',
+  crash: 'the engine process crashed',
+  aborted: 'the run was interrupted while in flight',
+}
+
+export function errorKindMetricName(kind: RequestErrorKind): ErrorKindMetricName {
+  return `errors${kind.charAt(0).toUpperCase()}${kind.slice(1)}` as ErrorKindMetricName
+}
+
+export const ERROR_KIND_METRICS = Object.fromEntries(
+  (Object.entries(ERROR_KIND_DESCRIPTIONS) as [RequestErrorKind, string][]).map(([kind, text]) => [
+    errorKindMetricName(kind),
+    { unit: 'count', direction: 'none', description: `Requests that failed with kind "${kind}": ${text}.` },
+  ]),
+) as Readonly<Record<ErrorKindMetricName, MetricInfo>>
+
+/** Every metric by base name: scalars, error kinds and distributions (whose rows add a Stat suffix). */
+export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
+  ...SCALAR_METRICS,
+  ...ERROR_KIND_METRICS,
+  ...DISTRIBUTION_METRICS,
+}
+
+export interface ResolvedMetricInfo extends MetricInfo {
+  /** Catalogue entry the row belongs to, e.g. `ttftMs` for `ttftMsP95`. */
+  base: MetricName
+  /** Set for a distribution's statistic rows. */
+  stat?: DistributionStat
+}
+
+/** A latency's spread is better smaller; the spread of a throughput or a count is descriptive. */
+function statDirection(stat: DistributionStat, base: MetricDirection): MetricDirection {
+  return stat === 'Sd' && base !== 'lower' ? 'none' : base
+}
+
+/** Catalogue entry of one statistic of a distribution, e.g. (`ttftMs`, `P95`) for row `ttftMsP95`. */
+export function statInfo(base: DistributionMetricName, stat: DistributionStat): ResolvedMetricInfo {
+  const info = DISTRIBUTION_METRICS[base]
+  return {
+    unit: info.unit,
+    direction: statDirection(stat, info.direction),
+    description: `${STAT_DESCRIPTIONS[stat]} of: ${info.description}`,
+    base,
+    stat,
+  }
+}
+
+/** Catalogue entry of a MetricRow name (`outputTokensPerS`, `ttftMsP95`, `errorsHttp`); undefined if unknown. */
+export function metricInfo(name: string): ResolvedMetricInfo | undefined {
+  if (Object.hasOwn(METRIC_CATALOGUE, name)) {
+    const base = name as MetricName
+    return { ...METRIC_CATALOGUE[base], base }
+  }
+  for (const stat of DISTRIBUTION_STATS) {
+    const base = name.slice(0, -stat.length)
+    if (name.endsWith(stat) && Object.hasOwn(DISTRIBUTION_METRICS, base))
+      return statInfo(base as DistributionMetricName, stat)
+  }
+  return undefined
+}
