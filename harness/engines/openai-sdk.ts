@@ -1,0 +1,122 @@
+/**
+ * The reference client: the official openai package (v6), no retries (a retry would hide a failure inside
+ * a long latency), logging off, and the same chunk interpretation as the lean client. Its own `timeout`
+ * only covers the wait for response headers, so the RequestScope timer bounds the whole stream.
+ * @module
+ */
+import OpenAI from 'openai'
+import { RequestError } from '../errors.ts'
+import type { StreamEvent } from './engine.ts'
+import type { OpenAIApi } from './openai-body.ts'
+import {
+  assertComplete,
+  createChunkState,
+  createDoneEvent,
+  errorMessage,
+  readChunk,
+} from './openai-chunks.ts'
+import { describeError, RequestScope } from './openai-scope.ts'
+
+export interface SdkClientOptions {
+  baseUrl: string
+  apiKey?: string
+  headers?: Record<string, string>
+  timeoutMs: number
+}
+
+export function createSdkClient(options: SdkClientOptions): OpenAI {
+  return new OpenAI({
+    baseURL: options.baseUrl,
+    // The SDK insists on a key; without one the Authorization header is removed below, so a key from the
+    // environment (OPENAI_API_KEY) is never sent to a server it was not meant for.
+    apiKey: options.apiKey ?? 'no-key',
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    logLevel: 'off',
+    defaultHeaders: { ...options.headers, ...(options.apiKey === undefined ? { Authorization: null } : {}) },
+  })
+}
+
+/** Same contract as streamWithUndici. The SDK hides `[DONE]`, so only a finish_reason completes a stream. */
+export async function* streamWithSdk(
+  client: OpenAI,
+  api: OpenAIApi,
+  body: Record<string, unknown>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): AsyncGenerator<StreamEvent> {
+  if (signal.aborted) throw signal.reason
+  const scope = new RequestScope(signal, timeoutMs)
+  try {
+    let stream: AsyncIterable<unknown>
+    try {
+      const requestOptions = { signal: scope.signal, timeout: timeoutMs }
+      // The body carries server-specific fields (top_k, min_tokens, extraBody) the SDK types do not know.
+      stream =
+        api === 'chat'
+          ? await client.chat.completions.create(
+              body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+              requestOptions,
+            )
+          : await client.completions.create(
+              body as unknown as OpenAI.CompletionCreateParamsStreaming,
+              requestOptions,
+            )
+    } catch (error) {
+      throw scope.settle(error, classifyBeforeResponse)
+    }
+    const state = createChunkState()
+    try {
+      for await (const chunk of stream) {
+        // The SDK keeps handing out chunks it had already decoded when the signal fired.
+        if (scope.cut) break
+        const token = readChunk(chunk, state)
+        if (token !== undefined) yield token
+      }
+    } catch (error) {
+      throw scope.settle(error, classifyInStream)
+    }
+    // The SDK's stream ends quietly when its signal aborts.
+    scope.throwIfCut()
+    assertComplete(state)
+    yield createDoneEvent(state)
+  } finally {
+    scope.dispose()
+  }
+}
+
+function classifyBeforeResponse(error: unknown): RequestError {
+  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    return new RequestError('timeout', 'no response headers within the timeout', undefined, { cause: error })
+  }
+  if (error instanceof OpenAI.APIError && error.status !== undefined) {
+    const message = errorMessage({ error: error.error }, error.message)
+    return new RequestError('http', `HTTP ${error.status}: ${message}`, error.status, { cause: error })
+  }
+  return new RequestError('http', `request failed: ${describeError(error)}`, undefined, { cause: error })
+}
+
+function classifyInStream(error: unknown): RequestError {
+  if (error instanceof OpenAI.APIError) {
+    // An `{"error": …}` chunk or an `event: error` message; the SDK gives it no status.
+    return new RequestError(
+      'stream',
+      `server error in stream: ${errorMessage({ error: error.error }, error.message)}`,
+      undefined,
+      {
+        cause: error,
+      },
+    )
+  }
+  if (error instanceof SyntaxError) {
+    return new RequestError('stream', `malformed chunk (not JSON): ${error.message}`, undefined, {
+      cause: error,
+    })
+  }
+  return new RequestError('stream', `connection dropped mid-stream: ${describeError(error)}`, undefined, {
+    cause: error,
+  })
+}
