@@ -83,6 +83,55 @@ export interface RunMeta {
   startedAtIso: string
   /** Run clock value (ms) that outcome timestamps are relative to. */
   clockOrigin: number
+  /** The model variant behind the target, when known (harness/environment.ts has no way to guess it). */
+  variant?: VariantIdentity
+  /** The machine the client (and any in-process engine) ran on: detectEnvironment(). */
+  environment?: EnvironmentInfo
+  /** Source revision being measured: detectGit(). */
+  git?: GitInfo
+  /** Groups the runs started by one `bench run` invocation. */
+  invocationId?: string
+}
+
+/** A model variant: a base model or one derived from it. Stored once per distinct identity. */
+export interface VariantIdentity {
+  name: string
+  family?: string
+  method: 'base' | 'quantized' | 'pruned' | 'distilled'
+  format: 'gguf' | 'onnx' | 'remote'
+  /** Q4_K_M, Q8_0, AWQ-INT4, GPTQ-INT4, FP8-E4M3, INT8 … */
+  quantLabel?: string
+  /** Bits per weight (may be fractional for mixed quantizations). */
+  bits?: number
+  /** Model file size, bytes. */
+  sizeBytes?: number
+  /** sha256 of the model file, hex. */
+  sha256?: string
+  /** The variant this one was derived from. */
+  parent?: VariantIdentity
+}
+
+export interface EnvironmentInfo {
+  cpuModel: string
+  /** Logical cores. */
+  cores: number
+  /** Total physical memory, bytes. */
+  ramBytes: number
+  /** Empty without a GPU. */
+  gpus: { name: string; vramBytes?: number }[]
+  /** e.g. `Linux 6.1.0-18-amd64 x64`. */
+  os: string
+  /** e.g. `v20.20.2`. */
+  nodeVersion: string
+  /** Versions of the engine packages present, e.g. `{ "node-llama-cpp": "3.21.1" }`. */
+  engineVersions: Record<string, string>
+}
+
+export interface GitInfo {
+  commit?: string
+  branch?: string
+  /** merge-base of the commit with the default (or PR base) branch. */
+  mergeBase?: string
 }
 
 export type RunState = 'running' | 'completed' | 'failed' | 'interrupted'

@@ -1,0 +1,138 @@
+/**
+ * createDb: the one way to open the results database. With a PostgreSQL URL (option or DATABASE_URL) it
+ * uses postgres.js; otherwise an embedded PGlite database in a directory (`.bench/db`, or BENCH_DB, or the
+ * dataDir option). Same schema, migrations and drizzle queries on both. Migrations are applied and stale
+ * `running` runs are marked `interrupted` before it returns.
+ *
+ * The embedded directory is owned by one process at a time (see db/pglite-host.ts): the first opener gets
+ * PGlite in-process (driver `pglite`); later openers, in this or another process, reach the owner through
+ * its loopback port with postgres.js (driver `pglite-socket`), so `bench dashboard` and `bench run` can share
+ * the default database.
+ * @module
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { SQL } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import { markInterruptedRuns, STALE_RUN_AFTER_MS } from './liveness.ts'
+import { acquireLock } from './lock.ts'
+import { migratePostgres } from './migrate.ts'
+import { lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite-host.ts'
+import * as schema from './schema.ts'
+
+/** Drizzle over either driver; what queries are written against. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+
+export type DbDriver = 'postgres' | 'pglite' | 'pglite-socket'
+
+export interface Database extends Db {
+  readonly driver: DbDriver
+  /** Connection URL without its password, or the embedded database directory. */
+  readonly location: string
+  /** Ends connections; the owner of an embedded directory also stops serving it and releases the lock. */
+  close(): Promise<void>
+}
+
+export const DEFAULT_DATA_DIR = path.join('.bench', 'db')
+
+export interface CreateDbOptions {
+  /** PostgreSQL URL. Wins over dataDir and the environment. */
+  url?: string
+  /** Embedded database directory. Wins over DATABASE_URL and BENCH_DB. @default '.bench/db' */
+  dataDir?: string
+  /** Looked up for DATABASE_URL and BENCH_DB. @default process.env */
+  env?: NodeJS.ProcessEnv
+  /** Running runs with no heartbeat for this long are marked interrupted at start-up, ms. @default 10000 */
+  staleRunAfterMs?: number
+}
+
+/** Where createDb would connect with these options: a URL or an embedded directory (resolved). */
+export function resolveDbTarget(
+  options: CreateDbOptions = {},
+): { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string } {
+  const env = options.env ?? process.env
+  if (options.url) return { kind: 'postgres', url: options.url }
+  if (options.dataDir) return { kind: 'pglite', dir: path.resolve(options.dataDir) }
+  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL }
+  return { kind: 'pglite', dir: path.resolve(env.BENCH_DB || DEFAULT_DATA_DIR) }
+}
+
+export async function createDb(options: CreateDbOptions = {}): Promise<Database> {
+  const target = resolveDbTarget(options)
+  const db = target.kind === 'postgres' ? await openPostgres(target.url) : await openPglite(target.dir)
+  try {
+    await markInterruptedRuns(db, options.staleRunAfterMs ?? STALE_RUN_AFTER_MS)
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  return db
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  await migratePostgres(url)
+  const sql = postgres(url, { onnotice: () => {} })
+  return withHandle(drizzlePostgres(sql, { schema }), 'postgres', redactUrl(url), () =>
+    sql.end({ timeout: 5 }),
+  )
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  mkdirSync(dir, { recursive: true })
+  const attempt = await acquireLock(lockFileOf(dir))
+  if (attempt.state === 'acquired') {
+    const host = await startPgliteHost(dir, attempt.lock)
+    return withHandle(drizzlePglite(host.pg, { schema }), 'pglite', dir, () => host.stop())
+  }
+  const client = new PgliteDirectoryClient(dir)
+  const options = {
+    password: client.password,
+    username: 'postgres',
+    database: 'postgres',
+    // One backend behind the socket: named statements would collide between clients, and extra
+    // connections would only queue at the owner.
+    max: 1,
+    prepare: false,
+    onnotice: () => {},
+  } satisfies postgres.Options<Record<string, never>>
+  // postgres.js supports a `socket` factory (each new connection asks it); its types do not declare it.
+  const sql = postgres({ ...options, socket: client.connect } as typeof options)
+  const db = withHandle(drizzlePostgres(sql, { schema }), 'pglite-socket', dir, async () => {
+    try {
+      await sql.end({ timeout: 5 })
+    } finally {
+      await client.close()
+    }
+  })
+  try {
+    await sql`select 1`
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  return db
+}
+
+function withHandle(db: Db, driver: DbDriver, location: string, close: () => Promise<void>): Database {
+  let closing: Promise<void> | undefined
+  return Object.assign(db, { driver, location, close: () => (closing ??= close()) })
+}
+
+/** Rows of a raw SQL statement, whichever driver ran it (postgres.js returns an array, PGlite `{ rows }`). */
+export async function selectRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'postgres (unparsable URL)'
+  }
+}

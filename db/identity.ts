@@ -1,0 +1,104 @@
+/**
+ * Identity of what a run measured: variant and environment rows (one per distinct identity, found by
+ * hash) and the comparability fingerprint — hash(variant sha256 or model id, engine kind + version +
+ * options, scenario hash, environment hash). Runs compare only when fingerprints are equal.
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import type { EnvironmentInfo, RunMeta, VariantIdentity } from '../harness/results.ts'
+import type { Db } from './client.ts'
+import { environments, variants } from './schema.ts'
+
+/** JSON with object keys sorted and undefined members dropped, so equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
+    const sorted: Record<string, unknown> = {}
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k]
+    return sorted
+  })
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export function variantIdentityHash(variant: VariantIdentity): string {
+  return sha256Hex(canonicalJson(variant))
+}
+
+export function environmentHash(environment: EnvironmentInfo): string {
+  return sha256Hex(canonicalJson(environment))
+}
+
+/** The comparability fingerprint of a run (hex sha256). Label, git and time are deliberately not part of it. */
+export function runFingerprint(meta: RunMeta): string {
+  return sha256Hex(
+    canonicalJson({
+      model: meta.variant?.sha256 ?? meta.engine.model,
+      engine: {
+        kind: meta.engine.kind,
+        version: meta.engine.engineVersion ?? null,
+        options: meta.engineOptions,
+      },
+      scenario: meta.scenario.hash,
+      environment: meta.environment ? environmentHash(meta.environment) : null,
+    }),
+  )
+}
+
+/** Id of the variant row for this identity (and its parents), inserting what is missing. */
+export async function upsertVariant(db: Db, variant: VariantIdentity): Promise<number> {
+  const parentId = variant.parent ? await upsertVariant(db, variant.parent) : null
+  const identityHash = variantIdentityHash(variant)
+  const inserted = await db
+    .insert(variants)
+    .values({
+      identityHash,
+      name: variant.name,
+      family: variant.family ?? null,
+      method: variant.method,
+      format: variant.format,
+      quantLabel: variant.quantLabel ?? null,
+      bits: variant.bits ?? null,
+      sizeBytes: variant.sizeBytes ?? null,
+      sha256: variant.sha256 ?? null,
+      parentId,
+    })
+    .onConflictDoNothing({ target: variants.identityHash })
+    .returning({ id: variants.id })
+  return (
+    inserted[0]?.id ??
+    (await idOf(db.select({ id: variants.id }).from(variants).where(eq(variants.identityHash, identityHash))))
+  )
+}
+
+/** Id of the environment row for this machine, inserting it when new. */
+export async function upsertEnvironment(db: Db, environment: EnvironmentInfo): Promise<number> {
+  const hash = environmentHash(environment)
+  const inserted = await db
+    .insert(environments)
+    .values({
+      hash,
+      cpuModel: environment.cpuModel,
+      cores: environment.cores,
+      ramBytes: environment.ramBytes,
+      gpus: environment.gpus,
+      os: environment.os,
+      nodeVersion: environment.nodeVersion,
+      engineVersions: environment.engineVersions,
+    })
+    .onConflictDoNothing({ target: environments.hash })
+    .returning({ id: environments.id })
+  return (
+    inserted[0]?.id ??
+    (await idOf(db.select({ id: environments.id }).from(environments).where(eq(environments.hash, hash))))
+  )
+}
+
+async function idOf(query: PromiseLike<{ id: number }[]>): Promise<number> {
+  const row = (await query)[0]
+  if (!row) throw new Error('identity row vanished between insert and select')
+  return row.id
+}

@@ -1,0 +1,137 @@
+/**
+ * One embedded database directory shared by several processes. The process holding the lock file owns
+ * the PGlite instance (`<dir>/pgdata`), migrates it, then serves it on a loopback port recorded in the lock
+ * file; every other process reaches it through that port. When the owner goes away (closed or killed), the
+ * next connection of any other process takes the directory over and becomes the owner itself.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { connect, type Socket } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { PGlite } from '@electric-sql/pglite'
+import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
+import { migratePglite } from './migrate.ts'
+import { servePglite } from './pglite-server.ts'
+
+/** How long a process waits for a starting owner to publish its port before giving up. ms. */
+const OWNER_START_TIMEOUT_MS = 60_000
+
+export const lockFileOf = (dir: string) => path.join(dir, 'lock')
+export const pgDataOf = (dir: string) => path.join(dir, 'pgdata')
+
+export interface PgliteHost {
+  readonly pg: PGlite
+  readonly port: number
+  readonly password: string
+  /** Stops serving (after each client's current exchange), closes PGlite, removes the lock. */
+  stop(): Promise<void>
+}
+
+/** Opens and migrates the directory's database under a lock already taken, then serves it. */
+export async function startPgliteHost(dir: string, lock: HeldLock): Promise<PgliteHost> {
+  let pg: PGlite | undefined
+  try {
+    pg = await PGlite.create(pgDataOf(dir))
+    await migratePglite(pg)
+    const password = randomBytes(18).toString('base64url')
+    const server = await servePglite(pg, { password })
+    lock.publish(server.port, password)
+    const owned = pg
+    let stopped: Promise<void> | undefined
+    return {
+      pg: owned,
+      port: server.port,
+      password,
+      stop: () => {
+        stopped ??= (async () => {
+          try {
+            await server.stop()
+            await owned.close()
+          } finally {
+            lock.release()
+          }
+        })()
+        return stopped
+      },
+    }
+  } catch (err) {
+    await pg?.close().catch(() => {})
+    lock.release()
+    throw err
+  }
+}
+
+/**
+ * Connections for a process that is not (or no longer) the owner: each new socket goes to whoever serves
+ * the directory now, and takes the directory over when nobody does.
+ */
+export class PgliteDirectoryClient {
+  #host: PgliteHost | undefined
+  #password = ''
+  #closed = false
+
+  constructor(readonly dir: string) {}
+
+  /** Password of the owner the last socket went to (postgres.js asks for it right after connecting). */
+  readonly password = (): string => this.#password
+
+  /** A connected socket to the current owner (postgres.js `socket` option). */
+  readonly connect = async (): Promise<Socket> => {
+    const deadline = Date.now() + OWNER_START_TIMEOUT_MS
+    for (;;) {
+      if (this.#closed) throw new Error(`database ${this.dir} was closed`)
+      const owner = await this.#owner()
+      if (owner.port !== undefined && owner.password !== undefined) {
+        try {
+          const socket = await connectLoopback(owner.port)
+          this.#password = owner.password
+          return socket
+        } catch {
+          // The owner is stopping or died after publishing its port: look again.
+        }
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `database ${this.dir} is locked by pid ${owner.pid} (since ${owner.acquiredAt}), which does not serve it; ` +
+            `stop that process, or remove ${lockFileOf(this.dir)} if it is not running`,
+        )
+      await sleep(50)
+    }
+  }
+
+  /** Who serves the directory now; this process, after taking it over when nobody held it. */
+  async #owner(): Promise<Pick<LockInfo, 'pid' | 'acquiredAt' | 'port' | 'password'>> {
+    if (!this.#host) {
+      const attempt = await acquireLock(lockFileOf(this.dir))
+      if (attempt.state === 'held') {
+        if (attempt.info.host !== os.hostname())
+          throw new Error(
+            `database ${this.dir} is in use by pid ${attempt.info.pid} on host ${attempt.info.host}; ` +
+              'an embedded database can be shared only between processes on one machine (use DATABASE_URL for PostgreSQL)',
+          )
+        return attempt.info
+      }
+      this.#host = await startPgliteHost(this.dir, attempt.lock)
+    }
+    return { pid: process.pid, acquiredAt: 'now', port: this.#host.port, password: this.#host.password }
+  }
+
+  /** Stops the database this process took over, if it did. */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#host?.stop()
+  }
+}
+
+function connectLoopback(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' })
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', reject)
+  })
+}

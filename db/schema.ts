@@ -1,0 +1,203 @@
+/**
+ * The database schema: what a run was (variant, environment, scenario, engine, load, git), every request
+ * outcome, and the run's summary metrics. TypeScript names are camelCase, SQL names snake_case (given
+ * explicitly so no driver setting can change them). Names of measures follow ../shared/METRICS.md.
+ * Migrations are generated from this file by drizzle-kit (db/migrations, never hand-edited).
+ * @module
+ */
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  check,
+  customType,
+  doublePrecision,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+import { decodeFloat32, encodeFloat32 } from './float32.ts'
+
+/** number[] kept as little-endian float32 bytes (see db/float32.ts for why). */
+const float32Array = customType<{ data: number[]; driverData: Uint8Array | string }>({
+  dataType: () => 'bytea',
+  toDriver: (values) => encodeFloat32(values),
+  fromDriver: (bytes) => decodeFloat32(bytes),
+})
+
+export const variantMethods = ['base', 'quantized', 'pruned', 'distilled'] as const
+export const variantFormats = ['gguf', 'onnx', 'remote'] as const
+export const runStates = ['running', 'completed', 'failed', 'interrupted'] as const
+export const requestStates = ['ok', 'error'] as const
+
+/** A model variant: a base model or one derived from it (quantized, pruned, distilled). */
+export const variants = pgTable(
+  'variants',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** sha256 of the canonical JSON of every identity field below: one row per distinct variant. */
+    identityHash: text('identity_hash').notNull(),
+    name: text('name').notNull(),
+    family: text('family'),
+    method: text('method', { enum: variantMethods }).notNull(),
+    format: text('format', { enum: variantFormats }).notNull(),
+    /** Q4_K_M, Q8_0, AWQ-INT4, GPTQ-INT4, FP8-E4M3, INT8 … */
+    quantLabel: text('quant_label'),
+    bits: real('bits'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    sha256: text('sha256'),
+    parentId: integer('parent_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('variants_identity_hash_key').on(t.identityHash),
+    foreignKey({ columns: [t.parentId], foreignColumns: [t.id], name: 'variants_parent_id_fkey' }),
+    check('variants_method_check', sql`${t.method} in ('base', 'quantized', 'pruned', 'distilled')`),
+    check('variants_format_check', sql`${t.format} in ('gguf', 'onnx', 'remote')`),
+  ],
+)
+
+/** The machine a run's client (and in-process engine) ran on. */
+export const environments = pgTable(
+  'environments',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** sha256 of the canonical JSON of every field below: one row per distinct environment. */
+    hash: text('hash').notNull(),
+    cpuModel: text('cpu_model').notNull(),
+    cores: integer('cores').notNull(),
+    ramBytes: bigint('ram_bytes', { mode: 'number' }).notNull(),
+    /** `[{ name, vramBytes? }]`, empty without a GPU. */
+    gpus: jsonb('gpus').$type<{ name: string; vramBytes?: number }[]>().notNull(),
+    os: text('os').notNull(),
+    nodeVersion: text('node_version').notNull(),
+    /** e.g. `{ "node-llama-cpp": "3.21.1", "onnxruntime-node": "1.30.0" }`. */
+    engineVersions: jsonb('engine_versions').$type<Record<string, string>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('environments_hash_key').on(t.hash)],
+)
+
+/** One target × one load step of one scenario. Written (state running) before its first request. */
+export const runs = pgTable(
+  'runs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** Groups the runs started by one `bench run` invocation. */
+    invocationId: text('invocation_id'),
+    scenarioName: text('scenario_name').notNull(),
+    scenarioHash: text('scenario_hash').notNull(),
+    /** The scenario as run (validated, defaults filled), secrets redacted. */
+    scenario: jsonb('scenario').notNull(),
+    targetName: text('target_name').notNull(),
+    variantId: integer('variant_id').references(() => variants.id),
+    environmentId: integer('environment_id').references(() => environments.id),
+    engineKind: text('engine_kind').notNull(),
+    engineVersion: text('engine_version'),
+    /** File name or served model id (EngineInfo.model). */
+    engineModel: text('engine_model').notNull(),
+    engineDevice: text('engine_device'),
+    /** Engine options as configured; secrets removed by the runner and redacted again by the sink. */
+    engineOptions: jsonb('engine_options').$type<Record<string, unknown>>().notNull(),
+    load: jsonb('load').notNull(),
+    loadKind: text('load_kind').notNull(),
+    /** 0-based step of a sweep; 0 otherwise. */
+    loadIndex: integer('load_index').notNull(),
+    label: text('label'),
+    /** Comparability fingerprint: hash(variant sha or model id, engine kind+version+options, scenario hash, environment hash). */
+    fingerprint: text('fingerprint').notNull(),
+    gitCommit: text('git_commit'),
+    gitBranch: text('git_branch'),
+    gitMergeBase: text('git_merge_base'),
+    state: text('state', { enum: runStates }).notNull(),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Last sign of life of the writing process (database clock); stale + running = interrupted. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('runs_state_check', sql`${t.state} in ('running', 'completed', 'failed', 'interrupted')`),
+    // Leaderboard: latest comparable completed run per target per scenario.
+    index('runs_scenario_target_started_idx').on(t.scenarioName, t.targetName, t.startedAt.desc()),
+    // History: one fingerprint over time/commits.
+    index('runs_fingerprint_started_idx').on(t.fingerprint, t.startedAt.desc()),
+    index('runs_started_idx').on(t.startedAt.desc()),
+    // Liveness sweep at start-up only ever looks at running runs.
+    index('runs_running_heartbeat_idx').on(t.heartbeatAt).where(sql`${t.state} = 'running'`),
+    index('runs_state_started_idx').on(t.state, t.startedAt.desc()),
+    index('runs_invocation_idx').on(t.invocationId),
+  ],
+)
+
+/**
+ * One row per measured request outcome. Times are ms relative to the run's clock origin (runs.started_at).
+ * Chunk gaps are float32 bytes (4 per gap; db/float32.ts); null on error outcomes. The (run_id, seq)
+ * primary key makes a re-flushed batch a no-op.
+ */
+export const requests = pgTable(
+  'requests',
+  {
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    state: text('state', { enum: requestStates }).notNull(),
+    promptIndex: integer('prompt_index').notNull(),
+    /** timeout · http · stream · engine · crash · aborted (error outcomes only). */
+    errorKind: text('error_kind'),
+    httpStatus: integer('http_status'),
+    message: text('message'),
+    scheduledAtMs: doublePrecision('scheduled_at_ms').notNull(),
+    startedAtMs: doublePrecision('started_at_ms').notNull(),
+    ttftMs: doublePrecision('ttft_ms'),
+    e2eMs: doublePrecision('e2e_ms'),
+    chunks: integer('chunks'),
+    promptTokens: integer('prompt_tokens'),
+    outputTokens: integer('output_tokens'),
+    tokensSource: text('tokens_source', { enum: ['server', 'tokenizer', 'chunks'] }),
+    serverOutputTokens: integer('server_output_tokens'),
+    tokenizerOutputTokens: integer('tokenizer_output_tokens'),
+    finishReason: text('finish_reason'),
+    serverTimings: jsonb('server_timings').$type<Record<string, number>>(),
+    chunkGapsMs: float32Array('chunk_gaps_ms'),
+  },
+  (t) => [
+    primaryKey({ name: 'requests_pkey', columns: [t.runId, t.seq] }),
+    check('requests_state_check', sql`${t.state} in ('ok', 'error')`),
+  ],
+)
+
+/** The run's summary as flat scalars (what the gate, leaderboard and history read). */
+export const runMetrics = pgTable(
+  'run_metrics',
+  {
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** e.g. `outputTokensPerS`, `ttftMsP95`. */
+    name: text('name').notNull(),
+    value: doublePrecision('value').notNull(),
+    unit: text('unit').notNull(),
+    direction: text('direction', { enum: ['higher', 'lower', 'none'] }).notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ name: 'run_metrics_pkey', columns: [t.runId, t.name] })],
+)
+
+export type Variant = typeof variants.$inferSelect
+export type NewVariant = typeof variants.$inferInsert
+export type Environment = typeof environments.$inferSelect
+export type NewEnvironment = typeof environments.$inferInsert
+export type Run = typeof runs.$inferSelect
+export type NewRun = typeof runs.$inferInsert
+export type RequestRow = typeof requests.$inferSelect
+export type NewRequestRow = typeof requests.$inferInsert
+export type RunMetricRow = typeof runMetrics.$inferSelect
+export type NewRunMetricRow = typeof runMetrics.$inferInsert

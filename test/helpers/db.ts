@@ -1,0 +1,113 @@
+/**
+ * Databases for tests: every suite that touches the database runs on each backend in `dbBackends()` —
+ * embedded PGlite always, real PostgreSQL too when DATABASE_URL is set (CI starts a throwaway cluster).
+ * Each test database is fresh: a new PGlite directory (copied from a migrated template, since initdb alone
+ * takes seconds here) or a new PostgreSQL database, dropped at the end.
+ * @module
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import postgres from 'postgres'
+import { type CreateDbOptions, createDb, type Database } from '../../db/client.ts'
+import { MIGRATIONS_FOLDER } from '../../db/migrate.ts'
+import { pgDataOf } from '../../db/pglite-host.ts'
+
+export type BackendName = 'pglite' | 'postgres'
+
+export interface TestDatabase {
+  backend: BackendName
+  /** What createDb needs to open this database again (e.g. from a child process). */
+  options: CreateDbOptions
+  db: Database
+  /** Closes `db` and deletes the database. */
+  dispose(): Promise<void>
+}
+
+/** pglite always; postgres when DATABASE_URL is set. */
+export function dbBackends(): BackendName[] {
+  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']
+}
+
+export async function createTestDatabase(
+  backend: BackendName,
+  extra: Omit<CreateDbOptions, 'url' | 'dataDir'> = {},
+): Promise<TestDatabase> {
+  if (backend === 'pglite') {
+    const dataDir = await freshPgliteDir()
+    const options: CreateDbOptions = { dataDir, ...extra }
+    const db = await createDb(options)
+    return {
+      backend,
+      options,
+      db,
+      async dispose() {
+        await db.close()
+        rmSync(dataDir, { recursive: true, force: true })
+      },
+    }
+  }
+  const adminUrl = process.env.DATABASE_URL
+  if (!adminUrl) throw new Error('DATABASE_URL is not set')
+  const name = `bench_test_${randomBytes(6).toString('hex')}`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  try {
+    await admin.unsafe(`create database ${name}`)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const options: CreateDbOptions = { url: url.toString(), ...extra }
+  const db = await createDb(options)
+  return {
+    backend,
+    options,
+    db,
+    async dispose() {
+      await db.close()
+      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} })
+      try {
+        await cleanup.unsafe(`drop database if exists ${name} with (force)`)
+      } finally {
+        await cleanup.end()
+      }
+    },
+  }
+}
+
+/** A new directory whose pgdata is a copy of an already-migrated database. */
+export async function freshPgliteDir(): Promise<string> {
+  const source = await templatePgdata()
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-db-test-'))
+  cpSync(source, pgDataOf(dir), { recursive: true })
+  return dir
+}
+
+let template: Promise<string> | undefined
+
+/**
+ * Built once per set of migrations (keyed by their content) and shared by all test processes; built in a
+ * private directory and renamed into place, so parallel builders never see half a template.
+ */
+function templatePgdata(): Promise<string> {
+  template ??= (async () => {
+    const hash = createHash('sha256')
+    for (const file of readdirSync(MIGRATIONS_FOLDER).sort())
+      if (file.endsWith('.sql')) hash.update(readFileSync(path.join(MIGRATIONS_FOLDER, file)))
+    const target = path.join(os.tmpdir(), `bench-pglite-template-${hash.digest('hex').slice(0, 16)}`)
+    if (existsSync(target)) return target
+    const work = mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-build-'))
+    const db = await createDb({ dataDir: work })
+    await db.close()
+    try {
+      renameSync(pgDataOf(work), target)
+    } catch (err) {
+      if (!existsSync(target)) throw err
+    }
+    rmSync(work, { recursive: true, force: true })
+    return target
+  })()
+  return template
+}
