@@ -43,6 +43,8 @@ export function runFingerprint(meta: RunMeta): string {
         options: meta.engineOptions,
       },
       scenario: meta.scenario.hash,
+      // Steps of one scenario (concurrency 1 vs 32) are different series.
+      load: meta.load,
       environment: meta.environment ? environmentHash(meta.environment) : null,
     }),
   )

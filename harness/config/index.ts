@@ -43,10 +43,11 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue
       case 'invalid_union':
         if ('discriminator' in issue && issue.discriminator) {
           const options = (issue as { options?: unknown[] }).options ?? []
+          const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[issue.discriminator] : input
           return [
             {
               path: at,
-              message: `unknown ${issue.discriminator} ${describe(input)}; use one of ${options.map((o) => `"${String(o)}"`).join(', ')}`,
+              message: `unknown ${issue.discriminator} ${describe(value)}; use one of ${options.map((o) => `"${String(o)}"`).join(', ')}`,
             },
           ]
         }
@@ -87,9 +88,14 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
   return result.data
 }
 
-/** Stable hash of the validated scenario (part of the comparability fingerprint). */
+/**
+ * Stable hash of what a scenario asks of every target (prompts, loads, sampling, limits): part of the
+ * comparability fingerprint. Targets and the description are left out, so adding a target to a scenario
+ * keeps the history of the others; each target's engine enters the fingerprint on its own.
+ */
 export function scenarioHash(scenario: Scenario): string {
-  return createHash('sha256').update(stableStringify(scenario)).digest('hex').slice(0, 16)
+  const { targets: _targets, description: _description, ...workload } = scenario
+  return createHash('sha256').update(stableStringify(workload)).digest('hex').slice(0, 16)
 }
 
 export function stableStringify(value: unknown): string {

@@ -150,14 +150,82 @@ export const openaiEngineSchema = z
     path: ['baseUrl'],
   })
 
-export const engineSchema = z.discriminatedUnion('kind', [openaiEngineSchema])
+/** Threads default for native engines: max(1, physical cores − 1), physical ≈ os.availableParallelism() / 2. */
+const threadCount = positiveInt
+
+export const llamaCppEngineSchema = z
+  .object({
+    kind: z.literal('llama-cpp'),
+    /** Path of the .gguf model file; a relative path resolves against the working directory (process.cwd()). */
+    model: z.string().min(1),
+    /** CPU threads per evaluation. @default max(1, physical cores − 1), physical cores ≈ availableParallelism / 2 */
+    threads: threadCount.optional(),
+    /** Layers offloaded to a GPU: a count, 'auto' (what fits) or 'max'. Unset or 0: CPU only. @default CPU only */
+    gpuLayers: z.union([z.number().int().min(0), z.enum(['auto', 'max'])]).optional(),
+    /** Context per sequence, tokens (llama.cpp may round it up). @default min(4096, the model's training context) */
+    contextSize: positiveInt.optional(),
+    /** Tokens per decode call while processing the prompt. @default node-llama-cpp's: min(512, contextSize) */
+    batchSize: positiveInt.optional(),
+    /** Sequences decoded together in one context; further requests wait in FIFO order. @default 1 */
+    parallel: positiveInt.optional(),
+    /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
+    seed: z.number().int().optional(),
+  })
+  .strict()
+
+export const onnxEngineSchema = z
+  .object({
+    kind: z.literal('onnx'),
+    /** Path of the .onnx decoder (Optimum layout); a relative path resolves against the working directory. */
+    model: z.string().min(1),
+    /** 'byte': the fixtures' byte vocabulary. A tokenizer.json is not supported yet (no JS tokenizer is installed). @default 'byte' */
+    tokenizer: z
+      .literal('byte', {
+        error:
+          "only 'byte' (the fixtures' byte vocabulary) is supported yet: a tokenizer.json needs a JavaScript tokenizer package, which is not installed",
+      })
+      .optional(),
+    /** onnxruntime execution providers, in order of preference, passed through. @default ['cpu'] */
+    executionProviders: z.array(z.string().min(1)).min(1).optional(),
+    /** Threads inside one operator. @default max(1, physical cores − 1), physical cores ≈ availableParallelism / 2 */
+    intraOpNumThreads: threadCount.optional(),
+    /** Reuse present.* as past_key_values.* between steps (KV cache) when the graph has cache inputs. @default true */
+    useCache: z.boolean().optional(),
+    /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
+    seed: z.number().int().optional(),
+  })
+  .strict()
+
+export const engineSchema = z.discriminatedUnion('kind', [
+  openaiEngineSchema,
+  llamaCppEngineSchema,
+  onnxEngineSchema,
+])
 export type EngineConfig = z.infer<typeof engineSchema>
+
+/** What model variant a target serves, for leaderboards and comparability (remote endpoints cannot tell). */
+export const variantSchema = z
+  .object({
+    name: z.string().min(1),
+    family: z.string().optional(),
+    /** @default 'base' */
+    method: z.enum(['base', 'quantized', 'pruned', 'distilled']).default('base'),
+    /** Q4_K_M, Q8_0, AWQ-INT4, GPTQ-INT4, FP8-E4M3, INT8 … */
+    quantLabel: z.string().optional(),
+    /** Bits per weight. */
+    bits: z.number().positive().optional(),
+    /** Name of the variant this one derives from. */
+    parent: z.string().optional(),
+  })
+  .strict()
+export type VariantConfig = z.infer<typeof variantSchema>
 
 export const targetSchema = z
   .object({
     /** Unique within the scenario; [A-Za-z0-9._-]. */
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
     engine: engineSchema,
+    variant: variantSchema.optional(),
   })
   .strict()
 export type TargetConfig = z.infer<typeof targetSchema>

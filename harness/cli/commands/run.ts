@@ -1,0 +1,122 @@
+/**
+ * `bench run <scenario...>`: validates every scenario first (nothing starts if one is invalid), then runs
+ * them in order, streaming results to the sink and printing a table (or JSON / Markdown) on stdout.
+ * @module
+ */
+import { randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { type Command, Option } from 'commander'
+import { createDb } from '../../../db/client.ts'
+import { createPostgresSink } from '../../../db/sink.ts'
+import { type LoadedScenario, loadScenario } from '../../config/index.ts'
+import { detectEnvironment, detectGit } from '../../environment.ts'
+import { ScenarioError } from '../../errors.ts'
+import { createJsonlSink, createNullSink } from '../../jsonl-sink.ts'
+import { type LoadRunResult, RunInterrupted, runScenario } from '../../runner.ts'
+import type { ResultSink } from '../../sink.ts'
+import { teeSinks } from '../../tee-sink.ts'
+import { action, EXIT_ERROR, EXIT_OK } from '../action.ts'
+import { formatResults, type OutputFormat } from '../format.ts'
+import { createProgressReporter } from '../progress.ts'
+import { dbOptions } from './db.ts'
+
+export interface RunCommandOptions {
+  out?: string
+  format: OutputFormat
+  label?: string
+  progress?: boolean
+  /** false = keep nothing in a database (--no-db). */
+  db?: string | false
+  commit?: string
+  branch?: string
+  mergeBase?: string
+}
+
+/** Loads all scenarios; reports every invalid one together. */
+export async function loadScenarios(files: readonly string[]): Promise<LoadedScenario[]> {
+  const settled = await Promise.allSettled(files.map((f) => loadScenario(f)))
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
+  if (failures.length > 0) {
+    const scenarioErrors = failures.filter((f): f is ScenarioError => f instanceof ScenarioError)
+    if (scenarioErrors.length !== failures.length) throw failures.find((f) => !(f instanceof ScenarioError))
+    if (scenarioErrors.length === 1) throw scenarioErrors[0]
+    throw new ScenarioError(
+      `files (${scenarioErrors.length})`,
+      scenarioErrors.flatMap((e) => e.issues.map((i) => ({ ...i, path: `${e.source}: ${i.path}` }))),
+    )
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<LoadedScenario>).value)
+}
+
+/** Runs scenarios with SIGINT wired to a clean interrupt; returns the exit code. */
+export async function runScenarios(files: readonly string[], options: RunCommandOptions): Promise<number> {
+  const loaded = await loadScenarios(files)
+  const [environment, git] = await Promise.all([
+    detectEnvironment(),
+    detectGit({
+      overrides: {
+        ...(options.commit ? { commit: options.commit } : {}),
+        ...(options.branch ? { branch: options.branch } : {}),
+        ...(options.mergeBase ? { mergeBase: options.mergeBase } : {}),
+      },
+    }),
+  ])
+  const database = options.db === false ? undefined : await createDb(dbOptions(options.db))
+  const sinks: ResultSink[] = []
+  if (database) sinks.push(createPostgresSink(database))
+  if (options.out) sinks.push(createJsonlSink(options.out))
+  const target = sinks.length > 0 ? teeSinks(sinks) : createNullSink()
+  const context = { environment, git, invocationId: randomUUID() }
+  const controller = new AbortController()
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT_ERROR)
+    process.stderr.write('\ninterrupting: finishing in-flight requests (Ctrl-C again to quit at once)\n')
+    controller.abort(new RunInterrupted('interrupted by signal'))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const all: LoadRunResult[] = []
+  let code = EXIT_OK
+  try {
+    for (const { scenario, file } of loaded) {
+      const result = await runScenario({
+        scenario,
+        baseDir: path.dirname(file),
+        sink: target,
+        signal: controller.signal,
+        context,
+        ...(options.label !== undefined ? { label: options.label } : {}),
+        onEvent: createProgressReporter(options.progress ?? process.stderr.isTTY === true),
+      })
+      all.push(...result.runs)
+      if (result.state !== 'completed') code = EXIT_ERROR
+      if (result.state === 'interrupted') break
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await target.close()
+    await database?.close()
+  }
+  process.stdout.write(`${formatResults(all, options.format)}\n`)
+  if (database) process.stderr.write(`results stored in ${database.location}\n`)
+  if (options.out) process.stderr.write(`results written to ${options.out}\n`)
+  return code
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run one or more scenario files (.ts or .json) and print their results')
+    .argument('<scenario...>', 'scenario files, e.g. scenarios/mock-sweep.ts')
+    .option('--out <file>', 'also append every run and request outcome to this JSON-lines file')
+    .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'json', 'md']).default('table'))
+    .option('--label <text>', 'free text stored with each run (e.g. a PR title)')
+    .option('--db <path|url>', 'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)')
+    .option('--no-db', 'keep no results in a database (print only, or --out)')
+    .option('--commit <sha>', 'commit measured (default: GITHUB_SHA, else git HEAD)')
+    .option('--branch <name>', 'branch measured (default: GITHUB_HEAD_REF / GITHUB_REF_NAME, else git)')
+    .option('--merge-base <sha>', 'merge-base with the default branch (default: detected with git)')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(action((files: string[], opts: RunCommandOptions) => runScenarios(files, opts)))
+}

@@ -1,0 +1,159 @@
+/**
+ * `bench selftest`: measures the harness's own timing error. A mock server in its own process injects a
+ * known, fixed TTFT and inter-chunk gap; the harness runs closed-loop loads at several concurrencies and we
+ * print |measured − injected| for TTFT and ITL (chunk gap) p50/p99, plus the client-saturation flag. It is a
+ * benchmark that prints, not a pass/fail test: the figure depends on the machine.
+ * @module
+ */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
+import { parseScenario } from '../../config/index.ts'
+import { HarnessError } from '../../errors.ts'
+import { createNullSink } from '../../jsonl-sink.ts'
+import { runScenario } from '../../runner.ts'
+import { action, parseNumberFlag } from '../action.ts'
+
+export interface SelftestOptions {
+  levels: number[]
+  ttftMs: number
+  itlMs: number
+  outputTokens: number
+  json?: boolean
+}
+
+export interface SelftestLevel {
+  concurrency: number
+  requests: number
+  ok: number
+  ttftP50ErrorMs: number
+  ttftP99ErrorMs: number
+  itlP50ErrorMs: number
+  itlP99ErrorMs: number
+  measuredTtftP50Ms: number
+  measuredTtftP99Ms: number
+  measuredItlP50Ms: number
+  measuredItlP99Ms: number
+  chunksPerS: number
+  eventLoopDelayP99Ms: number | null
+  clientSaturated: boolean
+}
+
+const BIN = fileURLToPath(new URL('../bench.mjs', import.meta.url))
+
+/** Starts `bench mock-server --json` as a child process; resolves with its base URL. */
+async function startMockProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'mock-server', '--json', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const lines = createInterface({ input: child.stdout })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new HarnessError(`the mock server exited (code ${code}) before listening`)))
+    lines.once('line', (line) => {
+      try {
+        resolve((JSON.parse(line) as { url: string }).url)
+      } catch {
+        reject(new HarnessError(`unexpected mock server output: ${line}`))
+      }
+    })
+  })
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+export async function runSelftest(options: SelftestOptions): Promise<SelftestLevel[]> {
+  const mock = await startMockProcess([
+    '--ttft',
+    `fixed:${options.ttftMs}`,
+    '--itl',
+    `fixed:${options.itlMs}`,
+    '--output-tokens',
+    String(options.outputTokens),
+  ])
+  const levels: SelftestLevel[] = []
+  try {
+    for (const concurrency of options.levels) {
+      const requests = Math.max(200, concurrency * 4)
+      const scenario = parseScenario({
+        name: 'selftest',
+        prompts: { kind: 'synthetic', promptTokens: 64, outputTokens: options.outputTokens },
+        targets: [{ name: 'mock', engine: { kind: 'openai', baseUrl: mock.url, model: 'mock-model' } }],
+        loads: [{ kind: 'concurrent', concurrency, requests }],
+        warmupRequests: Math.min(concurrency, 16),
+      })
+      const result = await runScenario({ scenario, baseDir: process.cwd(), sink: createNullSink() })
+      const m = result.runs[0]?.metrics
+      if (!m?.ttftMs || !m.chunkGapsMs) throw new HarnessError(`selftest at concurrency ${concurrency} produced no measurements: ${result.runs[0]?.error ?? 'no ok requests'}`)
+      const chunks = m.chunkGapsMs.n + m.ok
+      levels.push({
+        concurrency,
+        requests,
+        ok: m.ok,
+        ttftP50ErrorMs: Math.abs(m.ttftMs.p50 - options.ttftMs),
+        ttftP99ErrorMs: Math.abs(m.ttftMs.p99 - options.ttftMs),
+        itlP50ErrorMs: Math.abs(m.chunkGapsMs.p50 - options.itlMs),
+        itlP99ErrorMs: Math.abs(m.chunkGapsMs.p99 - options.itlMs),
+        measuredTtftP50Ms: m.ttftMs.p50,
+        measuredTtftP99Ms: m.ttftMs.p99,
+        measuredItlP50Ms: m.chunkGapsMs.p50,
+        measuredItlP99Ms: m.chunkGapsMs.p99,
+        chunksPerS: chunks / (m.windowMs / 1000),
+        eventLoopDelayP99Ms: m.eventLoopDelayP99Ms ?? null,
+        clientSaturated: m.clientSaturated,
+      })
+    }
+  } finally {
+    await mock.stop()
+  }
+  return levels
+}
+
+function formatSelftest(levels: readonly SelftestLevel[], options: SelftestOptions): string {
+  const f = (v: number) => v.toFixed(3)
+  const header = ['streams', 'TTFT p50 err', 'TTFT p99 err', 'ITL p50 err', 'ITL p99 err', 'chunks/s', 'loop p99', 'saturated']
+  const rows = levels.map((l) => [
+    String(l.concurrency),
+    f(l.ttftP50ErrorMs),
+    f(l.ttftP99ErrorMs),
+    f(l.itlP50ErrorMs),
+    f(l.itlP99ErrorMs),
+    l.chunksPerS.toFixed(0),
+    l.eventLoopDelayP99Ms === null ? '-' : l.eventLoopDelayP99Ms.toFixed(1),
+    l.clientSaturated ? 'yes' : 'no',
+  ])
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))
+  const line = (r: string[]) => r.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ')
+  return [
+    `injected TTFT ${options.ttftMs} ms, gap ${options.itlMs} ms, ${options.outputTokens} tokens; errors = |measured − injected| in ms (goal ≤ 1 at p99)`,
+    line(header),
+    ...rows.map(line),
+  ].join('\n')
+}
+
+export function registerSelftestCommand(program: Command): void {
+  program
+    .command('selftest')
+    .description('measure the harness timing error against a mock server with known injected delays')
+    .option('--json', 'print {"levels":[…]} as JSON')
+    .option('--levels <list>', 'comma-separated concurrency levels', '1,64,256')
+    .option('--ttft-ms <ms>', 'injected time to first token', parseNumberFlag('--ttft-ms', 'number', 0), 50)
+    .option('--itl-ms <ms>', 'injected gap between chunks', parseNumberFlag('--itl-ms', 'number', 0), 10)
+    .option('--output-tokens <n>', 'tokens per response', parseNumberFlag('--output-tokens', 'int', 2), 32)
+    .action(
+      action(async (opts: Omit<SelftestOptions, 'levels'> & { levels: string }) => {
+        const levels = opts.levels.split(',').map((s) => parseNumberFlag('--levels', 'int', 1)(s))
+        const options = { ...opts, levels }
+        const result = await runSelftest(options)
+        process.stdout.write(`${opts.json ? JSON.stringify({ levels: result }) : formatSelftest(result, options)}\n`)
+        return 0
+      }),
+    )
+}

@@ -1,0 +1,88 @@
+/**
+ * Renders run results for people (a table on stdout, Markdown for CI summaries) and machines (JSON).
+ * @module
+ */
+import type { LoadRunResult } from '../runner.ts'
+import { describeLoad } from '../load/index.ts'
+import type { Distribution } from '../metrics/types.ts'
+
+export type OutputFormat = 'table' | 'json' | 'md'
+
+const num = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits))
+const pick = (d: Distribution | undefined, key: keyof Distribution, digits = 1) => num(d?.[key], digits)
+
+const COLUMNS = [
+  'target',
+  'load',
+  'state',
+  'ok',
+  'err',
+  'req/s',
+  'out tok/s',
+  'TTFT p50',
+  'TTFT p99',
+  'TPOT p50',
+  'TPOT p99',
+  'ITL p99',
+  'E2E p50',
+  'goodput/s',
+] as const
+
+export function resultRows(results: readonly LoadRunResult[]): string[][] {
+  return results.map((r) => {
+    const m = r.metrics
+    return [
+      r.target,
+      describeLoad(r.load),
+      m?.clientSaturated ? `${r.state}*` : r.state,
+      String(m?.ok ?? 0),
+      String(m?.errors ?? 0),
+      num(m?.requestsPerS, 2),
+      num(m?.outputTokensPerS),
+      pick(m?.ttftMs, 'p50'),
+      pick(m?.ttftMs, 'p99'),
+      pick(m?.tpotMs, 'p50', 2),
+      pick(m?.tpotMs, 'p99', 2),
+      pick(m?.chunkGapsMs, 'p99', 2),
+      pick(m?.e2eMs, 'p50'),
+      num(m?.goodputRequestsPerS, 2),
+    ]
+  })
+}
+
+const FOOTNOTE =
+  'times in ms · TPOT = (E2E − TTFT)/(tokens − 1) (vLLM TPOT, AIPerf ITL) · ITL = gap between content chunks (vLLM ITL) · * client saturated'
+
+export function formatTable(results: readonly LoadRunResult[]): string {
+  const rows = [COLUMNS as readonly string[], ...resultRows(results)]
+  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+  const line = (r: readonly string[]) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
+  const errors = results.filter((r) => r.error).map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
+  return [line(rows[0] ?? []), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line), '', FOOTNOTE, ...errors].join('\n')
+}
+
+export function formatMarkdown(results: readonly LoadRunResult[]): string {
+  const esc = (s: string) => s.replaceAll('|', '\\|')
+  return [
+    `| ${COLUMNS.join(' | ')} |`,
+    `|${COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...resultRows(results).map((r) => `| ${r.map(esc).join(' | ')} |`),
+    '',
+    `_${FOOTNOTE}_`,
+  ].join('\n')
+}
+
+export function formatResults(results: readonly LoadRunResult[], format: OutputFormat): string {
+  switch (format) {
+    case 'table':
+      return formatTable(results)
+    case 'md':
+      return formatMarkdown(results)
+    case 'json':
+      return JSON.stringify({ runs: results }, null, 2)
+    default: {
+      const never: never = format
+      throw new Error(`unknown format ${String(never)}`)
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * `bench` command line: the composition root (the only place that may wire harness/ to db/ and dashboard/).
+ * @module
+ */
+import { Command } from 'commander'
+import { registerDbCommands } from './commands/db.ts'
+import { registerFixturesCommand } from './commands/fixtures.ts'
+import { registerMockServerCommand } from './commands/mock-server.ts'
+import { registerQuickstartCommand } from './commands/quickstart.ts'
+import { registerRunCommand } from './commands/run.ts'
+import { registerSelftestCommand } from './commands/selftest.ts'
+
+const program = new Command()
+  .name('bench')
+  .description('LLM inference benchmark harness: run scenarios against engines, keep the results, catch regressions')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) })
+
+registerRunCommand(program)
+registerMockServerCommand(program)
+registerSelftestCommand(program)
+registerQuickstartCommand(program)
+registerFixturesCommand(program)
+registerDbCommands(program)
+
+await program.parseAsync(process.argv)

@@ -1,0 +1,171 @@
+/**
+ * The mock OpenAI-compatible server as a Hono app: chat and text completions (streamed or not), models,
+ * health and Prometheus metrics, with seeded delays and injected faults. Behaves like llama-server / vLLM
+ * where the harness can tell the difference (see README.md).
+ * @module
+ */
+import { timingSafeEqual } from 'node:crypto'
+import type { HttpBindings } from '@hono/node-server'
+import { type Context, Hono } from 'hono'
+import { createRandom } from '../random.ts'
+import { Generation, type GenerationContext, type StreamFault } from './generation.ts'
+import type { MockOptions } from './options.ts'
+import { BadRequest, errorBody, type GenerationPlan, planChat, planCompletions } from './protocol.ts'
+import { DeadlineScheduler, type SchedulerTuning } from './scheduler.ts'
+import { NodeSink, WebSink } from './sink.ts'
+import { type FaultKind, MockStats } from './stats.ts'
+import { mix32 } from './text.ts'
+
+export type MockEnv = {
+  /** Set by @hono/node-server; absent under `app.request()`. */
+  Bindings: Partial<HttpBindings>
+  Variables: { counted: boolean }
+}
+
+export interface MockApp {
+  app: Hono<MockEnv>
+  stats: MockStats
+  /** Stops the scheduler: nothing more is written to open responses. */
+  close(): void
+}
+
+const ROUTES = new Set(['/v1/chat/completions', '/v1/completions', '/v1/models', '/health', '/metrics'])
+
+export interface MockAppInternals {
+  /** Scheduler tuning, for measuring alternatives; the defaults are the measured best. */
+  scheduler?: Partial<SchedulerTuning>
+  /** performance.now() unless a test needs otherwise. */
+  now?: () => number
+}
+
+export function createMockApp(options: MockOptions, internals: MockAppInternals = {}): MockApp {
+  const now = internals.now ?? (() => performance.now())
+  const stats = new MockStats()
+  const scheduler = new DeadlineScheduler({ spinWindowMs: options.spinWindowMs, ...internals.scheduler }, now)
+  const faultRandom = createRandom(mix32(options.seed, 0xfa1175))
+  const ctx: GenerationContext = {
+    scheduler,
+    stats,
+    now,
+    ttft: options.ttft,
+    itl: options.itl,
+    tokensPerChunk: options.tokensPerChunk,
+    serverTimings: options.serverTimings,
+  }
+  const defaults = { seed: options.seed, model: options.model, outputTokens: options.outputTokens }
+  const startedS = Math.floor(Date.now() / 1000)
+  let requestIndex = 0
+
+  const faultEdges: [FaultKind, number][] = [
+    ['429', options.faults.rate429],
+    ['500', options.faults.rate500],
+    ['drop', options.faults.rateDrop],
+    ['malformed', options.faults.rateMalformed],
+    ['stall', options.faults.rateStall],
+  ]
+  /** One uniform draw per request; the rates are consecutive slices of [0, 1). */
+  const drawFault = (): FaultKind | undefined => {
+    const u = faultRandom.next()
+    let edge = 0
+    for (const [kind, rate] of faultEdges) {
+      edge += rate
+      if (u < edge) return kind
+    }
+    return undefined
+  }
+
+  const expectedKey = options.apiKey === undefined ? undefined : Buffer.from(options.apiKey)
+  const authorized = (header: string | undefined): boolean => {
+    if (expectedKey === undefined) return true
+    const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '')
+    return given.length === expectedKey.length && timingSafeEqual(given, expectedKey)
+  }
+
+  const app = new Hono<MockEnv>()
+
+  app.use(async (c, next) => {
+    await next()
+    if (!c.get('counted')) stats.countRequest(ROUTES.has(c.req.path) ? c.req.path : 'other', c.res.status)
+  })
+
+  app.use('/v1/*', async (c, next) => {
+    if (authorized(c.req.header('authorization'))) return next()
+    return c.json(errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'), 401)
+  })
+
+  const generate = async (c: Context<MockEnv>, plan: (body: unknown) => GenerationPlan) => {
+    // Deadlines count from here, before the body is read: the client's clock started even earlier.
+    const arrivalMs = now()
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      return c.json(errorBody('the request body is not valid JSON', 'invalid_request_error'), 400)
+    }
+    let p: GenerationPlan
+    try {
+      p = plan(body)
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err
+      return c.json(errorBody(err.message, 'invalid_request_error', null, err.param), 400)
+    }
+    const index = requestIndex++
+    const fault = drawFault()
+    if (fault !== undefined) stats.faults[fault]++
+    if (fault === '429')
+      return c.json(
+        errorBody(
+          'Rate limit reached (injected by the mock server).',
+          'rate_limit_error',
+          'rate_limit_exceeded',
+        ),
+        429,
+      )
+    if (fault === '500')
+      return c.json(
+        errorBody(
+          'The server had an error while processing your request (injected by the mock server).',
+          'server_error',
+        ),
+        500,
+      )
+    stats.promptTokens += p.promptTokens
+    const outgoing = c.env?.outgoing
+    if (outgoing !== undefined && (outgoing.destroyed || outgoing.socket?.destroyed !== false)) {
+      // The client left while the body was read; nothing to answer.
+      stats.countRequest(c.req.path, 499)
+      c.set('counted', true)
+      return new Response(null, { status: 499 })
+    }
+    const sink = outgoing !== undefined ? new NodeSink(outgoing) : new WebSink(c.req.raw.signal)
+    const prefix = p.api === 'chat' ? 'chatcmpl' : 'cmpl'
+    const generation = new Generation(ctx, p, sink, fault as StreamFault, arrivalMs, {
+      id: `${prefix}-mock-${options.seed}-${index}`,
+      delaySeed: mix32(options.seed, index),
+      created: Math.floor(Date.now() / 1000),
+    })
+    stats.countRequest(c.req.path, 200)
+    c.set('counted', true)
+    generation.start()
+    return sink.response
+  }
+
+  app.post('/v1/chat/completions', (c) => generate(c, (body) => planChat(body, defaults)))
+  app.post('/v1/completions', (c) => generate(c, (body) => planCompletions(body, defaults)))
+  app.get('/v1/models', (c) =>
+    c.json({
+      object: 'list',
+      data: [{ id: options.model, object: 'model', created: startedS, owned_by: 'bench-mock' }],
+    }),
+  )
+  app.get('/health', (c) => c.json({ status: 'ok' }))
+  app.get('/metrics', (c) =>
+    c.body(stats.toPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  )
+  app.notFound((c) =>
+    c.json(errorBody(`no route ${c.req.method} ${c.req.path}`, 'invalid_request_error', 'not_found'), 404),
+  )
+  app.onError((err, c) => c.json(errorBody(`mock server error: ${err.message}`, 'server_error'), 500))
+
+  return { app, stats, close: () => scheduler.close() }
+}

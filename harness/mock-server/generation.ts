@@ -1,0 +1,341 @@
+/**
+ * One response of the mock: its chunks, written by the shared scheduler at their deadlines, and the
+ * injected faults that happen mid-response (drop, malformed, stall). Chunks are built as strings (no
+ * JSON.stringify per chunk) because a zero-delay mock must out-run the client it benchmarks.
+ * @module
+ */
+import { ChunkDeadlines } from './deadlines.ts'
+import type { Delay } from './options.ts'
+import type { GenerationPlan } from './protocol.ts'
+import type { DeadlineScheduler, ScheduledTask } from './scheduler.ts'
+import type { ResponseSink } from './sink.ts'
+import type { FaultKind, MockStats } from './stats.ts'
+import { type TokenLogprobs, tokenIndex, tokenLogprobs, tokenText } from './text.ts'
+
+export interface GenerationContext {
+  scheduler: DeadlineScheduler
+  stats: MockStats
+  now(): number
+  ttft: Delay
+  itl: Delay
+  tokensPerChunk: number
+  serverTimings: boolean
+}
+
+/** Faults that happen after the response has started (429 and 500 are answered before). */
+export type StreamFault = Extract<FaultKind, 'drop' | 'malformed' | 'stall'> | undefined
+
+/** Content chunks written per scheduler visit when several are due at once (zero delay, catching up). */
+const MAX_BATCH = 256
+const batchDeadlines = new Float64Array(MAX_BATCH)
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+}
+const FINGERPRINT = 'bench-mock'
+
+export interface GenerationIds {
+  /** Response id, e.g. chatcmpl-mock-1-42. */
+  id: string
+  /** Seeds random delays. */
+  delaySeed: number
+  /** Unix seconds. */
+  created: number
+}
+
+export class Generation implements ScheduledTask {
+  deadlineMs: number
+  heapIndex = -1
+  heapSeq = 0
+  readonly #ctx: GenerationContext
+  readonly #plan: GenerationPlan
+  readonly #sink: ResponseSink
+  readonly #fault: StreamFault
+  readonly #arrivalMs: number
+  readonly #deadlines: ChunkDeadlines
+  readonly #chunks: number
+  /** Content chunks after which a drop or malformed fault strikes. */
+  readonly #faultAfter: number
+  readonly #head: string
+  readonly #id: string
+  readonly #created: number
+  #state: 'running' | 'waiting' | 'done' = 'running'
+  /** Streams: headers and role chunk not sent yet. */
+  #headPending = false
+  /** Next content chunk to write. */
+  #k = 0
+  #firstDeadlineMs = 0
+  #firstWriteMs: number | undefined
+  /** Non-streamed responses accumulate here. */
+  #text = ''
+  #logprobs: TokenLogprobs[] = []
+
+  constructor(
+    ctx: GenerationContext,
+    plan: GenerationPlan,
+    sink: ResponseSink,
+    fault: StreamFault,
+    arrivalMs: number,
+    ids: GenerationIds,
+  ) {
+    this.#ctx = ctx
+    this.#plan = plan
+    this.#sink = sink
+    this.#fault = fault
+    this.#arrivalMs = arrivalMs
+    this.#id = ids.id
+    this.#created = ids.created
+    this.#chunks = Math.ceil(plan.outputTokens / ctx.tokensPerChunk)
+    this.#faultAfter = Math.ceil(this.#chunks / 2)
+    this.#deadlines = new ChunkDeadlines(arrivalMs, ctx.ttft, ctx.itl, ids.delaySeed)
+    this.deadlineMs = this.#deadlines.next()
+    this.#firstDeadlineMs = this.deadlineMs
+    const object = plan.api === 'chat' ? 'chat.completion.chunk' : 'text_completion'
+    this.#head = `data: {"id":"${this.#id}","object":"${object}","created":${this.#created},"model":${JSON.stringify(plan.model)},"system_fingerprint":"${FINGERPRINT}","choices":[`
+  }
+
+  /** Queues the response: a stream's headers (and role chunk) on the next scheduler pass, then its chunks at their deadlines. */
+  start(): void {
+    const { stats, scheduler } = this.#ctx
+    stats.streamsInFlight++
+    this.#sink.onClose(this.#closed)
+    if (this.#plan.stream) {
+      // Headers and the role chunk go out from the scheduler's next pass, not from here: when many
+      // requests arrive in one I/O burst, each handler then costs no write, so the arrival stamps of the
+      // requests behind it (their TTFT origin) are taken sooner.
+      this.#headPending = true
+      this.deadlineMs = this.#arrivalMs
+      scheduler.schedule(this)
+      return
+    }
+    if (this.#fault === 'stall') return
+    // A whole response is written once, when its last chunk (or the drop point) would have been due.
+    const last = this.#fault === 'drop' ? this.#faultAfter : this.#chunks
+    for (let k = 1; k < last; k++) this.deadlineMs = this.#deadlines.next()
+    scheduler.schedule(this)
+  }
+
+  run(nowMs: number): void {
+    if (this.#state !== 'running') return
+    if (!this.#plan.stream) {
+      this.#runWhole()
+      return
+    }
+    if (this.#headPending) {
+      this.#headPending = false
+      const role =
+        this.#plan.api === 'chat'
+          ? `${this.#head}{"index":0,"delta":{"role":"assistant","content":null},"logprobs":null,"finish_reason":null}]}\n\n`
+          : undefined
+      this.#sink.start(200, SSE_HEADERS, true, role)
+      this.deadlineMs = this.#firstDeadlineMs
+      if (this.deadlineMs > nowMs) {
+        this.#ctx.scheduler.schedule(this)
+        return
+      }
+    }
+    this.#runStream(nowMs)
+  }
+
+  readonly #closed = (): void => {
+    if (this.#state === 'done') return
+    this.#state = 'done'
+    this.#ctx.scheduler.cancel(this)
+    this.#ctx.stats.streamsInFlight--
+  }
+
+  #runStream(nowMs: number): void {
+    const { stats, tokensPerChunk } = this.#ctx
+    const n = this.#plan.outputTokens
+    let out = ''
+    let batch = 0
+    let tokens = 0
+    let ending: 'finish' | 'drop' | 'stall' | undefined
+    for (;;) {
+      batchDeadlines[batch++] = this.deadlineMs
+      const from = this.#k * tokensPerChunk
+      const to = Math.min(n, from + tokensPerChunk)
+      out += this.#contentEvent(from, to)
+      tokens += to - from
+      this.#k++
+      if (this.#fault === 'malformed' && this.#k === this.#faultAfter)
+        out += `${this.#head}{"index":0,"delta":{"content":\n\n`
+      if (this.#fault === 'drop' && this.#k === this.#faultAfter) ending = 'drop'
+      else if (this.#fault === 'stall' && this.#k === 1) ending = 'stall'
+      else if (this.#k === this.#chunks) ending = 'finish'
+      if (ending !== undefined) break
+      this.deadlineMs = this.#deadlines.next()
+      if (this.deadlineMs > nowMs || batch === MAX_BATCH) break
+    }
+    const composedMs = this.#ctx.now()
+    this.#firstWriteMs ??= composedMs
+    switch (ending) {
+      case 'finish':
+        this.#state = 'done'
+        stats.streamsInFlight--
+        this.#sink.end(out + this.#finishEvents(composedMs))
+        break
+      case 'drop':
+        this.#sink.destroy(out)
+        this.#closed()
+        break
+      case 'stall':
+        // Nothing more until the client gives up; #closed then releases the slot.
+        this.#sink.write(out)
+        this.#state = 'waiting'
+        break
+      case undefined:
+        if (this.#sink.write(out)) this.#ctx.scheduler.schedule(this)
+        else {
+          this.#state = 'waiting'
+          this.#sink.onDrain(() => {
+            if (this.#state !== 'waiting') return
+            this.#state = 'running'
+            this.#ctx.scheduler.schedule(this)
+          })
+        }
+        break
+      default: {
+        const never: never = ending
+        throw new Error(`unknown ending ${String(never)}`)
+      }
+    }
+    // Measured after the write returned: the bytes are with the kernel (the sink does not hold them back).
+    const writtenMs = this.#ctx.now()
+    for (let i = 0; i < batch; i++) stats.recordScheduleError(writtenMs - batchDeadlines[i]!)
+    stats.contentChunks += batch
+    stats.tokensGenerated += tokens
+  }
+
+  #runWhole(): void {
+    const { stats } = this.#ctx
+    const writeMs = this.#ctx.now()
+    if (this.#fault === 'drop') {
+      this.#sink.destroy()
+      this.#closed()
+      stats.recordScheduleError(this.#ctx.now() - this.deadlineMs)
+      return
+    }
+    const n = this.#plan.outputTokens
+    const withLogprobs = this.#plan.topLogprobs !== undefined
+    for (let position = 0; position < n; position++) {
+      if (withLogprobs) {
+        const lp = this.#tokenLogprobs(position)
+        this.#logprobs.push(lp)
+        this.#text += lp.token
+      } else this.#text += tokenText(tokenIndex(this.#plan.textKey, position), this.#leadingSpace(position))
+    }
+    stats.contentChunks += this.#chunks
+    stats.tokensGenerated += n
+    const logprobs = withLogprobs ? { content: this.#logprobs } : null
+    const choice =
+      this.#plan.api === 'chat'
+        ? {
+            index: 0,
+            message: { role: 'assistant', content: this.#text },
+            logprobs,
+            finish_reason: this.#plan.finishReason,
+          }
+        : { index: 0, text: this.#text, logprobs, finish_reason: this.#plan.finishReason }
+    const body: Record<string, unknown> = {
+      id: this.#id,
+      object: this.#plan.api === 'chat' ? 'chat.completion' : 'text_completion',
+      created: this.#created,
+      model: this.#plan.model,
+      system_fingerprint: FINGERPRINT,
+      choices: [choice],
+      usage: this.#usage(),
+    }
+    if (this.#ctx.serverTimings) body.timings = this.#timings(this.#firstDeadlineMs, writeMs)
+    let json = JSON.stringify(body)
+    if (this.#fault === 'malformed') json = json.slice(0, Math.floor(json.length / 2))
+    this.#state = 'done'
+    stats.streamsInFlight--
+    this.#sink.start(
+      200,
+      { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) },
+      false,
+    )
+    this.#sink.end(json)
+    stats.recordScheduleError(this.#ctx.now() - this.deadlineMs)
+  }
+
+  #leadingSpace(position: number): boolean {
+    return position > 0 || this.#plan.api === 'completions'
+  }
+
+  #tokenLogprobs(position: number): TokenLogprobs {
+    return tokenLogprobs(
+      this.#plan.textKey,
+      position,
+      this.#leadingSpace(position),
+      this.#plan.topLogprobs ?? 0,
+    )
+  }
+
+  /** Tokens [from, to) as one SSE event. */
+  #contentEvent(from: number, to: number): string {
+    let text = ''
+    let logprobs = 'null'
+    if (this.#plan.topLogprobs === undefined) {
+      for (let p = from; p < to; p++)
+        text += tokenText(tokenIndex(this.#plan.textKey, p), this.#leadingSpace(p))
+    } else {
+      const entries: TokenLogprobs[] = []
+      for (let p = from; p < to; p++) {
+        const lp = this.#tokenLogprobs(p)
+        entries.push(lp)
+        text += lp.token
+      }
+      logprobs = JSON.stringify({ content: entries })
+    }
+    // Vocabulary words are plain ASCII letters and spaces: nothing to escape.
+    return this.#plan.api === 'chat'
+      ? `${this.#head}{"index":0,"delta":{"content":"${text}"},"logprobs":${logprobs},"finish_reason":null}]}\n\n`
+      : `${this.#head}{"index":0,"text":"${text}","logprobs":${logprobs},"finish_reason":null}]}\n\n`
+  }
+
+  /** Finish chunk, usage (chat with include_usage: its own chunk), timings on the last one, [DONE]. */
+  #finishEvents(lastWriteMs: number): string {
+    const finish = `"finish_reason":"${this.#plan.finishReason}"}]`
+    const usage = `"usage":${JSON.stringify(this.#usage())}`
+    const timings = this.#ctx.serverTimings
+      ? `,"timings":${JSON.stringify(this.#timings(this.#firstWriteMs ?? lastWriteMs, lastWriteMs))}`
+      : ''
+    if (this.#plan.api === 'completions')
+      return `${this.#head}{"index":0,"text":"","logprobs":null,${finish},${usage}${timings}}\n\ndata: [DONE]\n\n`
+    if (this.#plan.includeUsage)
+      return `${this.#head}{"index":0,"delta":{},"logprobs":null,${finish}}\n\n${this.#head}],${usage}${timings}}\n\ndata: [DONE]\n\n`
+    return `${this.#head}{"index":0,"delta":{},"logprobs":null,${finish}${timings}}\n\ndata: [DONE]\n\n`
+  }
+
+  #usage() {
+    const p = this.#plan
+    return {
+      prompt_tokens: p.promptTokens,
+      completion_tokens: p.outputTokens,
+      total_tokens: p.promptTokens + p.outputTokens,
+    }
+  }
+
+  /** llama-server's `timings`, measured: prompt = arrival → first content, predicted = first → last content. */
+  #timings(firstMs: number, lastMs: number) {
+    const promptMs = firstMs - this.#arrivalMs
+    const predictedMs = lastMs - firstMs
+    const promptN = this.#plan.promptTokens
+    const predictedN = this.#plan.outputTokens
+    return {
+      prompt_n: promptN,
+      prompt_ms: promptMs,
+      prompt_per_token_ms: promptN > 0 ? promptMs / promptN : 0,
+      prompt_per_second: promptMs > 0 ? (1000 * promptN) / promptMs : 0,
+      predicted_n: predictedN,
+      predicted_ms: predictedMs,
+      predicted_per_token_ms: predictedN > 0 ? predictedMs / predictedN : 0,
+      predicted_per_second: predictedMs > 0 ? (1000 * predictedN) / predictedMs : 0,
+      cache_n: 0,
+    }
+  }
+}

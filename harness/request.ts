@@ -1,0 +1,111 @@
+/**
+ * Runs one request against an engine and turns whatever happens into a RequestOutcome. This is where the
+ * clock is read: tSend just before the engine is asked, then once per content chunk as it arrives.
+ * @module
+ */
+import type { Clock } from './clock.ts'
+import type { Engine, GenerationRequest, StreamEvent } from './engines/engine.ts'
+import { RequestError } from './errors.ts'
+import type { ErrorOutcome, RequestOutcome } from './results.ts'
+
+/** Abort reason when the per-request timeout fires (distinguishes `timeout` from `aborted`). */
+export class RequestTimeout extends Error {
+  override name = 'RequestTimeout'
+}
+
+export interface RequestSlot {
+  seq: number
+  promptIndex: number
+  /** tSched, absolute clock ms. */
+  scheduledAt: number
+}
+
+/**
+ * @param origin clock ms that the outcome's timestamps are made relative to
+ * @param signal aborted when the run is interrupted (→ `aborted`); the timeout is handled here (→ `timeout`)
+ */
+export async function executeRequest(
+  engine: Engine,
+  request: GenerationRequest,
+  slot: RequestSlot,
+  options: { clock: Clock; origin: number; timeoutMs: number; signal: AbortSignal },
+): Promise<RequestOutcome> {
+  const { clock, origin } = options
+  const controller = new AbortController()
+  const stopTimer = new AbortController()
+  clock.sleep(options.timeoutMs, stopTimer.signal).then(
+    () => controller.abort(new RequestTimeout(`no complete response within ${options.timeoutMs} ms`)),
+    () => {},
+  )
+  const onRunAbort = () => controller.abort(options.signal.reason)
+  if (options.signal.aborted) onRunAbort()
+  else options.signal.addEventListener('abort', onRunAbort, { once: true })
+
+  let chunks = 0
+  let tokenSum = 0
+  let t1 = 0
+  let tPrev = 0
+  const chunkGapsMs: number[] = []
+  let done: Extract<StreamEvent, { type: 'done' }> | undefined
+  const startedAt = clock.now()
+  try {
+    for await (const event of engine.generate(request, controller.signal)) {
+      if (event.type === 'token') {
+        const t = clock.now()
+        if (chunks === 0) t1 = t
+        else chunkGapsMs.push(t - tPrev)
+        tPrev = t
+        chunks++
+        tokenSum += event.tokens
+      } else done = event
+    }
+    if (controller.signal.aborted) throw controller.signal.reason
+    if (chunks === 0) throw new RequestError('stream', 'the response ended without any generated content')
+    const serverOutputTokens = done?.tokensSource === 'server' ? done.outputTokens : undefined
+    const tokenizerOutputTokens = done?.tokensSource === 'tokenizer' ? done.outputTokens : done?.tokenizerOutputTokens
+    const outputTokens = serverOutputTokens ?? tokenizerOutputTokens ?? tokenSum
+    return {
+      state: 'ok',
+      seq: slot.seq,
+      promptIndex: slot.promptIndex,
+      scheduledAt: slot.scheduledAt - origin,
+      startedAt: startedAt - origin,
+      ttftMs: t1 - startedAt,
+      e2eMs: tPrev - startedAt,
+      chunkGapsMs,
+      chunks,
+      ...(done?.promptTokens !== undefined ? { promptTokens: done.promptTokens } : {}),
+      outputTokens,
+      tokensSource: serverOutputTokens !== undefined ? 'server' : tokenizerOutputTokens !== undefined ? 'tokenizer' : 'chunks',
+      ...(serverOutputTokens !== undefined ? { serverOutputTokens } : {}),
+      ...(tokenizerOutputTokens !== undefined ? { tokenizerOutputTokens } : {}),
+      ...(done?.finishReason !== undefined ? { finishReason: done.finishReason } : {}),
+      ...(done?.serverTimings !== undefined ? { serverTimings: done.serverTimings } : {}),
+    }
+  } catch (err) {
+    const outcome: ErrorOutcome = {
+      state: 'error',
+      seq: slot.seq,
+      promptIndex: slot.promptIndex,
+      scheduledAt: slot.scheduledAt - origin,
+      startedAt: startedAt - origin,
+      error: describeFailure(controller.signal.aborted ? controller.signal.reason : err),
+    }
+    if (chunks > 0) {
+      outcome.ttftMs = t1 - startedAt
+      outcome.e2eMs = tPrev - startedAt
+      outcome.chunks = chunks
+    }
+    return outcome
+  } finally {
+    stopTimer.abort()
+    options.signal.removeEventListener('abort', onRunAbort)
+  }
+}
+
+function describeFailure(err: unknown): ErrorOutcome['error'] {
+  if (err instanceof RequestTimeout) return { kind: 'timeout', message: err.message }
+  if (err instanceof RequestError) return { kind: err.kind, message: err.message, ...(err.status !== undefined ? { status: err.status } : {}) }
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'RunInterrupted')) return { kind: 'aborted', message: err.message }
+  return { kind: 'engine', message: err instanceof Error ? err.message : String(err) }
+}

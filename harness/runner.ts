@@ -1,0 +1,260 @@
+/**
+ * runScenario: for each target, for each load step — start the engine, warm up (excluded), write the run
+ * row, drive the load, hand every outcome to the sink as it happens, summarize. A failing target is
+ * recorded as failed runs and the next target goes on; an interrupt marks the current run interrupted
+ * with every recorded outcome kept.
+ * @module
+ */
+import { setMaxListeners } from 'node:events'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { type Clock, systemClock } from './clock.ts'
+import type { Scenario, TargetConfig } from './config/schema.ts'
+import { scenarioHash } from './config/index.ts'
+import type { Engine, GenerationRequest } from './engines/engine.ts'
+import { type CreatedEngine, createEngine as createDefaultEngine } from './engines/index.ts'
+import { HarnessError, toError } from './errors.ts'
+import { executeLoad, expandLoads } from './load/index.ts'
+import { summarizeRun } from './metrics/index.ts'
+import type { RunMetrics } from './metrics/types.ts'
+import { loadPrompts, type Prompt } from './prompts/index.ts'
+import { createRandom } from './random.ts'
+import { executeRequest } from './request.ts'
+import type { EnvironmentInfo, GitInfo, LoadSpec, RequestOutcome, RunMeta, RunState, VariantIdentity } from './results.ts'
+import type { ResultSink, RunRecorder } from './sink.ts'
+
+/** Abort reason when the user interrupts (SIGINT) or the caller's signal fires. */
+export class RunInterrupted extends Error {
+  override name = 'RunInterrupted'
+}
+
+export type RunnerEvent =
+  | { type: 'load-start'; target: string; load: LoadSpec; loadIndex: number; runId: string }
+  | { type: 'request'; target: string; loadIndex: number; outcome: RequestOutcome }
+  | { type: 'load-end'; result: LoadRunResult }
+  | { type: 'target-failed'; target: string; message: string }
+
+export interface LoadRunResult {
+  target: string
+  load: LoadSpec
+  loadIndex: number
+  runId: string
+  state: Exclude<RunState, 'running'>
+  metrics?: RunMetrics
+  error?: string
+}
+
+export interface ScenarioRunResult {
+  scenario: string
+  /** completed: every run completed; failed: some target failed; interrupted: stopped by the signal. */
+  state: 'completed' | 'failed' | 'interrupted'
+  runs: LoadRunResult[]
+}
+
+export interface RunScenarioOptions {
+  scenario: Scenario
+  /** Where relative paths in the scenario (JSONL prompts) resolve. */
+  baseDir: string
+  sink: ResultSink
+  /** @default systemClock */
+  clock?: Clock
+  /** Aborting it interrupts the run (its reason should be a RunInterrupted). */
+  signal?: AbortSignal
+  label?: string
+  /** Replaces the engine registry (tests). */
+  createEngine?: (target: TargetConfig) => Promise<CreatedEngine>
+  onEvent?: (event: RunnerEvent) => void
+  /** Sample event-loop delay during each load to flag clientSaturated. @default true */
+  monitorEventLoop?: boolean
+  /** Where and what was measured, stored with every run (the CLI detects them). */
+  context?: { environment?: EnvironmentInfo; git?: GitInfo; invocationId?: string }
+}
+
+export async function runScenario(options: RunScenarioOptions): Promise<ScenarioRunResult> {
+  const { scenario, sink } = options
+  const clock = options.clock ?? systemClock
+  const signal = options.signal ?? new AbortController().signal
+  // Each in-flight request listens for the interrupt (and removes its listener when done).
+  setMaxListeners(0, signal)
+  const emit = options.onEvent ?? (() => {})
+  const create = options.createEngine ?? ((t: TargetConfig) => createDefaultEngine(t.engine))
+  checkEnvironment(scenario)
+  const prompts = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: options.baseDir })
+  const loads = expandLoads(scenario.loads)
+  const hash = scenarioHash(scenario)
+  const source = withoutSecrets(scenario)
+  const runs: LoadRunResult[] = []
+  let state: ScenarioRunResult['state'] = 'completed'
+
+  for (const target of scenario.targets) {
+    if (signal.aborted) break
+    let created: CreatedEngine | undefined
+    try {
+      created = await create(target)
+      await created.engine.start(signal)
+    } catch (err) {
+      if (signal.aborted) break
+      const message = toError(err).message
+      emit({ type: 'target-failed', target: target.name, message })
+      state = 'failed'
+      for (const [loadIndex, load] of loads.entries()) {
+        const recorder = await sink.startRun(meta(target, created, load, loadIndex))
+        await recorder.finish('failed', undefined, message)
+        const result: LoadRunResult = { target: target.name, load, loadIndex, runId: recorder.runId, state: 'failed', error: message }
+        runs.push(result)
+        emit({ type: 'load-end', result })
+      }
+      await created?.dispose().catch(() => {})
+      continue
+    }
+    try {
+      for (const [loadIndex, load] of loads.entries()) {
+        if (signal.aborted) break
+        const result = await runLoad(target, created, load, loadIndex)
+        runs.push(result)
+        emit({ type: 'load-end', result })
+        if (result.state === 'interrupted') state = 'interrupted'
+        else if (result.state === 'failed' && state === 'completed') state = 'failed'
+      }
+    } finally {
+      await created.dispose()
+    }
+  }
+  if (signal.aborted) state = 'interrupted'
+  return { scenario: scenario.name, state, runs }
+
+  function meta(target: TargetConfig, created: CreatedEngine | undefined, load: LoadSpec, loadIndex: number): RunMeta {
+    return {
+      scenario: { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), hash, source },
+      target: { name: target.name },
+      ...variantOf(target, created),
+      ...options.context,
+      engine: created?.engine.info ?? { kind: target.engine.kind, model: target.engine.model, capabilities: noCapabilities },
+      engineOptions: created?.storedOptions ?? {},
+      load,
+      loadIndex,
+      ...(options.label !== undefined ? { label: options.label } : {}),
+      startedAtIso: new Date().toISOString(),
+      clockOrigin: clock.now(),
+    }
+  }
+
+  async function runLoad(target: TargetConfig, created: CreatedEngine, load: LoadSpec, loadIndex: number): Promise<LoadRunResult> {
+    const engine = created.engine
+    let cursor = 0
+    const nextPrompt = (): Prompt => prompts[cursor++ % prompts.length] as Prompt
+    for (let i = 0; i < scenario.warmupRequests && !signal.aborted; i++) {
+      const p = nextPrompt()
+      await executeRequest(engine, toRequest(p), { seq: -1, promptIndex: p.index, scheduledAt: clock.now() }, {
+        clock,
+        origin: 0,
+        timeoutMs: scenario.requestTimeoutMs,
+        signal,
+      })
+    }
+    if (signal.aborted) {
+      const recorder = await sink.startRun(meta(target, created, load, loadIndex))
+      await recorder.finish('interrupted', undefined)
+      return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'interrupted' }
+    }
+
+    const runMeta = meta(target, created, load, loadIndex)
+    const recorder: RunRecorder = await sink.startRun(runMeta)
+    emit({ type: 'load-start', target: target.name, load, loadIndex, runId: recorder.runId })
+    const outcomes: RequestOutcome[] = []
+    let seq = 0
+    const histogram = options.monitorEventLoop === false ? undefined : monitorEventLoopDelay({ resolution: 5 })
+    histogram?.enable()
+    try {
+      const loadResult = await executeLoad(load, {
+        clock,
+        signal,
+        random: createRandom(scenario.seed + loadIndex),
+        send: async (scheduledAt) => {
+          const p = nextPrompt()
+          const outcome = await executeRequest(engine, toRequest(p), { seq: seq++, promptIndex: p.index, scheduledAt }, {
+            clock,
+            origin: runMeta.clockOrigin,
+            timeoutMs: scenario.requestTimeoutMs,
+            signal,
+          })
+          outcomes.push(outcome)
+          recorder.record(outcome)
+          emit({ type: 'request', target: target.name, loadIndex, outcome })
+        },
+      })
+      histogram?.disable()
+      const metrics = summarizeRun(outcomes, {
+        ...(scenario.slo ? { slo: scenario.slo } : {}),
+        droppedRequests: loadResult.dropped,
+        ...(histogram && histogram.count > 0 ? { eventLoopDelayP99Ms: histogram.percentile(99) / 1e6 } : {}),
+      })
+      const runState = loadResult.ended === 'aborted' || signal.aborted ? 'interrupted' : 'completed'
+      await recorder.finish(runState, metrics)
+      return { target: target.name, load, loadIndex, runId: recorder.runId, state: runState, metrics }
+    } catch (err) {
+      histogram?.disable()
+      const message = toError(err).message
+      await recorder.finish('failed', undefined, message)
+      return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'failed', error: message }
+    }
+  }
+
+  function toRequest(p: Prompt): GenerationRequest {
+    return {
+      prompt: p.prompt,
+      ...(p.messages ? { messages: p.messages } : {}),
+      maxTokens: p.outputTokens,
+      ...(scenario.fixedOutputLength ? { minTokens: p.outputTokens, ignoreEos: true } : {}),
+      sampling: scenario.sampling,
+    }
+  }
+}
+
+const noCapabilities: Engine['info']['capabilities'] = {
+  logprobs: false,
+  scoreChoices: false,
+  tokenize: false,
+  memory: false,
+  draft: false,
+}
+
+/** Every missing API-key variable at once, before anything starts. */
+function checkEnvironment(scenario: Scenario): void {
+  const missing = scenario.targets.flatMap((t, i) =>
+    t.engine.kind === 'openai' && t.engine.apiKeyEnv !== undefined && !process.env[t.engine.apiKeyEnv]
+      ? [`  - targets[${i}].engine.apiKeyEnv: environment variable ${t.engine.apiKeyEnv} is not set; export it before the run`]
+      : [],
+  )
+  if (missing.length > 0) throw new HarnessError(`Scenario ${scenario.name} cannot start:\n${missing.join('\n')}`)
+}
+
+/** The variant a target declares, else what the engine knows (a fixture manifest), else nothing. */
+function variantOf(target: TargetConfig, created: CreatedEngine | undefined): { variant?: VariantIdentity } {
+  const v = target.variant
+  if (!v) return created?.variant ? { variant: created.variant } : {}
+  const format = target.engine.kind === 'openai' ? 'remote' : target.engine.kind === 'llama-cpp' ? 'gguf' : 'onnx'
+  return {
+    variant: {
+      ...created?.variant,
+      name: v.name,
+      method: v.method,
+      format,
+      ...(v.family !== undefined ? { family: v.family } : {}),
+      ...(v.quantLabel !== undefined ? { quantLabel: v.quantLabel } : {}),
+      ...(v.bits !== undefined ? { bits: v.bits } : {}),
+      ...(v.parent !== undefined ? { parent: { name: v.parent, method: 'base', format } } : {}),
+    },
+  }
+}
+
+/** The scenario as stored with a run: a mock server's literal apiKey is replaced (keys from env never appear). */
+function withoutSecrets(scenario: Scenario): Scenario {
+  return {
+    ...scenario,
+    targets: scenario.targets.map((t) =>
+      t.engine.kind === 'openai' && t.engine.mock?.apiKey !== undefined
+        ? { ...t, engine: { ...t.engine, mock: { ...t.engine.mock, apiKey: '[redacted]' } } }
+        : t,
+    ),
+  }
+}

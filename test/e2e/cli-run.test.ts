@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+
+async function scenarioFile(content: unknown): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-cli-'))
+  const file = path.join(dir, 'scenario.json')
+  await writeFile(file, JSON.stringify(content))
+  return { dir, file }
+}
+
+describe('bench run', () => {
+  it('an invalid scenario exits 1 with one message listing every problem, and starts nothing', async () => {
+    const { dir, file } = await scenarioFile({
+      name: 'bad',
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+      targets: [{ name: 't', engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' } }],
+      loads: [{ kind: 'burst', requests: 1 }, { kind: 'poisson', ratePerS: -1, requests: 2 }],
+    })
+    const out = path.join(dir, 'out.jsonl')
+    const r = await runCli(['run', file, '--no-db', '--out', out])
+    expect(r.code, 'exit code').toBe(1)
+    expect(r.stderr, 'unknown load kind').toMatch(/loads\[0\]\.kind: unknown kind "burst"/)
+    expect(r.stderr, 'negative rate').toMatch(/loads\[1\]\.ratePerS: must be > 0, got -1/)
+    expect(r.stderr, 'missing model').toMatch(/targets\[0\]\.engine\.model: required/)
+    expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /)
+    expect(existsSync(out), 'no results file: no run was started').toBe(false)
+  })
+
+  it('runs against the mock, prints a table, writes JSON lines and reports errors', async () => {
+    const { dir, file } = await scenarioFile({
+      name: 'cli-mock',
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+      targets: [
+        {
+          name: 'mock',
+          engine: { kind: 'openai', model: 'mock-model', mock: { ttft: { kind: 'fixed', ms: 2 }, itl: { kind: 'fixed', ms: 1 }, faults: { rate500: 0.3 } } },
+        },
+      ],
+      loads: [{ kind: 'concurrent', concurrency: 4, requests: 40 }],
+      warmupRequests: 0,
+    })
+    const out = path.join(dir, 'out.jsonl')
+    const r = await runCli(['run', file, '--no-db', '--out', out, '--format', 'json'])
+    expect(r.code, `exit code (stderr: ${r.stderr})`).toBe(0)
+    const report = JSON.parse(r.stdout) as { runs: { state: string; metrics: { attempted: number; errors: number; errorRate: number } }[] }
+    const run = report.runs[0]
+    expect(run?.state, 'state').toBe('completed')
+    expect(run?.metrics.attempted, 'attempted').toBe(40)
+    expect(run?.metrics.errors, 'some 500s').toBeGreaterThan(0)
+    expect(run?.metrics.errorRate, 'errorRate').toBeCloseTo((run?.metrics.errors ?? 0) / 40, 10)
+    const lines = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string })
+    expect(lines[0]?.type, 'run line first').toBe('run')
+    expect(lines.filter((l) => l.type === 'outcome').length, 'one line per request').toBe(40)
+    expect(lines.at(-1)?.type, 'finish line last').toBe('finish')
+
+    const table = await runCli(['run', file, '--no-db'])
+    expect(table.code, 'table exit').toBe(0)
+    expect(table.stdout, 'table header').toMatch(/target\s+load\s+state/)
+    expect(table.stdout, 'table row').toMatch(/mock\s+concurrent 4\s+completed/)
+  })
+})
