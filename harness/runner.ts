@@ -8,8 +8,8 @@
 import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { type Clock, systemClock } from './clock.ts'
-import type { Scenario, TargetConfig } from './config/schema.ts'
 import { scenarioHash } from './config/index.ts'
+import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { Engine, GenerationRequest } from './engines/engine.ts'
 import { type CreatedEngine, createEngine as createDefaultEngine } from './engines/index.ts'
 import { HarnessError, toError } from './errors.ts'
@@ -19,7 +19,15 @@ import type { RunMetrics } from './metrics/types.ts'
 import { loadPrompts, type Prompt } from './prompts/index.ts'
 import { createRandom } from './random.ts'
 import { executeRequest } from './request.ts'
-import type { EnvironmentInfo, GitInfo, LoadSpec, RequestOutcome, RunMeta, RunState, VariantIdentity } from './results.ts'
+import type {
+  EnvironmentInfo,
+  GitInfo,
+  LoadSpec,
+  RequestOutcome,
+  RunMeta,
+  RunState,
+  VariantIdentity,
+} from './results.ts'
 import type { ResultSink, RunRecorder } from './sink.ts'
 
 /** Abort reason when the user interrupts (SIGINT) or the caller's signal fires. */
@@ -99,7 +107,14 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       for (const [loadIndex, load] of loads.entries()) {
         const recorder = await sink.startRun(meta(target, created, load, loadIndex))
         await recorder.finish('failed', undefined, message)
-        const result: LoadRunResult = { target: target.name, load, loadIndex, runId: recorder.runId, state: 'failed', error: message }
+        const result: LoadRunResult = {
+          target: target.name,
+          load,
+          loadIndex,
+          runId: recorder.runId,
+          state: 'failed',
+          error: message,
+        }
         runs.push(result)
         emit({ type: 'load-end', result })
       }
@@ -122,13 +137,27 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   if (signal.aborted) state = 'interrupted'
   return { scenario: scenario.name, state, runs }
 
-  function meta(target: TargetConfig, created: CreatedEngine | undefined, load: LoadSpec, loadIndex: number): RunMeta {
+  function meta(
+    target: TargetConfig,
+    created: CreatedEngine | undefined,
+    load: LoadSpec,
+    loadIndex: number,
+  ): RunMeta {
     return {
-      scenario: { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), hash, source },
+      scenario: {
+        name: scenario.name,
+        ...(scenario.description ? { description: scenario.description } : {}),
+        hash,
+        source,
+      },
       target: { name: target.name },
       ...variantOf(target, created),
       ...options.context,
-      engine: created?.engine.info ?? { kind: target.engine.kind, model: target.engine.model, capabilities: noCapabilities },
+      engine: created?.engine.info ?? {
+        kind: target.engine.kind,
+        model: target.engine.model,
+        capabilities: noCapabilities,
+      },
       engineOptions: created?.storedOptions ?? {},
       load,
       loadIndex,
@@ -138,19 +167,41 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     }
   }
 
-  async function runLoad(target: TargetConfig, created: CreatedEngine, load: LoadSpec, loadIndex: number): Promise<LoadRunResult> {
+  async function runLoad(
+    target: TargetConfig,
+    created: CreatedEngine,
+    load: LoadSpec,
+    loadIndex: number,
+  ): Promise<LoadRunResult> {
     const engine = created.engine
     let cursor = 0
     const nextPrompt = (): Prompt => prompts[cursor++ % prompts.length] as Prompt
-    for (let i = 0; i < scenario.warmupRequests && !signal.aborted; i++) {
-      const p = nextPrompt()
-      await executeRequest(engine, toRequest(p), { seq: -1, promptIndex: p.index, scheduledAt: clock.now() }, {
-        clock,
-        origin: 0,
-        timeoutMs: scenario.requestTimeoutMs,
-        signal,
-      })
-    }
+    // Warm up as many streams as the load keeps in flight (up to warmupRequests), so measured requests
+    // do not pay for opening connections or first-use allocations.
+    const warmupParallel = Math.max(
+      1,
+      Math.min(scenario.warmupRequests, load.kind === 'concurrent' ? load.concurrency : 1),
+    )
+    let warmupLeft = scenario.warmupRequests
+    await Promise.all(
+      Array.from({ length: warmupParallel }, async () => {
+        while (warmupLeft > 0 && !signal.aborted) {
+          warmupLeft--
+          const p = nextPrompt()
+          await executeRequest(
+            engine,
+            toRequest(p),
+            { seq: -1, promptIndex: p.index, scheduledAt: clock.now() },
+            {
+              clock,
+              origin: 0,
+              timeoutMs: scenario.requestTimeoutMs,
+              signal,
+            },
+          )
+        }
+      }),
+    )
     if (signal.aborted) {
       const recorder = await sink.startRun(meta(target, created, load, loadIndex))
       await recorder.finish('interrupted', undefined)
@@ -162,7 +213,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     emit({ type: 'load-start', target: target.name, load, loadIndex, runId: recorder.runId })
     const outcomes: RequestOutcome[] = []
     let seq = 0
-    const histogram = options.monitorEventLoop === false ? undefined : monitorEventLoopDelay({ resolution: 5 })
+    const histogram =
+      options.monitorEventLoop === false ? undefined : monitorEventLoopDelay({ resolution: 5 })
     histogram?.enable()
     try {
       const loadResult = await executeLoad(load, {
@@ -171,12 +223,17 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         random: createRandom(scenario.seed + loadIndex),
         send: async (scheduledAt) => {
           const p = nextPrompt()
-          const outcome = await executeRequest(engine, toRequest(p), { seq: seq++, promptIndex: p.index, scheduledAt }, {
-            clock,
-            origin: runMeta.clockOrigin,
-            timeoutMs: scenario.requestTimeoutMs,
-            signal,
-          })
+          const outcome = await executeRequest(
+            engine,
+            toRequest(p),
+            { seq: seq++, promptIndex: p.index, scheduledAt },
+            {
+              clock,
+              origin: runMeta.clockOrigin,
+              timeoutMs: scenario.requestTimeoutMs,
+              signal,
+            },
+          )
           outcomes.push(outcome)
           recorder.record(outcome)
           emit({ type: 'request', target: target.name, loadIndex, outcome })
@@ -222,17 +279,21 @@ const noCapabilities: Engine['info']['capabilities'] = {
 function checkEnvironment(scenario: Scenario): void {
   const missing = scenario.targets.flatMap((t, i) =>
     t.engine.kind === 'openai' && t.engine.apiKeyEnv !== undefined && !process.env[t.engine.apiKeyEnv]
-      ? [`  - targets[${i}].engine.apiKeyEnv: environment variable ${t.engine.apiKeyEnv} is not set; export it before the run`]
+      ? [
+          `  - targets[${i}].engine.apiKeyEnv: environment variable ${t.engine.apiKeyEnv} is not set; export it before the run`,
+        ]
       : [],
   )
-  if (missing.length > 0) throw new HarnessError(`Scenario ${scenario.name} cannot start:\n${missing.join('\n')}`)
+  if (missing.length > 0)
+    throw new HarnessError(`Scenario ${scenario.name} cannot start:\n${missing.join('\n')}`)
 }
 
 /** The variant a target declares, else what the engine knows (a fixture manifest), else nothing. */
 function variantOf(target: TargetConfig, created: CreatedEngine | undefined): { variant?: VariantIdentity } {
   const v = target.variant
   if (!v) return created?.variant ? { variant: created.variant } : {}
-  const format = target.engine.kind === 'openai' ? 'remote' : target.engine.kind === 'llama-cpp' ? 'gguf' : 'onnx'
+  const format =
+    target.engine.kind === 'openai' ? 'remote' : target.engine.kind === 'llama-cpp' ? 'gguf' : 'onnx'
   return {
     variant: {
       ...created?.variant,

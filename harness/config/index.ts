@@ -43,7 +43,10 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue
       case 'invalid_union':
         if ('discriminator' in issue && issue.discriminator) {
           const options = (issue as { options?: unknown[] }).options ?? []
-          const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[issue.discriminator] : input
+          const value =
+            input && typeof input === 'object'
+              ? (input as Record<string, unknown>)[issue.discriminator]
+              : input
           return [
             {
               path: at,

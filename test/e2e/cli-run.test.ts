@@ -18,7 +18,10 @@ describe('bench run', () => {
       name: 'bad',
       prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
       targets: [{ name: 't', engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' } }],
-      loads: [{ kind: 'burst', requests: 1 }, { kind: 'poisson', ratePerS: -1, requests: 2 }],
+      loads: [
+        { kind: 'burst', requests: 1 },
+        { kind: 'poisson', ratePerS: -1, requests: 2 },
+      ],
     })
     const out = path.join(dir, 'out.jsonl')
     const r = await runCli(['run', file, '--no-db', '--out', out])
@@ -37,7 +40,11 @@ describe('bench run', () => {
       targets: [
         {
           name: 'mock',
-          engine: { kind: 'openai', model: 'mock-model', mock: { ttft: { kind: 'fixed', ms: 2 }, itl: { kind: 'fixed', ms: 1 }, faults: { rate500: 0.3 } } },
+          engine: {
+            kind: 'openai',
+            model: 'mock-model',
+            mock: { ttft: { kind: 'fixed', ms: 2 }, itl: { kind: 'fixed', ms: 1 }, faults: { rate500: 0.3 } },
+          },
         },
       ],
       loads: [{ kind: 'concurrent', concurrency: 4, requests: 40 }],
@@ -46,13 +53,18 @@ describe('bench run', () => {
     const out = path.join(dir, 'out.jsonl')
     const r = await runCli(['run', file, '--no-db', '--out', out, '--format', 'json'])
     expect(r.code, `exit code (stderr: ${r.stderr})`).toBe(0)
-    const report = JSON.parse(r.stdout) as { runs: { state: string; metrics: { attempted: number; errors: number; errorRate: number } }[] }
+    const report = JSON.parse(r.stdout) as {
+      runs: { state: string; metrics: { attempted: number; errors: number; errorRate: number } }[]
+    }
     const run = report.runs[0]
     expect(run?.state, 'state').toBe('completed')
     expect(run?.metrics.attempted, 'attempted').toBe(40)
     expect(run?.metrics.errors, 'some 500s').toBeGreaterThan(0)
     expect(run?.metrics.errorRate, 'errorRate').toBeCloseTo((run?.metrics.errors ?? 0) / 40, 10)
-    const lines = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string })
+    const lines = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string })
     expect(lines[0]?.type, 'run line first').toBe('run')
     expect(lines.filter((l) => l.type === 'outcome').length, 'one line per request').toBe(40)
     expect(lines.at(-1)?.type, 'finish line last').toBe('finish')
@@ -61,5 +73,55 @@ describe('bench run', () => {
     expect(table.code, 'table exit').toBe(0)
     expect(table.stdout, 'table header').toMatch(/target\s+load\s+state/)
     expect(table.stdout, 'table row').toMatch(/mock\s+concurrent 4\s+completed/)
+  })
+})
+
+describe('bench run interrupted', () => {
+  it('SIGINT ends cleanly: exit 1, the run finished as interrupted with its outcomes kept', {
+    timeout: 60_000,
+  }, async () => {
+    const { dir, file } = await scenarioFile({
+      name: 'cli-sigint',
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+      targets: [
+        {
+          name: 'mock',
+          engine: {
+            kind: 'openai',
+            model: 'mock-model',
+            mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 2 } },
+          },
+        },
+      ],
+      loads: [{ kind: 'concurrent', concurrency: 4, durationS: 60 }],
+      warmupRequests: 0,
+    })
+    const out = path.join(dir, 'out.jsonl')
+    const { spawn } = await import('node:child_process')
+    const { BENCH_BIN } = await import('../helpers/cli.ts')
+    const child = spawn(
+      process.execPath,
+      [BENCH_BIN, 'run', file, '--no-db', '--out', out, '--format', 'json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    // Wait until requests are being recorded, then interrupt.
+    for (let i = 0; i < 100 && !(existsSync(out) && (await readFile(out, 'utf8')).includes('"outcome"')); i++)
+      await new Promise((r) => setTimeout(r, 100))
+    child.kill('SIGINT')
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect(code, 'exit code').toBe(1)
+    const lines = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; state?: string })
+    const finish = lines.find((l) => l.type === 'finish')
+    expect(finish?.state, 'run state').toBe('interrupted')
+    expect(lines.filter((l) => l.type === 'outcome').length, 'outcomes kept').toBeGreaterThan(0)
+    const report = JSON.parse(stdout) as { runs: { state: string; metrics?: { attempted: number } }[] }
+    expect(report.runs[0]?.state, 'printed state').toBe('interrupted')
   })
 })

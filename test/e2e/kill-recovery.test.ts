@@ -19,7 +19,16 @@ import { createTestDatabase, dbBackends } from '../helpers/db.ts'
 const scenario = {
   name: 'kill-recovery',
   prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 8 },
-  targets: [{ name: 'mock', engine: { kind: 'openai', model: 'mock-model', mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 2 } } } }],
+  targets: [
+    {
+      name: 'mock',
+      engine: {
+        kind: 'openai',
+        model: 'mock-model',
+        mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 2 } },
+      },
+    },
+  ],
   loads: [{ kind: 'concurrent', concurrency: 8, durationS: 120 }],
   warmupRequests: 0,
 }
@@ -33,7 +42,9 @@ describe.each(dbBackends())('SIGKILL mid-run (%s)', (backend) => {
     // Release the database so the child owns it, as a lone `bench run` would.
     await test.db.close()
     const dbArg = test.options.url ?? test.options.dataDir ?? ''
-    const child = spawn(process.execPath, [BENCH_BIN, 'run', file, '--db', dbArg, '--no-progress'], { stdio: 'ignore' })
+    const child = spawn(process.execPath, [BENCH_BIN, 'run', file, '--db', dbArg, '--no-progress'], {
+      stdio: 'ignore',
+    })
     let killedAtMs = 0
     try {
       // Let it measure for a while: the run row exists and several batches are flushed.
@@ -50,7 +61,12 @@ describe.each(dbBackends())('SIGKILL mid-run (%s)', (backend) => {
         if (!run) return expect.unreachable('the run row was written before the first request')
         expect(run.state, 'state').toBe('interrupted')
         const rows = await db
-          .select({ seq: requests.seq, startedAtMs: requests.startedAtMs, e2eMs: requests.e2eMs, state: requests.state })
+          .select({
+            seq: requests.seq,
+            startedAtMs: requests.startedAtMs,
+            e2eMs: requests.e2eMs,
+            state: requests.state,
+          })
           .from(requests)
           .where(eq(requests.runId, run.id))
           .orderBy(asc(requests.seq))
@@ -59,7 +75,9 @@ describe.each(dbBackends())('SIGKILL mid-run (%s)', (backend) => {
         // Seqs are handed out at send; 8 in flight at the kill may leave holes only among the last few.
         const maxSeq = rows.at(-1)?.seq ?? 0
         expect(maxSeq + 1 - rows.length, 'holes only from in-flight requests').toBeLessThanOrEqual(8)
-        const lastEndMs = Math.max(...rows.map((r) => run.startedAt.getTime() + r.startedAtMs + (r.e2eMs ?? 0)))
+        const lastEndMs = Math.max(
+          ...rows.map((r) => run.startedAt.getTime() + r.startedAtMs + (r.e2eMs ?? 0)),
+        )
         // Requests finish every few ms, so the newest stored one shows how much was lost (+ 150 ms slack for
         // the kill itself and clock-origin rounding).
         expect(killedAtMs - lastEndMs, 'ms of results lost').toBeLessThanOrEqual(250 + 150)

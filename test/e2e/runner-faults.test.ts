@@ -42,7 +42,8 @@ describe('mock faults become recorded error outcomes', () => {
       expect(run?.state, 'run state').toBe('completed')
       expect(run?.outcomes.length, 'every request recorded').toBe(4)
       for (const o of run?.outcomes ?? []) {
-        if (o.state !== 'error') return expect.unreachable(`expected an error outcome, got ${JSON.stringify(o)}`)
+        if (o.state !== 'error')
+          return expect.unreachable(`expected an error outcome, got ${JSON.stringify(o)}`)
         expect(o.error.kind, 'kind').toBe(kind)
         expect(o.error.status, 'status').toBe(status)
       }
@@ -56,7 +57,16 @@ describe('mock faults become recorded error outcomes', () => {
     const scenario = parseScenario({
       name: 'healthy',
       prompts: { kind: 'synthetic', promptTokens: 16, outputTokens: 6 },
-      targets: [{ name: 'mock', engine: { kind: 'openai', model: 'mock-model', mock: { ttft: { kind: 'fixed', ms: 20 }, itl: { kind: 'fixed', ms: 5 } } } }],
+      targets: [
+        {
+          name: 'mock',
+          engine: {
+            kind: 'openai',
+            model: 'mock-model',
+            mock: { ttft: { kind: 'fixed', ms: 20 }, itl: { kind: 'fixed', ms: 5 } },
+          },
+        },
+      ],
       loads: [{ kind: 'concurrent', concurrency: 3, requests: 9 }],
       warmupRequests: 1,
     })

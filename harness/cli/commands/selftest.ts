@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { parseScenario } from '../../config/index.ts'
 import { HarnessError } from '../../errors.ts'
-import { createNullSink } from '../../jsonl-sink.ts'
+import { distribution } from '../../metrics/index.ts'
+import type { OkOutcome } from '../../results.ts'
 import { runScenario } from '../../runner.ts'
+import type { ResultSink } from '../../sink.ts'
 import { action, parseNumberFlag } from '../action.ts'
 
 export interface SelftestOptions {
@@ -35,6 +37,15 @@ export interface SelftestLevel {
   measuredTtftP99Ms: number
   measuredItlP50Ms: number
   measuredItlP99Ms: number
+  /** Measured TTFT − the mock's own arrival → first-write time: the client's share of the error (loopback included). */
+  ttftClientErrorP50Ms: number | null
+  ttftClientErrorP99Ms: number | null
+  /** Measured (E2E − TTFT) − the mock's own first → last write time. */
+  decodeSpanClientErrorP50Ms: number | null
+  decodeSpanClientErrorP99Ms: number | null
+  /** How late the mock itself wrote the first chunk vs the injected TTFT (the server's share). */
+  serverTtftLateP50Ms: number | null
+  serverTtftLateP99Ms: number | null
   chunksPerS: number
   eventLoopDelayP99Ms: number | null
   clientSaturated: boolean
@@ -49,7 +60,9 @@ async function startMockProcess(args: string[]): Promise<{ url: string; stop(): 
   })
   const lines = createInterface({ input: child.stdout })
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new HarnessError(`the mock server exited (code ${code}) before listening`)))
+    child.once('exit', (code) =>
+      reject(new HarnessError(`the mock server exited (code ${code}) before listening`)),
+    )
     lines.once('line', (line) => {
       try {
         resolve((JSON.parse(line) as { url: string }).url)
@@ -87,12 +100,45 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
         prompts: { kind: 'synthetic', promptTokens: 64, outputTokens: options.outputTokens },
         targets: [{ name: 'mock', engine: { kind: 'openai', baseUrl: mock.url, model: 'mock-model' } }],
         loads: [{ kind: 'concurrent', concurrency, requests }],
-        warmupRequests: Math.min(concurrency, 16),
+        warmupRequests: concurrency,
       })
-      const result = await runScenario({ scenario, baseDir: process.cwd(), sink: createNullSink() })
+      const outcomes: OkOutcome[] = []
+      const sink: ResultSink = {
+        startRun: async () => ({
+          runId: 'selftest',
+          record: (o) => {
+            if (o.state === 'ok') outcomes.push(o)
+          },
+          finish: async () => {},
+        }),
+        close: async () => {},
+      }
+      const result = await runScenario({ scenario, baseDir: process.cwd(), sink })
       const m = result.runs[0]?.metrics
-      if (!m?.ttftMs || !m.chunkGapsMs) throw new HarnessError(`selftest at concurrency ${concurrency} produced no measurements: ${result.runs[0]?.error ?? 'no ok requests'}`)
+      if (!m?.ttftMs || !m.chunkGapsMs)
+        throw new HarnessError(
+          `selftest at concurrency ${concurrency} produced no measurements: ${result.runs[0]?.error ?? 'no ok requests'}`,
+        )
       const chunks = m.chunkGapsMs.n + m.ok
+      // The mock reports what it actually did (llama-server style timings: prompt_ms = arrival → first
+      // content write, predicted_ms = first → last write); measured − actual is the client's own error.
+      const ttftClient = distribution(
+        outcomes.flatMap((o) =>
+          o.serverTimings?.promptMs !== undefined ? [o.ttftMs - o.serverTimings.promptMs] : [],
+        ),
+      )
+      const decodeClient = distribution(
+        outcomes.flatMap((o) =>
+          o.serverTimings?.predictedMs !== undefined
+            ? [o.e2eMs - o.ttftMs - o.serverTimings.predictedMs]
+            : [],
+        ),
+      )
+      const ttftServer = distribution(
+        outcomes.flatMap((o) =>
+          o.serverTimings?.promptMs !== undefined ? [o.serverTimings.promptMs - options.ttftMs] : [],
+        ),
+      )
       levels.push({
         concurrency,
         requests,
@@ -105,6 +151,12 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
         measuredTtftP99Ms: m.ttftMs.p99,
         measuredItlP50Ms: m.chunkGapsMs.p50,
         measuredItlP99Ms: m.chunkGapsMs.p99,
+        ttftClientErrorP50Ms: ttftClient?.p50 ?? null,
+        ttftClientErrorP99Ms: ttftClient?.p99 ?? null,
+        decodeSpanClientErrorP50Ms: decodeClient?.p50 ?? null,
+        decodeSpanClientErrorP99Ms: decodeClient?.p99 ?? null,
+        serverTtftLateP50Ms: ttftServer?.p50 ?? null,
+        serverTtftLateP99Ms: ttftServer?.p99 ?? null,
         chunksPerS: chunks / (m.windowMs / 1000),
         eventLoopDelayP99Ms: m.eventLoopDelayP99Ms ?? null,
         clientSaturated: m.clientSaturated,
@@ -118,13 +170,27 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
 
 function formatSelftest(levels: readonly SelftestLevel[], options: SelftestOptions): string {
   const f = (v: number) => v.toFixed(3)
-  const header = ['streams', 'TTFT p50 err', 'TTFT p99 err', 'ITL p50 err', 'ITL p99 err', 'chunks/s', 'loop p99', 'saturated']
+  const header = [
+    'streams',
+    'TTFT p50 err',
+    'TTFT p99 err',
+    'ITL p50 err',
+    'ITL p99 err',
+    'client TTFT p99',
+    'server late p99',
+    'chunks/s',
+    'loop p99',
+    'saturated',
+  ]
+  const g = (v: number | null) => (v === null ? '-' : v.toFixed(3))
   const rows = levels.map((l) => [
     String(l.concurrency),
     f(l.ttftP50ErrorMs),
     f(l.ttftP99ErrorMs),
     f(l.itlP50ErrorMs),
     f(l.itlP99ErrorMs),
+    g(l.ttftClientErrorP99Ms),
+    g(l.serverTtftLateP99Ms),
     l.chunksPerS.toFixed(0),
     l.eventLoopDelayP99Ms === null ? '-' : l.eventLoopDelayP99Ms.toFixed(1),
     l.clientSaturated ? 'yes' : 'no',
@@ -133,6 +199,7 @@ function formatSelftest(levels: readonly SelftestLevel[], options: SelftestOptio
   const line = (r: string[]) => r.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ')
   return [
     `injected TTFT ${options.ttftMs} ms, gap ${options.itlMs} ms, ${options.outputTokens} tokens; errors = |measured − injected| in ms (goal ≤ 1 at p99)`,
+    'client = measured − what the mock reports it did (the harness share); server late = mock first write − injected',
     line(header),
     ...rows.map(line),
   ].join('\n')
@@ -152,7 +219,9 @@ export function registerSelftestCommand(program: Command): void {
         const levels = opts.levels.split(',').map((s) => parseNumberFlag('--levels', 'int', 1)(s))
         const options = { ...opts, levels }
         const result = await runSelftest(options)
-        process.stdout.write(`${opts.json ? JSON.stringify({ levels: result }) : formatSelftest(result, options)}\n`)
+        process.stdout.write(
+          `${opts.json ? JSON.stringify({ levels: result }) : formatSelftest(result, options)}\n`,
+        )
         return 0
       }),
     )

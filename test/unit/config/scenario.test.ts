@@ -9,7 +9,15 @@ const valid = defineScenario({
   name: 'unit-valid',
   prompts: { kind: 'synthetic', promptTokens: 32, outputTokens: 8 },
   targets: [{ name: 'a', engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm' } }],
-  loads: [{ kind: 'sweep', loads: [{ kind: 'concurrent', concurrency: 4, requests: 10 }, { kind: 'poisson', ratePerS: 2, durationS: 3 }] }],
+  loads: [
+    {
+      kind: 'sweep',
+      loads: [
+        { kind: 'concurrent', concurrency: 4, requests: 10 },
+        { kind: 'poisson', ratePerS: 2, durationS: 3 },
+      ],
+    },
+  ],
 })
 
 function issuesOf(input: unknown) {
@@ -45,10 +53,17 @@ describe('scenario validation', () => {
       name: 'bad',
       prompts: { kind: 'synthetic', promptTokens: 32, outputTokens: 8 },
       targets: [{ name: 'a', engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' } }],
-      loads: [{ kind: 'burst', requests: 3 }, { kind: 'constant-rate', ratePerS: -5, requests: 3 }],
+      loads: [
+        { kind: 'burst', requests: 3 },
+        { kind: 'constant-rate', ratePerS: -5, requests: 3 },
+      ],
     })
     const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]))
-    expect(Object.keys(byPath).sort(), 'paths').toEqual(['loads[0].kind', 'loads[1].ratePerS', 'targets[0].engine.model'])
+    expect(Object.keys(byPath).sort(), 'paths').toEqual([
+      'loads[0].kind',
+      'loads[1].ratePerS',
+      'targets[0].engine.model',
+    ])
     expect(byPath['loads[0].kind'], 'unknown kind names the choices').toContain('"sequential"')
     expect(byPath['loads[0].kind'], 'unknown kind names the value').toMatch(/^unknown kind "burst"; /)
     expect(byPath['loads[1].ratePerS'], 'negative rate').toBe('must be > 0, got -5')
@@ -61,7 +76,10 @@ describe('scenario validation', () => {
       prompts: { kind: 'synthetic', promptTokens: 32, outputTokens: 8 },
       targets: [
         { name: 'a', engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', mock: {} } },
-        { name: 'a', engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', temprature: 1 } },
+        {
+          name: 'a',
+          engine: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', temprature: 1 },
+        },
       ],
       loads: [{ kind: 'concurrent', concurrency: 2 }],
     })

@@ -1,0 +1,114 @@
+/**
+ * createEngine(target): the registry from a validated engine config to a started-able Engine. Resolves the
+ * API key from the environment variable NAMED in the scenario (the value never leaves this function except
+ * inside the engine's Authorization header), and starts the built-in mock server for `mock` targets.
+ * Native targets (llama-cpp, onnx) resolve a relative model path against process.cwd(), like a CLI argument,
+ * and store their config unchanged as the engine options.
+ * @module
+ */
+import { resolve } from 'node:path'
+import type { EngineConfig } from '../config/schema.ts'
+import { HarnessError } from '../errors.ts'
+import { startMockServerInWorker } from '../mock-server/worker.ts'
+import type { VariantIdentity } from '../results.ts'
+import type { Engine } from './engine.ts'
+import { createLlamaCppEngine } from './llama-cpp.ts'
+import { createOnnxEngine } from './onnx.ts'
+import { createOpenAIEngine } from './openai.ts'
+
+export interface CreatedEngine {
+  engine: Engine
+  /** Engine options as they may be stored: no secrets. */
+  storedOptions: Record<string, unknown>
+  /** The model variant when the engine can tell (a fixture's manifest). */
+  variant?: VariantIdentity
+  /** Stops what createEngine started (the engine itself and, for mock targets, the mock server). */
+  dispose(): Promise<void>
+}
+
+export async function createEngine(
+  config: EngineConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CreatedEngine> {
+  switch (config.kind) {
+    case 'openai': {
+      let apiKey: string | undefined
+      if (config.apiKeyEnv !== undefined) {
+        apiKey = env[config.apiKeyEnv]
+        if (!apiKey)
+          throw new HarnessError(
+            `engine.apiKeyEnv names ${config.apiKeyEnv}, but that environment variable is empty; export it or remove apiKeyEnv`,
+          )
+      }
+      const mock = config.mock ? await startMockServerInWorker(config.mock) : undefined
+      const baseUrl = mock?.url ?? config.baseUrl
+      if (baseUrl === undefined)
+        throw new HarnessError('engine.baseUrl is required when no mock is configured')
+      const engine = createOpenAIEngine({
+        baseUrl,
+        model: config.model,
+        api: config.api,
+        client: config.client,
+        ...(apiKey !== undefined ? { apiKey } : {}),
+        ...(config.headers ? { headers: config.headers } : {}),
+        ...(config.extraBody ? { extraBody: config.extraBody } : {}),
+      })
+      const { mock: mockOptions, ...rest } = config
+      const storedOptions: Record<string, unknown> = {
+        ...rest,
+        ...(mockOptions ? { mock: stripSecret(mockOptions) } : {}),
+      }
+      return {
+        engine,
+        storedOptions,
+        dispose: async () => {
+          await engine[Symbol.asyncDispose]()
+          await mock?.close()
+        },
+      }
+    }
+    case 'llama-cpp': {
+      // Model paths resolve against the working directory (not the scenario file), like CLI arguments.
+      const engine = createLlamaCppEngine({
+        modelPath: resolve(config.model),
+        ...(config.threads !== undefined ? { threads: config.threads } : {}),
+        ...(config.gpuLayers !== undefined ? { gpuLayers: config.gpuLayers } : {}),
+        ...(config.contextSize !== undefined ? { contextSize: config.contextSize } : {}),
+        ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
+        ...(config.parallel !== undefined ? { parallel: config.parallel } : {}),
+        ...(config.seed !== undefined ? { seed: config.seed } : {}),
+      })
+      return {
+        engine,
+        storedOptions: { ...config },
+        dispose: async () => await engine[Symbol.asyncDispose](),
+      }
+    }
+    case 'onnx': {
+      const engine = createOnnxEngine({
+        modelPath: resolve(config.model),
+        ...(config.tokenizer !== undefined ? { tokenizer: config.tokenizer } : {}),
+        ...(config.executionProviders !== undefined ? { executionProviders: config.executionProviders } : {}),
+        ...(config.intraOpNumThreads !== undefined ? { intraOpNumThreads: config.intraOpNumThreads } : {}),
+        ...(config.useCache !== undefined ? { useCache: config.useCache } : {}),
+        ...(config.seed !== undefined ? { seed: config.seed } : {}),
+      })
+      return {
+        engine,
+        storedOptions: { ...config },
+        dispose: async () => await engine[Symbol.asyncDispose](),
+      }
+    }
+    default: {
+      const never: never = config
+      throw new HarnessError(`unknown engine kind ${String((never as EngineConfig).kind)}`)
+    }
+  }
+}
+
+function stripSecret<T extends { apiKey?: string | undefined }>(
+  options: T,
+): Omit<T, 'apiKey'> & { apiKey?: string } {
+  const { apiKey, ...rest } = options
+  return apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' }
+}

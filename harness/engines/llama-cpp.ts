@@ -1,0 +1,417 @@
+/**
+ * GGUF models in-process through node-llama-cpp 3.21 (llama.cpp). Raw completion of `request.prompt`: the
+ * prompt is tokenized with the model's own tokenizer (BOS added when the model asks for it) and no chat
+ * template is applied — the fixtures have none, and a template would hide what the benchmark sends.
+ *
+ * - Loading: start() first validates the file's GGUF header (harness/fixtures gguf-reader), so a corrupt
+ *   or truncated file fails with a sentence naming the file and the problem instead of a native crash,
+ *   then loads the model and one context. Prebuilt binaries only (`build: 'never'`): nothing is compiled
+ *   or downloaded at run time; without `gpuLayers` the CPU backend is used (`gpu: false`).
+ * - Concurrency: the context holds `parallel` sequences (default 1). Each request takes a free sequence
+ *   (cleared first, so every request pays its whole prompt) or waits for one in FIFO order; node-llama-cpp
+ *   batches the busy sequences' tokens into shared decode calls.
+ * - Streaming: one token event per generated token; a token ending inside a UTF-8 character is held and
+ *   sent with the token that completes it (see native-text.ts), so events never carry partial text and
+ *   Σ event.tokens = done.outputTokens unless a stop string cut the output.
+ * - Lengths: at most maxTokens, and never past the context (finishReason `length`); end-of-generation
+ *   tokens are banned while fewer than minTokens were generated, or always with ignoreEos, as
+ *   llama-server's `ignore_eos` does. An EOG token ends the output with `stop` and is not counted.
+ * - Sampling: request temperature, topK, topP, seed (else the engine's seed), repetition / frequency /
+ *   presence penalty over the last 64 tokens, stop strings (checked from minTokens on). node-llama-cpp's
+ *   defaults apply to what is unset: temperature 0 (greedy); with temperature > 0, topK 40, topP 0.95.
+ * - Probabilities: node-llama-cpp exposes probabilities, not logits. With temperature 0 they are the plain
+ *   softmax of the logits (measured), which scoreChoices() and topLogprobs() use; per-token `logprobs` in
+ *   token events are those of the sampling distribution (after temperature / top-k / top-p).
+ * @module
+ */
+import { statSync } from 'node:fs'
+import { basename } from 'node:path'
+import {
+  getLlama,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  LlamaLogLevel,
+  type LlamaModel,
+  type SequenceEvaluateOptions,
+  type Token,
+  TokenBias,
+} from 'node-llama-cpp'
+import { EngineStartError, RequestError, toError } from '../errors.ts'
+import { readGgufHeader } from '../fixtures/gguf-reader.ts'
+import type { Engine, EngineInfo, GenerationRequest, Sampling, StreamEvent, TokenLogprob } from './engine.ts'
+import { defaultThreads, generationBudget, installedVersion, raceAbort, SlotPool } from './native-common.ts'
+import { TokenTextStream } from './native-text.ts'
+
+export interface LlamaCppEngineOptions {
+  /** Path of the .gguf file (absolute, or relative to process.cwd()). */
+  modelPath: string
+  /** CPU threads per evaluation. @default max(1, physical cores − 1), see defaultThreads() */
+  threads?: number
+  /**
+   * Layers offloaded to a GPU: a count, 'auto' (what fits) or 'max'. Unset or 0 loads the CPU backend only;
+   * anything else lets node-llama-cpp pick a prebuilt GPU backend if the machine has one. @default CPU only
+   */
+  gpuLayers?: 'auto' | 'max' | number
+  /** Context per sequence, tokens (llama.cpp may round it up). @default min(4096, the model's training context) */
+  contextSize?: number
+  /** Tokens per llama.cpp decode call (prompt processing chunk). @default node-llama-cpp's: min(512, context) */
+  batchSize?: number
+  /** Sequences decoded together; further requests wait. @default 1 */
+  parallel?: number
+  /** Sampling seed when a request gives none (only matters with temperature > 0). @default 0 */
+  seed?: number
+}
+
+/** Default context per sequence: enough for chat benchmarks without allocating a 128k KV cache. */
+export const DEFAULT_LLAMA_CONTEXT_SIZE = 4096
+/** Tokens that repetition penalties look back over (llama.cpp's `penalty_last_n` default). */
+const PENALTY_WINDOW = 64
+/** Prompt positions per controlledEvaluate() call in topLogprobs(): bounds the probability maps in memory. */
+const LOGPROB_CHUNK = 64
+
+interface Loaded {
+  llama: Llama
+  model: LlamaModel
+  context: LlamaContext
+  pool: SlotPool<LlamaContextSequence>
+  contextSize: number
+  /** Bans every end-of-generation token (ignoreEos / minTokens). */
+  banEog: TokenBias
+  noBias: TokenBias
+}
+
+export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
+  const modelName = basename(options.modelPath)
+  const threads = options.threads ?? defaultThreads()
+  const parallel = options.parallel ?? 1
+  const seed = options.seed ?? 0
+  const info: EngineInfo = {
+    kind: 'llama-cpp',
+    model: modelName,
+    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: false, draft: false },
+  }
+  const libraryVersion = installedVersion('node-llama-cpp')
+  if (libraryVersion !== undefined) info.engineVersion = `node-llama-cpp ${libraryVersion}`
+  let loaded: Loaded | undefined
+  let starting: Promise<void> | undefined
+  let disposed = false
+
+  const fail = (message: string, cause?: unknown) =>
+    new EngineStartError('llama-cpp', modelName, message, { cause })
+
+  async function load(signal?: AbortSignal): Promise<void> {
+    let vocabSize: number
+    try {
+      if (!statSync(options.modelPath).isFile()) throw new Error('not a file')
+      const header = readGgufHeader(options.modelPath)
+      const tokens = header.metadata.get('tokenizer.ggml.tokens')
+      vocabSize = tokens?.type === 'array' ? tokens.values.length : 0
+    } catch (err) {
+      const e = toError(err)
+      throw fail(
+        e.message.startsWith(options.modelPath) ? e.message : `${options.modelPath}: ${e.message}`,
+        err,
+      )
+    }
+    const nativeErrors: string[] = []
+    const useGpu = options.gpuLayers !== undefined && options.gpuLayers !== 0
+    let llama: Llama | undefined
+    let model: LlamaModel | undefined
+    try {
+      llama = await getLlama({
+        gpu: useGpu ? 'auto' : false,
+        build: 'never',
+        // 0 = no global cap, so each context gets exactly the threads asked for.
+        maxThreads: 0,
+        logLevel: LlamaLogLevel.error,
+        logger: (level, message) => {
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+            nativeErrors.push(message.trim())
+        },
+      })
+      signal?.throwIfAborted()
+      model = await llama.loadModel({
+        modelPath: options.modelPath,
+        ...(options.gpuLayers !== undefined ? { gpuLayers: options.gpuLayers } : {}),
+        ...(signal ? { loadSignal: signal } : {}),
+      })
+      const context = await model.createContext({
+        sequences: parallel,
+        contextSize: options.contextSize ?? Math.min(DEFAULT_LLAMA_CONTEXT_SIZE, model.trainContextSize),
+        threads,
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+        ...(signal ? { createSignal: signal } : {}),
+      })
+      const sequences = Array.from({ length: parallel }, () => context.getSequence())
+      const banEog = new TokenBias(model.tokenizer)
+      const biases = (banEog as unknown as { _biases?: unknown })._biases
+      // TokenBias.set() skips EOG tokens on purpose, so the ban goes into its map directly (pinned 3.21.1).
+      if (!(biases instanceof Map))
+        throw new Error('this node-llama-cpp version has no TokenBias map (ignoreEos)')
+      for (let t = 0; t < vocabSize; t++)
+        if (model.isEogToken(t as Token)) biases.set(t, Number.NEGATIVE_INFINITY)
+      for (const t of [model.tokens.eos, model.tokens.eot])
+        if (t != null) biases.set(t, Number.NEGATIVE_INFINITY)
+      loaded = {
+        llama,
+        model,
+        context,
+        pool: new SlotPool(sequences),
+        contextSize: context.contextSize,
+        banEog,
+        noBias: new TokenBias(model.tokenizer),
+      }
+      const release = llama.llamaCppRelease.release
+      info.engineVersion = `node-llama-cpp ${libraryVersion ?? '?'} (llama.cpp ${release})`
+      if (llama.gpu === false) info.device = 'cpu'
+      else {
+        const names = await llama.getGpuDeviceNames().catch(() => [])
+        info.device = names.length > 0 ? `${llama.gpu}:${names.join(',')}` : llama.gpu
+      }
+    } catch (err) {
+      await model?.dispose().catch(() => {})
+      await llama?.dispose().catch(() => {})
+      if (signal?.aborted) throw signal.reason
+      const native = nativeErrors.length > 0 ? ` (llama.cpp: ${nativeErrors.slice(-3).join('; ')})` : ''
+      throw fail(`${options.modelPath}: ${toError(err).message}${native}`, err)
+    }
+  }
+
+  function ready(): Loaded {
+    if (disposed) throw new RequestError('engine', 'the llama-cpp engine was disposed')
+    if (!loaded) throw new RequestError('engine', 'the llama-cpp engine is not started; call start() first')
+    return loaded
+  }
+
+  function tokenizePrompt(model: LlamaModel, text: string): Token[] {
+    const tokens = model.tokenize(text)
+    const bos = model.tokens.bos
+    return model.tokens.shouldPrependBosToken && bos != null ? [bos, ...tokens] : tokens
+  }
+
+  function tokenText(model: LlamaModel, token: Token): string {
+    return model.detokenize([token], true)
+  }
+
+  function topEntries(model: LlamaModel, probabilities: Map<Token, number> | undefined, k: number) {
+    const out: { token: string; logprob: number }[] = []
+    if (!probabilities) return out
+    for (const [token, p] of probabilities) {
+      if (out.length >= k) break
+      out.push({ token: tokenText(model, token), logprob: Math.log(p) })
+    }
+    return out
+  }
+
+  async function* generate(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    const s = ready()
+    signal.throwIfAborted()
+    const prompt = tokenizePrompt(s.model, request.prompt)
+    if (prompt.length === 0)
+      throw new RequestError('engine', 'the prompt is empty and the model adds no BOS token')
+    if (prompt.length >= s.contextSize)
+      throw new RequestError(
+        'engine',
+        `the prompt is ${prompt.length} tokens but a sequence holds ${s.contextSize} (raise contextSize)`,
+      )
+    const budget = generationBudget(request, s.contextSize - prompt.length)
+    const sequence = await s.pool.acquire(signal)
+    let iterator: AsyncGenerator<{ token: Token; probabilities?: Map<Token, number> }, void, void> | undefined
+    let released = false
+    // Before the last events, so a consumer that stops reading at `done` does not keep the sequence. An
+    // evaluation still running (abort mid-token) ends first, then the next request gets the sequence.
+    const release = () => {
+      if (released) return
+      released = true
+      const pending = iterator
+      void (async () => {
+        await pending?.return().catch(() => {})
+        s.pool.release(sequence)
+      })()
+    }
+    try {
+      await sequence.clearHistory()
+      const stream = new TokenTextStream({
+        decode: (tokens, previous) => s.model.detokenize(tokens as Token[], false, previous as Token[]),
+        ...(request.sampling?.stop ? { stop: request.sampling.stop } : {}),
+        stopAfterTokens: budget.stopAfterTokens,
+      })
+      let generated = 0
+      const evaluateOptions: SequenceEvaluateOptions = {
+        ...samplingOptions(request.sampling, seed, () => [...prompt, ...(stream.tokens as Token[])]),
+        tokenBias: () => (generated < budget.banEosBelow ? s.banEog : s.noBias),
+      }
+      const topK = request.topLogprobs
+      iterator = sequence.evaluateWithMetadata(prompt, { probabilities: topK !== undefined }, evaluateOptions)
+      let finishReason = 'length'
+      let stopString = false
+      let logprobs: TokenLogprob[] = []
+      while (generated < budget.maxTokens) {
+        const step = await raceAbort(iterator.next(), signal)
+        if (step.done) {
+          finishReason = 'stop'
+          break
+        }
+        generated++
+        const token = step.value.token
+        if (topK !== undefined) {
+          const p = step.value.probabilities?.get(token)
+          logprobs.push({
+            token: tokenText(s.model, token),
+            logprob: p === undefined ? Number.NEGATIVE_INFINITY : Math.log(p),
+            top: topEntries(s.model, step.value.probabilities, topK),
+          })
+        }
+        const { chunk, stopped } = stream.push(token)
+        if (chunk) {
+          yield {
+            type: 'token',
+            text: chunk.text,
+            tokens: chunk.tokens,
+            ...(topK !== undefined ? { logprobs } : {}),
+          }
+          logprobs = []
+        }
+        signal.throwIfAborted()
+        if (stopped) {
+          finishReason = 'stop'
+          stopString = true
+          break
+        }
+      }
+      release()
+      if (!stopString) {
+        const rest = stream.finish()
+        if (rest)
+          yield {
+            type: 'token',
+            text: rest.text,
+            tokens: rest.tokens,
+            ...(topK !== undefined ? { logprobs } : {}),
+          }
+      }
+      yield {
+        type: 'done',
+        promptTokens: prompt.length,
+        outputTokens: generated,
+        tokensSource: 'tokenizer',
+        finishReason,
+      }
+    } catch (err) {
+      if (signal.aborted) throw signal.reason
+      if (err instanceof RequestError) throw err
+      throw new RequestError('engine', `llama.cpp generation failed: ${toError(err).message}`, undefined, {
+        cause: err,
+      })
+    } finally {
+      release()
+    }
+  }
+
+  return {
+    info,
+    async start(signal?: AbortSignal): Promise<void> {
+      if (disposed) throw fail('the engine was disposed')
+      starting ??= load(signal)
+      try {
+        await starting
+      } catch (err) {
+        starting = undefined
+        throw err
+      }
+    },
+    generate,
+    async scoreChoices(prompt: string, choices: string[]): Promise<number[]> {
+      const s = ready()
+      const context = tokenizePrompt(s.model, prompt)
+      if (context.length === 0) throw new RequestError('engine', 'scoreChoices needs a non-empty prompt')
+      const sequence = await s.pool.acquire()
+      try {
+        await sequence.clearHistory()
+        if (context.length > 1) await sequence.evaluateWithoutGeneratingNewTokens(context.slice(0, -1))
+        const base = sequence.nextTokenIndex
+        const scores: number[] = []
+        for (const choice of choices) {
+          // As lm-evaluation-harness: the continuation is what tokenizing prompt + choice adds to the prompt.
+          const whole = tokenizePrompt(s.model, prompt + choice)
+          const continuation = context.every((t, i) => whole[i] === t)
+            ? whole.slice(context.length)
+            : s.model.tokenize(choice)
+          if (continuation.length === 0) {
+            scores.push(0)
+            continue
+          }
+          const inputs = [context.at(-1)!, ...continuation.slice(0, -1)]
+          const results = await sequence.controlledEvaluate(
+            inputs.map((t) => [t, { generateNext: { probabilities: true } }] as const),
+          )
+          let logLikelihood = 0
+          for (const [i, t] of continuation.entries())
+            logLikelihood += Math.log(results[i]?.next.probabilities?.get(t) ?? 0)
+          scores.push(logLikelihood)
+          await sequence.eraseContextTokenRanges([{ start: base, end: sequence.nextTokenIndex }])
+        }
+        return scores
+      } finally {
+        await sequence.clearHistory().catch(() => {})
+        s.pool.release(sequence)
+      }
+    },
+    async topLogprobs(prompt: string, k: number): Promise<TokenLogprob[][]> {
+      const s = ready()
+      const tokens = tokenizePrompt(s.model, prompt)
+      const sequence = await s.pool.acquire()
+      try {
+        await sequence.clearHistory()
+        const positions: TokenLogprob[][] = []
+        for (let start = 0; start < tokens.length; start += LOGPROB_CHUNK) {
+          const results = await sequence.controlledEvaluate(
+            tokens
+              .slice(start, start + LOGPROB_CHUNK)
+              .map((t) => [t, { generateNext: { probabilities: true } }] as const),
+          )
+          for (const r of results) positions.push(topEntries(s.model, r?.next.probabilities, k))
+        }
+        return positions
+      } finally {
+        await sequence.clearHistory().catch(() => {})
+        s.pool.release(sequence)
+      }
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      if (disposed) return
+      disposed = true
+      await starting?.catch(() => {})
+      const s = loaded
+      loaded = undefined
+      if (!s) return
+      s.pool.close(new RequestError('engine', 'the llama-cpp engine was disposed'))
+      await s.context.dispose()
+      await s.model.dispose()
+      await s.llama.dispose()
+    },
+  }
+}
+
+function samplingOptions(
+  sampling: Sampling | undefined,
+  defaultSeed: number,
+  history: () => Token[],
+): SequenceEvaluateOptions {
+  const o: SequenceEvaluateOptions = { seed: sampling?.seed ?? defaultSeed }
+  if (sampling?.temperature !== undefined) o.temperature = sampling.temperature
+  if (sampling?.topK !== undefined) o.topK = sampling.topK
+  if (sampling?.topP !== undefined) o.topP = sampling.topP
+  const { repetitionPenalty, frequencyPenalty, presencePenalty } = sampling ?? {}
+  if (repetitionPenalty !== undefined || frequencyPenalty !== undefined || presencePenalty !== undefined) {
+    o.repeatPenalty = {
+      punishTokens: () => history().slice(-PENALTY_WINDOW),
+      maxPunishTokens: PENALTY_WINDOW,
+      penalty: repetitionPenalty ?? 1,
+      ...(frequencyPenalty !== undefined ? { frequencyPenalty } : {}),
+      ...(presencePenalty !== undefined ? { presencePenalty } : {}),
+    }
+  }
+  return o
+}

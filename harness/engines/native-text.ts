@@ -1,0 +1,130 @@
+/**
+ * Turns generated token ids into the text chunks a native engine streams: one chunk per token, except that
+ * a token ending inside a UTF-8 character (byte-fallback vocabularies) is held until the character is
+ * complete and then sent together with it (`tokens: 2`, …), and text that may be the start of a stop string
+ * is held until it is known not to be. So no chunk ever carries empty or half-decoded text, which METRICS.md
+ * would not count as content, and the sum of the chunks' `tokens` is the generated count unless a stop
+ * string or a text-less token (a control token) ends the output.
+ * @module
+ */
+
+export interface TextChunk {
+  text: string
+  /** Tokens completed by this chunk: ≥ 1, except 0 for held stop-prefix text flushed at the end. */
+  tokens: number
+}
+
+export interface TokenTextStreamOptions {
+  /**
+   * Text of `tokens`, which follow `previous` in the output (SentencePiece needs the preceding tokens to
+   * decide about a leading space). An incomplete UTF-8 sequence must decode to a trailing U+FFFD.
+   */
+  decode(tokens: readonly number[], previous: readonly number[]): string
+  /** Stop strings: the output ends before the first occurrence of any of them. */
+  stop?: readonly string[]
+  /** Stop strings are looked for only once this many tokens were generated (vLLM `min_tokens`). @default 0 */
+  stopAfterTokens?: number
+}
+
+export interface PushResult {
+  /** The text that became complete with this token, if any. */
+  chunk?: TextChunk
+  /** A stop string was found: the caller ends the generation (the stop string is not part of the output). */
+  stopped: boolean
+}
+
+/** The longest UTF-8 character; held tokens beyond this are invalid bytes and get sent as decoded. */
+const MAX_HELD_TOKENS = 4
+/** Tokens of left context handed to decode(). */
+const CONTEXT_TOKENS = 8
+
+export class TokenTextStream {
+  readonly #decode: TokenTextStreamOptions['decode']
+  readonly #stop: readonly string[]
+  readonly #stopAfterTokens: number
+  readonly #tokens: number[] = []
+  /** Index of the first token whose text is not decoded yet. */
+  #undecoded = 0
+  /** Decoded text held back because it could begin a stop string. */
+  #heldText = ''
+  /** Tokens decoded but not yet attributed to a chunk. */
+  #heldTokens = 0
+
+  constructor(options: TokenTextStreamOptions) {
+    this.#decode = options.decode
+    this.#stop = (options.stop ?? []).filter((s) => s.length > 0)
+    this.#stopAfterTokens = options.stopAfterTokens ?? 0
+  }
+
+  /** Every token pushed so far. */
+  get tokens(): readonly number[] {
+    return this.#tokens
+  }
+
+  push(token: number): PushResult {
+    this.#tokens.push(token)
+    const pending = this.#tokens.slice(this.#undecoded)
+    const text = this.#decode(
+      pending,
+      this.#tokens.slice(Math.max(0, this.#undecoded - CONTEXT_TOKENS), this.#undecoded),
+    )
+    if (text.endsWith('\uFFFD') && pending.length < MAX_HELD_TOKENS) return { stopped: false }
+    this.#undecoded = this.#tokens.length
+    this.#heldTokens += pending.length
+    const candidate = this.#heldText + text
+    if (this.#stop.length === 0 || this.#tokens.length < this.#stopAfterTokens)
+      return this.#emit(candidate, '', 0)
+
+    let stopAt = -1
+    for (const s of this.#stop) {
+      const i = candidate.indexOf(s)
+      if (i >= 0 && (stopAt < 0 || i < stopAt)) stopAt = i
+    }
+    if (stopAt >= 0) return { ...this.#emit(candidate.slice(0, stopAt), '', 0), stopped: true }
+    const hold = this.#stopPrefixLength(candidate)
+    if (hold === 0) return this.#emit(candidate, '', 0)
+    // The held text ends with this token's text, so this token (at least) stays with it.
+    return this.#emit(candidate.slice(0, candidate.length - hold), candidate.slice(-hold), pending.length)
+  }
+
+  /** At the end of the generation: whatever is still held, decoded as it is. */
+  finish(): TextChunk | undefined {
+    const pending = this.#tokens.slice(this.#undecoded)
+    const text =
+      pending.length > 0
+        ? this.#decode(
+            pending,
+            this.#tokens.slice(Math.max(0, this.#undecoded - CONTEXT_TOKENS), this.#undecoded),
+          )
+        : ''
+    this.#undecoded = this.#tokens.length
+    this.#heldTokens += pending.length
+    return this.#emit(this.#heldText + text, '', 0).chunk
+  }
+
+  /** Sends `text` with the tokens decoded so far except `keepTokens`, which stay with the held text. */
+  #emit(text: string, held: string, keepTokens: number): PushResult {
+    this.#heldText = held
+    if (text.length === 0) return { stopped: false }
+    // A token split between sent and held text counts with the sent part, so a chunk carries ≥ 1 token
+    // unless it is held text flushed by finish() after its token was already counted.
+    const tokens = Math.max(this.#heldTokens - keepTokens, Math.min(1, this.#heldTokens))
+    const chunk = { text, tokens }
+    this.#heldTokens -= tokens
+    return { chunk, stopped: false }
+  }
+
+  /** Length of the longest suffix of `text` that is a proper prefix of some stop string. */
+  #stopPrefixLength(text: string): number {
+    let best = 0
+    for (const s of this.#stop) {
+      for (let n = Math.min(s.length - 1, text.length); n > best; n--) {
+        if (text.endsWith(s.slice(0, n))) {
+          best = n
+          break
+        }
+      }
+    }
+    return best
+  }
+}

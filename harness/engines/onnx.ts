@@ -1,0 +1,314 @@
+/**
+ * Causal-LM ONNX decoders in-process through onnxruntime-node, in the Optimum / transformers.js layout
+ * (onnx-decoder.ts). Raw completion of `request.prompt`, no chat template.
+ *
+ * - Tokenizer: 'byte' (the fixtures' byte vocabulary, BOS added). A model's tokenizer.json would need a
+ *   JavaScript tokenizer package, which is not installed; the config rejects it with that reason.
+ * - Decoding: the prompt in one pass, then one token per pass reusing `present.*` as `past_key_values.*`
+ *   (useCache, default on when the graph has cache inputs), or the whole sequence every pass (no cache).
+ * - Concurrency: onnxruntime-node 1.30 runs a session synchronously on the main thread (inside a
+ *   setImmediate), so concurrent requests interleave pass by pass; there is no batching across requests.
+ * - Streaming, lengths, stop strings and sampling behave as in the llama-cpp engine (native-text.ts,
+ *   onnx-sampling.ts): temperature 0 (default) is greedy; sampling draws from a per-request RNG seeded by
+ *   `sampling.seed` or the engine's seed, so sampled runs repeat.
+ * - scoreChoices() and topLogprobs() are log-softmax of the raw logits.
+ * @module
+ */
+import { statSync } from 'node:fs'
+import { basename } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { EngineStartError, RequestError, toError } from '../errors.ts'
+import { createRandom } from '../random.ts'
+import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
+import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob } from './engine.ts'
+import { defaultThreads, generationBudget } from './native-common.ts'
+import { TokenTextStream } from './native-text.ts'
+import { type DecoderLayout, detectLayout, type ForwardResult, forward } from './onnx-decoder.ts'
+import { applyPenalties, logSoftmax, sampleToken, topEntries } from './onnx-sampling.ts'
+
+export interface OnnxEngineOptions {
+  /** Path of the .onnx file (absolute, or relative to process.cwd()). */
+  modelPath: string
+  /** 'byte': the fixtures' byte vocabulary (ids 0 unk, 1 BOS, 2 EOS, 3 + b for byte b). @default 'byte' */
+  tokenizer?: 'byte'
+  /** onnxruntime execution providers, in order of preference. @default ['cpu'] */
+  executionProviders?: string[]
+  /** Threads inside one operator. @default max(1, physical cores − 1), see defaultThreads() */
+  intraOpNumThreads?: number
+  /** Reuse present.* as past_key_values.* between passes when the graph has cache inputs. @default true */
+  useCache?: boolean
+  /** Sampling seed when a request gives none (only matters with temperature > 0). @default 0 */
+  seed?: number
+}
+
+interface Loaded {
+  session: ort.InferenceSession
+  layout: DecoderLayout
+  tokenizer: NativeTokenizer
+  /** Cache inputs exist and useCache is on. */
+  cached: boolean
+}
+
+/** Messages onnxruntime gives for bytes that are not a valid model. */
+const CORRUPT = /protobuf|parse|invalid model|ModelProto|INVALID_GRAPH|corrupt|truncat/i
+
+export function createOnnxEngine(options: OnnxEngineOptions): Engine {
+  const modelName = basename(options.modelPath)
+  const executionProviders = options.executionProviders ?? ['cpu']
+  const threads = options.intraOpNumThreads ?? defaultThreads()
+  const seed = options.seed ?? 0
+  const info: EngineInfo = {
+    kind: 'onnx',
+    engineVersion: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}`,
+    model: modelName,
+    device: executionProviders[0] ?? 'cpu',
+    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: false, draft: false },
+  }
+  let loaded: Loaded | undefined
+  let disposed = false
+  const fail = (message: string, cause?: unknown) =>
+    new EngineStartError('onnx', modelName, message, { cause })
+
+  async function load(signal?: AbortSignal): Promise<void> {
+    if (options.tokenizer !== undefined && options.tokenizer !== 'byte')
+      throw fail(`tokenizer ${JSON.stringify(options.tokenizer)} is not supported yet; use 'byte'`)
+    const tokenizer = createByteTokenizer()
+    try {
+      const stat = statSync(options.modelPath)
+      if (!stat.isFile()) throw new Error('not a file')
+      if (stat.size === 0) throw new Error('corrupt or truncated ONNX file: the file is empty')
+    } catch (err) {
+      throw fail(`${options.modelPath}: ${toError(err).message}`, err)
+    }
+    let session: ort.InferenceSession
+    try {
+      session = await ort.InferenceSession.create(options.modelPath, {
+        executionProviders,
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      })
+    } catch (err) {
+      const problem = toError(err).message.replace(/^Load model from \S+ failed:\s*/, '')
+      throw fail(
+        `${options.modelPath}: ${CORRUPT.test(problem) ? 'corrupt or truncated ONNX file' : 'onnxruntime cannot load it'}: ${problem}`,
+        err,
+      )
+    }
+    if (signal?.aborted) {
+      await session.release()
+      throw signal.reason
+    }
+    try {
+      const layout = detectLayout(session)
+      if (layout.vocabSize !== undefined && layout.vocabSize < tokenizer.vocabSize)
+        throw new Error(
+          `logits have ${layout.vocabSize} entries but the byte tokenizer needs ${tokenizer.vocabSize}`,
+        )
+      loaded = { session, layout, tokenizer, cached: (options.useCache ?? true) && layout.layers.length > 0 }
+    } catch (err) {
+      await session.release()
+      throw fail(
+        `${options.modelPath}: not a causal-LM decoder this engine can drive: ${toError(err).message}`,
+        err,
+      )
+    }
+  }
+
+  function ready(): Loaded {
+    if (disposed) throw new RequestError('engine', 'the onnx engine was disposed')
+    if (!loaded) throw new RequestError('engine', 'the onnx engine is not started; call start() first')
+    return loaded
+  }
+
+  /** Logits after `tokens`: an incremental pass over `fresh` (cache) or the whole sequence (no cache). */
+  async function step(
+    s: Loaded,
+    tokens: readonly number[],
+    fresh: number,
+    past: Record<string, ort.Tensor> | undefined,
+  ): Promise<ForwardResult> {
+    if (!s.cached) return forward(s.session, s.layout, tokens, 0, undefined, false)
+    return forward(
+      s.session,
+      s.layout,
+      tokens.slice(tokens.length - fresh),
+      tokens.length - fresh,
+      past,
+      true,
+    )
+  }
+
+  function lastRow(r: ForwardResult): Float32Array {
+    const rows = r.logits.length / r.vocabSize
+    return r.logits.subarray((rows - 1) * r.vocabSize, rows * r.vocabSize)
+  }
+
+  function asLogprobs(tokenizer: NativeTokenizer, row: ArrayLike<number>, k: number) {
+    return topEntries(logSoftmax(row), k).map((e) => ({
+      token: tokenizer.tokenText(e.id),
+      logprob: e.logprob,
+    }))
+  }
+
+  async function* generate(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    const s = ready()
+    signal.throwIfAborted()
+    const prompt = s.tokenizer.encodePrompt(request.prompt)
+    const budget = generationBudget(request)
+    const stream = new TokenTextStream({
+      decode: (tokens) => s.tokenizer.decode(tokens),
+      ...(request.sampling?.stop ? { stop: request.sampling.stop } : {}),
+      stopAfterTokens: budget.stopAfterTokens,
+    })
+    const random = createRandom(request.sampling?.seed ?? seed)
+    const tokens = [...prompt]
+    let scores: Float64Array | undefined
+    let past: Record<string, ort.Tensor> | undefined
+    let fresh = prompt.length
+    let generated = 0
+    let finishReason = 'length'
+    let stopString = false
+    const topK = request.topLogprobs
+    let logprobs: TokenLogprob[] = []
+    try {
+      while (generated < budget.maxTokens) {
+        const result = await step(s, tokens, fresh, past)
+        signal.throwIfAborted()
+        past = result.past
+        const row = lastRow(result)
+        scores ??= new Float64Array(row.length)
+        applyPenalties(row, scores, {
+          ...(generated < budget.banEosBelow ? { banned: s.tokenizer.eogTokens } : {}),
+          history: tokens,
+          ...(request.sampling ? { sampling: request.sampling } : {}),
+        })
+        const token = sampleToken(scores, request.sampling, random)
+        if (s.tokenizer.eogTokens.includes(token)) {
+          finishReason = 'stop'
+          break
+        }
+        tokens.push(token)
+        fresh = 1
+        generated++
+        if (topK !== undefined) {
+          const lp = logSoftmax(row)
+          logprobs.push({
+            token: s.tokenizer.tokenText(token),
+            logprob: lp[token]!,
+            top: topEntries(lp, topK).map((e) => ({
+              token: s.tokenizer.tokenText(e.id),
+              logprob: e.logprob,
+            })),
+          })
+        }
+        const { chunk, stopped } = stream.push(token)
+        if (chunk) {
+          yield {
+            type: 'token',
+            text: chunk.text,
+            tokens: chunk.tokens,
+            ...(topK !== undefined ? { logprobs } : {}),
+          }
+          logprobs = []
+        }
+        signal.throwIfAborted()
+        if (stopped) {
+          finishReason = 'stop'
+          stopString = true
+          break
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) throw signal.reason
+      if (err instanceof RequestError) throw err
+      throw new RequestError('engine', `onnxruntime failed: ${toError(err).message}`, undefined, {
+        cause: err,
+      })
+    }
+    if (!stopString) {
+      const rest = stream.finish()
+      if (rest)
+        yield {
+          type: 'token',
+          text: rest.text,
+          tokens: rest.tokens,
+          ...(topK !== undefined ? { logprobs } : {}),
+        }
+    }
+    yield {
+      type: 'done',
+      promptTokens: prompt.length,
+      outputTokens: generated,
+      tokensSource: 'tokenizer',
+      finishReason,
+    }
+  }
+
+  return {
+    info,
+    async start(signal?: AbortSignal): Promise<void> {
+      if (disposed) throw fail('the engine was disposed')
+      if (!loaded) await load(signal)
+    },
+    generate,
+    async scoreChoices(prompt: string, choices: string[]): Promise<number[]> {
+      const s = ready()
+      const context = s.tokenizer.encodePrompt(prompt)
+      // The prompt once; each choice then runs on its cache (or the whole sequence without one).
+      const base = await forward(s.session, s.layout, context, 0, undefined, s.cached)
+      const first = logSoftmax(lastRow(base))
+      const scores: number[] = []
+      for (const choice of choices) {
+        const continuation = s.tokenizer.encodeContinuation(choice)
+        if (continuation.length === 0) {
+          scores.push(0)
+          continue
+        }
+        let sum = first[continuation[0]!]!
+        if (continuation.length > 1) {
+          const rest = s.cached
+            ? await forward(s.session, s.layout, continuation.slice(0, -1), context.length, base.past, false)
+            : await forward(
+                s.session,
+                s.layout,
+                [...context, ...continuation.slice(0, -1)],
+                0,
+                undefined,
+                false,
+              )
+          const offset = s.cached ? 0 : context.length
+          for (let i = 1; i < continuation.length; i++) {
+            const row = rest.logits.subarray((offset + i - 1) * rest.vocabSize, (offset + i) * rest.vocabSize)
+            sum += logSoftmax(row)[continuation[i]!]!
+          }
+        }
+        scores.push(sum)
+      }
+      return scores
+    },
+    async topLogprobs(prompt: string, k: number): Promise<TokenLogprob[][]> {
+      const s = ready()
+      const tokens = s.tokenizer.encodePrompt(prompt)
+      const result = await forward(s.session, s.layout, tokens, 0, undefined, false)
+      const positions: TokenLogprob[][] = []
+      for (let i = 0; i < tokens.length; i++)
+        positions.push(
+          asLogprobs(
+            s.tokenizer,
+            result.logits.subarray(i * result.vocabSize, (i + 1) * result.vocabSize),
+            k,
+          ),
+        )
+      return positions
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      if (disposed) return
+      disposed = true
+      const s = loaded
+      loaded = undefined
+      await s?.session.release()
+    },
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The llama-cpp engine on the tiny generated GGUF fixtures: the shared conformance suite (F32 with two
+ * sequences, Q4_0 with one, so concurrent requests queue), then what is specific to it: next-byte output,
+ * EOS / minTokens / ignoreEos, stop strings, probabilities, corrupt files, and a run through the runner.
+ */
+import { copyFileSync, mkdtempSync, rmSync, truncateSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseScenario } from '../../harness/config/index.ts'
+import type { Engine } from '../../harness/engines/engine.ts'
+import { createLlamaCppEngine } from '../../harness/engines/llama-cpp.ts'
+import { EngineStartError } from '../../harness/errors.ts'
+import { runScenario } from '../../harness/runner.ts'
+import { collect, engineConformance } from '../helpers/engine-conformance.ts'
+import { eosModels, tinyModels } from '../helpers/fixture-models.ts'
+import { createMemorySink } from '../helpers/memory-sink.ts'
+
+const broken = {
+  createBroken: () => createLlamaCppEngine({ modelPath: '/nonexistent/missing-model.gguf', threads: 1 }),
+  brokenNames: 'missing-model.gguf',
+}
+engineConformance(
+  'llama-cpp tiny-f32, 2 sequences',
+  async () =>
+    createLlamaCppEngine({ modelPath: (await tinyModels()).path('tiny-f32'), threads: 1, parallel: 2 }),
+  [],
+  broken,
+)
+engineConformance(
+  'llama-cpp tiny-q4_0, 1 sequence (requests queue)',
+  async () => createLlamaCppEngine({ modelPath: (await tinyModels()).path('tiny-q4_0'), threads: 1 }),
+  [],
+  broken,
+)
+
+const never = () => new AbortController().signal
+
+describe('llama-cpp engine on tiny-f32', () => {
+  let engine: Engine
+  beforeAll(async () => {
+    engine = createLlamaCppEngine({ modelPath: (await tinyModels()).path('tiny-f32'), threads: 1 })
+    await engine.start()
+  })
+  afterAll(async () => {
+    await engine?.[Symbol.asyncDispose]()
+  })
+
+  it('describes itself', () => {
+    expect(engine.info.kind, 'kind').toBe('llama-cpp')
+    expect(engine.info.model, 'model = file name').toBe('tiny-f32.gguf')
+    expect(engine.info.device, 'device').toBe('cpu')
+    expect(engine.info.engineVersion, 'engineVersion').toMatch(/^node-llama-cpp 3\.21\.1 \(llama\.cpp .+\)$/)
+    expect(engine.info.capabilities.scoreChoices, 'scoreChoices').toBe(true)
+    expect(engine.info.capabilities.logprobs, 'logprobs').toBe(true)
+  })
+
+  it('continues "abc" with "defghijk", one token per event, prompt counted with BOS', async () => {
+    const r = await collect(
+      engine.generate({ prompt: 'abc', maxTokens: 8, sampling: { temperature: 0 } }, never()),
+    )
+    expect(r.text, 'text').toBe('defghijk')
+    expect(
+      r.tokens.map((t) => t.tokens),
+      'one token per event',
+    ).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
+    expect(r.done[0], 'done').toEqual({
+      type: 'done',
+      promptTokens: 4,
+      outputTokens: 8,
+      tokensSource: 'tokenizer',
+      finishReason: 'length',
+    })
+  })
+
+  it('stops before a stop string, which is only looked for from minTokens on', async () => {
+    const stop = { temperature: 0, stop: ['gh'] }
+    const r = await collect(engine.generate({ prompt: 'abc', maxTokens: 10, sampling: stop }, never()))
+    expect(r.text, 'text before "gh"').toBe('def')
+    expect(r.done[0]?.finishReason, 'finish').toBe('stop')
+    expect(r.done[0]?.outputTokens, 'd e f g h generated').toBe(5)
+    const late = await collect(
+      engine.generate({ prompt: 'abc', maxTokens: 10, minTokens: 6, sampling: stop }, never()),
+    )
+    expect(late.text, '"gh" falls before minTokens').toBe('defghijklm')
+    expect(late.done[0]?.finishReason, 'late finish').toBe('length')
+  })
+
+  it('attaches logprobs of each generated token when asked', async () => {
+    const r = await collect(
+      engine.generate({ prompt: 'abc', maxTokens: 3, topLogprobs: 2, sampling: { temperature: 0 } }, never()),
+    )
+    expect(r.tokens.length, 'events').toBe(3)
+    for (const t of r.tokens) {
+      const lp = t.logprobs?.[0]
+      expect(t.logprobs?.length, 'one entry per token').toBe(1)
+      expect(lp?.token, 'the token itself').toBe(t.text)
+      expect(lp?.top?.length, 'top-2').toBe(2)
+      expect(lp?.top?.[0]?.token, 'greedy picks the top token').toBe(t.text)
+      expect(lp?.top?.[0]?.logprob, 'top logprob = its logprob').toBe(lp?.logprob)
+      expect(lp?.top?.[1]?.logprob, 'sorted').toBeLessThan(lp?.top?.[0]?.logprob ?? 0)
+    }
+  })
+
+  it('scores choices by log-likelihood, consistent with the chain rule and topLogprobs', async () => {
+    const [d, x, de] = await engine.scoreChoices!('abc', ['d', 'x', 'de'])
+    const [eAfterD] = await engine.scoreChoices!('abcd', ['e'])
+    expect(d, 'P(d | abc) > 0.99').toBeGreaterThan(Math.log(0.99))
+    expect(x, 'x is unlikely').toBeLessThan(Math.log(0.01))
+    expect(de, 'log P(de) = log P(d) + log P(e | abcd)').toBeCloseTo(d! + eAfterD!, 5)
+    const positions = await engine.topLogprobs!('abc', 3)
+    expect(positions.length, 'one position per prompt token incl. BOS').toBe(4)
+    expect(
+      positions.map((p) => p.length),
+      'k entries each',
+    ).toEqual([3, 3, 3, 3])
+    expect(
+      positions.slice(1).map((p) => p[0]?.token),
+      'next byte predicted after a, b, c',
+    ).toEqual(['b', 'c', 'd'])
+    expect(positions[3]?.[0]?.logprob, 'same probability as scoreChoices').toBeCloseTo(d!, 5)
+  })
+
+  it('frees the sequence by the time it yields done, even if the reader stops there', async () => {
+    const iterator = engine.generate({ prompt: 'abc', maxTokens: 2 }, never())[Symbol.asyncIterator]()
+    let event = await iterator.next()
+    while (!event.done && event.value.type !== 'done') event = await iterator.next()
+    const next = await collect(
+      engine.generate({ prompt: 'xyz', maxTokens: 2, sampling: { temperature: 0 } }, never()),
+    )
+    expect(next.text, 'the next request runs on the only sequence').toBe('{|')
+  })
+
+  it('an abort while queued for the only sequence leaves the queue at once; the running request goes on', async () => {
+    const reason = new Error('give up waiting')
+    const long = collect(
+      engine.generate(
+        { prompt: 'abc', maxTokens: 300, minTokens: 300, ignoreEos: true, sampling: { temperature: 0 } },
+        never(),
+      ),
+    )
+    const controller = new AbortController()
+    const queued = collect(engine.generate({ prompt: 'xyz', maxTokens: 4 }, controller.signal))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    controller.abort(reason)
+    const q = await queued
+    expect(q.error, 'queued request: the reason').toBe(reason)
+    expect(q.events.length, 'queued request: no events').toBe(0)
+    const l = await long
+    expect(l.error, 'running request: no error').toBeUndefined()
+    expect(l.done[0]?.outputTokens, 'running request: all tokens').toBe(300)
+  })
+})
+
+describe('llama-cpp engine: end of sequence', () => {
+  let engine: Engine
+  beforeAll(async () => {
+    engine = createLlamaCppEngine({ modelPath: eosModels().gguf, threads: 1 })
+    await engine.start()
+  })
+  afterAll(async () => {
+    await engine?.[Symbol.asyncDispose]()
+  })
+  const greedy = { temperature: 0 }
+
+  it('stops at EOS (not counted), after "c"', async () => {
+    const r = await collect(engine.generate({ prompt: 'ab', maxTokens: 10, sampling: greedy }, never()))
+    expect(r.text, 'text').toBe('c')
+    expect(r.done[0]?.outputTokens, 'outputTokens').toBe(1)
+    expect(r.done[0]?.finishReason, 'finish').toBe('stop')
+  })
+
+  it('ignoreEos generates exactly maxTokens', async () => {
+    const r = await collect(
+      engine.generate({ prompt: 'ab', maxTokens: 5, ignoreEos: true, sampling: greedy }, never()),
+    )
+    expect(r.text, 'text').toBe('cdefg')
+    expect(r.done[0]?.finishReason, 'finish').toBe('length')
+  })
+
+  it('minTokens bans EOS only until that many tokens exist', async () => {
+    const r = await collect(
+      engine.generate({ prompt: 'ab', maxTokens: 200, minTokens: 2, sampling: greedy }, never()),
+    )
+    // c d … ~ (28 tokens), then space … c again at token 28 + 68 = 96, then EOS.
+    expect(r.done[0]?.outputTokens, 'up to the next "c"').toBe(96)
+    expect(r.text.endsWith('abc'), 'ends with "c"').toBe(true)
+    expect(r.done[0]?.finishReason, 'finish').toBe('stop')
+  })
+})
+
+describe('llama-cpp engine: bad model files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-llama-engine-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('a truncated GGUF fails start() with EngineStartError naming the file and the problem', async () => {
+    const copy = join(dir, 'truncated.gguf')
+    copyFileSync((await tinyModels()).path('tiny-q4_0'), copy)
+    truncateSync(copy, 40_000)
+    const engine = createLlamaCppEngine({ modelPath: copy, threads: 1 })
+    const error = await engine.start().catch((err: unknown) => err)
+    expect(error, 'EngineStartError').toBeInstanceOf(EngineStartError)
+    expect((error as Error).message, 'message').toMatch(
+      /truncated\.gguf: corrupt or truncated GGUF file: tensor .+ needs bytes/,
+    )
+    await engine[Symbol.asyncDispose]()
+  })
+
+  it('generate() before start() is a RequestError of kind engine', async () => {
+    const engine = createLlamaCppEngine({ modelPath: (await tinyModels()).path('tiny-q4_0') })
+    const r = await collect(engine.generate({ prompt: 'abc', maxTokens: 2 }, never()))
+    expect((r.error as { kind?: string }).kind, 'kind').toBe('engine')
+  })
+})
+
+describe('llama-cpp through the runner', () => {
+  it('concurrent 2 over one sequence: every request ok, counted by the tokenizer, with sane timings', async () => {
+    // Relative to the working directory, as a scenario would give it.
+    const model = relative(process.cwd(), (await tinyModels()).path('tiny-q8_0'))
+    expect(model.startsWith('/'), 'relative path').toBe(false)
+    const scenario = parseScenario({
+      name: 'native-llama',
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 6, count: 4 },
+      targets: [{ name: 'tiny-q8_0', engine: { kind: 'llama-cpp', model, threads: 1, contextSize: 256 } }],
+      loads: [{ kind: 'concurrent', concurrency: 2, requests: 6 }],
+      warmupRequests: 1,
+    })
+    const sink = createMemorySink()
+    const result = await runScenario({ scenario, baseDir: '.', sink })
+    expect(result.state, 'scenario').toBe('completed')
+    const run = sink.runs[0]
+    expect(run?.meta.engine.kind, 'engine kind').toBe('llama-cpp')
+    expect(run?.meta.engineOptions, 'stored options = the config').toEqual({
+      kind: 'llama-cpp',
+      model,
+      threads: 1,
+      contextSize: 256,
+    })
+    expect(run?.outcomes.length, 'requests').toBe(6)
+    for (const o of run?.outcomes ?? []) {
+      if (o.state !== 'ok') return expect.unreachable(`outcome ${JSON.stringify(o)}`)
+      expect(o.tokensSource, 'tokensSource').toBe('tokenizer')
+      expect(o.outputTokens, 'fixed output length').toBe(6)
+      expect(o.chunks, 'one chunk per token').toBe(6)
+      expect(o.chunkGapsMs.length, 'gaps').toBe(5)
+      expect(o.promptTokens, 'prompt counted').toBeGreaterThan(8)
+      expect(o.ttftMs, 'ttft ≥ 0').toBeGreaterThanOrEqual(0)
+      expect(o.e2eMs, 'e2e ≥ ttft').toBeGreaterThanOrEqual(o.ttftMs)
+    }
+    expect(run?.metrics?.outputTokensPerS, 'throughput').toBeGreaterThan(0)
+  })
+})
