@@ -62,7 +62,8 @@ export async function executeRequest(
     if (controller.signal.aborted) throw controller.signal.reason
     if (chunks === 0) throw new RequestError('stream', 'the response ended without any generated content')
     const serverOutputTokens = done?.tokensSource === 'server' ? done.outputTokens : undefined
-    const tokenizerOutputTokens = done?.tokensSource === 'tokenizer' ? done.outputTokens : done?.tokenizerOutputTokens
+    const tokenizerOutputTokens =
+      done?.tokensSource === 'tokenizer' ? done.outputTokens : done?.tokenizerOutputTokens
     const outputTokens = serverOutputTokens ?? tokenizerOutputTokens ?? tokenSum
     return {
       state: 'ok',
@@ -76,7 +77,12 @@ export async function executeRequest(
       chunks,
       ...(done?.promptTokens !== undefined ? { promptTokens: done.promptTokens } : {}),
       outputTokens,
-      tokensSource: serverOutputTokens !== undefined ? 'server' : tokenizerOutputTokens !== undefined ? 'tokenizer' : 'chunks',
+      tokensSource:
+        serverOutputTokens !== undefined
+          ? 'server'
+          : tokenizerOutputTokens !== undefined
+            ? 'tokenizer'
+            : 'chunks',
       ...(serverOutputTokens !== undefined ? { serverOutputTokens } : {}),
       ...(tokenizerOutputTokens !== undefined ? { tokenizerOutputTokens } : {}),
       ...(done?.finishReason !== undefined ? { finishReason: done.finishReason } : {}),
@@ -105,7 +111,13 @@ export async function executeRequest(
 
 function describeFailure(err: unknown): ErrorOutcome['error'] {
   if (err instanceof RequestTimeout) return { kind: 'timeout', message: err.message }
-  if (err instanceof RequestError) return { kind: err.kind, message: err.message, ...(err.status !== undefined ? { status: err.status } : {}) }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'RunInterrupted')) return { kind: 'aborted', message: err.message }
+  if (err instanceof RequestError)
+    return {
+      kind: err.kind,
+      message: err.message,
+      ...(err.status !== undefined ? { status: err.status } : {}),
+    }
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'RunInterrupted'))
+    return { kind: 'aborted', message: err.message }
   return { kind: 'engine', message: err instanceof Error ? err.message : String(err) }
 }

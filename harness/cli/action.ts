@@ -10,7 +10,9 @@ export const EXIT_ERROR = 1
 export const EXIT_REGRESSION = 2
 
 /** Wraps a commander action: awaits it, prints a clean message on failure, sets process.exitCode. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined> | number | undefined) {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | undefined> | number | undefined,
+) {
   return async (...args: A): Promise<void> => {
     try {
       const code = await fn(...args)
@@ -20,7 +22,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       if (err instanceof HarnessError || process.env.BENCH_DEBUG !== '1') {
         const message = err instanceof Error ? err.message : String(err)
         process.stderr.write(`bench: ${message}\n`)
-        if (!(err instanceof HarnessError)) process.stderr.write('(set BENCH_DEBUG=1 to see where it came from)\n')
+        if (!(err instanceof HarnessError))
+          process.stderr.write('(set BENCH_DEBUG=1 to see where it came from)\n')
       } else {
         process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
       }
@@ -29,11 +32,17 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
 }
 
 /** Parses a numeric flag or throws a HarnessError naming it. */
-export function parseNumberFlag(flag: string, kind: 'int' | 'number' = 'number', min = Number.NEGATIVE_INFINITY) {
+export function parseNumberFlag(
+  flag: string,
+  kind: 'int' | 'number' = 'number',
+  min = Number.NEGATIVE_INFINITY,
+) {
   return (value: string): number => {
     const n = Number(value)
     if (value.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || n < min)
-      throw new HarnessError(`${flag} expects ${kind === 'int' ? 'an integer' : 'a number'}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${value}"`)
+      throw new HarnessError(
+        `${flag} expects ${kind === 'int' ? 'an integer' : 'a number'}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${value}"`,
+      )
     return n
   }
 }

@@ -2,13 +2,15 @@
  * Renders run results for people (a table on stdout, Markdown for CI summaries) and machines (JSON).
  * @module
  */
-import type { LoadRunResult } from '../runner.ts'
+
 import { describeLoad } from '../load/index.ts'
 import type { Distribution } from '../metrics/types.ts'
+import type { LoadRunResult } from '../runner.ts'
 
 export type OutputFormat = 'table' | 'json' | 'md'
 
-const num = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits))
+const num = (v: number | undefined, digits = 1) =>
+  v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits)
 const pick = (d: Distribution | undefined, key: keyof Distribution, digits = 1) => num(d?.[key], digits)
 
 const COLUMNS = [
@@ -56,9 +58,19 @@ const FOOTNOTE =
 export function formatTable(results: readonly LoadRunResult[]): string {
   const rows = [COLUMNS as readonly string[], ...resultRows(results)]
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
-  const line = (r: readonly string[]) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
-  const errors = results.filter((r) => r.error).map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
-  return [line(rows[0] ?? []), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line), '', FOOTNOTE, ...errors].join('\n')
+  const line = (r: readonly string[]) =>
+    r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
+  const errors = results
+    .filter((r) => r.error)
+    .map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
+  return [
+    line(rows[0] ?? []),
+    widths.map((w) => '─'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    FOOTNOTE,
+    ...errors,
+  ].join('\n')
 }
 
 export function formatMarkdown(results: readonly LoadRunResult[]): string {

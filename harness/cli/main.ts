@@ -12,7 +12,9 @@ import { registerSelftestCommand } from './commands/selftest.ts'
 
 const program = new Command()
   .name('bench')
-  .description('LLM inference benchmark harness: run scenarios against engines, keep the results, catch regressions')
+  .description(
+    'LLM inference benchmark harness: run scenarios against engines, keep the results, catch regressions',
+  )
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) })
 

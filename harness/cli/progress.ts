@@ -7,7 +7,9 @@ import cliProgress from 'cli-progress'
 import { describeLoad, expectedRequests } from '../load/index.ts'
 import type { RunnerEvent } from '../runner.ts'
 
-export function createProgressReporter(enabled = process.stderr.isTTY === true): (event: RunnerEvent) => void {
+export function createProgressReporter(
+  enabled = process.stderr.isTTY === true,
+): (event: RunnerEvent) => void {
   if (!enabled) return () => {}
   let bar: cliProgress.SingleBar | undefined
   let errors = 0

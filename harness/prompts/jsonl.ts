@@ -17,14 +17,18 @@ const lineSchema = z
       .optional(),
     outputTokens: z.number().int().positive().optional(),
   })
-  .refine((l) => l.prompt !== undefined || l.messages !== undefined, { message: 'give "prompt" or "messages"' })
+  .refine((l) => l.prompt !== undefined || l.messages !== undefined, {
+    message: 'give "prompt" or "messages"',
+  })
 
 export async function readJsonlPrompts(file: string, defaultOutputTokens: number): Promise<Prompt[]> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ScenarioError(file, [{ path: 'prompts.path', message: `cannot read ${file}: ${(err as Error).message}` }])
+    throw new ScenarioError(file, [
+      { path: 'prompts.path', message: `cannot read ${file}: ${(err as Error).message}` },
+    ])
   }
   const prompts: Prompt[] = []
   const issues: ConfigIssue[] = []
@@ -39,7 +43,11 @@ export async function readJsonlPrompts(file: string, defaultOutputTokens: number
     }
     const parsed = lineSchema.safeParse(value)
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) issues.push({ path: `line ${i + 1}${issue.path.map((p) => `.${String(p)}`).join('')}`, message: issue.message })
+      for (const issue of parsed.error.issues)
+        issues.push({
+          path: `line ${i + 1}${issue.path.map((p) => `.${String(p)}`).join('')}`,
+          message: issue.message,
+        })
       return
     }
     const { prompt, messages, outputTokens } = parsed.data
@@ -51,6 +59,7 @@ export async function readJsonlPrompts(file: string, defaultOutputTokens: number
     })
   })
   if (issues.length > 0) throw new ScenarioError(file, issues)
-  if (prompts.length === 0) throw new ScenarioError(file, [{ path: 'prompts.path', message: 'the file holds no prompts' }])
+  if (prompts.length === 0)
+    throw new ScenarioError(file, [{ path: 'prompts.path', message: 'the file holds no prompts' }])
   return prompts
 }

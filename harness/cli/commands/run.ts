@@ -110,9 +110,14 @@ export function registerRunCommand(program: Command): void {
     .description('run one or more scenario files (.ts or .json) and print their results')
     .argument('<scenario...>', 'scenario files, e.g. scenarios/mock-sweep.ts')
     .option('--out <file>', 'also append every run and request outcome to this JSON-lines file')
-    .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'json', 'md']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'stdout format').choices(['table', 'json', 'md']).default('table'),
+    )
     .option('--label <text>', 'free text stored with each run (e.g. a PR title)')
-    .option('--db <path|url>', 'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)')
+    .option(
+      '--db <path|url>',
+      'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
+    )
     .option('--no-db', 'keep no results in a database (print only, or --out)')
     .option('--commit <sha>', 'commit measured (default: GITHUB_SHA, else git HEAD)')
     .option('--branch <name>', 'branch measured (default: GITHUB_HEAD_REF / GITHUB_REF_NAME, else git)')
