@@ -3,11 +3,18 @@
  * @module
  */
 import { Command } from 'commander'
+import { registerAlertsCommands } from './commands/alerts.ts'
+import { registerChangePointsCommand } from './commands/changepoints.ts'
+import { registerDashboardCommand } from './commands/dashboard.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerExportCommand } from './commands/export.ts'
 import { registerFixturesCommand } from './commands/fixtures.ts'
+import { registerGateCommand } from './commands/gate.ts'
+import { registerImportCommand } from './commands/import.ts'
 import { registerMockServerCommand } from './commands/mock-server.ts'
 import { registerQuickstartCommand } from './commands/quickstart.ts'
 import { registerRunCommand } from './commands/run.ts'
+import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
 
 const program = new Command()
@@ -24,5 +31,12 @@ registerSelftestCommand(program)
 registerQuickstartCommand(program)
 registerFixturesCommand(program)
 registerDbCommands(program)
+registerRunsCommands(program)
+registerExportCommand(program)
+registerImportCommand(program)
+registerDashboardCommand(program)
+registerGateCommand(program)
+registerAlertsCommands(program)
+registerChangePointsCommand(program)
 
 await program.parseAsync(process.argv)

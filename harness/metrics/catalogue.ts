@@ -16,6 +16,7 @@ export type MetricUnit =
   | 'count'
   | 'bool'
   | 'tokens/chunk'
+  | 'bytes'
 
 export type MetricDirection = MetricRow['direction']
 
@@ -32,11 +33,11 @@ export type DistributionMetricName = KeysOfType<RunMetrics, Distribution>
 /** RunMetrics fields flattened under their own name (sample counts travel as MetricRow.n instead). */
 export type ScalarMetricName = Exclude<
   KeysOfType<RunMetrics, number | boolean>,
-  'tokenCountDiscrepancyN' | 'tokensPerChunkN'
+  'tokenCountDiscrepancyN' | 'tokensPerChunkN' | 'peakRssSamplesN'
 >
 /** One row per error kind that occurred, e.g. `errorsTimeout`. */
 export type ErrorKindMetricName = `errors${Capitalize<RequestErrorKind>}`
-export type MetricName = ScalarMetricName | DistributionMetricName | ErrorKindMetricName
+export type MetricName = ScalarMetricName | DistributionMetricName | ErrorKindMetricName | NativeMetricName
 
 /** Statistics of a Distribution, in row order; `P999` is the 99.9th percentile. */
 export const DISTRIBUTION_STATS = ['Mean', 'Sd', 'Min', 'Max', 'P50', 'P90', 'P95', 'P99', 'P999'] as const
@@ -141,6 +142,30 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
     direction: 'none',
     description: 'Mean (outputTokens − 1) / (chunks − 1) over ok requests with ≥ 2 chunks.',
   },
+  // Memory of the process hosting a native engine (isolated engines; harness/memory).
+  peakRssBytes: {
+    unit: 'bytes',
+    direction: 'lower',
+    description:
+      'Max RSS of the native engine process during the window, sampled ≥ 10 Hz (on Linux also the kernel peak, VmHWM).',
+  },
+  loadRssBytes: {
+    unit: 'bytes',
+    direction: 'lower',
+    description: 'RSS of the native engine process right after the model loaded.',
+  },
+  loadPeakRssBytes: {
+    unit: 'bytes',
+    direction: 'lower',
+    description: 'Max RSS of the native engine process from its start to the end of the model load.',
+  },
+  loadMs: { unit: 'ms', direction: 'lower', description: 'Model load time of the native engine.' },
+  modelBytes: { unit: 'bytes', direction: 'none', description: 'Model file size.' },
+  vramBytes: {
+    unit: 'bytes',
+    direction: 'lower',
+    description: 'Device memory in use as the engine reports it (node-llama-cpp on a GPU backend).',
+  },
 }
 
 export const DISTRIBUTION_METRICS: Readonly<Record<DistributionMetricName, MetricInfo>> = {
@@ -226,11 +251,44 @@ export const ERROR_KIND_METRICS = Object.fromEntries(
   ]),
 ) as Readonly<Record<ErrorKindMetricName, MetricInfo>>
 
+/**
+ * llama-bench-style engine throughput over repetitions (METRICS.md): what native engines report and what
+ * `bench import` maps llama-bench `-o json` records to. Not part of RunMetrics (no HTTP, no tokenization).
+ */
+export const NATIVE_METRICS = {
+  promptTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description:
+      'Prompt processing speed, mean over repetitions (llama-bench "pp" avg_ts); excludes HTTP and tokenization.',
+  },
+  promptTokensPerSSd: {
+    unit: 'tokens/s',
+    direction: 'none',
+    description:
+      'Sample standard deviation (n − 1) of promptTokensPerS over repetitions (llama-bench stddev_ts).',
+  },
+  genTokensPerS: {
+    unit: 'tokens/s',
+    direction: 'higher',
+    description:
+      'Generation speed, mean over repetitions (llama-bench "tg" avg_ts); excludes HTTP and tokenization.',
+  },
+  genTokensPerSSd: {
+    unit: 'tokens/s',
+    direction: 'none',
+    description:
+      'Sample standard deviation (n − 1) of genTokensPerS over repetitions (llama-bench stddev_ts).',
+  },
+} as const satisfies Record<string, MetricInfo>
+export type NativeMetricName = keyof typeof NATIVE_METRICS
+
 /** Every metric by base name: scalars, error kinds and distributions (whose rows add a Stat suffix). */
 export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
   ...SCALAR_METRICS,
   ...ERROR_KIND_METRICS,
   ...DISTRIBUTION_METRICS,
+  ...NATIVE_METRICS,
 }
 
 export interface ResolvedMetricInfo extends MetricInfo {

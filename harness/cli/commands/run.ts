@@ -15,7 +15,7 @@ import { createJsonlSink, createNullSink } from '../../jsonl-sink.ts'
 import { type LoadRunResult, RunInterrupted, runScenario } from '../../runner.ts'
 import type { ResultSink } from '../../sink.ts'
 import { teeSinks } from '../../tee-sink.ts'
-import { action, EXIT_ERROR, EXIT_OK } from '../action.ts'
+import { action, EXIT_ERROR, EXIT_OK, parseNumberFlag } from '../action.ts'
 import { formatResults, type OutputFormat } from '../format.ts'
 import { createProgressReporter } from '../progress.ts'
 import { dbOptions } from './db.ts'
@@ -30,6 +30,8 @@ export interface RunCommandOptions {
   commit?: string
   branch?: string
   mergeBase?: string
+  /** Run every scenario this many times in a row (one invocation; each repetition is its own run). @default 1 */
+  repeat?: number
 }
 
 /** Loads all scenarios; reports every invalid one together. */
@@ -77,8 +79,10 @@ export async function runScenarios(files: readonly string[], options: RunCommand
   process.on('SIGTERM', onSignal)
   const all: LoadRunResult[] = []
   let code = EXIT_OK
+  // Repetitions for the gate: it pools an invocation's runs of one fingerprint into one candidate.
+  const repetitions = Array.from({ length: options.repeat ?? 1 }, () => loaded).flat()
   try {
-    for (const { scenario, file } of loaded) {
+    for (const { scenario, file } of repetitions) {
       const result = await runScenario({
         scenario,
         baseDir: path.dirname(file),
@@ -123,5 +127,11 @@ export function registerRunCommand(program: Command): void {
     .option('--branch <name>', 'branch measured (default: GITHUB_HEAD_REF / GITHUB_REF_NAME, else git)')
     .option('--merge-base <sha>', 'merge-base with the default branch (default: detected with git)')
     .option('--no-progress', 'no progress bar on stderr')
+    .option(
+      '--repeat <n>',
+      'run the scenarios n times (repetitions the gate pools)',
+      parseNumberFlag('--repeat', 'int', 1),
+      1,
+    )
     .action(action((files: string[], opts: RunCommandOptions) => runScenarios(files, opts)))
 }

@@ -1,0 +1,136 @@
+/**
+ * `bench export`: one run as JSON (run, variant, environment, metrics, requests) or CSV (one row per
+ * request, columns named as METRICS.md). Requests are read and written page by page, so a run of any size
+ * exports in bounded memory. tpotMs is computed per request (METRICS.md); chunk gaps, stored as float32,
+ * are printed with the fewest digits that read back as the same float32.
+ * @module
+ */
+import { eq } from 'drizzle-orm'
+import type { Db } from './client.ts'
+import { getRunDetail, listRunRequests, type RequestDetail } from './queries/run-detail.ts'
+import { runs } from './schema.ts'
+
+export type ExportFormat = 'json' | 'csv'
+
+export interface ExportOptions {
+  format: ExportFormat
+  /** Receives the output in order; awaited, so a slow file applies back-pressure. */
+  write: (chunk: string) => void | Promise<void>
+  /** Requests read per query. @default 5000 */
+  pageSize?: number
+}
+
+export class RunNotFoundError extends Error {
+  override name = 'RunNotFoundError'
+  constructor(readonly runId: number) {
+    super(`run ${runId} does not exist`)
+  }
+}
+
+/** CSV columns, one per request field (tpotMs computed; chunkGapsMs space-separated; serverTimings JSON). */
+export const CSV_COLUMNS = [
+  'runId',
+  'seq',
+  'state',
+  'promptIndex',
+  'errorKind',
+  'httpStatus',
+  'message',
+  'scheduledAtMs',
+  'startedAtMs',
+  'ttftMs',
+  'tpotMs',
+  'e2eMs',
+  'chunks',
+  'promptTokens',
+  'outputTokens',
+  'tokensSource',
+  'serverOutputTokens',
+  'tokenizerOutputTokens',
+  'finishReason',
+  'serverTimings',
+  'chunkGapsMs',
+] as const satisfies readonly (keyof RequestDetail)[]
+
+/** Writes the run; returns how many requests were written. Throws RunNotFoundError for an unknown id. */
+export async function exportRun(
+  db: Db,
+  runId: number,
+  options: ExportOptions,
+): Promise<{ requests: number }> {
+  const [detail, [run]] = await Promise.all([
+    getRunDetail(db, runId),
+    db.select().from(runs).where(eq(runs.id, runId)),
+  ])
+  if (!detail || !run) throw new RunNotFoundError(runId)
+  const pageSize = options.pageSize ?? 5000
+  let written = 0
+  const eachPage = async (fn: (rows: RequestDetail[]) => Promise<void>) => {
+    for (let offset = 0; ; offset += pageSize) {
+      const rows = await listRunRequests(db, runId, { limit: pageSize, offset })
+      if (rows.length > 0) await fn(rows)
+      written += rows.length
+      if (rows.length < pageSize) return
+    }
+  }
+  if (options.format === 'json') {
+    const head = {
+      run,
+      variant: detail.variant,
+      variantLineage: detail.variantLineage,
+      environment: detail.environment,
+      metrics: detail.metrics,
+      requestCounts: detail.requests,
+    }
+    const text = JSON.stringify(head, null, 2)
+    await options.write(`${text.slice(0, -2)},\n  "requests": [`)
+    let first = true
+    await eachPage(async (rows) => {
+      let chunk = ''
+      for (const r of rows) {
+        chunk += `${first ? '' : ','}\n    ${requestJson(r)}`
+        first = false
+      }
+      await options.write(chunk)
+    })
+    await options.write(written > 0 ? '\n  ]\n}\n' : ']\n}\n')
+    return { requests: written }
+  }
+  await options.write(`${CSV_COLUMNS.join(',')}\n`)
+  await eachPage(async (rows) => {
+    await options.write(rows.map((r) => `${CSV_COLUMNS.map((c) => csvCell(c, r)).join(',')}\n`).join(''))
+  })
+  return { requests: written }
+}
+
+function requestJson(r: RequestDetail): string {
+  // Gaps in their shortest float32 form, spliced in as raw JSON; the rest through JSON.stringify (which
+  // also turns the NaN send times of imported requests into null).
+  const { chunkGapsMs, ...rest } = r
+  const gaps = chunkGapsMs === null ? 'null' : `[${chunkGapsMs.map(float32Text).join(',')}]`
+  return `${JSON.stringify(rest).slice(0, -1)},"chunkGapsMs":${gaps}}`
+}
+
+function csvCell(column: (typeof CSV_COLUMNS)[number], r: RequestDetail): string {
+  const v = r[column]
+  if (v === null || v === undefined) return ''
+  if (column === 'chunkGapsMs') return (v as number[]).map(float32Text).join(' ')
+  if (column === 'serverTimings') return quote(JSON.stringify(v))
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : ''
+  return quote(String(v))
+}
+
+function quote(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+/** Shortest decimal that parses back to the same float32 (≤ 9 significant digits). */
+export function float32Text(value: number): string {
+  if (!Number.isFinite(value)) return 'null'
+  const target = Math.fround(value)
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(target.toPrecision(digits)))
+    if (Math.fround(Number(text)) === target) return text
+  }
+  return String(Number(target.toPrecision(9)))
+}

@@ -1,0 +1,103 @@
+/**
+ * Writing imported runs: in one transaction, as completed runs with their metrics and request rows and
+ * the original document in runs.imported. The invocation id `import:<sha256 of the file>` groups a file's
+ * runs and makes a second import of the same file a no-op that reports the runs already there.
+ * @module
+ */
+import { asc, eq, sql } from 'drizzle-orm'
+import type { Db } from '../client.ts'
+import { upsertVariant } from '../identity.ts'
+import { insertRequests } from '../insert-requests.ts'
+import { createRedactor } from '../redact.ts'
+import { type ImportFormat, type NewRequestRow, runMetrics, runs } from '../schema.ts'
+import type { ImportedRun } from './types.ts'
+
+export interface StoredImport {
+  state: 'imported' | 'already-imported'
+  /** The file's runs, in the order of `imported` (or as first stored). */
+  runs: { id: number; scenarioName: string; targetName: string; fingerprint: string }[]
+}
+
+/** Request rows per INSERT: one statement whatever the size (db/insert-requests.ts), bounded for memory. */
+const REQUEST_BATCH = 5_000
+
+export async function storeImportedRuns(
+  db: Db,
+  source: { format: ImportFormat; file: string; sha256: string; importedAt: Date },
+  imported: readonly ImportedRun[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StoredImport> {
+  const invocationId = `import:${source.sha256}`
+  const redact = createRedactor(env)
+  return db.transaction(async (tx) => {
+    // Two imports of one file at once: the second waits, then finds the first one's runs.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${invocationId}))`)
+    const existing = await tx
+      .select({
+        id: runs.id,
+        scenarioName: runs.scenarioName,
+        targetName: runs.targetName,
+        fingerprint: runs.fingerprint,
+      })
+      .from(runs)
+      .where(eq(runs.invocationId, invocationId))
+      .orderBy(asc(runs.id))
+    if (existing.length > 0) return { state: 'already-imported', runs: existing }
+    const stored: StoredImport['runs'] = []
+    for (const run of imported) {
+      const variantId = run.variant ? await upsertVariant(tx, redact.value(run.variant)) : null
+      const [row] = await tx
+        .insert(runs)
+        .values({
+          invocationId,
+          scenarioName: run.scenarioName,
+          scenarioHash: run.scenarioHash,
+          scenario: redact.value(run.scenario),
+          targetName: run.targetName,
+          variantId,
+          environmentId: null,
+          engineKind: run.engineKind,
+          engineVersion: run.engineVersion,
+          engineModel: redact.text(run.engineModel),
+          engineDevice: run.engineDevice,
+          engineOptions: redact.value(run.engineOptions),
+          load: run.load,
+          loadKind: run.loadKind,
+          loadIndex: 0,
+          label: run.label === null ? null : redact.text(run.label),
+          fingerprint: run.fingerprint,
+          state: 'completed',
+          startedAt: run.startedAt,
+          finishedAt: run.finishedAt,
+          heartbeatAt: run.finishedAt ?? run.startedAt,
+          imported: {
+            format: source.format,
+            file: source.file,
+            sha256: source.sha256,
+            importedAt: source.importedAt.toISOString(),
+            document: redact.value(run.document),
+            notes: run.notes,
+          },
+        })
+        .returning({ id: runs.id })
+      if (!row) throw new Error('inserting an imported run returned no id')
+      stored.push({
+        id: row.id,
+        scenarioName: run.scenarioName,
+        targetName: run.targetName,
+        fingerprint: run.fingerprint,
+      })
+      if (run.metrics.length > 0)
+        await tx
+          .insert(runMetrics)
+          .values(run.metrics.map((m) => ({ runId: row.id, ...m, n: Math.round(m.n) })))
+      for (let i = 0; i < run.requests.length; i += REQUEST_BATCH) {
+        const batch: NewRequestRow[] = run.requests
+          .slice(i, i + REQUEST_BATCH)
+          .map((r) => ({ ...r, runId: row.id, message: r.message == null ? null : redact.text(r.message) }))
+        await insertRequests(tx, batch)
+      }
+    }
+    return { state: 'imported', runs: stored }
+  })
+}

@@ -1,0 +1,2 @@
+ALTER TABLE "runs" ADD COLUMN "imported" jsonb;--> statement-breakpoint
+CREATE INDEX "runs_leaderboard_idx" ON "runs" USING btree ("scenario_name","target_name","fingerprint","started_at" DESC NULLS FIRST,"id" DESC NULLS FIRST,"git_branch") WHERE "runs"."state" = 'completed';

@@ -1,0 +1,187 @@
+/**
+ * Two runs side by side: every figure either has, with the relative change, whether the runs are
+ * comparable at all (same fingerprint, else the dimensions that differ), and the per-request samples a
+ * significance test needs (harness/regression works on these, not on summary figures).
+ * @module
+ */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { metricInfo } from '../../harness/metrics/catalogue.ts'
+import type { Db } from '../client.ts'
+import { environments, requests, runs, variants } from '../schema.ts'
+import { type DimensionSource, differingDimensions } from './dimensions.ts'
+import { HEADLINE_METRICS, metricsOf } from './metrics-of.ts'
+import { requestTpotMs } from './run-detail.ts'
+
+export interface CompareOptions {
+  /** Also return every chunk gap of every ok request (large). @default false */
+  chunkGaps?: boolean
+  /** Figures to compare. @default every figure either run has */
+  metrics?: readonly string[]
+}
+
+export interface ComparedRun {
+  id: number
+  scenarioName: string
+  targetName: string
+  state: string
+  fingerprint: string
+  startedAt: Date
+  gitCommit: string | null
+  gitBranch: string | null
+}
+
+export interface MetricComparison {
+  name: string
+  unit: string
+  direction: 'higher' | 'lower' | 'none'
+  base: number | null
+  candidate: number | null
+  baseN: number | null
+  candidateN: number | null
+  /** (candidate − base) / |base| · 100; null when either is missing or base is 0. */
+  deltaPct: number | null
+}
+
+/** Per-request samples of a run's ok requests, in seq order. */
+export interface RequestSamples {
+  /** Ok requests. */
+  ok: number
+  /** Error outcomes (not in the samples). */
+  errors: number
+  ttftMs: number[]
+  /** Only requests with ≥ 2 output tokens have one, so it may be shorter than ttftMs. */
+  tpotMs: number[]
+  e2eMs: number[]
+  /** Every gap of every ok request, pooled (only with `chunkGaps: true`). */
+  chunkGapsMs?: number[]
+}
+
+export interface RunComparison {
+  base: ComparedRun
+  candidate: ComparedRun
+  /** Same fingerprint: the figures measure the same thing. */
+  comparable: boolean
+  /** When not comparable: the dimensions that differ, for each side. */
+  differsBy: { base: string[]; candidate: string[] }
+  /** Headline figures first, then the rest by name. */
+  metrics: MetricComparison[]
+  samples: { base: RequestSamples; candidate: RequestSamples }
+}
+
+export async function compareRuns(
+  db: Db,
+  baseId: number,
+  candidateId: number,
+  options: CompareOptions = {},
+): Promise<RunComparison | undefined> {
+  const rows = await db
+    .select({
+      id: runs.id,
+      scenarioName: runs.scenarioName,
+      targetName: runs.targetName,
+      state: runs.state,
+      fingerprint: runs.fingerprint,
+      startedAt: runs.startedAt,
+      gitCommit: runs.gitCommit,
+      gitBranch: runs.gitBranch,
+      engineKind: runs.engineKind,
+      engineVersion: runs.engineVersion,
+      engineModel: runs.engineModel,
+      engineOptions: runs.engineOptions,
+      load: runs.load,
+      scenarioHash: runs.scenarioHash,
+      environmentHash: environments.hash,
+      cpuModel: environments.cpuModel,
+      cores: environments.cores,
+      variantName: variants.name,
+      quantLabel: variants.quantLabel,
+      variantSha256: variants.sha256,
+    })
+    .from(runs)
+    .leftJoin(environments, eq(environments.id, runs.environmentId))
+    .leftJoin(variants, eq(variants.id, runs.variantId))
+    .where(inArray(runs.id, [baseId, candidateId]))
+  const base = rows.find((r) => r.id === baseId)
+  const candidate = rows.find((r) => r.id === candidateId)
+  if (!base || !candidate) return undefined
+
+  const [values, baseSamples, candidateSamples] = await Promise.all([
+    metricsOf(db, [baseId, candidateId], options.metrics),
+    requestSamples(db, baseId, options.chunkGaps ?? false),
+    requestSamples(db, candidateId, options.chunkGaps ?? false),
+  ])
+  const b = values.get(baseId) ?? {}
+  const c = values.get(candidateId) ?? {}
+  const headline = new Map<string, number>(HEADLINE_METRICS.map((name, i) => [name, i]))
+  const names = [...new Set([...Object.keys(b), ...Object.keys(c)])].sort(
+    (x, y) =>
+      (headline.get(x) ?? headline.size) - (headline.get(y) ?? headline.size) || (x < y ? -1 : x > y ? 1 : 0),
+  )
+  const metrics = names.map((name): MetricComparison => {
+    const bv = b[name]
+    const cv = c[name]
+    const info = metricInfo(name)
+    return {
+      name,
+      unit: bv?.unit ?? cv?.unit ?? info?.unit ?? '',
+      direction: bv?.direction ?? cv?.direction ?? info?.direction ?? 'none',
+      base: bv?.value ?? null,
+      candidate: cv?.value ?? null,
+      baseN: bv?.n ?? null,
+      candidateN: cv?.n ?? null,
+      deltaPct:
+        bv !== undefined && cv !== undefined && bv.value !== 0
+          ? ((cv.value - bv.value) / Math.abs(bv.value)) * 100
+          : null,
+    }
+  })
+  const comparable = base.fingerprint === candidate.fingerprint
+  const [baseDiff = [], candidateDiff = []] = comparable
+    ? [[], []]
+    : differingDimensions([base, candidate] as DimensionSource[])
+  const side = (r: typeof base): ComparedRun => ({
+    id: r.id,
+    scenarioName: r.scenarioName,
+    targetName: r.targetName,
+    state: r.state,
+    fingerprint: r.fingerprint,
+    startedAt: r.startedAt,
+    gitCommit: r.gitCommit,
+    gitBranch: r.gitBranch,
+  })
+  return {
+    base: side(base),
+    candidate: side(candidate),
+    comparable,
+    differsBy: { base: baseDiff, candidate: candidateDiff },
+    metrics,
+    samples: { base: baseSamples, candidate: candidateSamples },
+  }
+}
+
+/** The per-request samples of one run (ok requests; errors counted). */
+export async function requestSamples(db: Db, runId: number, chunkGaps: boolean): Promise<RequestSamples> {
+  const okRows = db
+    .select({
+      ttftMs: requests.ttftMs,
+      e2eMs: requests.e2eMs,
+      outputTokens: requests.outputTokens,
+      chunkGapsMs: chunkGaps ? requests.chunkGapsMs : sql<number[] | null>`null`,
+    })
+    .from(requests)
+    .where(and(eq(requests.runId, runId), eq(requests.state, 'ok')))
+    .orderBy(asc(requests.seq))
+  const errorCount = db.$count(requests, and(eq(requests.runId, runId), eq(requests.state, 'error')))
+  const [rows, errors] = await Promise.all([okRows, errorCount])
+  const samples: RequestSamples = { ok: rows.length, errors, ttftMs: [], tpotMs: [], e2eMs: [] }
+  const gaps: number[] = []
+  for (const r of rows) {
+    if (r.ttftMs !== null) samples.ttftMs.push(r.ttftMs)
+    if (r.e2eMs !== null) samples.e2eMs.push(r.e2eMs)
+    const tpot = requestTpotMs({ state: 'ok', ...r })
+    if (tpot !== null) samples.tpotMs.push(tpot)
+    if (r.chunkGapsMs) for (const g of r.chunkGapsMs) gaps.push(g)
+  }
+  if (chunkGaps) samples.chunkGapsMs = gaps
+  return samples
+}

@@ -1,0 +1,157 @@
+/**
+ * One run in full: its row, variant (with the variants it derives from), environment, every summary
+ * metric, how its requests ended; and its requests page by page with chunk gaps decoded.
+ * @module
+ */
+import { asc, count, eq, getTableColumns, sql } from 'drizzle-orm'
+import type { Db } from '../client.ts'
+import {
+  type Environment,
+  environments,
+  type ImportedSource,
+  type RequestRow,
+  type Run,
+  type RunMetricRow,
+  requests,
+  runMetrics,
+  runs,
+  type Variant,
+  variants,
+} from '../schema.ts'
+
+export interface RequestCounts {
+  total: number
+  ok: number
+  errors: number
+  /** Error outcomes per kind (timeout, http, stream, engine, crash, aborted). */
+  errorsByKind: Record<string, number>
+}
+
+export interface RunDetail {
+  /** The run row; of an imported run's source, everything but the (possibly large) document. */
+  run: Omit<Run, 'imported'> & { imported: Omit<ImportedSource, 'document'> | null }
+  variant: Variant | null
+  /** The variants `variant` derives from, nearest first (quantized → base …). */
+  variantLineage: Variant[]
+  environment: Environment | null
+  /** Every stored summary figure, by name. */
+  metrics: RunMetricRow[]
+  requests: RequestCounts
+}
+
+const { imported: _document, ...runColumns } = getTableColumns(runs)
+
+export async function getRunDetail(db: Db, runId: number): Promise<RunDetail | undefined> {
+  const [row] = await db
+    .select({
+      ...runColumns,
+      imported: sql<Omit<ImportedSource, 'document'> | null>`${runs.imported} - 'document'`,
+    })
+    .from(runs)
+    .where(eq(runs.id, runId))
+  if (!row) return undefined
+  const [environment, metrics, counts, lineage] = await Promise.all([
+    row.environmentId === null
+      ? undefined
+      : db
+          .select()
+          .from(environments)
+          .where(eq(environments.id, row.environmentId))
+          .then((r) => r[0]),
+    db.select().from(runMetrics).where(eq(runMetrics.runId, runId)).orderBy(asc(runMetrics.name)),
+    requestCounts(db, runId),
+    variantLineage(db, row.variantId),
+  ])
+  return {
+    run: row,
+    variant: lineage[0] ?? null,
+    variantLineage: lineage.slice(1),
+    environment: environment ?? null,
+    metrics,
+    requests: counts,
+  }
+}
+
+export async function requestCounts(db: Db, runId: number): Promise<RequestCounts> {
+  const rows = await db
+    .select({ state: requests.state, errorKind: requests.errorKind, n: count() })
+    .from(requests)
+    .where(eq(requests.runId, runId))
+    .groupBy(requests.state, requests.errorKind)
+  const counts: RequestCounts = { total: 0, ok: 0, errors: 0, errorsByKind: {} }
+  for (const r of rows) {
+    counts.total += r.n
+    if (r.state === 'ok') counts.ok += r.n
+    else {
+      counts.errors += r.n
+      const kind = r.errorKind ?? 'unknown'
+      counts.errorsByKind[kind] = (counts.errorsByKind[kind] ?? 0) + r.n
+    }
+  }
+  return counts
+}
+
+/** The variant and its ancestors, nearest first; a cycle (impossible by construction) stops the walk. */
+async function variantLineage(db: Db, variantId: number | null): Promise<Variant[]> {
+  const lineage: Variant[] = []
+  const seen = new Set<number>()
+  for (let id = variantId; id !== null && !seen.has(id); ) {
+    seen.add(id)
+    const [v] = await db.select().from(variants).where(eq(variants.id, id))
+    if (!v) break
+    lineage.push(v)
+    id = v.parentId
+  }
+  return lineage
+}
+
+export interface RequestDetail extends RequestRow {
+  /** (e2eMs − ttftMs) / (outputTokens − 1) for ok requests with ≥ 2 output tokens (METRICS.md), else null. */
+  tpotMs: number | null
+}
+
+export interface RequestPage {
+  /** Requests to return, in seq order. @default 100 */
+  limit?: number
+  /** Requests to skip. @default 0 */
+  offset?: number
+  /** Only requests in this state. */
+  state?: RequestRow['state']
+  /** Decode and return chunk gaps (null otherwise). @default true */
+  chunkGaps?: boolean
+}
+
+export const MAX_REQUEST_PAGE = 100_000
+
+export async function listRunRequests(
+  db: Db,
+  runId: number,
+  page: RequestPage = {},
+): Promise<RequestDetail[]> {
+  const { chunkGapsMs, ...others } = getTableColumns(requests)
+  const rows = await db
+    .select({
+      ...others,
+      chunkGapsMs: page.chunkGaps === false ? sql<number[] | null>`null` : chunkGapsMs,
+    })
+    .from(requests)
+    .where(
+      page.state === undefined
+        ? eq(requests.runId, runId)
+        : sql`${requests.runId} = ${runId} and ${requests.state} = ${page.state}`,
+    )
+    .orderBy(asc(requests.seq))
+    .limit(Math.min(Math.max(0, Math.trunc(page.limit ?? 100)), MAX_REQUEST_PAGE))
+    .offset(Math.max(0, Math.trunc(page.offset ?? 0)))
+  return rows.map((r) => ({ ...r, tpotMs: requestTpotMs(r) }))
+}
+
+/** METRICS.md tpotMs of a stored request; null where it is not defined. */
+export function requestTpotMs(
+  r: Pick<RequestRow, 'state' | 'ttftMs' | 'e2eMs' | 'outputTokens'>,
+): number | null {
+  if (r.state !== 'ok' || r.ttftMs === null || r.e2eMs === null || r.outputTokens === null) return null
+  if (!(r.outputTokens >= 2)) return null
+  const tpot = (r.e2eMs - r.ttftMs) / (r.outputTokens - 1)
+  return Number.isFinite(tpot) ? tpot : null
+}

@@ -1,0 +1,186 @@
+/**
+ * The gate's database side: start-point baselines, confirmation runs kept out of them, alert lifecycle
+ * (db functions and `bench alerts`), the change-point job (`bench changepoints`), and the database-free
+ * gate on values files. Runs are written through the real sink; each run's ttftMsP50 is its seed tag.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { acknowledgeAlert, createAlerts, dismissAlert, listAlerts } from '../../db/gate/alerts.ts'
+import { computeChangePoints } from '../../db/gate/change-points.ts'
+import { baselineHistory, findCandidateRuns, markConfirmRuns } from '../../db/gate/runs.ts'
+import { changePoints, runs } from '../../db/schema.ts'
+import { evaluate } from '../../harness/regression/index.ts'
+import { seedRuns } from '../db/fixtures/seed.ts'
+import { runCli } from '../helpers/cli.ts'
+import { createTestDatabase, dbBackends } from '../helpers/db.ts'
+
+const at = (minute: number) => `2026-11-25T10:${String(minute).padStart(2, '0')}:00.000Z`
+const git = (branch: string, commit: string, mergeBase?: string) => ({
+  meta: { git: { branch, commit, ...(mergeBase ? { mergeBase } : {}) } },
+})
+
+describe.each(dbBackends())('gate database side (%s)', (backend) => {
+  it('baselines stop at the merge-base, skip confirmation runs, and fall back when it was never measured', async () => {
+    const t = await createTestDatabase(backend)
+    try {
+      const main = await seedRuns(t.db, [
+        ...[0, 1, 2, 3, 4].map((m) => ({ tag: 20, startedAtIso: at(m), ...git('main', 'm1') })),
+        { tag: 50, startedAtIso: at(10), ...git('main', 'm2') },
+      ])
+      const [confirm] = await seedRuns(t.db, [
+        {
+          tag: 99,
+          startedAtIso: at(5),
+          ...git('main', 'm1'),
+          meta: { git: { branch: 'main', commit: 'm1' }, label: 'c1' },
+        },
+      ])
+      expect(await markConfirmRuns(t.db, 'c1'), 'confirm run marked').toEqual([confirm])
+      const [pr, orphan] = await seedRuns(t.db, [
+        { tag: 21, startedAtIso: at(20), ...git('pr', 'p1', 'm1') },
+        { tag: 21, startedAtIso: at(21), ...git('pr2', 'p2', 'never-measured') },
+      ])
+
+      const [candidate] = await findCandidateRuns(t.db, { commit: 'p1' })
+      expect(candidate?.id, 'candidate found by commit').toBe(pr)
+      if (!candidate) return
+      const h = await baselineHistory(t.db, candidate, {
+        branch: 'main',
+        maxSamples: 25,
+        excludeIds: [pr ?? 0],
+      })
+      expect(
+        h.runs.map((r) => r.id),
+        'main up to m1: m2 (after the fork) and the confirm run left out',
+      ).toEqual(main.slice(0, 5))
+      expect(h.startPoint, 'start point described').toBe('main up to the merge-base m1')
+
+      const [other] = await findCandidateRuns(t.db, { runIds: [orphan ?? 0] })
+      if (!other) throw new Error('orphan run missing')
+      const fallback = await baselineHistory(t.db, other, { branch: 'main', maxSamples: 3, excludeIds: [] })
+      expect(
+        fallback.runs.map((r) => r.id),
+        'unknown merge-base: latest 3 main runs before the candidate, oldest first, confirm run excluded',
+      ).toEqual([main[3], main[4], main[5]])
+      expect(fallback.startPoint, 'fallback said').toMatch(
+        /merge-base never-measur was never measured on main/,
+      )
+    } finally {
+      await t.dispose()
+    }
+  })
+
+  it('alerts go active → acknowledged / dismissed with who and when, in the db and through bench alerts', async () => {
+    const t = await createTestDatabase(backend)
+    const dbFlag = t.options.url ?? t.options.dataDir ?? ''
+    try {
+      const [runId = 0] = await seedRuns(t.db, [{ tag: 30, startedAtIso: at(0) }])
+      const verdict = evaluate('lower', [20, 20.5, 19.5, 20, 20], 30)
+      expect(verdict.verdict, 'a regression to alert on').toBe('regression')
+      const [a1 = 0, a2 = 0] = await createAlerts(t.db, [
+        { runId, metric: 'ttftMsP50', verdict },
+        { runId, metric: 'ttftMsP95', verdict },
+      ])
+      const acked = await acknowledgeAlert(t.db, a1, { by: 'ana', note: 'bisecting' })
+      expect(acked?.state, 'acknowledged').toBe('acknowledged')
+      expect(acked?.actedBy, 'by').toBe('ana')
+      expect(acked?.actedAt instanceof Date, 'when').toBe(true)
+      expect(await dismissAlert(t.db, 999_999), 'unknown id').toBeUndefined()
+
+      const list = await runCli(['alerts', 'list', '--state', 'active', '--db', dbFlag])
+      expect(list.code, `list exit (stderr: ${list.stderr})`).toBe(0)
+      expect(list.stdout, 'only the active one').toMatch(
+        new RegExp(`^${a2}\\s+active\\s+${runId}\\s+ttftMsP95`, 'm'),
+      )
+      expect(list.stdout, 'acknowledged one not listed').not.toMatch(/ttftMsP50/)
+      const dismissed = await runCli(['alerts', 'dismiss', String(a2), '--by', 'bo', '--db', dbFlag])
+      expect(dismissed.code, `dismiss exit (stderr: ${dismissed.stderr})`).toBe(0)
+      expect(
+        (await listAlerts(t.db, { state: 'dismissed' })).map((a) => [a.id, a.actedBy]),
+        'stored',
+      ).toEqual([[a2, 'bo']])
+    } finally {
+      await t.dispose()
+    }
+  })
+
+  it('bench changepoints stores the step of a series and replaces it on the next run', async () => {
+    const t = await createTestDatabase(backend)
+    const dbFlag = t.options.url ?? t.options.dataDir ?? ''
+    try {
+      // 20/21 alternating for 8 runs, then 30/31: the new regime starts at point 8.
+      const tags = Array.from({ length: 16 }, (_, i) => (i < 8 ? 20 : 30) + (i % 2))
+      const ids = await seedRuns(
+        t.db,
+        tags.map((tag, i) => ({ tag, startedAtIso: at(i), ...git('main', `c${i}`) })),
+      )
+      for (const pass of ['first (CLI)', 'second (db function)']) {
+        if (pass.startsWith('first')) {
+          const r = await runCli(['changepoints', '--metric', 'ttftMsP50', '--json', '--db', dbFlag])
+          expect(r.code, `${pass} exit (stderr: ${r.stderr})`).toBe(0)
+          expect(JSON.parse(r.stdout)[0]?.points, 'points analysed').toBe(16)
+        } else {
+          await computeChangePoints(t.db, { metrics: ['ttftMsP50'] })
+        }
+        const rows = await t.db.select().from(changePoints).where(eq(changePoints.metric, 'ttftMsP50'))
+        expect(
+          rows.map((c) => [c.runId, c.pointIndex]),
+          `${pass}: one change point at the 9th run`,
+        ).toEqual([[ids[8], 8]])
+        // Means 20.5 → 30.5: +48.78 %.
+        expect(rows[0]?.changePct, `${pass}: change %`).toBeCloseTo(48.78, 2)
+      }
+      const since = await computeChangePoints(t.db, { metrics: ['ttftMsP50'], since: new Date(at(9)) })
+      expect(since, '7 points since 10:09 are below the default 8: nothing analysed').toEqual([])
+      expect((await t.db.select().from(changePoints)).length, 'kept').toBe(1)
+      expect((await t.db.select().from(runs)).length, 'runs untouched').toBe(16)
+    } finally {
+      await t.dispose()
+    }
+  })
+})
+
+describe('bench gate --no-db', () => {
+  it('gates values files: exit 2 on a slower TTFT, 0 on the same, insufficient data warns', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-files-'))
+    const file = async (name: string, doc: unknown) => {
+      const f = path.join(dir, name)
+      await writeFile(f, JSON.stringify(doc))
+      return f
+    }
+    const baseline = await file('base.json', { metrics: { ttftMsP50: [20, 20.4, 19.6, 20.2, 19.8, 20] } })
+    // bench export shape: metrics as [{ name, value }], one element per candidate repetition.
+    const slow = await file('slow.json', [{ metrics: [{ name: 'ttftMsP50', value: 30 }] }])
+    const same = await file('same.json', { metrics: { ttftMsP50: 20.1 } })
+    const gate = (candidate: string, ...extra: string[]) =>
+      runCli([
+        'gate',
+        '--no-db',
+        '--metric',
+        'ttftMsP50',
+        '--baseline-file',
+        baseline,
+        '--candidate-file',
+        candidate,
+        ...extra,
+      ])
+    const [failed, passed, strict] = await Promise.all([
+      gate(slow),
+      gate(same, '--metric', 'outputTokensPerS'),
+      gate(same, '--metric', 'outputTokensPerS', '--require-baseline'),
+    ])
+    expect(failed.code, `slow exit (stderr: ${failed.stderr})`).toBe(2)
+    expect(failed.stdout, 'names ttft, +50 %').toMatch(
+      /\| ttftMsP50 \| 30\.00 \| 20\.00 \(n=6\) \| \+50\.0 \|.*regression/,
+    )
+    expect(passed.code, `same exit (stderr: ${passed.stderr})`).toBe(0)
+    expect(passed.stdout, 'ttft ok').toMatch(/\| ttftMsP50 \| 20\.10 \|.*ok/)
+    expect(passed.stderr, 'no baseline values for outputTokensPerS: warns').toMatch(
+      /WARNING: file outputTokensPerS: insufficient data/,
+    )
+    expect(strict.code, '--require-baseline fails instead').toBe(1)
+  }, 60_000)
+})
