@@ -1,9 +1,15 @@
 /**
  * Runs one request against an engine and turns whatever happens into a RequestOutcome. This is where the
  * clock is read: tSend just before the engine is asked, then once per content chunk as it arrives.
+ *
+ * Exception: a token event that carries `atMs` (an engine in a child process stamps where the token was
+ * produced, so the IPC hop back is not counted) is timed by that stamp, converted to the run clock through
+ * `performance.timeOrigin` — only when the run clock is the system clock (`performance.now()`, whose
+ * origin that is). With any other clock (a fake one in tests) the stamp is ignored. A stamp is never
+ * allowed before tSend or the previous chunk, so a clock disagreement cannot make a time negative.
  * @module
  */
-import type { Clock } from './clock.ts'
+import { type Clock, systemClock } from './clock.ts'
 import type { Engine, GenerationRequest, StreamEvent } from './engines/engine.ts'
 import { RequestError } from './errors.ts'
 import type { ErrorOutcome, RequestOutcome } from './results.ts'
@@ -31,6 +37,7 @@ export async function executeRequest(
   options: { clock: Clock; origin: number; timeoutMs: number; signal: AbortSignal },
 ): Promise<RequestOutcome> {
   const { clock, origin } = options
+  const engineStamps = clock === systemClock
   const controller = new AbortController()
   const stopTimer = new AbortController()
   clock.sleep(options.timeoutMs, stopTimer.signal).then(
@@ -51,7 +58,10 @@ export async function executeRequest(
   try {
     for await (const event of engine.generate(request, controller.signal)) {
       if (event.type === 'token') {
-        const t = clock.now()
+        const t =
+          engineStamps && event.atMs !== undefined
+            ? Math.max(event.atMs - performance.timeOrigin, chunks === 0 ? startedAt : tPrev)
+            : clock.now()
         if (chunks === 0) t1 = t
         else chunkGapsMs.push(t - tPrev)
         tPrev = t

@@ -14,6 +14,7 @@ import type { Engine, GenerationRequest } from './engines/engine.ts'
 import { type CreatedEngine, createEngine as createDefaultEngine } from './engines/index.ts'
 import { HarnessError, toError } from './errors.ts'
 import { executeLoad, expandLoads } from './load/index.ts'
+import { memoryMetrics } from './memory/index.ts'
 import { summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
 import { loadPrompts, type Prompt } from './prompts/index.ts'
@@ -216,6 +217,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     const histogram =
       options.monitorEventLoop === false ? undefined : monitorEventLoopDelay({ resolution: 5 })
     histogram?.enable()
+    // [memory] Starts the engine process's peak-RSS window (engines in a child process report memory).
+    await engine.memory?.().catch(() => undefined)
     try {
       const loadResult = await executeLoad(load, {
         clock,
@@ -245,6 +248,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         droppedRequests: loadResult.dropped,
         ...(histogram && histogram.count > 0 ? { eventLoopDelayP99Ms: histogram.percentile(99) / 1e6 } : {}),
       })
+      // [memory] Ends the window: the engine process's peak RSS in it, load figures, model size.
+      Object.assign(metrics, memoryMetrics(await engine.memory?.().catch(() => undefined)))
       const runState = loadResult.ended === 'aborted' || signal.aborted ? 'interrupted' : 'completed'
       await recorder.finish(runState, metrics)
       return { target: target.name, load, loadIndex, runId: recorder.runId, state: runState, metrics }

@@ -170,6 +170,8 @@ export const llamaCppEngineSchema = z
     parallel: positiveInt.optional(),
     /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
     seed: z.number().int().optional(),
+    /** Run the engine in a child process (a crash becomes a `crash` outcome; memory is measured). false = in the harness's process. @default true */
+    isolate: z.boolean().optional(),
   })
   .strict()
 
@@ -193,6 +195,8 @@ export const onnxEngineSchema = z
     useCache: z.boolean().optional(),
     /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
     seed: z.number().int().optional(),
+    /** Run the engine in a child process (a crash becomes a `crash` outcome; memory is measured). false = in the harness's process. @default true */
+    isolate: z.boolean().optional(),
   })
   .strict()
 

@@ -1,7 +1,8 @@
 /**
  * THE engine contract. Every engine (remote OpenAI-compatible endpoint, node-llama-cpp, onnxruntime)
  * implements it; the runner is the only caller. Engines never read the clock: the runner stamps each
- * event as it arrives, so timings mean the same for in-process and HTTP engines.
+ * event as it arrives, so timings mean the same for in-process and HTTP engines. The one exception is an
+ * engine in a child process (isolate/), which stamps `atMs` where the token was produced.
  * @module
  */
 
@@ -84,7 +85,19 @@ export interface ServerTimings {
 
 export type StreamEvent =
   /** One chunk of generated content; over HTTP a chunk may carry several tokens. */
-  | { type: 'token'; text: string; tokens: number; logprobs?: TokenLogprob[] }
+  | {
+      type: 'token'
+      text: string
+      tokens: number
+      logprobs?: TokenLogprob[]
+      /**
+       * When the engine produced the chunk: absolute epoch ms (fractional), `performance.timeOrigin +
+       * performance.now()` in the process that produced it. Set by engines in another process on the same
+       * machine (isolate/), whose events would otherwise be stamped late by the IPC hop; the runner uses it
+       * instead of its arrival time when it runs on the system clock.
+       */
+      atMs?: number
+    }
   | {
       type: 'done'
       /** As counted by the server (usage) or the engine's tokenizer. */
@@ -97,6 +110,27 @@ export type StreamEvent =
       finishReason?: string
       serverTimings?: ServerTimings
     }
+
+/**
+ * Memory of the process hosting an engine (METRICS.md names), for engines that own a process (isolate/).
+ * Bytes unless the name says otherwise; a figure the engine cannot tell is left out.
+ */
+export interface MemorySample {
+  /** Max RSS since the previous memory() call (the first call: since the load ended). */
+  peakRssBytes?: number
+  /** RSS samples behind peakRssBytes (sampled ≥ 10 Hz). */
+  rssSamples?: number
+  /** RSS right after the model loaded. */
+  loadRssBytes?: number
+  /** Max RSS from the process start to the end of the load. */
+  loadPeakRssBytes?: number
+  /** Model load time (start()), ms. */
+  loadMs?: number
+  /** Model file size. */
+  modelBytes?: number
+  /** Device memory in use, as the engine reports it (node-llama-cpp on a GPU backend). */
+  vramBytes?: number
+}
 
 export interface Engine extends AsyncDisposable {
   readonly info: EngineInfo
@@ -111,4 +145,9 @@ export interface Engine extends AsyncDisposable {
   scoreChoices?(prompt: string, choices: string[]): Promise<number[]>
   /** Top-k log-probabilities at each position of a greedy continuation (quality, speculative studies). */
   topLogprobs?(prompt: string, k: number): Promise<TokenLogprob[][]>
+  /**
+   * Memory of the engine's process. The runner calls it right before a measurement window (which starts
+   * a new peak) and right after it, and stores the second answer with the run's metrics.
+   */
+  memory?(): Promise<MemorySample>
 }

@@ -3,17 +3,27 @@
  * API key from the environment variable NAMED in the scenario (the value never leaves this function except
  * inside the engine's Authorization header), and starts the built-in mock server for `mock` targets.
  * Native targets (llama-cpp, onnx) resolve a relative model path against process.cwd(), like a CLI argument,
- * and store their config unchanged as the engine options.
+ * and store their config unchanged as the engine options. They run in a child process (isolate/) unless
+ * the config says `isolate: false`. A fixture's `<file>.manifest.json` beside the model gives the variant
+ * (with its parent chain from the folder's manifest.json), when its recorded size matches the file.
  * @module
  */
-import { resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type { EngineConfig } from '../config/schema.ts'
 import { HarnessError } from '../errors.ts'
+import {
+  type FixtureManifest,
+  readFixtureIndex,
+  readManifestFor,
+  toVariantIdentity,
+} from '../fixtures/manifest.ts'
 import { startMockServerInWorker } from '../mock-server/worker.ts'
 import type { VariantIdentity } from '../results.ts'
 import type { Engine } from './engine.ts'
-import { createLlamaCppEngine } from './llama-cpp.ts'
-import { createOnnxEngine } from './onnx.ts'
+import { createIsolatedEngine } from './isolate/isolated-engine.ts'
+import { createLlamaCppEngine, type LlamaCppEngineOptions } from './llama-cpp.ts'
+import { createOnnxEngine, type OnnxEngineOptions } from './onnx.ts'
 import { createOpenAIEngine } from './openai.ts'
 
 export interface CreatedEngine {
@@ -69,7 +79,7 @@ export async function createEngine(
     }
     case 'llama-cpp': {
       // Model paths resolve against the working directory (not the scenario file), like CLI arguments.
-      const engine = createLlamaCppEngine({
+      const options: LlamaCppEngineOptions = {
         modelPath: resolve(config.model),
         ...(config.threads !== undefined ? { threads: config.threads } : {}),
         ...(config.gpuLayers !== undefined ? { gpuLayers: config.gpuLayers } : {}),
@@ -77,25 +87,35 @@ export async function createEngine(
         ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
         ...(config.parallel !== undefined ? { parallel: config.parallel } : {}),
         ...(config.seed !== undefined ? { seed: config.seed } : {}),
-      })
+      }
+      const engine =
+        config.isolate === false
+          ? createLlamaCppEngine(options)
+          : createIsolatedEngine({ kind: 'llama-cpp', options })
+      const variant = fixtureVariant(options.modelPath)
       return {
         engine,
         storedOptions: { ...config },
+        ...(variant ? { variant } : {}),
         dispose: async () => await engine[Symbol.asyncDispose](),
       }
     }
     case 'onnx': {
-      const engine = createOnnxEngine({
+      const options: OnnxEngineOptions = {
         modelPath: resolve(config.model),
         ...(config.tokenizer !== undefined ? { tokenizer: config.tokenizer } : {}),
         ...(config.executionProviders !== undefined ? { executionProviders: config.executionProviders } : {}),
         ...(config.intraOpNumThreads !== undefined ? { intraOpNumThreads: config.intraOpNumThreads } : {}),
         ...(config.useCache !== undefined ? { useCache: config.useCache } : {}),
         ...(config.seed !== undefined ? { seed: config.seed } : {}),
-      })
+      }
+      const engine =
+        config.isolate === false ? createOnnxEngine(options) : createIsolatedEngine({ kind: 'onnx', options })
+      const variant = fixtureVariant(options.modelPath)
       return {
         engine,
         storedOptions: { ...config },
+        ...(variant ? { variant } : {}),
         dispose: async () => await engine[Symbol.asyncDispose](),
       }
     }
@@ -111,4 +131,23 @@ function stripSecret<T extends { apiKey?: string | undefined }>(
 ): Omit<T, 'apiKey'> & { apiKey?: string } {
   const { apiKey, ...rest } = options
   return apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' }
+}
+
+/**
+ * The variant of a fixture model from the manifest beside it; undefined without one, or when the file's size
+ * is not the manifest's (the file was replaced: a stale manifest must not label a run). Size, not sha256:
+ * hashing an 85 MB model on every run costs more than the check is worth.
+ */
+export function fixtureVariant(modelPath: string): VariantIdentity | undefined {
+  const manifest = readManifestFor(modelPath)
+  if (!manifest) return undefined
+  const size = statSync(modelPath, { throwIfNoEntry: false })?.size
+  if (size !== manifest.sizeBytes) return undefined
+  let all: FixtureManifest[] = [manifest]
+  try {
+    all = readFixtureIndex(dirname(modelPath)).variants
+  } catch {
+    // No folder index: the variant without its parent chain.
+  }
+  return toVariantIdentity(manifest, all)
 }

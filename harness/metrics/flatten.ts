@@ -37,6 +37,12 @@ const SCALAR_SAMPLES: Readonly<Record<ScalarMetricName, (m: RunMetrics) => numbe
   clientSaturated: (m) => m.attempted,
   eventLoopDelayP99Ms: (m) => m.attempted,
   tokensPerChunk: (m) => m.tokensPerChunkN ?? 0,
+  peakRssBytes: (m) => m.peakRssSamplesN ?? 0,
+  loadRssBytes: () => 1,
+  loadPeakRssBytes: () => 1,
+  loadMs: () => 1,
+  modelBytes: () => 1,
+  vramBytes: () => 1,
 }
 
 /**

@@ -64,6 +64,21 @@ export interface RunMetrics {
   tokensPerChunk?: number
   /** Requests behind tokensPerChunk. */
   tokensPerChunkN?: number
+  // Memory of the process hosting a native engine (isolated engines only; harness/memory).
+  /** Max RSS of the engine process during the window, sampled ≥ 10 Hz (plus the kernel's peak on Linux), bytes. */
+  peakRssBytes?: number
+  /** RSS samples behind peakRssBytes. */
+  peakRssSamplesN?: number
+  /** RSS of the engine process right after the model loaded, bytes. */
+  loadRssBytes?: number
+  /** Max RSS of the engine process from its start to the end of the load, bytes. */
+  loadPeakRssBytes?: number
+  /** Model load time, ms. */
+  loadMs?: number
+  /** Model file size, bytes. */
+  modelBytes?: number
+  /** Device memory the engine reported in use, bytes. */
+  vramBytes?: number
 }
 
 /** One flat row per scalar (what the database's run_metrics and the gate read). */
@@ -71,7 +86,7 @@ export interface MetricRow {
   /** e.g. `outputTokensPerS`, `ttftMsP95`, `chunkGapsMsP99`. */
   name: string
   value: number
-  /** 'ms' | 'tokens/s' | 'requests/s' | 'ratio' | '%' | 'tokens' | 'count' | 'bool' | 'tokens/chunk' */
+  /** 'ms' | 'tokens/s' | 'requests/s' | 'ratio' | '%' | 'tokens' | 'count' | 'bool' | 'tokens/chunk' | 'bytes' */
   unit: string
   /** Which way is better; 'none' for descriptive figures. */
   direction: 'higher' | 'lower' | 'none'

@@ -1,0 +1,194 @@
+/**
+ * The child side of an isolated engine: runs one in-process native engine (llama-cpp or onnx) and answers
+ * the parent's messages (protocol.ts). Every token event is stamped here, where it was produced, with the
+ * wall-aligned clock the parent also reads (`performance.timeOrigin + performance.now()`), so the IPC hop
+ * does not add to TTFT or the gaps. Exits when the parent says stop or goes away.
+ * @module
+ */
+import type { Engine } from '../engine.ts'
+import type { ChildMessage, IsolatedEngineSpec, ParentMessage, WireError } from './protocol.ts'
+
+const nowMs = () => performance.timeOrigin + performance.now()
+
+let engine: Engine | undefined
+const running = new Map<number, AbortController>()
+
+function send(message: ChildMessage): void {
+  // The channel closes when the parent dies; there is nobody left to tell.
+  if (process.connected) process.send?.(message)
+}
+
+/** Token events wait at most this long to be sent together. ms */
+const BATCH_MS = 10
+const outbox: ChildMessage[] = []
+let batchTimer: NodeJS.Timeout | undefined
+let flushSoon = false
+
+function flush(): void {
+  clearTimeout(batchTimer)
+  batchTimer = undefined
+  flushSoon = false
+  if (outbox.length > 0) send({ type: 'batch', sentAtMs: nowMs(), messages: outbox.splice(0) })
+}
+
+/**
+ * Sends a request's messages in order, off the decode's critical path. Token events are stamped when the
+ * engine yields them and then batched for up to BATCH_MS, so the stamps are exact while the parent wakes
+ * once per batch instead of once per token (each wake-up costs both processes CPU that the decode, on a
+ * small machine, would otherwise have). The end of a request (`urgent`) goes out after the current
+ * macrotask, by when the next native decode is already running on its worker thread.
+ */
+function queue(message: ChildMessage, urgent = false): void {
+  outbox.push(message)
+  if (urgent) {
+    if (!flushSoon) {
+      flushSoon = true
+      setImmediate(flush)
+    }
+  } else batchTimer ??= setTimeout(flush, BATCH_MS)
+}
+
+function toWire(err: unknown): WireError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
+  const e = err as Error & { kind?: unknown; status?: unknown; engine?: unknown; model?: unknown }
+  return {
+    name: e.name,
+    message: e.message,
+    ...(typeof e.kind === 'string' ? { kind: e.kind } : {}),
+    ...(typeof e.status === 'number' ? { status: e.status } : {}),
+    ...(typeof e.engine === 'string' ? { engine: e.engine } : {}),
+    ...(typeof e.model === 'string' ? { model: e.model } : {}),
+  }
+}
+
+async function createEngine(spec: IsolatedEngineSpec): Promise<Engine> {
+  switch (spec.kind) {
+    case 'llama-cpp':
+      return (await import('../llama-cpp.ts')).createLlamaCppEngine(spec.options)
+    case 'onnx':
+      return (await import('../onnx.ts')).createOnnxEngine(spec.options)
+    default: {
+      const never: never = spec
+      throw new Error(`unknown engine kind ${String((never as IsolatedEngineSpec).kind)}`)
+    }
+  }
+}
+
+async function start(message: Extract<ParentMessage, { type: 'start' }>): Promise<void> {
+  try {
+    engine = await createEngine(message.spec)
+    const t0 = performance.now()
+    await engine.start()
+    const loadMs = performance.now() - t0
+    const memory = await engine.memory?.().catch(() => undefined)
+    if (message.reportRss) {
+      const timer = setInterval(
+        () => send({ type: 'rss', bytes: process.memoryUsage.rss() }),
+        message.rssIntervalMs,
+      )
+      timer.unref()
+    }
+    send({
+      type: 'started',
+      info: engine.info,
+      loadMs,
+      rssBytes: process.memoryUsage.rss(),
+      ...(memory ? { memory } : {}),
+    })
+  } catch (err) {
+    send({ type: 'start-failed', error: toWire(err) })
+  }
+}
+
+async function generate(message: Extract<ParentMessage, { type: 'generate' }>): Promise<void> {
+  const receivedAtMs = nowMs()
+  const { id } = message
+  const controller = new AbortController()
+  running.set(id, controller)
+  let done = false
+  try {
+    if (!engine) throw new Error('the engine is not started')
+    for await (const event of engine.generate(message.request, controller.signal)) {
+      if (event.type === 'token')
+        queue({
+          type: 'token',
+          id,
+          text: event.text,
+          tokens: event.tokens,
+          ...(event.logprobs ? { logprobs: event.logprobs } : {}),
+          atMs: nowMs(),
+        })
+      else {
+        done = true
+        queue({ type: 'done', id, event, receivedAtMs }, true)
+      }
+    }
+    if (!done)
+      queue(
+        {
+          type: 'failed',
+          id,
+          error: { name: 'RequestError', kind: 'stream', message: 'the engine ended without a done event' },
+          receivedAtMs,
+        },
+        true,
+      )
+  } catch (err) {
+    queue({ type: 'failed', id, error: toWire(err), receivedAtMs }, true)
+  } finally {
+    running.delete(id)
+  }
+}
+
+async function call(message: Extract<ParentMessage, { type: 'call' }>): Promise<void> {
+  try {
+    if (!engine) throw new Error('the engine is not started')
+    const method = engine[message.method] as ((...args: unknown[]) => Promise<unknown>) | undefined
+    if (typeof method !== 'function')
+      throw new Error(`the ${engine.info.kind} engine has no ${message.method}()`)
+    send({ type: 'result', id: message.id, value: await method.apply(engine, message.args) })
+  } catch (err) {
+    send({ type: 'call-failed', id: message.id, error: toWire(err) })
+  }
+}
+
+async function stop(): Promise<void> {
+  for (const controller of running.values()) controller.abort(new Error('the engine is stopping'))
+  await Promise.resolve(engine?.[Symbol.asyncDispose]()).catch(() => {})
+  process.exit(0)
+}
+
+process.on('message', (message: ParentMessage) => {
+  switch (message.type) {
+    case 'start':
+      void start(message)
+      break
+    case 'generate':
+      void generate(message)
+      break
+    case 'abort':
+      running.get(message.id)?.abort(new Error('aborted by the harness'))
+      break
+    case 'call':
+      void call(message)
+      break
+    case 'ping':
+      send({ type: 'pong', id: message.id, atMs: nowMs() })
+      break
+    case 'stop':
+      void stop()
+      break
+    default: {
+      const never: never = message
+      throw new Error(`unknown message ${JSON.stringify(never)}`)
+    }
+  }
+})
+// An orphan would hold the model's memory forever.
+process.on('disconnect', () => process.exit(0))
+// The parent decides when this process ends: a Ctrl-C in the terminal (sent to the whole process group)
+// or a service manager's SIGTERM interrupts the run, which then stops this child; dying first would
+// record the in-flight requests as crashes. The child stays in the harness's process group (and
+// scheduling group) on purpose, so it competes for CPU as an in-process engine would.
+process.on('SIGINT', () => {})
+process.on('SIGTERM', () => {})
