@@ -10,7 +10,7 @@ import { createDb } from '../../../db/client.ts'
 import { action, parseNumberFlag } from '../action.ts'
 import { dbOptions } from './db.ts'
 
-interface DashboardOptions {
+export interface DashboardOptions {
   port: number
   host: string
   db?: string
@@ -37,40 +37,45 @@ export function registerDashboardCommand(program: Command): void {
     )
     .action(
       action(async (opts: DashboardOptions) => {
-        if (opts.port > 65_535) throw new Error(`--port expects a port number ≤ 65535, got ${opts.port}`)
-        const token = process.env.BENCH_TOKEN || undefined
-        const db = await createDb(dbOptions(opts.db))
-        let dashboard: Awaited<ReturnType<typeof startDashboard>>
-        try {
-          dashboard = await startDashboard({
-            db,
-            auth: token ? { token } : {},
-            port: opts.port,
-            host: opts.host,
-          })
-        } catch (err) {
-          await db.close()
-          throw err
-        }
-        const writes = token
-          ? 'writes enabled (Authorization: Bearer $BENCH_TOKEN)'
-          : 'read-only: set BENCH_TOKEN to enable writes'
-        process.stdout.write(`bench dashboard: ${dashboard.url}\n${writes}\n`)
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGINT', stop)
-            process.off('SIGTERM', stop)
-            resolve()
-          }
-          process.on('SIGINT', stop)
-          process.on('SIGTERM', stop)
-        })
-        try {
-          await dashboard.close()
-        } finally {
-          await db.close()
-        }
+        await serveDashboard(opts)
         return undefined
       }),
     )
+}
+
+/** Serves the dashboard until SIGINT/SIGTERM (also the end of `bench quickstart`). */
+export async function serveDashboard(opts: DashboardOptions): Promise<void> {
+  if (opts.port > 65_535) throw new Error(`--port expects a port number ≤ 65535, got ${opts.port}`)
+  const token = process.env.BENCH_TOKEN || undefined
+  const db = await createDb(dbOptions(opts.db))
+  let dashboard: Awaited<ReturnType<typeof startDashboard>>
+  try {
+    dashboard = await startDashboard({
+      db,
+      auth: token ? { token } : {},
+      port: opts.port,
+      host: opts.host,
+    })
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  const writes = token
+    ? 'writes enabled (Authorization: Bearer $BENCH_TOKEN)'
+    : 'read-only: set BENCH_TOKEN to enable writes'
+  process.stdout.write(`bench dashboard: ${dashboard.url}\n${writes}\n`)
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  try {
+    await dashboard.close()
+  } finally {
+    await db.close()
+  }
 }

@@ -1,26 +1,37 @@
 /**
- * `bench quickstart`: the first thing a newcomer runs. Runs the demo matrix (scenarios/mock-sweep.ts: the
- * built-in mock endpoint swept over load shapes) and prints its results table. `--no-serve` is accepted
- * now so scripts written today keep working when quickstart also serves the dashboard.
+ * `bench quickstart`: the first thing a newcomer runs. Builds the tiny fixture models if missing, runs the
+ * quickstart matrix (scenarios/quickstart.ts: every tiny variant on llama-cpp / onnx plus the built-in mock
+ * endpoint) into the results database (embedded PGlite under .bench/ unless DATABASE_URL is set), prints
+ * the table, then serves the dashboard over it — or exits with `--no-serve`.
  * @module
  */
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
+import { generateFixtures } from '../../fixtures/index.ts'
 import { action } from '../action.ts'
+import { serveDashboard } from './dashboard.ts'
 import { runScenarios } from './run.ts'
 
-const DEMO = fileURLToPath(new URL('../../../scenarios/mock-sweep.ts', import.meta.url))
+const SCENARIO = fileURLToPath(new URL('../../../scenarios/quickstart.ts', import.meta.url))
+const MODELS = fileURLToPath(new URL('../../../.bench/models', import.meta.url))
 
 export function registerQuickstartCommand(program: Command): void {
   program
     .command('quickstart')
-    .description('run the demo matrix against the built-in mock server and print the results')
+    .description(
+      'build the tiny fixture models, run the demo matrix, then serve the dashboard over the results',
+    )
     .option('--no-serve', 'exit after the run (do not serve the dashboard)')
-    .option('--out <file>', 'also append every run and outcome to this JSON-lines file')
+    .option('--port <n>', 'dashboard port', '8787')
     .action(
-      action(async (opts: { serve: boolean; out?: string }) => {
-        process.stderr.write(`quickstart: running ${DEMO}\n`)
-        return runScenarios([DEMO], { format: 'table', ...(opts.out ? { out: opts.out } : {}) })
+      action(async (opts: { serve: boolean; port: string }) => {
+        process.stderr.write(`quickstart: fixture models in ${MODELS}\n`)
+        await generateFixtures({ outDir: MODELS, sizes: ['tiny'] })
+        process.stderr.write(`quickstart: running ${SCENARIO}\n`)
+        const code = await runScenarios([SCENARIO], { format: 'table' })
+        if (!opts.serve) return code
+        await serveDashboard({ port: Number(opts.port), host: '127.0.0.1' })
+        return code
       }),
     )
 }
