@@ -7,6 +7,7 @@
 import type { Command } from 'commander'
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from '../../../dashboard/server.ts'
 import { createDb } from '../../../db/client.ts'
+import { HarnessError } from '../../errors.ts'
 import { action, parseNumberFlag } from '../action.ts'
 import { dbOptions } from './db.ts'
 
@@ -45,7 +46,7 @@ export function registerDashboardCommand(program: Command): void {
 
 /** Serves the dashboard until SIGINT/SIGTERM (also the end of `bench quickstart`). */
 export async function serveDashboard(opts: DashboardOptions): Promise<void> {
-  if (opts.port > 65_535) throw new Error(`--port expects a port number ≤ 65535, got ${opts.port}`)
+  if (opts.port > 65_535) throw new HarnessError(`--port expects a port number ≤ 65535, got ${opts.port}`)
   const token = process.env.BENCH_TOKEN || undefined
   const db = await createDb(dbOptions(opts.db))
   let dashboard: Awaited<ReturnType<typeof startDashboard>>

@@ -1,0 +1,198 @@
+/**
+ * One figure of one series over time or commits. Points link to their runs. The chart also draws, when
+ * given, a limit band (the gate's stored lower/upper limits per run) and markers (alerts, change points):
+ * the history page passes what the database returns for them.
+ * @module
+ */
+import { FRONT_COLOUR, seriesColour, withAlpha } from './palette.ts'
+import {
+  baseOptions,
+  type ChartConfig,
+  type ChartDataset,
+  type ChartPoint,
+  type ValueFormat,
+} from './types.ts'
+
+export interface HistoryChartPoint {
+  runId: number
+  /** Start time, ms since the epoch. */
+  startedAtMs: number
+  value: number
+  gitCommit: string | null
+  /** 0-based position in the full series (the x of the `commit` axis, kept through downsampling). */
+  index: number
+}
+
+export interface LimitBandPoint {
+  runId: number
+  lower: number | null
+  upper: number | null
+}
+
+export interface HistoryMarker {
+  runId: number
+  kind: 'alert' | 'change-point'
+  label: string
+}
+
+export interface HistoryChartInput {
+  metric: string
+  unit: string | null
+  points: HistoryChartPoint[]
+  /** `time`: x is the start time; `commit`: one slot per run, labelled by short commit. */
+  xAxis: 'time' | 'commit'
+  band?: LimitBandPoint[]
+  markers?: HistoryMarker[]
+  format?: ValueFormat
+}
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+const TIME_STEPS = [
+  MINUTE,
+  5 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+  91 * DAY,
+  365 * DAY,
+]
+
+/**
+ * A time axis with round ticks (whole minutes, hours, days … in UTC) for a linear scale over epoch ms:
+ * the smallest step giving at most `maxTicks` intervals, and bounds snapped to it.
+ */
+export function timeAxis(
+  minMs: number,
+  maxMs: number,
+  maxTicks = 8,
+): { min: number; max: number; stepSize: number; format: 'date' | 'day' } {
+  const span = Math.max(0, maxMs - minMs)
+  const step = TIME_STEPS.find((s) => span / s <= maxTicks) ?? Math.ceil(span / maxTicks / DAY) * DAY
+  const min = Math.floor(minMs / step) * step
+  let max = Math.ceil(maxMs / step) * step
+  if (max === min) max = min + step
+  return { min, max, stepSize: step, format: step >= DAY ? 'day' : 'date' }
+}
+
+export function historyChart(input: HistoryChartInput): ChartConfig {
+  const xOf = new Map<number, number>()
+  for (const p of input.points) xOf.set(p.runId, input.xAxis === 'time' ? p.startedAtMs : p.index)
+  const yOf = new Map(input.points.map((p) => [p.runId, p.value]))
+  const title = input.unit ? `${input.metric} (${input.unit})` : input.metric
+  const datasets: ChartDataset[] = [
+    {
+      label: title,
+      type: 'line',
+      data: input.points.map(
+        (p): ChartPoint => ({
+          x: xOf.get(p.runId)!,
+          y: p.value,
+          href: `/runs/${p.runId}`,
+          label: `run ${p.runId}${p.gitCommit ? ` @ ${p.gitCommit.slice(0, 8)}` : ''}`,
+        }),
+      ),
+      borderColor: seriesColour(0),
+      backgroundColor: seriesColour(0),
+      pointRadius: input.points.length > 200 ? 1.5 : 3,
+      borderWidth: 1.5,
+    },
+  ]
+  const band = (input.band ?? []).filter((b) => xOf.has(b.runId))
+  if (band.length > 0) {
+    const bandColour = seriesColour(2)
+    const edge = (pick: (b: LimitBandPoint) => number | null): ChartPoint[] =>
+      band.flatMap((b) => {
+        const v = pick(b)
+        return v === null ? [] : [{ x: xOf.get(b.runId)!, y: v }]
+      })
+    datasets.push(
+      {
+        label: 'lower limit',
+        type: 'line',
+        data: edge((b) => b.lower),
+        borderColor: withAlpha(bandColour, 0.8),
+        borderDash: [4, 4],
+        pointRadius: 0,
+        borderWidth: 1,
+        fill: false,
+      },
+      {
+        label: 'upper limit',
+        type: 'line',
+        data: edge((b) => b.upper),
+        borderColor: withAlpha(bandColour, 0.8),
+        backgroundColor: withAlpha(bandColour, 0.15),
+        borderDash: [4, 4],
+        pointRadius: 0,
+        borderWidth: 1,
+        // Shade between the two limit lines.
+        fill: '-1',
+      },
+    )
+  }
+  const markers = (input.markers ?? []).filter((m) => xOf.has(m.runId) && yOf.has(m.runId))
+  for (const kind of ['alert', 'change-point'] as const) {
+    const mine = markers.filter((m) => m.kind === kind)
+    if (mine.length === 0) continue
+    datasets.push({
+      label: kind === 'alert' ? 'alerts' : 'change points',
+      type: 'scatter',
+      data: mine.map((m) => ({
+        x: xOf.get(m.runId)!,
+        y: yOf.get(m.runId)!,
+        href: `/runs/${m.runId}`,
+        label: m.label,
+      })),
+      pointStyle: kind === 'alert' ? 'triangle' : 'rectRot',
+      pointRadius: 8,
+      borderColor: kind === 'alert' ? FRONT_COLOUR : seriesColour(6),
+      backgroundColor: withAlpha(kind === 'alert' ? FRONT_COLOUR : seriesColour(6), 0.7),
+    })
+  }
+  const options = baseOptions()
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
+  for (const p of input.points) {
+    first = Math.min(first, p.startedAtMs)
+    last = Math.max(last, p.startedAtMs)
+  }
+  const time = input.points.length > 0 ? timeAxis(first, last) : undefined
+  options.scales = {
+    x:
+      input.xAxis === 'time' && time
+        ? {
+            type: 'linear',
+            title: { display: true, text: 'run start (UTC)' },
+            benchFormat: time.format,
+            min: time.min,
+            max: time.max,
+            ticks: { stepSize: time.stepSize },
+          }
+        : {
+            type: 'linear',
+            title: { display: true, text: 'runs in order (commit)' },
+            ticks: { precision: 0 },
+          },
+    y: {
+      type: 'linear',
+      title: { display: true, text: title },
+      ...(input.format ? { benchFormat: input.format } : {}),
+    },
+  }
+  options.benchTooltip = {
+    ...(input.xAxis === 'time' ? { x: 'date' as const } : { x: 'number' as const }),
+    ...(input.format ? { y: input.format } : {}),
+    ...(input.unit ? { yUnit: input.unit } : {}),
+  }
+  return { type: 'line', data: { datasets }, options }
+}

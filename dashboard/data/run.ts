@@ -1,0 +1,115 @@
+/**
+ * The run page and /api/runs/:id: the run in full (db/queries getRunDetail), its percentiles as a table,
+ * and the series its charts draw (run-series.ts; cached once the run is final): TTFT and TPOT CDFs and
+ * output tokens per second. Errors by kind come with the detail.
+ * @module
+ */
+import type { Db } from '../../db/client.ts'
+import { getRunDetail, type RunDetail, runDimensions } from '../../db/queries/index.ts'
+import { DISTRIBUTION_STATS, type DistributionStat, metricInfo } from '../../harness/metrics/catalogue.ts'
+import { NotFoundError } from '../errors.ts'
+import type { ReadCache } from './cache.ts'
+import { hardwareLabel } from './queries.ts'
+import { type RunSeries, runSeries } from './run-series.ts'
+
+export interface PercentileRow {
+  /** Distribution name, e.g. `ttftMs`. */
+  name: string
+  unit: string
+  description: string
+  n: number
+  stats: Partial<Record<DistributionStat, number>>
+}
+
+export interface ScalarRow {
+  name: string
+  value: number
+  unit: string
+  direction: string
+  n: number
+  description: string | null
+}
+
+export interface RunModel extends RunSeries {
+  detail: RunDetail
+  /** Dimension → value (model, engine, options.*, load, scenario, environment). */
+  dimensions: Record<string, string>
+  hardware: string
+  percentiles: PercentileRow[]
+  scalars: ScalarRow[]
+}
+
+/** Runs in these states have all their requests written: their series never change. */
+const FINAL_STATES = new Set(['completed', 'failed'])
+
+export async function loadRun(db: Db, runId: number, cache?: ReadCache): Promise<RunModel> {
+  const detail = await getRunDetail(db, runId)
+  if (!detail) throw new NotFoundError(`no run with id ${runId}`)
+  const series =
+    cache && FINAL_STATES.has(detail.run.state)
+      ? await cache.getImmutable(`run-series:${runId}`, () => runSeries(db, runId))
+      : await runSeries(db, runId)
+  const { run, variant, environment } = detail
+  const dimensions = runDimensions({
+    engineKind: run.engineKind,
+    engineVersion: run.engineVersion,
+    engineModel: run.engineModel,
+    engineOptions: run.engineOptions,
+    load: run.load,
+    scenarioHash: run.scenarioHash,
+    environmentHash: environment?.hash ?? null,
+    cpuModel: environment?.cpuModel ?? null,
+    cores: environment?.cores ?? null,
+    variantName: variant?.name ?? null,
+    quantLabel: variant?.quantLabel ?? null,
+    variantSha256: variant?.sha256 ?? null,
+  })
+  const percentiles = new Map<string, PercentileRow>()
+  const scalars: ScalarRow[] = []
+  for (const m of detail.metrics) {
+    const info = metricInfo(m.name)
+    if (info?.stat) {
+      const row = percentiles.get(info.base) ?? {
+        name: info.base,
+        unit: m.unit,
+        description: info.description.replace(/^[^:]*: /, ''),
+        n: m.n,
+        stats: {},
+      }
+      row.stats[info.stat] = m.value
+      percentiles.set(info.base, row)
+    } else {
+      scalars.push({
+        name: m.name,
+        value: m.value,
+        unit: m.unit,
+        direction: m.direction,
+        n: m.n,
+        description: info?.description ?? null,
+      })
+    }
+  }
+  return {
+    ...series,
+    detail,
+    dimensions: Object.fromEntries(dimensions),
+    hardware: hardwareLabel(
+      environment?.cpuModel ?? null,
+      environment?.cores ?? null,
+      environment?.gpus ?? null,
+    ),
+    // Catalogue order (Mean, Sd, Min, Max, P50 …), not the stored rows' name order.
+    percentiles: [...percentiles.values()].map((row) => ({
+      ...row,
+      stats: Object.fromEntries(
+        DISTRIBUTION_STATS.flatMap((stat) =>
+          row.stats[stat] === undefined ? [] : [[stat, row.stats[stat]]],
+        ),
+      ),
+    })),
+    scalars,
+  }
+}
+
+/** Stat columns of the percentiles table, in catalogue order. */
+export const PERCENTILE_COLUMNS: readonly DistributionStat[] = DISTRIBUTION_STATS

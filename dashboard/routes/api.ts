@@ -1,0 +1,112 @@
+/**
+ * JSON API: every page's model as JSON, the per-request rows of a run, and writes (behind the bearer
+ * token, dashboard/auth.ts). Responses escape `<`, `>` and `&` as \u sequences (still the same JSON), so
+ * no echoed input can be read as markup whatever a client sniffs.
+ * @module
+ */
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Db } from '../../db/client.ts'
+import { listRunRequests } from '../../db/queries/index.ts'
+import type { ReadCache } from '../data/cache.ts'
+import { loadCompare } from '../data/compare.ts'
+import { loadHistory } from '../data/history.ts'
+import { loadLeaderboard } from '../data/leaderboard.ts'
+import { listSeries, runExists, setRunLabel } from '../data/queries.ts'
+import { loadRun } from '../data/run.ts'
+import { loadRuns } from '../data/runs.ts'
+import { BadRequestError, NotFoundError } from '../errors.ts'
+import {
+  compareQuery,
+  historyQuery,
+  labelBody,
+  leaderboardQuery,
+  parseQuery,
+  parseRunId,
+  requestsQuery,
+  runsQuery,
+  seriesQuery,
+} from '../params.ts'
+import { safeJson } from '../views/html.ts'
+import { OPENAPI_DOCUMENT } from './openapi.ts'
+
+/** Largest JSON body a write accepts, bytes. */
+export const MAX_WRITE_BODY_BYTES = 16 * 1024
+
+export function jsonResponse(value: unknown, status = 200): Response {
+  return new Response(safeJson(value), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  })
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json()
+  } catch {
+    throw new BadRequestError(['body: expected a JSON object'])
+  }
+}
+
+export function apiRoutes(db: Db, cache?: ReadCache): Hono {
+  const app = new Hono()
+
+  app.get('/openapi.json', () => jsonResponse(OPENAPI_DOCUMENT))
+
+  app.get('/leaderboard', async (c) =>
+    jsonResponse(await loadLeaderboard(db, parseQuery(leaderboardQuery, c.req.query()), cache)),
+  )
+
+  app.get('/history', async (c) =>
+    jsonResponse(await loadHistory(db, parseQuery(historyQuery, c.req.query()))),
+  )
+
+  app.get('/series', async (c) =>
+    jsonResponse({ series: await listSeries(db, parseQuery(seriesQuery, c.req.query()), cache) }),
+  )
+
+  app.get('/runs', async (c) => jsonResponse(await loadRuns(db, parseQuery(runsQuery, c.req.query()), cache)))
+
+  app.get('/runs/:id', async (c) => jsonResponse(await loadRun(db, parseRunId(c.req.param('id')), cache)))
+
+  app.get('/runs/:id/requests', async (c) => {
+    const id = parseRunId(c.req.param('id'))
+    const page = parseQuery(requestsQuery, c.req.query())
+    const [exists, requests] = await Promise.all([
+      runExists(db, id),
+      listRunRequests(db, id, {
+        limit: page.limit,
+        offset: page.offset,
+        chunkGaps: page.chunkGaps,
+        ...(page.state !== undefined ? { state: page.state } : {}),
+      }),
+    ])
+    if (!exists) throw new NotFoundError(`no run with id ${id}`)
+    return jsonResponse({ runId: id, limit: page.limit, offset: page.offset, requests })
+  })
+
+  app.get('/compare', async (c) => {
+    const { a, b } = parseQuery(compareQuery, c.req.query())
+    return jsonResponse(await loadCompare(db, a, b))
+  })
+
+  app.post(
+    '/runs/:id/label',
+    bodyLimit({
+      maxSize: MAX_WRITE_BODY_BYTES,
+      onError: () => {
+        throw new BadRequestError([`body: larger than ${MAX_WRITE_BODY_BYTES} bytes`])
+      },
+    }),
+    async (c) => {
+      const id = parseRunId(c.req.param('id'))
+      const parsed = labelBody.safeParse(await jsonBody(c))
+      if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+      if (!(await setRunLabel(db, id, parsed.data.label))) throw new NotFoundError(`no run with id ${id}`)
+      return jsonResponse({ runId: id, label: parsed.data.label })
+    },
+  )
+
+  return app
+}

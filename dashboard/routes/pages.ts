@@ -1,0 +1,62 @@
+/**
+ * HTML pages. Each reads the same model its /api twin returns (dashboard/data) and renders it
+ * (dashboard/views).
+ * @module
+ */
+import { Hono } from 'hono'
+import type { Db } from '../../db/client.ts'
+import type { ReadCache } from '../data/cache.ts'
+import { loadCompare } from '../data/compare.ts'
+import { loadHistory } from '../data/history.ts'
+import { loadLeaderboard } from '../data/leaderboard.ts'
+import { listSeries } from '../data/queries.ts'
+import { loadRun } from '../data/run.ts'
+import { loadRuns } from '../data/runs.ts'
+import {
+  comparePickerQuery,
+  compareQuery,
+  historyQuery,
+  leaderboardQuery,
+  parseQuery,
+  parseRunId,
+  runsQuery,
+  seriesQuery,
+} from '../params.ts'
+import { comparePage, comparePickerPage } from '../views/compare.ts'
+import { historyPage, seriesListPage } from '../views/history.ts'
+import { leaderboardPage } from '../views/leaderboard.ts'
+import { runPage } from '../views/run.ts'
+import { runsPage } from '../views/runs.ts'
+
+export function pageRoutes(db: Db, cache?: ReadCache): Hono {
+  const app = new Hono()
+
+  app.get('/', async (c) =>
+    c.html(leaderboardPage(await loadLeaderboard(db, parseQuery(leaderboardQuery, c.req.query()), cache))),
+  )
+
+  app.get('/history', async (c) => {
+    const query = c.req.query()
+    if (!query.fingerprint) {
+      const filter = parseQuery(seriesQuery, query)
+      return c.html(seriesListPage(await listSeries(db, filter, cache), filter))
+    }
+    return c.html(historyPage(await loadHistory(db, parseQuery(historyQuery, query))))
+  })
+
+  app.get('/runs', async (c) =>
+    c.html(runsPage(await loadRuns(db, parseQuery(runsQuery, c.req.query()), cache))),
+  )
+
+  app.get('/runs/:id', async (c) => c.html(runPage(await loadRun(db, parseRunId(c.req.param('id')), cache))))
+
+  app.get('/compare', async (c) => {
+    const query = c.req.query()
+    const picked = parseQuery(comparePickerQuery, query)
+    if (picked.a === undefined || picked.b === undefined) return c.html(comparePickerPage(picked.a, picked.b))
+    const { a, b } = parseQuery(compareQuery, query)
+    return c.html(comparePage(await loadCompare(db, a, b)))
+  })
+
+  return app
+}
