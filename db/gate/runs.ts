@@ -14,7 +14,7 @@
  */
 import { and, desc, eq, inArray, lt, lte, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
-import { type DimensionSource, differingDimensions } from '../queries/dimensions.ts'
+import { type DimensionSource, differingDimensions, dimensionColumns } from '../queries/dimensions.ts'
 import { environments, runMetrics, runs, variants } from '../schema.ts'
 
 export interface GateRun {
@@ -218,18 +218,7 @@ async function dimensionSources(db: Db, ids: number[]): Promise<Map<number, Dime
   const rows = await db
     .select({
       id: runs.id,
-      engineKind: runs.engineKind,
-      engineVersion: runs.engineVersion,
-      engineModel: runs.engineModel,
-      engineOptions: runs.engineOptions,
-      load: runs.load,
-      scenarioHash: runs.scenarioHash,
-      environmentHash: environments.hash,
-      cpuModel: environments.cpuModel,
-      cores: environments.cores,
-      variantName: variants.name,
-      quantLabel: variants.quantLabel,
-      variantSha256: variants.sha256,
+      ...dimensionColumns,
     })
     .from(runs)
     .leftJoin(environments, eq(environments.id, runs.environmentId))

@@ -8,7 +8,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { Db } from '../client.ts'
 import { environments, requests, runs, variants } from '../schema.ts'
-import { type DimensionSource, differingDimensions } from './dimensions.ts'
+import { type DimensionSource, differingDimensions, dimensionColumns } from './dimensions.ts'
 import { HEADLINE_METRICS, metricsOf } from './metrics-of.ts'
 import { requestTpotMs } from './run-detail.ts'
 
@@ -84,18 +84,7 @@ export async function compareRuns(
       startedAt: runs.startedAt,
       gitCommit: runs.gitCommit,
       gitBranch: runs.gitBranch,
-      engineKind: runs.engineKind,
-      engineVersion: runs.engineVersion,
-      engineModel: runs.engineModel,
-      engineOptions: runs.engineOptions,
-      load: runs.load,
-      scenarioHash: runs.scenarioHash,
-      environmentHash: environments.hash,
-      cpuModel: environments.cpuModel,
-      cores: environments.cores,
-      variantName: variants.name,
-      quantLabel: variants.quantLabel,
-      variantSha256: variants.sha256,
+      ...dimensionColumns,
     })
     .from(runs)
     .leftJoin(environments, eq(environments.id, runs.environmentId))

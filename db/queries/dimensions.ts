@@ -6,6 +6,7 @@
  * @module
  */
 import { canonicalJson } from '../identity.ts'
+import { environments, runs, variants } from '../schema.ts'
 
 /** The columns dimensions are read from (runs joined with variants and environments). */
 export interface DimensionSource {
@@ -21,6 +22,22 @@ export interface DimensionSource {
   variantName: string | null
   quantLabel: string | null
   variantSha256: string | null
+}
+
+/** The select() columns of a DimensionSource: runs left-joined with environments and variants. */
+export const dimensionColumns = {
+  engineKind: runs.engineKind,
+  engineVersion: runs.engineVersion,
+  engineModel: runs.engineModel,
+  engineOptions: runs.engineOptions,
+  load: runs.load,
+  scenarioHash: runs.scenarioHash,
+  environmentHash: environments.hash,
+  cpuModel: environments.cpuModel,
+  cores: environments.cores,
+  variantName: variants.name,
+  quantLabel: variants.quantLabel,
+  variantSha256: variants.sha256,
 }
 
 export type Dimension = 'model' | 'engine' | 'options' | 'load' | 'scenario' | 'environment'

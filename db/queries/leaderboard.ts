@@ -9,7 +9,7 @@ import { and, desc, eq, sql } from 'drizzle-orm'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { Db } from '../client.ts'
 import { environments, runs, variants } from '../schema.ts'
-import { type DimensionSource, differingDimensions } from './dimensions.ts'
+import { type DimensionSource, differingDimensions, dimensionColumns } from './dimensions.ts'
 import { HEADLINE_METRICS, type MetricValues, metricsOf } from './metrics-of.ts'
 
 export interface LeaderboardOptions {
@@ -79,18 +79,7 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
       startedAt: runs.startedAt,
       gitCommit: runs.gitCommit,
       gitBranch: runs.gitBranch,
-      engineKind: runs.engineKind,
-      engineVersion: runs.engineVersion,
-      engineModel: runs.engineModel,
-      engineOptions: runs.engineOptions,
-      load: runs.load,
-      scenarioHash: runs.scenarioHash,
-      environmentHash: environments.hash,
-      cpuModel: environments.cpuModel,
-      cores: environments.cores,
-      variantName: variants.name,
-      quantLabel: variants.quantLabel,
-      variantSha256: variants.sha256,
+      ...dimensionColumns,
       runsInSeries: seriesSizes.runs,
     })
     .from(latestIds)
