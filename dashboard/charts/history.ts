@@ -182,6 +182,12 @@ export function historyChart(input: HistoryChartInput): ChartConfig {
             type: 'linear',
             title: { display: true, text: 'runs in order (commit)' },
             ticks: { precision: 0 },
+            benchTickLabels: Object.fromEntries(
+              input.points.map((p) => [
+                String(p.index),
+                p.gitCommit ? p.gitCommit.slice(0, 7) : `#${p.index}`,
+              ]),
+            ),
           },
     y: {
       type: 'linear',

@@ -47,6 +47,29 @@ export interface ParetoChartInput {
   y: ParetoAxis
 }
 
+const MIB = 1024 ** 2
+
+/**
+ * A tick step for a byte axis that lands on round MiB (1, 2 or 5 × a power of ten, at least 1 MiB),
+ * giving at most `maxTicks` intervals over [min, max]; undefined when the span is empty.
+ */
+export function byteTickStep(min: number, max: number, maxTicks = 6): number | undefined {
+  const span = (max - min) / MIB
+  if (!(span > 0)) return undefined
+  for (let power = 1; ; power *= 10)
+    for (const m of [1, 2, 5]) if (span / (m * power) <= maxTicks) return m * power * MIB
+}
+
+/** Tick step of a byte-formatted axis over these values, when it has one. */
+function byteTicks(
+  format: ValueFormat | undefined,
+  values: readonly number[],
+): { ticks?: { stepSize: number } } {
+  if (format !== 'bytes' || values.length === 0) return {}
+  const step = byteTickStep(Math.min(...values), Math.max(...values))
+  return step === undefined ? {} : { ticks: { stepSize: step } }
+}
+
 /** A dashed line through the front, then one series per target; front members drawn larger, as diamonds. */
 export function paretoChart(input: ParetoChartInput): ChartConfig {
   const frontIdx = paretoFront(input.points, input.x.better, input.y.better)
@@ -57,11 +80,19 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
       type: 'linear',
       title: { display: true, text: `${input.x.title} (${input.x.better} is better)` },
       ...(input.x.format ? { benchFormat: input.x.format } : {}),
+      ...byteTicks(
+        input.x.format,
+        input.points.map((p) => p.x),
+      ),
     },
     y: {
       type: 'linear',
       title: { display: true, text: `${input.y.title} (${input.y.better} is better)` },
       ...(input.y.format ? { benchFormat: input.y.format } : {}),
+      ...byteTicks(
+        input.y.format,
+        input.points.map((p) => p.y),
+      ),
     },
   }
   options.benchTooltip = {

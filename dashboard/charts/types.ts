@@ -33,6 +33,8 @@ export interface ChartAxis {
   title?: { display: true; text: string }
   /** Formats tick labels (charts.js). */
   benchFormat?: ValueFormat
+  /** Tick value → label (a commit for a run's position); other ticks stay blank. */
+  benchTickLabels?: Record<string, string>
   beginAtZero?: boolean
   min?: number
   max?: number

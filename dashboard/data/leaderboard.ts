@@ -163,7 +163,7 @@ async function computeLeaderboard(
   )
   sortRows(rows, sort, dir)
   const present = LEADERBOARD_METRICS.filter((m) => rows.some((r) => r.metrics[m] !== undefined))
-  const pareto = paretoPlots(rows, present)
+  const pareto = paretoPlots(rows)
   return {
     ...empty,
     options: {
@@ -231,27 +231,31 @@ function distinct(values: (string | null)[]): string[] {
   return [...new Set(values.filter((v): v is string => v !== null))].sort(compareText)
 }
 
-function paretoPlots(rows: LeaderboardTarget[], present: readonly string[]): ParetoPlot[] {
-  const plots: ParetoPlot[] = []
-  const memory = MEMORY_METRICS.find((m) => present.includes(m))
-  const secondary = memory ?? (present.includes('ttftMsP95') ? 'ttftMsP95' : undefined)
-  const add = (id: string, yMetric: string, yBetter: Better) => {
+/**
+ * Throughput against memory (peakRssBytes, else vramBytes) when at least two targets have it, else
+ * against TTFT p95; and against accuracy when at least two targets have it. One target alone has no
+ * trade-off to show.
+ */
+function paretoPlots(rows: LeaderboardTarget[]): ParetoPlot[] {
+  const plot = (id: string, yMetric: string, yBetter: Better): ParetoPlot | undefined => {
     const having = rows.filter(
       (r) => r.metrics.outputTokensPerS !== undefined && r.metrics[yMetric] !== undefined,
     )
-    if (having.length === 0) return
+    if (having.length < 2) return undefined
     const points = having.map((r) => ({ x: r.metrics.outputTokensPerS!.value, y: r.metrics[yMetric]!.value }))
-    plots.push({
+    return {
       id,
       x: { metric: 'outputTokensPerS', better: 'higher' },
       y: { metric: yMetric, better: yBetter },
       runIds: having.map((r) => r.runId),
       frontRunIds: paretoFront(points, 'higher', yBetter).map((i) => having[i]!.runId),
-    })
+    }
   }
-  if (secondary) add(memory ? 'throughput-memory' : 'throughput-latency', secondary, 'lower')
-  if (present.includes(ACCURACY_METRIC)) add('throughput-accuracy', ACCURACY_METRIC, 'higher')
-  return plots
+  const tradeOff =
+    MEMORY_METRICS.map((m) => plot('throughput-memory', m, 'lower')).find((p) => p !== undefined) ??
+    plot('throughput-latency', 'ttftMsP95', 'lower')
+  const accuracy = plot('throughput-accuracy', ACCURACY_METRIC, 'higher')
+  return [tradeOff, accuracy].filter((p): p is ParetoPlot => p !== undefined)
 }
 
 function best(rows: LeaderboardTarget[], metric: string, better: Better): Choice | undefined {

@@ -32,9 +32,13 @@
   const prepare = (config) => {
     const options = config.options ?? {}
     for (const axis of Object.values(options.scales ?? {})) {
-      if (!axis?.benchFormat) continue
-      const name = axis.benchFormat
-      axis.ticks = { ...axis.ticks, callback: (value) => format(name, Number(value)) }
+      if (axis?.benchTickLabels) {
+        const labels = axis.benchTickLabels
+        axis.ticks = { ...axis.ticks, autoSkip: true, callback: (value) => labels[String(value)] ?? '' }
+      } else if (axis?.benchFormat) {
+        const name = axis.benchFormat
+        axis.ticks = { ...axis.ticks, callback: (value) => format(name, Number(value)) }
+      }
     }
     const t = options.benchTooltip ?? {}
     const horizontal = options.indexAxis === 'y'

@@ -93,6 +93,7 @@ function plotTitle(p: ParetoPlot): string {
 }
 
 function formatOf(metric: string): ValueFormat | undefined {
+  if (metric === ACCURACY_METRIC) return 'percent'
   const unit = metricInfo(metric)?.unit
   return unit === 'bytes' ? 'bytes' : unit === 'ratio' ? 'percent' : undefined
 }

@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)(
         ).detail.run.fingerprint
       const pages: { name: string; route: string; charts: number }[] = [
         { name: 'leaderboard', route: '/', charts: 3 },
-        { name: 'leaderboard-long', route: '/?scenario=long', charts: 3 },
+        { name: 'leaderboard-long', route: '/?scenario=long', charts: 2 },
         { name: 'history-series', route: '/history', charts: 0 },
         {
           name: 'history',

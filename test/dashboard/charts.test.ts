@@ -3,7 +3,7 @@ import { barChart } from '../../dashboard/charts/bar.ts'
 import { cdfChart, empiricalCdf } from '../../dashboard/charts/cdf.ts'
 import { lttb } from '../../dashboard/charts/downsample.ts'
 import { historyChart, timeAxis } from '../../dashboard/charts/history.ts'
-import { paretoChart, paretoFront } from '../../dashboard/charts/pareto.ts'
+import { byteTickStep, paretoChart, paretoFront } from '../../dashboard/charts/pareto.ts'
 import { tokensOverTimeChart } from '../../dashboard/charts/tokens-over-time.ts'
 import type { ChartPoint } from '../../dashboard/charts/types.ts'
 import { cdfFromGrid, cdfGrid } from '../../dashboard/data/run-series.ts'
@@ -119,7 +119,20 @@ describe('paretoFront', () => {
     ).toEqual(['a', 'b ◆', 'c'])
     expect((targets[0]!.data[0] as ChartPoint).href, 'points link to runs').toBe('/runs/1')
     expect(config.options.scales?.y?.benchFormat, 'bytes axis').toBe('bytes')
+    expect(config.options.scales?.y?.ticks, 'round MiB ticks: 200 … 400 bytes is under 1 MiB').toEqual({
+      stepSize: 1024 ** 2,
+    })
     expect(config.options.scales?.x?.title?.text, 'direction in title').toContain('higher is better')
+  })
+})
+
+describe('byteTickStep', () => {
+  it('steps on round MiB', () => {
+    const mib = 1024 ** 2
+    expect(byteTickStep(120 * mib, 320 * mib), '200 MiB span → 50 MiB').toBe(50 * mib)
+    expect(byteTickStep(0, 5 * mib), '5 MiB span → 1 MiB').toBe(mib)
+    expect(byteTickStep(0, 7000 * mib), '7000 MiB span → 2000 MiB').toBe(2000 * mib)
+    expect(byteTickStep(5, 5), 'no span').toBeUndefined()
   })
 })
 
@@ -256,6 +269,11 @@ describe('historyChart', () => {
       'links',
     ).toEqual(['/runs/1', '/runs/2', '/runs/3'])
     expect(data[0]?.label, 'tooltip title').toBe('run 1 @ aaaaaaaa')
+    expect(config.options.scales?.x?.benchTickLabels, 'ticks name commits').toEqual({
+      '0': 'aaaaaaa',
+      '1': '#1',
+      '5': 'ccccccc',
+    })
   })
 
   it('draws a limit band and alert / change-point markers when given', () => {

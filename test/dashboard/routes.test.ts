@@ -135,6 +135,14 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
         mainId('tiny-f32'),
         mainId('tiny-q8'),
       ])
+      // In `long` only tiny-q8 has memory and accuracy: no trade-off there, so throughput against latency.
+      const long = await json<LeaderboardModel>('/api/leaderboard?scenario=long')
+      expect(
+        long.pareto.map((p) => p.id),
+        'long: latency plot only',
+      ).toEqual(['throughput-latency'])
+      const lonely = await json<LeaderboardModel>('/api/leaderboard?scenario=chat&quant=Q4_0')
+      expect(lonely.pareto, 'one target: no plot').toEqual([])
     })
 
     it('filters on engine, hardware, method, quant and branch', async () => {
