@@ -200,7 +200,7 @@ function table(m: LeaderboardModel, columns: readonly LeaderboardSort[]): Html {
 <tbody>
 ${m.rows.map(
   (r) => h`<tr data-run-id="${r.runId}" data-target="${r.targetName}">
-  <td><a href="/runs/${r.runId}">${r.targetName}</a>${r.differsBy.length > 0 ? h`<div class="differs">${r.differsBy.join(' · ')}</div>` : ''}</td>
+  <td class="target"><a href="/runs/${r.runId}">${r.targetName}</a>${r.differsBy.length > 0 ? h`<div class="differs">${r.differsBy.join(' · ')}</div>` : ''}</td>
   <td class="what">${r.model}${r.method ? h` <span class="tag">${r.method}</span>` : ''}<br><small>${r.engine} · ${r.hardware}</small></td>
   <td title="${formatTime(r.startedAt)}"><code>${shortSha(r.gitCommit)}</code>${r.gitBranch ? h` <small>${r.gitBranch}</small>` : ''}</td>
   ${columns.map((c) => cell(r, c))}
