@@ -92,13 +92,7 @@ export async function createEngine(
         config.isolate === false
           ? createLlamaCppEngine(options)
           : createIsolatedEngine({ kind: 'llama-cpp', options })
-      const variant = fixtureVariant(options.modelPath)
-      return {
-        engine,
-        storedOptions: { ...config },
-        ...(variant ? { variant } : {}),
-        dispose: async () => await engine[Symbol.asyncDispose](),
-      }
+      return createdNative(engine, config, options.modelPath)
     }
     case 'onnx': {
       const options: OnnxEngineOptions = {
@@ -111,18 +105,23 @@ export async function createEngine(
       }
       const engine =
         config.isolate === false ? createOnnxEngine(options) : createIsolatedEngine({ kind: 'onnx', options })
-      const variant = fixtureVariant(options.modelPath)
-      return {
-        engine,
-        storedOptions: { ...config },
-        ...(variant ? { variant } : {}),
-        dispose: async () => await engine[Symbol.asyncDispose](),
-      }
+      return createdNative(engine, config, options.modelPath)
     }
     default: {
       const never: never = config
       throw new HarnessError(`unknown engine kind ${String((never as EngineConfig).kind)}`)
     }
+  }
+}
+
+/** A native engine as created: its config stored as is, its variant from a fixture manifest beside the model. */
+function createdNative(engine: Engine, config: EngineConfig, modelPath: string): CreatedEngine {
+  const variant = fixtureVariant(modelPath)
+  return {
+    engine,
+    storedOptions: { ...config },
+    ...(variant ? { variant } : {}),
+    dispose: async () => await engine[Symbol.asyncDispose](),
   }
 }
 
