@@ -41,7 +41,7 @@ import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { readGgufHeader } from '../fixtures/gguf-reader.ts'
 import type { Engine, EngineInfo, GenerationRequest, Sampling, StreamEvent, TokenLogprob } from './engine.ts'
 import { defaultThreads, generationBudget, installedVersion, raceAbort, SlotPool } from './native-common.ts'
-import { TokenTextStream } from './native-text.ts'
+import { finishTokenStream, TokenTextStream } from './native-text.ts'
 
 export interface LlamaCppEngineOptions {
   /** Path of the .gguf file (absolute, or relative to process.cwd()). */
@@ -281,23 +281,13 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         }
       }
       release()
-      if (!stopString) {
-        const rest = stream.finish()
-        if (rest)
-          yield {
-            type: 'token',
-            text: rest.text,
-            tokens: rest.tokens,
-            ...(topK !== undefined ? { logprobs } : {}),
-          }
-      }
-      yield {
-        type: 'done',
+      yield* finishTokenStream(stream, {
+        stopString,
+        logprobs: topK !== undefined ? logprobs : undefined,
         promptTokens: prompt.length,
         outputTokens: generated,
-        tokensSource: 'tokenizer',
         finishReason,
-      }
+      })
     } catch (err) {
       if (signal.aborted) throw signal.reason
       if (err instanceof RequestError) throw err

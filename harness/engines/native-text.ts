@@ -7,6 +7,7 @@
  * string or a text-less token (a control token) ends the output.
  * @module
  */
+import type { StreamEvent, TokenLogprob } from './engine.ts'
 
 export interface TextChunk {
   text: string
@@ -126,5 +127,39 @@ export class TokenTextStream {
       }
     }
     return best
+  }
+}
+
+/**
+ * The end of a native engine's stream: text still held (a partial character or a possible stop-string
+ * prefix) unless a stop string ended it, then the done event with tokenizer counts.
+ */
+export function* finishTokenStream(
+  stream: TokenTextStream,
+  end: {
+    stopString: boolean
+    /** Logprobs not yet sent, when the request asked for them. */
+    logprobs: TokenLogprob[] | undefined
+    promptTokens: number
+    outputTokens: number
+    finishReason: string
+  },
+): Generator<StreamEvent> {
+  if (!end.stopString) {
+    const rest = stream.finish()
+    if (rest)
+      yield {
+        type: 'token',
+        text: rest.text,
+        tokens: rest.tokens,
+        ...(end.logprobs !== undefined ? { logprobs: end.logprobs } : {}),
+      }
+  }
+  yield {
+    type: 'done',
+    promptTokens: end.promptTokens,
+    outputTokens: end.outputTokens,
+    tokensSource: 'tokenizer',
+    finishReason: end.finishReason,
   }
 }

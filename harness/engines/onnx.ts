@@ -22,7 +22,7 @@ import { createRandom } from '../random.ts'
 import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
 import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob } from './engine.ts'
 import { defaultThreads, generationBudget } from './native-common.ts'
-import { TokenTextStream } from './native-text.ts'
+import { finishTokenStream, TokenTextStream } from './native-text.ts'
 import { type DecoderLayout, detectLayout, type ForwardResult, forward } from './onnx-decoder.ts'
 import { applyPenalties, logSoftmax, sampleToken, topEntries } from './onnx-sampling.ts'
 
@@ -227,23 +227,13 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
         cause: err,
       })
     }
-    if (!stopString) {
-      const rest = stream.finish()
-      if (rest)
-        yield {
-          type: 'token',
-          text: rest.text,
-          tokens: rest.tokens,
-          ...(topK !== undefined ? { logprobs } : {}),
-        }
-    }
-    yield {
-      type: 'done',
+    yield* finishTokenStream(stream, {
+      stopString,
+      logprobs: topK !== undefined ? logprobs : undefined,
       promptTokens: prompt.length,
       outputTokens: generated,
-      tokensSource: 'tokenizer',
       finishReason,
-    }
+    })
   }
 
   return {
