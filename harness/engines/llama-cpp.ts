@@ -13,6 +13,10 @@
  * - Streaming: one token event per generated token; a token ending inside a UTF-8 character is held and
  *   sent with the token that completes it (see native-text.ts), so events never carry partial text and
  *   Σ event.tokens = done.outputTokens unless a stop string cut the output.
+ * - Pipelining: as soon as a token arrives the next decode is requested, before the token is detokenized
+ *   and streamed, so that JS work (and the isolated child's IPC send) overlaps llama.cpp's decode instead
+ *   of adding to every inter-token gap. The price: a stop string found in token n leaves decode n+1
+ *   running; it finishes (and is discarded) before the sequence serves the next request.
  * - Lengths: at most maxTokens, and never past the context (finishReason `length`); end-of-generation
  *   tokens are banned while fewer than minTokens were generated, or always with ignoreEos, as
  *   llama-server's `ignore_eos` does. An EOG token ends the output with `stop` and is not counted.
@@ -237,9 +241,11 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         ...(request.sampling?.stop ? { stop: request.sampling.stop } : {}),
         stopAfterTokens: budget.stopAfterTokens,
       })
+      // Read by the sampler of the decode requested next, so both are updated before that request.
+      const output: Token[] = []
       let generated = 0
       const evaluateOptions: SequenceEvaluateOptions = {
-        ...samplingOptions(request.sampling, seed, () => [...prompt, ...(stream.tokens as Token[])]),
+        ...samplingOptions(request.sampling, seed, () => [...prompt, ...output]),
         tokenBias: () => (generated < budget.banEosBelow ? s.banEog : s.noBias),
       }
       const topK = request.topLogprobs
@@ -247,14 +253,23 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
       let finishReason = 'length'
       let stopString = false
       let logprobs: TokenLogprob[] = []
-      while (generated < budget.maxTokens) {
-        const step = await raceAbort(iterator.next(), signal)
+      const decodeNext = () => {
+        const pending = iterator!.next()
+        // Left pending when a stop string, an abort or the consumer ends the loop; release() awaits it.
+        pending.catch(() => {})
+        return pending
+      }
+      let next = budget.maxTokens > 0 ? decodeNext() : undefined
+      while (next !== undefined) {
+        const step = await raceAbort(next, signal)
         if (step.done) {
           finishReason = 'stop'
           break
         }
         generated++
         const token = step.value.token
+        output.push(token)
+        next = generated < budget.maxTokens ? decodeNext() : undefined
         if (topK !== undefined) {
           const p = step.value.probabilities?.get(token)
           logprobs.push({
