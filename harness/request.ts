@@ -3,7 +3,8 @@
  * clock is read: tSend just before the engine is asked, then once per content chunk as it arrives.
  *
  * Exception: a token event that carries `atMs` (an engine in a child process stamps where the token was
- * produced, so the IPC hop back is not counted) is timed by that stamp, converted to the run clock through
+ * produced, so the IPC hop back is not counted; the lean HTTP client where the bytes were read) is timed by
+ * that stamp, converted to the run clock through
  * `performance.timeOrigin` — only when the run clock is the system clock (`performance.now()`, whose
  * origin that is). With any other clock (a fake one in tests) the stamp is ignored. A stamp is never
  * allowed before tSend or the previous chunk, so a clock disagreement cannot make a time negative.

@@ -1,8 +1,9 @@
 /**
  * THE engine contract. Every engine (remote OpenAI-compatible endpoint, node-llama-cpp, onnxruntime)
  * implements it; the runner is the only caller. Engines never read the clock: the runner stamps each
- * event as it arrives, so timings mean the same for in-process and HTTP engines. The one exception is an
- * engine in a child process (isolate/), which stamps `atMs` where the token was produced.
+ * event as it arrives, so timings mean the same for in-process and HTTP engines. Two exceptions stamp `atMs`
+ * where the chunk appeared: an engine in a child process (isolate/), where the token was produced, and the
+ * lean HTTP client (openai-undici.ts), where its bytes were read off the socket.
  * @module
  */
 
@@ -93,8 +94,9 @@ export type StreamEvent =
       /**
        * When the engine produced the chunk: absolute epoch ms (fractional), `performance.timeOrigin +
        * performance.now()` in the process that produced it. Set by engines in another process on the same
-       * machine (isolate/), whose events would otherwise be stamped late by the IPC hop; the runner uses it
-       * instead of its arrival time when it runs on the system clock.
+       * machine (isolate/), whose events would otherwise be stamped late by the IPC hop, and by the lean HTTP
+       * client at the socket read (so a burst of streams is not stamped in processing order); the runner
+       * uses it instead of its arrival time when it runs on the system clock.
        */
       atMs?: number
     }

@@ -7,6 +7,13 @@
  * holds many chunks (the normal case at high rates), `next()` answers from the decoded events with one
  * resolved promise, where a generator costs several microtask hops per chunk. test/bench/client.ts
  * measured that hop cost as the largest client cost per chunk once JSON parsing was out of the way.
+ *
+ * Arrival times: the body is read in flowing mode, so undici emits each piece of the body synchronously
+ * from the socket read that parsed it; the listener only stamps it (`atMs`, the wall-aligned clock
+ * request.ts converts back) and queues it. Waking the consumer is deferred to one shared setImmediate, after
+ * the event loop's poll phase: when many streams' chunks arrive together (a server decoding a batch), every
+ * socket of the burst is read and stamped before any of them is decoded and recorded, so the 256th stream's
+ * TTFT does not include the processing of the 255 before it.
  * @module
  */
 import type { Dispatcher, Pool } from 'undici'
@@ -52,13 +59,15 @@ class UndiciStream implements AsyncIterableIterator<StreamEvent> {
   #phase: 'idle' | 'streaming' | 'finished' = 'idle'
   #scope: RequestScope | undefined
   #response: Dispatcher.ResponseData | undefined
-  #reads: AsyncIterator<unknown> | undefined
+  #bodyQueue: BodyQueue | undefined
   /** The body was read to its end (the connection can be reused). */
   #bodyEnded = false
   readonly #decoder: SseDecoder = createSseDecoder()
   readonly #chunks = new ChunkReader()
   #events: SseEvent[] = []
   #index = 0
+  /** When the bytes of #events were read from the socket (performance.timeOrigin-based ms). */
+  #readAtMs = 0
 
   constructor(options: UndiciStreamOptions, body: Record<string, unknown>, signal: AbortSignal) {
     this.#options = options
@@ -105,12 +114,13 @@ class UndiciStream implements AsyncIterableIterator<StreamEvent> {
           this.#close()
           return { done: false, value: done }
         }
-        const read = await this.#reads!.next()
-        if (read.done === true) {
+        const read = await this.#bodyQueue!.read()
+        if (read === undefined) {
           this.#bodyEnded = true
           this.#events = this.#decoder.flush()
         } else {
-          this.#events = this.#decoder.push(read.value as Buffer)
+          this.#events = this.#decoder.push(read.bytes)
+          this.#readAtMs = read.atMs
         }
         this.#index = 0
       }
@@ -159,7 +169,7 @@ class UndiciStream implements AsyncIterableIterator<StreamEvent> {
       this.#bodyEnded = true
       throw new RequestError('stream', `expected an event stream, got JSON: ${errorMessageFromText(text)}`)
     }
-    this.#reads = response.body[Symbol.asyncIterator]()
+    this.#bodyQueue = new BodyQueue(response.body)
   }
 
   /** The next content chunk among the decoded events, folding the others into the chunk state. */
@@ -179,7 +189,10 @@ class UndiciStream implements AsyncIterableIterator<StreamEvent> {
       if (event.data === '[DONE]') state.sawDone = true
       else {
         const token = this.#chunks.read(event.data)
-        if (token !== undefined) return token
+        if (token !== undefined) {
+          token.atMs = this.#readAtMs
+          return token
+        }
       }
     }
     return undefined
@@ -197,6 +210,7 @@ class UndiciStream implements AsyncIterableIterator<StreamEvent> {
     if (this.#phase === 'finished') return
     this.#phase = 'finished'
     this.#events = []
+    this.#bodyQueue?.stop()
     this.#scope?.dispose()
     // A response left unread (failure, consumer stopped early) must not keep its connection busy.
     if (this.#response !== undefined && !this.#bodyEnded) this.#response.body.destroy()
@@ -211,4 +225,104 @@ function classifyInStream(error: unknown): RequestError {
   return new RequestError('stream', `connection dropped mid-stream: ${describeError(error)}`, undefined, {
     cause: error,
   })
+}
+
+/** Wall-aligned ms, the clock of StreamEvent `atMs`. */
+const wallNowMs = () => performance.timeOrigin + performance.now()
+
+/** Consumers to wake after the current poll phase (see the module comment). */
+let wakeups: (() => void)[] = []
+
+function wakeSoon(wake: () => void): void {
+  if (wakeups.length === 0) setImmediate(wakeAll)
+  wakeups.push(wake)
+}
+
+function wakeAll(): void {
+  const due = wakeups
+  wakeups = []
+  for (const wake of due) wake()
+}
+
+interface BodyRead {
+  bytes: Buffer
+  /** When undici handed these bytes over, wall-aligned ms. */
+  atMs: number
+}
+
+/**
+ * A response body in flowing mode, as a queue of stamped reads with one reader. SSE bodies are consumed as
+ * fast as they come, so pausing for back-pressure would only delay the stamps; a consumer that falls behind
+ * holds the unread pieces here.
+ */
+class BodyQueue {
+  readonly #body: Dispatcher.ResponseData['body']
+  readonly #reads: BodyRead[] = []
+  #ended = false
+  #error: unknown
+  #waiting: { resolve: (read: BodyRead | undefined) => void; reject: (error: unknown) => void } | undefined
+  #wakeQueued = false
+
+  constructor(body: Dispatcher.ResponseData['body']) {
+    this.#body = body
+    body.on('data', this.#onData)
+    body.once('end', this.#onEnd)
+    body.once('error', this.#onError)
+  }
+
+  /** The next piece of the body in order, undefined at its end; rejects with the stream's error. */
+  read(): Promise<BodyRead | undefined> {
+    const ready = this.#take()
+    if (ready !== null) return ready
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject }
+    })
+  }
+
+  /** Stops listening (the stream is being destroyed or has ended). */
+  stop(): void {
+    this.#body.off('data', this.#onData)
+    this.#body.off('end', this.#onEnd)
+    // An error after the stop (the destroy that follows) has no reader; keep a listener so it is not thrown.
+    this.#body.off('error', this.#onError)
+    this.#body.on('error', () => {})
+    this.#waiting = undefined
+  }
+
+  /** A settled promise when something is ready, null when the reader must wait. */
+  #take(): Promise<BodyRead | undefined> | null {
+    const read = this.#reads.shift()
+    if (read !== undefined) return Promise.resolve(read)
+    if (this.#error !== undefined) return Promise.reject(this.#error)
+    if (this.#ended) return Promise.resolve(undefined)
+    return null
+  }
+
+  readonly #onData = (bytes: Buffer) => {
+    this.#reads.push({ bytes, atMs: wallNowMs() })
+    this.#wake()
+  }
+
+  readonly #onEnd = () => {
+    this.#ended = true
+    this.#wake()
+  }
+
+  readonly #onError = (error: unknown) => {
+    this.#error = error ?? new Error('the response body failed')
+    this.#wake()
+  }
+
+  #wake(): void {
+    if (this.#waiting === undefined || this.#wakeQueued) return
+    this.#wakeQueued = true
+    wakeSoon(() => {
+      this.#wakeQueued = false
+      const waiting = this.#waiting
+      const ready = waiting && this.#take()
+      if (!waiting || !ready) return
+      this.#waiting = undefined
+      ready.then(waiting.resolve, waiting.reject)
+    })
+  }
 }

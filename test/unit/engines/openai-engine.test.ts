@@ -5,7 +5,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { StreamEvent } from '../../../harness/engines/engine.ts'
 import { createOpenAIEngine, type OpenAIEngineOptions } from '../../../harness/engines/openai.ts'
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
@@ -97,9 +97,28 @@ function engineFor(server: RawServer, client: 'undici' | 'sdk', extra: Partial<O
   return engine
 }
 
+/**
+ * The event without its arrival stamp, after checking the stamp: the lean client stamps every token where
+ * its bytes were read (wall-aligned ms, between the test's start and now); the SDK client stamps none.
+ */
+function unstamped(event: StreamEvent): StreamEvent {
+  if (event.type !== 'token') return event
+  const { atMs, ...rest } = event
+  if (atMs !== undefined) {
+    expect(atMs, 'atMs after the test started').toBeGreaterThanOrEqual(testStartedAtMs)
+    expect(atMs, 'atMs not in the future').toBeLessThanOrEqual(performance.timeOrigin + performance.now())
+  }
+  return rest
+}
+
+let testStartedAtMs = 0
+beforeEach(() => {
+  testStartedAtMs = performance.timeOrigin + performance.now()
+})
+
 async function collect(iterable: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
   const events: StreamEvent[] = []
-  for await (const event of iterable) events.push(event)
+  for await (const event of iterable) events.push(unstamped(event))
   return events
 }
 
@@ -109,7 +128,7 @@ async function collectUntilError(
 ): Promise<{ events: StreamEvent[]; error: unknown }> {
   const events: StreamEvent[] = []
   try {
-    for await (const event of iterable) events.push(event)
+    for await (const event of iterable) events.push(unstamped(event))
   } catch (error) {
     return { events, error }
   }
@@ -383,6 +402,37 @@ describe.each(['undici', 'sdk'] as const)('openai engine, client %s, exact bytes
     expect(closed, 'server saw the connection close').toBeDefined()
   })
 
+  it(
+    client === 'undici'
+      ? 'stamps each token when its bytes were read, not when the consumer got to it'
+      : 'leaves the timing of tokens to the consumer (no atMs)',
+    async () => {
+      const server = await serve({
+        'POST /v1/chat/completions': (_req, res) => {
+          sse(res)
+          res.end(`${CONTENT_CHUNK('one')}${CONTENT_CHUNK('two')}${LLAMA_CHAT.slice(3).join('')}`)
+        },
+      })
+      const stamps: (number | undefined)[] = []
+      const consumed: number[] = []
+      for await (const event of engineFor(server, client).generate(request, new AbortController().signal)) {
+        if (event.type !== 'token') continue
+        stamps.push(event.atMs)
+        consumed.push(performance.timeOrigin + performance.now())
+        // A slow consumer: the second token waits here although its bytes came with the first.
+        await new Promise((resolve) => setTimeout(resolve, 40))
+      }
+      expect(stamps.length, 'two tokens').toBe(2)
+      if (client === 'sdk') {
+        expect(stamps, 'no stamps').toEqual([undefined, undefined])
+        return
+      }
+      const [first, second] = stamps as number[]
+      expect(second! - first!, 'read together').toBeLessThan(20)
+      expect(consumed[1]! - second!, 'consumed ≥ 40 ms after it was read').toBeGreaterThanOrEqual(39)
+    },
+  )
+
   it('yields nothing more after an abort, even chunks already received', async () => {
     const server = await serve({
       'POST /v1/chat/completions': (_req, res) => {
@@ -395,7 +445,7 @@ describe.each(['undici', 'sdk'] as const)('openai engine, client %s, exact bytes
     let thrown: unknown
     try {
       for await (const event of engineFor(server, client).generate(request, controller.signal)) {
-        events.push(event)
+        events.push(unstamped(event))
         controller.abort('enough')
       }
     } catch (error) {
