@@ -44,8 +44,15 @@ import {
 import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { readGgufHeader } from '../fixtures/gguf-reader.ts'
 import type { Engine, EngineInfo, GenerationRequest, Sampling, StreamEvent, TokenLogprob } from './engine.ts'
-import { defaultThreads, generationBudget, installedVersion, raceAbort, SlotPool } from './native-common.ts'
-import { finishTokenStream, TokenTextStream } from './native-text.ts'
+import {
+  defaultThreads,
+  generationBudget,
+  generationFailure,
+  installedVersion,
+  raceAbort,
+  SlotPool,
+} from './native-common.ts'
+import { chunkEvent, finishTokenStream, TokenTextStream } from './native-text.ts'
 
 export interface LlamaCppEngineOptions {
   /** Path of the .gguf file (absolute, or relative to process.cwd()). */
@@ -280,12 +287,7 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         }
         const { chunk, stopped } = stream.push(token)
         if (chunk) {
-          yield {
-            type: 'token',
-            text: chunk.text,
-            tokens: chunk.tokens,
-            ...(topK !== undefined ? { logprobs } : {}),
-          }
+          yield chunkEvent(chunk, topK !== undefined ? logprobs : undefined)
           logprobs = []
         }
         signal.throwIfAborted()
@@ -304,11 +306,7 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         finishReason,
       })
     } catch (err) {
-      if (signal.aborted) throw signal.reason
-      if (err instanceof RequestError) throw err
-      throw new RequestError('engine', `llama.cpp generation failed: ${toError(err).message}`, undefined, {
-        cause: err,
-      })
+      throw generationFailure(err, signal, 'llama.cpp generation')
     } finally {
       release()
     }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
+import { RequestError, toError } from '../errors.ts'
 import type { GenerationRequest } from './engine.ts'
 
 /**
@@ -143,4 +144,15 @@ export class SlotPool<T> {
     this.#closed = reason
     for (const w of this.#waiters.splice(0)) w.reject(reason)
   }
+}
+
+/**
+ * What a native generation's failure becomes: the abort reason when the request was aborted, a
+ * RequestError as it is, anything else (a native exception) an `engine` RequestError.
+ * @param what names the native library in the message, e.g. 'llama.cpp generation'
+ */
+export function generationFailure(err: unknown, signal: AbortSignal, what: string): unknown {
+  if (signal.aborted) return signal.reason
+  if (err instanceof RequestError) return err
+  return new RequestError('engine', `${what} failed: ${toError(err).message}`, undefined, { cause: err })
 }

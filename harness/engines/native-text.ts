@@ -163,3 +163,13 @@ export function* finishTokenStream(
     finishReason: end.finishReason,
   }
 }
+
+/** The token event of a completed chunk, with the logprobs of its tokens when they were asked for. */
+export function chunkEvent(chunk: TextChunk, logprobs: TokenLogprob[] | undefined): StreamEvent {
+  return {
+    type: 'token',
+    text: chunk.text,
+    tokens: chunk.tokens,
+    ...(logprobs !== undefined ? { logprobs } : {}),
+  }
+}

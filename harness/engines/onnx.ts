@@ -21,8 +21,8 @@ import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { createRandom } from '../random.ts'
 import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
 import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob } from './engine.ts'
-import { defaultThreads, generationBudget } from './native-common.ts'
-import { finishTokenStream, TokenTextStream } from './native-text.ts'
+import { defaultThreads, generationBudget, generationFailure } from './native-common.ts'
+import { chunkEvent, finishTokenStream, TokenTextStream } from './native-text.ts'
 import { type DecoderLayout, detectLayout, type ForwardResult, forward } from './onnx-decoder.ts'
 import { applyPenalties, logSoftmax, sampleToken, topEntries } from './onnx-sampling.ts'
 
@@ -205,12 +205,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
         }
         const { chunk, stopped } = stream.push(token)
         if (chunk) {
-          yield {
-            type: 'token',
-            text: chunk.text,
-            tokens: chunk.tokens,
-            ...(topK !== undefined ? { logprobs } : {}),
-          }
+          yield chunkEvent(chunk, topK !== undefined ? logprobs : undefined)
           logprobs = []
         }
         signal.throwIfAborted()
@@ -221,11 +216,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
         }
       }
     } catch (err) {
-      if (signal.aborted) throw signal.reason
-      if (err instanceof RequestError) throw err
-      throw new RequestError('engine', `onnxruntime failed: ${toError(err).message}`, undefined, {
-        cause: err,
-      })
+      throw generationFailure(err, signal, 'onnxruntime')
     }
     yield* finishTokenStream(stream, {
       stopString,
