@@ -3,6 +3,7 @@
  * engine failure), 2 regression (a result, set by the gate). No stack traces unless BENCH_DEBUG=1.
  * @module
  */
+import { InvalidArgumentError } from 'commander'
 import { HarnessError } from '../errors.ts'
 
 export const EXIT_OK = 0
@@ -31,7 +32,11 @@ export function action<A extends unknown[]>(
   }
 }
 
-/** Parses a numeric flag or throws a HarnessError naming it. */
+/**
+ * Parses a numeric flag or argument. A bad value throws commander's InvalidArgumentError, which commander
+ * reports as one line naming the flag (`error: option '--limit <n>' argument 'x' is invalid. …`) with exit
+ * 1; any other error thrown from a parser would escape commander as a stack trace.
+ */
 export function parseNumberFlag(
   flag: string,
   kind: 'int' | 'number' = 'number',
@@ -40,7 +45,7 @@ export function parseNumberFlag(
   return (value: string): number => {
     const n = Number(value)
     if (value.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || n < min)
-      throw new HarnessError(
+      throw new InvalidArgumentError(
         `${flag} expects ${kind === 'int' ? 'an integer' : 'a number'}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${value}"`,
       )
     return n

@@ -33,6 +33,18 @@ describe('bench run', () => {
     expect(existsSync(out), 'no results file: no run was started').toBe(false)
   })
 
+  it('a bad numeric flag or argument exits 1 naming it, without a stack trace', async () => {
+    for (const args of [
+      ['run', 'scenario.json', '--repeat', 'x'],
+      ['export', 'x'],
+    ]) {
+      const r = await runCli(args)
+      expect(r.code, `${args.join(' ')}: exit code`).toBe(1)
+      expect(r.stderr, `${args.join(' ')}: names the value`).toMatch(/expects an integer ≥ 1, got "x"/)
+      expect(r.stderr, `${args.join(' ')}: no stack trace`).not.toMatch(/\n\s+at /)
+    }
+  })
+
   it('runs against the mock, prints a table, writes JSON lines and reports errors', async () => {
     const { dir, file } = await scenarioFile({
       name: 'cli-mock',
