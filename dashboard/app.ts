@@ -16,6 +16,7 @@ import { ReadCache } from './data/cache.ts'
 import { dataVersion } from './data/queries.ts'
 import { AuthError, BadRequestError, NotFoundError } from './errors.ts'
 import { apiRoutes, jsonResponse } from './routes/api.ts'
+import { ingestRoutes } from './routes/ingest.ts'
 import { pageRoutes } from './routes/pages.ts'
 import { errorPage } from './views/error.ts'
 
@@ -31,9 +32,17 @@ export interface CreateAppOptions {
   logError?: (error: unknown) => void
   /** Reuse heavy reads until the data changes (dashboard/data/cache.ts). @default true */
   cache?: boolean
+  /** Largest run document `POST /api/runs` takes, bytes; 413 beyond. @default 256 MiB */
+  maxIngestBytes?: number
 }
 
-export function createApp({ db, auth, logError = console.error, cache = true }: CreateAppOptions): Hono {
+export function createApp({
+  db,
+  auth,
+  logError = console.error,
+  cache = true,
+  maxIngestBytes,
+}: CreateAppOptions): Hono {
   const app = new Hono()
   const reads = cache ? new ReadCache({ version: () => dataVersion(db) }) : undefined
   app.use(
@@ -55,6 +64,7 @@ export function createApp({ db, auth, logError = console.error, cache = true }: 
   app.route('/', assetRoutes())
   app.use('/api/*', requireTokenForWrites(auth.token))
   app.route('/api', apiRoutes(db, reads))
+  app.route('/api', ingestRoutes(db, { maxBytes: maxIngestBytes, cache: reads }))
   app.route('/', pageRoutes(db, reads))
 
   const isApi = (path: string) => path === '/api' || path.startsWith('/api/')

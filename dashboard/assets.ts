@@ -1,7 +1,7 @@
 /**
  * Static files, read once at start-up and served from memory: Chart.js from node_modules (no CDN), the
- * chart glue script, the stylesheet and the favicon. A fixed table, so no request path ever reaches the
- * file system.
+ * chart glue script, the alerts page's script, the stylesheet and the favicon. A fixed table, so no
+ * request path ever reaches the file system.
  * @module
  */
 import { createHash } from 'node:crypto'
@@ -34,6 +34,9 @@ function loadAssets(): Map<string, Asset> {
   return new Map([
     ['/public/chart.umd.min.js', asset(chartJs, 'text/javascript; charset=utf-8')],
     ['/public/charts.js', asset(local('charts.js'), 'text/javascript; charset=utf-8')],
+    ['/public/writes.js', asset(local('writes.js'), 'text/javascript; charset=utf-8')],
+    ['/public/alerts.js', asset(local('alerts.js'), 'text/javascript; charset=utf-8')],
+    ['/public/procurement.js', asset(local('procurement.js'), 'text/javascript; charset=utf-8')],
     ['/public/style.css', asset(local('style.css'), 'text/css; charset=utf-8')],
     ['/favicon.svg', favicon],
     ['/favicon.ico', favicon],

@@ -5,7 +5,8 @@
  * @module
  */
 import { z } from 'zod'
-import { runStates } from '../db/schema.ts'
+import { PROCUREMENT_OBJECTIVES } from '../db/queries/procurement.ts'
+import { alertStates, runStates } from '../db/schema.ts'
 import { BadRequestError } from './errors.ts'
 
 const MAX_TEXT = 200
@@ -124,11 +125,119 @@ export const labelBody = z.object({
   label: z.union([textParam, z.null()]).transform((v) => (v === '' ? null : v)),
 })
 
+/** Most alerts one page of /alerts lists. */
+export const MAX_ALERTS_LIMIT = 500
+
+export const alertsQuery = z.object({
+  state: z.enum([...alertStates, 'all']).default('active'),
+  metric: metricName.optional(),
+  limit: intParam(1, MAX_ALERTS_LIMIT).default(100),
+})
+export type AlertsQuery = z.infer<typeof alertsQuery>
+
+/** Alert ids are PostgreSQL integers. */
+export const alertId = intParam(1, 2 ** 31 - 1)
+
+/** Who acknowledged or dismissed an alert, and why; both optional, no unknown keys. */
+export const alertActionBody = z.strictObject({
+  by: z
+    .string()
+    .min(1, 'must not be empty (leave it out instead)')
+    .max(100, 'at most 100 characters')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
+    .optional(),
+  note: z
+    .string()
+    .max(2000, 'at most 2000 characters')
+    .refine(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters (but tab and newlines) are refused
+      (s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s),
+      'must not contain control characters',
+    )
+    .optional(),
+})
+export type AlertActionBody = z.infer<typeof alertActionBody>
+
+/** An SLO bound, ms: a plain positive decimal up to one hour. */
+const sloMs = z
+  .string()
+  .regex(/^\d{1,7}(\.\d{1,3})?$/, 'expected milliseconds, e.g. 500 or 12.5')
+  .transform(Number)
+  .pipe(z.number().positive('must be > 0 ms').max(3_600_000, 'at most 3600000 ms (one hour)'))
+
+/** Most targets one procurement comparison takes. */
+export const MAX_PROCUREMENT_TARGETS = 50
+
+/**
+ * /procurement: `targets` repeats (one fingerprint each; none = every target of the workload); an SLO
+ * bound left out is no bound, both left out = the scenario's SLO (else METRICS.md's example).
+ */
+export const procurementQuery = z.object({
+  scenario: textParam.optional(),
+  load: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/, 'expected a workload key (12 hex digits, as listed in `loads`)')
+    .optional(),
+  targets: z
+    .array(fingerprint)
+    .max(MAX_PROCUREMENT_TARGETS, `at most ${MAX_PROCUREMENT_TARGETS} targets`)
+    .default([])
+    .transform((list) => [...new Set(list)]),
+  sloTtftMs: sloMs.optional(),
+  sloTpotMs: sloMs.optional(),
+  rank: z.enum(PROCUREMENT_OBJECTIVES).default('cost-efficiency'),
+})
+export type ProcurementQuery = z.infer<typeof procurementQuery>
+
+/** procurementQuery from a request's single-valued parameters and its repeated `targets`. */
+export function parseProcurementQuery(
+  query: Record<string, string>,
+  targets: readonly string[] | undefined,
+): ProcurementQuery {
+  const { targets: _single, ...rest } = query
+  const present = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== ''))
+  const result = procurementQuery.safeParse({ ...present, targets: (targets ?? []).filter((t) => t !== '') })
+  if (!result.success) throw BadRequestError.fromZod(result.error)
+  return result.data
+}
+
+/** Environment ids are PostgreSQL integers. */
+export const environmentId = intParam(1, 2 ** 31 - 1)
+
+/** Highest hourly price a write accepts, US dollars (far above any machine; catches unit slips). */
+export const MAX_USD_PER_HOUR = 100_000
+
+/** An environment's hourly price; `note` and `by` are optional free text (null clears). */
+export const priceBody = z.object({
+  usdPerHour: z
+    .number({ error: 'expected a number of US dollars per hour, e.g. 2.5' })
+    .positive('must be > 0 (US dollars per hour)')
+    .max(MAX_USD_PER_HOUR, `at most ${MAX_USD_PER_HOUR} (US dollars per hour)`),
+  note: z.union([textParam, z.null()]).optional(),
+  by: z.union([textParam, z.null()]).optional(),
+})
+export type PriceBody = z.infer<typeof priceBody>
+
+export function parseEnvironmentId(raw: string | undefined): number {
+  const result = environmentId.safeParse(raw ?? '')
+  if (!result.success)
+    throw new BadRequestError([`environment id: ${result.error.issues[0]?.message ?? 'invalid'}`])
+  return result.data
+}
+
 /** Parses query parameters (empty values dropped) or throws a BadRequestError listing every problem. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.output<S> {
   const present = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''))
   const result = schema.safeParse(present)
   if (!result.success) throw BadRequestError.fromZod(result.error)
+  return result.data
+}
+
+export function parseAlertId(raw: string | undefined): number {
+  const result = alertId.safeParse(raw ?? '')
+  if (!result.success)
+    throw new BadRequestError([`alert id: ${result.error.issues[0]?.message ?? 'invalid'}`])
   return result.data
 }
 

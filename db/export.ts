@@ -2,7 +2,9 @@
  * `bench export`: one run as JSON (run, variant, environment, metrics, requests) or CSV (one row per
  * request, columns named as METRICS.md). Requests are read and written page by page, so a run of any size
  * exports in bounded memory. tpotMs is computed per request (METRICS.md); chunk gaps, stored as float32,
- * are printed with the fewest digits that read back as the same float32.
+ * are printed with the fewest digits that read back as the same float32. The JSON document is versioned
+ * (`format: "bench-run"`, `version`): it is also what `bench import`, `bench push` and `POST /api/runs` take
+ * to store the run in another database (db/import/bench-run.ts).
  * @module
  */
 import { eq } from 'drizzle-orm'
@@ -11,6 +13,11 @@ import { getRunDetail, listRunRequests, type RequestDetail } from './queries/run
 import { runs } from './schema.ts'
 
 export type ExportFormat = 'json' | 'csv'
+
+/** `format` of the JSON document; with `version`, how a reader knows what it holds. */
+export const BENCH_RUN_FORMAT = 'bench-run'
+/** Raised when a field changes meaning or a required one is added; new optional fields keep it. */
+export const BENCH_RUN_VERSION = 1
 
 export interface ExportOptions {
   format: ExportFormat
@@ -75,6 +82,8 @@ export async function exportRun(
   }
   if (options.format === 'json') {
     const head = {
+      format: BENCH_RUN_FORMAT,
+      version: BENCH_RUN_VERSION,
       run,
       variant: detail.variant,
       variantLineage: detail.variantLineage,

@@ -38,8 +38,8 @@ export const requestStates = ['ok', 'error'] as const
 /** 'run' = an ordinary measurement; 'confirm' = a `bench gate --confirm` re-run, never part of a baseline. */
 export const runRoles = ['run', 'confirm'] as const
 export const alertStates = ['active', 'acknowledged', 'dismissed'] as const
-/** Other tools' result formats `bench import` reads. */
-export const importFormats = ['vllm-bench-serve', 'llama-bench'] as const
+/** Result formats `bench import` reads: other tools', and our own exported run from another database. */
+export const importFormats = ['vllm-bench-serve', 'llama-bench', 'bench-run'] as const
 export type ImportFormat = (typeof importFormats)[number]
 
 /** Where an imported run came from, with the original document (runs.imported). */
@@ -47,7 +47,7 @@ export interface ImportedSource {
   format: ImportFormat
   /** File name as given to `bench import` (base name only). */
   file: string
-  /** sha256 of the file's bytes, hex. */
+  /** sha256 of the file's bytes, hex; for bench-run, the run key (db/import/bench-run.ts). */
   sha256: string
   /** ISO time of the import. */
   importedAt: string
@@ -313,6 +313,32 @@ export const changePoints = pgTable(
   (t) => [primaryKey({ name: 'change_points_pkey', columns: [t.fingerprint, t.metric, t.runId] })],
 )
 
+/**
+ * What an hour of an environment (the machine a run's client and in-process engine ran on) costs, entered
+ * by a person for procurement comparisons (tokens per dollar); one current price per environment, replaced
+ * on each write. US dollars per hour, finite and > 0.
+ */
+export const environmentPrices = pgTable(
+  'environment_prices',
+  {
+    environmentId: integer('environment_id')
+      .primaryKey()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    usdPerHour: doublePrecision('usd_per_hour').notNull(),
+    note: text('note'),
+    /** Who entered the price (free text from the writer; not authenticated beyond the bearer token). */
+    updatedBy: text('updated_by'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // In PostgreSQL NaN sorts above every number, Infinity included: `< 'Infinity'` also refuses NaN.
+    check(
+      'environment_prices_usd_per_hour_check',
+      sql`${t.usdPerHour} > 0 and ${t.usdPerHour} < 'Infinity'::double precision`,
+    ),
+  ],
+)
+
 export type Variant = typeof variants.$inferSelect
 export type NewVariant = typeof variants.$inferInsert
 export type Environment = typeof environments.$inferSelect
@@ -326,3 +352,4 @@ export type NewRunMetricRow = typeof runMetrics.$inferInsert
 export type RunLimitRow = typeof runLimits.$inferSelect
 export type AlertRow = typeof alerts.$inferSelect
 export type ChangePointRow = typeof changePoints.$inferSelect
+export type EnvironmentPriceRow = typeof environmentPrices.$inferSelect

@@ -121,8 +121,12 @@ export function historyChart(input: HistoryChartInput): ChartConfig {
         type: 'line',
         data: edge((b) => b.lower),
         borderColor: withAlpha(bandColour, 0.8),
+        // Not filled; the legend's swatch matches the shaded band.
+        backgroundColor: withAlpha(bandColour, 0.15),
         borderDash: [4, 4],
-        pointRadius: 0,
+        // A tick at each gated run, so a run gated alone (no neighbour to draw a line to) still shows its limits.
+        pointStyle: 'line',
+        pointRadius: 6,
         borderWidth: 1,
         fill: false,
       },
@@ -133,7 +137,8 @@ export function historyChart(input: HistoryChartInput): ChartConfig {
         borderColor: withAlpha(bandColour, 0.8),
         backgroundColor: withAlpha(bandColour, 0.15),
         borderDash: [4, 4],
-        pointRadius: 0,
+        pointStyle: 'line',
+        pointRadius: 6,
         borderWidth: 1,
         // Shade between the two limit lines.
         fill: '-1',

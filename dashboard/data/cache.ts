@@ -2,7 +2,8 @@
  * A small cache for the dashboard's heavier reads. Entries are promises, so concurrent identical requests
  * share one computation (50 clients asking for the same leaderboard run its queries once). A versioned
  * entry is reused only while the data version is unchanged (newest run id and number of running runs:
- * a run started, finished or imported changes it) and for at most `maxAgeMs`; an immutable entry (the
+ * a run started, finished or imported changes it; newest alert and latest alert action) and for at most
+ * `maxAgeMs`, and a write through the dashboard drops them at once (`invalidate`); an immutable entry (the
  * request series of a finished run) only leaves when the cache is full. Least recently used goes first.
  * @module
  */
@@ -57,6 +58,15 @@ export class ReadCache {
     const hit = this.#entries.get(key)
     if (hit && hit.version === null) return this.#touch(key, hit) as Promise<T>
     return this.#store(key, compute, null, this.#options.now())
+  }
+
+  /**
+   * After a write through this process: forget the memoized version read and every versioned entry, so
+   * the next read sees the change at once rather than after `versionTtlMs`. Immutable entries stay.
+   */
+  invalidate(): void {
+    this.#version = undefined
+    for (const [key, entry] of this.#entries) if (entry.version !== null) this.#entries.delete(key)
   }
 
   get size(): number {

@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Db } from '../../db/client.ts'
 import { listRunRequests } from '../../db/queries/index.ts'
+import { type AlertAction, actOnAlert, loadAlerts } from '../data/alerts.ts'
 import type { ReadCache } from '../data/cache.ts'
 import { loadCompare } from '../data/compare.ts'
 import { loadHistory } from '../data/history.ts'
@@ -18,10 +19,13 @@ import { loadRun } from '../data/run.ts'
 import { loadRuns } from '../data/runs.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import {
+  alertActionBody,
+  alertsQuery,
   compareQuery,
   historyQuery,
   labelBody,
   leaderboardQuery,
+  parseAlertId,
   parseQuery,
   parseRunId,
   requestsQuery,
@@ -30,6 +34,7 @@ import {
 } from '../params.ts'
 import { safeJson } from '../views/html.ts'
 import { OPENAPI_DOCUMENT } from './openapi.ts'
+import { procurementApiRoutes } from './procurement.ts'
 
 /** Largest JSON body a write accepts, bytes. */
 export const MAX_WRITE_BODY_BYTES = 16 * 1024
@@ -107,6 +112,40 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
       return jsonResponse({ runId: id, label: parsed.data.label })
     },
   )
+
+  app.get('/alerts', async (c) =>
+    jsonResponse(await loadAlerts(db, parseQuery(alertsQuery, c.req.query()), cache)),
+  )
+
+  // The body is optional (`{ by?, note? }`); an empty one is `{}`.
+  for (const action of ['acknowledge', 'dismiss'] as const satisfies readonly AlertAction[])
+    app.post(
+      `/alerts/:id/${action}`,
+      bodyLimit({
+        maxSize: MAX_WRITE_BODY_BYTES,
+        onError: () => {
+          throw new BadRequestError([`body: larger than ${MAX_WRITE_BODY_BYTES} bytes`])
+        },
+      }),
+      async (c) => {
+        const id = parseAlertId(c.req.param('id'))
+        const text = await c.req.text()
+        let body: unknown = {}
+        if (text.trim() !== '')
+          try {
+            body = JSON.parse(text)
+          } catch {
+            throw new BadRequestError([
+              'body: expected a JSON object like {"by": "ana", "note": "bisecting"}',
+            ])
+          }
+        const parsed = alertActionBody.safeParse(body)
+        if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+        return jsonResponse({ alert: await actOnAlert(db, id, action, parsed.data, cache) })
+      },
+    )
+
+  app.route('/', procurementApiRoutes(db, jsonResponse, cache))
 
   return app
 }

@@ -3,8 +3,15 @@
  * is here and everything here is a route).
  * @module
  */
-import { runStates } from '../../db/schema.ts'
-import { DEFAULT_POINT_BUDGET, LEADERBOARD_SORTS } from '../params.ts'
+import { PROCUREMENT_OBJECTIVES } from '../../db/queries/procurement.ts'
+import { alertStates, runStates } from '../../db/schema.ts'
+import {
+  DEFAULT_POINT_BUDGET,
+  LEADERBOARD_SORTS,
+  MAX_ALERTS_LIMIT,
+  MAX_PROCUREMENT_TARGETS,
+  MAX_USD_PER_HOUR,
+} from '../params.ts'
 
 type Param = {
   name: string
@@ -48,6 +55,40 @@ const ok = (description: string, schema: Record<string, unknown> = { type: 'obje
   '200': { description, content: { 'application/json': { schema } } },
   ...errorResponses,
 })
+
+const alertIdParam: Param = { ...runIdParam, description: 'Alert id.' }
+
+function alertAction(summary: string) {
+  return {
+    post: {
+      summary,
+      description:
+        'Sets the state from whatever it was (as `bench alerts ack|dismiss`), with who and why, and the time.',
+      security: [{ bearer: [] }],
+      parameters: [alertIdParam],
+      requestBody: {
+        required: false,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                by: { type: 'string', minLength: 1, maxLength: 100, description: 'Who acted.' },
+                note: { type: 'string', maxLength: 2000, description: 'Why.' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        ...ok('`{ alert }`: the alert as now stored, with its run'),
+        '401': { $ref: '#/components/responses/Unauthorized' },
+        '403': { $ref: '#/components/responses/Forbidden' },
+      },
+    },
+  }
+}
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -124,7 +165,9 @@ export const OPENAPI_DOCUMENT = {
             schema: { type: 'string', enum: ['time', 'commit'], default: 'time' },
           },
         ],
-        responses: ok('Points (downsampled), limit band and markers'),
+        responses: ok(
+          'Points (downsampled; runs with a marker always kept), `band` (run_limits of gated runs, the latest method per run), `markers`, `alerts` and `changePoints` of the series',
+        ),
       },
     },
     '/api/series': {
@@ -154,6 +197,50 @@ export const OPENAPI_DOCUMENT = {
           int('offset', 'Runs to skip.', 0, 10_000_000, 0),
         ],
         responses: ok('`{ runs, hasMore, … }`'),
+      },
+      post: {
+        summary: 'Store a run measured elsewhere (what `bench push` sends)',
+        description:
+          'Body: the document `bench export <id> --format json` writes (`format: "bench-run"`, `version: 1`). Stored as a new run with its fingerprint, identity, metrics and requests; the same run sent again answers 200 with the id already here. Bodies past the size limit (256 MiB by default) get 413.',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['format', 'version', 'run', 'variant', 'environment', 'metrics', 'requests'],
+                properties: {
+                  format: { const: 'bench-run' },
+                  version: { const: 1 },
+                  run: { type: 'object' },
+                  variant: { type: ['object', 'null'] },
+                  variantLineage: { type: 'array', items: { type: 'object' } },
+                  environment: { type: ['object', 'null'] },
+                  metrics: { type: 'array', items: { type: 'object' } },
+                  requests: { type: 'array', items: { type: 'object' } },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: "`{ id, url, state: 'created' }`: the new run",
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+          '200': {
+            description: "`{ id, url, state: 'exists' }`: this run was stored before",
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+          '400': { $ref: '#/components/responses/BadRequest' },
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '403': { $ref: '#/components/responses/Forbidden' },
+          '413': {
+            description: 'The document is larger than the dashboard takes',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        },
       },
     },
     '/api/runs/{id}': {
@@ -210,6 +297,29 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/alerts': {
+      get: {
+        summary: 'Alerts the gate opened, newest first, with run, series and lifecycle (the /alerts page)',
+        parameters: [
+          {
+            name: 'state',
+            in: 'query',
+            description: 'Only alerts in this state, or all.',
+            schema: { type: 'string', enum: [...alertStates, 'all'], default: 'active' },
+          },
+          {
+            name: 'metric',
+            in: 'query',
+            description: 'Only alerts on this metric, e.g. ttftMsP95.',
+            schema: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' },
+          },
+          int('limit', 'Alerts to return.', 1, MAX_ALERTS_LIMIT, 100),
+        ],
+        responses: ok('`{ alerts, hasMore, counts, activeCount, metrics }`'),
+      },
+    },
+    '/api/alerts/{id}/acknowledge': alertAction('Acknowledge an alert: a real regression someone owns'),
+    '/api/alerts/{id}/dismiss': alertAction('Dismiss an alert: noise, or an intended change'),
     '/api/compare': {
       get: {
         summary: 'Two runs side by side with significance (the /compare page)',
@@ -230,6 +340,102 @@ export const OPENAPI_DOCUMENT = {
           },
         ],
         responses: ok('Figures with Δ%, Mann–Whitney results, CDF points'),
+      },
+    },
+    '/api/procurement': {
+      get: {
+        summary: 'Targets ranked for buying (the /procurement page)',
+        description:
+          'For one scenario and load: each chosen target’s latest completed run with outputTokensPerS, peak memory, its environment’s hourly price, tokens/s per $·hour, output tokens per dollar, tokens/s per GB, and goodputRequestsPerS / goodFraction recomputed from the stored requests at the SLO given; ranked by `rank` (targets missing the figure last, with the reason) and a recommendation.',
+        parameters: [
+          text('scenario', 'Scenario name; default: the most recently run.'),
+          {
+            name: 'load',
+            in: 'query',
+            description:
+              'Workload key (scenario hash + load step) from `loads`; default: the one with the most targets.',
+            schema: { type: 'string', pattern: '^[0-9a-f]{12}$' },
+          },
+          {
+            name: 'targets',
+            in: 'query',
+            description:
+              'Fingerprint of a target to compare; repeat for several. None: every target of the load.',
+            schema: {
+              type: 'array',
+              maxItems: MAX_PROCUREMENT_TARGETS,
+              items: { type: 'string', pattern: '^[0-9a-f]{8,128}$' },
+            },
+            style: 'form',
+            explode: true,
+          },
+          {
+            name: 'sloTtftMs',
+            in: 'query',
+            description: 'SLO bound on ttftMs. Neither bound given: the scenario’s SLO, else 500 ms / 50 ms.',
+            schema: { type: 'number', exclusiveMinimum: 0, maximum: 3_600_000 },
+          },
+          {
+            name: 'sloTpotMs',
+            in: 'query',
+            description: 'SLO bound on tpotMs (see sloTtftMs).',
+            schema: { type: 'number', exclusiveMinimum: 0, maximum: 3_600_000 },
+          },
+          {
+            name: 'rank',
+            in: 'query',
+            description: 'Objective to rank by.',
+            schema: { type: 'string', enum: [...PROCUREMENT_OBJECTIVES], default: 'cost-efficiency' },
+          },
+        ],
+        responses: ok('The procurement model'),
+      },
+    },
+    '/api/environments': {
+      get: {
+        summary: 'Environments (machines runs were recorded on) with their hourly price',
+        responses: { '200': { description: '`{ environments }`, each with `price` (null until entered)' } },
+      },
+    },
+    '/api/environments/{id}/price': {
+      put: {
+        summary: "Set an environment's hourly price (replaces the previous one)",
+        security: [{ bearer: [] }],
+        parameters: [
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            description: 'Environment id.',
+            schema: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1 },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['usdPerHour'],
+                properties: {
+                  usdPerHour: {
+                    type: 'number',
+                    exclusiveMinimum: 0,
+                    maximum: MAX_USD_PER_HOUR,
+                    description: 'US dollars per hour.',
+                  },
+                  note: { type: ['string', 'null'], maxLength: 200 },
+                  by: { type: ['string', 'null'], maxLength: 200, description: 'Who set it.' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          ...ok('`{ price }`'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '403': { $ref: '#/components/responses/Forbidden' },
+        },
       },
     },
   },
@@ -255,7 +461,7 @@ export const OPENAPI_DOCUMENT = {
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       },
       NotFound: {
-        description: 'No such run, scenario or series',
+        description: 'No such run, scenario, series or alert',
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       },
       Unauthorized: {

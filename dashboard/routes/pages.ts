@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono'
 import type { Db } from '../../db/client.ts'
+import { activeAlertCount, loadAlerts } from '../data/alerts.ts'
 import type { ReadCache } from '../data/cache.ts'
 import { loadCompare } from '../data/compare.ts'
 import { loadHistory } from '../data/history.ts'
@@ -13,6 +14,7 @@ import { listSeries } from '../data/queries.ts'
 import { loadRun } from '../data/run.ts'
 import { loadRuns } from '../data/runs.ts'
 import {
+  alertsQuery,
   comparePickerQuery,
   compareQuery,
   historyQuery,
@@ -22,14 +24,20 @@ import {
   runsQuery,
   seriesQuery,
 } from '../params.ts'
+import { alertsPage } from '../views/alerts.ts'
 import { comparePage, comparePickerPage } from '../views/compare.ts'
 import { historyPage, seriesListPage } from '../views/history.ts'
 import { leaderboardPage } from '../views/leaderboard.ts'
+import { navCounts } from '../views/nav-counts.ts'
 import { runPage } from '../views/run.ts'
 import { runsPage } from '../views/runs.ts'
+import { procurementPageRoutes } from './procurement.ts'
 
 export function pageRoutes(db: Db, cache?: ReadCache): Hono {
   const app = new Hono()
+
+  // The navigation's counts (cached like the other reads), for every page's layout.
+  app.use('*', async (_c, next) => navCounts.run({ activeAlerts: await activeAlertCount(db, cache) }, next))
 
   app.get('/', async (c) =>
     c.html(leaderboardPage(await loadLeaderboard(db, parseQuery(leaderboardQuery, c.req.query()), cache))),
@@ -57,6 +65,12 @@ export function pageRoutes(db: Db, cache?: ReadCache): Hono {
     const { a, b } = parseQuery(compareQuery, query)
     return c.html(comparePage(await loadCompare(db, a, b)))
   })
+
+  app.get('/alerts', async (c) =>
+    c.html(alertsPage(await loadAlerts(db, parseQuery(alertsQuery, c.req.query()), cache))),
+  )
+
+  app.route('/', procurementPageRoutes(db, cache))
 
   return app
 }

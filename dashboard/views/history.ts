@@ -1,6 +1,7 @@
 /**
- * History page: one figure of one series over time or commits (downsampled past the point budget), then
- * the latest points as a table; without a fingerprint, the list of series to choose from.
+ * History page: one figure of one series over time or commits (downsampled past the point budget) with the
+ * gate's limit band and alert / change-point markers, a legend saying what they are, the alerts and change
+ * points as tables, then the latest points; without a fingerprint, the list of series to choose from.
  * @module
  */
 import { raw } from 'hono/html'
@@ -8,7 +9,8 @@ import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { historyChart } from '../charts/history.ts'
 import type { HistoryModel } from '../data/history.ts'
 import type { SeriesSummary } from '../data/queries.ts'
-import { formatTime, formatValue, shortSha } from './format.ts'
+import { alertState, formatLimits, formatPValue } from './alert-cells.ts'
+import { formatDeltaPct, formatTime, formatValue, shortSha } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
 
@@ -75,6 +77,8 @@ export function historyPage(m: HistoryModel): Html {
 </form>
 ${m.downsampled ? notice(`${m.totalPoints.toLocaleString('en-US')} runs, downsampled to ${m.points.length} points (largest-triangle-three-buckets keeps spikes). Raise "points" to see more.`) : ''}
 ${chart}
+${m.points.length === 0 ? '' : gateLegend(m)}
+${gateTables(m)}
 ${
   latest.length === 0
     ? ''
@@ -88,6 +92,56 @@ ${
 }
 <p><a href="${link('/history', { ...base, metric: q.metric, x: q.x === 'time' ? 'commit' : 'time' })}">switch x axis</a></p>`,
   })
+}
+
+/** What the band and the markers mean, or how to get them when the series has none. */
+function gateLegend(m: HistoryModel): Html {
+  if (m.band.length === 0 && m.markers.length === 0)
+    return h`<p class="legend" id="history-legend">No gate results are stored for this series and metric:
+<code>bench gate --metric ${m.query.metric}</code> stores a limit band per gated run and opens alerts on
+regressions; <code>bench changepoints</code> marks the runs where the series stepped.</p>`
+  const worse =
+    m.direction === 'higher'
+      ? 'below the lower limit'
+      : m.direction === 'lower'
+        ? 'above the upper limit'
+        : null
+  return h`<p class="legend" id="history-legend"><strong>Shaded band</strong> between the dashed lines:
+the lower and upper limit <code>bench gate</code> stored for each gated run (${m.band.length} run${m.band.length === 1 ? '' : 's'};
+the most recent method per run). A point outside it is what the gate flags${worse ? h` — ${worse} is a regression` : ''}.
+<strong>▲ Alerts</strong>: regressions the gate opened an alert for. <strong>◆ Change points</strong>: the first
+run of a new regime, from <code>bench changepoints</code>. Click a point or marker to open its run.</p>`
+}
+
+function gateTables(m: HistoryModel): Html {
+  const unit = m.unit ?? metricInfo(m.query.metric)?.unit
+  const compare = (from: number | null, to: number) =>
+    from === null ? '' : h` · <a href="${link('/compare', { a: from, b: to })}">compare with previous</a>`
+  const alertTable =
+    m.alerts.length === 0
+      ? ''
+      : h`<h2>Alerts <small>${m.alerts.length} on this series · <a href="${link('/alerts', { state: 'all', metric: m.query.metric })}">all ${m.query.metric} alerts</a></small></h2>
+<div class="table-wrap"><table class="data" id="history-alerts">
+<thead><tr><th scope="col">alert</th><th scope="col">run</th><th scope="col">state</th><th scope="col">candidate</th><th scope="col">baseline</th><th scope="col">limits</th><th scope="col">Δ%</th><th scope="col">p</th><th scope="col">method</th><th scope="col">reason</th></tr></thead>
+<tbody>${[...m.alerts]
+          .reverse()
+          .map(
+            (a) =>
+              h`<tr data-alert-id="${a.id}"><td>#${a.id}</td><td><a href="/runs/${a.runId}">${a.runId}</a>${compare(a.previousRunId, a.runId)}</td><td>${alertState(a.state)}</td><td class="num">${formatValue(a.candidate, unit)}</td><td class="num">${formatValue(a.baseline, unit)}</td><td class="num">${formatLimits(a.lower, a.upper, unit)}</td><td class="num"><span class="delta worse">${formatDeltaPct(a.deltaPct)}</span></td><td class="num">${formatPValue(a.pValue)}</td><td>${a.method}</td><td>${a.reason}</td></tr>`,
+          )}</tbody></table></div>`
+  const changeTable =
+    m.changePoints.length === 0
+      ? ''
+      : h`<h2>Change points <small>${m.changePoints.length} · first run of each new regime</small></h2>
+<div class="table-wrap"><table class="data" id="history-change-points">
+<thead><tr><th scope="col">run</th><th scope="col">mean before</th><th scope="col">mean after</th><th scope="col">change</th><th scope="col">p</th><th scope="col">computed</th></tr></thead>
+<tbody>${[...m.changePoints]
+          .reverse()
+          .map(
+            (c) =>
+              h`<tr data-run-id="${c.runId}"><td><a href="/runs/${c.runId}">${c.runId}</a>${compare(c.previousRunId, c.runId)}</td><td class="num">${formatValue(c.meanBefore, unit)}</td><td class="num">${formatValue(c.meanAfter, unit)}</td><td class="num">${formatDeltaPct(c.changePct)}</td><td class="num">${formatPValue(c.pValue)}</td><td class="nowrap">${formatTime(c.computedAt)}</td></tr>`,
+          )}</tbody></table></div>`
+  return h`${alertTable}${changeTable}`
 }
 
 export function seriesListPage(

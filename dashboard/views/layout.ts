@@ -5,14 +5,17 @@
  */
 import { raw } from 'hono/html'
 import { type Html, h } from './html.ts'
+import { NAV_COUNT_TITLES, type NavCounts, navCounts } from './nav-counts.ts'
 
-export type NavKey = 'leaderboard' | 'history' | 'runs' | 'compare'
+export type NavKey = 'leaderboard' | 'history' | 'runs' | 'compare' | 'alerts' | 'procurement'
 
-export const NAV: readonly { key: NavKey; href: string; label: string }[] = [
+export const NAV: readonly { key: NavKey; href: string; label: string; count?: keyof NavCounts }[] = [
   { key: 'leaderboard', href: '/', label: 'Leaderboard' },
   { key: 'history', href: '/history', label: 'History' },
   { key: 'runs', href: '/runs', label: 'Runs' },
   { key: 'compare', href: '/compare', label: 'Compare' },
+  { key: 'alerts', href: '/alerts', label: 'Alerts', count: 'activeAlerts' },
+  { key: 'procurement', href: '/procurement', label: 'Procurement' },
 ]
 
 export interface PageOptions {
@@ -21,9 +24,18 @@ export interface PageOptions {
   body: Html
   /** Load Chart.js and draw the page's charts. @default true */
   charts?: boolean
+  /** More scripts of /public (e.g. `alerts.js`), loaded after charts.js. */
+  scripts?: readonly string[]
 }
 
-export function page({ title, active, body, charts = true }: PageOptions): Html {
+export function page({ title, active, body, charts = true, scripts = [] }: PageOptions): Html {
+  const counts = navCounts.getStore() ?? {}
+  const badge = (key: keyof NavCounts | undefined) => {
+    const n = key === undefined ? undefined : counts[key]
+    return n && key
+      ? h` <span class="nav-count" data-nav-count="${key}" title="${NAV_COUNT_TITLES[key]}">${n}</span>`
+      : ''
+  }
   return h`<!doctype html>
 <html lang="en">
 <head>
@@ -33,11 +45,12 @@ export function page({ title, active, body, charts = true }: PageOptions): Html 
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/public/style.css">
 ${charts ? raw('<script src="/public/chart.umd.min.js" defer></script>\n<script src="/public/charts.js" defer></script>') : raw('<script src="/public/charts.js" defer></script>')}
+${scripts.map((name) => h`<script src="/public/${name}" defer></script>`)}
 </head>
 <body>
 <header class="top">
   <a class="brand" href="/">bench</a>
-  <nav>${NAV.map((n) => h`<a href="${n.href}"${n.key === active ? raw(' aria-current="page"') : ''}>${n.label}</a>`)}</nav>
+  <nav>${NAV.map((n) => h`<a href="${n.href}"${n.key === active ? raw(' aria-current="page"') : ''}>${n.label}${badge(n.count)}</a>`)}</nav>
 </header>
 <main>
 <h1>${title}</h1>

@@ -1,7 +1,8 @@
 /**
  * `bench import`: results other tools already produced flow into our runs — `vllm bench serve
  * --save-result` JSON (db/import/vllm.ts) and llama-bench `-o json` / `-o jsonl` (db/import/llama-bench.ts),
- * mapped to METRICS.md names, each run keeping its original document.
+ * mapped to METRICS.md names, each run keeping its original document — and our own `bench export --format
+ * json` document of a run measured elsewhere, stored as it was (db/import/bench-run.ts).
  * @module
  */
 import { createHash } from 'node:crypto'
@@ -9,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Db } from '../client.ts'
 import type { ImportFormat } from '../schema.ts'
+import { BenchRunError, parseBenchRun, storeBenchRun } from './bench-run.ts'
 import { mapLlamaBench } from './llama-bench.ts'
 import { detectFormat, itemsOf, parseDocuments } from './parse.ts'
 import { storeImportedRuns } from './store.ts'
@@ -20,12 +22,12 @@ export { ImportError, type ImportedRun, importFingerprint } from './types.ts'
 export { classifyError } from './vllm.ts'
 
 /** `auto` recognises the format by its fields. */
-export type ImportFormatOption = 'auto' | 'vllm' | 'llama-bench'
+export type ImportFormatOption = 'auto' | 'vllm' | 'llama-bench' | 'bench-run'
 
 export interface ImportOptions {
   /** @default 'auto' */
   format?: ImportFormatOption
-  /** Scenario name of the imported runs. @default 'vllm-bench-serve' or 'llama-bench' */
+  /** Scenario name of the imported runs (not of a bench-run, which keeps its own). @default 'vllm-bench-serve' or 'llama-bench' */
   scenario?: string
   /** Searched for secret values to redact from what is stored. @default process.env */
   env?: NodeJS.ProcessEnv
@@ -62,13 +64,13 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
     const code = (err as NodeJS.ErrnoException).code
     throw new ImportError(file, code === 'ENOENT' ? 'no such file' : (err as Error).message)
   }
-  const { format, runs } = mapDocument(file, bytes.toString('utf8'), {
-    format: options.format ?? 'auto',
-    context: {
-      file,
-      fileModifiedAt: modifiedAt,
-      ...(options.scenario !== undefined ? { scenarioName: options.scenario } : {}),
-    },
+  const items = itemsOf(parseDocuments(file, bytes.toString('utf8')))
+  const format = resolveFormat(file, items, options.format ?? 'auto')
+  if (format === 'bench-run') return importBenchRun(db, file, items, options)
+  const runs = mapItems(file, items, format, {
+    file,
+    fileModifiedAt: modifiedAt,
+    ...(options.scenario !== undefined ? { scenarioName: options.scenario } : {}),
   })
   const stored = await storeImportedRuns(
     db,
@@ -101,21 +103,76 @@ export function mapDocument(
   options: { format: ImportFormatOption; context: ImportContext },
 ): { format: ImportFormat; runs: ImportedRun[] } {
   const items = itemsOf(parseDocuments(file, text))
-  const format: ImportFormat =
-    options.format === 'auto'
-      ? detectFormat(file, items)
-      : options.format === 'vllm'
-        ? 'vllm-bench-serve'
-        : 'llama-bench'
+  const format = resolveFormat(file, items, options.format)
+  return { format, runs: mapItems(file, items, format, options.context) }
+}
+
+function resolveFormat(file: string, items: unknown[], option: ImportFormatOption): ImportFormat {
+  switch (option) {
+    case 'auto':
+      return detectFormat(file, items)
+    case 'vllm':
+      return 'vllm-bench-serve'
+    case 'llama-bench':
+    case 'bench-run':
+      return option
+    default: {
+      const never: never = option
+      throw new Error(`unknown import format option ${String(never)}`)
+    }
+  }
+}
+
+function mapItems(
+  file: string,
+  items: unknown[],
+  format: ImportFormat,
+  context: ImportContext,
+): ImportedRun[] {
   if (items.length === 0) throw new ImportError(file, 'it holds no results (an empty array)')
   switch (format) {
     case 'vllm-bench-serve':
-      return { format, runs: items.map((item, i) => mapVllmResult(item, options.context, i)) }
+      return items.map((item, i) => mapVllmResult(item, context, i))
     case 'llama-bench':
-      return { format, runs: mapLlamaBench(items, options.context) }
+      return mapLlamaBench(items, context)
+    case 'bench-run':
+      // Not a mapping: the run is stored as it was, identity and all (importFile → importBenchRun).
+      throw new ImportError(file, 'a bench-run document is stored whole by importFile, not mapped')
     default: {
       const never: never = format
       throw new Error(`unknown import format ${String(never)}`)
     }
+  }
+}
+
+/** One `bench export --format json` document → a new run here (or the one already here). */
+async function importBenchRun(
+  db: Db,
+  file: string,
+  items: unknown[],
+  options: ImportOptions,
+): Promise<ImportResult> {
+  if (items.length !== 1)
+    throw new ImportError(
+      file,
+      `it holds ${items.length} documents; a bench-run file holds one run, as \`bench export <id> --format json\` writes it`,
+    )
+  let stored: Awaited<ReturnType<typeof storeBenchRun>>
+  try {
+    stored = await storeBenchRun(db, parseBenchRun(items[0]), {
+      source: path.basename(file),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
+    })
+  } catch (err) {
+    if (err instanceof BenchRunError) throw new ImportError(file, err.message)
+    throw err
+  }
+  const { state, metrics, requests, notes, ...run } = stored
+  return {
+    file,
+    format: 'bench-run',
+    state,
+    runs: [state === 'imported' ? { ...run, metrics, requests, notes } : { ...run, notes: [] }],
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ImportFormat } from '../schema.ts'
+import { looksLikeBenchRun } from './bench-run.ts'
 import { ImportError } from './types.ts'
 
 /** The JSON values in a file: one for a JSON document, one per non-empty line for JSON Lines. */
@@ -98,9 +99,11 @@ export function detectFormat(file: string, items: unknown[]): ImportFormat {
   if (items.length === 0) throw new ImportError(file, 'it holds no results (an empty array)')
   if (items.every(looksLikeLlamaBench)) return 'llama-bench'
   if (items.every(looksLikeVllm)) return 'vllm-bench-serve'
+  if (items.some(looksLikeBenchRun)) return 'bench-run'
   throw new ImportError(
     file,
-    'unknown format: neither `vllm bench serve --save-result` JSON (duration, completed, request_throughput …) ' +
-      'nor llama-bench `-o json`/`-o jsonl` records (n_prompt, n_gen, avg_ts …); pass --format to see what is missing',
+    'unknown format: neither `vllm bench serve --save-result` JSON (duration, completed, request_throughput …), ' +
+      'llama-bench `-o json`/`-o jsonl` records (n_prompt, n_gen, avg_ts …) ' +
+      'nor a `bench export --format json` run ("format": "bench-run"); pass --format to see what is missing',
   )
 }

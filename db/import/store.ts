@@ -19,7 +19,7 @@ export interface StoredImport {
 }
 
 /** Request rows per INSERT: one statement whatever the size (db/insert-requests.ts), bounded for memory. */
-const REQUEST_BATCH = 5_000
+export const REQUEST_BATCH = 5_000
 
 export async function storeImportedRuns(
   db: Db,

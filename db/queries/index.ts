@@ -1,8 +1,18 @@
 /**
  * Read side of the results database, the same on PostgreSQL and PGlite: run lists, run detail,
- * leaderboard, history series and two-run comparisons. One file per query family.
+ * leaderboard, history series, two-run comparisons, stored gate results (limits, alerts, change points).
+ * One file per query family.
  * @module
  */
+export {
+  type AlertCount,
+  type AlertListFilter,
+  type AlertListItem,
+  alertCounts,
+  getAlertWithRun,
+  listAlertsWithRuns,
+  MAX_ALERT_LIST,
+} from './alert-list.ts'
 export {
   type ComparedRun,
   type CompareOptions,
@@ -13,9 +23,32 @@ export {
   requestSamples,
 } from './compare.ts'
 export { type DimensionSource, describeStoredLoad, differingDimensions, runDimensions } from './dimensions.ts'
+export {
+  type AlertMark,
+  type ChangePointMark,
+  type GateMarks,
+  type GateMarksOptions,
+  gateMarks,
+  type RunLimitMark,
+} from './gate-marks.ts'
 export { type HistoryOptions, type HistoryPoint, type HistorySeries, historySeries } from './history.ts'
 export { type LeaderboardOptions, type LeaderboardRow, leaderboard } from './leaderboard.ts'
 export { HEADLINE_METRICS, type HeadlineMetric, type MetricValues, metricsOf } from './metrics-of.ts'
+export {
+  type GoodputAtSlo,
+  goodputAtSlo,
+  OBJECTIVE_FIGURE,
+  PROCUREMENT_OBJECTIVES,
+  type ProcurementCandidate,
+  type ProcurementFigures,
+  type ProcurementObjective,
+  type ProcurementRow,
+  procurementCandidates,
+  procurementRows,
+  type Ranked,
+  rankProcurement,
+  scenarioSlo,
+} from './procurement.ts'
 export {
   getRunDetail,
   listRunRequests,

@@ -12,6 +12,7 @@ import { registerFixturesCommand } from './commands/fixtures.ts'
 import { registerGateCommand } from './commands/gate.ts'
 import { registerImportCommand } from './commands/import.ts'
 import { registerMockServerCommand } from './commands/mock-server.ts'
+import { registerPushCommand } from './commands/push.ts'
 import { registerQuickstartCommand } from './commands/quickstart.ts'
 import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
@@ -34,6 +35,7 @@ registerDbCommands(program)
 registerRunsCommands(program)
 registerExportCommand(program)
 registerImportCommand(program)
+registerPushCommand(program)
 registerDashboardCommand(program)
 registerGateCommand(program)
 registerAlertsCommands(program)

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
 import { createRandom } from '../../harness/random.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+import { seedGateResults } from './fixtures/gate-seed.ts'
 import { type SeededHistory, seedDashboardHistory } from './fixtures/seed.ts'
 
 const REQUESTS = 1000
@@ -71,6 +72,14 @@ const PATHS = [
   '/api/runs/{v}/requests',
   '/api/runs/{v}/label',
   '/api/compare',
+  '/alerts',
+  '/api/alerts',
+  '/api/alerts/{v}/acknowledge',
+  '/api/alerts/{v}/dismiss',
+  '/procurement',
+  '/api/procurement',
+  '/api/environments',
+  '/api/environments/{v}/price',
   '/api/openapi.json',
   '/{v}',
   '/api/{v}',
@@ -99,6 +108,11 @@ const KEYS = [
   'a',
   'b',
   'chunkGaps',
+  'load',
+  'targets',
+  'sloTtftMs',
+  'sloTpotMs',
+  'rank',
   '__proto__',
   '<script>',
 ]
@@ -110,6 +124,7 @@ describe('dashboard fuzz', () => {
   beforeAll(async () => {
     t = await createTestDatabase('pglite')
     s = await seedDashboardHistory(t.db)
+    await seedGateResults(t.db, s)
     const detail = (await (
       await createApp({ db: t.db, auth: {} }).request(`/api/runs/${s.slowRun}`)
     ).json()) as {

@@ -49,6 +49,8 @@ describe.each(dbBackends())('bench export on %s', (backend) => {
     // A page size of 2 makes the requests span pages.
     const text = await collect((write) => exportRun(t.db, runId, { format: 'json', write, pageSize: 2 }))
     const doc = JSON.parse(text) as {
+      format: string
+      version: number
       run: { id: number; label: string; state: string }
       metrics: { name: string; value: number }[]
       requestCounts: { total: number }
@@ -60,6 +62,11 @@ describe.each(dbBackends())('bench export on %s', (backend) => {
         message: string | null
       }[]
     }
+    expect([doc.format, doc.version], 'a versioned document (what bench import and push read)').toEqual([
+      'bench-run',
+      1,
+    ])
+    expect(Object.keys(doc)[0], 'format first, so a reader can tell at once').toBe('format')
     expect([doc.run.id, doc.run.label, doc.run.state], 'run').toEqual([runId, 'export', 'completed'])
     expect(doc.metrics.find((m) => m.name === 'ok')?.value, 'metrics').toBe(2)
     expect(doc.requestCounts.total, 'counts').toBe(3)

@@ -1,7 +1,8 @@
 /**
  * `bench import <file>`: results other tools already have — `vllm bench serve --save-result` JSON,
  * llama-bench `-o json`/`-o jsonl` — become runs in the results database, mapped to our metric names and
- * keeping the original document. A malformed or unknown file exits 1 with a message naming it.
+ * keeping the original document; a `bench export --format json` run from another database is stored as it
+ * was. A malformed or unknown file exits 1 with a message naming it.
  * @module
  */
 import { type Command, Option } from 'commander'
@@ -14,15 +15,17 @@ export function registerImportCommand(program: Command): void {
   program
     .command('import')
     .description(
-      'import results of vllm bench serve (--save-result JSON) or llama-bench (-o json / -o jsonl)',
+      'import results of vllm bench serve (--save-result JSON), llama-bench (-o json / -o jsonl) or a run exported from another database (bench export --format json)',
     )
     .argument('<file>', 'result file')
     .addOption(
-      new Option('--format <format>', 'file format').choices(['auto', 'vllm', 'llama-bench']).default('auto'),
+      new Option('--format <format>', 'file format')
+        .choices(['auto', 'vllm', 'llama-bench', 'bench-run'])
+        .default('auto'),
     )
     .option(
       '--scenario <name>',
-      'scenario name of the imported runs (default: vllm-bench-serve or llama-bench)',
+      'scenario name of the imported runs (default: vllm-bench-serve or llama-bench; a bench-run keeps its own)',
     )
     .option('--json', 'print JSON')
     .option(

@@ -1,0 +1,78 @@
+/**
+ * Procurement routes, mounted by routes/pages.ts (the page) and routes/api.ts (its JSON twin, the
+ * environments with their prices, and the price write behind the bearer token, dashboard/auth.ts).
+ * @module
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Db } from '../../db/client.ts'
+import { listEnvironmentsWithPrices, setEnvironmentPrice } from '../../db/prices.ts'
+import type { ReadCache } from '../data/cache.ts'
+import { loadProcurement } from '../data/procurement.ts'
+import { hardwareLabel } from '../data/queries.ts'
+import { BadRequestError, NotFoundError } from '../errors.ts'
+import { parseEnvironmentId, parseProcurementQuery, priceBody } from '../params.ts'
+import { procurementPage } from '../views/procurement.ts'
+
+/** Largest price body accepted, bytes (a number and two short texts). */
+const MAX_PRICE_BODY_BYTES = 4 * 1024
+
+export function procurementPageRoutes(db: Db, cache?: ReadCache): Hono {
+  const app = new Hono()
+  app.get('/procurement', async (c) =>
+    c.html(
+      procurementPage(
+        await loadProcurement(db, parseProcurementQuery(c.req.query(), c.req.queries('targets')), cache),
+      ),
+    ),
+  )
+  return app
+}
+
+/** JSON of the procurement model and the environments; `json` is routes/api.ts's escaping response. */
+export function procurementApiRoutes(db: Db, json: (value: unknown) => Response, cache?: ReadCache): Hono {
+  const app = new Hono()
+
+  app.get('/procurement', async (c) =>
+    json(await loadProcurement(db, parseProcurementQuery(c.req.query(), c.req.queries('targets')), cache)),
+  )
+
+  app.get('/environments', async () => {
+    const environments = await listEnvironmentsWithPrices(db)
+    return json({
+      environments: environments.map((e) => ({ ...e, hardware: hardwareLabel(e.cpuModel, e.cores, e.gpus) })),
+    })
+  })
+
+  app.put(
+    '/environments/:id/price',
+    bodyLimit({
+      maxSize: MAX_PRICE_BODY_BYTES,
+      onError: () => {
+        throw new BadRequestError([`body: larger than ${MAX_PRICE_BODY_BYTES} bytes`])
+      },
+    }),
+    async (c) => {
+      const id = parseEnvironmentId(c.req.param('id'))
+      let body: unknown
+      try {
+        body = await c.req.json()
+      } catch {
+        throw new BadRequestError(['body: expected a JSON object like {"usdPerHour": 2.5}'])
+      }
+      const parsed = priceBody.safeParse(body)
+      if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+      const price = await setEnvironmentPrice(db, id, {
+        usdPerHour: parsed.data.usdPerHour,
+        note: parsed.data.note ?? null,
+        updatedBy: parsed.data.by ?? null,
+      })
+      if (!price) throw new NotFoundError(`no environment with id ${id}`)
+      // This process's next read sees the price at once; other processes notice through dataVersion.
+      cache?.invalidate()
+      return json({ price })
+    },
+  )
+
+  return app
+}

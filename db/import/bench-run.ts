@@ -1,0 +1,464 @@
+/**
+ * Our own run document (`bench export <id> --format json`, `format: "bench-run"`, `version: 1`) stored as
+ * a NEW run of this database: how a run measured on one machine (a GPU box with its own PGlite) reaches the
+ * central one, through `bench import FILE`, `bench push` or `POST /api/runs`.
+ *
+ * - The document is validated whole (zod); every problem names its path and what to send instead.
+ * - New ids; the variant and environment rows are upserted by their identity hashes with the sink's own
+ *   functions (db/identity.ts), so a pushed run shares them with runs measured here on the same variant
+ *   and machine. Fingerprint, scenario, target, engine, load, git, label, role, state, times, every request
+ *   row (chunk gaps included) and every summary metric are kept as sent.
+ * - Provenance: runs.imported = { format: 'bench-run', file, sha256: the run key below, importedAt,
+ *   document: the document without its request and metric rows, notes }.
+ * - Idempotency: the run key is sha256 of the run's identity — fingerprint, scenario name, target name,
+ *   load index, invocation id and start time (ms). Label, state, metrics and the source database's id are
+ *   not part of it, so re-exporting the same run (from the machine that measured it, or from a database it
+ *   was pushed to) gives the same key. A run with the same identity already here (pushed before, or
+ *   measured here) is answered with its id and nothing is written.
+ * - Secrets: the same Redactor as the sink and the other importers, with this machine's environment.
+ * - Requests are inserted in batches (a document may carry 100 k of them), all in one transaction, so a
+ *   failure leaves nothing half-stored and readers never see a partial run.
+ * @module
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { HarnessError } from '../../harness/errors.ts'
+import type { EnvironmentInfo, VariantIdentity } from '../../harness/results.ts'
+import type { Db } from '../client.ts'
+import { BENCH_RUN_FORMAT, BENCH_RUN_VERSION } from '../export.ts'
+import {
+  canonicalJson,
+  environmentHash,
+  sha256Hex,
+  upsertEnvironment,
+  upsertVariant,
+  variantIdentityHash,
+} from '../identity.ts'
+import { insertRequests } from '../insert-requests.ts'
+import { createRedactor, type Redactor } from '../redact.ts'
+import {
+  type ImportedSource,
+  type NewRequestRow,
+  runMetrics,
+  runRoles,
+  runs,
+  variantFormats,
+  variantMethods,
+} from '../schema.ts'
+import { REQUEST_BATCH } from './store.ts'
+import { issueLines } from './zod-issues.ts'
+
+/** A document that cannot be stored; `problems` name each path and the fix. */
+export class BenchRunError extends HarnessError {
+  override name = 'BenchRunError'
+  constructor(readonly problems: string[]) {
+    super(`not a valid bench-run document: ${problems.join('; ')}`)
+  }
+}
+
+/** Problems listed at most (a broken 100 k-row document would otherwise list 100 k of them). */
+const MAX_PROBLEMS = 20
+const INT4_MAX = 2 ** 31 - 1
+
+const noNul = (s: string) => !s.includes('\0')
+const NUL_MESSAGE = 'must not contain NUL characters'
+const text = z.string().refine(noNul, NUL_MESSAGE)
+const name = text.min(1, 'must not be empty').max(1000, 'at most 1000 characters')
+const optionalText = text.nullable()
+const int4 = z.number().int().min(0).max(INT4_MAX)
+const optionalInt4 = int4.nullable()
+const safeCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+/** JSON has no NaN: an export writes the NaN send times of imported requests as null. */
+const optionalMs = z.number().nullable()
+const isoTime = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO 8601 time with a zone, e.g. 2026-11-25T10:00:00.000Z',
+})
+const jsonObject = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' })
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits (a sha256)')
+
+const runSchema = z.object({
+  /** The run's id in the database it was exported from; kept in the provenance only. */
+  id: z.number().int().positive().optional(),
+  invocationId: optionalText,
+  scenarioName: name,
+  scenarioHash: name,
+  scenario: z.unknown().refine((v) => v !== undefined && v !== null, 'required: the scenario as run'),
+  targetName: name,
+  engineKind: name,
+  engineVersion: optionalText,
+  engineModel: name,
+  engineDevice: optionalText,
+  engineOptions: jsonObject,
+  load: jsonObject,
+  loadKind: name,
+  loadIndex: int4,
+  label: optionalText,
+  fingerprint: sha256,
+  gitCommit: optionalText,
+  gitBranch: optionalText,
+  gitMergeBase: optionalText,
+  state: z.enum(['running', 'completed', 'failed', 'interrupted']).refine((s) => s !== 'running', {
+    message:
+      'the run is still running: push it once it has finished (a run whose process died reads as interrupted at the next bench start)',
+  }),
+  error: optionalText,
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+  imported: jsonObject.nullable().optional(),
+  role: z.enum(runRoles).default('run'),
+})
+
+const variantSchema = z.object({
+  identityHash: sha256.optional(),
+  name,
+  family: optionalText,
+  method: z.enum(variantMethods),
+  format: z.enum(variantFormats),
+  quantLabel: optionalText,
+  bits: z.number().nonnegative().nullable(),
+  sizeBytes: safeCount.nullable(),
+  sha256: optionalText,
+})
+type VariantRowIn = z.infer<typeof variantSchema>
+
+const environmentSchema = z.object({
+  hash: sha256.optional(),
+  cpuModel: text,
+  cores: int4,
+  ramBytes: safeCount,
+  gpus: z.array(z.object({ name: text, vramBytes: safeCount.optional() })),
+  os: text,
+  nodeVersion: text,
+  engineVersions: z.record(z.string(), text),
+})
+
+const metricSchema = z.object({
+  name: name.max(200, 'at most 200 characters'),
+  value: z.number({ error: 'expected a finite number' }),
+  unit: text,
+  direction: z.enum(['higher', 'lower', 'none']),
+  n: safeCount,
+})
+
+const requestSchema = z.object({
+  seq: int4,
+  state: z.enum(['ok', 'error']),
+  promptIndex: int4,
+  errorKind: optionalText,
+  httpStatus: z.number().int().min(0).max(999).nullable(),
+  message: optionalText,
+  scheduledAtMs: optionalMs,
+  startedAtMs: optionalMs,
+  ttftMs: optionalMs,
+  e2eMs: optionalMs,
+  chunks: optionalInt4,
+  promptTokens: optionalInt4,
+  outputTokens: optionalInt4,
+  tokensSource: z.enum(['server', 'tokenizer', 'chunks']).nullable(),
+  serverOutputTokens: optionalInt4,
+  tokenizerOutputTokens: optionalInt4,
+  finishReason: optionalText,
+  serverTimings: z.record(z.string(), z.number()).nullable(),
+  chunkGapsMs: z.array(z.number()).nullable(),
+})
+
+const documentSchema = z.object({
+  format: z.literal(BENCH_RUN_FORMAT, {
+    error: `expected "${BENCH_RUN_FORMAT}": send the document \`bench export <id> --format json\` writes`,
+  }),
+  version: z.literal(BENCH_RUN_VERSION, {
+    error: `expected ${BENCH_RUN_VERSION}, the version this bench reads: export the run with a bench of the same version`,
+  }),
+  run: runSchema,
+  variant: variantSchema.nullable(),
+  /** The variants `variant` derives from, nearest first. */
+  variantLineage: z.array(variantSchema).default([]),
+  environment: environmentSchema.nullable(),
+  metrics: z.array(metricSchema),
+  requestCounts: z.object({ total: safeCount }).loose().optional(),
+  requests: z.array(requestSchema),
+})
+
+export type BenchRunDocument = z.infer<typeof documentSchema>
+
+/** A JSON value is a bench-run document when it says so (the rest is checked by parseBenchRun). */
+export function looksLikeBenchRun(value: unknown): boolean {
+  return (
+    value !== null && typeof value === 'object' && (value as { format?: unknown }).format === BENCH_RUN_FORMAT
+  )
+}
+
+/** Validates a parsed JSON value; throws BenchRunError listing every problem (up to 20) by path. */
+export function parseBenchRun(value: unknown): BenchRunDocument {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new BenchRunError([
+      '(root): expected a JSON object, the document `bench export <id> --format json` writes',
+    ])
+  const parsed = documentSchema.safeParse(value)
+  const problems = parsed.success ? [] : issueLines(parsed.error)
+  if (parsed.success) problems.push(...consistencyProblems(parsed.data))
+  if (problems.length > 0 || !parsed.success)
+    throw new BenchRunError(
+      problems.length > MAX_PROBLEMS
+        ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`]
+        : problems,
+    )
+  return parsed.data
+}
+
+/** What zod cannot see field by field: duplicate keys, a document cut short, a broken lineage. */
+function consistencyProblems(doc: BenchRunDocument): string[] {
+  const problems: string[] = []
+  const seqs = new Set<number>()
+  doc.requests.forEach((r, i) => {
+    if (seqs.has(r.seq))
+      problems.push(`requests[${i}].seq: ${r.seq} appears more than once; each request needs its own seq`)
+    seqs.add(r.seq)
+  })
+  const names = new Set<string>()
+  doc.metrics.forEach((m, i) => {
+    if (names.has(m.name))
+      problems.push(`metrics[${i}].name: appears more than once; each figure is stored once per run`)
+    names.add(m.name)
+  })
+  const total = doc.requestCounts?.total
+  if (total !== undefined && total !== doc.requests.length)
+    problems.push(
+      `requests: ${doc.requests.length} rows, but requestCounts.total says ${total}: the document was cut short; export the run again`,
+    )
+  if (doc.variant === null && doc.variantLineage.length > 0)
+    problems.push('variantLineage: a lineage without a variant; send variant too, or an empty lineage')
+  return problems
+}
+
+/**
+ * The run key (hex sha256): what makes two documents the same run, whichever database exported them.
+ * Deliberately without label, state, metrics or the source id (see the module comment).
+ */
+export function benchRunKey(run: BenchRunDocument['run']): string {
+  return sha256Hex(
+    canonicalJson({
+      format: BENCH_RUN_FORMAT,
+      fingerprint: run.fingerprint,
+      scenarioName: run.scenarioName,
+      targetName: run.targetName,
+      loadIndex: run.loadIndex,
+      invocationId: run.invocationId,
+      startedAt: new Date(run.startedAt).toISOString(),
+    }),
+  )
+}
+
+export interface StoreBenchRunOptions {
+  /** Where the document came from, for runs.imported.file: a file's base name, or `POST /api/runs`. */
+  source: string
+  /** Searched for secret values to redact from what is stored. @default process.env */
+  env?: NodeJS.ProcessEnv
+  /** Time recorded as the import time. @default now */
+  now?: Date
+}
+
+export interface StoredBenchRun {
+  /** `already-imported`: a run with the same key is here; nothing was written. */
+  state: 'imported' | 'already-imported'
+  id: number
+  scenarioName: string
+  targetName: string
+  fingerprint: string
+  /** Summary figures and request rows written (0 when already imported). */
+  metrics: number
+  requests: number
+  notes: string[]
+}
+
+export async function storeBenchRun(
+  db: Db,
+  doc: BenchRunDocument,
+  options: StoreBenchRunOptions,
+): Promise<StoredBenchRun> {
+  const { run } = doc
+  const key = benchRunKey(run)
+  const startedAt = new Date(run.startedAt)
+  const finishedAt = run.finishedAt === null ? null : new Date(run.finishedAt)
+  const redact = createRedactor(options.env ?? process.env, [run.scenario, run.engineOptions])
+  const summary = { scenarioName: run.scenarioName, targetName: run.targetName, fingerprint: run.fingerprint }
+  const variant = doc.variant ? variantIdentity(doc, redact) : undefined
+  const environment = doc.environment ? environmentInfo(doc.environment) : undefined
+  const notes = provenanceNotes(doc, variant, environment)
+  return db.transaction(async (tx) => {
+    // Two pushes of one run at once: the second waits, then finds the first one's run.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`bench-run:${key}`}))`)
+    // The run's identity, not the key column: also finds the run where it was measured (runs_fingerprint_started_idx).
+    const [existing] = await tx
+      .select({ id: runs.id })
+      .from(runs)
+      .where(
+        and(
+          eq(runs.fingerprint, run.fingerprint),
+          eq(runs.startedAt, startedAt),
+          eq(runs.scenarioName, run.scenarioName),
+          eq(runs.targetName, run.targetName),
+          eq(runs.loadIndex, run.loadIndex),
+          run.invocationId === null ? isNull(runs.invocationId) : eq(runs.invocationId, run.invocationId),
+        ),
+      )
+      .limit(1)
+    if (existing)
+      return { state: 'already-imported', id: existing.id, ...summary, metrics: 0, requests: 0, notes: [] }
+
+    const variantId = variant ? await upsertVariant(tx, variant) : null
+    const environmentId = environment ? await upsertEnvironment(tx, environment) : null
+    const { requests: _rows, metrics: _metrics, ...head } = doc
+    const imported: ImportedSource = {
+      format: BENCH_RUN_FORMAT,
+      file: options.source,
+      sha256: key,
+      importedAt: (options.now ?? new Date()).toISOString(),
+      document: redact.value(head),
+      notes,
+    }
+    const [row] = await tx
+      .insert(runs)
+      .values({
+        invocationId: run.invocationId,
+        scenarioName: run.scenarioName,
+        scenarioHash: run.scenarioHash,
+        scenario: redact.value(run.scenario),
+        targetName: run.targetName,
+        variantId,
+        environmentId,
+        engineKind: run.engineKind,
+        engineVersion: run.engineVersion,
+        engineModel: redact.text(run.engineModel),
+        engineDevice: run.engineDevice,
+        engineOptions: redact.value(run.engineOptions),
+        load: run.load,
+        loadKind: run.loadKind,
+        loadIndex: run.loadIndex,
+        label: run.label === null ? null : redact.text(run.label),
+        fingerprint: run.fingerprint,
+        gitCommit: run.gitCommit,
+        gitBranch: run.gitBranch,
+        gitMergeBase: run.gitMergeBase,
+        state: run.state,
+        error: run.error === null ? null : redact.text(run.error),
+        startedAt,
+        finishedAt,
+        heartbeatAt: finishedAt ?? startedAt,
+        imported,
+        role: run.role,
+      })
+      .returning({ id: runs.id })
+    if (!row) throw new Error('inserting a pushed run returned no id')
+    if (doc.metrics.length > 0)
+      await tx.insert(runMetrics).values(doc.metrics.map((m) => ({ ...m, runId: row.id })))
+    for (let i = 0; i < doc.requests.length; i += REQUEST_BATCH)
+      await insertRequests(
+        tx,
+        doc.requests.slice(i, i + REQUEST_BATCH).map((r) => requestRow(row.id, r, redact)),
+      )
+    return {
+      state: 'imported',
+      id: row.id,
+      ...summary,
+      metrics: doc.metrics.length,
+      requests: doc.requests.length,
+      notes,
+    }
+  })
+}
+
+function provenanceNotes(
+  doc: BenchRunDocument,
+  variant: VariantIdentity | undefined,
+  environment: EnvironmentInfo | undefined,
+): string[] {
+  const notes: string[] = []
+  // Rows hold less than the identity the sink hashed only when a field lost precision (bits is a float4).
+  const sentVariantHash = doc.variant?.identityHash
+  if (variant && sentVariantHash !== undefined && variantIdentityHash(variant) !== sentVariantHash)
+    notes.push(
+      "the variant's identity hash differs from the source's: it is stored as a variant row of its own",
+    )
+  const sentEnvironmentHash = doc.environment?.hash
+  if (
+    environment &&
+    sentEnvironmentHash !== undefined &&
+    environmentHash(environment) !== sentEnvironmentHash
+  )
+    notes.push(
+      "the environment's hash differs from the source's: it is stored as an environment row of its own",
+    )
+  if (doc.run.id !== undefined) notes.push(`run ${doc.run.id} of the database it was exported from`)
+  const origin = doc.run.imported
+  if (origin && typeof origin.format === 'string' && origin.format !== BENCH_RUN_FORMAT)
+    notes.push(
+      `originally imported from ${origin.format}${typeof origin.file === 'string' ? ` (${origin.file})` : ''}`,
+    )
+  return notes
+}
+
+/**
+ * The identity the sink hashed, rebuilt from the stored rows (absent fields were null there). The sink
+ * hashed the redacted identity, which is what the rows hold, so upsertVariant finds the same row.
+ */
+function variantIdentity(doc: BenchRunDocument, redact: Redactor): VariantIdentity {
+  const chain = [doc.variant, ...doc.variantLineage].filter((v): v is VariantRowIn => v !== null)
+  let identity: VariantIdentity | undefined
+  for (const v of chain.reverse()) {
+    const next: VariantIdentity = {
+      name: v.name,
+      method: v.method,
+      format: v.format,
+      ...(v.family !== null ? { family: v.family } : {}),
+      ...(v.quantLabel !== null ? { quantLabel: v.quantLabel } : {}),
+      ...(v.bits !== null ? { bits: v.bits } : {}),
+      ...(v.sizeBytes !== null ? { sizeBytes: v.sizeBytes } : {}),
+      ...(v.sha256 !== null ? { sha256: v.sha256 } : {}),
+      ...(identity ? { parent: identity } : {}),
+    }
+    identity = next
+  }
+  if (!identity) throw new Error('variantIdentity called without a variant')
+  return redact.value(identity)
+}
+
+function environmentInfo(e: NonNullable<BenchRunDocument['environment']>): EnvironmentInfo {
+  return {
+    cpuModel: e.cpuModel,
+    cores: e.cores,
+    ramBytes: e.ramBytes,
+    gpus: e.gpus.map((g) =>
+      g.vramBytes === undefined ? { name: g.name } : { name: g.name, vramBytes: g.vramBytes },
+    ),
+    os: e.os,
+    nodeVersion: e.nodeVersion,
+    engineVersions: e.engineVersions,
+  }
+}
+
+function requestRow(runId: number, r: BenchRunDocument['requests'][number], redact: Redactor): NewRequestRow {
+  return {
+    runId,
+    seq: r.seq,
+    state: r.state,
+    promptIndex: r.promptIndex,
+    errorKind: r.errorKind,
+    httpStatus: r.httpStatus,
+    message: r.message === null ? null : redact.text(r.message),
+    scheduledAtMs: r.scheduledAtMs ?? Number.NaN,
+    startedAtMs: r.startedAtMs ?? Number.NaN,
+    ttftMs: r.ttftMs,
+    e2eMs: r.e2eMs,
+    chunks: r.chunks,
+    promptTokens: r.promptTokens,
+    outputTokens: r.outputTokens,
+    tokensSource: r.tokensSource,
+    serverOutputTokens: r.serverOutputTokens,
+    tokenizerOutputTokens: r.tokenizerOutputTokens,
+    finishReason: r.finishReason === null ? null : redact.text(r.finishReason),
+    serverTimings: r.serverTimings,
+    chunkGapsMs: r.chunkGapsMs,
+  }
+}
