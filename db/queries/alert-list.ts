@@ -30,7 +30,8 @@ export interface AlertListItem extends AlertRow {
   runStartedAt: Date
 }
 
-const listColumns = {
+/** Every column of an alert, as the list and the history's markers select it. */
+export const alertColumns = {
   id: alerts.id,
   runId: alerts.runId,
   metric: alerts.metric,
@@ -47,6 +48,10 @@ const listColumns = {
   actedBy: alerts.actedBy,
   actedAt: alerts.actedAt,
   note: alerts.note,
+}
+
+const listColumns = {
+  ...alertColumns,
   scenarioName: runs.scenarioName,
   targetName: runs.targetName,
   fingerprint: runs.fingerprint,

@@ -7,6 +7,7 @@
 import { and, asc, desc, eq } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type AlertRow, alerts, changePoints, runLimits, runs } from '../schema.ts'
+import { alertColumns } from './alert-list.ts'
 
 export interface GateMarksOptions {
   fingerprint: string
@@ -102,23 +103,7 @@ export async function gateMarks(db: Db, o: GateMarksOptions): Promise<GateMarks>
       .where(and(ofSeries, eq(runLimits.metric, o.metric)))
       .orderBy(asc(runs.startedAt), asc(runLimits.runId), desc(runLimits.computedAt), asc(runLimits.method)),
     db
-      .select({
-        id: alerts.id,
-        runId: alerts.runId,
-        method: alerts.method,
-        candidate: alerts.candidate,
-        baseline: alerts.baseline,
-        lower: alerts.lower,
-        upper: alerts.upper,
-        deltaPct: alerts.deltaPct,
-        pValue: alerts.pValue,
-        reason: alerts.reason,
-        state: alerts.state,
-        createdAt: alerts.createdAt,
-        actedBy: alerts.actedBy,
-        actedAt: alerts.actedAt,
-        note: alerts.note,
-      })
+      .select(alertColumns)
       .from(alerts)
       .innerJoin(runs, eq(runs.id, alerts.runId))
       .where(and(ofSeries, eq(alerts.metric, o.metric)))
