@@ -16,29 +16,28 @@
  * else a throwaway PostgreSQL cluster when the server binaries and the `postgres` user exist (as .ci/run).
  * Goals (issue 7): p95 ≤ 50 ms on every API route; 0 errors under autocannon.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
-import postgres from 'postgres'
-import { createDb, type Database, selectRows } from '../../db/client.ts'
-import { runFingerprint, upsertEnvironment, upsertVariant } from '../../db/identity.ts'
-import { insertRequests } from '../../db/insert-requests.ts'
-import { type NewRequestRow, type NewRun, runs } from '../../db/schema.ts'
+import { type Database, selectRows } from '../../db/client.ts'
 import { flattenMetrics } from '../../harness/metrics/flatten.ts'
-import { percentile } from '../../harness/metrics/percentile.ts'
 import { summarizeRun } from '../../harness/metrics/run.ts'
 import type { MetricRow } from '../../harness/metrics/types.ts'
 import { createRandom, type Random } from '../../harness/random.ts'
-import type { EnvironmentInfo, RequestOutcome, RunMeta, VariantIdentity } from '../../harness/results.ts'
-import { freshPgliteDir } from '../helpers/db.ts'
+import type { RequestOutcome } from '../../harness/results.ts'
+import { type BenchBackend, openBackend } from './backends.ts'
+import {
+  type OutcomeShape,
+  planRuns,
+  type RunPlan,
+  SCENARIOS,
+  TARGETS,
+  writeHistory,
+} from './history-seed.ts'
+import { type LatencySummary, summarizeLatency, timeCalls } from './latency.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -80,48 +79,13 @@ type Autocannon = (options: {
 // autocannon ships no types.
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
 
-// ─── The seeded history ─────────────────────────────────────────────────────────────────────────────
+// ─── The seeded history (test/bench/history-seed.ts) ─────────────────────────────────────────────────
 
-const SCENARIOS = ['chat-short', 'long-context', 'endpoint-sweep', 'ci-gate', 'quickstart']
-const TARGETS = ['tiny-f32', 'tiny-q8', 'tiny-q4', 'tiny-pruned', 'remote-a']
-const LOADS: RunMeta['load'][] = [
-  { kind: 'concurrent', concurrency: 1, requests: 100 },
-  { kind: 'concurrent', concurrency: 8, requests: 100 },
-]
-const BRANCHES = ['main', ...Array.from({ length: 10 }, (_, i) => `feature-${i}`)]
 /** Runs with 5,000 requests each (the rest share what is left of REQUESTS). */
 const LARGE_RUNS = 20
 const LARGE_RUN_REQUESTS = 5000
-const HISTORY_DAYS = 120
-const cpuBox: EnvironmentInfo = {
-  cpuModel: 'Bench CPU @ 2.0GHz',
-  cores: 2,
-  ramBytes: 24 * 1024 ** 3,
-  gpus: [],
-  os: 'Linux bench x64',
-  nodeVersion: process.version,
-  engineVersions: { 'node-llama-cpp': '3.21.1' },
-}
-const gpuBox: EnvironmentInfo = {
-  ...cpuBox,
-  cpuModel: 'Server CPU',
-  cores: 32,
-  gpus: [{ name: 'Bench GPU 80GB' }],
-}
-const baseVariant: VariantIdentity = { name: 'tiny', method: 'base', format: 'gguf', sha256: 'a'.repeat(64) }
-const variantOf = (target: string): VariantIdentity | undefined =>
-  target === 'remote-a'
-    ? undefined
-    : target === 'tiny-f32'
-      ? baseVariant
-      : {
-          name: target,
-          method: target === 'tiny-pruned' ? 'pruned' : 'quantized',
-          format: 'gguf',
-          ...(target === 'tiny-pruned' ? {} : { quantLabel: target === 'tiny-q8' ? 'Q8_0' : 'Q4_0' }),
-          sha256: Buffer.from(target).toString('hex').padEnd(64, '0'),
-          parent: baseVariant,
-        }
+/** Timeouts beside HTTP errors, for the error columns and filters of the pages. */
+const OUTCOMES: OutcomeShape = { twoTokenChunks: false, timeouts: true }
 const PEAK_RSS: Record<string, number> = {
   'tiny-f32': 320 * 1024 ** 2,
   'tiny-q8': 190 * 1024 ** 2,
@@ -135,54 +99,9 @@ const ACCURACY: Record<string, number> = {
   'tiny-pruned': 0.3,
 }
 
-interface RunPlan {
-  meta: RunMeta
-  state: 'completed' | 'failed' | 'interrupted'
-  requests: number
-}
-
-function planRuns(random: Random): RunPlan[] {
-  const start = Date.parse('2026-07-01T00:00:00Z')
-  const stepMs = (HISTORY_DAYS * 86_400_000) / RUNS
-  const plans: RunPlan[] = []
-  for (let i = 0; i < RUNS; i++) {
-    const scenario = SCENARIOS[random.int(0, SCENARIOS.length - 1)]!
-    const target = TARGETS[random.int(0, TARGETS.length - 1)]!
-    const loadIndex = random.int(0, LOADS.length - 1)
-    const engineVersion = i < (RUNS * 2) / 3 ? '1.4.0' : '1.5.0'
-    const branch = random.next() < 0.8 ? 'main' : BRANCHES[random.int(1, BRANCHES.length - 1)]!
-    const roll = random.next()
-    const variant = variantOf(target)
-    const remote = target === 'remote-a'
-    plans.push({
-      meta: {
-        scenario: { name: scenario, hash: `hash-${scenario}`, source: { name: scenario } },
-        target: { name: target },
-        engine: {
-          kind: remote ? 'openai' : 'llama-cpp',
-          engineVersion,
-          model: target,
-          capabilities: {
-            logprobs: false,
-            scoreChoices: false,
-            tokenize: false,
-            memory: !remote,
-            draft: false,
-          },
-        },
-        engineOptions: { kind: remote ? 'openai' : 'llama-cpp', model: target },
-        load: LOADS[loadIndex]!,
-        loadIndex,
-        startedAtIso: new Date(start + i * stepMs).toISOString(),
-        clockOrigin: 0,
-        environment: remote ? gpuBox : cpuBox,
-        git: { commit: (0x100000 + i).toString(16).padStart(40, '0'), branch },
-        ...(variant ? { variant } : {}),
-      },
-      state: roll < 0.94 ? 'completed' : roll < 0.97 ? 'failed' : 'interrupted',
-      requests: 0,
-    })
-  }
+/** planRuns with exactly REQUESTS requests spread over them. */
+function planHistory(random: Random): RunPlan[] {
+  const plans = planRuns(random, RUNS)
   // A few large runs spread over the history, the rest 20 … 180 each, then corrected to the exact total.
   // Large runs hold at most a tenth of the rows, so the small ones can always take up the rest.
   const largeCount = Math.min(LARGE_RUNS, RUNS, Math.floor(REQUESTS / 10 / LARGE_RUN_REQUESTS))
@@ -207,271 +126,35 @@ function planRuns(random: Random): RunPlan[] {
   return plans
 }
 
-/** Streamed-chat-shaped outcomes: gamma TTFT, 16–64 tokens, 1 % errors. */
-function outcomesOf(random: Random, n: number, concurrency: number): RequestOutcome[] {
-  const outcomes: RequestOutcome[] = []
-  let clock = 0
-  for (let seq = 0; seq < n; seq++) {
-    const startedAt = clock
-    clock += random.gamma(2, 10)
-    if (random.next() < 0.01) {
-      outcomes.push({
-        state: 'error',
-        seq,
-        promptIndex: seq % 50,
-        scheduledAt: startedAt,
-        startedAt,
-        error:
-          random.next() < 0.5
-            ? { kind: 'http', status: 503, message: 'Service Unavailable' }
-            : { kind: 'timeout', message: 'timed out' },
-      })
-      continue
-    }
-    const ttftMs = random.gamma(4, 20 * concurrency)
-    const outputTokens = random.int(16, 64)
-    const gaps: number[] = []
-    for (let k = 1; k < outputTokens; k++) gaps.push(random.gamma(8, 1.5))
-    let e2eMs = ttftMs
-    for (const g of gaps) e2eMs += g
-    outcomes.push({
-      state: 'ok',
-      seq,
-      promptIndex: seq % 50,
-      scheduledAt: startedAt,
-      startedAt,
-      ttftMs,
-      e2eMs,
-      chunkGapsMs: gaps,
-      chunks: outputTokens,
-      promptTokens: random.int(64, 512),
-      outputTokens,
-      tokensSource: 'server',
-      finishReason: 'length',
+/** Metrics with an SLO, peak memory of local targets and accuracy on quickstart, as the pages show them. */
+function metricsOf(random: Random) {
+  return (plan: RunPlan, outcomes: RequestOutcome[]): MetricRow[] => {
+    const target = plan.meta.target.name
+    const rss = PEAK_RSS[target]
+    const rows = flattenMetrics({
+      ...summarizeRun(outcomes, { slo: { ttftMs: 200, tpotMs: 15 } }),
+      ...(rss !== undefined
+        ? { peakRssBytes: rss * (0.95 + random.next() * 0.1), peakRssSamplesN: 100 }
+        : {}),
     })
-  }
-  return outcomes
-}
-
-function requestRow(runId: number, o: RequestOutcome): NewRequestRow {
-  if (o.state === 'error')
-    return {
-      runId,
-      seq: o.seq,
-      state: 'error',
-      promptIndex: o.promptIndex,
-      errorKind: o.error.kind,
-      httpStatus: o.error.status ?? null,
-      message: o.error.message,
-      scheduledAtMs: o.scheduledAt,
-      startedAtMs: o.startedAt,
-      chunkGapsMs: null,
-    }
-  return {
-    runId,
-    seq: o.seq,
-    state: 'ok',
-    promptIndex: o.promptIndex,
-    scheduledAtMs: o.scheduledAt,
-    startedAtMs: o.startedAt,
-    ttftMs: o.ttftMs,
-    e2eMs: o.e2eMs,
-    chunks: o.chunks,
-    promptTokens: o.promptTokens ?? null,
-    outputTokens: o.outputTokens,
-    tokensSource: o.tokensSource,
-    finishReason: o.finishReason ?? null,
-    chunkGapsMs: o.chunkGapsMs,
+    const acc = ACCURACY[target]
+    if (acc !== undefined && plan.meta.scenario.name === 'quickstart')
+      rows.push({ name: 'acc', value: acc, unit: 'ratio', direction: 'higher', n: 500 })
+    return rows
   }
 }
 
-async function insertMetricRows(db: Database, rows: (MetricRow & { runId: number })[]) {
-  if (rows.length === 0) return
-  await db.execute(sql`
-    insert into run_metrics (run_id, name, value, unit, direction, n)
-    select * from unnest(
-      ${sql.param(rows.map((r) => r.runId))}::int[], ${sql.param(rows.map((r) => r.name))}::text[],
-      ${sql.param(rows.map((r) => r.value))}::float8[], ${sql.param(rows.map((r) => r.unit))}::text[],
-      ${sql.param(rows.map((r) => r.direction))}::text[], ${sql.param(rows.map((r) => Math.round(r.n)))}::int[])`)
-}
-
-/** Writes the plans: run rows 500 at a time, request rows in 10 k batches, metric rows per chunk. */
+/** writeHistory, then ANALYZE (its time included) so the first queries get real plans. */
 async function seed(db: Database, plans: RunPlan[], random: Random) {
   const started = performance.now()
-  const environmentIds = new Map([
-    [cpuBox, await upsertEnvironment(db, cpuBox)],
-    [gpuBox, await upsertEnvironment(db, gpuBox)],
-  ])
-  const variantIds = new Map<string, number>()
-  for (const target of TARGETS) {
-    const v = variantOf(target)
-    if (v) variantIds.set(target, await upsertVariant(db, v))
-  }
-  let requestRows = 0
-  for (let i = 0; i < plans.length; i += 500) {
-    const chunk = plans.slice(i, i + 500)
-    const values: NewRun[] = chunk.map((p) => {
-      const startedAt = new Date(p.meta.startedAtIso)
-      return {
-        scenarioName: p.meta.scenario.name,
-        scenarioHash: p.meta.scenario.hash,
-        scenario: p.meta.scenario.source,
-        targetName: p.meta.target.name,
-        variantId: variantIds.get(p.meta.target.name) ?? null,
-        environmentId: environmentIds.get(p.meta.environment!) ?? null,
-        engineKind: p.meta.engine.kind,
-        engineVersion: p.meta.engine.engineVersion ?? null,
-        engineModel: p.meta.engine.model,
-        engineDevice: null,
-        engineOptions: p.meta.engineOptions,
-        load: p.meta.load,
-        loadKind: p.meta.load.kind,
-        loadIndex: p.meta.loadIndex,
-        fingerprint: runFingerprint(p.meta),
-        gitCommit: p.meta.git?.commit ?? null,
-        gitBranch: p.meta.git?.branch ?? null,
-        state: p.state,
-        error: p.state === 'completed' ? null : 'seeded failure',
-        startedAt,
-        finishedAt: new Date(startedAt.getTime() + 60_000),
-        heartbeatAt: new Date(startedAt.getTime() + 60_000),
-      }
-    })
-    const ids = (await db.insert(runs).values(values).returning({ id: runs.id })).map((r) => r.id)
-    let batch: NewRequestRow[] = []
-    const metrics: (MetricRow & { runId: number })[] = []
-    for (const [k, p] of chunk.entries()) {
-      const runId = ids[k]!
-      const load = p.meta.load
-      const outcomes = outcomesOf(random, p.requests, load.kind === 'concurrent' ? load.concurrency : 1)
-      for (const o of outcomes) batch.push(requestRow(runId, o))
-      if (p.state !== 'interrupted') {
-        const target = p.meta.target.name
-        const rss = PEAK_RSS[target]
-        const summary = {
-          ...summarizeRun(outcomes, { slo: { ttftMs: 200, tpotMs: 15 } }),
-          ...(rss !== undefined
-            ? { peakRssBytes: rss * (0.95 + random.next() * 0.1), peakRssSamplesN: 100 }
-            : {}),
-        }
-        for (const m of flattenMetrics(summary)) metrics.push({ ...m, runId })
-        const acc = ACCURACY[target]
-        if (acc !== undefined && p.meta.scenario.name === 'quickstart')
-          metrics.push({ runId, name: 'acc', value: acc, unit: 'ratio', direction: 'higher', n: 500 })
-      }
-      if (batch.length >= 10_000) {
-        await insertRequests(db, batch)
-        requestRows += batch.length
-        batch = []
-      }
-    }
-    await insertRequests(db, batch)
-    requestRows += batch.length
-    await insertMetricRows(db, metrics)
-    if ((i / 500) % 4 === 3) log(`  seeded ${i + chunk.length} / ${plans.length} runs`)
-  }
-  await db.execute(sql`analyze`)
-  return { runs: plans.length, requestRows, seconds: (performance.now() - started) / 1000 }
-}
-
-// ─── Backends ───────────────────────────────────────────────────────────────────────────────────────
-
-interface Backend {
-  name: 'pglite' | 'postgres'
-  describe: string
-  /** --db for `bench dashboard`. */
-  dbFlag: string
-  open(): Promise<Database>
-  dispose(): Promise<void>
-}
-
-async function pgliteBackend(keep?: string): Promise<Backend> {
-  const dir = keep ?? (await freshPgliteDir())
-  return {
-    name: 'pglite',
-    describe: `PGlite ${dir}`,
-    dbFlag: dir,
-    open: () => createDb({ dataDir: dir }),
-    async dispose() {
-      if (!keep) rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-async function postgresBackend(): Promise<Backend | undefined> {
-  const admin = process.env.DATABASE_URL
-  if (admin) {
-    const name = `bench_dash_${randomBytes(6).toString('hex')}`
-    const sqlAdmin = postgres(admin, { max: 1, onnotice: () => {} })
-    await sqlAdmin.unsafe(`create database ${name}`)
-    await sqlAdmin.end()
-    const url = new URL(admin)
-    url.pathname = `/${name}`
-    return {
-      name: 'postgres',
-      describe: `PostgreSQL (DATABASE_URL, database ${name})`,
-      dbFlag: url.toString(),
-      open: () => createDb({ url: url.toString() }),
-      async dispose() {
-        const cleanup = postgres(admin, { max: 1, onnotice: () => {} })
-        await cleanup.unsafe(`drop database if exists ${name} with (force)`)
-        await cleanup.end()
-      },
-    }
-  }
-  const bin = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1'])
-    .toString()
-    .trim()
-  if (!bin || !existsSync(path.join(bin, 'initdb'))) return undefined
-  let user: number
-  try {
-    user = Number(execFileSync('id', ['-u', 'postgres']).toString())
-  } catch {
-    return undefined
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-dash-pg-'))
-  chownSync(dir, user, Number(execFileSync('id', ['-g', 'postgres']).toString()))
-  const port = await freePort()
-  const asPostgres = (cmd: string, cmdArgs: string[]) =>
-    execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...cmdArgs], { stdio: 'pipe' })
-  asPostgres('initdb', ['-D', `${dir}/data`, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
-  asPostgres('pg_ctl', [
-    '-D',
-    `${dir}/data`,
-    '-l',
-    `${dir}/log`,
-    '-w',
-    '-t',
-    '30',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-    'start',
-  ])
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`
-  return {
-    name: 'postgres',
-    describe: 'PostgreSQL (throwaway cluster, fsync off)',
-    dbFlag: url,
-    open: () => createDb({ url }),
-    async dispose() {
-      try {
-        asPostgres('pg_ctl', ['-D', `${dir}/data`, '-m', 'immediate', '-w', 'stop'])
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-      }
-    },
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
+  const { runs, requestRows } = await writeHistory(db, plans, {
+    random,
+    outcomes: OUTCOMES,
+    metricsOf: metricsOf(random),
+    progress: (written, total) => log(`  seeded ${written} / ${total} runs`),
   })
+  await db.execute(sql`analyze`)
+  return { runs, requestRows, seconds: (performance.now() - started) / 1000 }
 }
 
 /** `bench dashboard --port 0 --db …` in a child process; resolves with its URL. */
@@ -497,10 +180,7 @@ function startServer(dbFlag: string): Promise<{ url: string; child: ChildProcess
 
 // ─── Measurements ───────────────────────────────────────────────────────────────────────────────────
 
-interface Latency {
-  p50Ms: number
-  p95Ms: number
-  maxMs: number
+interface Latency extends LatencySummary {
   requests: number
 }
 
@@ -581,13 +261,7 @@ async function timeFirstViews(base: string, f: Fixtures): Promise<Latency> {
     samples.push(performance.now() - t0)
     if (res.status !== 200) throw new Error(`/api/runs/${id}: HTTP ${res.status}`)
   }
-  samples.sort((a, b) => a - b)
-  return {
-    p50Ms: percentile(samples, 50),
-    p95Ms: percentile(samples, 95),
-    maxMs: samples.at(-1) ?? 0,
-    requests: samples.length,
-  }
+  return { ...summarizeLatency(samples), requests: samples.length }
 }
 
 async function get(base: string, path: string): Promise<void> {
@@ -607,20 +281,7 @@ async function warmUp(base: string, cases: Record<string, () => string>, skip: (
 async function timeRoutes(base: string, cases: Record<string, () => string>, first: Record<string, Latency>) {
   const result: Record<string, Latency> = { ...first }
   for (const [name, next] of Object.entries(cases)) {
-    for (let i = 0; i < Math.min(20, ITERATIONS); i++) await get(base, next())
-    const samples: number[] = []
-    for (let i = 0; i < ITERATIONS; i++) {
-      const t0 = performance.now()
-      await get(base, next())
-      samples.push(performance.now() - t0)
-    }
-    samples.sort((a, b) => a - b)
-    result[name] = {
-      p50Ms: percentile(samples, 50),
-      p95Ms: percentile(samples, 95),
-      maxMs: samples.at(-1) ?? 0,
-      requests: ITERATIONS,
-    }
+    result[name] = { ...(await timeCalls(() => get(base, next()), ITERATIONS)), requests: ITERATIONS }
     log(`  ${name}: p50 ${result[name].p50Ms.toFixed(1)} ms, p95 ${result[name].p95Ms.toFixed(1)} ms`)
   }
   return result
@@ -654,7 +315,7 @@ async function load(base: string) {
 
 // ─── Main ───────────────────────────────────────────────────────────────────────────────────────────
 
-async function benchBackend(backend: Backend) {
+async function benchBackend(backend: BenchBackend) {
   const wall = performance.now()
   log(`${backend.name}: ${backend.describe}`)
   const random = createRandom(SEED)
@@ -670,7 +331,7 @@ async function benchBackend(backend: Backend) {
       seeded = { runs: existing.runs, requestRows: existing.requests, seconds: 0 }
       log(`  reusing ${existing.runs} runs, ${existing.requests} request rows`)
     } else {
-      seeded = await seed(db, planRuns(random), random)
+      seeded = await seed(db, planHistory(random), random)
       log(
         `  seeded ${seeded.runs} runs, ${seeded.requestRows} request rows in ${seeded.seconds.toFixed(0)} s`,
       )
@@ -679,7 +340,7 @@ async function benchBackend(backend: Backend) {
   } finally {
     await db.close()
   }
-  const { url, child } = await startServer(backend.dbFlag)
+  const { url, child } = await startServer(backend.location)
   try {
     const cases = routeCases(fixtures, random)
     await warmUp(url, cases, (name) => name.includes('5,000 requests'))
@@ -713,11 +374,9 @@ const wanted = (args.backends ?? 'pglite,postgres').split(',').map((b) => b.trim
 const results: Awaited<ReturnType<typeof benchBackend>>[] = []
 for (const name of wanted) {
   const backend =
-    name === 'pglite'
-      ? await pgliteBackend(args['pglite-dir'])
-      : name === 'postgres'
-        ? await postgresBackend()
-        : undefined
+    name === 'pglite' || name === 'postgres'
+      ? await openBackend(name, { databasePrefix: 'bench_dash_', pgliteDir: args['pglite-dir'], log })
+      : undefined
   if (!backend) {
     log(
       `${name}: skipped (${name === 'postgres' ? 'no DATABASE_URL and no PostgreSQL server binaries' : 'unknown backend'})`,
