@@ -23,6 +23,12 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { type Database, selectRows } from '../../db/client.ts'
+import { createAlerts, saveRunLimits } from '../../db/gate/alerts.ts'
+import { computeChangePoints } from '../../db/gate/change-points.ts'
+import { gateStoredRuns } from '../../db/gate/gate.ts'
+import { findCandidateRuns } from '../../db/gate/runs.ts'
+import { setEnvironmentPrice } from '../../db/prices.ts'
+import { workloadKey } from '../../db/queries/procurement.ts'
 import { flattenMetrics } from '../../harness/metrics/flatten.ts'
 import { summarizeRun } from '../../harness/metrics/run.ts'
 import type { MetricRow } from '../../harness/metrics/types.ts'
@@ -188,6 +194,58 @@ interface Fixtures {
   series: { fingerprint: string; ids: number[] }[]
   completed: number[]
   large: number[]
+  /** Workload keys (12 hex digits) of each scenario, as /api/procurement lists them. */
+  workloads: { scenario: string; load: string }[]
+}
+
+/** Metrics gated in the seeded history (what a CI gate typically watches). */
+const GATED = ['outputTokensPerS', 'ttftMsP95', 'tpotMsP95'] as const
+/** Most recent main-branch runs gated per series. */
+const GATED_RUNS = 3
+
+/**
+ * What the history, alerts and procurement pages read besides runs, produced by the real code paths:
+ * the last GATED_RUNS completed main-branch runs of every series gated (percentage method, stored as
+ * `bench gate` stores them: limits, and an alert per regression), change points over every series
+ * (`bench changepoints`), and an hourly price per environment.
+ */
+async function seedGateResults(db: Database) {
+  const started = performance.now()
+  const ids = await selectRows<{ id: number }>(
+    db,
+    sql`select id from (select id, row_number() over (partition by fingerprint order by started_at desc) as k
+      from runs where state = 'completed' and git_branch = 'main') r where k <= ${GATED_RUNS} order by id`,
+  )
+  let limits = 0
+  let alerts = 0
+  for (const { id } of ids) {
+    const report = await gateStoredRuns(db, await findCandidateRuns(db, { runIds: [id] }), {
+      metrics: GATED,
+      evaluate: { method: 'percentage' },
+      baselineBranch: 'main',
+      maxSamples: 25,
+    })
+    const gated = report.rows.flatMap((r) =>
+      r.runId === null ? [] : [{ runId: r.runId, metric: r.metric, verdict: r.verdict }],
+    )
+    await saveRunLimits(db, gated)
+    limits += gated.length
+    alerts += (await createAlerts(db, gated)).length
+  }
+  const changePoints = (await computeChangePoints(db, { metrics: GATED })).reduce(
+    (n, s) => n + s.changePoints.length,
+    0,
+  )
+  const environmentIds = await selectRows<{ id: number }>(db, sql`select id from environments order by id`)
+  for (const [i, { id }] of environmentIds.entries())
+    await setEnvironmentPrice(db, id, { usdPerHour: 0.5 + i * 1.25, updatedBy: 'bench' })
+  return {
+    limits,
+    alerts,
+    changePoints,
+    prices: environmentIds.length,
+    seconds: (performance.now() - started) / 1000,
+  }
 }
 
 async function fixturesOf(db: Database): Promise<Fixtures> {
@@ -201,7 +259,14 @@ async function fixturesOf(db: Database): Promise<Fixtures> {
     db,
     sql`select run_id from requests group by run_id having count(*) >= ${LARGE_RUN_REQUESTS} order by run_id`,
   )
+  const loads = await selectRows<{ scenario: string; hash: string; load: unknown }>(
+    db,
+    sql`select distinct on (scenario_name, scenario_hash, load_index) scenario_name as scenario, scenario_hash as hash, load
+      from runs where state = 'completed'`,
+  )
+  const workloads = loads.map((w) => ({ scenario: w.scenario, load: workloadKey(w.hash, w.load) }))
   return {
+    workloads,
     series: [...bySeries.entries()]
       .filter(([, ids]) => ids.length >= 2)
       .map(([fingerprint, ids]) => ({ fingerprint, ids })),
@@ -244,6 +309,13 @@ function routeCases(f: Fixtures, random: Random): Record<string, () => string> {
       while (b === a) b = pick(s.ids)
       return `/api/compare?a=${a}&b=${b}`
     },
+    '/api/alerts': () =>
+      `/api/alerts?state=${pick(['active', 'all', 'acknowledged'])}${maybe(0.3, `&metric=${pick(GATED)}`)}`,
+    '/api/procurement': () => {
+      const w = pick(f.workloads)
+      return `/api/procurement?scenario=${w.scenario}${maybe(0.5, `&load=${w.load}`)}${maybe(0.5, `&sloTtftMs=${pick([200, 500, 1000])}&sloTpotMs=${pick([20, 50])}`)}${maybe(0.3, '&rank=goodput')}`
+    },
+    '/api/environments': () => '/api/environments',
     '/api/openapi.json': () => '/api/openapi.json',
   }
 }
@@ -334,6 +406,10 @@ async function benchBackend(backend: BenchBackend) {
       seeded = await seed(db, planHistory(random), random)
       log(
         `  seeded ${seeded.runs} runs, ${seeded.requestRows} request rows in ${seeded.seconds.toFixed(0)} s`,
+      )
+      const gate = await seedGateResults(db)
+      log(
+        `  gate: ${gate.limits} limits, ${gate.alerts} alerts, ${gate.changePoints} change points, ${gate.prices} prices in ${gate.seconds.toFixed(0)} s`,
       )
     }
     fixtures = await fixturesOf(db)
