@@ -109,6 +109,8 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
       const parsed = labelBody.safeParse(await jsonBody(c))
       if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
       if (!(await setRunLabel(db, id, parsed.data.label))) throw new NotFoundError(`no run with id ${id}`)
+      // Labels show on the run and the runs list: the next read must not serve the cached page.
+      cache?.invalidate()
       return jsonResponse({ runId: id, label: parsed.data.label })
     },
   )
