@@ -235,8 +235,24 @@ export function goodputOfOutcomes(outcomes: readonly RequestOutcome[], slo: Slo)
   }
 }
 
+/** A run's stored request rows as outcomes (seq order), or why they cannot be. */
+export type StoredOutcomes = RequestOutcome[] | string
+
+/** Reads a run's stored outcomes; the dashboard passes one that caches them (they never change). */
+export type StoredOutcomesLoader = (runId: number) => Promise<StoredOutcomes>
+
 /** Goodput of one run at `slo`, from its stored request rows. */
 export async function goodputAtSlo(db: Db, runId: number, slo: Slo): Promise<GoodputAtSlo> {
+  return goodputOf(await storedOutcomes(db, runId), slo)
+}
+
+function goodputOf(outcomes: StoredOutcomes, slo: Slo): GoodputAtSlo {
+  return typeof outcomes === 'string'
+    ? { state: 'unavailable', reason: outcomes }
+    : goodputOfOutcomes(outcomes, slo)
+}
+
+export async function storedOutcomes(db: Db, runId: number): Promise<StoredOutcomes> {
   const rows = await db
     .select({
       seq: requests.seq,
@@ -259,10 +275,10 @@ export async function goodputAtSlo(db: Db, runId: number, slo: Slo): Promise<Goo
   const outcomes: RequestOutcome[] = []
   for (const r of rows) {
     const o = storedOutcome(r)
-    if (typeof o === 'string') return { state: 'unavailable', reason: o }
+    if (typeof o === 'string') return o
     outcomes.push(o)
   }
-  return goodputOfOutcomes(outcomes, slo)
+  return outcomes
 }
 
 /** A target's procurement figures; null where an input is missing (`why` says which). */
@@ -353,12 +369,13 @@ export async function procurementRows(
   db: Db,
   candidates: readonly ProcurementCandidate[],
   slo: Slo,
+  loadOutcomes: StoredOutcomesLoader = (runId) => storedOutcomes(db, runId),
 ): Promise<ProcurementRow[]> {
   const prices = await pricesOf(
     db,
     candidates.flatMap((c) => (c.environmentId === null ? [] : [c.environmentId])),
   )
-  const goodputs = await Promise.all(candidates.map((c) => goodputAtSlo(db, c.runId, slo)))
+  const goodputs = await Promise.all(candidates.map(async (c) => goodputOf(await loadOutcomes(c.runId), slo)))
   return candidates.map((c, i) => {
     const memoryMetric = MEMORY_METRICS.find((m) => c.metrics[m] !== undefined)
     const price = c.environmentId === null ? undefined : prices.get(c.environmentId)
