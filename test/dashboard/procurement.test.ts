@@ -10,6 +10,7 @@ import { createApp } from '../../dashboard/app.ts'
 import type { ProcurementModel, RankedTarget } from '../../dashboard/data/procurement.ts'
 import type { RunModel } from '../../dashboard/data/run.ts'
 import { type EnvironmentWithPrice, pricesOf, setEnvironmentPrice } from '../../db/prices.ts'
+import { getJson } from '../helpers/app-json.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import { BUY_SCENARIO, type SeededBuy, seedProcurement } from './fixtures/procurement-seed.ts'
 import { HOSTILE_TARGET, type SeededHistory, seedDashboardHistory } from './fixtures/seed.ts'
@@ -44,13 +45,7 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
     await t?.dispose()
   })
 
-  const json = async <T>(path: string, status = 200): Promise<T> => {
-    const res = await app.request(path)
-    const body = await res.text()
-    expect(res.status, `${path}: ${body.slice(0, 300)}`).toBe(status)
-    expect(res.headers.get('content-type'), `${path}: JSON`).toMatch(/^application\/json/)
-    return JSON.parse(body) as T
-  }
+  const json = <T>(path: string, status = 200): Promise<T> => getJson<T>(app, path, status)
   const problems = async (path: string, status: number) =>
     (await json<{ problems: string[] }>(path, status)).problems
   const row = (m: ProcurementModel, target: string): RankedTarget => {

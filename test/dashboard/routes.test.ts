@@ -8,6 +8,7 @@ import type { HistoryModel } from '../../dashboard/data/history.ts'
 import type { LeaderboardModel } from '../../dashboard/data/leaderboard.ts'
 import type { RunModel } from '../../dashboard/data/run.ts'
 import type { RunsModel } from '../../dashboard/data/runs.ts'
+import { getJson } from '../helpers/app-json.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import {
   HOSTILE_LABEL,
@@ -35,13 +36,7 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
     await t?.dispose()
   })
 
-  const json = async <T>(path: string, status = 200): Promise<T> => {
-    const res = await app.request(path)
-    const body = await res.text()
-    expect(res.status, `${path}: ${body.slice(0, 300)}`).toBe(status)
-    expect(res.headers.get('content-type'), `${path}: JSON`).toMatch(/^application\/json/)
-    return JSON.parse(body) as T
-  }
+  const json = <T>(path: string, status = 200): Promise<T> => getJson<T>(app, path, status)
   const page = async (path: string, status = 200): Promise<string> => {
     const res = await app.request(path)
     const body = await res.text()
