@@ -4,9 +4,7 @@
  * no echoed input can be read as markup whatever a client sniffs.
  * @module
  */
-import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Db } from '../../db/client.ts'
 import { listRunRequests } from '../../db/queries/index.ts'
 import { type AlertAction, actOnAlert, loadAlerts } from '../data/alerts.ts'
@@ -35,6 +33,7 @@ import {
 import { safeJson } from '../views/html.ts'
 import { OPENAPI_DOCUMENT } from './openapi.ts'
 import { procurementApiRoutes } from './procurement.ts'
+import { readJsonBody, smallBody } from './write-body.ts'
 
 /** Largest JSON body a write accepts, bytes. */
 export const MAX_WRITE_BODY_BYTES = 16 * 1024
@@ -44,14 +43,6 @@ export function jsonResponse(value: unknown, status = 200): Response {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   })
-}
-
-async function jsonBody(c: Context): Promise<unknown> {
-  try {
-    return await c.req.json()
-  } catch {
-    throw new BadRequestError(['body: expected a JSON object'])
-  }
 }
 
 export function apiRoutes(db: Db, cache?: ReadCache): Hono {
@@ -96,24 +87,15 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
     return jsonResponse(await loadCompare(db, a, b))
   })
 
-  app.post(
-    '/runs/:id/label',
-    bodyLimit({
-      maxSize: MAX_WRITE_BODY_BYTES,
-      onError: () => {
-        throw new BadRequestError([`body: larger than ${MAX_WRITE_BODY_BYTES} bytes`])
-      },
-    }),
-    async (c) => {
-      const id = parseRunId(c.req.param('id'))
-      const parsed = labelBody.safeParse(await jsonBody(c))
-      if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
-      if (!(await setRunLabel(db, id, parsed.data.label))) throw new NotFoundError(`no run with id ${id}`)
-      // Labels show on the run and the runs list: the next read must not serve the cached page.
-      cache?.invalidate()
-      return jsonResponse({ runId: id, label: parsed.data.label })
-    },
-  )
+  app.post('/runs/:id/label', smallBody(MAX_WRITE_BODY_BYTES), async (c) => {
+    const id = parseRunId(c.req.param('id'))
+    const parsed = labelBody.safeParse(await readJsonBody(c))
+    if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+    if (!(await setRunLabel(db, id, parsed.data.label))) throw new NotFoundError(`no run with id ${id}`)
+    // Labels show on the run and the runs list: the next read must not serve the cached page.
+    cache?.invalidate()
+    return jsonResponse({ runId: id, label: parsed.data.label })
+  })
 
   app.get('/alerts', async (c) =>
     jsonResponse(await loadAlerts(db, parseQuery(alertsQuery, c.req.query()), cache)),
@@ -121,31 +103,13 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
 
   // The body is optional (`{ by?, note? }`); an empty one is `{}`.
   for (const action of ['acknowledge', 'dismiss'] as const satisfies readonly AlertAction[])
-    app.post(
-      `/alerts/:id/${action}`,
-      bodyLimit({
-        maxSize: MAX_WRITE_BODY_BYTES,
-        onError: () => {
-          throw new BadRequestError([`body: larger than ${MAX_WRITE_BODY_BYTES} bytes`])
-        },
-      }),
-      async (c) => {
-        const id = parseAlertId(c.req.param('id'))
-        const text = await c.req.text()
-        let body: unknown = {}
-        if (text.trim() !== '')
-          try {
-            body = JSON.parse(text)
-          } catch {
-            throw new BadRequestError([
-              'body: expected a JSON object like {"by": "ana", "note": "bisecting"}',
-            ])
-          }
-        const parsed = alertActionBody.safeParse(body)
-        if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
-        return jsonResponse({ alert: await actOnAlert(db, id, action, parsed.data, cache) })
-      },
-    )
+    app.post(`/alerts/:id/${action}`, smallBody(MAX_WRITE_BODY_BYTES), async (c) => {
+      const id = parseAlertId(c.req.param('id'))
+      const body = await readJsonBody(c, { example: '{"by": "ana", "note": "bisecting"}', empty: {} })
+      const parsed = alertActionBody.safeParse(body)
+      if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+      return jsonResponse({ alert: await actOnAlert(db, id, action, parsed.data, cache) })
+    })
 
   app.route('/', procurementApiRoutes(db, jsonResponse, cache))
 

@@ -4,7 +4,6 @@
  * @module
  */
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Db } from '../../db/client.ts'
 import { listEnvironmentsWithPrices, setEnvironmentPrice } from '../../db/prices.ts'
 import type { ReadCache } from '../data/cache.ts'
@@ -13,6 +12,7 @@ import { hardwareLabel } from '../data/queries.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { parseEnvironmentId, parseProcurementQuery, priceBody } from '../params.ts'
 import { procurementPage } from '../views/procurement.ts'
+import { readJsonBody, smallBody } from './write-body.ts'
 
 /** Largest price body accepted, bytes (a number and two short texts). */
 const MAX_PRICE_BODY_BYTES = 4 * 1024
@@ -44,35 +44,20 @@ export function procurementApiRoutes(db: Db, json: (value: unknown) => Response,
     })
   })
 
-  app.put(
-    '/environments/:id/price',
-    bodyLimit({
-      maxSize: MAX_PRICE_BODY_BYTES,
-      onError: () => {
-        throw new BadRequestError([`body: larger than ${MAX_PRICE_BODY_BYTES} bytes`])
-      },
-    }),
-    async (c) => {
-      const id = parseEnvironmentId(c.req.param('id'))
-      let body: unknown
-      try {
-        body = await c.req.json()
-      } catch {
-        throw new BadRequestError(['body: expected a JSON object like {"usdPerHour": 2.5}'])
-      }
-      const parsed = priceBody.safeParse(body)
-      if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
-      const price = await setEnvironmentPrice(db, id, {
-        usdPerHour: parsed.data.usdPerHour,
-        note: parsed.data.note ?? null,
-        updatedBy: parsed.data.by ?? null,
-      })
-      if (!price) throw new NotFoundError(`no environment with id ${id}`)
-      // This process's next read sees the price at once; other processes notice through dataVersion.
-      cache?.invalidate()
-      return json({ price })
-    },
-  )
+  app.put('/environments/:id/price', smallBody(MAX_PRICE_BODY_BYTES), async (c) => {
+    const id = parseEnvironmentId(c.req.param('id'))
+    const parsed = priceBody.safeParse(await readJsonBody(c, { example: '{"usdPerHour": 2.5}' }))
+    if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+    const price = await setEnvironmentPrice(db, id, {
+      usdPerHour: parsed.data.usdPerHour,
+      note: parsed.data.note ?? null,
+      updatedBy: parsed.data.by ?? null,
+    })
+    if (!price) throw new NotFoundError(`no environment with id ${id}`)
+    // This process's next read sees the price at once; other processes notice through dataVersion.
+    cache?.invalidate()
+    return json({ price })
+  })
 
   return app
 }
