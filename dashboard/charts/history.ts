@@ -110,39 +110,27 @@ export function historyChart(input: HistoryChartInput): ChartConfig {
   const band = (input.band ?? []).filter((b) => xOf.has(b.runId))
   if (band.length > 0) {
     const bandColour = seriesColour(2)
-    const edge = (pick: (b: LimitBandPoint) => number | null): ChartPoint[] =>
-      band.flatMap((b) => {
+    // Dashed lines with a tick at each gated run, so a run gated alone (no neighbour to draw a line to)
+    // still shows its limits. The lower line is not filled (its legend swatch matches the band); the
+    // upper one fills down to it ('-1'), shading the band.
+    const limitLine = (label: string, pick: (b: LimitBandPoint) => number | null, fill: false | '-1') => ({
+      label,
+      type: 'line' as const,
+      data: band.flatMap((b): ChartPoint[] => {
         const v = pick(b)
         return v === null ? [] : [{ x: xOf.get(b.runId)!, y: v }]
-      })
+      }),
+      borderColor: withAlpha(bandColour, 0.8),
+      backgroundColor: withAlpha(bandColour, 0.15),
+      borderDash: [4, 4],
+      pointStyle: 'line' as const,
+      pointRadius: 6,
+      borderWidth: 1,
+      fill,
+    })
     datasets.push(
-      {
-        label: 'lower limit',
-        type: 'line',
-        data: edge((b) => b.lower),
-        borderColor: withAlpha(bandColour, 0.8),
-        // Not filled; the legend's swatch matches the shaded band.
-        backgroundColor: withAlpha(bandColour, 0.15),
-        borderDash: [4, 4],
-        // A tick at each gated run, so a run gated alone (no neighbour to draw a line to) still shows its limits.
-        pointStyle: 'line',
-        pointRadius: 6,
-        borderWidth: 1,
-        fill: false,
-      },
-      {
-        label: 'upper limit',
-        type: 'line',
-        data: edge((b) => b.upper),
-        borderColor: withAlpha(bandColour, 0.8),
-        backgroundColor: withAlpha(bandColour, 0.15),
-        borderDash: [4, 4],
-        pointStyle: 'line',
-        pointRadius: 6,
-        borderWidth: 1,
-        // Shade between the two limit lines.
-        fill: '-1',
-      },
+      limitLine('lower limit', (b) => b.lower, false),
+      limitLine('upper limit', (b) => b.upper, '-1'),
     )
   }
   const markers = (input.markers ?? []).filter((m) => xOf.has(m.runId) && yOf.has(m.runId))
