@@ -229,13 +229,9 @@ export const runMetrics = pgTable(
   (t) => [primaryKey({ name: 'run_metrics_pkey', columns: [t.runId, t.name] })],
 )
 
-/**
- * What `bench gate` decided for a candidate run and metric: the baseline centre and the decision limits
- * (the band a chart draws), one row per run × metric × method; a later gate of the same run replaces it.
- */
-export const runLimits = pgTable(
-  'run_limits',
-  {
+/** What one gate decision is about and its limits, shared by run_limits and alerts (fresh builders each call). */
+function gateDecisionColumns() {
+  return {
     runId: integer('run_id')
       .notNull()
       .references(() => runs.id, { onDelete: 'cascade' }),
@@ -246,6 +242,17 @@ export const runLimits = pgTable(
     baseline: doublePrecision('baseline'),
     lower: doublePrecision('lower'),
     upper: doublePrecision('upper'),
+  }
+}
+
+/**
+ * What `bench gate` decided for a candidate run and metric: the baseline centre and the decision limits
+ * (the band a chart draws), one row per run × metric × method; a later gate of the same run replaces it.
+ */
+export const runLimits = pgTable(
+  'run_limits',
+  {
+    ...gateDecisionColumns(),
     /** regression · improvement · ok · insufficient-data */
     verdict: text('verdict').notNull(),
     pValue: doublePrecision('p_value'),
@@ -261,15 +268,7 @@ export const alerts = pgTable(
   'alerts',
   {
     id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-    runId: integer('run_id')
-      .notNull()
-      .references(() => runs.id, { onDelete: 'cascade' }),
-    metric: text('metric').notNull(),
-    method: text('method').notNull(),
-    candidate: doublePrecision('candidate'),
-    baseline: doublePrecision('baseline'),
-    lower: doublePrecision('lower'),
-    upper: doublePrecision('upper'),
+    ...gateDecisionColumns(),
     deltaPct: doublePrecision('delta_pct'),
     pValue: doublePrecision('p_value'),
     reason: text('reason').notNull(),
