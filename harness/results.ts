@@ -56,7 +56,14 @@ export type RequestOutcome = OkOutcome | ErrorOutcome
 /** A load profile as run (a sweep is expanded into one run per step). */
 export type LoadSpec =
   | { kind: 'sequential'; requests?: number; durationS?: number }
-  | { kind: 'concurrent'; concurrency: number; requests?: number; durationS?: number }
+  | {
+      kind: 'concurrent'
+      concurrency: number
+      requests?: number
+      durationS?: number
+      /** Worker i of N sends its first request at start + i·rampUpMs/N. ms. Absent = 0 (all at once). */
+      rampUpMs?: number
+    }
   | {
       kind: 'constant-rate' | 'poisson'
       ratePerS: number

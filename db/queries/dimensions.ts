@@ -83,7 +83,9 @@ export function describeStoredLoad(load: unknown): string {
     case 'sequential':
       return 'sequential'
     case 'concurrent':
-      return `concurrent ${displayValue(l.concurrency)}`
+      return typeof l.rampUpMs === 'number' && l.rampUpMs > 0
+        ? `concurrent ${displayValue(l.concurrency)} ramp ${l.rampUpMs}ms`
+        : `concurrent ${displayValue(l.concurrency)}`
     case 'constant-rate':
       return `constant-rate ${displayValue(l.ratePerS)}/s`
     case 'poisson': {

@@ -64,6 +64,12 @@ const concurrentLoad = z
   .object({
     kind: z.literal('concurrent'),
     /** Requests kept in flight (closed loop). */ concurrency: positiveInt,
+    /**
+     * Spreads the workers' first requests evenly over this many ms (worker i of N starts at i·rampUpMs/N),
+     * so N streams do not start, and stay, in lockstep with every chunk arriving in one burst (k6 ramping
+     * VUs, Locust spawn rate). Counts toward durationS. ms. @default 0 (all start at once)
+     */
+    rampUpMs: z.number().min(0).optional(),
     ...limits,
   })
   .strict()
@@ -143,6 +149,12 @@ export const openaiEngineSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     /** Extra JSON fields merged into every request body (server-specific options). */
     extraBody: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * Send this machine's monotonic send time in `x-bench-sent-at`, so a `bench mock-server --client-clock`
+     * on the same machine counts its injected delays from the client's send (as `bench selftest` does).
+     * @default false
+     */
+    sendTimeHeader: z.boolean().optional(),
   })
   .strict()
   .refine((e) => (e.baseUrl === undefined) !== (e.mock === undefined), {

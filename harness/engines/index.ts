@@ -62,6 +62,7 @@ export async function createEngine(
         ...(apiKey !== undefined ? { apiKey } : {}),
         ...(config.headers ? { headers: config.headers } : {}),
         ...(config.extraBody ? { extraBody: config.extraBody } : {}),
+        ...(config.sendTimeHeader ? { sendTimeHeader: true } : {}),
       })
       const { mock: mockOptions, ...rest } = config
       const storedOptions: Record<string, unknown> = {

@@ -8,6 +8,12 @@ import type { GenerationRequest } from './engine.ts'
 export type OpenAIApi = 'chat' | 'completions'
 
 /** Path under the base URL for each API. */
+/**
+ * Request header carrying the client's send time: monotonicMs() (clock.ts), 3 decimals. Sent only with
+ * OpenAIEngineOptions.sendTimeHeader; read by the mock server's clientClock option.
+ */
+export const SENT_AT_HEADER = 'x-bench-sent-at'
+
 export const API_PATHS: Record<OpenAIApi, string> = {
   chat: '/chat/completions',
   completions: '/completions',

@@ -5,9 +5,10 @@
  * @module
  */
 import OpenAI from 'openai'
+import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
 import type { StreamEvent } from './engine.ts'
-import type { OpenAIApi } from './openai-body.ts'
+import { type OpenAIApi, SENT_AT_HEADER } from './openai-body.ts'
 import {
   assertComplete,
   createChunkState,
@@ -47,13 +48,18 @@ export async function* streamWithSdk(
   body: Record<string, unknown>,
   signal: AbortSignal,
   timeoutMs: number,
+  sendTimeHeader = false,
 ): AsyncGenerator<StreamEvent> {
   if (signal.aborted) throw signal.reason
   const scope = new RequestScope(signal, timeoutMs)
   try {
     let stream: AsyncIterable<unknown>
     try {
-      const requestOptions = { signal: scope.signal, timeout: timeoutMs }
+      const requestOptions = {
+        signal: scope.signal,
+        timeout: timeoutMs,
+        ...(sendTimeHeader ? { headers: { [SENT_AT_HEADER]: monotonicMs().toFixed(3) } } : {}),
+      }
       // The body carries server-specific fields (top_k, min_tokens, extraBody) the SDK types do not know.
       stream =
         api === 'chat'

@@ -17,8 +17,10 @@
  * @module
  */
 import type { Dispatcher, Pool } from 'undici'
+import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
 import type { StreamEvent } from './engine.ts'
+import { SENT_AT_HEADER } from './openai-body.ts'
 import {
   assertComplete,
   ChunkReader,
@@ -35,6 +37,8 @@ export interface UndiciStreamOptions {
   path: string
   headers: Record<string, string>
   timeoutMs: number
+  /** Add SENT_AT_HEADER, stamped just before the request is handed to undici. */
+  sendTimeHeader?: boolean
 }
 
 /**
@@ -138,11 +142,15 @@ class UndiciStream implements AsyncIterableIterator<StreamEvent> {
     const scope = new RequestScope(signal, this.#options.timeoutMs)
     this.#scope = scope
     this.#phase = 'streaming'
+    const body = JSON.stringify(this.#body)
+    const headers = this.#options.sendTimeHeader
+      ? { ...this.#options.headers, [SENT_AT_HEADER]: monotonicMs().toFixed(3) }
+      : this.#options.headers
     const response = await this.#options.pool.request({
       path: this.#options.path,
       method: 'POST',
-      headers: this.#options.headers,
-      body: JSON.stringify(this.#body),
+      headers,
+      body,
       signal: scope.source,
       // The scope's timer bounds the whole request; undici's own idle timers would only add a second,
       // differently-worded timeout.

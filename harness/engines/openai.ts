@@ -40,6 +40,13 @@ export interface OpenAIEngineOptions {
   timeoutMs?: number
   /** Connections the undici pool may open to the server (upper bound on concurrent streams). @default 1024 */
   maxConnections?: number
+  /**
+   * Send `x-bench-sent-at` (SENT_AT_HEADER) with every generation request: this machine's monotonic clock
+   * (ms) when the request is handed to the HTTP client. A `bench mock-server --client-clock` on the same
+   * machine then counts its injected delays from that instant instead of its own arrival stamp, so what
+   * `bench selftest` measures is the client alone. @default false
+   */
+  sendTimeHeader?: boolean
 }
 
 export interface OpenAIEngine extends Engine {
@@ -72,6 +79,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     path: `${basePath}${API_PATHS[options.api]}${url.search}`,
     headers: streamHeaders,
     timeoutMs,
+    sendTimeHeader: options.sendTimeHeader === true,
   }
   let sdk: OpenAI | undefined
   if (options.client === 'sdk') {
@@ -113,7 +121,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       const body = buildRequestBody(options.api, options.model, request, options.extraBody)
       return sdk === undefined
         ? streamWithUndici(undiciTarget, body, signal)
-        : streamWithSdk(sdk, options.api, body, signal, timeoutMs)
+        : streamWithSdk(sdk, options.api, body, signal, timeoutMs, options.sendTimeHeader === true)
     },
     async [Symbol.asyncDispose](): Promise<void> {
       // Requests still in flight belong to runs that are over; do not wait for them.

@@ -40,6 +40,12 @@ function findProblem(load: LoadSpec): string | undefined {
     return `durationS must be positive, got ${load.durationS}`
   if (load.kind === 'concurrent' && !(Number.isInteger(load.concurrency) && load.concurrency > 0))
     return `concurrency must be a positive integer, got ${load.concurrency}`
+  if (
+    load.kind === 'concurrent' &&
+    load.rampUpMs !== undefined &&
+    !(load.rampUpMs >= 0 && Number.isFinite(load.rampUpMs))
+  )
+    return `rampUpMs must be finite and ≥ 0, got ${load.rampUpMs}`
   if (load.kind === 'constant-rate' || load.kind === 'poisson') {
     if (!(load.ratePerS > 0 && Number.isFinite(load.ratePerS)))
       return `ratePerS must be positive and finite, got ${load.ratePerS}`

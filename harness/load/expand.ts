@@ -21,7 +21,13 @@ function toSpec(load: StepLoadConfig): LoadSpec {
     case 'sequential':
       return { kind: 'sequential', ...limits }
     case 'concurrent':
-      return { kind: 'concurrent', concurrency: load.concurrency, ...limits }
+      return {
+        kind: 'concurrent',
+        concurrency: load.concurrency,
+        // Only a real ramp: 0 runs as before, and the stored spec (hashed into the run fingerprint) stays the same.
+        ...(load.rampUpMs !== undefined && load.rampUpMs > 0 && { rampUpMs: load.rampUpMs }),
+        ...limits,
+      }
     case 'constant-rate':
       return { kind: 'constant-rate', ratePerS: load.ratePerS, maxInFlight: load.maxInFlight, ...limits }
     case 'poisson':
@@ -39,13 +45,19 @@ function toSpec(load: StepLoadConfig): LoadSpec {
   }
 }
 
-/** The shape of a load in a few words: "sequential", "concurrent 8", "constant-rate 5/s", "poisson 5/s γ=0.5". */
+/**
+ * The shape of a load in a few words: "sequential", "concurrent 8", "concurrent 8 ramp 100ms",
+ * "constant-rate 5/s", "poisson 5/s γ=0.5". It is the only load label of a result-table row, so every
+ * field that changes the schedule shows.
+ */
 export function describeLoad(spec: LoadSpec): string {
   switch (spec.kind) {
     case 'sequential':
       return 'sequential'
     case 'concurrent':
-      return `concurrent ${spec.concurrency}`
+      return spec.rampUpMs
+        ? `concurrent ${spec.concurrency} ramp ${spec.rampUpMs}ms`
+        : `concurrent ${spec.concurrency}`
     case 'constant-rate':
       return `constant-rate ${spec.ratePerS}/s`
     case 'poisson': {

@@ -135,7 +135,8 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
   eventLoopDelayP99Ms: {
     unit: 'ms',
     direction: 'none',
-    description: 'p99 event-loop delay of the load-generating client during the window.',
+    description:
+      'p99 event-loop delay of the load-generating client during the window: how late a 5 ms sampling timer fired.',
   },
   tokensPerChunk: {
     unit: 'tokens/chunk',

@@ -7,6 +7,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { HttpBindings } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
+import { fromMonotonicMs } from '../clock.ts'
+import { SENT_AT_HEADER } from '../engines/openai-body.ts'
 import { createRandom } from '../random.ts'
 import { Generation, type GenerationContext, type StreamFault } from './generation.ts'
 import type { MockOptions } from './options.ts'
@@ -95,7 +97,8 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
 
   const generate = async (c: Context<MockEnv>, plan: (body: unknown) => GenerationPlan) => {
     // Deadlines count from here, before the body is read: the client's clock started even earlier.
-    const arrivalMs = now()
+    let arrivalMs = now()
+    if (options.clientClock) arrivalMs = clientSendTime(c.req.header(SENT_AT_HEADER), arrivalMs)
     let body: unknown
     try {
       body = await c.req.json()
@@ -168,4 +171,19 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   app.onError((err, c) => c.json(errorBody(`mock server error: ${err.message}`, 'server_error'), 500))
 
   return { app, stats, close: () => scheduler.close() }
+}
+
+/** Oldest client send stamp the clientClock option accepts; older ones are taken as another machine's clock. */
+const MAX_CLIENT_CLOCK_AGE_MS = 10_000
+
+/**
+ * The client's send time (x-bench-sent-at, machine-monotonic ms) in this process's performance.now(), or
+ * `arrivalMs` when the header is missing or implausible. Assumes the server's clock is performance.now().
+ */
+export function clientSendTime(header: string | undefined, arrivalMs: number): number {
+  if (header === undefined) return arrivalMs
+  const sentMs = fromMonotonicMs(Number(header))
+  return Number.isFinite(sentMs) && sentMs <= arrivalMs && arrivalMs - sentMs <= MAX_CLIENT_CLOCK_AGE_MS
+    ? sentMs
+    : arrivalMs
 }

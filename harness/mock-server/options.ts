@@ -61,6 +61,14 @@ export const mockOptionsSchema = z
      * @default 2
      */
     spinWindowMs: z.number().min(0).max(20).default(2),
+    /**
+     * Count each request's delays from the client's send time in its `x-bench-sent-at` header (the
+     * machine's monotonic clock in ms, sent by the harness with `sendTimeHeader`) instead of the mock's
+     * own arrival stamp, which is taken after the request was read, parsed and routed (~0.3 ms later on
+     * loopback). Only for a client on the same machine: a missing header, or a stamp in the future or more
+     * than 10 s old (another machine's clock), falls back to the arrival stamp. @default false
+     */
+    clientClock: z.boolean().default(false),
     /** Add a llama-server style `timings` object to the final chunk (and non-streamed responses). @default true */
     serverTimings: z.boolean().default(true),
     faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),

@@ -80,6 +80,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   tokensPerChunk: '--tokens-per-chunk',
   seed: '--seed',
   spinWindowMs: '--spin-window',
+  clientClock: '--client-clock',
   apiKey: '--api-key-env',
   faults: '--fault-*',
   'faults.rate429': '--fault-429',
@@ -99,6 +100,7 @@ interface MockServerFlags {
   tokensPerChunk?: number
   seed?: number
   spinWindow?: number
+  clientClock?: boolean
   apiKeyEnv?: string
   fault429?: number
   fault500?: number
@@ -126,6 +128,7 @@ export function mockOptionsFromFlags(flags: MockServerFlags, env: NodeJS.Process
   if (flags.tokensPerChunk !== undefined) input.tokensPerChunk = flags.tokensPerChunk
   if (flags.seed !== undefined) input.seed = flags.seed
   if (flags.spinWindow !== undefined) input.spinWindowMs = flags.spinWindow
+  if (flags.clientClock === true) input.clientClock = true
   if (flags.apiKeyEnv !== undefined) {
     const key = env[flags.apiKeyEnv]
     if (!key)
@@ -175,6 +178,10 @@ export function registerMockServerCommand(program: Command): void {
       '--spin-window <ms>',
       'poll for the last MS before each chunk deadline: precise to tens of µs, costs CPU; 0 = timers only, ~1 ms (default 2)',
       numberFlag('--spin-window', 0, 20),
+    )
+    .option(
+      '--client-clock',
+      "count delays from the client's x-bench-sent-at send stamp (a harness on this machine with sendTimeHeader)",
     )
     .option('--api-key-env <name>', 'require the API key held in this environment variable')
     .option('--fault-429 <rate>', 'fraction of requests answered 429', rateFlag('--fault-429'))

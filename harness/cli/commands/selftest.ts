@@ -90,16 +90,25 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
     `fixed:${options.itlMs}`,
     '--output-tokens',
     String(options.outputTokens),
+    '--client-clock',
   ])
   const levels: SelftestLevel[] = []
   try {
     for (const concurrency of options.levels) {
-      const requests = Math.max(200, concurrency * 4)
+      // A p99 needs a few hundred TTFTs; at high levels 16 rounds also put the start-up ramp in the minority.
+      const requests = Math.max(300, concurrency * 16)
       const scenario = parseScenario({
         name: 'selftest',
         prompts: { kind: 'synthetic', promptTokens: 64, outputTokens: options.outputTokens },
-        targets: [{ name: 'mock', engine: { kind: 'openai', baseUrl: mock.url, model: 'mock-model' } }],
-        loads: [{ kind: 'concurrent', concurrency, requests }],
+        targets: [
+          {
+            name: 'mock',
+            engine: { kind: 'openai', baseUrl: mock.url, model: 'mock-model', sendTimeHeader: true },
+          },
+        ],
+        // Streams started together stay in lockstep (same TTFT, gaps and length), so the mock would write
+        // all their chunks in one burst, serially, k-th ~k × 13 µs late; spread over one gap, they are not.
+        loads: [{ kind: 'concurrent', concurrency, requests, rampUpMs: options.itlMs }],
         warmupRequests: concurrency,
       })
       const outcomes: OkOutcome[] = []

@@ -90,6 +90,27 @@ describe('scenario validation', () => {
     expect(paths, 'baseUrl and mock').toContain('targets[0].engine.baseUrl')
   })
 
+  it('accepts rampUpMs on concurrent loads and names it when negative', () => {
+    const ok = parseScenario({
+      ...valid,
+      loads: [{ kind: 'concurrent', concurrency: 4, rampUpMs: 100, requests: 8 }],
+    })
+    const load = ok.loads[0]
+    if (load?.kind !== 'concurrent') return expect.unreachable()
+    expect(load.rampUpMs, 'rampUpMs').toBe(100)
+
+    const issues = issuesOf({
+      ...valid,
+      loads: [
+        { kind: 'concurrent', concurrency: 4, rampUpMs: -5, requests: 8 },
+        { kind: 'poisson', ratePerS: 2, rampUpMs: 100, requests: 8 },
+      ],
+    })
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]))
+    expect(Object.keys(byPath).sort(), 'paths').toEqual(['loads[0].rampUpMs', 'loads[1].rampUpMs'])
+    expect(byPath['loads[0].rampUpMs'], 'negative ramp').toBe('must be ≥ 0, got -5')
+  })
+
   it('hash is stable under key order and changes with content', () => {
     const a = parseScenario(valid)
     const b = parseScenario(JSON.parse(JSON.stringify(valid)))

@@ -6,8 +6,13 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { monotonicMs } from '../../../harness/clock.ts'
 import type { StreamEvent } from '../../../harness/engines/engine.ts'
-import { createOpenAIEngine, type OpenAIEngineOptions } from '../../../harness/engines/openai.ts'
+import {
+  createOpenAIEngine,
+  type OpenAIEngineOptions,
+  SENT_AT_HEADER,
+} from '../../../harness/engines/openai.ts'
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>
@@ -230,6 +235,27 @@ describe.each(['undici', 'sdk'] as const)('openai engine, client %s, exact bytes
       seed: 7,
       cache_prompt: false,
     })
+  })
+
+  it('sends the machine-monotonic send time only when sendTimeHeader is set', async () => {
+    const server = await serve({
+      'POST /v1/chat/completions': (_req, res) => {
+        sse(res)
+        res.end(LLAMA_CHAT.join(''))
+      },
+    })
+    await collect(engineFor(server, client).generate(request, new AbortController().signal))
+    const before = monotonicMs()
+    await collect(
+      engineFor(server, client, { sendTimeHeader: true }).generate(request, new AbortController().signal),
+    )
+    const after = monotonicMs()
+    expect(server.requests[0]?.headers[SENT_AT_HEADER], 'off by default').toBeUndefined()
+    const stamp = Number(server.requests[1]?.headers[SENT_AT_HEADER])
+    expect(stamp, 'stamped between the call and its end, on the monotonic clock').toBeGreaterThanOrEqual(
+      before - 0.001,
+    )
+    expect(stamp).toBeLessThanOrEqual(after)
   })
 
   it('sends no Authorization header without a key, even when OPENAI_API_KEY is set', async () => {

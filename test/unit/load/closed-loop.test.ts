@@ -148,3 +148,111 @@ describe('concurrent (closed loop)', () => {
     )
   })
 })
+
+describe('concurrent rampUpMs', () => {
+  it('spreads the first requests of N workers evenly over the ramp, then runs closed loop', async () => {
+    const h = createHarness({ start: 1000, durationMs: () => 100 })
+    const result = await h.clock.run(
+      executeLoad({ kind: 'concurrent', concurrency: 4, rampUpMs: 100, requests: 8 }, h.ctx),
+    )
+
+    // Workers start at 0, 25, 50, 75 ms; each then refills its own slot as soon as its request finished.
+    expect(
+      h.sent.map((r) => r.sentAt),
+      'sentAt',
+    ).toEqual([1000, 1025, 1050, 1075, 1100, 1125, 1150, 1175])
+    expect(
+      h.sent.map((r) => r.scheduledAt),
+      'scheduledAt = sentAt',
+    ).toEqual(h.sent.map((r) => r.sentAt))
+    expect(
+      h.sent.map((r) => r.inFlightAtSend),
+      'in flight at each send',
+    ).toEqual([1, 2, 3, 4, 4, 4, 4, 4])
+    expect(result, 'result').toEqual({
+      sent: 8,
+      dropped: 0,
+      ended: 'requests',
+      startedAt: 1000,
+      endedAt: 1275,
+    })
+  })
+
+  it('rampUpMs 0 is the same schedule as no ramp', async () => {
+    const run = async (rampUpMs?: number) => {
+      const h = createHarness({ start: 0, durationMs: (i) => 50 + (i % 3) * 40 })
+      const spec = { kind: 'concurrent', concurrency: 3, requests: 9 } as const
+      const result = await h.clock.run(
+        executeLoad(rampUpMs === undefined ? spec : { ...spec, rampUpMs }, h.ctx),
+      )
+      return { sentAt: h.sent.map((r) => r.sentAt), result }
+    }
+    const plain = await run()
+    expect(plain.sentAt.slice(0, 3), 'all three start at once').toEqual([0, 0, 0])
+    expect(await run(0), 'rampUpMs 0').toEqual(plain)
+  })
+
+  it('abort during the ramp cancels the pending starts and ends "aborted"', async () => {
+    const h = createHarness({ start: 0, durationMs: () => 100 })
+    const load = executeLoad({ kind: 'concurrent', concurrency: 4, rampUpMs: 100, requests: 100 }, h.ctx)
+    await h.clock.advance(30)
+    expect(h.sent.length, 'workers 0 and 1 started').toBe(2)
+    h.controller.abort()
+    const result = await h.clock.run(load)
+
+    expect(
+      h.sent.map((r) => r.sentAt),
+      'sentAt',
+    ).toEqual([0, 25])
+    expect(result, 'result').toEqual({ sent: 2, dropped: 0, ended: 'aborted', startedAt: 0, endedAt: 125 })
+    expect(h.clock.pendingSleeps, 'ramp sleeps cancelled').toBe(0)
+    await h.clock.advance(10_000)
+    expect(h.sent.length, 'no send after the abort').toBe(2)
+  })
+
+  it('an already aborted signal sends nothing and waits for no ramp', async () => {
+    const h = createHarness({ start: 5 })
+    h.controller.abort()
+    const result = await h.clock.run(
+      executeLoad({ kind: 'concurrent', concurrency: 4, rampUpMs: 1000, requests: 8 }, h.ctx),
+    )
+    expect(result, 'result').toEqual({ sent: 0, dropped: 0, ended: 'aborted', startedAt: 5, endedAt: 5 })
+  })
+
+  it('durationS shorter than the ramp: workers starting at or after the deadline send nothing', async () => {
+    const h = createHarness({ start: 0, durationMs: () => 30 })
+    const result = await h.clock.run(
+      executeLoad({ kind: 'concurrent', concurrency: 4, rampUpMs: 100, durationS: 0.05 }, h.ctx),
+    )
+
+    // Deadline 50: worker 0 sends at 0 and 30, worker 1 at 25; worker 2 (50) and worker 3 (75) never start.
+    expect(
+      h.sent.map((r) => r.sentAt),
+      'sentAt',
+    ).toEqual([0, 25, 30])
+    expect(result, 'result').toEqual({ sent: 3, dropped: 0, ended: 'duration', startedAt: 0, endedAt: 60 })
+  })
+
+  it('workers still in their ramp when the budget runs out do not hold the load open', async () => {
+    const h = createHarness({ start: 0, durationMs: () => 10 })
+    const result = await h.clock.run(
+      executeLoad({ kind: 'concurrent', concurrency: 4, rampUpMs: 1000, requests: 3 }, h.ctx),
+    )
+
+    expect(
+      h.sent.map((r) => r.sentAt),
+      'worker 0 sends them all before worker 1 starts at 250',
+    ).toEqual([0, 10, 20])
+    expect(result, 'result').toEqual({ sent: 3, dropped: 0, ended: 'requests', startedAt: 0, endedAt: 30 })
+    expect(h.clock.pendingSleeps, 'ramp sleeps cancelled').toBe(0)
+  })
+
+  it('refuses a negative or non-finite rampUpMs', async () => {
+    const h = createHarness()
+    for (const rampUpMs of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      await expect(
+        executeLoad({ kind: 'concurrent', concurrency: 2, requests: 2, rampUpMs }, h.ctx),
+        `rampUpMs ${rampUpMs}`,
+      ).rejects.toThrow(/rampUpMs must be finite and ≥ 0/)
+  })
+})

@@ -29,6 +29,19 @@ describe('expandLoads', () => {
       { kind: 'constant-rate', ratePerS: 2, maxInFlight: 8, durationS: 10 },
     ])
   })
+
+  it('carries rampUpMs only when it ramps, so specs without one stay as stored before', () => {
+    const loads = [
+      { kind: 'concurrent', concurrency: 4, rampUpMs: 100, requests: 5 },
+      { kind: 'concurrent', concurrency: 4, rampUpMs: 0, requests: 5 },
+    ].map((l) => loadSchema.parse(l))
+
+    expect(expandLoads(loads), 'specs').toEqual([
+      { kind: 'concurrent', concurrency: 4, rampUpMs: 100, requests: 5 },
+      { kind: 'concurrent', concurrency: 4, requests: 5 },
+    ])
+    expect(Object.keys(expandLoads(loads)[1]!), 'no rampUpMs key for 0').not.toContain('rampUpMs')
+  })
 })
 
 describe('describeLoad', () => {
@@ -37,6 +50,14 @@ describe('describeLoad', () => {
     expect(describeLoad({ kind: 'concurrent', concurrency: 8, durationS: 5 }), 'concurrent').toBe(
       'concurrent 8',
     )
+    expect(
+      describeLoad({ kind: 'concurrent', concurrency: 8, rampUpMs: 100, durationS: 5 }),
+      'concurrent with ramp',
+    ).toBe('concurrent 8 ramp 100ms')
+    expect(
+      describeLoad({ kind: 'concurrent', concurrency: 8, rampUpMs: 0, durationS: 5 }),
+      'concurrent, ramp 0',
+    ).toBe('concurrent 8')
     expect(
       describeLoad({ kind: 'constant-rate', ratePerS: 2.5, maxInFlight: 9, requests: 1 }),
       'constant-rate',
