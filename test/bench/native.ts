@@ -21,7 +21,9 @@
  * - per variant: mean ± sd over the measured generations; `ratio` = harness mean / raw mean;
  *   `ratioMedianOfPairs` = median of H_i / R_i (robust to a burst of load on the shared machine);
  *   `cpuRatio` = raw CPU time per generation / harness CPU time per generation (this process and the child
- *   together): the work the harness adds, which a busy machine does not blur as it does wall-clock speed.
+ *   together): the work the harness adds, which a busy machine does not blur as it does wall-clock speed;
+ *   `engineCpuRatio` = the same for the engine process's threads other than its main thread (llama.cpp's
+ *   compute): near 1 when the harness leaves the engine's own work alone and only the hand-offs differ.
  * Fixtures missing from .bench/models are generated first.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -75,27 +77,40 @@ interface Sample {
   promptTokensPerS: number
 }
 
+interface CpuNs {
+  /** The main thread (tid = pid): the JS event loop. */
+  main: number
+  /** Every other thread: the engine's compute (llama.cpp decodes on libuv pool threads), GC helpers. */
+  others: number
+}
+
 /**
- * CPU time of all threads of a process so far, ns (Linux /proc/<pid>/task/<tid>/schedstat), 0 without
+ * CPU time of a process's threads so far, ns (Linux /proc/<pid>/task/<tid>/schedstat), zeros without
  * /proc. On a shared machine wall-clock speed depends on what else runs; CPU time per generation does
- * not, so `cpuRatio` (raw CPU / harness CPU, parent and child together) shows the work the harness adds.
+ * not, so `cpuRatio` (raw CPU / harness CPU, parent and child together) shows the work the harness adds,
+ * and `engineCpuRatio` (the engine process's non-main threads only) whether the engine's own compute got
+ * slower under the harness.
  */
-function cpuNs(pid: number | undefined): number {
-  if (pid === undefined) return 0
-  let sum = 0
+function cpuNs(pid: number | undefined): CpuNs {
+  const cpu = { main: 0, others: 0 }
+  if (pid === undefined) return cpu
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+        if (tid === String(pid)) cpu.main += ns
+        else cpu.others += ns
       } catch {
         // The thread ended in between.
       }
     }
   } catch {
-    return 0
+    return cpu
   }
-  return sum
+  return cpu
 }
+
+const totalNs = (c: CpuNs) => c.main + c.others
 
 interface Stat {
   mean: number
@@ -116,8 +131,15 @@ function median(values: readonly number[]): number {
   return (sorted[Math.floor(mid)]! + sorted[Math.ceil(mid)]!) / 2
 }
 
+interface CpuSample {
+  /** All threads of the processes involved, ms. */
+  cpuMs: number
+  /** The engine process's threads other than its main thread, ms. */
+  engineCpuMs: number
+}
+
 interface RawModel {
-  generate(): Promise<Sample & { cpuMs: number }>
+  generate(): Promise<Sample & CpuSample>
   dispose(): Promise<void>
 }
 
@@ -146,8 +168,10 @@ async function loadRaw(llama: Llama, modelPath: string): Promise<RawModel> {
       }
       if (generated !== outputTokens)
         throw new Error(`raw loop generated ${generated} of ${outputTokens} tokens`)
+      const cpu1 = cpuNs(process.pid)
       return {
-        cpuMs: (cpuNs(process.pid) - cpu0) / 1e6,
+        cpuMs: (totalNs(cpu1) - totalNs(cpu0)) / 1e6,
+        engineCpuMs: (cpu1.others - cpu0.others) / 1e6,
         genTokensPerS: ((outputTokens - 1) / (tLast - t1)) * 1000,
         promptTokensPerS: (prompt.length / (t1 - t0)) * 1000,
       }
@@ -161,9 +185,9 @@ async function loadRaw(llama: Llama, modelPath: string): Promise<RawModel> {
 
 interface HarnessRun {
   harness: Sample[]
-  raw: (Sample & { cpuMs: number })[]
-  /** CPU of this process and the engine's child during each measured harness request, ms. */
-  harnessCpuMs: number[]
+  raw: (Sample & CpuSample)[]
+  /** CPU of this process and the engine's child during each measured harness request. */
+  harnessCpu: CpuSample[]
   errors: string[]
   metrics?: RunMetrics
   isolate?: IsolateStats
@@ -195,7 +219,7 @@ async function harnessRun(
     requestTimeoutMs: 600_000,
     sampling: { temperature: 0 },
   })
-  const run: HarnessRun = { harness: [], raw: [], harnessCpuMs: [], errors: [] }
+  const run: HarnessRun = { harness: [], raw: [], harnessCpu: [], errors: [] }
   const result = await runScenario({
     scenario,
     baseDir: ROOT,
@@ -210,9 +234,18 @@ async function harnessRun(
         async *generate(request, signal): AsyncGenerator<StreamEvent> {
           const k = ++calls
           const child = (engine as Partial<IsolatedEngine>).isolate?.pid
-          const cpu0 = cpuNs(process.pid) + cpuNs(child)
+          // In-process (no child) the engine's threads are this process's.
+          const engineCpu = () => cpuNs(child ?? process.pid).others
+          const cpu0 = totalNs(cpuNs(process.pid)) + (child === undefined ? 0 : totalNs(cpuNs(child)))
+          const engine0 = engineCpu()
           yield* engine.generate(request, signal)
-          if (k > warmup) run.harnessCpuMs.push((cpuNs(process.pid) + cpuNs(child) - cpu0) / 1e6)
+          if (k > warmup)
+            run.harnessCpu.push({
+              cpuMs:
+                (totalNs(cpuNs(process.pid)) + (child === undefined ? 0 : totalNs(cpuNs(child))) - cpu0) /
+                1e6,
+              engineCpuMs: (engineCpu() - engine0) / 1e6,
+            })
           if (!raw) return
           if (k <= warmup) await raw.generate()
           // Measured request m = k − warmup: after odd m run R_m and R_{m+1} (H1 R1 R2 H2 H3 R3 R4 H4).
@@ -281,8 +314,10 @@ try {
     const rp = stat(run.raw.map((x) => x.promptTokensPerS))
     const ig = inProcess ? stat(inProcess.harness.map((x) => x.genTokensPerS)) : undefined
     const pairRatios = run.harness.map((h, i) => h.genTokensPerS / (run.raw[i]?.genTokensPerS ?? Number.NaN))
-    const hc = stat(run.harnessCpuMs)
+    const hc = stat(run.harnessCpu.map((x) => x.cpuMs))
     const rc = stat(run.raw.map((x) => x.cpuMs))
+    const he = stat(run.harnessCpu.map((x) => x.engineCpuMs))
+    const re = stat(run.raw.map((x) => x.engineCpuMs))
     const m = run.metrics
     const ipc = run.isolate
     results.push({
@@ -304,6 +339,10 @@ try {
       harnessCpuMsPerRequest: hc.mean,
       rawCpuMsPerRequest: rc.mean,
       cpuRatio: rc.mean / hc.mean,
+      /** The engine's compute threads only (not the event loops): raw / harness. */
+      harnessEngineCpuMsPerRequest: he.mean,
+      rawEngineCpuMsPerRequest: re.mean,
+      engineCpuRatio: re.mean / he.mean,
       samples: { harness: hg.n, raw: rg.n, ...(ig ? { inProcess: ig.n } : {}) },
       errors,
       memory: {
@@ -331,6 +370,7 @@ try {
         (ig ? ` · in-process ${ig.mean.toFixed(1)} → ${(ig.mean / rg.mean).toFixed(3)}` : '') +
         ` · pp ${hp.mean.toFixed(0)} vs ${rp.mean.toFixed(0)} → ${(hp.mean / rp.mean).toFixed(3)}` +
         ` · CPU/request ${hc.mean.toFixed(0)} vs ${rc.mean.toFixed(0)} ms → ${(rc.mean / hc.mean).toFixed(3)}` +
+        ` (engine threads ${he.mean.toFixed(0)} vs ${re.mean.toFixed(0)} → ${(re.mean / he.mean).toFixed(3)})` +
         ` · model ${mb(m?.modelBytes)} MiB, load ${m?.loadMs?.toFixed(0) ?? '-'} ms, RSS after load ${mb(m?.loadRssBytes)} / peak ${mb(m?.peakRssBytes)} MiB` +
         ` · IPC send ${ipc?.sendLatency.meanMs.toFixed(3) ?? '-'} ms, message p50 ${ipc?.messageLatency.p50Ms.toFixed(3) ?? '-'} ms` +
         (errors.length > 0 ? ` · ${errors.length} errors: ${errors[0]}` : ''),
