@@ -3,6 +3,12 @@
  * known, fixed TTFT and inter-chunk gap; the harness runs closed-loop loads at several concurrencies and we
  * print |measured − injected| for TTFT and ITL (chunk gap) p50/p99, plus the client-saturation flag. It is a
  * benchmark that prints, not a pass/fail test: the figure depends on the machine.
+ *
+ * The mock counts each TTFT from the client's send stamp (`sendTimeHeader` → `--client-clock`, one monotonic
+ * clock for both processes), so the ~0.3–1 ms a request spends reaching the mock's handler is not mistaken
+ * for injected delay; the time between the harness's tSend and that stamp still counts as error. Streams
+ * start spread over one gap (`rampUpMs`): started together they would stay in lockstep and the mock would
+ * write 256 chunks at once, serially.
  * @module
  */
 import { spawn } from 'node:child_process'
