@@ -247,5 +247,12 @@ describe('differingDimensions', () => {
       ['options.api: completions', 'load: poisson 2/s γ=0.5'],
     ])
     expect(differingDimensions([source, { ...source }]), 'nothing differs').toEqual([[], []])
+    expect(
+      differingDimensions([
+        source,
+        { ...source, load: { kind: 'concurrent', concurrency: 4, rampUpMs: 10 } },
+      ]),
+      'a ramp tells two concurrent loads apart',
+    ).toEqual([['load: concurrent 4'], ['load: concurrent 4 ramp 10ms']])
   })
 })
