@@ -20,6 +20,7 @@
  *   tokenization and reset), t1 = the first token: prompt processing plus the first sampling step.
  * - per variant: mean ± sd over the measured generations; `ratio` = harness mean / raw mean;
  *   `ratioMedianOfPairs` = median of H_i / R_i (robust to a burst of load on the shared machine);
+ *   `ratioCi95` = 95 % bootstrap interval of `ratio` over the pairs (is the goal inside the noise?);
  *   `cpuRatio` = raw CPU time per generation / harness CPU time per generation (this process and the child
  *   together): the work the harness adds, which a busy machine does not blur as it does wall-clock speed;
  *   `engineCpuRatio` = the same for the engine process's threads other than its main thread (llama.cpp's
@@ -40,6 +41,7 @@ import type { IsolatedEngine, IsolateStats } from '../../harness/engines/isolate
 import { generateFixtures } from '../../harness/fixtures/generate.ts'
 import { createNullSink } from '../../harness/jsonl-sink.ts'
 import type { RunMetrics } from '../../harness/metrics/types.ts'
+import { createRandom } from '../../harness/random.ts'
 import type { OkOutcome } from '../../harness/results.ts'
 import { runScenario } from '../../harness/runner.ts'
 
@@ -136,6 +138,29 @@ interface CpuSample {
   cpuMs: number
   /** The engine process's threads other than its main thread, ms. */
   engineCpuMs: number
+}
+
+/**
+ * 95 % percentile-bootstrap interval of mean(harness) / mean(raw), resampling the ABBA pairs together
+ * (each H_i with its R_i, so drift of the machine stays paired). Seeded: the same samples give the same
+ * interval. 2 000 resamples.
+ */
+function ratioCi95(harness: readonly number[], raw: readonly number[]): [number, number] {
+  const n = Math.min(harness.length, raw.length)
+  const random = createRandom(0x5eed)
+  const ratios: number[] = []
+  for (let b = 0; b < 2000; b++) {
+    let h = 0
+    let r = 0
+    for (let k = 0; k < n; k++) {
+      const i = random.int(0, n - 1)
+      h += harness[i]!
+      r += raw[i]!
+    }
+    ratios.push(h / r)
+  }
+  ratios.sort((a, b) => a - b)
+  return [ratios[Math.floor(0.025 * (ratios.length - 1))]!, ratios[Math.ceil(0.975 * (ratios.length - 1))]!]
 }
 
 interface RawModel {
@@ -314,6 +339,10 @@ try {
     const rp = stat(run.raw.map((x) => x.promptTokensPerS))
     const ig = inProcess ? stat(inProcess.harness.map((x) => x.genTokensPerS)) : undefined
     const pairRatios = run.harness.map((h, i) => h.genTokensPerS / (run.raw[i]?.genTokensPerS ?? Number.NaN))
+    const ci = ratioCi95(
+      run.harness.map((x) => x.genTokensPerS),
+      run.raw.map((x) => x.genTokensPerS),
+    )
     const hc = stat(run.harnessCpu.map((x) => x.cpuMs))
     const rc = stat(run.raw.map((x) => x.cpuMs))
     const he = stat(run.harnessCpu.map((x) => x.engineCpuMs))
@@ -327,6 +356,7 @@ try {
       rawGenTokensPerS: rg.mean,
       ratio: hg.mean / rg.mean,
       ratioMedianOfPairs: median(pairRatios),
+      ratioCi95: ci,
       harnessGenTokensPerSSd: hg.sd,
       rawGenTokensPerSSd: rg.sd,
       harnessPromptTokensPerS: hp.mean,
@@ -366,7 +396,7 @@ try {
       },
     })
     log(
-      `${variant.name.padEnd(20)} tg ${hg.mean.toFixed(1)} ± ${hg.sd.toFixed(1)} vs ${rg.mean.toFixed(1)} ± ${rg.sd.toFixed(1)} tok/s → ${(hg.mean / rg.mean).toFixed(3)} (median of pairs ${median(pairRatios).toFixed(3)})` +
+      `${variant.name.padEnd(20)} tg ${hg.mean.toFixed(1)} ± ${hg.sd.toFixed(1)} vs ${rg.mean.toFixed(1)} ± ${rg.sd.toFixed(1)} tok/s → ${(hg.mean / rg.mean).toFixed(3)} [95 % CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}] (median of pairs ${median(pairRatios).toFixed(3)})` +
         (ig ? ` · in-process ${ig.mean.toFixed(1)} → ${(ig.mean / rg.mean).toFixed(3)}` : '') +
         ` · pp ${hp.mean.toFixed(0)} vs ${rp.mean.toFixed(0)} → ${(hp.mean / rp.mean).toFixed(3)}` +
         ` · CPU/request ${hc.mean.toFixed(0)} vs ${rc.mean.toFixed(0)} ms → ${(rc.mean / hc.mean).toFixed(3)}` +
