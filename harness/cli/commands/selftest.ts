@@ -28,6 +28,8 @@ export interface SelftestOptions {
   ttftMs: number
   itlMs: number
   outputTokens: number
+  /** Measured requests per level. @default max(300, 16 × concurrency) */
+  requests?: number
   json?: boolean
 }
 
@@ -102,7 +104,7 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
   try {
     for (const concurrency of options.levels) {
       // A p99 needs a few hundred TTFTs; at high levels 16 rounds also put the start-up ramp in the minority.
-      const requests = Math.max(300, concurrency * 16)
+      const requests = options.requests ?? Math.max(300, concurrency * 16)
       const scenario = parseScenario({
         name: 'selftest',
         prompts: { kind: 'synthetic', promptTokens: 64, outputTokens: options.outputTokens },
@@ -229,6 +231,11 @@ export function registerSelftestCommand(program: Command): void {
     .option('--ttft-ms <ms>', 'injected time to first token', parseNumberFlag('--ttft-ms', 'number', 0), 50)
     .option('--itl-ms <ms>', 'injected gap between chunks', parseNumberFlag('--itl-ms', 'number', 0), 10)
     .option('--output-tokens <n>', 'tokens per response', parseNumberFlag('--output-tokens', 'int', 2), 32)
+    .option(
+      '--requests <n>',
+      'measured requests per level (default max(300, 16 × streams): a p99 needs a few hundred)',
+      parseNumberFlag('--requests', 'int', 1),
+    )
     .action(
       action(async (opts: Omit<SelftestOptions, 'levels'> & { levels: string }) => {
         const levels = opts.levels.split(',').map((s) => parseNumberFlag('--levels', 'int', 1)(s))

@@ -1,0 +1,40 @@
+/**
+ * `bench selftest --json` end to end: the real CLI, the mock in its own process, two small levels. Asserts
+ * the JSON contract and what must hold on any machine (every request measured, the mock never early);
+ * the error figures themselves are a benchmark's to print, not a test's to bound.
+ */
+import { describe, expect, it } from 'vitest'
+import type { SelftestLevel } from '../../harness/cli/commands/selftest.ts'
+import { runCli } from '../helpers/cli.ts'
+
+describe('bench selftest', () => {
+  it('prints {"levels":[…]} with the error figures per level', async () => {
+    const args = ['selftest', '--json', '--levels', '1,8', '--requests', '24']
+    const timing = ['--ttft-ms', '20', '--itl-ms', '4', '--output-tokens', '4']
+    const { code, stdout, stderr } = await runCli([...args, ...timing], { timeoutMs: 120_000 })
+    expect(code, stderr).toBe(0)
+    const { levels } = JSON.parse(stdout) as { levels: SelftestLevel[] }
+    expect(
+      levels.map((l) => l.concurrency),
+      'one entry per level',
+    ).toEqual([1, 8])
+    for (const level of levels) {
+      const at = `concurrency ${level.concurrency}`
+      expect(level.ok, `${at}: every request measured`).toBe(24)
+      for (const key of ['ttftP50ErrorMs', 'ttftP99ErrorMs', 'itlP50ErrorMs', 'itlP99ErrorMs'] as const)
+        expect(level[key], `${at}: ${key} is |measured − injected|`).toBeGreaterThanOrEqual(0)
+      expect(typeof level.clientSaturated, `${at}: clientSaturated`).toBe('boolean')
+      // The mock writes nothing before its deadline, counted from the client's own send stamp.
+      expect(level.measuredTtftP50Ms, `${at}: TTFT never below the injected 20 ms`).toBeGreaterThanOrEqual(20)
+      expect(level.serverTtftLateP50Ms, `${at}: the mock is never early`).toBeGreaterThanOrEqual(0)
+      expect(level.ttftClientErrorP50Ms, `${at}: the client share is measured`).not.toBeNull()
+    }
+  }, 150_000)
+
+  it('refuses a bad --requests with one line naming it', async () => {
+    const { code, stderr } = await runCli(['selftest', '--requests', '0'])
+    expect(code, 'exit code').toBe(1)
+    expect(stderr.trim(), 'message').toMatch(/--requests expects an integer ≥ 1, got "0"/)
+    expect(stderr, 'no stack trace').not.toMatch(/\n\s+at /)
+  })
+})
