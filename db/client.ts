@@ -11,6 +11,7 @@
  * @module
  */
 import { mkdirSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import path from 'node:path'
 import type { SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
@@ -20,7 +21,8 @@ import postgres from 'postgres'
 import { markInterruptedRuns, STALE_RUN_AFTER_MS } from './liveness.ts'
 import { acquireLock } from './lock.ts'
 import { migratePostgres } from './migrate.ts'
-import { lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite-host.ts'
+import { connectLoopback, lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite-host.ts'
+import { startPgliteHostInWorker } from './pglite-worker.ts'
 import * as schema from './schema.ts'
 
 /** Drizzle over either driver; what queries are written against. */
@@ -47,6 +49,13 @@ export interface CreateDbOptions {
   env?: NodeJS.ProcessEnv
   /** Running runs with no heartbeat for this long are marked interrupted at start-up, ms. @default 10000 */
   staleRunAfterMs?: number
+  /**
+   * Where an embedded database this process comes to own runs: 'in-process' (PGlite on this thread) or
+   * 'worker' (a worker thread serving it on loopback; this thread talks to it with postgres.js). `bench run`
+   * uses 'worker' so that writing results does not hold up the stamping of chunks (db/pglite-worker.ts).
+   * @default 'in-process'
+   */
+  embeddedHost?: 'in-process' | 'worker'
 }
 
 /** Where createDb would connect with these options: a URL or an embedded directory (resolved). */
@@ -62,7 +71,10 @@ export function resolveDbTarget(
 
 export async function createDb(options: CreateDbOptions = {}): Promise<Database> {
   const target = resolveDbTarget(options)
-  const db = target.kind === 'postgres' ? await openPostgres(target.url) : await openPglite(target.dir)
+  const db =
+    target.kind === 'postgres'
+      ? await openPostgres(target.url)
+      : await openPglite(target.dir, options.embeddedHost ?? 'in-process')
   try {
     await markInterruptedRuns(db, options.staleRunAfterMs ?? STALE_RUN_AFTER_MS)
   } catch (err) {
@@ -80,16 +92,35 @@ async function openPostgres(url: string): Promise<Database> {
   )
 }
 
-async function openPglite(dir: string): Promise<Database> {
+async function openPglite(dir: string, host: 'in-process' | 'worker'): Promise<Database> {
   mkdirSync(dir, { recursive: true })
   const attempt = await acquireLock(lockFileOf(dir))
+  if (attempt.state === 'acquired' && host === 'in-process') {
+    const owner = await startPgliteHost(dir, attempt.lock)
+    return withHandle(drizzlePglite(owner.pg, { schema }), 'pglite', dir, () => owner.stop())
+  }
   if (attempt.state === 'acquired') {
-    const host = await startPgliteHost(dir, attempt.lock)
-    return withHandle(drizzlePglite(host.pg, { schema }), 'pglite', dir, () => host.stop())
+    const owner = await startPgliteHostInWorker(dir, attempt.lock)
+    return socketDb(
+      dir,
+      () => owner.password,
+      () => connectLoopback(owner.port),
+      () => owner.stop(),
+    )
   }
   const client = new PgliteDirectoryClient(dir)
+  return socketDb(dir, client.password, client.connect, () => client.close())
+}
+
+/** postgres.js over sockets to whoever serves an embedded directory (driver 'pglite-socket'). */
+async function socketDb(
+  dir: string,
+  password: () => string,
+  connect: () => Promise<Socket>,
+  release: () => Promise<void>,
+): Promise<Database> {
   const options = {
-    password: client.password,
+    password,
     username: 'postgres',
     database: 'postgres',
     // One backend behind the socket: named statements would collide between clients, and extra
@@ -99,12 +130,12 @@ async function openPglite(dir: string): Promise<Database> {
     onnotice: () => {},
   } satisfies postgres.Options<Record<string, never>>
   // postgres.js supports a `socket` factory (each new connection asks it); its types do not declare it.
-  const sql = postgres({ ...options, socket: client.connect } as typeof options)
+  const sql = postgres({ ...options, socket: connect } as typeof options)
   const db = withHandle(drizzlePostgres(sql, { schema }), 'pglite-socket', dir, async () => {
     try {
       await sql.end({ timeout: 5 })
     } finally {
-      await client.close()
+      await release()
     }
   })
   try {

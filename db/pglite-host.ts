@@ -125,7 +125,7 @@ export class PgliteDirectoryClient {
   }
 }
 
-function connectLoopback(port: number): Promise<Socket> {
+export function connectLoopback(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1' })
     socket.once('connect', () => {

@@ -4,6 +4,7 @@
  * workers' first requests are spread over the ramp instead of all going out at the start.
  * @module
  */
+import { setMaxListeners } from 'node:events'
 import { HarnessError } from '../errors.ts'
 import type { LoadContext, LoadResult } from './types.ts'
 
@@ -33,6 +34,8 @@ export async function runClosedLoop(
   // Fires once nothing more will be issued (abort, budget used up, a failure): workers still waiting for
   // their ramp start then give up at once instead of holding the load open until their start time.
   const issuing = new AbortController()
+  // Every worker waiting for its ramp start listens on it: more than Node's default of 10 is normal.
+  setMaxListeners(0, issuing.signal)
   const stopIssuing = () => issuing.abort()
   signal.addEventListener('abort', stopIssuing, { once: true })
   // A signal aborted before the start never fires its event.

@@ -62,6 +62,28 @@ describe('an embedded database directory shared between processes', () => {
     expect(existsSync(path.join(dir, 'lock')), 'lock removed').toBe(false)
   })
 
+  it('an owner with PGlite in a worker thread serves this process and others alike, and hands over on close', async () => {
+    const dir = await directory()
+    const db = await createDb({ dataDir: dir, embeddedHost: 'worker' })
+    expect(db.driver, 'this thread talks to the worker through the socket').toBe('pglite-socket')
+    expect(lockOf(dir).pid, 'the lock names this process').toBe(process.pid)
+    const sink = createPostgresSink(db, { flushIntervalMs: 20 })
+    const recorder = await sink.startRun(runMeta({ label: 'worker host' }))
+    for (let seq = 0; seq < 50; seq++) recorder.record(okOutcome(seq))
+    await recorder.finish('completed', undefined)
+    const child = spawnChild({ mode: 'write', options: { dataDir: dir }, outcomes: 20 })
+    const written = await child.next()
+    expect(await child.exited, 'child exit code').toBe(0)
+    expect(written.driver, 'another process goes through the same port').toBe('pglite-socket')
+    expect(await seqsOf(db, Number(recorder.runId)), 'rows written from this thread').toEqual(range(50))
+    expect(await seqsOf(db, Number(written.runId)), 'rows written by the other process').toEqual(range(20))
+    await db.close()
+    expect(existsSync(path.join(dir, 'lock')), 'lock removed').toBe(false)
+    const reopened = await open(dir)
+    expect(reopened.driver, 'the next opener owns it in-process').toBe('pglite')
+    expect(await seqsOf(reopened, Number(recorder.runId)), 'rows survived the thread').toEqual(range(50))
+  })
+
   it('two processes write at the same time and neither loses a row', async () => {
     const dir = await directory()
     const db = await open(dir)

@@ -63,7 +63,9 @@ export async function runScenarios(files: readonly string[], options: RunCommand
       },
     }),
   ])
-  const database = options.db === false ? undefined : await createDb(dbOptions(options.db))
+  // PGlite in a worker thread: its WebAssembly queries would otherwise run on the thread that stamps chunks.
+  const database =
+    options.db === false ? undefined : await createDb({ ...dbOptions(options.db), embeddedHost: 'worker' })
   const sinks: ResultSink[] = []
   if (database) sinks.push(createPostgresSink(database))
   if (options.out) sinks.push(createJsonlSink(options.out))
