@@ -15,7 +15,7 @@ import { type CreatedEngine, createEngine as createDefaultEngine } from './engin
 import { HarnessError, toError } from './errors.ts'
 import { executeLoad, expandLoads } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
-import { summarizeRun } from './metrics/index.ts'
+import { percentileOfHistogram, summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
 import { loadPrompts, type Prompt } from './prompts/index.ts'
 import { createRandom } from './random.ts'
@@ -254,7 +254,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         ...(histogram && histogram.count > 0
           ? {
               // The histogram records the whole interval between samples; the delay is what exceeds it.
-              eventLoopDelayP99Ms: Math.max(0, histogram.percentile(99) / 1e6 - EVENT_LOOP_SAMPLE_MS),
+              eventLoopDelayP99Ms: Math.max(
+                0,
+                percentileOfHistogram(histogram, 99) / 1e6 - EVENT_LOOP_SAMPLE_MS,
+              ),
             }
           : {}),
       })

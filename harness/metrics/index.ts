@@ -24,7 +24,7 @@ export {
 } from './catalogue.ts'
 export { flattenMetrics } from './flatten.ts'
 export { createLatencyHistogram, decodeLatencyHistogram, LatencyHistogram } from './histogram.ts'
-export { distribution, percentile } from './percentile.ts'
+export { distribution, percentile, percentileOfHistogram, type RankedHistogram } from './percentile.ts'
 export {
   decodeTokensPerS,
   e2eSchedMs,

@@ -11,14 +11,36 @@ import type { Distribution } from './types.ts'
  * @throws RangeError when `sorted` is empty or p is outside [0, 100]
  */
 export function percentile(sorted: readonly number[], p: number): number {
-  const n = sorted.length
+  return percentileOfRanks(sorted.length, (i) => sorted[i]!, p)
+}
+
+/** What percentileOfHistogram reads: a Node RecordableHistogram / IntervalHistogram (HdrHistogram ranks). */
+export interface RankedHistogram {
+  readonly count: number
+  /** HdrHistogram: the value at 1-based rank max(1, round(p/100 · count)). */
+  percentile(p: number): number
+}
+
+/**
+ * The p-th percentile, linear between closest ranks exactly as percentile(), of the values a Node histogram
+ * holds (monitorEventLoopDelay keeps no samples). Its own percentile(99) is the nearest rank, which up to 50
+ * samples (a 250 ms window sampled every 5 ms) is the maximum: one pause would decide it.
+ * @throws RangeError when the histogram is empty or p is outside [0, 100]
+ */
+export function percentileOfHistogram(histogram: RankedHistogram, p: number): number {
+  const n = histogram.count
+  // Rank i (0-based) is where HdrHistogram's rounding lands on i + 1.
+  return percentileOfRanks(n, (i) => histogram.percentile(Math.min(100, (100 * (i + 1)) / n)), p)
+}
+
+function percentileOfRanks(n: number, valueAt: (index: number) => number, p: number): number {
   if (n === 0) throw new RangeError('percentile of no values')
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be in [0, 100], got ${p}`)
   const rank = (p / 100) * (n - 1)
   const lo = Math.floor(rank)
   const hi = Math.min(lo + 1, n - 1)
-  const below = sorted[lo]!
-  const above = sorted[hi]!
+  const below = valueAt(lo)
+  const above = valueAt(hi)
   const fraction = rank - lo
   // Equal neighbours or an exact rank return the sample itself, so constant data never drifts by an ulp.
   if (fraction === 0 || below === above) return below

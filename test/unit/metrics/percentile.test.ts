@@ -1,5 +1,12 @@
+import { createHistogram } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
-import { distribution, percentile } from '../../../harness/metrics/percentile.ts'
+import {
+  distribution,
+  percentile,
+  percentileOfHistogram,
+  type RankedHistogram,
+} from '../../../harness/metrics/percentile.ts'
+import { createRandom } from '../../../harness/random.ts'
 
 describe('percentile (linear between closest ranks, numpy default)', () => {
   const four = [1, 2, 3, 4]
@@ -85,5 +92,41 @@ describe('distribution', () => {
     expect(d.mean, 'mean of kept').toBe(2)
     expect(distribution([]), 'empty').toBeUndefined()
     expect(distribution([Number.NaN]), 'only NaN').toBeUndefined()
+  })
+})
+
+describe('percentileOfHistogram', () => {
+  /** HdrHistogram's rank rule over exact samples: value at 1-based rank max(1, round(p/100 · n)). */
+  const ranked = (values: number[]): RankedHistogram => {
+    const sorted = [...values].sort((a, b) => a - b)
+    return {
+      count: sorted.length,
+      percentile: (p) => sorted[Math.max(1, Math.floor((p / 100) * sorted.length + 0.5)) - 1]!,
+    }
+  }
+
+  it('matches percentile() on the same values for every size and percentile', () => {
+    const random = createRandom(7)
+    for (let n = 1; n <= 120; n++) {
+      const values = Array.from({ length: n }, () => Math.round(random.next() * 1000))
+      const sorted = [...values].sort((a, b) => a - b)
+      for (const p of [0, 1, 50, 90, 95, 99, 99.9, 100])
+        expect(percentileOfHistogram(ranked(values), p), `n=${n} p${p}`).toBe(percentile(sorted, p))
+    }
+  })
+
+  it('reads a real Node histogram: one pause among 40 samples is not its p99, two are', () => {
+    const h = createHistogram()
+    for (let i = 0; i < 39; i++) h.record(1_000)
+    h.record(6_000)
+    expect(h.percentile(99), "Node's own p99 is the maximum up to 50 samples").toBeCloseTo(6_000, -1)
+    // numpy: rank 0.99 · 39 = 38.61 → 1000 + 0.61 · 5000 = 4050 (HdrHistogram keeps 3 significant digits).
+    expect(percentileOfHistogram(h, 99)).toBeCloseTo(4_050, -1)
+    h.record(6_000)
+    expect(percentileOfHistogram(h, 99), 'two pauses in 41 samples').toBeGreaterThan(5_900)
+  })
+
+  it('throws on an empty histogram', () => {
+    expect(() => percentileOfHistogram(createHistogram(), 99)).toThrow(RangeError)
   })
 })
