@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
+import { stopWorker } from '../harness/stop-worker.ts'
 import type { HeldLock } from './lock.ts'
 
 export type PgliteWorkerRequest = { type: 'stop' }
@@ -62,15 +63,7 @@ export async function startPgliteHostInWorker(dir: string, lock: HeldLock): Prom
     stop: () => {
       stopped ??= (async () => {
         try {
-          const done = new Promise<void>((resolve) => {
-            worker.on('message', (reply: PgliteWorkerReply) => reply.type === 'stopped' && resolve())
-            worker.once('exit', () => resolve())
-          })
-          worker.postMessage({ type: 'stop' } satisfies PgliteWorkerRequest)
-          let timer: NodeJS.Timeout | undefined
-          await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS)))])
-          clearTimeout(timer)
-          await worker.terminate()
+          await stopWorker(worker, { type: 'stop' } satisfies PgliteWorkerRequest, 'stopped', STOP_GRACE_MS)
         } finally {
           lock.release()
         }

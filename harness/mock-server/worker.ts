@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { HarnessError } from '../errors.ts'
+import { stopWorker } from '../stop-worker.ts'
 import type { MockOptionsInput } from './options.ts'
 import { parseMockOptions } from './parse-options.ts'
 import type { MockListenOptions, MockServerHandle } from './server.ts'
@@ -59,15 +60,7 @@ export async function startMockServerInWorker(
     close: () => {
       closing ??= (async () => {
         if (exited) return
-        const closed = new Promise<void>((resolve) => {
-          worker.once('message', (reply: WorkerReply) => reply.type === 'closed' && resolve())
-          worker.once('exit', () => resolve())
-        })
-        worker.postMessage({ type: 'close' } satisfies WorkerRequest)
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))])
-        clearTimeout(timer)
-        await worker.terminate()
+        await stopWorker(worker, { type: 'close' } satisfies WorkerRequest, 'closed', CLOSE_GRACE_MS)
       })()
       return closing
     },
