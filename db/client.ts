@@ -5,9 +5,11 @@
  * `running` runs are marked `interrupted` before it returns.
  *
  * The embedded directory is owned by one process at a time (see db/pglite-host.ts): the first opener gets
- * PGlite in-process (driver `pglite`); later openers, in this or another process, reach the owner through
- * its loopback port with postgres.js (driver `pglite-socket`), so `bench dashboard` and `bench run` can share
- * the default database.
+ * PGlite in-process (driver `pglite`), or with `embeddedHost: 'worker'` in a worker thread of its own that
+ * it reaches like everyone else (db/pglite-worker.ts; `bench run`, so queries never run on the thread that
+ * stamps chunks); later openers, in this or another process, reach the owner through its loopback port
+ * with postgres.js (driver `pglite-socket`), so `bench dashboard` and `bench run` can share the default
+ * database.
  * @module
  */
 import { mkdirSync } from 'node:fs'
