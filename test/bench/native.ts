@@ -259,18 +259,23 @@ async function harnessRun(
         async *generate(request, signal): AsyncGenerator<StreamEvent> {
           const k = ++calls
           const child = (engine as Partial<IsolatedEngine>).isolate?.pid
-          // In-process (no child) the engine's threads are this process's.
-          const engineCpu = () => cpuNs(child ?? process.pid).others
-          const cpu0 = totalNs(cpuNs(process.pid)) + (child === undefined ? 0 : totalNs(cpuNs(child)))
-          const engine0 = engineCpu()
+          // One /proc reading per process and boundary: the first sits between the runner's tSend and the
+          // engine call, so it counts in the harness's prompt time. In-process the engine's threads are ours.
+          const snapshot = () => {
+            const self = cpuNs(process.pid)
+            const engineProcess = child === undefined ? self : cpuNs(child)
+            const total = totalNs(self) + (child === undefined ? 0 : totalNs(engineProcess))
+            return { total, engine: engineProcess.others }
+          }
+          const before = snapshot()
           yield* engine.generate(request, signal)
-          if (k > warmup)
+          if (k > warmup) {
+            const after = snapshot()
             run.harnessCpu.push({
-              cpuMs:
-                (totalNs(cpuNs(process.pid)) + (child === undefined ? 0 : totalNs(cpuNs(child))) - cpu0) /
-                1e6,
-              engineCpuMs: (engineCpu() - engine0) / 1e6,
+              cpuMs: (after.total - before.total) / 1e6,
+              engineCpuMs: (after.engine - before.engine) / 1e6,
             })
+          }
           if (!raw) return
           if (k <= warmup) await raw.generate()
           // Measured request m = k − warmup: after odd m run R_m and R_{m+1} (H1 R1 R2 H2 H3 R3 R4 H4).
