@@ -29,37 +29,55 @@ export interface PgliteHost {
   stop(): Promise<void>
 }
 
-/** Opens and migrates the directory's database under a lock already taken, then serves it. */
-export async function startPgliteHost(dir: string, lock: HeldLock): Promise<PgliteHost> {
+export interface ServedPglite {
+  readonly pg: PGlite
+  readonly port: number
+  /** Stops serving (after each client's current exchange), then closes PGlite. */
+  stop(): Promise<void>
+}
+
+/** Opens and migrates the directory's database and serves it on loopback (this thread or a worker's). */
+export async function openAndServe(dir: string, password: string): Promise<ServedPglite> {
   let pg: PGlite | undefined
   try {
     pg = await PGlite.create(pgDataOf(dir))
     await migratePglite(pg)
-    const password = randomBytes(18).toString('base64url')
     const server = await servePglite(pg, { password })
-    lock.publish(server.port, password)
     const owned = pg
-    let stopped: Promise<void> | undefined
     return {
       pg: owned,
       port: server.port,
-      password,
-      stop: () => {
-        stopped ??= (async () => {
-          try {
-            await server.stop()
-            await owned.close()
-          } finally {
-            lock.release()
-          }
-        })()
-        return stopped
+      stop: async () => {
+        await server.stop()
+        await owned.close()
       },
     }
   } catch (err) {
     await pg?.close().catch(() => {})
+    throw err
+  }
+}
+
+/** Opens and migrates the directory's database under a lock already taken, then serves it. */
+export async function startPgliteHost(dir: string, lock: HeldLock): Promise<PgliteHost> {
+  const password = randomBytes(18).toString('base64url')
+  let served: ServedPglite
+  try {
+    served = await openAndServe(dir, password)
+  } catch (err) {
     lock.release()
     throw err
+  }
+  lock.publish(served.port, password)
+  let stopped: Promise<void> | undefined
+  return {
+    pg: served.pg,
+    port: served.port,
+    password,
+    stop: () => {
+      stopped ??= served.stop().finally(() => lock.release())
+      return stopped
+    },
   }
 }
 

@@ -4,33 +4,24 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { PGlite } from '@electric-sql/pglite'
-import { migratePglite } from './migrate.ts'
-import { pgDataOf } from './pglite-host.ts'
-import { servePglite } from './pglite-server.ts'
+import { openAndServe } from './pglite-host.ts'
 import type { PgliteWorkerReply, PgliteWorkerRequest } from './pglite-worker.ts'
 
 const port = parentPort!
 const { dir, password } = workerData as { dir: string; password: string }
 const post = (reply: PgliteWorkerReply) => port.postMessage(reply)
 
-let pg: PGlite | undefined
 try {
-  pg = await PGlite.create(pgDataOf(dir))
-  await migratePglite(pg)
-  const server = await servePglite(pg, { password })
-  const owned = pg
+  const served = await openAndServe(dir, password)
   port.on('message', async (message: PgliteWorkerRequest) => {
     if (message.type !== 'stop') return
     try {
-      await server.stop()
-      await owned.close()
+      await served.stop()
     } finally {
       post({ type: 'stopped' })
     }
   })
-  post({ type: 'serving', port: server.port })
+  post({ type: 'serving', port: served.port })
 } catch (err) {
-  await pg?.close().catch(() => {})
   post({ type: 'error', message: err instanceof Error ? err.message : String(err) })
 }
