@@ -15,6 +15,9 @@ import type { Engine, GenerationRequest, StreamEvent } from './engines/engine.ts
 import { RequestError } from './errors.ts'
 import type { ErrorOutcome, RequestOutcome } from './results.ts'
 
+/** Abort reason of the per-request timer once the request has ended (never seen by anyone). */
+const REQUEST_ENDED = Symbol('request ended')
+
 /** Abort reason when the per-request timeout fires (distinguishes `timeout` from `aborted`). */
 export class RequestTimeout extends Error {
   override name = 'RequestTimeout'
@@ -115,7 +118,9 @@ export async function executeRequest(
     }
     return outcome
   } finally {
-    stopTimer.abort()
+    // A reason of our own: abort() without one builds a DOMException with a stack (~12 µs per request in
+    // a profile at 256 streams, on the event loop that stamps everyone's chunks).
+    stopTimer.abort(REQUEST_ENDED)
     options.signal.removeEventListener('abort', onRunAbort)
   }
 }

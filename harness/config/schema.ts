@@ -124,6 +124,12 @@ export const samplingSchema = z
   })
   .strict()
 
+/** The openai engine's HTTP clients (harness/engines/openai.ts). */
+export const OPENAI_CLIENTS = ['http1', 'undici', 'sdk'] as const
+export type OpenAIClient = (typeof OPENAI_CLIENTS)[number]
+/** The client that measured best on fidelity (bench selftest) and ceiling (npm run bench:client). */
+export const DEFAULT_OPENAI_CLIENT: OpenAIClient = 'http1'
+
 export const openaiEngineSchema = z
   .object({
     kind: z.literal('openai'),
@@ -135,8 +141,11 @@ export const openaiEngineSchema = z
     model: z.string().min(1),
     /** @default 'chat' */
     api: z.enum(['chat', 'completions']).default('chat'),
-    /** HTTP client: 'undici' (lean SSE reader, default) or 'sdk' (the openai package, the reference). */
-    client: z.enum(['undici', 'sdk']).default('undici'),
+    /**
+     * HTTP client: 'http1' (lean SSE reader over our own HTTP/1.1 client), 'undici' (the same reader over
+     * undici) or 'sdk' (the openai package, the reference).
+     */
+    client: z.enum(OPENAI_CLIENTS).default(DEFAULT_OPENAI_CLIENT),
     /** NAME of the environment variable holding the API key; the key itself is never stored or logged. */
     apiKeyEnv: z
       .string()

@@ -3,7 +3,7 @@
  * implements it; the runner is the only caller. Engines never read the clock: the runner stamps each
  * event as it arrives, so timings mean the same for in-process and HTTP engines. Two exceptions stamp `atMs`
  * where the chunk appeared: an engine in a child process (isolate/), where the token was produced, and the
- * lean HTTP client (openai-undici.ts), where its bytes were read off the socket.
+ * lean HTTP clients (openai-stream.ts, body-queue.ts), where its bytes were read off the socket.
  * @module
  */
 

@@ -7,18 +7,23 @@
  */
 import type OpenAI from 'openai'
 import { Pool } from 'undici'
+import type { OpenAIClient } from '../config/schema.ts'
 import type { Engine, EngineInfo, GenerationRequest, StreamEvent } from './engine.ts'
+import { Http1Agent } from './http1/agent.ts'
 import { API_PATHS, buildRequestBody, type OpenAIApi } from './openai-body.ts'
+import { http1Transport } from './openai-http1.ts'
 import { createSdkClient, streamWithSdk } from './openai-sdk.ts'
 import { probeServer } from './openai-start.ts'
-import { streamWithUndici } from './openai-undici.ts'
+import { streamLean } from './openai-stream.ts'
+import { undiciTransport } from './openai-undici.ts'
 
+export { DEFAULT_OPENAI_CLIENT, OPENAI_CLIENTS, type OpenAIClient } from '../config/schema.ts'
 export * from './openai-body.ts'
 export * from './openai-chunks.ts'
 export * from './openai-scope.ts'
 export * from './openai-sdk.ts'
 export * from './openai-start.ts'
-export * from './openai-undici.ts'
+export * from './openai-stream.ts'
 export * from './sse.ts'
 
 export interface OpenAIEngineOptions {
@@ -28,8 +33,8 @@ export interface OpenAIEngineOptions {
   model: string
   /** Which streaming API to call: `/chat/completions` or `/completions`. */
   api: OpenAIApi
-  /** 'undici': lean SSE reader (fast); 'sdk': the openai package (reference). */
-  client: 'undici' | 'sdk'
+  /** 'http1' and 'undici': the lean SSE reader over our HTTP/1.1 client or undici; 'sdk': the openai package (reference). */
+  client: OpenAIClient
   /** The API key itself (the caller resolves it from the environment). Sent as a Bearer token, never stored in info or messages. */
   apiKey?: string
   /** Extra HTTP headers on every request. */
@@ -74,8 +79,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     'content-type': 'application/json',
     accept: 'text/event-stream',
   }
-  const undiciTarget = {
-    pool,
+  const agent =
+    options.client === 'http1'
+      ? new Http1Agent(url.origin, { maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS })
+      : undefined
+  const leanTarget = {
+    transport: agent === undefined ? undiciTransport(pool) : http1Transport(agent),
     path: `${basePath}${API_PATHS[options.api]}${url.search}`,
     headers: streamHeaders,
     timeoutMs,
@@ -120,12 +129,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
       const body = buildRequestBody(options.api, options.model, request, options.extraBody)
       return sdk === undefined
-        ? streamWithUndici(undiciTarget, body, signal)
+        ? streamLean(leanTarget, body, signal)
         : streamWithSdk(sdk, options.api, body, signal, timeoutMs, options.sendTimeHeader === true)
     },
     async [Symbol.asyncDispose](): Promise<void> {
       // Requests still in flight belong to runs that are over; do not wait for them.
-      await pool.destroy()
+      await Promise.all([pool.destroy(), agent?.destroy()])
     },
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Client capacity benchmark: how many content chunks per second the harness's HTTP clients can take in,
- * against the mock server with zero delays in a worker thread (its own event loop), compared with a bare
- * undici SSE reader that does the least work that still finds content chunks.
+ * Client capacity benchmark: how many content chunks per second the harness's HTTP clients (http1,
+ * undici, sdk) can take in, against the mock server with zero delays in a worker thread (its own event
+ * loop), compared with a bare undici SSE reader that does the least work that still finds content chunks.
+ * `harness…` and `ratio` are the default client's figures.
  *
  *   npm run bench:client [-- --json] [-- --duration-s 5 --rounds 3 --concurrency 64 --output-tokens 256]
  *
@@ -14,7 +15,13 @@ import { performance } from 'node:perf_hooks'
 import { StringDecoder } from 'node:string_decoder'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
-import { buildRequestBody, createOpenAIEngine } from '../../harness/engines/openai.ts'
+import {
+  buildRequestBody,
+  createOpenAIEngine,
+  DEFAULT_OPENAI_CLIENT,
+  OPENAI_CLIENTS,
+  type OpenAIClient,
+} from '../../harness/engines/openai.ts'
 import { startMockServerInWorker } from '../../harness/mock-server/worker.ts'
 
 const { values: args } = parseArgs({
@@ -25,8 +32,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     'output-tokens': { type: 'string', default: '256' },
     'warmup-s': { type: 'string', default: '1' },
-    /** Subset to run, e.g. `harness` alone under `node --cpu-prof`. */
-    drivers: { type: 'string', default: 'harness,sdk,bare' },
+    /** Subset to run, e.g. `http1` alone under `node --cpu-prof`. */
+    drivers: { type: 'string', default: 'http1,undici,sdk,bare' },
   },
 })
 const durationMs = Number(args['duration-s']) * 1000
@@ -36,7 +43,9 @@ const outputTokens = Number(args['output-tokens'])
 const warmupMs = Number(args['warmup-s']) * 1000
 const log = args.json ? () => {} : (line: string) => console.log(line)
 
-type DriverName = 'harness' | 'sdk' | 'bare'
+type DriverName = OpenAIClient | 'bare'
+const DRIVERS: readonly DriverName[] = [...OPENAI_CLIENTS, 'bare']
+const DEFAULT_CLIENT: OpenAIClient = DEFAULT_OPENAI_CLIENT
 
 interface Driver {
   name: DriverName
@@ -65,13 +74,8 @@ interface Phase {
 const MODEL = 'mock-model'
 const generation = { prompt: 'Count to a large number.', maxTokens: outputTokens, ignoreEos: true }
 
-function harnessDriver(name: 'harness' | 'sdk', baseUrl: string): Driver {
-  const engine = createOpenAIEngine({
-    baseUrl,
-    model: MODEL,
-    api: 'chat',
-    client: name === 'sdk' ? 'sdk' : 'undici',
-  })
+function harnessDriver(name: OpenAIClient, baseUrl: string): Driver {
+  const engine = createOpenAIEngine({ baseUrl, model: MODEL, api: 'chat', client: name })
   // One run-wide signal, as the runner's cancel signal; the bare reader has none at all.
   const signal = new AbortController().signal
   return {
@@ -199,12 +203,13 @@ const mock = await startMockServerInWorker({
   model: MODEL,
 })
 const selected = new Set(args.drivers.split(','))
-const drivers: Driver[] = [
-  harnessDriver('harness', mock.url),
-  harnessDriver('sdk', mock.url),
-  bareDriver(mock.url),
-].filter((d) => selected.has(d.name))
-const results: Record<DriverName, Phase[]> = { harness: [], sdk: [], bare: [] }
+const drivers: Driver[] = DRIVERS.filter((name) => selected.has(name)).map((name) =>
+  name === 'bare' ? bareDriver(mock.url) : harnessDriver(name, mock.url),
+)
+const results = Object.fromEntries(DRIVERS.map((name) => [name, [] as Phase[]])) as Record<
+  DriverName,
+  Phase[]
+>
 try {
   log(
     `client bench: ${concurrency} streams, ${outputTokens} tokens/request, ${rounds} rounds × ${durationMs / 1000} s per driver, mock at ${mock.url}`,
@@ -236,38 +241,30 @@ const limitedBy = (name: DriverName) =>
   results[name].length === 0 ? null : elu(name) >= 0.9 ? 'client' : 'mock'
 const pairedRatio = (name: DriverName) =>
   median(results[name].map((p, i) => p.chunksPerS / (results.bare[i]?.chunksPerS ?? Number.NaN)))
+const byDriver = (figure: (name: DriverName) => number, digits: number) =>
+  Object.fromEntries(DRIVERS.map((name) => [name, Number(figure(name).toFixed(digits))]))
 const summary = {
-  harnessChunksPerS: Math.round(rate('harness')),
+  /** harness…, ratio, medianRoundRatio: the default client's figures. */
+  harnessChunksPerS: Math.round(rate(DEFAULT_CLIENT)),
   bareChunksPerS: Math.round(rate('bare')),
   sdkChunksPerS: Math.round(rate('sdk')),
-  ratio: Number((rate('harness') / rate('bare')).toFixed(3)),
+  ratio: Number((rate(DEFAULT_CLIENT) / rate('bare')).toFixed(3)),
   sdkRatio: Number((rate('sdk') / rate('bare')).toFixed(3)),
-  medianRoundRatio: Number(pairedRatio('harness').toFixed(3)),
-  clientElu: {
-    harness: Number(elu('harness').toFixed(3)),
-    sdk: Number(elu('sdk').toFixed(3)),
-    bare: Number(elu('bare').toFixed(3)),
-  },
-  clientBusyUsPerChunk: {
-    harness: Number(busy('harness').toFixed(3)),
-    sdk: Number(busy('sdk').toFixed(3)),
-    bare: Number(busy('bare').toFixed(3)),
-  },
-  /** Median over rounds; the ratio bare/harness of these is the client-cost ratio, whatever limits throughput. */
-  clientCpuUsPerChunk: {
-    harness: Number(cpu('harness').toFixed(3)),
-    sdk: Number(cpu('sdk').toFixed(3)),
-    bare: Number(cpu('bare').toFixed(3)),
-  },
+  defaultClient: DEFAULT_CLIENT,
+  medianRoundRatio: Number(pairedRatio(DEFAULT_CLIENT).toFixed(3)),
+  chunksPerS: byDriver(rate, 0),
+  ratios: Object.fromEntries(
+    OPENAI_CLIENTS.map((name) => [name, Number((rate(name) / rate('bare')).toFixed(3))]),
+  ),
+  clientElu: byDriver(elu, 3),
+  clientBusyUsPerChunk: byDriver(busy, 3),
+  /** Median over rounds; the ratio bare/client of these is the client-cost ratio, whatever limits throughput. */
+  clientCpuUsPerChunk: byDriver(cpu, 3),
   /**
    * Heuristic: a client thread busy ≥ 90 % of the time is what limited its phase; below that it waited
    * for the mock (or the shared cores).
    */
-  limitedBy: {
-    harness: limitedBy('harness'),
-    sdk: limitedBy('sdk'),
-    bare: limitedBy('bare'),
-  },
+  limitedBy: Object.fromEntries(DRIVERS.map((name) => [name, limitedBy(name)])),
   errors: Object.values(results)
     .flat()
     .reduce((n, p) => n + p.errors, 0),
@@ -279,19 +276,15 @@ const summary = {
 if (args.json) {
   console.log(JSON.stringify(summary))
 } else {
+  const line = (label: string, values: Record<string, unknown>) =>
+    log(`${label}: ${DRIVERS.map((name) => `${name} ${String(values[name])}`).join(', ')}`)
+  line('\nmean chunks/s', Object.fromEntries(DRIVERS.map((name) => [name, fmt(rate(name))])))
   log(
-    `\nmean chunks/s: harness (undici) ${fmt(summary.harnessChunksPerS)}, sdk ${fmt(summary.sdkChunksPerS)}, bare ${fmt(summary.bareChunksPerS)}`,
+    `ratio ${DEFAULT_CLIENT} (default)/bare ${summary.ratio} (median of rounds ${summary.medianRoundRatio}); ` +
+      OPENAI_CLIENTS.map((name) => `${name}/bare ${summary.ratios[name]}`).join(', '),
   )
-  log(
-    `ratio harness/bare ${summary.ratio} (median of rounds ${summary.medianRoundRatio}), sdk/bare ${summary.sdkRatio}`,
-  )
-  log(
-    `client event-loop utilization: harness ${summary.clientElu.harness}, sdk ${summary.clientElu.sdk}, bare ${summary.clientElu.bare}`,
-  )
-  const l = summary.limitedBy
-  log(`limited by: harness ${l.harness}, sdk ${l.sdk}, bare ${l.bare} (client when its ELU ≥ 0.9)`)
-  const b = summary.clientBusyUsPerChunk
-  log(`client busy µs per chunk: harness ${b.harness}, sdk ${b.sdk}, bare ${b.bare}`)
-  const c = summary.clientCpuUsPerChunk
-  log(`client CPU µs per chunk (median): harness ${c.harness}, sdk ${c.sdk}, bare ${c.bare}`)
+  line('client event-loop utilization', summary.clientElu)
+  line('limited by (client when its ELU ≥ 0.9)', summary.limitedBy)
+  line('client busy µs per chunk', summary.clientBusyUsPerChunk)
+  line('client CPU µs per chunk (median)', summary.clientCpuUsPerChunk)
 }

@@ -1,12 +1,19 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
+
+const dirs: string[] = []
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
+})
 
 async function scenarioFile(content: unknown): Promise<{ dir: string; file: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-cli-'))
+  dirs.push(dir)
   const file = path.join(dir, 'scenario.json')
   await writeFile(file, JSON.stringify(content))
   return { dir, file }

@@ -3,7 +3,7 @@
  * HTTP clients, so remote and native engines are held to the same behaviour.
  */
 import { afterAll, beforeAll } from 'vitest'
-import { createOpenAIEngine } from '../../harness/engines/openai.ts'
+import { createOpenAIEngine, OPENAI_CLIENTS } from '../../harness/engines/openai.ts'
 import { type MockServerHandle, startMockServer } from '../../harness/mock-server/server.ts'
 import { engineConformance } from '../helpers/engine-conformance.ts'
 
@@ -18,7 +18,7 @@ afterAll(async () => {
   await server?.close()
 })
 
-for (const client of ['undici', 'sdk'] as const) {
+for (const client of OPENAI_CLIENTS) {
   engineConformance(
     `openai (mock server, ${client})`,
     async () => createOpenAIEngine({ baseUrl: server.url, model: 'mock-model', api: 'completions', client }),

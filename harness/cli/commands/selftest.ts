@@ -14,8 +14,9 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { parseScenario } from '../../config/index.ts'
+import { OPENAI_CLIENTS, type OpenAIClient } from '../../engines/openai.ts'
 import { HarnessError } from '../../errors.ts'
 import { distribution } from '../../metrics/index.ts'
 import type { OkOutcome } from '../../results.ts'
@@ -30,6 +31,8 @@ export interface SelftestOptions {
   outputTokens: number
   /** Measured requests per level. @default max(300, 16 × concurrency) */
   requests?: number
+  /** The openai engine's HTTP client under test. @default the engine's default */
+  client?: OpenAIClient
   json?: boolean
 }
 
@@ -55,6 +58,8 @@ export interface SelftestLevel {
   serverTtftLateP50Ms: number | null
   serverTtftLateP99Ms: number | null
   chunksPerS: number
+  /** CPU time of this (client) process per content chunk over the measured run, all threads, µs. */
+  clientCpuUsPerChunk: number
   eventLoopDelayP99Ms: number | null
   clientSaturated: boolean
 }
@@ -111,7 +116,13 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
         targets: [
           {
             name: 'mock',
-            engine: { kind: 'openai', baseUrl: mock.url, model: 'mock-model', sendTimeHeader: true },
+            engine: {
+              kind: 'openai',
+              baseUrl: mock.url,
+              model: 'mock-model',
+              sendTimeHeader: true,
+              ...(options.client === undefined ? {} : { client: options.client }),
+            },
           },
         ],
         // Streams started together stay in lockstep (same TTFT, gaps and length), so the mock would write
@@ -120,14 +131,21 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
         warmupRequests: concurrency,
       })
       const outcomes: OkOutcome[] = []
+      let cpuAtStart = process.cpuUsage()
+      let cpu = cpuAtStart
       const sink: ResultSink = {
-        startRun: async () => ({
-          runId: 'selftest',
-          record: (o) => {
-            if (o.state === 'ok') outcomes.push(o)
-          },
-          finish: async () => {},
-        }),
+        startRun: async () => {
+          cpuAtStart = process.cpuUsage()
+          return {
+            runId: 'selftest',
+            record: (o) => {
+              if (o.state === 'ok') outcomes.push(o)
+            },
+            finish: async () => {
+              cpu = process.cpuUsage(cpuAtStart)
+            },
+          }
+        },
         close: async () => {},
       }
       const result = await runScenario({ scenario, baseDir: process.cwd(), sink })
@@ -175,6 +193,7 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
         serverTtftLateP50Ms: ttftServer?.p50 ?? null,
         serverTtftLateP99Ms: ttftServer?.p99 ?? null,
         chunksPerS: chunks / (m.windowMs / 1000),
+        clientCpuUsPerChunk: (cpu.user + cpu.system) / chunks,
         eventLoopDelayP99Ms: m.eventLoopDelayP99Ms ?? null,
         clientSaturated: m.clientSaturated,
       })
@@ -231,6 +250,7 @@ export function registerSelftestCommand(program: Command): void {
     .option('--ttft-ms <ms>', 'injected time to first token', parseNumberFlag('--ttft-ms', 'number', 0), 50)
     .option('--itl-ms <ms>', 'injected gap between chunks', parseNumberFlag('--itl-ms', 'number', 0), 10)
     .option('--output-tokens <n>', 'tokens per response', parseNumberFlag('--output-tokens', 'int', 2), 32)
+    .addOption(new Option('--client <client>', "the openai engine's HTTP client").choices(OPENAI_CLIENTS))
     .option(
       '--requests <n>',
       'measured requests per level (default max(300, 16 × streams): a p99 needs a few hundred)',

@@ -39,7 +39,7 @@ describe('scenario validation', () => {
     const engine = s.targets[0]?.engine
     if (engine?.kind !== 'openai') return expect.unreachable()
     expect(engine?.api, 'api').toBe('chat')
-    expect(engine?.client, 'client').toBe('undici')
+    expect(engine?.client, 'client').toBe('http1')
     const sweep = s.loads[0]
     if (sweep?.kind !== 'sweep') return expect.unreachable()
     const poisson = sweep.loads[1]

@@ -1,10 +1,15 @@
 /**
- * Conformance of both HTTP clients against the mock OpenAI server: the same expectations for 'undici' and
- * 'sdk', so the lean client is held to the reference client's behaviour.
+ * Conformance of every HTTP client against the mock OpenAI server: the same expectations for 'http1',
+ * 'undici' and 'sdk', so the lean clients are held to the reference client's behaviour.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { StreamEvent } from '../../../harness/engines/engine.ts'
-import { createOpenAIEngine, type OpenAIEngineOptions } from '../../../harness/engines/openai.ts'
+import {
+  createOpenAIEngine,
+  OPENAI_CLIENTS,
+  type OpenAIClient,
+  type OpenAIEngineOptions,
+} from '../../../harness/engines/openai.ts'
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
 import type { MockOptionsInput } from '../../../harness/mock-server/options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
@@ -23,11 +28,7 @@ async function mock(options: MockOptionsInput = {}): Promise<MockServerHandle> {
   return server
 }
 
-function engineFor(
-  server: MockServerHandle,
-  client: 'undici' | 'sdk',
-  extra: Partial<OpenAIEngineOptions> = {},
-) {
+function engineFor(server: MockServerHandle, client: OpenAIClient, extra: Partial<OpenAIEngineOptions> = {}) {
   const engine = createOpenAIEngine({
     baseUrl: server.url,
     model: 'mock-model',
@@ -57,7 +58,7 @@ const signal = () => new AbortController().signal
 /** Five words: the mock counts prompt tokens as whitespace-separated words. */
 const request = { prompt: 'Say hello to the benchmark', maxTokens: 12 }
 
-describe.each(['undici', 'sdk'] as const)('openai engine against the mock, client %s', (client) => {
+describe.each(OPENAI_CLIENTS)('openai engine against the mock, client %s', (client) => {
   it('streams one token event per chunk, then done with the server usage', async () => {
     const server = await mock()
     const { events, error } = await run(engineFor(server, client).generate(request, signal()))

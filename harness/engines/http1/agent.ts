@@ -1,0 +1,416 @@
+/**
+ * A minimal HTTP/1.1 client for one origin: keep-alive connections over node:net / node:tls, one request
+ * at a time per connection, response bodies pushed into a BodyQueue stamped at the socket read.
+ *
+ * Why not undici: at hundreds of concurrent streams each SSE chunk is one socket read, and undici spends
+ * per read a copy into its WebAssembly parser, callbacks out of it, a Readable stream push and ~3.7 KB of
+ * garbage (test/bench/client.ts; ENVIRONMENT.md). Here a read costs a scan of the chunk framing and a
+ * `subarray`. Only what an OpenAI-compatible endpoint needs is supported: GET/POST with a string body,
+ * no redirects, no compression, no proxies, no HTTP/2 (TLS offers ALPN http/1.1 only).
+ * @module
+ */
+import { isIP, connect as netConnect, type Socket } from 'node:net'
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
+import { BodyQueue, wallNowMs } from '../body-queue.ts'
+import { HttpParseError, type ResponseHead, ResponseParser } from './response-parser.ts'
+
+export interface Http1AgentOptions {
+  /** Connections open at once at most; further requests wait for one to be free. @default 1024 */
+  maxConnections?: number
+  /** How long an idle connection is kept for reuse, ms (shortened to a server's `Keep-Alive: timeout` minus 1 s). @default 4000 */
+  keepAliveMs?: number
+  /** Bound on establishing a connection (TCP and TLS), ms. @default 10000 */
+  connectTimeoutMs?: number
+  /** Extra options for https origins (ca, rejectUnauthorized …). */
+  tls?: ConnectionOptions
+}
+
+/** What the agent needs of an abort signal: AbortSource (openai-scope.ts) or any EventEmitter alike. */
+export interface AbortLike {
+  readonly aborted: boolean
+  readonly reason: unknown
+  once(event: 'abort', listener: () => void): unknown
+  off(event: 'abort', listener: () => void): unknown
+}
+
+export interface Http1Request {
+  method: 'GET' | 'POST'
+  /** Path and query, e.g. `/v1/chat/completions`. */
+  path: string
+  /** Field names in lower case. Host and Content-Length are the agent's. */
+  headers: Record<string, string>
+  body?: string
+  signal?: AbortLike
+}
+
+export interface Http1Response extends ResponseHead {
+  body: Http1Body
+}
+
+export interface Http1Body {
+  /** The next piece of the body, undefined at its end. */
+  read(): Promise<{ bytes: Buffer; atMs: number } | undefined>
+  text(): Promise<string>
+  /** The reader is done: a body not yet complete closes its connection (it cannot be reused). */
+  destroy(): void
+}
+
+/** The connection failed or ended around a request (the message says which; `code` as Node's when given). */
+export class Http1Error extends Error {
+  override readonly name = 'Http1Error'
+}
+
+export const DEFAULT_HTTP1_MAX_CONNECTIONS = 1024
+const DEFAULT_KEEP_ALIVE_MS = 4_000
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const BAD_VALUE = /[\r\n\0]/
+const BAD_PATH = /[\s\0]/
+const KEEP_ALIVE_TIMEOUT = /(?:^|,)\s*timeout=(\d+)/i
+
+export class Http1Agent {
+  readonly #origin: URL
+  readonly #maxConnections: number
+  readonly #keepAliveMs: number
+  readonly #connectTimeoutMs: number
+  readonly #tls: ConnectionOptions | undefined
+  readonly #live = new Set<Connection>()
+  readonly #idle: Connection[] = []
+  readonly #waiting: Exchange[] = []
+  #destroyed = false
+
+  constructor(origin: string | URL, options: Http1AgentOptions = {}) {
+    const url = new URL(origin)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Http1Error(`${url.protocol} URLs are not supported by the http1 client; use http: or https:`)
+    this.#origin = url
+    this.#maxConnections = options.maxConnections ?? DEFAULT_HTTP1_MAX_CONNECTIONS
+    if (!Number.isInteger(this.#maxConnections) || this.#maxConnections < 1)
+      throw new Http1Error(`maxConnections must be a whole number ≥ 1, got ${this.#maxConnections}`)
+    this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+    this.#tls = url.protocol === 'https:' ? (options.tls ?? {}) : undefined
+  }
+
+  /** Connections open now, busy and idle. */
+  get connections(): number {
+    return this.#live.size
+  }
+
+  /** Sends the request; resolves when the response head has arrived. */
+  request(request: Http1Request): Promise<Http1Response> {
+    const signal = request.signal
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.#destroyed) return Promise.reject(new Http1Error('the client is closed'))
+    let payload: string
+    try {
+      payload = this.#head(request)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (request.body !== undefined) payload += request.body
+    return new Promise((resolve, reject) => {
+      const exchange = new Exchange(payload, resolve, reject, signal)
+      let idle = this.#idle.pop()
+      // Closed while idle (its timer, a zero Keep-Alive hint, the server's FIN) but listed until the socket's
+      // 'close' event, which comes after the reader's wakeup: writing to it would fail the request.
+      while (idle?.closed) idle = this.#idle.pop()
+      if (idle !== undefined) idle.run(exchange)
+      else if (this.#live.size < this.#maxConnections) this.#connect(exchange)
+      else {
+        this.#waiting.push(exchange)
+        exchange.onCancel = () => {
+          const index = this.#waiting.indexOf(exchange)
+          if (index >= 0) this.#waiting.splice(index, 1)
+        }
+      }
+    })
+  }
+
+  /** Closes every connection; requests in flight fail. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true
+    for (const exchange of this.#waiting.splice(0)) exchange.fail(new Http1Error('the client is closed'))
+    for (const connection of [...this.#live]) connection.close(new Http1Error('the client is closed'))
+    this.#idle.length = 0
+  }
+
+  #head(request: Http1Request): string {
+    // A path from a parsed URL never has these; a hand-made one could split the request line.
+    if (!request.path.startsWith('/') || BAD_PATH.test(request.path))
+      throw new Http1Error(
+        `invalid request path ${JSON.stringify(request.path)}: it must start with / and have no spaces or line breaks`,
+      )
+    let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${this.#origin.host}\r\n`
+    for (const name in request.headers) {
+      const value = request.headers[name]!
+      if (!FIELD_NAME.test(name)) throw new Http1Error(`invalid header name ${JSON.stringify(name)}`)
+      if (BAD_VALUE.test(value))
+        throw new Http1Error(`header ${name} contains a line break or NUL; remove it from the value`)
+      head += `${name}: ${value}\r\n`
+    }
+    if (request.body !== undefined) head += `content-length: ${Buffer.byteLength(request.body)}\r\n`
+    return `${head}\r\n`
+  }
+
+  #connect(exchange: Exchange): void {
+    const tls = this.#tls
+    const port = Number(this.#origin.port) || (tls === undefined ? 80 : 443)
+    const host = this.#origin.hostname.replace(/^\[|\]$/g, '')
+    const socket =
+      tls === undefined
+        ? netConnect({ host, port, noDelay: true })
+        : tlsConnect({
+            host,
+            port,
+            ...(isIP(host) === 0 ? { servername: host } : {}),
+            ALPNProtocols: ['http/1.1'],
+            ...tls,
+          })
+    const connection: Connection = new Connection(socket, this.#keepAliveMs, {
+      released: (reusable) => this.#released(connection, reusable),
+      closed: () => this.#closed(connection),
+    })
+    this.#live.add(connection)
+    connection.connect(exchange, tls !== undefined, this.#connectTimeoutMs)
+  }
+
+  /** The connection's exchange completed. */
+  #released(connection: Connection, reusable: boolean): void {
+    if (!reusable || this.#destroyed) {
+      connection.close()
+      return
+    }
+    const next = this.#waiting.shift()
+    if (next !== undefined) connection.run(next)
+    else {
+      this.#idle.push(connection)
+      connection.idle()
+    }
+  }
+
+  #closed(connection: Connection): void {
+    this.#live.delete(connection)
+    const index = this.#idle.indexOf(connection)
+    if (index >= 0) this.#idle.splice(index, 1)
+    // Its slot is free: a waiting request opens a connection of its own.
+    const next = this.#waiting.shift()
+    if (next !== undefined) this.#connect(next)
+  }
+}
+
+/** One request and its response, from queued to complete or failed. */
+class Exchange {
+  readonly payload: string
+  readonly #resolve: (response: Http1Response) => void
+  readonly #reject: (error: unknown) => void
+  readonly #signal: AbortLike | undefined
+  readonly #queue = new BodyQueue()
+  #headArrived = false
+  finished = false
+  connection: Connection | undefined
+  /** Takes the exchange off the agent's waiting list. */
+  onCancel: (() => void) | undefined
+
+  constructor(
+    payload: string,
+    resolve: (response: Http1Response) => void,
+    reject: (error: unknown) => void,
+    signal: AbortLike | undefined,
+  ) {
+    this.payload = payload
+    this.#resolve = resolve
+    this.#reject = reject
+    this.#signal = signal
+    signal?.once('abort', this.#onAbort)
+  }
+
+  readonly #onAbort = () => this.fail(this.#signal!.reason)
+
+  head(head: ResponseHead): void {
+    this.#headArrived = true
+    const exchange = this
+    this.#resolve({
+      statusCode: head.statusCode,
+      headers: head.headers,
+      keepAlive: head.keepAlive,
+      body: {
+        read: () => this.#queue.read(),
+        text: () => this.#queue.text(),
+        destroy() {
+          exchange.#queue.stop()
+          if (!exchange.finished) exchange.fail(new Http1Error('the body was abandoned'))
+        },
+      },
+    })
+  }
+
+  body(bytes: Buffer, atMs: number): void {
+    this.#queue.push(bytes, atMs)
+  }
+
+  complete(): void {
+    if (this.finished) return
+    this.finished = true
+    this.#signal?.off('abort', this.#onAbort)
+    this.#queue.end()
+  }
+
+  /** Ends the exchange with `error`; its connection (if any) cannot be reused. */
+  fail(error: unknown): void {
+    if (this.finished) return
+    this.finished = true
+    this.#signal?.off('abort', this.#onAbort)
+    this.onCancel?.()
+    if (this.#headArrived) this.#queue.fail(error)
+    else this.#reject(error)
+    this.connection?.close()
+  }
+}
+
+interface ConnectionEvents {
+  /** The exchange completed; `reusable`: the connection may carry another request. */
+  released(reusable: boolean): void
+  /** The socket is gone. */
+  closed(): void
+}
+
+class Connection {
+  readonly #socket: Socket
+  readonly #events: ConnectionEvents
+  #keepAliveMs: number
+  #exchange: Exchange | undefined
+  #parser: ResponseParser | undefined
+  #readAtMs = 0
+  #reusable = false
+  #idleTimer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(socket: Socket, keepAliveMs: number, events: ConnectionEvents) {
+    this.#socket = socket
+    this.#keepAliveMs = keepAliveMs
+    this.#events = events
+    socket.on('data', this.#onData)
+    socket.on('end', this.#onEnd)
+    socket.on('error', this.#onError)
+    socket.on('close', this.#onClose)
+  }
+
+  /** close() was called or the socket is gone. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  connect(exchange: Exchange, tls: boolean, timeoutMs: number): void {
+    this.#attach(exchange)
+    const timer = setTimeout(() => {
+      this.#fail(new Http1Error(`could not connect within ${timeoutMs} ms (connect timeout)`))
+    }, timeoutMs)
+    this.#socket.once(tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer)
+      if (tls) this.#socket.setNoDelay(true)
+      if (this.#exchange !== undefined) this.#socket.write(this.#exchange.payload)
+    })
+    this.#socket.once('close', () => clearTimeout(timer))
+  }
+
+  run(exchange: Exchange): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
+    this.#idleTimer = undefined
+    this.#socket.ref()
+    this.#attach(exchange)
+    this.#socket.write(exchange.payload)
+  }
+
+  idle(): void {
+    // An idle connection does not keep the process alive (as Node's own agent).
+    this.#socket.unref()
+    if (this.#keepAliveMs <= 0) this.close()
+    else this.#idleTimer = setTimeout(() => this.close(), this.#keepAliveMs).unref()
+  }
+
+  /** Closes the socket; a request still on it fails with `reason` (else with "the connection closed"). */
+  close(reason?: Error): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (reason !== undefined) this.#exchange?.fail(reason)
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
+    this.#socket.destroy()
+  }
+
+  #attach(exchange: Exchange): void {
+    this.#exchange = exchange
+    exchange.connection = this
+    this.#reusable = false
+    this.#parser = new ResponseParser({
+      onHead: (head) => {
+        this.#reusable = head.keepAlive
+        const hint = KEEP_ALIVE_TIMEOUT.exec(head.headers['keep-alive'] ?? '')
+        // The server closes at its timeout; leave a second's margin so a request never meets that close.
+        if (hint !== null) this.#keepAliveMs = Math.min(this.#keepAliveMs, Number(hint[1]) * 1000 - 1000)
+        exchange.head(head)
+      },
+      onBody: (bytes) => exchange.body(bytes, this.#readAtMs),
+      onComplete: () => {},
+    })
+  }
+
+  /** Ends the current exchange with `error` and the connection with it. */
+  #fail(error: unknown): void {
+    const exchange = this.#exchange
+    this.#exchange = undefined
+    exchange?.fail(error)
+    this.close()
+  }
+
+  /** The exchange's response is complete. */
+  #finish(reusable: boolean): void {
+    const exchange = this.#exchange!
+    this.#exchange = undefined
+    exchange.connection = undefined
+    exchange.complete()
+    this.#events.released(reusable && !this.#closed)
+  }
+
+  readonly #onData = (bytes: Buffer) => {
+    this.#readAtMs = wallNowMs()
+    const parser = this.#parser
+    if (this.#exchange === undefined || parser === undefined) {
+      // Bytes nobody asked for: the connection's state is unknown.
+      this.close()
+      return
+    }
+    try {
+      const used = parser.push(bytes)
+      if (parser.done) this.#finish(this.#reusable && used === bytes.length)
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  readonly #onEnd = () => {
+    const parser = this.#parser
+    if (this.#exchange !== undefined && parser !== undefined) {
+      try {
+        parser.end()
+        if (parser.done) this.#finish(false)
+      } catch (error) {
+        this.#fail(error)
+      }
+    }
+    this.close()
+  }
+
+  readonly #onError = (error: Error) => {
+    this.#fail(error)
+  }
+
+  readonly #onClose = () => {
+    this.#closed = true
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
+    this.#fail(new Http1Error('the connection closed'))
+    this.#events.closed()
+  }
+}
+
+export { HttpParseError }
