@@ -5,6 +5,7 @@
 export { type ClockOffset, type ClockPing, estimateClockOffset } from './clock-sync.ts'
 export type { IpcStats, LatencySummary } from './ipc-stats.ts'
 export {
+  childEnvironment,
   createIsolatedEngine,
   type IsolatedEngine,
   type IsolatedEngineSpec,

@@ -172,6 +172,7 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
       serialization: 'json',
+      env: childEnvironment(spec),
     })
     if (child.pid === undefined) return Promise.reject(startError('could not start the engine process'))
     const reportRss = readProcMemory(child.pid) === undefined
@@ -580,4 +581,18 @@ function fromWire(error: WireError): Error {
   if (error.name === 'RequestError' && error.kind !== undefined)
     return new RequestError(error.kind as RequestErrorKind, error.message, error.status)
   return new RequestError('engine', error.message)
+}
+
+/**
+ * The engine process's environment: ours, plus a libuv thread pool sized to the engine's concurrency for
+ * llama.cpp. node-llama-cpp runs each decode as an async task on that pool, and with Node's default of 4
+ * threads consecutive decodes land on different threads, so the compute starts on cold caches (and often
+ * another core) at every token: measured on the 2-vCPU dev box, decode ran 3–5 % slower that way than
+ * with one pool thread (npm run bench:native, f32 and q4_0). With `parallel` sequences there is a thread
+ * per sequence, so their async tasks do not queue behind one another. A UV_THREADPOOL_SIZE the user set
+ * is left alone.
+ */
+export function childEnvironment(spec: IsolatedEngineSpec): NodeJS.ProcessEnv {
+  if (spec.kind !== 'llama-cpp' || process.env.UV_THREADPOOL_SIZE !== undefined) return process.env
+  return { ...process.env, UV_THREADPOOL_SIZE: String(spec.options.parallel ?? 1) }
 }
