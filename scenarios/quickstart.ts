@@ -41,7 +41,13 @@ export default defineScenario({
     })),
     ...ONNX.map((name) => ({
       name,
-      engine: { kind: 'onnx' as const, model: models(`${name}.onnx`), intraOpNumThreads: 1 },
+      // The Hugging Face tokenizer.json the fixtures ship, as a real export would be configured.
+      engine: {
+        kind: 'onnx' as const,
+        model: models(`${name}.onnx`),
+        tokenizer: models('tokenizer.json'),
+        intraOpNumThreads: 1,
+      },
     })),
     {
       name: 'mock',

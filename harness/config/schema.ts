@@ -201,12 +201,16 @@ export const onnxEngineSchema = z
     kind: z.literal('onnx'),
     /** Path of the .onnx decoder (Optimum layout); a relative path resolves against the working directory. */
     model: z.string().min(1),
-    /** 'byte': the fixtures' byte vocabulary. A tokenizer.json is not supported yet (no JS tokenizer is installed). @default 'byte' */
+    /**
+     * 'byte': the fixtures' byte vocabulary; or the path of the model's Hugging Face tokenizer.json (its
+     * tokenizer_config.json and generation_config.json beside it are read too); a relative path resolves
+     * against the working directory. @default 'byte'
+     */
     tokenizer: z
-      .literal('byte', {
-        error:
-          "only 'byte' (the fixtures' byte vocabulary) is supported yet: a tokenizer.json needs a JavaScript tokenizer package, which is not installed",
-      })
+      .union([
+        z.literal('byte'),
+        z.string().regex(/\.json$/i, "must be 'byte' or the path of a tokenizer.json"),
+      ])
       .optional(),
     /** onnxruntime execution providers, in order of preference, passed through. @default ['cpu'] */
     executionProviders: z.array(z.string().min(1)).min(1).optional(),

@@ -98,7 +98,9 @@ export async function createEngine(
     case 'onnx': {
       const options: OnnxEngineOptions = {
         modelPath: resolve(config.model),
-        ...(config.tokenizer !== undefined ? { tokenizer: config.tokenizer } : {}),
+        ...(config.tokenizer !== undefined
+          ? { tokenizer: config.tokenizer === 'byte' ? 'byte' : resolve(config.tokenizer) }
+          : {}),
         ...(config.executionProviders !== undefined ? { executionProviders: config.executionProviders } : {}),
         ...(config.intraOpNumThreads !== undefined ? { intraOpNumThreads: config.intraOpNumThreads } : {}),
         ...(config.useCache !== undefined ? { useCache: config.useCache } : {}),

@@ -2,8 +2,8 @@
  * Causal-LM ONNX decoders in-process through onnxruntime-node, in the Optimum / transformers.js layout
  * (onnx-decoder.ts). Raw completion of `request.prompt`, no chat template.
  *
- * - Tokenizer: 'byte' (the fixtures' byte vocabulary, BOS added). A model's tokenizer.json would need a
- *   JavaScript tokenizer package, which is not installed; the config rejects it with that reason.
+ * - Tokenizer: 'byte' (the fixtures' byte vocabulary, BOS added) or a model's Hugging Face tokenizer.json
+ *   (hf-tokenizer.ts: BOS and end-of-generation ids as its configs say).
  * - Decoding: the prompt in one pass, then one token per pass reusing `present.*` as `past_key_values.*`
  *   (useCache, default on when the graph has cache inputs), or the whole sequence every pass (no cache).
  * - Concurrency: onnxruntime-node 1.30 runs a session synchronously on the main thread (inside a
@@ -21,6 +21,7 @@ import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { createRandom } from '../random.ts'
 import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
 import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob } from './engine.ts'
+import { loadHfTokenizer } from './hf-tokenizer.ts'
 import { defaultThreads, generationBudget, generationFailure } from './native-common.ts'
 import { chunkEvent, finishTokenStream, TokenTextStream } from './native-text.ts'
 import { type DecoderLayout, detectLayout, type ForwardResult, forward } from './onnx-decoder.ts'
@@ -29,8 +30,11 @@ import { applyPenalties, logSoftmax, sampleToken, topEntries } from './onnx-samp
 export interface OnnxEngineOptions {
   /** Path of the .onnx file (absolute, or relative to process.cwd()). */
   modelPath: string
-  /** 'byte': the fixtures' byte vocabulary (ids 0 unk, 1 BOS, 2 EOS, 3 + b for byte b). @default 'byte' */
-  tokenizer?: 'byte'
+  /**
+   * 'byte': the fixtures' byte vocabulary (ids 0 unk, 1 BOS, 2 EOS, 3 + b for byte b); or the path of a
+   * Hugging Face tokenizer.json (absolute, or relative to process.cwd()). @default 'byte'
+   */
+  tokenizer?: string
   /** onnxruntime execution providers, in order of preference. @default ['cpu'] */
   executionProviders?: string[]
   /** Threads inside one operator. @default max(1, physical cores − 1), see defaultThreads() */
@@ -70,9 +74,15 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
     new EngineStartError('onnx', modelName, message, { cause })
 
   async function load(signal?: AbortSignal): Promise<void> {
-    if (options.tokenizer !== undefined && options.tokenizer !== 'byte')
-      throw fail(`tokenizer ${JSON.stringify(options.tokenizer)} is not supported yet; use 'byte'`)
-    const tokenizer = createByteTokenizer()
+    let tokenizer: NativeTokenizer
+    try {
+      tokenizer =
+        options.tokenizer === undefined || options.tokenizer === 'byte'
+          ? createByteTokenizer()
+          : loadHfTokenizer(options.tokenizer)
+    } catch (err) {
+      throw fail(`tokenizer ${toError(err).message}`, err)
+    }
     try {
       const stat = statSync(options.modelPath)
       if (!stat.isFile()) throw new Error('not a file')
@@ -104,7 +114,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
       const layout = detectLayout(session)
       if (layout.vocabSize !== undefined && layout.vocabSize < tokenizer.vocabSize)
         throw new Error(
-          `logits have ${layout.vocabSize} entries but the byte tokenizer needs ${tokenizer.vocabSize}`,
+          `logits have ${layout.vocabSize} entries but the tokenizer has ${tokenizer.vocabSize} ids`,
         )
       loaded = { session, layout, tokenizer, cached: (options.useCache ?? true) && layout.layers.length > 0 }
     } catch (err) {

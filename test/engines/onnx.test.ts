@@ -170,16 +170,22 @@ describe('onnx engine: bad model files and config', () => {
     expect((error as Error).message, 'message').toMatch(/tiny-f32\.gguf: corrupt or truncated ONNX file/)
   })
 
-  it('the config refuses a tokenizer.json with the reason', () => {
-    const invalid = () =>
+  it("the config takes 'byte' or a tokenizer.json path, and names the field otherwise", () => {
+    const scenario = (tokenizer: string) =>
       parseScenario({
         name: 'onnx-tokenizer',
         prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
-        targets: [{ name: 'm', engine: { kind: 'onnx', model: 'm.onnx', tokenizer: 'tokenizer.json' } }],
+        targets: [{ name: 'm', engine: { kind: 'onnx', model: 'm.onnx', tokenizer } }],
         loads: [{ kind: 'sequential', requests: 1 }],
       })
-    expect(invalid, 'ScenarioError').toThrow(ScenarioError)
-    expect(invalid, 'reason').toThrow(/targets\[0\]\.engine\.tokenizer: only 'byte' .+ not installed/)
+    expect(scenario('models/tokenizer.json').targets[0]?.engine, 'a path').toMatchObject({
+      tokenizer: 'models/tokenizer.json',
+    })
+    expect(scenario('byte').targets[0]?.engine, 'byte').toMatchObject({ tokenizer: 'byte' })
+    expect(() => scenario('sentencepiece'), 'ScenarioError').toThrow(ScenarioError)
+    expect(() => scenario('sentencepiece'), 'reason').toThrow(
+      /targets\[0\]\.engine\.tokenizer: must be 'byte' or the path of a tokenizer\.json/,
+    )
   })
 })
 
