@@ -43,7 +43,15 @@ import {
 } from 'node-llama-cpp'
 import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { readGgufHeader } from '../fixtures/gguf-reader.ts'
-import type { Engine, EngineInfo, GenerationRequest, Sampling, StreamEvent, TokenLogprob } from './engine.ts'
+import type {
+  Engine,
+  EngineInfo,
+  GenerationRequest,
+  MemorySample,
+  Sampling,
+  StreamEvent,
+  TokenLogprob,
+} from './engine.ts'
 import {
   defaultThreads,
   generationBudget,
@@ -100,7 +108,7 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
   const info: EngineInfo = {
     kind: 'llama-cpp',
     model: modelName,
-    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: false, draft: false },
+    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: true, draft: false },
   }
   const libraryVersion = installedVersion('node-llama-cpp')
   if (libraryVersion !== undefined) info.engineVersion = `node-llama-cpp ${libraryVersion}`
@@ -381,6 +389,19 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         await sequence.clearHistory().catch(() => {})
         s.pool.release(sequence)
       }
+    },
+    /**
+     * The model file's size and, on a GPU backend, the device memory in use as llama.cpp reports it
+     * (`getVramState().used`: the whole device, so other processes on that GPU count too). On the CPU
+     * backend there is no device memory to report; the process's RSS is the isolate's to measure.
+     */
+    async memory(): Promise<MemorySample> {
+      const sample: MemorySample = {}
+      const size = statSync(options.modelPath, { throwIfNoEntry: false })?.size
+      if (size !== undefined) sample.modelBytes = size
+      const s = loaded
+      if (s !== undefined && s.llama.gpu !== false) sample.vramBytes = (await s.llama.getVramState()).used
+      return sample
     },
     async [Symbol.asyncDispose](): Promise<void> {
       if (disposed) return

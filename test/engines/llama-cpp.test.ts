@@ -55,6 +55,13 @@ describe('llama-cpp engine on tiny-f32', () => {
     expect(engine.info.capabilities.logprobs, 'logprobs').toBe(true)
   })
 
+  it('reports the model size and, on the CPU backend, no device memory', async () => {
+    const models = await tinyModels()
+    const size = models.manifests.find((m) => m.name === 'tiny-f32')?.sizeBytes
+    expect(engine.info.capabilities.memory, 'memory').toBe(true)
+    expect(await engine.memory?.(), 'memory()').toEqual({ modelBytes: size })
+  })
+
   it('continues "abc" with "defghijk", one token per event, prompt counted with BOS', async () => {
     const r = await collect(
       engine.generate({ prompt: 'abc', maxTokens: 8, sampling: { temperature: 0 } }, never()),
