@@ -90,14 +90,10 @@ export class ResponseParser {
         case State.ChunkSize:
           at = this.#readChunkSize(bytes, at)
           break
-        case State.ChunkData: {
-          const end = Math.min(bytes.length, at + this.#remaining)
-          this.#remaining -= end - at
-          this.#handler.onBody(bytes.subarray(at, end))
-          at = end
+        case State.ChunkData:
+          at = this.#readCounted(bytes, at)
           if (this.#remaining === 0) this.#state = State.ChunkDataEnd
           break
-        }
         case State.ChunkDataEnd:
         case State.ChunkDataLf:
           at = this.#readChunkDataEnd(bytes, at)
@@ -105,14 +101,10 @@ export class ResponseParser {
         case State.Trailers:
           at = this.#readTrailers(bytes, at)
           break
-        case State.Fixed: {
-          const end = Math.min(bytes.length, at + this.#remaining)
-          this.#remaining -= end - at
-          this.#handler.onBody(bytes.subarray(at, end))
-          at = end
+        case State.Fixed:
+          at = this.#readCounted(bytes, at)
           if (this.#remaining === 0) this.#complete()
           break
-        }
         case State.UntilClose:
           this.#handler.onBody(at === 0 ? bytes : bytes.subarray(at))
           at = bytes.length
@@ -120,6 +112,14 @@ export class ResponseParser {
       }
     }
     return at
+  }
+
+  /** Hands over up to `#remaining` body bytes of the read (a chunk's data or a Content-Length body). */
+  #readCounted(bytes: Buffer, at: number): number {
+    const end = Math.min(bytes.length, at + this.#remaining)
+    this.#remaining -= end - at
+    this.#handler.onBody(bytes.subarray(at, end))
+    return end
   }
 
   /** The connection ended (EOF). Completes a close-delimited body; anything else was cut short. */
