@@ -21,33 +21,66 @@ export interface BodyRead {
 /** Wall-aligned ms, the clock of StreamEvent `atMs`. */
 export const wallNowMs = (): number => performance.timeOrigin + performance.now()
 
-/** Readers to wake after the current poll phase (see the module comment). */
-let wakeups: (() => void)[] = []
+/** What poll() returns once the body has ended. */
+export const BODY_END = Symbol('body end')
 
-function wakeSoon(wake: () => void): void {
-  if (wakeups.length === 0) setImmediate(wakeAll)
-  wakeups.push(wake)
-}
+/** Queues with a reader to wake after the current poll phase (see the module comment). */
+let wakeups: BodyQueue[] = []
 
 function wakeAll(): void {
   const due = wakeups
   wakeups = []
-  for (const wake of due) wake()
+  for (const queue of due) queue.fire()
 }
 
+/**
+ * The reader takes what is there with poll(), synchronously, and asks to be told with notify() when
+ * there is more: no promise or closure per piece, which at hundreds of streams is most of the garbage a
+ * chunk would otherwise leave (a heap profile at 64 streams put the old await loop at ~1.3 KB per chunk).
+ */
 export class BodyQueue {
   readonly #reads: BodyRead[] = []
+  #head = 0
   #ended = false
   #error: unknown
-  #waiting: { resolve: (read: BodyRead | undefined) => void; reject: (error: unknown) => void } | undefined
+  #failed = false
+  #reader: (() => void) | undefined
   #wakeQueued = false
 
-  /** The next piece of the body in order, undefined at its end; rejects with the transport's error. */
+  /** The next piece in order, BODY_END at the end, undefined when nothing is queued yet. Throws the transport's error. */
+  poll(): BodyRead | typeof BODY_END | undefined {
+    if (this.#head < this.#reads.length) {
+      const read = this.#reads[this.#head]!
+      this.#reads[this.#head++] = undefined as unknown as BodyRead
+      if (this.#head === this.#reads.length) {
+        this.#reads.length = 0
+        this.#head = 0
+      }
+      return read
+    }
+    if (this.#failed) throw this.#error
+    return this.#ended ? BODY_END : undefined
+  }
+
+  /** Calls `reader` once, after the current poll phase, when poll() has something new (a piece, the end, an error). */
+  notify(reader: () => void): void {
+    this.#reader = reader
+    if (this.#head < this.#reads.length || this.#ended || this.#failed) this.#queueWake()
+  }
+
+  /** The next piece in order, undefined at its end; rejects with the transport's error (tests, text()). */
   read(): Promise<BodyRead | undefined> {
-    const ready = this.#take()
-    if (ready !== null) return ready
     return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject }
+      const attempt = () => {
+        try {
+          const read = this.poll()
+          if (read === undefined) this.notify(attempt)
+          else resolve(read === BODY_END ? undefined : read)
+        } catch (error) {
+          reject(error)
+        }
+      }
+      attempt()
     })
   }
 
@@ -60,45 +93,40 @@ export class BodyQueue {
 
   push(bytes: Buffer, atMs: number): void {
     this.#reads.push({ bytes, atMs })
-    this.#wake()
+    this.#queueWake()
   }
 
   end(): void {
     this.#ended = true
-    this.#wake()
+    this.#queueWake()
   }
 
   fail(error: unknown): void {
-    if (this.#ended || this.#error !== undefined) return
+    if (this.#ended || this.#failed) return
+    this.#failed = true
     this.#error = error ?? new Error('the response body failed')
-    this.#wake()
+    this.#queueWake()
   }
 
   /** No reader any more: drop what is queued and wake nobody. */
   stop(): void {
-    this.#waiting = undefined
+    this.#reader = undefined
     this.#reads.length = 0
+    this.#head = 0
   }
 
-  /** A settled promise when something is ready, null when the reader must wait. */
-  #take(): Promise<BodyRead | undefined> | null {
-    const read = this.#reads.shift()
-    if (read !== undefined) return Promise.resolve(read)
-    if (this.#error !== undefined) return Promise.reject(this.#error)
-    if (this.#ended) return Promise.resolve(undefined)
-    return null
+  /** Called by the shared wake-up (wakeAll), not by readers. */
+  fire(): void {
+    this.#wakeQueued = false
+    const reader = this.#reader
+    this.#reader = undefined
+    reader?.()
   }
 
-  #wake(): void {
-    if (this.#waiting === undefined || this.#wakeQueued) return
+  #queueWake(): void {
+    if (this.#reader === undefined || this.#wakeQueued) return
     this.#wakeQueued = true
-    wakeSoon(() => {
-      this.#wakeQueued = false
-      const waiting = this.#waiting
-      const ready = waiting && this.#take()
-      if (!waiting || !ready) return
-      this.#waiting = undefined
-      ready.then(waiting.resolve, waiting.reject)
-    })
+    if (wakeups.length === 0) setImmediate(wakeAll)
+    wakeups.push(this)
   }
 }

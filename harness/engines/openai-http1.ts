@@ -25,8 +25,12 @@ class Http1StreamResponse implements TransportResponse {
     this.contentType = response.headers['content-type']
   }
 
-  read(): ReturnType<TransportResponse['read']> {
-    return this.#response.body.read()
+  poll(): ReturnType<TransportResponse['poll']> {
+    return this.#response.body.poll()
+  }
+
+  notify(reader: () => void): void {
+    this.#response.body.notify(reader)
   }
 
   text(): Promise<string> {

@@ -12,7 +12,7 @@
  */
 import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
-import type { BodyRead } from './body-queue.ts'
+import { BODY_END, type BodyRead } from './body-queue.ts'
 import type { StreamEvent } from './engine.ts'
 import { SENT_AT_HEADER } from './openai-body.ts'
 import {
@@ -39,8 +39,13 @@ export interface StreamTransport {
 export interface TransportResponse {
   statusCode: number
   contentType: string | undefined
-  /** The next piece of the body, stamped when it was read from the socket; undefined at its end. */
-  read(): Promise<BodyRead | undefined>
+  /**
+   * The next piece of the body, stamped when it was read from the socket; BODY_END at its end; undefined
+   * when nothing has arrived yet. Throws the transport's error.
+   */
+  poll(): BodyRead | typeof BODY_END | undefined
+  /** Calls `reader` once, after the event loop's poll phase, when poll() has something new. */
+  notify(reader: () => void): void
   /** The whole body as text, instead of read() (error bodies). */
   text(): Promise<string>
   /** No more reading. A body not read to its end must not keep its connection busy. */
@@ -71,6 +76,8 @@ export function streamLean(
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
+/** #step(): nothing to hand over until more of the body arrives. */
+const PENDING = Symbol('pending')
 
 class LeanStream implements AsyncIterableIterator<StreamEvent> {
   readonly #options: LeanStreamOptions
@@ -87,6 +94,10 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   #index = 0
   /** When the bytes of #events were read from the socket (performance.timeOrigin-based ms). */
   #readAtMs = 0
+  /** The consumer's pending next(), while the body has nothing for it. */
+  #waiter:
+    | { resolve: (result: IteratorResult<StreamEvent>) => void; reject: (error: unknown) => void }
+    | undefined
 
   constructor(options: LeanStreamOptions, body: Record<string, unknown>, signal: AbortSignal) {
     this.#options = options
@@ -99,16 +110,20 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
-    if (this.#phase === 'streaming' && this.#index < this.#events.length && !this.#scope!.cut) {
+    if (this.#phase === 'streaming') {
       try {
-        const token = this.#interpret()
-        if (token !== undefined) return Promise.resolve({ done: false, value: token })
+        const result = this.#step()
+        if (result !== PENDING) return Promise.resolve(result)
       } catch (error) {
         return Promise.reject(this.#fail(error, classifyInStream))
       }
+      return new Promise((resolve, reject) => {
+        this.#waiter = { resolve, reject }
+        this.#response!.notify(this.#onReadable)
+      })
     }
     if (this.#phase === 'finished') return Promise.resolve(DONE)
-    return this.#advance()
+    return this.#first()
   }
 
   /** The consumer stopped early (break, or an exception in its loop body). */
@@ -117,34 +132,59 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
     return Promise.resolve(DONE)
   }
 
-  async #advance(): Promise<IteratorResult<StreamEvent>> {
-    let classify = classifyBeforeResponse
+  async #first(): Promise<IteratorResult<StreamEvent>> {
     try {
-      if (this.#phase === 'idle') await this.#open()
-      classify = classifyInStream
-      const scope = this.#scope!
-      for (;;) {
-        scope.throwIfCut()
-        const token = this.#interpret()
-        if (token !== undefined) return { done: false, value: token }
-        if (this.#bodyEnded) {
-          assertComplete(this.#chunks.state)
-          const done = createDoneEvent(this.#chunks.state)
-          this.#close()
-          return { done: false, value: done }
-        }
-        const read = await this.#response!.read()
-        if (read === undefined) {
-          this.#bodyEnded = true
-          this.#events = this.#decoder.flush()
-        } else {
-          this.#events = this.#decoder.push(read.bytes)
-          this.#readAtMs = read.atMs
-        }
-        this.#index = 0
-      }
+      await this.#open()
     } catch (error) {
-      throw this.#fail(error, classify)
+      throw this.#fail(error, classifyBeforeResponse)
+    }
+    return this.next()
+  }
+
+  /**
+   * Hands over what the body has so far: the next token, the done event at the body's end, or PENDING
+   * when more must arrive first. Synchronous, so a waiting consumer is answered from the transport's
+   * wake-up with one promise per chunk and no await chain. Throws (unclassified) on failure.
+   */
+  #step(): IteratorResult<StreamEvent> | typeof PENDING {
+    const scope = this.#scope!
+    const response = this.#response!
+    for (;;) {
+      scope.throwIfCut()
+      const token = this.#interpret()
+      if (token !== undefined) return { done: false, value: token }
+      if (this.#bodyEnded) {
+        assertComplete(this.#chunks.state)
+        const done = createDoneEvent(this.#chunks.state)
+        this.#close()
+        return { done: false, value: done }
+      }
+      const read = response.poll()
+      if (read === undefined) return PENDING
+      if (read === BODY_END) {
+        this.#bodyEnded = true
+        this.#events = this.#decoder.flush()
+      } else {
+        this.#events = this.#decoder.push(read.bytes)
+        this.#readAtMs = read.atMs
+      }
+      this.#index = 0
+    }
+  }
+
+  /** The transport has more for a waiting consumer. */
+  readonly #onReadable = (): void => {
+    const waiter = this.#waiter
+    if (waiter === undefined) return
+    this.#waiter = undefined
+    try {
+      const result = this.#step()
+      if (result === PENDING) {
+        this.#waiter = waiter
+        this.#response!.notify(this.#onReadable)
+      } else waiter.resolve(result)
+    } catch (error) {
+      waiter.reject(this.#fail(error, classifyInStream))
     }
   }
 

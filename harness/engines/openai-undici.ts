@@ -42,15 +42,23 @@ class UndiciResponse implements TransportResponse {
     this.#body = response.body
   }
 
-  read(): ReturnType<TransportResponse['read']> {
+  poll(): ReturnType<TransportResponse['poll']> {
+    return this.#flowing().poll()
+  }
+
+  notify(reader: () => void): void {
+    this.#flowing().notify(reader)
+  }
+
+  /** The queue the body flows into, set up on first use (text() reads the body its own way instead). */
+  #flowing(): BodyQueue {
     if (this.#queue === undefined) {
-      const queue = new BodyQueue()
-      this.#queue = queue
+      this.#queue = new BodyQueue()
       this.#body.on('data', this.#onData)
       this.#body.once('end', this.#onEnd)
       this.#body.once('error', this.#onError)
     }
-    return this.#queue.read()
+    return this.#queue
   }
 
   async text(): Promise<string> {

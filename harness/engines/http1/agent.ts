@@ -11,7 +11,7 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
-import { BodyQueue, wallNowMs } from '../body-queue.ts'
+import { type BODY_END, BodyQueue, type BodyRead, wallNowMs } from '../body-queue.ts'
 import { HttpParseError, type ResponseHead, ResponseParser } from './response-parser.ts'
 
 export interface Http1AgentOptions {
@@ -49,7 +49,11 @@ export interface Http1Response extends ResponseHead {
 
 export interface Http1Body {
   /** The next piece of the body, undefined at its end. */
-  read(): Promise<{ bytes: Buffer; atMs: number } | undefined>
+  read(): Promise<BodyRead | undefined>
+  /** The next piece if one is there (BODY_END at the end); throws the connection's error. See BodyQueue. */
+  poll(): BodyRead | typeof BODY_END | undefined
+  /** Calls `reader` once, after the event loop's poll phase, when poll() has something new. */
+  notify(reader: () => void): void
   text(): Promise<string>
   /** The reader is done: a body not yet complete closes its connection (it cannot be reused). */
   destroy(): void
@@ -236,6 +240,8 @@ class Exchange {
       keepAlive: head.keepAlive,
       body: {
         read: () => this.#queue.read(),
+        poll: () => this.#queue.poll(),
+        notify: (reader) => this.#queue.notify(reader),
         text: () => this.#queue.text(),
         destroy() {
           exchange.#queue.stop()
