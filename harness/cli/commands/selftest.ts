@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type Command, Option } from 'commander'
 import { parseScenario } from '../../config/index.ts'
-import { OPENAI_CLIENTS, type OpenAIClient } from '../../engines/openai.ts'
+import { DEFAULT_OPENAI_CLIENT, OPENAI_CLIENTS, type OpenAIClient } from '../../engines/openai.ts'
 import { HarnessError } from '../../errors.ts'
 import { distribution } from '../../metrics/index.ts'
 import type { OkOutcome } from '../../results.ts'
@@ -215,6 +215,7 @@ function formatSelftest(levels: readonly SelftestLevel[], options: SelftestOptio
     'client TTFT p99',
     'server late p99',
     'chunks/s',
+    'CPU µs/chunk',
     'loop p99',
     'saturated',
   ]
@@ -228,13 +229,14 @@ function formatSelftest(levels: readonly SelftestLevel[], options: SelftestOptio
     g(l.ttftClientErrorP99Ms),
     g(l.serverTtftLateP99Ms),
     l.chunksPerS.toFixed(0),
+    l.clientCpuUsPerChunk.toFixed(1),
     l.eventLoopDelayP99Ms === null ? '-' : l.eventLoopDelayP99Ms.toFixed(1),
     l.clientSaturated ? 'yes' : 'no',
   ])
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))
   const line = (r: string[]) => r.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ')
   return [
-    `injected TTFT ${options.ttftMs} ms, gap ${options.itlMs} ms, ${options.outputTokens} tokens; errors = |measured − injected| in ms (goal ≤ 1 at p99)`,
+    `client ${options.client ?? DEFAULT_OPENAI_CLIENT}; injected TTFT ${options.ttftMs} ms, gap ${options.itlMs} ms, ${options.outputTokens} tokens; errors = |measured − injected| in ms (goal ≤ 1 at p99)`,
     'client = measured − what the mock reports it did (the harness share); server late = mock first write − injected',
     line(header),
     ...rows.map(line),
