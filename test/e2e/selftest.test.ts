@@ -9,7 +9,8 @@ import { runCli } from '../helpers/cli.ts'
 
 describe('bench selftest', () => {
   it('prints {"levels":[…]} with the error figures per level', async () => {
-    const args = ['selftest', '--json', '--levels', '1,8', '--requests', '24']
+    // The undici client here; the default (http1) runs in every other CLI test against the mock.
+    const args = ['selftest', '--json', '--levels', '1,8', '--requests', '24', '--client', 'undici']
     const timing = ['--ttft-ms', '20', '--itl-ms', '4', '--output-tokens', '4']
     const { code, stdout, stderr } = await runCli([...args, ...timing], { timeoutMs: 120_000 })
     expect(code, stderr).toBe(0)
@@ -24,6 +25,7 @@ describe('bench selftest', () => {
       for (const key of ['ttftP50ErrorMs', 'ttftP99ErrorMs', 'itlP50ErrorMs', 'itlP99ErrorMs'] as const)
         expect(level[key], `${at}: ${key} is |measured − injected|`).toBeGreaterThanOrEqual(0)
       expect(typeof level.clientSaturated, `${at}: clientSaturated`).toBe('boolean')
+      expect(level.clientCpuUsPerChunk, `${at}: the client's CPU per chunk`).toBeGreaterThan(0)
       // The mock writes nothing before its deadline, counted from the client's own send stamp.
       expect(level.measuredTtftP50Ms, `${at}: TTFT never below the injected 20 ms`).toBeGreaterThanOrEqual(20)
       expect(level.serverTtftLateP50Ms, `${at}: the mock is never early`).toBeGreaterThanOrEqual(0)
@@ -36,5 +38,10 @@ describe('bench selftest', () => {
     expect(code, 'exit code').toBe(1)
     expect(stderr.trim(), 'message').toMatch(/--requests expects an integer ≥ 1, got "0"/)
     expect(stderr, 'no stack trace').not.toMatch(/\n\s+at /)
+    const client = await runCli(['selftest', '--client', 'curl'])
+    expect(client.code, 'exit code').toBe(1)
+    expect(client.stderr, 'the choices').toMatch(
+      /--client .+ 'curl' is invalid\. Allowed choices are http1, undici, sdk/,
+    )
   })
 })
