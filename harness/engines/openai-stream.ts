@@ -86,7 +86,7 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   #phase: 'idle' | 'streaming' | 'finished' = 'idle'
   #scope: RequestScope | undefined
   #response: TransportResponse | undefined
-  /** The body was read to its end (the connection can be reused). */
+  /** The transport has handed over the whole body (what is left are its decoded events). */
   #bodyEnded = false
   readonly #decoder: SseDecoder = createSseDecoder()
   readonly #chunks = new ChunkReader()
@@ -208,7 +208,6 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
       let text: string
       try {
         text = await response.text()
-        this.#bodyEnded = true
       } catch (error) {
         scope.throwIfCut()
         text = `(body unreadable: ${describeError(error)})`
@@ -218,7 +217,6 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
     if (response.contentType?.startsWith('application/json')) {
       // A server (or proxy) that ignored `stream: true` or answered an error as a plain 200 JSON body.
       const text = await response.text()
-      this.#bodyEnded = true
       throw new RequestError('stream', `expected an event stream, got JSON: ${errorMessageFromText(text)}`)
     }
   }

@@ -131,8 +131,9 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
         warmupRequests: concurrency,
       })
       const outcomes: OkOutcome[] = []
+      // CPU of this process over the measured run: from startRun (after the warmup) to finish.
       let cpuAtStart = process.cpuUsage()
-      let cpu = cpuAtStart
+      let cpu: NodeJS.CpuUsage = { user: 0, system: 0 }
       const sink: ResultSink = {
         startRun: async () => {
           cpuAtStart = process.cpuUsage()

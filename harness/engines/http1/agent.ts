@@ -233,7 +233,7 @@ class Exchange {
 
   head(head: ResponseHead): void {
     this.#headArrived = true
-    const exchange = this
+    // Arrow functions: callers may take the methods off the body (openai-http1.ts does).
     this.#resolve({
       statusCode: head.statusCode,
       headers: head.headers,
@@ -243,9 +243,9 @@ class Exchange {
         poll: () => this.#queue.poll(),
         notify: (reader) => this.#queue.notify(reader),
         text: () => this.#queue.text(),
-        destroy() {
-          exchange.#queue.stop()
-          if (!exchange.finished) exchange.fail(new Http1Error('the body was abandoned'))
+        destroy: () => {
+          this.#queue.stop()
+          if (!this.finished) this.fail(new Http1Error('the body was abandoned'))
         },
       },
     })
