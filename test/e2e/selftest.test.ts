@@ -1,6 +1,7 @@
 /**
  * `bench selftest --json` end to end: the real CLI, the mock in its own process, two small levels. Asserts
- * the JSON contract and what must hold on any machine (every request measured, the mock never early);
+ * the JSON contract and what must hold on any machine (every request measured, by the harness and by the
+ * bare reader, the mock never early);
  * the error figures themselves are a benchmark's to print, not a test's to bound.
  */
 import { describe, expect, it } from 'vitest'
@@ -19,6 +20,10 @@ describe('bench selftest', () => {
       levels.map((l) => l.concurrency),
       'one entry per level',
     ).toEqual([1, 8])
+    expect(
+      levels.map((l) => l.bareRanFirst),
+      'harness and bare reader alternate who goes first',
+    ).toEqual([false, true])
     for (const level of levels) {
       const at = `concurrency ${level.concurrency}`
       expect(level.ok, `${at}: every request measured`).toBe(24)
@@ -30,6 +35,24 @@ describe('bench selftest', () => {
       expect(level.measuredTtftP50Ms, `${at}: TTFT never below the injected 20 ms`).toBeGreaterThanOrEqual(20)
       expect(level.serverTtftLateP50Ms, `${at}: the mock is never early`).toBeGreaterThanOrEqual(0)
       expect(level.ttftClientErrorP50Ms, `${at}: the client share is measured`).not.toBeNull()
+      // The floor: a bare raw-socket reader at the same load, and the harness's excess over it.
+      expect(level.bareOk, `${at}: the bare reader measured every request`).toBe(24)
+      for (const key of [
+        'bareTtftP50ErrorMs',
+        'bareTtftP99ErrorMs',
+        'bareItlP50ErrorMs',
+        'bareItlP99ErrorMs',
+        'ttftP50ExcessMs',
+        'ttftP99ExcessMs',
+        'itlP50ExcessMs',
+        'itlP99ExcessMs',
+        'bareCpuUsPerChunk',
+      ] as const)
+        expect(Number.isFinite(level[key]), `${at}: ${key} is a finite number`).toBe(true)
+      expect(level.ttftP99ExcessMs, `${at}: excess = harness error − bare error`).toBeCloseTo(
+        level.ttftP99ErrorMs - level.bareTtftP99ErrorMs,
+        9,
+      )
     }
   }, 150_000)
 
