@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { type Clock, systemClock } from './clock.ts'
 import { scenarioHash } from './config/index.ts'
 import type { Scenario, TargetConfig } from './config/schema.ts'
-import type { Engine, GenerationRequest } from './engines/engine.ts'
+import type { Engine, GenerationRequest, NativeSpeedResult } from './engines/engine.ts'
 import { type CreatedEngine, createEngine as createDefaultEngine } from './engines/index.ts'
 import { HarnessError, toError } from './errors.ts'
 import { executeLoad, expandLoads } from './load/index.ts'
@@ -95,6 +95,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const hash = scenarioHash(scenario)
   const source = withoutSecrets(scenario)
   const runs: LoadRunResult[] = []
+  const nativeSpeeds = new Map<string, NativeSpeedResult>()
   let state: ScenarioRunResult['state'] = 'completed'
 
   for (const target of scenario.targets) {
@@ -103,6 +104,12 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     try {
       created = await create(target)
       await created.engine.start(signal)
+      // [nativeSpeed] llama-bench-style pp / tg, once per target before its first load; kept with each run.
+      if (target.nativeSpeed) {
+        if (!created.engine.nativeSpeed)
+          throw new HarnessError(`${target.engine.kind} engines do not measure nativeSpeed`)
+        nativeSpeeds.set(target.name, await created.engine.nativeSpeed(target.nativeSpeed))
+      }
     } catch (err) {
       if (signal.aborted) break
       const message = toError(err).message
@@ -263,6 +270,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       })
       // [memory] Ends the window: the engine process's peak RSS in it, load figures, model size.
       Object.assign(metrics, memoryMetrics(await engine.memory?.().catch(() => undefined)))
+      const nativeSpeed = nativeSpeeds.get(target.name)
+      if (nativeSpeed) metrics.nativeSpeed = nativeSpeed
       const runState = loadResult.ended === 'aborted' || signal.aborted ? 'interrupted' : 'completed'
       await recorder.finish(runState, metrics)
       return { target: target.name, load, loadIndex, runId: recorder.runId, state: runState, metrics }

@@ -185,8 +185,17 @@ export const llamaCppEngineSchema = z
     gpuLayers: z.union([z.number().int().min(0), z.enum(['auto', 'max'])]).optional(),
     /** Context per sequence, tokens (llama.cpp may round it up). @default min(4096, the model's training context) */
     contextSize: positiveInt.optional(),
-    /** Tokens per decode call while processing the prompt. @default node-llama-cpp's: min(512, contextSize) */
+    /**
+     * Tokens per decode call while processing the prompt; node-llama-cpp 3.21 uses it as llama.cpp's n_ubatch
+     * too (llama-bench `-b N -ub N`). @default node-llama-cpp's: min(512, contextSize)
+     */
     batchSize: positiveInt.optional(),
+    /** Flash attention: true, false or 'auto' (llama.cpp decides, as llama-bench / llama-server `-fa auto`). @default 'auto' */
+    flashAttention: z.union([z.boolean(), z.literal('auto')]).optional(),
+    /** Memory-map the model file (false: read it into allocated memory). @default true where supported */
+    useMmap: z.boolean().optional(),
+    /** Lock the model's pages in RAM (mlock). @default false */
+    useMlock: z.boolean().optional(),
     /** Sequences decoded together in one context; further requests wait in FIFO order. @default 1 */
     parallel: positiveInt.optional(),
     /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
@@ -195,6 +204,24 @@ export const llamaCppEngineSchema = z
     isolate: z.boolean().optional(),
   })
   .strict()
+
+/**
+ * llama-bench-style pp / tg of a native target (METRICS.md promptTokensPerS / genTokensPerS): llama-bench's
+ * `-p`, `-n`, `-r`, `-d`. Measured once per target after the model loads; stored with every run of it.
+ */
+export const nativeSpeedSchema = z
+  .object({
+    /** Prompt tokens evaluated as one batch from an empty context (llama-bench `-p`); 0 skips pp. @default 512 */
+    pp: z.number().int().min(0).default(512),
+    /** Tokens decoded one at a time from an empty context (llama-bench `-n`); 0 skips tg. @default 128 */
+    tg: z.number().int().min(0).default(128),
+    /** Timed repetitions of each test (llama-bench `-r`). @default 5 */
+    repetitions: positiveInt.default(5),
+    /** Tokens already in the context before each timed test, untimed (llama-bench `-d`). @default 0 */
+    depth: z.number().int().min(0).default(0),
+  })
+  .strict()
+export type NativeSpeedConfig = z.infer<typeof nativeSpeedSchema>
 
 export const onnxEngineSchema = z
   .object({
@@ -255,8 +282,17 @@ export const targetSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
     engine: engineSchema,
     variant: variantSchema.optional(),
+    /**
+     * Also measure llama-bench-style pp / tg of this target (llama-cpp only), once after its model loads.
+     * Not part of any fingerprint: it adds figures, it does not change the requests' measurements.
+     */
+    nativeSpeed: nativeSpeedSchema.optional(),
   })
   .strict()
+  .refine((t) => t.nativeSpeed === undefined || t.engine.kind === 'llama-cpp', {
+    message: 'only llama-cpp targets measure nativeSpeed',
+    path: ['nativeSpeed'],
+  })
 export type TargetConfig = z.infer<typeof targetSchema>
 
 export const sloSchema = z

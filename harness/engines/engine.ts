@@ -134,6 +134,43 @@ export interface MemorySample {
   vramBytes?: number
 }
 
+/**
+ * llama-bench-style engine throughput (METRICS.md `promptTokensPerS` / `genTokensPerS`): what the engine does
+ * without HTTP, tokenization, sampling or detokenization. Sizes mean what llama-bench's flags mean.
+ */
+export interface NativeSpeedOptions {
+  /** pp: prompt tokens evaluated as one batch from an empty context (llama-bench `-p`); 0 skips it. @default 512 */
+  pp?: number
+  /** tg: tokens decoded one at a time from an empty context (llama-bench `-n`); 0 skips it. @default 128 */
+  tg?: number
+  /** Timed repetitions of each test (llama-bench `-r`). @default 5 */
+  repetitions?: number
+  /** Tokens already in the context before each timed test (llama-bench `-d`), untimed. @default 0 */
+  depth?: number
+  /** Skip the untimed warmup run of each test (llama-bench `--no-warmup`). @default false */
+  noWarmup?: boolean
+}
+
+/** One test (pp or tg) over its repetitions; tokens/s of repetition i = tokens / samplesNs[i] · 1e9. */
+export interface NativeSpeedTest {
+  /** Prompt tokens (pp) or generated tokens (tg) per repetition. */
+  tokens: number
+  depth: number
+  /** Mean of samplesTs (llama-bench avg_ts). tokens/s */
+  avgTs: number
+  /** Sample standard deviation (n − 1) of samplesTs (llama-bench stddev_ts). tokens/s */
+  sdTs: number
+  samplesTs: number[]
+  samplesNs: number[]
+}
+
+export interface NativeSpeedResult {
+  pp?: NativeSpeedTest
+  tg?: NativeSpeedTest
+  /** Settings in effect as the native library reports them (threads, batch size, flash attention, mmap …). */
+  settings: Record<string, unknown>
+}
+
 export interface Engine extends AsyncDisposable {
   readonly info: EngineInfo
   /** Load the model or probe the server. Not timed. Throws EngineStartError. */
@@ -152,4 +189,9 @@ export interface Engine extends AsyncDisposable {
    * a new peak) and right after it, and stores the second answer with the run's metrics.
    */
   memory?(): Promise<MemorySample>
+  /**
+   * llama-bench-style pp / tg of the loaded model (native engines that can decode without sampling). Runs
+   * when no request is in flight: it takes a sequence like a request and holds it for the whole measurement.
+   */
+  nativeSpeed?(options: NativeSpeedOptions): Promise<NativeSpeedResult>
 }

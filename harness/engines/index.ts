@@ -86,6 +86,9 @@ export async function createEngine(
         ...(config.gpuLayers !== undefined ? { gpuLayers: config.gpuLayers } : {}),
         ...(config.contextSize !== undefined ? { contextSize: config.contextSize } : {}),
         ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
+        ...(config.flashAttention !== undefined ? { flashAttention: config.flashAttention } : {}),
+        ...(config.useMmap !== undefined ? { useMmap: config.useMmap } : {}),
+        ...(config.useMlock !== undefined ? { useMlock: config.useMlock } : {}),
         ...(config.parallel !== undefined ? { parallel: config.parallel } : {}),
         ...(config.seed !== undefined ? { seed: config.seed } : {}),
       }

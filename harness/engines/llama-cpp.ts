@@ -43,11 +43,15 @@ import {
 } from 'node-llama-cpp'
 import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { readGgufHeader } from '../fixtures/gguf-reader.ts'
+import { createRandom } from '../random.ts'
 import type {
   Engine,
   EngineInfo,
   GenerationRequest,
   MemorySample,
+  NativeSpeedOptions,
+  NativeSpeedResult,
+  NativeSpeedTest,
   Sampling,
   StreamEvent,
   TokenLogprob,
@@ -74,12 +78,51 @@ export interface LlamaCppEngineOptions {
   gpuLayers?: 'auto' | 'max' | number
   /** Context per sequence, tokens (llama.cpp may round it up). @default min(4096, the model's training context) */
   contextSize?: number
-  /** Tokens per llama.cpp decode call (prompt processing chunk). @default node-llama-cpp's: min(512, context) */
+  /**
+   * Tokens per llama.cpp decode call (prompt processing chunk). node-llama-cpp 3.21 sets llama.cpp's n_ubatch to
+   * the same value (llama-bench `-b N -ub N`). @default node-llama-cpp's: min(512, contextSize)
+   */
   batchSize?: number
+  /**
+   * Flash attention: true, false, or 'auto' (llama.cpp enables it when the model and device support it, as
+   * llama-bench's and llama-server's default `-fa auto` does). @default 'auto' (node-llama-cpp's default)
+   */
+  flashAttention?: boolean | 'auto'
+  /** Memory-map the model file instead of reading it into allocated memory. @default true where supported */
+  useMmap?: boolean
+  /** Lock the model's pages in RAM (mlock) so they are never swapped out. @default false */
+  useMlock?: boolean
   /** Sequences decoded together; further requests wait. @default 1 */
   parallel?: number
   /** Sampling seed when a request gives none (only matters with temperature > 0). @default 0 */
   seed?: number
+}
+
+/** What node-llama-cpp reports about the loaded model and context (the options as they took effect). */
+export interface LlamaCppSettings {
+  /** Threads per evaluation (context.currentThreads). llama.cpp's n_threads_batch is always the same. */
+  threads: number
+  /** Tokens per decode call (context.batchSize); llama.cpp's n_ubatch is always the same in node-llama-cpp 3.21. */
+  batchSize: number
+  /** As requested (context.flashAttention): true, false or 'auto'. */
+  flashAttention: boolean | 'auto'
+  /** What llama.cpp resolved 'auto' to, from its load log; undefined when it did not say. */
+  flashAttentionEnabled?: boolean
+  /** model.useMmap */
+  useMmap: boolean
+  /** As requested (node-llama-cpp has no getter; the process's VmLck shows it). */
+  useMlock: boolean
+  /** Context per sequence, tokens (context.contextSize). */
+  contextSize: number
+  sequences: number
+  gpuLayers: number
+}
+
+/** The llama-cpp engine: an Engine plus what node-llama-cpp reports about its settings. */
+export interface LlamaCppEngine extends Engine {
+  /** The settings in effect (after start()). */
+  settings(): LlamaCppSettings
+  nativeSpeed(options: NativeSpeedOptions): Promise<NativeSpeedResult>
 }
 
 /** Default context per sequence: enough for chat benchmarks without allocating a 128k KV cache. */
@@ -98,9 +141,11 @@ interface Loaded {
   /** Bans every end-of-generation token (ignoreEos / minTokens). */
   banEog: TokenBias
   noBias: TokenBias
+  vocabSize: number
+  flashAttentionEnabled?: boolean
 }
 
-export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
+export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEngine {
   const modelName = basename(options.modelPath)
   const threads = options.threads ?? defaultThreads()
   const parallel = options.parallel ?? 1
@@ -134,6 +179,7 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
       )
     }
     const nativeErrors: string[] = []
+    let flashAttentionEnabled: boolean | undefined
     const useGpu = options.gpuLayers !== undefined && options.gpuLayers !== 0
     let llama: Llama | undefined
     let model: LlamaModel | undefined
@@ -147,21 +193,32 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         logger: (level, message) => {
           if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
             nativeErrors.push(message.trim())
+          // llama.cpp resolving `flash_attn auto` while the context is created (logged at info / warn).
+          const fa = /Flash Attention (enabled|not supported)/.exec(message)
+          if (fa) flashAttentionEnabled = fa[1] === 'enabled'
         },
       })
       signal?.throwIfAborted()
       model = await llama.loadModel({
         modelPath: options.modelPath,
         ...(options.gpuLayers !== undefined ? { gpuLayers: options.gpuLayers } : {}),
+        ...(options.useMmap !== undefined ? { useMmap: options.useMmap } : {}),
+        ...(options.useMlock !== undefined ? { useMlock: options.useMlock } : {}),
         ...(signal ? { loadSignal: signal } : {}),
       })
+      // Info level while the context is created, to read how llama.cpp resolved flash attention.
+      llama.logLevel = LlamaLogLevel.info
       const context = await model.createContext({
         sequences: parallel,
         contextSize: options.contextSize ?? Math.min(DEFAULT_LLAMA_CONTEXT_SIZE, model.trainContextSize),
         threads,
         ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+        ...(options.flashAttention !== undefined ? { flashAttention: options.flashAttention } : {}),
         ...(signal ? { createSignal: signal } : {}),
       })
+      // Log lines cross from native threads asynchronously: let the ones from the context creation arrive.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      llama.logLevel = LlamaLogLevel.error
       const sequences = Array.from({ length: parallel }, () => context.getSequence())
       const banEog = new TokenBias(model.tokenizer)
       const biases = (banEog as unknown as { _biases?: unknown })._biases
@@ -180,6 +237,8 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
         contextSize: context.contextSize,
         banEog,
         noBias: new TokenBias(model.tokenizer),
+        vocabSize,
+        ...(flashAttentionEnabled !== undefined ? { flashAttentionEnabled } : {}),
       }
       const release = llama.llamaCppRelease.release
       info.engineVersion = `node-llama-cpp ${libraryVersion ?? '?'} (llama.cpp ${release})`
@@ -320,8 +379,115 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
     }
   }
 
+  function settings(): LlamaCppSettings {
+    const s = ready()
+    return {
+      threads: s.context.currentThreads,
+      batchSize: s.context.batchSize,
+      flashAttention: s.context.flashAttention,
+      ...(s.flashAttentionEnabled !== undefined ? { flashAttentionEnabled: s.flashAttentionEnabled } : {}),
+      useMmap: s.model.useMmap,
+      useMlock: options.useMlock ?? false,
+      contextSize: s.contextSize,
+      sequences: parallel,
+      gpuLayers: s.model.gpuLayers,
+    }
+  }
+
+  /**
+   * llama-bench's pp and tg (tools/llama-bench/llama-bench.cpp, same llama.cpp commit): per test an untimed
+   * warmup (pp: the whole test once; tg: one token), then per repetition the sequence is cleared (llama-bench
+   * clears the memory), `depth` tokens are evaluated untimed, and the timer runs around
+   * - pp: `pp` tokens (BOS first when the model adds one, then random ids) in one evaluation, split into
+   *   batchSize chunks as llama-bench splits into n_batch; logits of the last token only;
+   * - tg: `tg` single-token evaluations, each waiting for the previous (BOS, then random ids), logits on.
+   * No sampling, tokenization or detokenization: node-llama-cpp's evaluate() with its internal `_noSampling`
+   * (pinned 3.21.1) decodes and returns without sampling. tokens/s of a repetition = tokens / time.
+   */
+  async function nativeSpeed(o: NativeSpeedOptions): Promise<NativeSpeedResult> {
+    const s = ready()
+    const pp = o.pp ?? 512
+    const tg = o.tg ?? 128
+    const repetitions = o.repetitions ?? 5
+    const depth = o.depth ?? 0
+    for (const [name, value, min] of [
+      ['pp', pp, 0],
+      ['tg', tg, 0],
+      ['repetitions', repetitions, 1],
+      ['depth', depth, 0],
+    ] as const)
+      if (!Number.isInteger(value) || value < min)
+        throw new RequestError('engine', `nativeSpeed: ${name} must be an integer ≥ ${min}, got ${value}`)
+    // node-llama-cpp shifts the context when it fills up (contextSize − 1 tokens); a benchmark must not.
+    const needed = depth + Math.max(pp, tg) + 1
+    if (needed > s.contextSize)
+      throw new RequestError(
+        'engine',
+        `nativeSpeed needs ${needed} tokens of context (depth ${depth} + ${Math.max(pp, tg)} + 1) but a sequence holds ${s.contextSize} (raise contextSize)`,
+      )
+    const sequence = await s.pool.acquire()
+    try {
+      const random = createRandom(0x11a3a)
+      const bos = s.model.tokens.bos
+      const addBos = s.model.tokens.shouldPrependBosToken && bos != null
+      const randomToken = () => random.int(0, s.vocabSize - 1) as Token
+      // llama-bench's test_prompt: BOS first (when the vocabulary adds one), then random ids.
+      const promptTokens = (n: number): Token[] =>
+        Array.from({ length: n }, (_, i) => (i === 0 && addBos ? (bos as Token) : randomToken()))
+      const noSampling = { _noSampling: true } as SequenceEvaluateOptions
+      const decode = async (tokens: Token[]) => {
+        for await (const _ of sequence.evaluate(tokens, noSampling)) {
+          // Nothing is yielded without sampling.
+        }
+      }
+      const prepare = async () => {
+        await sequence.clearHistory()
+        if (depth > 0) await decode(promptTokens(depth))
+      }
+      const timed = async (test: () => Promise<void>, tokens: number): Promise<NativeSpeedTest> => {
+        const samplesNs: number[] = []
+        for (let r = 0; r < repetitions; r++) {
+          await prepare()
+          const t0 = performance.now()
+          await test()
+          samplesNs.push((performance.now() - t0) * 1e6)
+        }
+        const samplesTs = samplesNs.map((ns) => (tokens * 1e9) / ns)
+        return { tokens, depth, ...meanSd(samplesTs), samplesTs, samplesNs }
+      }
+      const result: NativeSpeedResult = { settings: { ...settings() } }
+      if (pp > 0) {
+        if (!o.noWarmup) {
+          await sequence.clearHistory()
+          await decode(promptTokens(pp))
+        }
+        result.pp = await timed(() => decode(promptTokens(pp)), pp)
+      }
+      if (tg > 0) {
+        const first = () => (addBos ? (bos as Token) : randomToken())
+        if (!o.noWarmup) {
+          await sequence.clearHistory()
+          await decode([first()])
+        }
+        result.tg = await timed(async () => {
+          let token = first()
+          for (let i = 0; i < tg; i++) {
+            await decode([token])
+            token = randomToken()
+          }
+        }, tg)
+      }
+      return result
+    } finally {
+      await sequence.clearHistory().catch(() => {})
+      s.pool.release(sequence)
+    }
+  }
+
   return {
     info,
+    settings,
+    nativeSpeed,
     async start(signal?: AbortSignal): Promise<void> {
       if (disposed) throw fail('the engine was disposed')
       starting ??= load(signal)
@@ -416,6 +582,14 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): Engine {
       await s.llama.dispose()
     },
   }
+}
+
+/** Mean and sample standard deviation (n − 1) as llama-bench computes avg_ts / stddev_ts (0 for one sample). */
+function meanSd(values: readonly number[]): { avgTs: number; sdTs: number } {
+  const n = values.length
+  const avgTs = values.reduce((a, v) => a + v, 0) / n
+  const sdTs = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - avgTs) ** 2, 0) / (n - 1)) : 0
+  return { avgTs, sdTs }
 }
 
 function samplingOptions(

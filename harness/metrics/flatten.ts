@@ -9,6 +9,8 @@ import {
   type DistributionMetricName,
   errorKindMetricName,
   METRIC_CATALOGUE,
+  NATIVE_METRICS,
+  type NativeMetricName,
   SCALAR_METRICS,
   type ScalarMetricName,
   STAT_FIELDS,
@@ -17,6 +19,11 @@ import {
 import type { MetricRow, RunMetrics } from './types.ts'
 
 export { METRIC_CATALOGUE }
+
+const unitOf = (name: NativeMetricName) => ({
+  unit: NATIVE_METRICS[name].unit,
+  direction: NATIVE_METRICS[name].direction,
+})
 
 /** Samples behind each scalar: the requests the figure was computed from. */
 const SCALAR_SAMPLES: Readonly<Record<ScalarMetricName, (m: RunMetrics) => number>> = {
@@ -71,6 +78,20 @@ export function flattenMetrics(m: RunMetrics): MetricRow[] {
       const { unit, direction } = statInfo(base, stat)
       rows.push({ name: `${base}${stat}`, value: d[STAT_FIELDS[stat]], unit, direction, n: d.n })
     }
+  }
+  // llama-bench-style figures (NATIVE_METRICS), n = repetitions.
+  const native = m.nativeSpeed
+  for (const [base, test] of [
+    ['promptTokensPerS', native?.pp],
+    ['genTokensPerS', native?.tg],
+  ] as const) {
+    if (!test) continue
+    const n = test.samplesTs.length
+    const sd = `${base}Sd` as const
+    rows.push(
+      { name: base, value: test.avgTs, ...unitOf(base), n },
+      { name: sd, value: test.sdTs, ...unitOf(sd), n },
+    )
   }
   return rows
 }

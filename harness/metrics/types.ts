@@ -2,6 +2,7 @@
  * Shapes of computed metrics. Definitions: ../shared/METRICS.md (used verbatim).
  * @module
  */
+import type { NativeSpeedResult } from '../engines/engine.ts'
 import type { RequestErrorKind } from '../errors.ts'
 
 /** Summary of one per-request quantity; percentiles by linear interpolation (numpy default). */
@@ -79,6 +80,11 @@ export interface RunMetrics {
   modelBytes?: number
   /** Device memory the engine reported in use, bytes. */
   vramBytes?: number
+  /**
+   * llama-bench-style pp / tg of the engine (targets with `nativeSpeed`), measured once per target after its
+   * load, not from this run's requests; flattened as promptTokensPerS(Sd) / genTokensPerS(Sd), raw samples kept here.
+   */
+  nativeSpeed?: NativeSpeedResult
 }
 
 /** One flat row per scalar (what the database's run_metrics and the gate read). */

@@ -119,6 +119,37 @@ describe('isolated llama-cpp engine', () => {
   })
 })
 
+describe('isolated llama-cpp nativeSpeed', () => {
+  it('runs pp / tg in the child with the options the child was given', async () => {
+    const modelPath = (await tinyModels()).path('tiny-q4_0')
+    await using engine = createIsolatedEngine({
+      kind: 'llama-cpp',
+      options: { modelPath, threads: 1, contextSize: 256, batchSize: 32, flashAttention: false },
+    })
+    await engine.start()
+    const r = await engine.nativeSpeed!({ pp: 32, tg: 4, repetitions: 2 })
+    expect(r.pp?.samplesTs.length, 'pp repetitions').toBe(2)
+    expect(r.tg?.samplesTs.length, 'tg repetitions').toBe(2)
+    expect(r.tg?.avgTs, 'tg tokens/s').toBeGreaterThan(0)
+    expect(r.settings, "the child's node-llama-cpp settings").toMatchObject({
+      threads: 1,
+      batchSize: 32,
+      flashAttention: false,
+      contextSize: 256,
+    })
+    const g = await collect(engine.generate({ prompt: 'abc', maxTokens: 4, sampling: greedy }, never()))
+    expect(g.text, 'requests still run').toBe('defg')
+  })
+
+  it('is not offered by the onnx engine', async () => {
+    const engine = createIsolatedEngine({
+      kind: 'onnx',
+      options: { modelPath: (await tinyModels()).path('tiny-onnx-fp32'), intraOpNumThreads: 1 },
+    })
+    expect(engine.nativeSpeed, 'onnx: no nativeSpeed').toBeUndefined()
+  })
+})
+
 describe('greedy decoding across two engine processes', () => {
   for (const [kind, name] of [
     ['llama-cpp', 'tiny-random-f32'],

@@ -3,14 +3,15 @@
  * sequences, Q4_0 with one, so concurrent requests queue), then what is specific to it: next-byte output,
  * EOS / minTokens / ignoreEos, stop strings, probabilities, corrupt files, and a run through the runner.
  */
-import { copyFileSync, mkdtempSync, rmSync, truncateSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseScenario } from '../../harness/config/index.ts'
 import type { Engine } from '../../harness/engines/engine.ts'
-import { createLlamaCppEngine } from '../../harness/engines/llama-cpp.ts'
+import { createLlamaCppEngine, type LlamaCppEngine } from '../../harness/engines/llama-cpp.ts'
 import { EngineStartError } from '../../harness/errors.ts'
+import { flattenMetrics } from '../../harness/metrics/flatten.ts'
 import { runScenario } from '../../harness/runner.ts'
 import { collect, engineConformance } from '../helpers/engine-conformance.ts'
 import { eosModels, tinyModels } from '../helpers/fixture-models.ts'
@@ -196,6 +197,150 @@ describe('llama-cpp engine: end of sequence', () => {
   })
 })
 
+/** A line of /proc/self/status in kB (Linux), e.g. VmLck: the memory this process has locked. */
+function procStatusKb(field: string): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${field}:`))
+    return line === undefined ? undefined : Number(line.split(/\s+/)[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether a file is memory-mapped into this process (/proc/self/maps). */
+function isMapped(path: string): boolean {
+  return readFileSync('/proc/self/maps', 'utf8').includes(path)
+}
+
+describe('llama-cpp engine options reach node-llama-cpp', () => {
+  it('defaults: flash attention auto (resolved by llama.cpp), mmap on, mlock off, batch min(512, context)', async () => {
+    const modelPath = (await tinyModels()).path('tiny-f32')
+    await using engine = createLlamaCppEngine({ modelPath, threads: 1, contextSize: 256 })
+    await engine.start()
+    const s = engine.settings()
+    expect(s.flashAttention, 'context.flashAttention').toBe('auto')
+    expect(s.flashAttentionEnabled, "llama.cpp's resolution of auto on the CPU").toBe(true)
+    expect(s.useMmap, 'model.useMmap').toBe(true)
+    expect(isMapped(modelPath), 'the model file is mapped into the process').toBe(true)
+    expect(s.useMlock, 'mlock').toBe(false)
+    expect(s.batchSize, 'context.batchSize = min(512, contextSize)').toBe(256)
+    expect(s.threads, "llama.cpp's n_threads").toBe(1)
+  })
+
+  it('flashAttention, batchSize, threads and useMmap: false are what node-llama-cpp reports', async () => {
+    const models = await tinyModels()
+    const modelPath = models.path('tiny-q8_0')
+    await using engine = createLlamaCppEngine({
+      modelPath,
+      threads: 2,
+      batchSize: 64,
+      flashAttention: false,
+      useMmap: false,
+      contextSize: 256,
+    })
+    await engine.start()
+    const s = engine.settings()
+    expect(s.flashAttention, 'context.flashAttention').toBe(false)
+    expect(s.flashAttentionEnabled, 'no auto to resolve').toBeUndefined()
+    expect(s.batchSize, 'context.batchSize').toBe(64)
+    expect(s.threads, "llama.cpp's n_threads (llama_n_threads)").toBe(2)
+    expect(s.useMmap, 'model.useMmap').toBe(false)
+    expect(isMapped(modelPath), 'read, not mapped').toBe(false)
+    const r = await collect(
+      engine.generate({ prompt: 'abc', maxTokens: 4, sampling: { temperature: 0 } }, never()),
+    )
+    expect(r.text, 'still generates').toBe('defg')
+  })
+
+  it('flashAttention: true', async () => {
+    await using engine = createLlamaCppEngine({
+      modelPath: (await tinyModels()).path('tiny-q4_0'),
+      threads: 1,
+      flashAttention: true,
+      contextSize: 256,
+    })
+    await engine.start()
+    expect(engine.settings().flashAttention, 'context.flashAttention').toBe(true)
+    const r = await collect(
+      engine.generate({ prompt: 'abc', maxTokens: 4, sampling: { temperature: 0 } }, never()),
+    )
+    expect(r.text, 'same greedy output').toBe('defg')
+  })
+
+  it("useMlock locks the model's tensors in RAM (VmLck grows by most of the file)", async () => {
+    const modelPath = (await tinyModels()).path('tiny-f32')
+    const before = procStatusKb('VmLck')
+    if (before === undefined) return // no /proc
+    await using engine = createLlamaCppEngine({ modelPath, threads: 1, useMlock: true, contextSize: 256 })
+    await engine.start()
+    expect(engine.settings().useMlock, 'settings').toBe(true)
+    const locked = (procStatusKb('VmLck') ?? 0) - before
+    // The tensors (the file minus its header and vocabulary) are what llama.cpp maps and locks.
+    expect(locked * 1024, 'locked bytes > 90 % of the file').toBeGreaterThan(0.9 * statSync(modelPath).size)
+  })
+})
+
+describe('llama-cpp nativeSpeed (llama-bench pp / tg)', () => {
+  let engine: LlamaCppEngine
+  beforeAll(async () => {
+    engine = createLlamaCppEngine({
+      modelPath: (await tinyModels()).path('tiny-f32'),
+      threads: 1,
+      contextSize: 256,
+    })
+    await engine.start()
+  })
+  afterAll(async () => {
+    await engine?.[Symbol.asyncDispose]()
+  })
+
+  it('times pp and tg per repetition: tokens/s = tokens / time, avg and sample sd over the samples', async () => {
+    const r = await engine.nativeSpeed({ pp: 32, tg: 8, repetitions: 3, depth: 4 })
+    for (const [name, test, tokens] of [
+      ['pp', r.pp, 32],
+      ['tg', r.tg, 8],
+    ] as const) {
+      if (!test) return expect.unreachable(`${name} missing`)
+      expect(test.tokens, `${name} tokens`).toBe(tokens)
+      expect(test.depth, `${name} depth`).toBe(4)
+      expect(test.samplesNs.length, `${name} repetitions`).toBe(3)
+      for (const [i, ns] of test.samplesNs.entries()) {
+        expect(ns, `${name} sample ${i} > 0`).toBeGreaterThan(0)
+        expect(test.samplesTs[i], `${name} tokens/s of sample ${i}`).toBeCloseTo((tokens * 1e9) / ns, 6)
+      }
+      const mean = test.samplesTs.reduce((a, v) => a + v, 0) / 3
+      const sd = Math.sqrt(test.samplesTs.reduce((a, v) => a + (v - mean) ** 2, 0) / 2)
+      expect(test.avgTs, `${name} avg`).toBeCloseTo(mean, 6)
+      expect(test.sdTs, `${name} sd (n − 1)`).toBeCloseTo(sd, 6)
+    }
+    expect(r.settings, 'settings in effect').toMatchObject({
+      threads: 1,
+      contextSize: 256,
+      flashAttention: 'auto',
+    })
+  })
+
+  it('0 skips a test; the sequence is left clean for requests', async () => {
+    const r = await engine.nativeSpeed({ pp: 0, tg: 4, repetitions: 1 })
+    expect(r.pp, 'no pp').toBeUndefined()
+    expect(r.tg?.samplesNs.length, 'one tg repetition').toBe(1)
+    const g = await collect(
+      engine.generate({ prompt: 'abc', maxTokens: 8, sampling: { temperature: 0 } }, never()),
+    )
+    expect(g.text, 'generation unaffected').toBe('defghijk')
+  })
+
+  it('refuses a test that would not fit the context, and bad sizes', async () => {
+    await expect(engine.nativeSpeed({ pp: 300, tg: 0 }), 'pp 300 in 256').rejects.toThrow(
+      /needs 301 tokens of context .* holds 256/,
+    )
+    await expect(engine.nativeSpeed({ pp: 8, tg: 8, depth: 250 }), 'depth').rejects.toThrow(/needs 259/)
+    await expect(engine.nativeSpeed({ repetitions: 0 }), 'repetitions').rejects.toThrow(/repetitions must be/)
+  })
+})
+
 describe('llama-cpp engine: bad model files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-llama-engine-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -255,5 +400,53 @@ describe('llama-cpp through the runner', () => {
       expect(o.e2eMs, 'e2e ≥ ttft').toBeGreaterThanOrEqual(o.ttftMs)
     }
     expect(run?.metrics?.outputTokensPerS, 'throughput').toBeGreaterThan(0)
+  })
+
+  it('a target with nativeSpeed: pp / tg measured once, stored with every run and flattened', async () => {
+    const model = (await tinyModels()).path('tiny-q4_0')
+    const scenario = parseScenario({
+      name: 'native-speed',
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4, count: 2 },
+      targets: [
+        {
+          name: 'q4',
+          engine: { kind: 'llama-cpp', model, threads: 1, contextSize: 256 },
+          nativeSpeed: { pp: 32, tg: 8, repetitions: 2 },
+        },
+      ],
+      loads: [
+        { kind: 'sequential', requests: 2 },
+        { kind: 'sequential', requests: 1 },
+      ],
+      warmupRequests: 0,
+    })
+    const sink = createMemorySink()
+    const result = await runScenario({ scenario, baseDir: '.', sink })
+    expect(result.state, 'scenario').toBe('completed')
+    const [first, second] = sink.runs
+    const native = first?.metrics?.nativeSpeed
+    expect(native?.pp?.tokens, 'pp size').toBe(32)
+    expect(native?.tg?.samplesTs.length, 'tg repetitions').toBe(2)
+    expect(second?.metrics?.nativeSpeed, 'the same measurement with the next run').toBe(native)
+    const rows = flattenMetrics(first!.metrics!)
+    const row = (name: string) => rows.find((r) => r.name === name)
+    expect(row('promptTokensPerS'), 'pp row').toMatchObject({
+      value: native?.pp?.avgTs,
+      unit: 'tokens/s',
+      n: 2,
+    })
+    expect(row('genTokensPerSSd'), 'tg sd row').toMatchObject({ value: native?.tg?.sdTs, n: 2 })
+    expect(first?.meta.engineOptions, 'not an engine option').not.toHaveProperty('nativeSpeed')
+  })
+
+  it('nativeSpeed is refused on targets that cannot measure it', () => {
+    expect(() =>
+      parseScenario({
+        name: 'x',
+        prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+        targets: [{ name: 'm', engine: { kind: 'openai', model: 'm', mock: {} }, nativeSpeed: {} }],
+        loads: [{ kind: 'sequential', requests: 1 }],
+      }),
+    ).toThrow(/targets\[0\]\.nativeSpeed: only llama-cpp targets measure nativeSpeed/)
   })
 })

@@ -32,6 +32,8 @@ import type {
   EngineInfo,
   GenerationRequest,
   MemorySample,
+  NativeSpeedOptions,
+  NativeSpeedResult,
   StreamEvent,
   TokenLogprob,
 } from '../engine.ts'
@@ -534,6 +536,12 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
     generate,
     scoreChoices: (prompt: string, choices: string[]) => call<number[]>('scoreChoices', [prompt, choices]),
     topLogprobs: (prompt: string, k: number) => call<TokenLogprob[][]>('topLogprobs', [prompt, k]),
+    // Only llama-cpp measures llama-bench-style pp / tg (in the child, where the engine runs).
+    ...(spec.kind === 'llama-cpp'
+      ? {
+          nativeSpeed: (o: NativeSpeedOptions) => call<NativeSpeedResult>('nativeSpeed', [o]),
+        }
+      : {}),
     async memory(): Promise<MemorySample> {
       const window = current?.sampler.cut()
       let peak = window?.peakRssBytes

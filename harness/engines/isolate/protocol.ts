@@ -12,7 +12,7 @@ export type IsolatedEngineSpec =
   | { kind: 'llama-cpp'; options: LlamaCppEngineOptions }
   | { kind: 'onnx'; options: OnnxEngineOptions }
 
-export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'memory'
+export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'memory' | 'nativeSpeed'
 
 export type ParentMessage =
   /** Load the model. `reportRss`: sample own RSS and send it (no /proc to read from outside). */
