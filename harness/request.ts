@@ -111,6 +111,9 @@ export async function executeRequest(
       startedAt: startedAt - origin,
       error: describeFailure(controller.signal.aborted ? controller.signal.reason : err),
     }
+    // Only the run's interrupt makes an `aborted` (left out of errorRate): an abort nobody here asked
+    // for is the engine's failure and must count.
+    if (outcome.error.kind === 'aborted' && !options.signal.aborted) outcome.error.kind = 'engine'
     if (chunks > 0) {
       outcome.ttftMs = t1 - startedAt
       outcome.e2eMs = tPrev - startedAt

@@ -31,7 +31,8 @@ export function createProgressReporter(
         break
       }
       case 'request':
-        if (event.outcome.state === 'error') errors++
+        // Requests aborted by Ctrl-C are not errors (errorRate leaves them out too).
+        if (event.outcome.state === 'error' && event.outcome.error.kind !== 'aborted') errors++
         bar?.increment(1, { errors })
         break
       case 'load-end':

@@ -103,7 +103,11 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
     direction: 'none',
     description: 'Σ e2eMs / window: the mean number of requests in flight.',
   },
-  errorRate: { unit: 'ratio', direction: 'lower', description: 'Error requests / attempted requests.' },
+  errorRate: {
+    unit: 'ratio',
+    direction: 'lower',
+    description: 'Error requests / attempted requests (requests aborted by an interrupt excluded).',
+  },
   goodputRequestsPerS: {
     unit: 'requests/s',
     direction: 'higher',
@@ -119,6 +123,12 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
     unit: 'count',
     direction: 'none',
     description: 'Open-loop arrivals not sent because maxInFlight was full.',
+  },
+  abortedRequests: {
+    unit: 'count',
+    direction: 'none',
+    description:
+      'Requests the run’s interrupt (Ctrl-C) aborted; left out of every other figure, errorRate included.',
   },
   tokenCountDiscrepancyPct: {
     unit: '%',

@@ -40,6 +40,7 @@ const SCALAR_SAMPLES: Readonly<Record<ScalarMetricName, (m: RunMetrics) => numbe
   goodputRequestsPerS: (m) => m.attempted,
   goodFraction: (m) => m.attempted,
   droppedRequests: (m) => m.attempted,
+  abortedRequests: (m) => m.attempted + (m.abortedRequests ?? 0),
   tokenCountDiscrepancyPct: (m) => m.tokenCountDiscrepancyN ?? 0,
   clientSaturated: (m) => m.attempted,
   eventLoopDelayP99Ms: (m) => m.attempted,

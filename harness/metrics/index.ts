@@ -22,6 +22,15 @@ export {
   STAT_FIELDS,
   statInfo,
 } from './catalogue.ts'
+export {
+  checkErrorRate,
+  countErrors,
+  type ErrorCount,
+  type ErrorRateCheck,
+  errorLabel,
+  formatErrorCounts,
+  isAborted,
+} from './error-rate.ts'
 export { flattenMetrics } from './flatten.ts'
 export { createLatencyHistogram, decodeLatencyHistogram, LatencyHistogram } from './histogram.ts'
 export { distribution, percentile, percentileOfHistogram, type RankedHistogram } from './percentile.ts'

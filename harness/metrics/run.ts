@@ -4,6 +4,7 @@
  */
 import type { RequestErrorKind } from '../errors.ts'
 import type { OkOutcome, RequestOutcome } from '../results.ts'
+import { isAborted } from './error-rate.ts'
 import { distribution } from './percentile.ts'
 import {
   decodeTokensPerS,
@@ -138,12 +139,15 @@ function withoutUndefined<T extends object>(fields: T): { [K in keyof T]?: Exclu
  * - scheduleLagMs pools every attempted request (errors were sent too); the other distributions pool ok
  *   requests; chunkGapsMs pools every gap of every ok request.
  * - tokenCountDiscrepancyPct is the mean over ok requests with both counts and a server count > 0.
+ * - Requests the run's interrupt aborted (kind `aborted`) were ended by the user, not the server: they
+ *   are left out of every figure (attempted, errors, errorRate, window …) and counted in abortedRequests.
  * Empty input gives zeros and no distributions; no figure is ever NaN or Infinity.
  */
 export function summarizeRun(
-  outcomes: readonly RequestOutcome[],
+  allOutcomes: readonly RequestOutcome[],
   options: SummarizeRunOptions = {},
 ): RunMetrics {
+  const outcomes = allOutcomes.filter((o) => !isAborted(o))
   const ok = outcomes.filter((o): o is OkOutcome => o.state === 'ok')
   const attempted = outcomes.length
   const errors = attempted - ok.length
@@ -193,6 +197,7 @@ export function summarizeRun(
     effectiveConcurrency: windowMs > 0 ? busyMs / windowMs : 0,
     errorRate: attempted > 0 ? errors / attempted : 0,
     droppedRequests: options.droppedRequests ?? 0,
+    abortedRequests: allOutcomes.length - outcomes.length,
     clientSaturated,
   }
 

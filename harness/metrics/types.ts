@@ -43,6 +43,11 @@ export interface RunMetrics {
   goodputRequestsPerS?: number
   goodFraction?: number
   droppedRequests: number
+  /**
+   * Requests the run's interrupt (Ctrl-C) aborted: in no other figure, errorRate included. Always set by
+   * summarizeRun; absent in metrics stored before it existed.
+   */
+  abortedRequests?: number
   /** |server − tokenizer| / server over requests with both counts, % (flag > 10). */
   tokenCountDiscrepancyPct?: number
   /** Requests behind tokenCountDiscrepancyPct. */

@@ -140,6 +140,7 @@ describe('flattenMetrics', () => {
       'effectiveConcurrency',
       'errorRate',
       'droppedRequests',
+      'abortedRequests',
       'clientSaturated',
     ])
     for (const row of empty) expect(row.n, `${row.name} has no samples`).toBe(0)

@@ -143,6 +143,7 @@ describe('summarizeRun: edge cases', () => {
       goodputRequestsPerS: 0,
       goodFraction: 0,
       droppedRequests: 0,
+      abortedRequests: 0,
       clientSaturated: false,
     } satisfies RunMetrics)
   })
@@ -209,11 +210,13 @@ describe('summarizeRun: errors and goodput', () => {
     error({ startedAt: 20, error: { kind: 'aborted', message: 'interrupted' } }),
   ]
 
-  it('counts errors of different kinds', () => {
+  it('counts errors; a request aborted by the interrupt is not one, nor attempted', () => {
     const m = summarizeRun(outcomes)
-    expect(m.errors, 'errors').toBe(2)
-    expect(m.errorsByKind, 'by kind').toEqual({ stream: 1, aborted: 1 })
-    expect(m.errorRate, '2 of 6').toBeCloseTo(2 / 6, 15)
+    expect(m.errors, 'errors').toBe(1)
+    expect(m.errorsByKind, 'by kind').toEqual({ stream: 1 })
+    expect(m.attempted, '4 ok + 1 error').toBe(5)
+    expect(m.abortedRequests, 'aborted').toBe(1)
+    expect(m.errorRate, '1 of 5').toBeCloseTo(1 / 5, 15)
     expect(m.goodputRequestsPerS, 'no SLO, no goodput').toBeUndefined()
     expect('goodFraction' in m, 'no SLO, no goodFraction key').toBe(false)
   })
@@ -221,12 +224,12 @@ describe('summarizeRun: errors and goodput', () => {
   it('counts ok requests within every bound, a missing TPOT meeting its bound', () => {
     const m = summarizeRun(outcomes, { slo: { ttftMs: 500, tpotMs: 50 } })
     expect(m.goodputRequestsPerS, '2 good / 2 s').toBe(1)
-    expect(m.goodFraction, '2 good / (4 ok + 2 errors)').toBeCloseTo(2 / 6, 15)
+    expect(m.goodFraction, '2 good / (4 ok + 1 error)').toBeCloseTo(2 / 5, 15)
   })
 
   it('applies an e2e bound', () => {
     const m = summarizeRun(outcomes, { slo: { ttftMs: 500, tpotMs: 50, e2eMs: 700 } })
-    expect(m.goodFraction, 'only the one-token request is within 700 ms').toBeCloseTo(1 / 6, 15)
+    expect(m.goodFraction, 'only the one-token request is within 700 ms').toBeCloseTo(1 / 5, 15)
   })
 
   it('passes dropped requests through', () => {
