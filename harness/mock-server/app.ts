@@ -11,12 +11,15 @@ import { fromMonotonicMs } from '../clock.ts'
 import { SENT_AT_HEADER } from '../engines/openai-body.ts'
 import { createRandom } from '../random.ts'
 import { Generation, type GenerationContext, type StreamFault } from './generation.ts'
+import { LlamaServerModel } from './llama-server.ts'
 import type { MockOptions } from './options.ts'
+import { streamShape } from './personality.ts'
 import { BadRequest, errorBody, type GenerationPlan, planChat, planCompletions } from './protocol.ts'
 import { DeadlineScheduler, type SchedulerTuning } from './scheduler.ts'
 import { NodeSink, WebSink } from './sink.ts'
 import { type FaultKind, MockStats } from './stats.ts'
 import { mix32 } from './text.ts'
+import { VLLM_VERSION, VllmModel } from './vllm.ts'
 
 export type MockEnv = {
   /** Set by @hono/node-server; absent under `app.request()`. */
@@ -31,7 +34,15 @@ export interface MockApp {
   close(): void
 }
 
-const ROUTES = new Set(['/v1/chat/completions', '/v1/completions', '/v1/models', '/health', '/metrics'])
+const ROUTES = new Set([
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/models',
+  '/health',
+  '/v1/health',
+  '/metrics',
+  '/version',
+])
 
 export interface MockAppInternals {
   /** Scheduler tuning, for measuring alternatives; the defaults are the measured best. */
@@ -45,6 +56,9 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   const stats = new MockStats()
   const scheduler = new DeadlineScheduler({ spinWindowMs: options.spinWindowMs, ...internals.scheduler }, now)
   const faultRandom = createRandom(mix32(options.seed, 0xfa1175))
+  const { personality } = options
+  const llama = personality === 'llama-server' ? new LlamaServerModel() : undefined
+  const vllm = personality === 'vllm' ? new VllmModel(options.model) : undefined
   const ctx: GenerationContext = {
     scheduler,
     stats,
@@ -52,7 +66,8 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     ttft: options.ttft,
     itl: options.itl,
     tokensPerChunk: options.tokensPerChunk,
-    serverTimings: options.serverTimings,
+    shape: streamShape(personality, options.serverTimings),
+    observer: llama ?? vllm,
   }
   const defaults = { seed: options.seed, model: options.model, outputTokens: options.outputTokens }
   const startedS = Math.floor(Date.now() / 1000)
@@ -88,9 +103,12 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   app.use(async (c, next) => {
     await next()
     if (!c.get('counted')) stats.countRequest(ROUTES.has(c.req.path) ? c.req.path : 'other', c.res.status)
+    // cpp-httplib: "Don't leave connections open after errors".
+    if (llama !== undefined && c.res.status >= 400) c.res.headers.set('connection', 'close')
   })
 
   app.use('/v1/*', async (c, next) => {
+    if (llama !== undefined && c.req.path === '/v1/health') return next() // public in llama-server
     if (authorized(c.req.header('authorization'))) return next()
     return c.json(errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'), 401)
   })
@@ -140,13 +158,23 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
       c.set('counted', true)
       return new Response(null, { status: 499 })
     }
-    const sink = outgoing !== undefined ? new NodeSink(outgoing) : new WebSink(c.req.raw.signal)
+    const sink =
+      outgoing !== undefined ? new NodeSink(outgoing, llama !== undefined) : new WebSink(c.req.raw.signal)
     const prefix = p.api === 'chat' ? 'chatcmpl' : 'cmpl'
-    const generation = new Generation(ctx, p, sink, fault as StreamFault, arrivalMs, {
-      id: `${prefix}-mock-${options.seed}-${index}`,
-      delaySeed: mix32(options.seed, index),
-      created: Math.floor(Date.now() / 1000),
-    })
+    const ttftScale = llama?.admit(p) ?? 1
+    const generation = new Generation(
+      ctx,
+      p,
+      sink,
+      fault as StreamFault,
+      arrivalMs,
+      {
+        id: `${prefix}-mock-${options.seed}-${index}`,
+        delaySeed: mix32(options.seed, index),
+        created: Math.floor(Date.now() / 1000),
+      },
+      ttftScale,
+    )
     stats.countRequest(c.req.path, 200)
     c.set('counted', true)
     generation.start()
@@ -155,15 +183,27 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
 
   app.post('/v1/chat/completions', (c) => generate(c, (body) => planChat(body, defaults)))
   app.post('/v1/completions', (c) => generate(c, (body) => planCompletions(body, defaults)))
+  const ownedBy = llama !== undefined ? 'llamacpp' : vllm !== undefined ? 'vllm' : 'bench-mock'
   app.get('/v1/models', (c) =>
     c.json({
       object: 'list',
-      data: [{ id: options.model, object: 'model', created: startedS, owned_by: 'bench-mock' }],
+      data: [{ id: options.model, object: 'model', created: startedS, owned_by: ownedBy }],
     }),
   )
-  app.get('/health', (c) => c.json({ status: 'ok' }))
+  // vLLM: `Response(status_code=200)`, an empty body; llama-server (and the default): {"status":"ok"}.
+  app.get('/health', (c) => (vllm !== undefined ? c.body('', 200) : c.json({ status: 'ok' })))
+  if (llama !== undefined) app.get('/v1/health', (c) => c.json({ status: 'ok' }))
+  if (vllm !== undefined) app.get('/version', (c) => c.json({ version: VLLM_VERSION }))
+  // The server's own family first, then the mock's (mock_*: schedule error, faults), which no scraper of
+  // the real server reads but `bench selftest` and these tests do.
+  const metricsText = (): string => {
+    if (llama !== undefined)
+      return llama.metrics.toPrometheus(stats.streamsInFlight) + stats.toPrometheus(false)
+    if (vllm !== undefined) return vllm.toPrometheus(stats.streamsInFlight) + stats.toPrometheus(false)
+    return stats.toPrometheus()
+  }
   app.get('/metrics', (c) =>
-    c.body(stats.toPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    c.body(metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
   )
   app.notFound((c) =>
     c.json(errorBody(`no route ${c.req.method} ${c.req.path}`, 'invalid_request_error', 'not_found'), 404),

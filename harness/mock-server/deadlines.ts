@@ -36,10 +36,13 @@ export class ChunkDeadlines {
   #k = -1
   #lastMs = 0
 
-  /** `seed` drives the draws of random delays (one generator per request, none when both are fixed). */
-  constructor(arrivalMs: number, ttft: Delay, itl: Delay, seed: number) {
+  /**
+   * `seed` drives the draws of random delays (one generator per request, none when both are fixed);
+   * `ttftScale` multiplies the TTFT draw (a prompt-cache hit leaves only part of the prompt to process).
+   */
+  constructor(arrivalMs: number, ttft: Delay, itl: Delay, seed: number, ttftScale = 1) {
     this.#random = ttft.kind === 'fixed' && itl.kind === 'fixed' ? noRandom : createRandom(seed)
-    this.#firstMs = arrivalMs + drawDelayMs(ttft, this.#random)
+    this.#firstMs = arrivalMs + ttftScale * drawDelayMs(ttft, this.#random)
     this.#itl = itl
   }
 

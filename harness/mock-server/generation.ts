@@ -6,6 +6,7 @@
  */
 import { ChunkDeadlines } from './deadlines.ts'
 import type { Delay } from './options.ts'
+import type { StreamShape } from './personality.ts'
 import type { GenerationPlan } from './protocol.ts'
 import type { DeadlineScheduler, ScheduledTask } from './scheduler.ts'
 import type { ResponseSink } from './sink.ts'
@@ -19,7 +20,31 @@ export interface GenerationContext {
   ttft: Delay
   itl: Delay
   tokensPerChunk: number
-  serverTimings: boolean
+  /** The personality's response shape. */
+  shape: StreamShape
+  /** The personality's server state (metrics, prompt cache); undefined for the default personality. */
+  observer: GenerationObserver | undefined
+}
+
+/** How a response ended, for a personality's metrics and prompt cache. Times: performance.now() ms. */
+export interface GenerationEnd {
+  plan: GenerationPlan
+  arrivalMs: number
+  /** First / last content write; undefined when no content went out. Non-streamed: first token due / body written. */
+  firstMs: number | undefined
+  lastMs: number | undefined
+  /** Tokens sent to the client. */
+  tokens: number
+  /** The whole answer went out (false: client left, drop or stall fault). */
+  completed: boolean
+}
+
+/** A personality's view of every response (one per app, no per-request closures). */
+export interface GenerationObserver {
+  /** `count` content chunks went out in one write at `writtenMs`; `previousMs` = the previous write, if any. */
+  onContent(writtenMs: number, previousMs: number | undefined, count: number): void
+  /** Called once per accepted generation. */
+  onEnd(end: GenerationEnd): void
 }
 
 /** Faults that happen after the response has started (429 and 500 are answered before). */
@@ -68,10 +93,14 @@ export class Generation implements ScheduledTask {
   #k = 0
   #firstDeadlineMs = 0
   #firstWriteMs: number | undefined
+  #lastWriteMs: number | undefined
+  /** Tokens sent so far. */
+  #tokensSent = 0
   /** Non-streamed responses accumulate here. */
   #text = ''
   #logprobs: TokenLogprobs[] = []
 
+  /** `ttftScale` scales the TTFT draw (the prompt-cache model: only uncached prompt tokens cost time). */
   constructor(
     ctx: GenerationContext,
     plan: GenerationPlan,
@@ -79,6 +108,7 @@ export class Generation implements ScheduledTask {
     fault: StreamFault,
     arrivalMs: number,
     ids: GenerationIds,
+    ttftScale = 1,
   ) {
     this.#ctx = ctx
     this.#plan = plan
@@ -89,11 +119,12 @@ export class Generation implements ScheduledTask {
     this.#created = ids.created
     this.#chunks = Math.ceil(plan.outputTokens / ctx.tokensPerChunk)
     this.#faultAfter = Math.ceil(this.#chunks / 2)
-    this.#deadlines = new ChunkDeadlines(arrivalMs, ctx.ttft, ctx.itl, ids.delaySeed)
+    this.#deadlines = new ChunkDeadlines(arrivalMs, ctx.ttft, ctx.itl, ids.delaySeed, ttftScale)
     this.deadlineMs = this.#deadlines.next()
     this.#firstDeadlineMs = this.deadlineMs
     const object = plan.api === 'chat' ? 'chat.completion.chunk' : 'text_completion'
-    this.#head = `data: {"id":"${this.#id}","object":"${object}","created":${this.#created},"model":${JSON.stringify(plan.model)},"system_fingerprint":"${FINGERPRINT}","choices":[`
+    const fingerprint = ctx.shape.systemFingerprint ? `"system_fingerprint":"${FINGERPRINT}",` : ''
+    this.#head = `data: {"id":"${this.#id}","object":"${object}","created":${this.#created},"model":${JSON.stringify(plan.model)},${fingerprint}"choices":[`
   }
 
   /** Queues the response: a stream's headers (and role chunk) on the next scheduler pass, then its chunks at their deadlines. */
@@ -125,9 +156,10 @@ export class Generation implements ScheduledTask {
     }
     if (this.#headPending) {
       this.#headPending = false
+      const content = this.#ctx.shape.roleContent === 'null' ? 'null' : '""'
       const role =
         this.#plan.api === 'chat'
-          ? `${this.#head}{"index":0,"delta":{"role":"assistant","content":null},"logprobs":null,"finish_reason":null}]}\n\n`
+          ? `${this.#head}{"index":0,"delta":{"role":"assistant","content":${content}},"logprobs":null,"finish_reason":null}]}\n\n`
           : undefined
       this.#sink.start(200, SSE_HEADERS, true, role)
       this.deadlineMs = this.#firstDeadlineMs
@@ -144,6 +176,18 @@ export class Generation implements ScheduledTask {
     this.#state = 'done'
     this.#ctx.scheduler.cancel(this)
     this.#ctx.stats.streamsInFlight--
+    this.#ended(false)
+  }
+
+  #ended(completed: boolean): void {
+    this.#ctx.observer?.onEnd({
+      plan: this.#plan,
+      arrivalMs: this.#arrivalMs,
+      firstMs: this.#firstWriteMs,
+      lastMs: this.#lastWriteMs,
+      tokens: this.#tokensSent,
+      completed,
+    })
   }
 
   #runStream(nowMs: number): void {
@@ -153,11 +197,12 @@ export class Generation implements ScheduledTask {
     let batch = 0
     let tokens = 0
     let ending: 'finish' | 'drop' | 'stall' | undefined
+    const finishOnLast = this.#ctx.shape.finishOnLastContent
     for (;;) {
       batchDeadlines[batch++] = this.deadlineMs
       const from = this.#k * tokensPerChunk
       const to = Math.min(n, from + tokensPerChunk)
-      out += this.#contentEvent(from, to)
+      out += this.#contentEvent(from, to, finishOnLast && this.#k + 1 === this.#chunks)
       tokens += to - from
       this.#k++
       if (this.#fault === 'malformed' && this.#k === this.#faultAfter)
@@ -171,11 +216,16 @@ export class Generation implements ScheduledTask {
     }
     const composedMs = this.#ctx.now()
     this.#firstWriteMs ??= composedMs
+    const previousWriteMs = this.#lastWriteMs
+    this.#lastWriteMs = composedMs
+    this.#tokensSent += tokens
+    this.#ctx.observer?.onContent(composedMs, previousWriteMs, batch)
     switch (ending) {
       case 'finish':
         this.#state = 'done'
         stats.streamsInFlight--
         this.#sink.end(out + this.#finishEvents(composedMs))
+        this.#ended(true)
         break
       case 'drop':
         this.#sink.destroy(out)
@@ -248,17 +298,23 @@ export class Generation implements ScheduledTask {
       choices: [choice],
       usage: this.#usage(),
     }
-    if (this.#ctx.serverTimings) body.timings = this.#timings(this.#firstDeadlineMs, writeMs)
+    const timings = this.#timings(this.#firstDeadlineMs, writeMs)
+    if (timings !== undefined) body.timings = timings
+    if (!this.#ctx.shape.systemFingerprint) delete body.system_fingerprint
     let json = JSON.stringify(body)
     if (this.#fault === 'malformed') json = json.slice(0, Math.floor(json.length / 2))
     this.#state = 'done'
     stats.streamsInFlight--
+    this.#firstWriteMs = this.#firstDeadlineMs
+    this.#lastWriteMs = writeMs
+    this.#tokensSent = n
     this.#sink.start(
       200,
       { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) },
       false,
     )
     this.#sink.end(json)
+    this.#ended(true)
     stats.recordScheduleError(this.#ctx.now() - this.deadlineMs)
   }
 
@@ -275,8 +331,8 @@ export class Generation implements ScheduledTask {
     )
   }
 
-  /** Tokens [from, to) as one SSE event. */
-  #contentEvent(from: number, to: number): string {
+  /** Tokens [from, to) as one SSE event; `last` (vLLM shape) adds the finish_reason. */
+  #contentEvent(from: number, to: number, last: boolean): string {
     let text = ''
     let logprobs = 'null'
     if (this.#plan.topLogprobs === undefined) {
@@ -291,19 +347,26 @@ export class Generation implements ScheduledTask {
       }
       logprobs = JSON.stringify({ content: entries })
     }
+    const finish = last ? `"${this.#plan.finishReason}"` : 'null'
     // Vocabulary words are plain ASCII letters and spaces: nothing to escape.
     return this.#plan.api === 'chat'
-      ? `${this.#head}{"index":0,"delta":{"content":"${text}"},"logprobs":${logprobs},"finish_reason":null}]}\n\n`
-      : `${this.#head}{"index":0,"text":"${text}","logprobs":${logprobs},"finish_reason":null}]}\n\n`
+      ? `${this.#head}{"index":0,"delta":{"content":"${text}"},"logprobs":${logprobs},"finish_reason":${finish}}]}\n\n`
+      : `${this.#head}{"index":0,"text":"${text}","logprobs":${logprobs},"finish_reason":${finish}}]}\n\n`
   }
 
-  /** Finish chunk, usage (chat with include_usage: its own chunk), timings on the last one, [DONE]. */
+  /**
+   * Finish chunk, usage (chat with include_usage: its own chunk), timings on the last one, [DONE]. vLLM
+   * shape: the finish_reason went out with the last content chunk; usage only with include_usage.
+   */
   #finishEvents(lastWriteMs: number): string {
     const finish = `"finish_reason":"${this.#plan.finishReason}"}]`
     const usage = `"usage":${JSON.stringify(this.#usage())}`
-    const timings = this.#ctx.serverTimings
-      ? `,"timings":${JSON.stringify(this.#timings(this.#firstWriteMs ?? lastWriteMs, lastWriteMs))}`
-      : ''
+    const t = this.#timings(this.#firstWriteMs ?? lastWriteMs, lastWriteMs)
+    const timings = t === undefined ? '' : `,"timings":${JSON.stringify(t)}`
+    if (this.#ctx.shape.finishOnLastContent)
+      return this.#plan.includeUsage
+        ? `${this.#head}],${usage}${timings}}\n\ndata: [DONE]\n\n`
+        : 'data: [DONE]\n\n'
     if (this.#plan.api === 'completions')
       return `${this.#head}{"index":0,"text":"","logprobs":null,${finish},${usage}${timings}}\n\ndata: [DONE]\n\n`
     if (this.#plan.includeUsage)
@@ -313,19 +376,51 @@ export class Generation implements ScheduledTask {
 
   #usage() {
     const p = this.#plan
-    return {
+    const usage: Record<string, unknown> = {
       prompt_tokens: p.promptTokens,
       completion_tokens: p.outputTokens,
       total_tokens: p.promptTokens + p.outputTokens,
     }
+    if (this.#ctx.shape.cachedTokensDetail) usage.prompt_tokens_details = { cached_tokens: p.cacheN }
+    return usage
   }
 
-  /** llama-server's `timings`, measured: prompt = arrival → first content, predicted = first → last content. */
+  /**
+   * `timings` (llama-server names), measured: prompt = arrival → first content, predicted = first → last
+   * content. undefined when the personality sends none.
+   */
   #timings(firstMs: number, lastMs: number) {
     const promptMs = firstMs - this.#arrivalMs
     const predictedMs = lastMs - firstMs
-    const promptN = this.#plan.promptTokens
     const predictedN = this.#plan.outputTokens
+    switch (this.#ctx.shape.timings) {
+      case 'none':
+        return undefined
+      case 'llama-server': {
+        // server-common.cpp server_slot_stats::to_json: prompt_n = tokens evaluated (cached ones apart);
+        // generation rates over n − 1 decode steps (the first token comes from the prompt's logits).
+        const promptN = this.#plan.promptTokens - this.#plan.cacheN
+        const steps = Math.max(0, predictedN - 1)
+        return {
+          cache_n: this.#plan.cacheN,
+          prompt_n: promptN,
+          prompt_ms: promptMs,
+          prompt_per_token_ms: promptN > 0 ? promptMs / promptN : 0,
+          prompt_per_second: promptMs > 0 ? (1000 * promptN) / promptMs : 0,
+          predicted_n: predictedN,
+          predicted_ms: predictedMs,
+          predicted_per_token_ms: steps > 0 ? predictedMs / steps : 0,
+          predicted_per_second: predictedMs > 0 ? (1000 * steps) / predictedMs : 0,
+        }
+      }
+      case 'mock':
+        break
+      default: {
+        const never: never = this.#ctx.shape.timings
+        throw new Error(`unknown timings ${String(never)}`)
+      }
+    }
+    const promptN = this.#plan.promptTokens
     return {
       prompt_n: promptN,
       prompt_ms: promptMs,

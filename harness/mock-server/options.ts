@@ -37,8 +37,21 @@ export const faultsSchema = z
     message: 'the fault rates add up to more than 1 (each request draws at most one fault)',
   })
 
+/**
+ * Which real server the mock reproduces, where they differ (see README.md, Personalities):
+ * - `default`: the mock's own behaviour (llama-server's stream shape, Node's keep-alive);
+ * - `llama-server`: llama.cpp's server — FIN after every streamed response, its `timings` formulas, a RAM
+ *   prompt cache (`cache_n`), `llamacpp:` metrics, `Keep-Alive: timeout=5, max=100`;
+ * - `vllm`: vLLM's OpenAI server — uvicorn's 5 s idle keep-alive, finish_reason on the last content chunk,
+ *   usage only with include_usage, no `timings`, `vllm:` metrics, `/version`.
+ */
+export const PERSONALITIES = ['default', 'llama-server', 'vllm'] as const
+export type Personality = (typeof PERSONALITIES)[number]
+
 export const mockOptionsSchema = z
   .object({
+    /** Real server whose behaviour the mock reproduces. @default 'default' */
+    personality: z.enum(PERSONALITIES).default('default'),
     /** Seed of every random draw (delays, faults, text, logprobs). @default 1 */
     seed: z.number().int().default(1),
     /** Served model id (also accepted: any model name in a request). @default 'mock-model' */
@@ -69,7 +82,10 @@ export const mockOptionsSchema = z
      * than 10 s old (another machine's clock), falls back to the arrival stamp. @default false
      */
     clientClock: z.boolean().default(false),
-    /** Add a llama-server style `timings` object to the final chunk (and non-streamed responses). @default true */
+    /**
+     * Add a llama-server style `timings` object to the final chunk (and non-streamed responses). The `vllm`
+     * personality never sends one (vLLM has none). @default true
+     */
     serverTimings: z.boolean().default(true),
     faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),
   })

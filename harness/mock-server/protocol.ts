@@ -12,7 +12,10 @@ export type MockApi = 'chat' | 'completions'
 export interface GenerationPlan {
   api: MockApi
   stream: boolean
-  /** Chat streams: end with a `choices: []` chunk carrying usage (stream_options.include_usage). */
+  /**
+   * stream_options.include_usage: chat streams end with a `choices: []` chunk carrying usage (completions
+   * streams too under the vllm personality; the others always put usage on the finish chunk).
+   */
   includeUsage: boolean
   /** Echoed in every response. */
   model: string
@@ -26,6 +29,13 @@ export interface GenerationPlan {
   textKey: number
   /** Top log-probabilities per token; undefined = logprobs not requested. */
   topLogprobs: number | undefined
+  /** The prompt as tokenized (one word = one token): texts (chat: each message content, in order) or token ids. */
+  promptSource: readonly string[] | readonly number[]
+  /**
+   * Prompt tokens the server reused from its prompt cache instead of processing them (llama-server
+   * personality; set by the app after planning). 0 = none.
+   */
+  cacheN: number
 }
 
 export interface OpenAIErrorBody {
@@ -126,12 +136,14 @@ export function planChat(body: unknown, defaults: PlanDefaults): GenerationPlan 
   const b = parseBody(chatBodySchema, body)
   let promptTokens = 0
   let hash = hashString('chat')
+  const promptSource: string[] = []
   for (const m of b.messages) {
     hash = hashString(m.role, hash)
     const parts = typeof m.content === 'string' ? [m.content] : (m.content ?? []).map((p) => p.text ?? '')
     for (const text of parts) {
       promptTokens += countWords(text)
       hash = hashString(text, hashString('\u0000', hash))
+      promptSource.push(text)
     }
   }
   return {
@@ -146,6 +158,8 @@ export function planChat(body: unknown, defaults: PlanDefaults): GenerationPlan 
     promptTokens,
     textKey: mix32(mix32(defaults.seed, b.seed ?? 0), hash),
     topLogprobs: b.logprobs === true ? (b.top_logprobs ?? 0) : undefined,
+    promptSource,
+    cacheN: 0,
   }
 }
 
@@ -154,22 +168,27 @@ export function planCompletions(body: unknown, defaults: PlanDefaults): Generati
   const prompt = Array.isArray(b.prompt) ? b.prompt[0]! : b.prompt
   let promptTokens: number
   let hash: number
+  let promptSource: readonly string[] | readonly number[]
   if (typeof prompt === 'string') {
     promptTokens = countWords(prompt)
     hash = hashString(prompt, hashString('completions'))
+    promptSource = [prompt]
   } else {
     const ids = typeof prompt === 'number' ? (b.prompt as number[]) : prompt
     promptTokens = ids.length
     hash = hashString(ids.join(','), hashString('completions'))
+    promptSource = ids
   }
   return {
     api: 'completions',
     stream: b.stream === true,
-    includeUsage: true,
+    includeUsage: b.stream_options?.include_usage === true,
     model: b.model || defaults.model,
     ...outputLength({ maxTokens: b.max_tokens, minTokens: b.min_tokens }, defaults.outputTokens),
     promptTokens,
     textKey: mix32(mix32(defaults.seed, b.seed ?? 0), hash),
     topLogprobs: b.logprobs ?? undefined,
+    promptSource,
+    cacheN: 0,
   }
 }

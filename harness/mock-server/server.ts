@@ -2,10 +2,11 @@
  * Serves the mock app over HTTP with @hono/node-server.
  * @module
  */
-import type { Server } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { createMockApp, type MockAppInternals } from './app.ts'
+import { configureServer, connectionListener } from './connections.ts'
 import type { MockOptionsInput } from './options.ts'
 import { parseMockOptions } from './parse-options.ts'
 
@@ -33,11 +34,13 @@ export async function startMockServer(
   const parsed = parseMockOptions(options)
   const host = listen.host ?? '127.0.0.1'
   const mock = createMockApp(parsed, internals)
-  const server = createAdaptorServer({
-    fetch: mock.app.fetch,
+  // @hono/node-server's listener under our own server, so the personality's connection handling wraps it.
+  const server = createServer(
     // noDelay: each chunk leaves when written (Nagle would hold small writes back by up to 40 ms).
-    serverOptions: { noDelay: true, keepAlive: true },
-  }) as Server
+    { noDelay: true, keepAlive: true },
+    connectionListener(parsed.personality, getRequestListener(mock.app.fetch)),
+  )
+  configureServer(server, parsed.personality)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(listen.port ?? 0, host, () => {

@@ -7,6 +7,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import { finAfterResponse } from './connections.ts'
 
 export interface ResponseSink {
   /**
@@ -38,11 +39,15 @@ const ignoreError = () => {}
 export class NodeSink implements ResponseSink {
   readonly response = RESPONSE_ALREADY_SENT
   readonly #res: ServerResponse
+  readonly #finAfterStream: boolean
   /** Chunked framing is ours to write (HTTP/1.1 and Node chose chunked encoding). */
   #framing = false
+  #streaming = false
 
-  constructor(res: ServerResponse) {
+  /** `finAfterStream`: end the connection after a streamed response (llama-server personality). */
+  constructor(res: ServerResponse, finAfterStream = false) {
     this.#res = res
+    this.#finAfterStream = finAfterStream
     // A write racing a client disconnect must not become an uncaught 'error' event.
     res.on('error', ignoreError)
   }
@@ -50,6 +55,7 @@ export class NodeSink implements ResponseSink {
   start(status: number, headers: Record<string, string>, streaming: boolean, firstData?: string): void {
     const res = this.#res
     res.writeHead(status, headers)
+    this.#streaming = streaming
     this.#framing = streaming && res.chunkedEncoding
     // res.write sends headers and data in one writev; later raw chunks queue behind it in order.
     if (firstData !== undefined) res.write(firstData)
@@ -66,6 +72,7 @@ export class NodeSink implements ResponseSink {
 
   end(data?: string): void {
     const res = this.#res
+    if (this.#finAfterStream && this.#streaming) finAfterResponse(res)
     if (data === undefined) res.end()
     else if (!this.#framing) res.end(data)
     else {

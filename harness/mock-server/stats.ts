@@ -72,8 +72,11 @@ export class MockStats {
     this.#scheduleErrorSumMs = 0
   }
 
-  /** Prometheus text exposition format 0.0.4, plus llama-server's names for the counters it shares. */
-  toPrometheus(): string {
+  /**
+   * Prometheus text exposition format 0.0.4. `llamacppAliases`: add llama-server's names for the three
+   * counters it shares (the default personality's /metrics; llama-server's own has the whole family).
+   */
+  toPrometheus(llamacppAliases = true): string {
     const out: string[] = []
     const metric = (name: string, type: string, help: string, samples: string[]) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples)
@@ -118,6 +121,7 @@ export class MockStats {
         `mock_schedule_error_seconds_count ${h.totalCount}`,
       ],
     )
+    if (!llamacppAliases) return `${out.join('\n')}\n`
     metric('llamacpp:prompt_tokens_total', 'counter', 'Number of prompt tokens processed.', [
       `llamacpp:prompt_tokens_total ${this.promptTokens}`,
     ])

@@ -5,7 +5,12 @@
  */
 import { type Command, InvalidArgumentError } from 'commander'
 import { HarnessError } from '../../errors.ts'
-import type { Delay, MockOptionsInput } from '../../mock-server/options.ts'
+import {
+  type Delay,
+  type MockOptionsInput,
+  PERSONALITIES,
+  type Personality,
+} from '../../mock-server/options.ts'
 import { MockOptionsError, parseMockOptions } from '../../mock-server/parse-options.ts'
 import { startMockServer } from '../../mock-server/server.ts'
 import { action } from '../action.ts'
@@ -73,6 +78,7 @@ function rateFlag(flag: string) {
 
 /** Schema field → the flag that sets it, so validation errors speak the CLI's language. */
 const FLAG_OF_FIELD: Record<string, string> = {
+  personality: '--personality',
   model: '--model',
   ttft: '--ttft',
   itl: '--itl',
@@ -93,6 +99,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
 interface MockServerFlags {
   host: string
   port: number
+  personality?: Personality
   model?: string
   ttft?: Delay
   itl?: Delay
@@ -121,6 +128,7 @@ export function mockOptionsFromFlags(flags: MockServerFlags, env: NodeJS.Process
       rateStall: flags.faultStall ?? 0,
     },
   }
+  if (flags.personality !== undefined) input.personality = flags.personality
   if (flags.model !== undefined) input.model = flags.model
   if (flags.ttft !== undefined) input.ttft = flags.ttft
   if (flags.itl !== undefined) input.itl = flags.itl
@@ -152,6 +160,16 @@ export function registerMockServerCommand(program: Command): void {
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intFlag('--port', 0, 65535), 8000)
+    .option(
+      '--personality <name>',
+      `behave like a real server where they differ: ${PERSONALITIES.join(', ')} (default default)`,
+      (value: string): Personality => {
+        if ((PERSONALITIES as readonly string[]).includes(value)) return value as Personality
+        throw new InvalidArgumentError(
+          `--personality expects one of ${PERSONALITIES.join(', ')}, got "${value}"`,
+        )
+      },
+    )
     .option('--model <id>', 'served model id (default mock-model)')
     .option('--ttft <spec>', `time to first content chunk: ${DELAY_FORMS} (default fixed:20)`, (v) =>
       parseDelaySpec(v, '--ttft'),
