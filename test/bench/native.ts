@@ -1,12 +1,28 @@
 /**
- * Native-engine overhead benchmark: decode (tg) and prompt (pp) speed of each bench-size GGUF fixture
- * measured THROUGH THE HARNESS (runScenario → isolated child process → node-llama-cpp, fixed output
- * length, sequential requests) against node-llama-cpp's own generation loop with no harness, in this
- * process, in the same run. Goal: ratio ≥ 0.97.
+ * Native speed benchmark, two parts.
  *
- *   npm run bench:native [-- --json] [-- --pairs 12 --warmup 2 --output-tokens 128 --prompt-tokens 256 --variants bench-q4_0,bench-f32 --in-process]
+ * 1. (default) The llama-cpp engine next to llama.cpp's own llama-bench, same file, same llama.cpp commit,
+ *    matched settings (1 thread, depth, flash attention, batch = ubatch = pp so pp is one batch):
  *
- * Both sides: 1 thread, greedy, the same prompt (BOS + `promptTokens − 1` byte tokens), `outputTokens`
+ *      npm run -s bench:native -- --json [--pp 512 --tg 128 --repetitions 5 --depth 0 --rounds 2 --fa auto|on|off --variants bench-f32,bench-q8_0,bench-q4_0]
+ *
+ *    prints {"variants":[{"name","settings","harnessTg","llamaBenchTg","tgRatio","harnessPp","llamaBenchPp","ppRatio"}], …}.
+ *    harness = the engine's nativeSpeed() (llama-bench's pp / tg method, harness/engines/README.md) through
+ *    the isolated engine as scenarios run it; llama-bench = `llama-bench -m <file> -t 1 -p pp -n tg -r R
+ *    -d depth -fa X -b pp -ub pp -o json` from the cache of test/real-server/build-llama-cpp.sh. Rounds
+ *    alternate ABBA (H L, L H, …) on this shared machine; each side's figure is the mean over all its
+ *    repetitions' tokens/s (llama-bench avg_ts pooled over rounds). `details` adds sd, samples, and the decode
+ *    speed a request sees through generate() (`generateTg`: sampling, detokenization, our loop; stamped in
+ *    the child), and `ggmlCpu` which ggml CPU code each side ran (node-llama-cpp picks a prebuilt
+ *    libggml-cpu-<variant>.so at run time; llama-bench is built with -march=native).
+ *
+ * 2. `--overhead`: decode (tg) and prompt (pp) speed THROUGH THE HARNESS (runScenario → isolated child →
+ *    node-llama-cpp, fixed output length, sequential requests) against node-llama-cpp's own generation loop
+ *    in this process, under the key `overhead`. Goal: ratio ≥ 0.97.
+ *
+ *      npm run bench:native -- --overhead [--pairs 12 --warmup 2 --output-tokens 128 --prompt-tokens 256 --in-process]
+ *
+ * Overhead part, both sides: 1 thread, greedy, the same prompt (BOS + `promptTokens − 1` byte tokens), `outputTokens`
  * generated tokens. Per variant one harness run (one child process; `warmup` requests excluded, then
  * `pairs` measured ones); raw generations run in between, in ABBA order (H1 R1 R2 H2 H3 R3 R4 H4 …), each
  * right after a harness request has ended (the harness's times for it are already taken), so drift of the
@@ -27,15 +43,16 @@
  *   compute): near 1 when the harness leaves the engine's own work alone and only the hand-offs differ.
  * Fixtures missing from .bench/models are generated first.
  */
+import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import { getLlama, type Llama, LlamaLogLevel, type Token } from 'node-llama-cpp'
 import { parseScenario } from '../../harness/config/index.ts'
 import type { TargetConfig } from '../../harness/config/schema.ts'
-import type { Engine, StreamEvent } from '../../harness/engines/engine.ts'
+import type { Engine, NativeSpeedResult, StreamEvent } from '../../harness/engines/engine.ts'
 import { createEngine } from '../../harness/engines/index.ts'
 import type { IsolatedEngine, IsolateStats } from '../../harness/engines/isolate/index.ts'
 import { generateFixtures } from '../../harness/fixtures/generate.ts'
@@ -44,6 +61,7 @@ import type { RunMetrics } from '../../harness/metrics/types.ts'
 import { createRandom } from '../../harness/random.ts'
 import type { OkOutcome } from '../../harness/results.ts'
 import { runScenario } from '../../harness/runner.ts'
+import { findLlamaCppTool } from './llama-cpp-bin.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -59,6 +77,18 @@ const { values: args } = parseArgs({
     'models-dir': { type: 'string' },
     /** Also run the harness with the engine in this process (`isolate: false`), after: IPC vs engine cost. */
     'in-process': { type: 'boolean', default: false },
+    /** Part 2: the harness against node-llama-cpp's own loop (key `overhead`). */
+    overhead: { type: 'boolean', default: false },
+    /** Part 1: skip the llama-bench comparison. */
+    'no-llama-bench': { type: 'boolean', default: false },
+    pp: { type: 'string', default: '512' },
+    tg: { type: 'string', default: '128' },
+    repetitions: { type: 'string', default: '5' },
+    depth: { type: 'string', default: '0' },
+    /** ABBA rounds of (harness, llama-bench) per variant. */
+    rounds: { type: 'string', default: '2' },
+    /** Flash attention on both sides: llama-bench `-fa`. */
+    fa: { type: 'string', default: 'auto' },
   },
 })
 const pairs = Math.ceil(Number(args.pairs) / 2) * 2
@@ -311,7 +341,9 @@ function harnessSample(o: OkOutcome): Sample {
 }
 
 const manifests = await generateFixtures({ outDir: modelsDir, sizes: ['bench'] })
-const wanted = args.variants?.split(',').map((s) => s.trim())
+const wanted = (args.variants ?? (args.overhead ? undefined : 'bench-f32,bench-q8_0,bench-q4_0'))
+  ?.split(',')
+  .map((s) => s.trim())
 const variants = manifests.filter(
   (m) => m.format === 'gguf' && (wanted === undefined || wanted.includes(m.name)),
 )
@@ -323,116 +355,346 @@ writeFileSync(promptFile, `${JSON.stringify({ prompt: PROMPT })}\n`)
 const loadAverageBefore = loadavg()[0] ?? Number.NaN
 const mb = (b: number | undefined) => (b === undefined ? '-' : (b / 2 ** 20).toFixed(1))
 
-const results = []
-try {
-  for (const variant of variants) {
-    const modelPath = join(modelsDir, variant.file)
-    const raw = await loadRaw(llama, modelPath)
-    let run: HarnessRun
-    let inProcess: HarnessRun | undefined
-    try {
-      run = await harnessRun(variant.name, modelPath, promptFile, raw)
-      if (args['in-process'])
-        inProcess = await harnessRun(variant.name, modelPath, promptFile, undefined, false)
-    } finally {
-      await raw.dispose()
-    }
-    const errors = [...run.errors, ...(inProcess?.errors ?? [])]
-    const hg = stat(run.harness.map((x) => x.genTokensPerS))
-    const rg = stat(run.raw.map((x) => x.genTokensPerS))
-    const hp = stat(run.harness.map((x) => x.promptTokensPerS))
-    const rp = stat(run.raw.map((x) => x.promptTokensPerS))
-    const ig = inProcess ? stat(inProcess.harness.map((x) => x.genTokensPerS)) : undefined
-    const pairRatios = run.harness.map((h, i) => h.genTokensPerS / (run.raw[i]?.genTokensPerS ?? Number.NaN))
-    const ci = ratioCi95(
-      run.harness.map((x) => x.genTokensPerS),
-      run.raw.map((x) => x.genTokensPerS),
-    )
-    const hc = stat(run.harnessCpu.map((x) => x.cpuMs))
-    const rc = stat(run.raw.map((x) => x.cpuMs))
-    const he = stat(run.harnessCpu.map((x) => x.engineCpuMs))
-    const re = stat(run.raw.map((x) => x.engineCpuMs))
-    const m = run.metrics
-    const ipc = run.isolate
-    results.push({
-      name: variant.name,
-      quantLabel: variant.quantLabel,
-      harnessGenTokensPerS: hg.mean,
-      rawGenTokensPerS: rg.mean,
-      ratio: hg.mean / rg.mean,
-      ratioMedianOfPairs: median(pairRatios),
-      ratioCi95: ci,
-      harnessGenTokensPerSSd: hg.sd,
-      rawGenTokensPerSSd: rg.sd,
-      harnessPromptTokensPerS: hp.mean,
-      rawPromptTokensPerS: rp.mean,
-      promptRatio: hp.mean / rp.mean,
-      harnessPromptTokensPerSSd: hp.sd,
-      rawPromptTokensPerSSd: rp.sd,
-      ...(ig ? { inProcessGenTokensPerS: ig.mean, inProcessRatio: ig.mean / rg.mean } : {}),
-      /** CPU per generation (prompt + output), both harness processes vs the raw loop's, ms. */
-      harnessCpuMsPerRequest: hc.mean,
-      rawCpuMsPerRequest: rc.mean,
-      cpuRatio: rc.mean / hc.mean,
-      /** The engine's compute threads only (not the event loops): raw / harness. */
-      harnessEngineCpuMsPerRequest: he.mean,
-      rawEngineCpuMsPerRequest: re.mean,
-      engineCpuRatio: re.mean / he.mean,
-      samples: { harness: hg.n, raw: rg.n, ...(ig ? { inProcess: ig.n } : {}) },
-      errors,
-      memory: {
-        modelBytes: m?.modelBytes,
-        loadMs: m?.loadMs,
-        loadRssBytes: m?.loadRssBytes,
-        loadPeakRssBytes: m?.loadPeakRssBytes,
-        peakRssBytes: m?.peakRssBytes,
-        peakRssSamplesN: m?.peakRssSamplesN,
-      },
-      ipc: ipc && {
-        sendLatencyMsMean: ipc.sendLatency.meanMs,
-        sendLatencyMsMax: ipc.sendLatency.maxMs,
-        messageLatencyMsP50: ipc.messageLatency.p50Ms,
-        messageLatencyMsMean: ipc.messageLatency.meanMs,
-        tokenDeliveryMsP50: ipc.tokenLatency.p50Ms,
-        tokenDeliveryMsMax: ipc.tokenLatency.maxMs,
-        tokensPerMessage: ipc.tokenLatency.n / ipc.messageLatency.n,
-        clockOffsetMs: ipc.clock?.offsetMs,
-        clockRttMs: ipc.clock?.rttMs,
-      },
-    })
-    log(
-      `${variant.name.padEnd(20)} tg ${hg.mean.toFixed(1)} ± ${hg.sd.toFixed(1)} vs ${rg.mean.toFixed(1)} ± ${rg.sd.toFixed(1)} tok/s → ${(hg.mean / rg.mean).toFixed(3)} [95 % CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}] (median of pairs ${median(pairRatios).toFixed(3)})` +
-        (ig ? ` · in-process ${ig.mean.toFixed(1)} → ${(ig.mean / rg.mean).toFixed(3)}` : '') +
-        ` · pp ${hp.mean.toFixed(0)} vs ${rp.mean.toFixed(0)} → ${(hp.mean / rp.mean).toFixed(3)}` +
-        ` · CPU/request ${hc.mean.toFixed(0)} vs ${rc.mean.toFixed(0)} ms → ${(rc.mean / hc.mean).toFixed(3)}` +
-        ` (engine threads ${he.mean.toFixed(0)} vs ${re.mean.toFixed(0)} → ${(re.mean / he.mean).toFixed(3)})` +
-        ` · model ${mb(m?.modelBytes)} MiB, load ${m?.loadMs?.toFixed(0) ?? '-'} ms, RSS after load ${mb(m?.loadRssBytes)} / peak ${mb(m?.peakRssBytes)} MiB` +
-        ` · IPC send ${ipc?.sendLatency.meanMs.toFixed(3) ?? '-'} ms, message p50 ${ipc?.messageLatency.p50Ms.toFixed(3) ?? '-'} ms` +
-        (errors.length > 0 ? ` · ${errors.length} errors: ${errors[0]}` : ''),
-    )
+type Variant = (typeof variants)[number]
+
+/** Part 2: one variant through the harness against node-llama-cpp's own loop. */
+async function overheadFor(variant: Variant) {
+  const modelPath = join(modelsDir, variant.file)
+  const raw = await loadRaw(llama, modelPath)
+  let run: HarnessRun
+  let inProcess: HarnessRun | undefined
+  try {
+    run = await harnessRun(variant.name, modelPath, promptFile, raw)
+    if (args['in-process'])
+      inProcess = await harnessRun(variant.name, modelPath, promptFile, undefined, false)
+  } finally {
+    await raw.dispose()
   }
+  const errors = [...run.errors, ...(inProcess?.errors ?? [])]
+  const hg = stat(run.harness.map((x) => x.genTokensPerS))
+  const rg = stat(run.raw.map((x) => x.genTokensPerS))
+  const hp = stat(run.harness.map((x) => x.promptTokensPerS))
+  const rp = stat(run.raw.map((x) => x.promptTokensPerS))
+  const ig = inProcess ? stat(inProcess.harness.map((x) => x.genTokensPerS)) : undefined
+  const pairRatios = run.harness.map((h, i) => h.genTokensPerS / (run.raw[i]?.genTokensPerS ?? Number.NaN))
+  const ci = ratioCi95(
+    run.harness.map((x) => x.genTokensPerS),
+    run.raw.map((x) => x.genTokensPerS),
+  )
+  const hc = stat(run.harnessCpu.map((x) => x.cpuMs))
+  const rc = stat(run.raw.map((x) => x.cpuMs))
+  const he = stat(run.harnessCpu.map((x) => x.engineCpuMs))
+  const re = stat(run.raw.map((x) => x.engineCpuMs))
+  const m = run.metrics
+  const ipc = run.isolate
+  const out = {
+    name: variant.name,
+    quantLabel: variant.quantLabel,
+    harnessGenTokensPerS: hg.mean,
+    rawGenTokensPerS: rg.mean,
+    ratio: hg.mean / rg.mean,
+    ratioMedianOfPairs: median(pairRatios),
+    ratioCi95: ci,
+    harnessGenTokensPerSSd: hg.sd,
+    rawGenTokensPerSSd: rg.sd,
+    harnessPromptTokensPerS: hp.mean,
+    rawPromptTokensPerS: rp.mean,
+    promptRatio: hp.mean / rp.mean,
+    harnessPromptTokensPerSSd: hp.sd,
+    rawPromptTokensPerSSd: rp.sd,
+    ...(ig ? { inProcessGenTokensPerS: ig.mean, inProcessRatio: ig.mean / rg.mean } : {}),
+    /** CPU per generation (prompt + output), both harness processes vs the raw loop's, ms. */
+    harnessCpuMsPerRequest: hc.mean,
+    rawCpuMsPerRequest: rc.mean,
+    cpuRatio: rc.mean / hc.mean,
+    /** The engine's compute threads only (not the event loops): raw / harness. */
+    harnessEngineCpuMsPerRequest: he.mean,
+    rawEngineCpuMsPerRequest: re.mean,
+    engineCpuRatio: re.mean / he.mean,
+    samples: { harness: hg.n, raw: rg.n, ...(ig ? { inProcess: ig.n } : {}) },
+    errors,
+    memory: {
+      modelBytes: m?.modelBytes,
+      loadMs: m?.loadMs,
+      loadRssBytes: m?.loadRssBytes,
+      loadPeakRssBytes: m?.loadPeakRssBytes,
+      peakRssBytes: m?.peakRssBytes,
+      peakRssSamplesN: m?.peakRssSamplesN,
+    },
+    ipc: ipc && {
+      sendLatencyMsMean: ipc.sendLatency.meanMs,
+      sendLatencyMsMax: ipc.sendLatency.maxMs,
+      messageLatencyMsP50: ipc.messageLatency.p50Ms,
+      messageLatencyMsMean: ipc.messageLatency.meanMs,
+      tokenDeliveryMsP50: ipc.tokenLatency.p50Ms,
+      tokenDeliveryMsMax: ipc.tokenLatency.maxMs,
+      tokensPerMessage: ipc.tokenLatency.n / ipc.messageLatency.n,
+      clockOffsetMs: ipc.clock?.offsetMs,
+      clockRttMs: ipc.clock?.rttMs,
+    },
+  }
+  log(
+    `${variant.name.padEnd(20)} tg ${hg.mean.toFixed(1)} ± ${hg.sd.toFixed(1)} vs ${rg.mean.toFixed(1)} ± ${rg.sd.toFixed(1)} tok/s → ${(hg.mean / rg.mean).toFixed(3)} [95 % CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}] (median of pairs ${median(pairRatios).toFixed(3)})` +
+      (ig ? ` · in-process ${ig.mean.toFixed(1)} → ${(ig.mean / rg.mean).toFixed(3)}` : '') +
+      ` · pp ${hp.mean.toFixed(0)} vs ${rp.mean.toFixed(0)} → ${(hp.mean / rp.mean).toFixed(3)}` +
+      ` · CPU/request ${hc.mean.toFixed(0)} vs ${rc.mean.toFixed(0)} ms → ${(rc.mean / hc.mean).toFixed(3)}` +
+      ` (engine threads ${he.mean.toFixed(0)} vs ${re.mean.toFixed(0)} → ${(re.mean / he.mean).toFixed(3)})` +
+      ` · model ${mb(m?.modelBytes)} MiB, load ${m?.loadMs?.toFixed(0) ?? '-'} ms, RSS after load ${mb(m?.loadRssBytes)} / peak ${mb(m?.peakRssBytes)} MiB` +
+      ` · IPC send ${ipc?.sendLatency.meanMs.toFixed(3) ?? '-'} ms, message p50 ${ipc?.messageLatency.p50Ms.toFixed(3) ?? '-'} ms` +
+      (errors.length > 0 ? ` · ${errors.length} errors: ${errors[0]}` : ''),
+  )
+  return out
+}
+
+// ---- Part 1: the engine's nativeSpeed() next to llama-bench -------------------------------------------
+
+const PP = Number(args.pp)
+const TG = Number(args.tg)
+const REPETITIONS = Number(args.repetitions)
+const DEPTH = Number(args.depth)
+const ROUNDS = Number(args.rounds)
+if (!['auto', 'on', 'off'].includes(args.fa)) throw new Error(`--fa must be auto, on or off, got ${args.fa}`)
+const FA = args.fa as 'auto' | 'on' | 'off'
+const BATCH = Math.max(1, PP)
+const execFileAsync = promisify(execFile)
+
+/** The ggml CPU library a process mapped (node-llama-cpp loads one prebuilt variant at run time). */
+function ggmlCpuOf(pid: number | undefined): string[] {
+  if (pid === undefined) return []
+  try {
+    const libs = readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .map((l) => /\/(libggml-cpu[^/\s]*\.so)/.exec(l)?.[1])
+      .filter((x): x is string => x !== undefined)
+    return [...new Set(libs)]
+  } catch {
+    return []
+  }
+}
+
+interface LlamaBenchRecord {
+  n_prompt: number
+  n_gen: number
+  n_depth?: number
+  n_threads: number
+  n_batch: number
+  n_ubatch: number
+  flash_attn: number | boolean | string
+  type_k: string
+  avg_ts: number
+  stddev_ts: number
+  samples_ts?: number[]
+  build_commit?: string
+  cpu_info?: string
+}
+
+interface Side {
+  pp: number[]
+  tg: number[]
+}
+
+function pooled(samples: number[]): { mean: number; sd: number; n: number } {
+  const s = stat(samples)
+  return { mean: s.mean, sd: s.sd, n: s.n }
+}
+
+async function compareFor(variant: Variant, llamaBench: string) {
+  const modelPath = join(modelsDir, variant.file)
+  const created = await createEngine({
+    kind: 'llama-cpp',
+    model: modelPath,
+    threads: THREADS,
+    contextSize: DEPTH + Math.max(PP, TG) + 1,
+    batchSize: BATCH,
+    flashAttention: FA === 'auto' ? 'auto' : FA === 'on',
+  })
+  const engine = created.engine
+  const harness: Side = { pp: [], tg: [] }
+  const bench: Side = { pp: [], tg: [] }
+  const generateTg: number[] = []
+  let harnessSettings: Record<string, unknown> = {}
+  let benchSettings: Record<string, unknown> = {}
+  let ggmlCpu: string[] = []
+  try {
+    await engine.start()
+    ggmlCpu = ggmlCpuOf((engine as Partial<IsolatedEngine>).isolate?.pid)
+    const runHarness = async () => {
+      const r: NativeSpeedResult = await engine.nativeSpeed!({
+        pp: PP,
+        tg: TG,
+        repetitions: REPETITIONS,
+        depth: DEPTH,
+      })
+      harness.pp.push(...(r.pp?.samplesTs ?? []))
+      harness.tg.push(...(r.tg?.samplesTs ?? []))
+      harnessSettings = r.settings
+      // What a request sees: TG tokens after the first through generate() (sampling, detokenization, our
+      // loop), from a context holding only BOS, stamped in the child where each token appeared.
+      const stamps: number[] = []
+      for await (const e of engine.generate(
+        { prompt: '', maxTokens: TG + 1, minTokens: TG + 1, ignoreEos: true, sampling: { temperature: 0 } },
+        new AbortController().signal,
+      ))
+        if (e.type === 'token' && e.atMs !== undefined) stamps.push(e.atMs)
+      generateTg.push(((stamps.length - 1) / (stamps.at(-1)! - stamps[0]!)) * 1000)
+    }
+    const runBench = async () => {
+      const { stdout } = await execFileAsync(
+        llamaBench,
+        [
+          ['-m', modelPath],
+          ['-t', String(THREADS)],
+          ['-p', String(PP)],
+          ['-n', String(TG)],
+          ['-r', String(REPETITIONS)],
+          ['-d', String(DEPTH)],
+          ['-fa', FA],
+          ['-b', String(BATCH)],
+          ['-ub', String(BATCH)],
+          ['-o', 'json'],
+        ].flat(),
+        { maxBuffer: 16 * 2 ** 20 },
+      )
+      const records = JSON.parse(stdout) as LlamaBenchRecord[]
+      for (const r of records) {
+        const samples = r.samples_ts ?? [r.avg_ts]
+        if (r.n_gen === 0) bench.pp.push(...samples)
+        else if (r.n_prompt === 0) bench.tg.push(...samples)
+      }
+      const first = records[0]
+      if (first)
+        benchSettings = {
+          n_threads: first.n_threads,
+          n_batch: first.n_batch,
+          n_ubatch: first.n_ubatch,
+          n_depth: first.n_depth ?? 0,
+          flash_attn: first.flash_attn,
+          type_k: first.type_k,
+          build_commit: first.build_commit,
+        }
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // ABBA: H L, L H, H L …
+      if (round % 2 === 0) {
+        await runHarness()
+        await runBench()
+      } else {
+        await runBench()
+        await runHarness()
+      }
+      log(`  ${variant.name} round ${round + 1}/${ROUNDS} done`)
+    }
+  } finally {
+    await created.dispose()
+  }
+  const hTg = pooled(harness.tg)
+  const bTg = pooled(bench.tg)
+  const hPp = pooled(harness.pp)
+  const bPp = pooled(bench.pp)
+  const gTg = pooled(generateTg)
+  const settings = {
+    file: variant.file,
+    threads: THREADS,
+    depth: DEPTH,
+    flashAttention: FA,
+    batchSize: BATCH,
+    ubatchSize: BATCH,
+    pp: PP,
+    tg: TG,
+    repetitions: REPETITIONS,
+    rounds: ROUNDS,
+  }
+  const row = {
+    name: variant.name,
+    settings,
+    harnessTg: hTg.mean,
+    llamaBenchTg: bTg.mean,
+    tgRatio: hTg.mean / bTg.mean,
+    harnessPp: hPp.mean,
+    llamaBenchPp: bPp.mean,
+    ppRatio: hPp.mean / bPp.mean,
+  }
+  const detail = {
+    name: variant.name,
+    harnessTgSd: hTg.sd,
+    llamaBenchTgSd: bTg.sd,
+    harnessPpSd: hPp.sd,
+    llamaBenchPpSd: bPp.sd,
+    samples: { harnessTg: harness.tg, llamaBenchTg: bench.tg, harnessPp: harness.pp, llamaBenchPp: bench.pp },
+    /** Decode speed of generate() (sampling, detokenization, our loop), tokens/s, one request per round. */
+    generateTg: gTg.mean,
+    generateTgSd: gTg.sd,
+    generateTgRatio: gTg.mean / bTg.mean,
+    harnessSettings,
+    llamaBenchSettings: benchSettings,
+    ggmlCpu: {
+      harness: ggmlCpu,
+      llamaBench: 'static ggml-cpu built with -march=native (GGML_NATIVE, AMX off)',
+    },
+  }
+  log(
+    `${variant.name.padEnd(12)} tg ${hTg.mean.toFixed(1)} ± ${hTg.sd.toFixed(1)} vs llama-bench ${bTg.mean.toFixed(1)} ± ${bTg.sd.toFixed(1)} → ${row.tgRatio.toFixed(3)}` +
+      ` · pp ${hPp.mean.toFixed(0)} ± ${hPp.sd.toFixed(0)} vs ${bPp.mean.toFixed(0)} ± ${bPp.sd.toFixed(0)} → ${row.ppRatio.toFixed(3)}` +
+      ` · generate() tg ${gTg.mean.toFixed(1)} → ${detail.generateTgRatio.toFixed(3)} · ggml ${ggmlCpu.join(',') || '?'}`,
+  )
+  return { row, detail }
+}
+
+const rows = []
+const details = []
+const overhead = []
+let llamaBenchSkip: string | undefined
+try {
+  if (!args['no-llama-bench']) {
+    const tool = findLlamaCppTool(ROOT, 'llama-bench')
+    if (!tool.found) llamaBenchSkip = tool.reason
+    else
+      for (const variant of variants) {
+        const { row, detail } = await compareFor(variant, tool.path)
+        rows.push(row)
+        details.push(detail)
+      }
+    if (llamaBenchSkip) log(`llama-bench comparison skipped: ${llamaBenchSkip}`)
+  }
+  if (args.overhead) for (const variant of variants) overhead.push(await overheadFor(variant))
 } finally {
   rmSync(dir, { recursive: true, force: true })
   await llama.dispose()
 }
 
-const settings = {
+const loadAverage = {
+  before: loadAverageBefore,
+  after: loadavg()[0] ?? Number.NaN,
+  cores: availableParallelism(),
+}
+const overheadSettings = {
   pairs,
   warmup,
   outputTokens,
   promptTokens: promptBytes + 1,
   threads: THREADS,
-  // The machine is shared: a 1-minute load average near or above the core count means noisy figures.
-  loadAverage: {
-    before: loadAverageBefore,
-    after: loadavg()[0] ?? Number.NaN,
-    cores: availableParallelism(),
-  },
 }
-if (args.json) process.stdout.write(`${JSON.stringify({ settings, variants: results }, null, 2)}\n`)
+if (args.json)
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        variants: rows,
+        ...(llamaBenchSkip ? { skipped: llamaBenchSkip } : {}),
+        details,
+        // The machine is shared: a 1-minute load average near or above the core count means noisy figures.
+        loadAverage,
+        ...(args.overhead ? { overhead: { settings: overheadSettings, variants: overhead } } : {}),
+      },
+      null,
+      2,
+    )}\n`,
+  )
 else {
-  const worst = Math.min(...results.map((r) => r.ratio))
+  if (rows.length > 0)
+    log(`\nworst tgRatio ${Math.min(...rows.map((r) => r.tgRatio)).toFixed(3)} (goal ≥ 0.9)`)
+  if (overhead.length > 0)
+    log(`worst overhead decode ratio ${Math.min(...overhead.map((r) => r.ratio)).toFixed(3)} (goal ≥ 0.97)`)
   log(
-    `\nworst decode ratio ${worst.toFixed(3)} (goal ≥ 0.97) · load average ${settings.loadAverage.before.toFixed(2)} → ${settings.loadAverage.after.toFixed(2)} on ${settings.loadAverage.cores} cores`,
+    `load average ${loadAverage.before.toFixed(2)} → ${loadAverage.after.toFixed(2)} on ${loadAverage.cores} cores`,
   )
 }
