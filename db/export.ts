@@ -56,6 +56,7 @@ export const CSV_COLUMNS = [
   'tokenizerOutputTokens',
   'finishReason',
   'serverTimings',
+  'connectionRetries',
   'chunkGapsMs',
 ] as const satisfies readonly (keyof RequestDetail)[]
 

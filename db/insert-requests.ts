@@ -34,6 +34,7 @@ export const REQUEST_COLUMNS: readonly Column[] = [
   { name: 'server_output_tokens', type: 'int', pick: (r) => r.serverOutputTokens },
   { name: 'tokenizer_output_tokens', type: 'int', pick: (r) => r.tokenizerOutputTokens },
   { name: 'finish_reason', type: 'text', pick: (r) => r.finishReason },
+  { name: 'connection_retries', type: 'int', pick: (r) => r.connectionRetries ?? 0 },
   // Sent as text, cast per row: array parameters of jsonb are not portable across drivers.
   {
     name: 'server_timings',

@@ -204,6 +204,8 @@ export const requests = pgTable(
     tokenizerOutputTokens: integer('tokenizer_output_tokens'),
     finishReason: text('finish_reason'),
     serverTimings: jsonb('server_timings').$type<Record<string, number>>(),
+    /** Times the request was resent because a reused connection closed before any response byte (0 or 1). */
+    connectionRetries: integer('connection_retries').notNull().default(0),
     chunkGapsMs: float32Array('chunk_gaps_ms'),
   },
   (t) => [

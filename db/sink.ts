@@ -383,6 +383,7 @@ export function toRequestRow(runId: number, o: RequestOutcome, redact: Redactor)
       tokenizerOutputTokens: int(o.tokenizerOutputTokens),
       finishReason: o.finishReason === undefined ? null : redact.text(o.finishReason),
       serverTimings: o.serverTimings ? (o.serverTimings as Record<string, number>) : null,
+      connectionRetries: int(o.connectionRetries) ?? 0,
       chunkGapsMs: o.chunkGapsMs,
     }
   return {
@@ -405,6 +406,7 @@ export function toRequestRow(runId: number, o: RequestOutcome, redact: Redactor)
     tokenizerOutputTokens: null,
     finishReason: null,
     serverTimings: null,
+    connectionRetries: int(o.connectionRetries) ?? 0,
     chunkGapsMs: null,
   }
 }

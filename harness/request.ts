@@ -11,6 +11,7 @@
  * @module
  */
 import { type Clock, systemClock } from './clock.ts'
+import { connectionRetriesOf } from './engines/connection-retry.ts'
 import type { Engine, GenerationRequest, StreamEvent } from './engines/engine.ts'
 import { RequestError } from './errors.ts'
 import type { ErrorOutcome, RequestOutcome } from './results.ts'
@@ -101,6 +102,7 @@ export async function executeRequest(
       ...(tokenizerOutputTokens !== undefined ? { tokenizerOutputTokens } : {}),
       ...(done?.finishReason !== undefined ? { finishReason: done.finishReason } : {}),
       ...(done?.serverTimings !== undefined ? { serverTimings: done.serverTimings } : {}),
+      ...(done?.connectionRetries ? { connectionRetries: done.connectionRetries } : {}),
     }
   } catch (err) {
     const outcome: ErrorOutcome = {
@@ -114,6 +116,8 @@ export async function executeRequest(
     // Only the run's interrupt makes an `aborted` (left out of errorRate): an abort nobody here asked
     // for is the engine's failure and must count.
     if (outcome.error.kind === 'aborted' && !options.signal.aborted) outcome.error.kind = 'engine'
+    const connectionRetries = connectionRetriesOf(err)
+    if (connectionRetries > 0) outcome.connectionRetries = connectionRetries
     if (chunks > 0) {
       outcome.ttftMs = t1 - startedAt
       outcome.e2eMs = tPrev - startedAt

@@ -40,6 +40,8 @@ export interface OkOutcome extends OutcomeBase {
   tokenizerOutputTokens?: number
   finishReason?: string
   serverTimings?: ServerTimings
+  /** Times the request was resent on a fresh connection after a reused one closed before any response byte; absent = 0. */
+  connectionRetries?: number
 }
 
 export interface ErrorOutcome extends OutcomeBase {
@@ -49,6 +51,8 @@ export interface ErrorOutcome extends OutcomeBase {
   ttftMs?: number
   e2eMs?: number
   chunks?: number
+  /** As on OkOutcome. */
+  connectionRetries?: number
 }
 
 export type RequestOutcome = OkOutcome | ErrorOutcome

@@ -160,6 +160,8 @@ const requestSchema = z.object({
   tokenizerOutputTokens: optionalInt4,
   finishReason: optionalText,
   serverTimings: z.record(z.string(), z.number()).nullable(),
+  // Absent in documents exported before it was recorded: those requests were never retried.
+  connectionRetries: z.number().int().min(0).max(1000).default(0),
   chunkGapsMs: z.array(z.number()).nullable(),
 })
 
@@ -459,6 +461,7 @@ function requestRow(runId: number, r: BenchRunDocument['requests'][number], reda
     tokenizerOutputTokens: r.tokenizerOutputTokens,
     finishReason: r.finishReason === null ? null : redact.text(r.finishReason),
     serverTimings: r.serverTimings,
+    connectionRetries: r.connectionRetries,
     chunkGapsMs: r.chunkGapsMs,
   }
 }

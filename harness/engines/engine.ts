@@ -111,6 +111,12 @@ export type StreamEvent =
       tokenizerOutputTokens?: number
       finishReason?: string
       serverTimings?: ServerTimings
+      /**
+       * Times the request was sent again because a reused connection closed before any byte of the
+       * response (HTTP clients only; absent = 0). A failed request carries its count on the error instead
+       * (connection-retry.ts).
+       */
+      connectionRetries?: number
     }
 
 /**

@@ -13,6 +13,7 @@ export function http1Transport(agent: Http1Agent): StreamTransport {
       const { poll, notify, text, destroy } = response.body
       return {
         statusCode: response.statusCode,
+        connectionRetries: response.connectionRetries,
         contentType: response.headers['content-type'],
         poll,
         notify,

@@ -13,6 +13,7 @@
 import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
 import { BODY_END, type BodyRead } from './body-queue.ts'
+import { connectionRetriesOf, markConnectionRetries } from './connection-retry.ts'
 import type { StreamEvent } from './engine.ts'
 import { SENT_AT_HEADER } from './openai-body.ts'
 import {
@@ -50,6 +51,8 @@ export interface TransportResponse {
   text(): Promise<string>
   /** No more reading. A body not read to its end must not keep its connection busy. */
   close(): void
+  /** Times the request was resent on a fresh connection before this response (connection-retry.ts). */
+  connectionRetries: number
 }
 
 export interface LeanStreamOptions {
@@ -156,6 +159,7 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
       if (this.#bodyEnded) {
         assertComplete(this.#chunks.state)
         const done = createDoneEvent(this.#chunks.state)
+        if (response.connectionRetries > 0) done.connectionRetries = response.connectionRetries
         this.#close()
         return { done: false, value: done }
       }
@@ -251,6 +255,9 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   #fail(error: unknown, classify: (error: unknown) => RequestError): unknown {
     const scope = this.#scope
     const outcome = scope === undefined ? error : scope.settle(error, classify)
+    // Only our own error: an abort reason is the caller's object, shared by every request it cut.
+    if (outcome instanceof RequestError)
+      markConnectionRetries(outcome, this.#response?.connectionRetries ?? connectionRetriesOf(error))
     this.#close()
     return outcome
   }

@@ -4,14 +4,21 @@
  * listener only stamps and queues it (body-queue.ts).
  * @module
  */
-import type { Dispatcher, Pool } from 'undici'
+import { Client, type Dispatcher, type Pool } from 'undici'
 import { BodyQueue, wallNowMs } from './body-queue.ts'
+import { CLOSED_BY_PEER_CODES, markConnectionRetries } from './connection-retry.ts'
 import type { StreamTransport, TransportResponse } from './openai-stream.ts'
 
-export function undiciTransport(pool: Pool): StreamTransport {
+/**
+ * undici retries no POST by itself. A request lost to a kept-alive connection that the server closed
+ * (llama-server sends FIN ~1 ms after each streamed response) is sent once more here, on a one-off
+ * connection of its own (the pool's other idle connections may be closing the same way), as the http1
+ * agent does (see Http1Agent.request for the rule).
+ */
+export function undiciTransport(pool: Pool, origin: string): StreamTransport {
   return {
     async post(path, headers, body, signal): Promise<TransportResponse> {
-      const response = await pool.request({
+      const options: Dispatcher.RequestOptions = {
         path,
         method: 'POST',
         headers,
@@ -21,25 +28,58 @@ export function undiciTransport(pool: Pool): StreamTransport {
         // second, differently-worded timeout.
         headersTimeout: 0,
         bodyTimeout: 0,
-      })
-      const contentType = response.headers['content-type']
-      return new UndiciResponse(response, typeof contentType === 'string' ? contentType : undefined)
+      }
+      let response: Dispatcher.ResponseData
+      try {
+        response = await pool.request(options)
+      } catch (error) {
+        if (signal.aborted || !lostOnReusedConnection(error)) throw error
+        const fresh = new Client(origin, { pipelining: 1 })
+        try {
+          response = await fresh.request(options)
+        } catch (retryError) {
+          void fresh.destroy()
+          markConnectionRetries(retryError, 1)
+          throw retryError
+        }
+        return new UndiciResponse(response, 1, () => void fresh.close().catch(() => {}))
+      }
+      return new UndiciResponse(response, 0)
     },
   }
 }
 
+/**
+ * Whether undici's error says the request died with a connection the server closed, before the response
+ * head: EOF ("other side closed") on a socket that had already carried a response (undici reports the
+ * socket's byte counts: bytes read before this request's head means the connection was reused), or a reset
+ * / broken pipe, for which undici gives no socket details — those are retried whatever the connection's age.
+ */
+function lostOnReusedConnection(error: unknown): boolean {
+  const { code, socket } = error as { code?: unknown; socket?: { bytesRead?: number } }
+  if (code === 'UND_ERR_SOCKET') return (socket?.bytesRead ?? 0) > 0
+  return typeof code === 'string' && CLOSED_BY_PEER_CODES.has(code)
+}
+
 class UndiciResponse implements TransportResponse {
   readonly statusCode: number
+  readonly contentType: string | undefined
   readonly #body: Dispatcher.ResponseData['body']
+  /** Closes the one-off connection of a retried request once its body is done with. */
+  readonly #release: (() => void) | undefined
   #queue: BodyQueue | undefined
   #ended = false
 
   constructor(
     response: Dispatcher.ResponseData,
-    readonly contentType: string | undefined,
+    readonly connectionRetries: number,
+    release?: () => void,
   ) {
     this.statusCode = response.statusCode
+    const contentType = response.headers['content-type']
+    this.contentType = typeof contentType === 'string' ? contentType : undefined
     this.#body = response.body
+    this.#release = release
   }
 
   poll(): ReturnType<TransportResponse['poll']> {
@@ -78,6 +118,7 @@ class UndiciResponse implements TransportResponse {
     // An error after the stop (the destroy that follows) has no reader; keep a listener so it is not thrown.
     body.on('error', () => {})
     if (!this.#ended) body.destroy()
+    this.#release?.()
   }
 
   readonly #onData = (bytes: Buffer) => this.#queue!.push(bytes, wallNowMs())

@@ -84,7 +84,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       ? new Http1Agent(url.origin, { maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS })
       : undefined
   const leanTarget = {
-    transport: agent === undefined ? undiciTransport(pool) : http1Transport(agent),
+    transport: agent === undefined ? undiciTransport(pool, url.origin) : http1Transport(agent),
     path: `${basePath}${API_PATHS[options.api]}${url.search}`,
     headers: streamHeaders,
     timeoutMs,

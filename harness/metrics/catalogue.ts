@@ -130,6 +130,12 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
     description:
       'Requests the run’s interrupt (Ctrl-C) aborted; left out of every other figure, errorRate included.',
   },
+  connectionRetries: {
+    unit: 'count',
+    direction: 'lower',
+    description:
+      'Requests sent again on a fresh connection because a reused one closed before any byte of the response (a server closing kept-alive connections); the retry’s time is in the request’s TTFT.',
+  },
   tokenCountDiscrepancyPct: {
     unit: '%',
     direction: 'lower',

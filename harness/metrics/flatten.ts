@@ -41,6 +41,7 @@ const SCALAR_SAMPLES: Readonly<Record<ScalarMetricName, (m: RunMetrics) => numbe
   goodFraction: (m) => m.attempted,
   droppedRequests: (m) => m.attempted,
   abortedRequests: (m) => m.attempted + (m.abortedRequests ?? 0),
+  connectionRetries: (m) => m.attempted,
   tokenCountDiscrepancyPct: (m) => m.tokenCountDiscrepancyN ?? 0,
   clientSaturated: (m) => m.attempted,
   eventLoopDelayP99Ms: (m) => m.attempted,

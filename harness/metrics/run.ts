@@ -198,6 +198,7 @@ export function summarizeRun(
     errorRate: attempted > 0 ? errors / attempted : 0,
     droppedRequests: options.droppedRequests ?? 0,
     abortedRequests: allOutcomes.length - outcomes.length,
+    connectionRetries: outcomes.reduce((n, o) => n + (o.connectionRetries ?? 0), 0),
     clientSaturated,
   }
 

@@ -48,6 +48,11 @@ export interface RunMetrics {
    * summarizeRun; absent in metrics stored before it existed.
    */
   abortedRequests?: number
+  /**
+   * Requests (of `attempted`) sent again on a fresh connection because a reused one closed before any
+   * response byte. Always set by summarizeRun; absent in metrics stored before it existed.
+   */
+  connectionRetries?: number
   /** |server − tokenizer| / server over requests with both counts, % (flag > 10). */
   tokenCountDiscrepancyPct?: number
   /** Requests behind tokenCountDiscrepancyPct. */

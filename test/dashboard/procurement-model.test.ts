@@ -192,6 +192,7 @@ const row = (fields: Partial<RequestRow>): RequestRow => ({
   tokenizerOutputTokens: null,
   finishReason: null,
   serverTimings: null,
+  connectionRetries: 0,
   chunkGapsMs: null,
   ...fields,
 })

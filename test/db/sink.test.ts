@@ -121,6 +121,7 @@ describe.each(dbBackends())('database on %s', (backend) => {
       tokenizerOutputTokens: 10,
       finishReason: 'stop',
       serverTimings: { promptN: 16, predictedMs: 12.5 },
+      connectionRetries: 1,
       chunkGapsMs: [0.5, 1.25, 1024.0625, 3],
     }
     await insertRequests(t.db, [

@@ -12,6 +12,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import { type BODY_END, BodyQueue, type BodyRead, wallNowMs } from '../body-queue.ts'
+import { CLOSED_BY_PEER_CODES, markConnectionRetries } from '../connection-retry.ts'
 import { HttpParseError, type ResponseHead, ResponseParser } from './response-parser.ts'
 
 export interface Http1AgentOptions {
@@ -45,6 +46,8 @@ export interface Http1Request {
 
 export interface Http1Response extends ResponseHead {
   body: Http1Body
+  /** Times the request was sent again on a fresh connection (see Http1Agent.request); 0 or 1. */
+  connectionRetries: number
 }
 
 export interface Http1Body {
@@ -101,7 +104,16 @@ export class Http1Agent {
     return this.#live.size
   }
 
-  /** Sends the request; resolves when the response head has arrived. */
+  /**
+   * Sends the request; resolves when the response head has arrived.
+   *
+   * A request sent on a *reused* connection that fails before any byte of its response arrives (EOF,
+   * ECONNRESET, EPIPE) is sent once more on a fresh connection, as Go's net/http and curl do: a server may
+   * close a kept-alive connection at any moment — llama-server sends FIN ~1 ms after every streamed response
+   * while advertising `Keep-Alive: timeout=5` — and a request written in that window never reached it. A
+   * fresh connection is not retried (the server saw the request and failed it), nor is anything after the
+   * first response byte. The retry is counted (`connectionRetries`), and its time stays in the caller's TTFT.
+   */
   request(request: Http1Request): Promise<Http1Response> {
     const signal = request.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
@@ -174,6 +186,7 @@ export class Http1Agent {
     const connection: Connection = new Connection(socket, this.#keepAliveMs, {
       released: (reusable) => this.#released(connection, reusable),
       closed: () => this.#closed(connection),
+      retry: (retried) => this.#retry(retried),
     })
     this.#live.add(connection)
     connection.connect(exchange, tls !== undefined, this.#connectTimeoutMs)
@@ -191,6 +204,18 @@ export class Http1Agent {
       this.#idle.push(connection)
       connection.idle()
     }
+  }
+
+  /** A request lost to a closing reused connection: once more, on a connection of its own. */
+  #retry(exchange: Exchange): void {
+    if (this.#destroyed) {
+      exchange.fail(new Http1Error('the client is closed'))
+      return
+    }
+    // Not through the idle list (its other connections may be closing the same way) nor the waiting list
+    // (the lost connection's slot is being freed right now; the pool is over its bound by one at most,
+    // until that socket's close event).
+    this.#connect(exchange)
   }
 
   #closed(connection: Connection): void {
@@ -212,6 +237,8 @@ class Exchange {
   readonly #queue = new BodyQueue()
   #headArrived = false
   finished = false
+  /** Times this request was resent on a fresh connection. */
+  connectionRetries = 0
   connection: Connection | undefined
   /** Takes the exchange off the agent's waiting list. */
   onCancel: (() => void) | undefined
@@ -238,6 +265,7 @@ class Exchange {
       statusCode: head.statusCode,
       headers: head.headers,
       keepAlive: head.keepAlive,
+      connectionRetries: this.connectionRetries,
       body: {
         read: () => this.#queue.read(),
         poll: () => this.#queue.poll(),
@@ -268,6 +296,7 @@ class Exchange {
     this.finished = true
     this.#signal?.off('abort', this.#onAbort)
     this.onCancel?.()
+    markConnectionRetries(error, this.connectionRetries)
     if (this.#headArrived) this.#queue.fail(error)
     else this.#reject(error)
     this.connection?.close()
@@ -279,6 +308,8 @@ interface ConnectionEvents {
   released(reusable: boolean): void
   /** The socket is gone. */
   closed(): void
+  /** The exchange never reached the server (a reused connection closed under it): send it again. */
+  retry(exchange: Exchange): void
 }
 
 class Connection {
@@ -289,6 +320,10 @@ class Connection {
   #parser: ResponseParser | undefined
   #readAtMs = 0
   #reusable = false
+  /** Exchanges this connection completed: a later one is on a reused connection. */
+  #served = 0
+  /** A byte of the current exchange's response has arrived. */
+  #answered = false
   #idleTimer: NodeJS.Timeout | undefined
   #closed = false
 
@@ -348,6 +383,7 @@ class Connection {
     this.#exchange = exchange
     exchange.connection = this
     this.#reusable = false
+    this.#answered = false
     this.#parser = new ResponseParser({
       onHead: (head) => {
         this.#reusable = head.keepAlive
@@ -369,10 +405,33 @@ class Connection {
     this.close()
   }
 
+  /**
+   * The connection is gone under the current exchange. Sends the exchange again when it was lost rather
+   * than failed (see Http1Agent.request) and returns true; false when the caller must fail it.
+   */
+  #retryLost(): boolean {
+    const exchange = this.#exchange
+    if (
+      exchange === undefined ||
+      exchange.finished ||
+      exchange.connectionRetries > 0 ||
+      this.#served === 0 ||
+      this.#answered
+    )
+      return false
+    this.#exchange = undefined
+    exchange.connection = undefined
+    exchange.connectionRetries++
+    this.close()
+    this.#events.retry(exchange)
+    return true
+  }
+
   /** The exchange's response is complete. */
   #finish(reusable: boolean): void {
     const exchange = this.#exchange!
     this.#exchange = undefined
+    this.#served++
     exchange.connection = undefined
     exchange.complete()
     this.#events.released(reusable && !this.#closed)
@@ -380,6 +439,7 @@ class Connection {
 
   readonly #onData = (bytes: Buffer) => {
     this.#readAtMs = wallNowMs()
+    this.#answered = true
     const parser = this.#parser
     if (this.#exchange === undefined || parser === undefined) {
       // Bytes nobody asked for: the connection's state is unknown.
@@ -395,6 +455,7 @@ class Connection {
   }
 
   readonly #onEnd = () => {
+    if (this.#retryLost()) return
     const parser = this.#parser
     if (this.#exchange !== undefined && parser !== undefined) {
       try {
@@ -408,10 +469,14 @@ class Connection {
   }
 
   readonly #onError = (error: Error) => {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== undefined && CLOSED_BY_PEER_CODES.has(code) && this.#retryLost()) return
     this.#fail(error)
   }
 
   readonly #onClose = () => {
+    // Closed without an 'end' or 'error' first (e.g. the socket was reset while the request was written).
+    if (!this.#closed && this.#retryLost()) return
     this.#closed = true
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
     this.#fail(new Http1Error('the connection closed'))

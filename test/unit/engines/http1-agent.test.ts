@@ -13,6 +13,7 @@ import {
 } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { wallNowMs } from '../../../harness/engines/body-queue.ts'
+import { connectionRetriesOf } from '../../../harness/engines/connection-retry.ts'
 import {
   Http1Agent,
   type Http1AgentOptions,
@@ -425,6 +426,92 @@ describe('Http1Agent over http:', () => {
     await closed(server.sockets[0]!)
     await until(() => agent.connections === 0, 'the agent to drop the connection')
     expect(await (await get(agent)).body.text()).toBe('ok')
+  })
+
+  describe('a request lost to a reused connection the server closed (as llama-server does after a stream)', () => {
+    const ok = 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 2\r\n\r\nok'
+    /** Answers the first request of the first connection; what `second` says for the second on it. */
+    const closingAfterFirst = (
+      second: (socket: Socket) => void,
+      fresh: (socket: Socket) => void = (s) => s.write(ok),
+    ) =>
+      rawServer((socket, index) => {
+        if (index === 0) socket.write(ok)
+        else if (index === 1) second(socket)
+        else fresh(socket)
+      })
+
+    for (const [how, close] of [
+      ['FIN (EOF)', (socket: Socket) => socket.end()],
+      ['reset (ECONNRESET)', (socket: Socket) => socket.resetAndDestroy()],
+    ] as const) {
+      it(`${how} before any response byte: sent once more on a fresh connection, and counted`, async () => {
+        const server = await closingAfterFirst(close)
+        const agent = agentFor(server.url)
+        const first = await get(agent, '/a')
+        expect(await first.body.text()).toBe('ok')
+        expect(first.connectionRetries, 'first request').toBe(0)
+        const second = await get(agent, '/b')
+        expect(await second.body.text(), 'the retry is answered').toBe('ok')
+        expect(second.connectionRetries, 'counted').toBe(1)
+        expect(
+          server.requests.map((head) => head.split(' ')[1]),
+          'sent twice',
+        ).toEqual(['/a', '/b', '/b'])
+        expect(server.sockets.length, 'the retry opened a connection of its own').toBe(2)
+      })
+    }
+
+    it('a fresh connection that closes before answering is not retried (the server saw the request)', async () => {
+      const server = await rawServer((socket) => socket.end())
+      const agent = agentFor(server.url)
+      const error = await rejection(get(agent))
+      expect(String(error)).toContain('closed before a response')
+      expect(connectionRetriesOf(error), 'no retry').toBe(0)
+      expect(server.requests.length, 'sent once').toBe(1)
+    })
+
+    it('a reused connection that closes after a response byte is not retried', async () => {
+      const server = await closingAfterFirst((socket) => socket.end('HTTP/1.1 200 OK\r\n'))
+      const agent = agentFor(server.url)
+      expect(await (await get(agent)).body.text()).toBe('ok')
+      const error = await rejection(get(agent))
+      expect(String(error)).toContain('closed before a response')
+      expect(server.requests.length, 'sent once').toBe(2)
+      expect(connectionRetriesOf(error), 'no retry').toBe(0)
+    })
+
+    it('a retry that fails too rejects with that failure, counted once, and is not retried again', async () => {
+      const server = await closingAfterFirst(
+        (socket) => socket.end(),
+        (socket) => socket.end(),
+      )
+      const agent = agentFor(server.url)
+      expect(await (await get(agent)).body.text()).toBe('ok')
+      const error = await rejection(get(agent))
+      expect(String(error)).toContain('closed before a response')
+      expect(connectionRetriesOf(error), 'the failure says the request was retried').toBe(1)
+      expect(server.requests.length, 'first, lost, retry').toBe(3)
+    })
+
+    it('an abort while the request waits for its retry rejects with the reason and sends nothing more', async () => {
+      let retrySocket: Socket | undefined
+      const server = await closingAfterFirst(
+        (socket) => socket.end(),
+        (socket) => {
+          retrySocket = socket
+        },
+      )
+      const agent = agentFor(server.url)
+      expect(await (await get(agent)).body.text()).toBe('ok')
+      const source = new AbortSource()
+      const pending = get(agent, '/', source)
+      await until(() => retrySocket !== undefined, 'the retry to arrive')
+      source.abort(new Error('stop'))
+      expect(String(await rejection(pending))).toContain('stop')
+      await closed(retrySocket!)
+      expect(server.requests.length).toBe(3)
+    })
   })
 
   it('a connection reset mid-body fails the read with ECONNRESET', async () => {

@@ -141,6 +141,7 @@ describe('flattenMetrics', () => {
       'errorRate',
       'droppedRequests',
       'abortedRequests',
+      'connectionRetries',
       'clientSaturated',
     ])
     for (const row of empty) expect(row.n, `${row.name} has no samples`).toBe(0)

@@ -144,6 +144,7 @@ describe('summarizeRun: edge cases', () => {
       goodFraction: 0,
       droppedRequests: 0,
       abortedRequests: 0,
+      connectionRetries: 0,
       clientSaturated: false,
     } satisfies RunMetrics)
   })

@@ -1,0 +1,1 @@
+ALTER TABLE "requests" ADD COLUMN "connection_retries" integer DEFAULT 0 NOT NULL;
