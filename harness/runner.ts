@@ -1,21 +1,22 @@
 /**
  * runScenario: for each target, for each load step — start the engine, warm up (excluded), write the run
  * row, drive the load, hand every outcome to the sink as it happens, summarize. A failing target is
- * recorded as failed runs and the next target goes on; an interrupt marks the current run interrupted
- * with every recorded outcome kept.
+ * recorded as failed runs and the next target goes on; a run whose errorRate is above maxErrorRate is
+ * failed (metrics kept, the reason in its error); an interrupt marks the current run interrupted with every
+ * recorded outcome kept. The runner prints nothing: results and verdicts are returned and emitted.
  * @module
  */
 import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { type Clock, systemClock } from './clock.ts'
-import { scenarioHash } from './config/index.ts'
+import { DEFAULT_MAX_ERROR_RATE, scenarioHash } from './config/index.ts'
 import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { Engine, GenerationRequest, NativeSpeedResult } from './engines/engine.ts'
 import { type CreatedEngine, createEngine as createDefaultEngine } from './engines/index.ts'
 import { HarnessError, toError } from './errors.ts'
 import { executeLoad, expandLoads } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
-import { percentileOfHistogram, summarizeRun } from './metrics/index.ts'
+import { checkErrorRate, type ErrorRateCheck, percentileOfHistogram, summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
 import { loadPrompts, type Prompt } from './prompts/index.ts'
 import { createRandom } from './random.ts'
@@ -53,11 +54,19 @@ export interface LoadRunResult {
   state: Exclude<RunState, 'running'>
   metrics?: RunMetrics
   error?: string
+  /**
+   * The error-rate threshold's verdict on a run that ran to its end (absent for interrupted runs and
+   * targets that failed to start). When it did not pass, state is `failed` and error is its reason.
+   */
+  errorRateCheck?: ErrorRateCheck
 }
 
 export interface ScenarioRunResult {
   scenario: string
-  /** completed: every run completed; failed: some target failed; interrupted: stopped by the signal. */
+  /**
+   * completed: every run completed; failed: some target failed or a run's errorRate exceeded its
+   * maxErrorRate; interrupted: stopped by the signal.
+   */
   state: 'completed' | 'failed' | 'interrupted'
   runs: LoadRunResult[]
 }
@@ -72,6 +81,11 @@ export interface RunScenarioOptions {
   /** Aborting it interrupts the run (its reason should be a RunInterrupted). */
   signal?: AbortSignal
   label?: string
+  /**
+   * Error-rate threshold of every run, overriding the scenario's maxErrorRate (`bench run
+   * --max-error-rate`). ratio in [0, 1]. @default scenario.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE (0.01)
+   */
+  maxErrorRate?: number
   /** Replaces the engine registry (tests). */
   createEngine?: (target: TargetConfig) => Promise<CreatedEngine>
   onEvent?: (event: RunnerEvent) => void
@@ -94,6 +108,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const loads = expandLoads(scenario.loads)
   const hash = scenarioHash(scenario)
   const source = withoutSecrets(scenario)
+  const maxErrorRate = options.maxErrorRate ?? scenario.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE
   const runs: LoadRunResult[] = []
   const nativeSpeeds = new Map<string, NativeSpeedResult>()
   let state: ScenarioRunResult['state'] = 'completed'
@@ -272,9 +287,25 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       Object.assign(metrics, memoryMetrics(await engine.memory?.().catch(() => undefined)))
       const nativeSpeed = nativeSpeeds.get(target.name)
       if (nativeSpeed) metrics.nativeSpeed = nativeSpeed
-      const runState = loadResult.ended === 'aborted' || signal.aborted ? 'interrupted' : 'completed'
-      await recorder.finish(runState, metrics)
-      return { target: target.name, load, loadIndex, runId: recorder.runId, state: runState, metrics }
+      if (loadResult.ended === 'aborted' || signal.aborted) {
+        await recorder.finish('interrupted', metrics)
+        return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'interrupted', metrics }
+      }
+      // A run that lost requests must not read as completed (nor feed leaderboards and baselines, which
+      // take completed runs only): above the threshold it is failed, every measurement kept.
+      const errorRateCheck = checkErrorRate(outcomes, maxErrorRate)
+      const runState = errorRateCheck.passed ? 'completed' : 'failed'
+      await recorder.finish(runState, metrics, errorRateCheck.reason)
+      return {
+        target: target.name,
+        load,
+        loadIndex,
+        runId: recorder.runId,
+        state: runState,
+        metrics,
+        ...(errorRateCheck.reason !== undefined ? { error: errorRateCheck.reason } : {}),
+        errorRateCheck,
+      }
     } catch (err) {
       histogram?.disable()
       const message = toError(err).message

@@ -2,7 +2,8 @@ import { defineScenario } from '../harness/config/index.ts'
 
 /**
  * The demo and dry-run scenario: the built-in mock server (own thread) with lognormal TTFT and gaps and
- * 2 % rate-limit faults, swept from one stream to 32 and an open-loop Poisson arrival.
+ * 2 % rate-limit faults, swept from one stream to 32 and an open-loop Poisson arrival. The faults are
+ * meant: the scenario declares its own maxErrorRate.
  */
 export default defineScenario({
   name: 'mock-sweep',
@@ -37,4 +38,7 @@ export default defineScenario({
   ],
   warmupRequests: 2,
   slo: { ttftMs: 100, tpotMs: 15 },
+  // The 2 % injected 429s are the demo, not a failure: one in a step of 8 requests is 12.5 %. A client
+  // that loses requests on top of them still fails the run (the default, 1 %, would fail it on the 429s).
+  maxErrorRate: 0.15,
 })

@@ -52,6 +52,11 @@ export function resultRows(results: readonly LoadRunResult[]): string[][] {
   })
 }
 
+/** One line per run that failed, saying why (an engine error, or `error rate 20.0 % (40 of 200) > max 1 %: http 500 ×40`). */
+function failureLines(results: readonly LoadRunResult[]): string[] {
+  return results.filter((r) => r.error).map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
+}
+
 const FOOTNOTE =
   'times in ms · TPOT = (E2E − TTFT)/(tokens − 1) (vLLM TPOT, AIPerf ITL) · ITL = gap between content chunks (vLLM ITL) · * client saturated'
 
@@ -60,27 +65,26 @@ export function formatTable(results: readonly LoadRunResult[]): string {
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
   const line = (r: readonly string[]) =>
     r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
-  const errors = results
-    .filter((r) => r.error)
-    .map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
   return [
     line(rows[0] ?? []),
     widths.map((w) => '─'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),
     '',
     FOOTNOTE,
-    ...errors,
+    ...failureLines(results),
   ].join('\n')
 }
 
 export function formatMarkdown(results: readonly LoadRunResult[]): string {
   const esc = (s: string) => s.replaceAll('|', '\\|')
+  const failures = failureLines(results)
   return [
     `| ${COLUMNS.join(' | ')} |`,
     `|${COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...resultRows(results).map((r) => `| ${r.map(esc).join(' | ')} |`),
     '',
     `_${FOOTNOTE}_`,
+    ...(failures.length > 0 ? ['', ...failures.map((line) => `- ${esc(line)}`)] : []),
   ].join('\n')
 }
 

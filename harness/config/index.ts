@@ -94,10 +94,11 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
 /**
  * Stable hash of what a scenario asks of every target (prompts, loads, sampling, limits): part of the
  * comparability fingerprint. Targets and the description are left out, so adding a target to a scenario
- * keeps the history of the others; each target's engine enters the fingerprint on its own.
+ * keeps the history of the others; each target's engine enters the fingerprint on its own. maxErrorRate is
+ * left out too: it judges a run's measurements, it does not change them.
  */
 export function scenarioHash(scenario: Scenario): string {
-  const { targets: _targets, description: _description, ...workload } = scenario
+  const { targets: _targets, description: _description, maxErrorRate: _maxErrorRate, ...workload } = scenario
   return createHash('sha256').update(stableStringify(workload)).digest('hex').slice(0, 16)
 }
 

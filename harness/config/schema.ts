@@ -324,6 +324,14 @@ export const scenarioSchema = z
     sampling: samplingSchema.default({ temperature: 0 }),
     /** Bounds for goodput. */
     slo: sloSchema.optional(),
+    /**
+     * Error-rate threshold of each run (k6's `http_req_failed: ['rate<0.01']`): a run whose errorRate
+     * (errors / attempted; requests aborted by Ctrl-C excluded) is above it is marked failed, with the
+     * error kinds and counts, and `bench run` exits 1. Exactly at it passes. `bench run --max-error-rate`
+     * overrides it. Not part of the scenario hash: it judges the measurements, it does not change them.
+     * ratio in [0, 1]. @default DEFAULT_MAX_ERROR_RATE (0.01 = 1 %)
+     */
+    maxErrorRate: z.number().min(0).max(1).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -338,6 +346,13 @@ export const scenarioSchema = z
       seen.add(t.name)
     })
   })
+
+/**
+ * maxErrorRate of a scenario that sets none: 1 %, the threshold k6's documentation shows
+ * (`http_req_failed: ['rate<0.01']`). A stray failure in a few hundred requests passes; anything
+ * systematic (a client losing half its requests) fails. A run under 100 requests fails on any error.
+ */
+export const DEFAULT_MAX_ERROR_RATE = 0.01
 
 /** A validated scenario with defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>

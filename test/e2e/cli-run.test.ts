@@ -68,6 +68,8 @@ describe('bench run', () => {
       ],
       loads: [{ kind: 'concurrent', concurrency: 4, requests: 40 }],
       warmupRequests: 0,
+      // Reporting errors is the subject here; the threshold is tested below.
+      maxErrorRate: 1,
     })
     const out = path.join(dir, 'out.jsonl')
     const r = await runCli(['run', file, '--no-db', '--out', out, '--format', 'json'])
@@ -95,12 +97,27 @@ describe('bench run', () => {
   })
 })
 
-describe('bench run interrupted', () => {
-  it('SIGINT ends cleanly: exit 1, the run finished as interrupted with its outcomes kept', {
+type JsonLine = {
+  type: string
+  state?: string
+  error?: string
+  metrics?: { attempted: number; errors: number; errorRate: number; abortedRequests?: number }
+  outcome?: { state: string; error?: { kind: string; status?: number } }
+}
+
+async function jsonLines(file: string): Promise<JsonLine[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JsonLine)
+}
+
+describe('bench run error-rate threshold', () => {
+  it('a mock answering 500 to 20 % of requests exits 1 naming the kinds and counts; --max-error-rate 0.5 exits 0', {
     timeout: 60_000,
   }, async () => {
     const { dir, file } = await scenarioFile({
-      name: 'cli-sigint',
+      name: 'cli-error-rate',
       prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
       targets: [
         {
@@ -108,7 +125,79 @@ describe('bench run interrupted', () => {
           engine: {
             kind: 'openai',
             model: 'mock-model',
-            mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 2 } },
+            // Seeded: the same requests get a 500 on every run.
+            mock: {
+              seed: 7,
+              ttft: { kind: 'fixed', ms: 1 },
+              itl: { kind: 'fixed', ms: 1 },
+              faults: { rate500: 0.2 },
+            },
+          },
+        },
+      ],
+      loads: [{ kind: 'concurrent', concurrency: 4, requests: 100 }],
+      warmupRequests: 0,
+    })
+    const out = path.join(dir, 'failed.jsonl')
+    const r = await runCli(['run', file, '--no-db', '--no-progress', '--out', out])
+    expect(r.code, `exit code (stderr: ${r.stderr})`).toBe(1)
+    const lines = await jsonLines(out)
+    const http500 = lines.filter((l) => l.outcome?.error?.kind === 'http' && l.outcome.error.status === 500)
+    expect(http500.length, 'about 20 % of 100 answered 500').toBeGreaterThanOrEqual(10)
+    expect(http500.length, 'about 20 % of 100 answered 500').toBeLessThanOrEqual(30)
+    const n = http500.length
+    const reason = `error rate ${n.toFixed(1)} % (${n} of 100) > max 1 %: http 500 ×${n}`
+    expect(r.stderr, 'stderr names the run, the rate, the kind and the count').toContain(
+      `bench: mock / concurrent 4: ${reason}\n`,
+    )
+    expect(r.stdout, 'the table marks the run failed').toMatch(/mock\s+concurrent 4\s+failed/)
+    expect(r.stdout, 'and says why under it').toContain(`mock / concurrent 4: ${reason}`)
+    const finish = lines.find((l) => l.type === 'finish')
+    expect(finish?.state, 'finish record: failed').toBe('failed')
+    expect(finish?.error, 'finish record: why').toBe(reason)
+    expect(finish?.metrics?.errors, 'finish record: measurements kept').toBe(n)
+    expect(finish?.metrics?.errorRate, 'finish record: errorRate').toBe(n / 100)
+
+    const lenient = await runCli(['run', file, '--no-db', '--no-progress', '--max-error-rate', '0.5'])
+    expect(lenient.code, `--max-error-rate 0.5: exit code (stderr: ${lenient.stderr})`).toBe(0)
+    expect(lenient.stdout, '--max-error-rate 0.5: completed').toMatch(/mock\s+concurrent 4\s+completed/)
+    expect(lenient.stderr, '--max-error-rate 0.5: nothing to report').not.toContain('error rate')
+
+    const json = await runCli(['run', file, '--no-db', '--no-progress', '--format', 'json'])
+    const report = JSON.parse(json.stdout) as {
+      runs: { state: string; errorRateCheck?: { passed: boolean; errorCounts: unknown[] } }[]
+    }
+    expect(report.runs[0]?.errorRateCheck, 'JSON: the verdict').toMatchObject({
+      passed: false,
+      errorCounts: [{ kind: 'http', status: 500, count: n }],
+    })
+  })
+
+  it('refuses a --max-error-rate outside [0, 1] in one line naming the flag', async () => {
+    const r = await runCli(['run', 'scenario.json', '--max-error-rate', '5'])
+    expect(r.code, 'exit code').toBe(1)
+    expect(r.stderr, 'names the flag').toMatch(
+      /--max-error-rate expects a fraction between 0 and 1 \(0\.05 = 5 %\), got "5"/,
+    )
+    expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('bench run interrupted', () => {
+  it('SIGINT ends cleanly: exit 1, the run finished as interrupted with its outcomes kept, the aborted requests not counted as errors', {
+    timeout: 60_000,
+  }, async () => {
+    const { dir, file } = await scenarioFile({
+      name: 'cli-sigint',
+      // 40 tokens 5 ms apart: each request streams for ~200 ms, so 4 are in flight when SIGINT lands.
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 40 },
+      targets: [
+        {
+          name: 'mock',
+          engine: {
+            kind: 'openai',
+            model: 'mock-model',
+            mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 5 } },
           },
         },
       ],
@@ -133,13 +222,17 @@ describe('bench run interrupted', () => {
     child.kill('SIGINT')
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     expect(code, 'exit code').toBe(1)
-    const lines = (await readFile(out, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; state?: string })
+    const lines = await jsonLines(out)
     const finish = lines.find((l) => l.type === 'finish')
     expect(finish?.state, 'run state').toBe('interrupted')
-    expect(lines.filter((l) => l.type === 'outcome').length, 'outcomes kept').toBeGreaterThan(0)
+    const outcomes = lines.filter((l) => l.type === 'outcome')
+    expect(outcomes.length, 'outcomes kept').toBeGreaterThan(0)
+    const aborted = outcomes.filter((l) => l.outcome?.error?.kind === 'aborted').length
+    expect(aborted, 'requests in flight at the interrupt recorded as aborted').toBeGreaterThan(0)
+    expect(finish?.metrics?.abortedRequests, 'counted as aborted').toBe(aborted)
+    expect(finish?.metrics?.errors, 'not as errors').toBe(0)
+    expect(finish?.metrics?.errorRate, 'errorRate leaves them out').toBe(0)
+    expect(finish?.metrics?.attempted, 'attempted leaves them out').toBe(outcomes.length - aborted)
     const report = JSON.parse(stdout) as { runs: { state: string; metrics?: { attempted: number } }[] }
     expect(report.runs[0]?.state, 'printed state').toBe('interrupted')
   })

@@ -21,6 +21,8 @@ function faultScenario(fault: string, requestTimeoutMs = 5_000) {
     loads: [{ kind: 'concurrent', concurrency: 2, requests: 4 }],
     warmupRequests: 0,
     requestTimeoutMs,
+    // Every request fails on purpose: the outcomes are the subject, not the error-rate threshold.
+    maxErrorRate: 1,
   })
 }
 

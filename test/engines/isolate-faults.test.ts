@@ -63,6 +63,8 @@ describe('a child that dies', () => {
       ],
       loads: [{ kind: 'sequential', requests: 5 }],
       warmupRequests: 1,
+      // The crash is the subject: 1 error in 5 must not fail the run on the error-rate threshold.
+      maxErrorRate: 1,
     })
     // 400 tokens: the child sends token events in batches (≤ 10 ms), so a short generation could be done
     // before its 3rd token reaches the killer below.
@@ -140,6 +142,8 @@ describe('a child that dies', () => {
       warmupRequests: 0,
       // Long enough for the request after the hang to wait for the restarted child (a model load).
       requestTimeoutMs: 6000,
+      // The hang is the subject: 1 timeout in 4 must not fail the run on the error-rate threshold.
+      maxErrorRate: 1,
     })
     let engine: IsolatedEngine | undefined
     const stopped: number[] = []

@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import { createDb } from '../../../db/client.ts'
 import { createPostgresSink } from '../../../db/sink.ts'
 import { type LoadedScenario, loadScenario } from '../../config/index.ts'
 import { detectEnvironment, detectGit } from '../../environment.ts'
 import { ScenarioError } from '../../errors.ts'
 import { createJsonlSink, createNullSink } from '../../jsonl-sink.ts'
+import { describeLoad } from '../../load/index.ts'
 import { type LoadRunResult, RunInterrupted, runScenario } from '../../runner.ts'
 import type { ResultSink } from '../../sink.ts'
 import { teeSinks } from '../../tee-sink.ts'
@@ -32,6 +33,8 @@ export interface RunCommandOptions {
   mergeBase?: string
   /** Run every scenario this many times in a row (one invocation; each repetition is its own run). @default 1 */
   repeat?: number
+  /** Error-rate threshold of every run, overriding each scenario's maxErrorRate. ratio in [0, 1]. */
+  maxErrorRate?: number
 }
 
 /** Loads all scenarios; reports every invalid one together. */
@@ -92,6 +95,7 @@ export async function runScenarios(files: readonly string[], options: RunCommand
         signal: controller.signal,
         context,
         ...(options.label !== undefined ? { label: options.label } : {}),
+        ...(options.maxErrorRate !== undefined ? { maxErrorRate: options.maxErrorRate } : {}),
         onEvent: createProgressReporter(options.progress ?? process.stderr.isTTY === true),
       })
       all.push(...result.runs)
@@ -105,9 +109,25 @@ export async function runScenarios(files: readonly string[], options: RunCommand
     await database?.close()
   }
   process.stdout.write(`${formatResults(all, options.format)}\n`)
+  // Last on stderr, where a CI log ends: which runs lost requests, of what kinds, how many.
+  for (const r of all)
+    if (r.errorRateCheck && !r.errorRateCheck.passed)
+      process.stderr.write(`bench: ${r.target} / ${describeLoad(r.load)}: ${r.errorRateCheck.reason}\n`)
   if (database) process.stderr.write(`results stored in ${database.location}\n`)
   if (options.out) process.stderr.write(`results written to ${options.out}\n`)
   return code
+}
+
+/** A ratio in [0, 1]; anything else is one line naming the flag (commander's InvalidArgumentError). */
+function parseRatioFlag(flag: string) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw new InvalidArgumentError(
+        `${flag} expects a fraction between 0 and 1 (0.05 = 5 %), got "${value}"`,
+      )
+    return n
+  }
 }
 
 export function registerRunCommand(program: Command): void {
@@ -129,6 +149,11 @@ export function registerRunCommand(program: Command): void {
     .option('--branch <name>', 'branch measured (default: GITHUB_HEAD_REF / GITHUB_REF_NAME, else git)')
     .option('--merge-base <sha>', 'merge-base with the default branch (default: detected with git)')
     .option('--no-progress', 'no progress bar on stderr')
+    .option(
+      '--max-error-rate <r>',
+      "fail a run (exit 1) whose errors / attempted requests exceed r, overriding the scenario (default: the scenario's maxErrorRate, else 0.01)",
+      parseRatioFlag('--max-error-rate'),
+    )
     .option(
       '--repeat <n>',
       'run the scenarios n times (repetitions the gate pools)',
