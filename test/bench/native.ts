@@ -61,7 +61,7 @@ import type { RunMetrics } from '../../harness/metrics/types.ts'
 import { createRandom } from '../../harness/random.ts'
 import type { OkOutcome } from '../../harness/results.ts'
 import { runScenario } from '../../harness/runner.ts'
-import { findLlamaCppTool } from './llama-cpp-bin.ts'
+import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
 
 const { values: args } = parseArgs({
   options: {
