@@ -401,8 +401,9 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
    * - pp: `pp` tokens (BOS first when the model adds one, then random ids) in one evaluation, split into
    *   batchSize chunks as llama-bench splits into n_batch; logits of the last token only;
    * - tg: `tg` single-token evaluations, each waiting for the previous (BOS, then random ids), logits on.
-   * No sampling, tokenization or detokenization: node-llama-cpp's evaluate() with its internal `_noSampling`
-   * (pinned 3.21.1) decodes and returns without sampling. tokens/s of a repetition = tokens / time.
+   * No sampling, tokenization or detokenization: each evaluation is the call node-llama-cpp's generation
+   * loop makes per token (decoderOf), so the figure is llama.cpp's decode through node-llama-cpp's batching,
+   * not a bare llama_decode loop. tokens/s of a repetition = tokens / time.
    */
   async function nativeSpeed(o: NativeSpeedOptions): Promise<NativeSpeedResult> {
     const s = ready()
@@ -434,12 +435,7 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
       // llama-bench's test_prompt: BOS first (when the vocabulary adds one), then random ids.
       const promptTokens = (n: number): Token[] =>
         Array.from({ length: n }, (_, i) => (i === 0 && addBos ? (bos as Token) : randomToken()))
-      const noSampling = { _noSampling: true } as SequenceEvaluateOptions
-      const decode = async (tokens: Token[]) => {
-        for await (const _ of sequence.evaluate(tokens, noSampling)) {
-          // Nothing is yielded without sampling.
-        }
-      }
+      const decode = decoderOf(sequence)
       const prepare = async () => {
         await sequence.clearHistory()
         if (depth > 0) await decode(promptTokens(depth))
@@ -581,6 +577,53 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
       await s.model.dispose()
       await s.llama.dispose()
     },
+  }
+}
+
+/** node-llama-cpp 3.21.1 internals that nativeSpeed() uses (pinned version; checked before use). */
+interface SequenceInternals {
+  _decodeTokens?: (
+    tokens: Token[],
+    logits: boolean[],
+    evaluationPriority: number,
+    tokenMeter: unknown,
+    contextShiftOptions: unknown,
+    logitDataMapper: () => null,
+  ) => Promise<unknown>
+  _tokenMeter?: unknown
+  _contextShift?: unknown
+}
+
+/**
+ * Evaluates tokens with logits for the last one only and no sampling (llama-bench's llama_batch_get_one).
+ * Through `sequence._decodeTokens`, the call node-llama-cpp's generation loop (`_evaluate`) makes for every
+ * token, so pp / tg pay node-llama-cpp's batching and thread-pool hand-off as generation does, but not
+ * the per-call set-up of the public evaluate() (a native sampler created and disposed, a generator, locks:
+ * measured +0.3 ms per token on bench-q4_0 when called once per token). Without that internal, the public
+ * evaluate() with its `_noSampling` flag.
+ */
+function decoderOf(sequence: LlamaContextSequence): (tokens: Token[]) => Promise<void> {
+  const internal = sequence as unknown as SequenceInternals
+  const decodeTokens = internal._decodeTokens
+  if (typeof decodeTokens === 'function' && internal._contextShift !== undefined)
+    return async (tokens) => {
+      const logits: boolean[] = []
+      logits[tokens.length - 1] = true
+      await decodeTokens.call(
+        sequence,
+        tokens,
+        logits,
+        5,
+        internal._tokenMeter,
+        internal._contextShift,
+        () => null,
+      )
+    }
+  const noSampling = { _noSampling: true } as SequenceEvaluateOptions
+  return async (tokens) => {
+    for await (const _ of sequence.evaluate(tokens, noSampling)) {
+      // Nothing is yielded without sampling.
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { LlamaContextSequence } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseScenario } from '../../harness/config/index.ts'
 import type { Engine } from '../../harness/engines/engine.ts'
@@ -320,6 +321,13 @@ describe('llama-cpp nativeSpeed (llama-bench pp / tg)', () => {
       contextSize: 256,
       flashAttention: 'auto',
     })
+  })
+
+  it("uses node-llama-cpp's per-token decode call (pinned internal), not the public evaluate()", () => {
+    // nativeSpeed() falls back to evaluate() without it, which adds ~0.3 ms per tg token: fail loudly instead.
+    expect(typeof (LlamaContextSequence.prototype as unknown as Record<string, unknown>)._decodeTokens).toBe(
+      'function',
+    )
   })
 
   it('0 skips a test; the sequence is left clean for requests', async () => {
