@@ -97,6 +97,8 @@ export interface SelftestLevel {
 /** Goal on the excess (harness − bare) of TTFT and ITL p50/p99, ms, at GOAL_LEVELS streams. */
 export const EXCESS_GOAL_MS = 0.5
 const GOAL_LEVELS = [1, 64]
+const PREWARM_STREAMS = 64
+const PREWARM_REQUESTS = 256
 
 const BIN = fileURLToPath(new URL('../bench.mjs', import.meta.url))
 
@@ -140,30 +142,39 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
     '--client-clock',
   ])
   const levels: SelftestLevel[] = []
+  const scenarioAt = (concurrency: number, requests: number) =>
+    parseScenario({
+      name: 'selftest',
+      prompts: { kind: 'synthetic', promptTokens: 64, outputTokens: options.outputTokens },
+      targets: [
+        {
+          name: 'mock',
+          engine: {
+            kind: 'openai',
+            baseUrl: mock.url,
+            model: 'mock-model',
+            sendTimeHeader: true,
+            ...(options.client === undefined ? {} : { client: options.client }),
+          },
+        },
+      ],
+      // Streams started together stay in lockstep (same TTFT, gaps and length), so the mock would write
+      // all their chunks in one burst, serially, k-th ~k × 13 µs late; spread over one gap, they are not.
+      loads: [{ kind: 'concurrent', concurrency, requests, rampUpMs: options.itlMs }],
+      warmupRequests: concurrency,
+    })
   try {
+    // Both paths and the mock start cold (interpreted code, lazy allocations). A level's own warmup is one
+    // request per stream, which at 1 stream leaves the first measured requests — a p99 of 300 is ~3 of
+    // them — to the JIT, and the first level's cold mock to whichever of the pair went first. So, unmeasured,
+    // 256 requests over 64 streams through each (~1.5 s apiece at the default delays).
+    const prewarm = scenarioAt(PREWARM_STREAMS, PREWARM_REQUESTS)
+    await runHarnessLevel(prewarm, PREWARM_STREAMS, PREWARM_REQUESTS, options)
+    await runBareLevel(prewarm, mock.url, PREWARM_STREAMS, PREWARM_REQUESTS, options.itlMs)
     for (const [index, concurrency] of options.levels.entries()) {
       // A p99 needs a few hundred TTFTs; at high levels 16 rounds also put the start-up ramp in the minority.
       const requests = options.requests ?? Math.max(300, concurrency * 16)
-      const scenario = parseScenario({
-        name: 'selftest',
-        prompts: { kind: 'synthetic', promptTokens: 64, outputTokens: options.outputTokens },
-        targets: [
-          {
-            name: 'mock',
-            engine: {
-              kind: 'openai',
-              baseUrl: mock.url,
-              model: 'mock-model',
-              sendTimeHeader: true,
-              ...(options.client === undefined ? {} : { client: options.client }),
-            },
-          },
-        ],
-        // Streams started together stay in lockstep (same TTFT, gaps and length), so the mock would write
-        // all their chunks in one burst, serially, k-th ~k × 13 µs late; spread over one gap, they are not.
-        loads: [{ kind: 'concurrent', concurrency, requests, rampUpMs: options.itlMs }],
-        warmupRequests: concurrency,
-      })
+      const scenario = scenarioAt(concurrency, requests)
       // Harness and floor back to back, the order alternating so neither always gets the fresher machine.
       const bareRanFirst = index % 2 === 1
       const runBare = () => runBareLevel(scenario, mock.url, concurrency, requests, options.itlMs)
