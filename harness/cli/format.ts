@@ -57,6 +57,24 @@ function failureLines(results: readonly LoadRunResult[]): string[] {
   return results.filter((r) => r.error).map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
 }
 
+/** One line per target that measured llama-bench-style pp / tg (the same figures ride along with each of its runs). */
+function nativeSpeedLines(results: readonly LoadRunResult[]): string[] {
+  const seen = new Set<string>()
+  const lines: string[] = []
+  for (const r of results) {
+    const n = r.metrics?.nativeSpeed
+    if (!n || seen.has(r.target)) continue
+    seen.add(r.target)
+    const test = (name: string, t: typeof n.pp) =>
+      t ? `${name}${t.tokens}${t.depth ? ` @ d${t.depth}` : ''} ${num(t.avgTs)} ± ${num(t.sdTs)} tok/s` : []
+    const parts = [test('pp', n.pp), test('tg', n.tg)].flat()
+    lines.push(
+      `${r.target} nativeSpeed (llama-bench-style, no HTTP/tokenization/sampling): ${parts.join(' · ')}`,
+    )
+  }
+  return lines
+}
+
 const FOOTNOTE =
   'times in ms · TPOT = (E2E − TTFT)/(tokens − 1) (vLLM TPOT, AIPerf ITL) · ITL = gap between content chunks (vLLM ITL) · * client saturated'
 
@@ -71,6 +89,7 @@ export function formatTable(results: readonly LoadRunResult[]): string {
     ...rows.slice(1).map(line),
     '',
     FOOTNOTE,
+    ...nativeSpeedLines(results),
     ...failureLines(results),
   ].join('\n')
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { LlamaContextSequence } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { formatTable } from '../../harness/cli/format.ts'
 import { parseScenario } from '../../harness/config/index.ts'
 import type { Engine } from '../../harness/engines/engine.ts'
 import { createLlamaCppEngine, type LlamaCppEngine } from '../../harness/engines/llama-cpp.ts'
@@ -445,6 +446,9 @@ describe('llama-cpp through the runner', () => {
     })
     expect(row('genTokensPerSSd'), 'tg sd row').toMatchObject({ value: native?.tg?.sdTs, n: 2 })
     expect(first?.meta.engineOptions, 'not an engine option').not.toHaveProperty('nativeSpeed')
+    const table = formatTable(result.runs)
+    expect(table.match(/q4 nativeSpeed/g)?.length, 'one table line per target').toBe(1)
+    expect(table, 'pp and tg on it').toMatch(/pp32 [\d.]+ ± [\d.]+ tok\/s · tg8 [\d.]+ ± [\d.]+ tok\/s/)
   })
 
   it('nativeSpeed is refused on targets that cannot measure it', () => {
