@@ -6,6 +6,7 @@
  * recorded outcome kept. The runner prints nothing: results and verdicts are returned and emitted.
  * @module
  */
+import { randomInt } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { type Clock, systemClock } from './clock.ts'
@@ -18,7 +19,7 @@ import { executeLoad, expandLoads } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
 import { checkErrorRate, type ErrorRateCheck, percentileOfHistogram, summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
-import { loadPrompts, type Prompt } from './prompts/index.ts'
+import { loadPrompts, mixSeed, type Prompt } from './prompts/index.ts'
 import { createRandom } from './random.ts'
 import { executeRequest } from './request.ts'
 import type {
@@ -105,6 +106,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const create = options.createEngine ?? ((t: TargetConfig) => createDefaultEngine(t.engine))
   checkEnvironment(scenario)
   const prompts = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: options.baseDir })
+  // Synthetic prompt text is new in every run, of this invocation and of any other (prompts/synthetic.ts).
+  const invocationSalt = randomInt(2 ** 31)
+  let runOrdinal = 0
   const loads = expandLoads(scenario.loads)
   const hash = scenarioHash(scenario)
   const source = withoutSecrets(scenario)
@@ -201,7 +205,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   ): Promise<LoadRunResult> {
     const engine = created.engine
     let cursor = 0
-    const nextPrompt = (): Prompt => prompts[cursor++ % prompts.length] as Prompt
+    const salt = mixSeed(invocationSalt, runOrdinal++)
+    const nextPrompt = (): Prompt => prompts.at(cursor++, salt)
     // Warm up as many streams as the load keeps in flight (up to warmupRequests), so measured requests
     // do not pay for opening connections or first-use allocations.
     const warmupParallel = Math.max(

@@ -30,8 +30,13 @@ export const promptSourceSchema = z.discriminatedUnion('kind', [
       promptTokens: lengthSchema,
       /** Output length requested with max_tokens (and min_tokens/ignore_eos when fixedOutputLength). */
       outputTokens: lengthSchema,
-      /** Distinct prompts generated, then cycled. @default 256 */
-      count: positiveInt.default(256),
+      /**
+       * Distinct prompts, then repeated in order (the same text in every run: a server's prompt cache may
+       * then answer them). Absent: every request of every run gets a prompt of its own.
+       */
+      count: positiveInt.optional(),
+      /** Words every prompt starts with, the same for all: a shared prefix a server may cache. @default 0 */
+      sharedPrefixTokens: z.number().int().min(0).optional(),
     })
     .strict(),
   z

@@ -33,7 +33,7 @@ export type DistributionMetricName = KeysOfType<RunMetrics, Distribution>
 /** RunMetrics fields flattened under their own name (sample counts travel as MetricRow.n instead). */
 export type ScalarMetricName = Exclude<
   KeysOfType<RunMetrics, number | boolean>,
-  'tokenCountDiscrepancyN' | 'tokensPerChunkN' | 'peakRssSamplesN'
+  'tokenCountDiscrepancyN' | 'tokensPerChunkN' | 'peakRssSamplesN' | 'serverTimingsN'
 >
 /** One row per error kind that occurred, e.g. `errorsTimeout`. */
 export type ErrorKindMetricName = `errors${Capitalize<RequestErrorKind>}`
@@ -136,6 +136,18 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
     description:
       'Requests sent again on a fresh connection because a reused one closed before any byte of the response (a server closing kept-alive connections); the retry’s time is in the request’s TTFT.',
   },
+  promptCacheHits: {
+    unit: 'count',
+    direction: 'none',
+    description:
+      'Ok requests whose prompt the server partly served from its prompt cache (llama-server timings.cache_n > 0): their TTFT measured a cache hit.',
+  },
+  promptCachedTokensPct: {
+    unit: '%',
+    direction: 'none',
+    description:
+      'Prompt tokens the server took from its cache: Σ cache_n / Σ (prompt_n + cache_n) over requests with server timings.',
+  },
   tokenCountDiscrepancyPct: {
     unit: '%',
     direction: 'lower',
@@ -235,6 +247,30 @@ export const DISTRIBUTION_METRICS: Readonly<Record<DistributionMetricName, Metri
     unit: 'tokens/s',
     direction: 'higher',
     description: 'promptTokens / TTFT in seconds (includes queueing and transport, not pure prefill).',
+  },
+  serverPromptMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'The server’s own prompt evaluation time (llama-server timings.prompt_ms): uncached prompt tokens only, without queueing, HTTP or client.',
+  },
+  serverTpotMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'The server’s own time per output token, timings.predicted_ms / (predicted_n − 1) (predicted_ms starts at the first generated token), requests with ≥ 2.',
+  },
+  ttftOverServerMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'ttftMs − serverPromptMs per request: the part of TTFT the server’s prompt time does not explain (queueing in the server, HTTP, the client).',
+  },
+  tpotOverServerMs: {
+    unit: 'ms',
+    direction: 'lower',
+    description:
+      'tpotMs − serverTpotMs per request: per-token time the server’s clock does not explain (transport and client).',
   },
   outputTokens: {
     unit: 'tokens',

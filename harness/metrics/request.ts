@@ -70,6 +70,38 @@ export function prefillTokensPerS(outcome: OkOutcome): number | undefined {
   return finiteOrUndefined(outcome.promptTokens / (outcome.ttftMs / 1000))
 }
 
+/**
+ * The server's own prompt time (llama-server `timings.prompt_ms`): evaluating the prompt tokens not
+ * served from its cache, without queueing, HTTP or the client. ms.
+ */
+export function serverPromptMs(outcome: OkOutcome): number | undefined {
+  const ms = outcome.serverTimings?.promptMs
+  return ms === undefined ? undefined : finiteOrUndefined(ms)
+}
+
+/**
+ * The server's time per output token, predicted_ms / (predicted_n − 1): llama-server counts predicted_ms
+ * from the first generated token on, so it spans n − 1 steps (as tpotMs does). Needs predicted_n ≥ 2. ms.
+ */
+export function serverTpotMs(outcome: OkOutcome): number | undefined {
+  const t = outcome.serverTimings
+  if (t?.predictedMs === undefined || t.predictedN === undefined || t.predictedN < 2) return undefined
+  return finiteOrUndefined(t.predictedMs / (t.predictedN - 1))
+}
+
+/** ttftMs − serverPromptMs: what the server's prompt time does not explain (queueing, HTTP, client). ms. */
+export function ttftOverServerMs(outcome: OkOutcome): number | undefined {
+  const server = serverPromptMs(outcome)
+  return server === undefined ? undefined : outcome.ttftMs - server
+}
+
+/** tpotMs − serverTpotMs: per-token time the server's own clock does not explain (transport, client). ms. */
+export function tpotOverServerMs(outcome: OkOutcome): number | undefined {
+  const client = tpotMs(outcome)
+  const server = serverTpotMs(outcome)
+  return client === undefined || server === undefined ? undefined : client - server
+}
+
 /** All per-request figures of one ok outcome. */
 export function requestMetrics(outcome: OkOutcome): RequestMetrics {
   return {

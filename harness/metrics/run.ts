@@ -11,8 +11,12 @@ import {
   e2eSchedMs,
   prefillTokensPerS,
   scheduleLagMs,
+  serverPromptMs,
+  serverTpotMs,
   tokensPerChunk,
   tpotMs,
+  tpotOverServerMs,
+  ttftOverServerMs,
   ttftSchedMs,
 } from './request.ts'
 import type { RunMetrics, Slo } from './types.ts'
@@ -217,6 +221,13 @@ export function summarizeRun(
     ),
   )
   const perChunk = defined(ok.map(tokensPerChunk))
+  const timed = ok.filter((o) => o.serverTimings !== undefined)
+  let cachedTokens = 0
+  let serverPromptTokens = 0
+  for (const o of timed) {
+    cachedTokens += o.serverTimings?.cacheN ?? 0
+    serverPromptTokens += (o.serverTimings?.cacheN ?? 0) + (o.serverTimings?.promptN ?? 0)
+  }
 
   return Object.assign(
     metrics,
@@ -237,6 +248,14 @@ export function summarizeRun(
       promptTokens: distribution(defined(ok.map((o) => o.promptTokens))),
       tokensPerChunk: mean(perChunk),
       tokensPerChunkN: perChunk.length > 0 ? perChunk.length : undefined,
+      serverPromptMs: distribution(defined(timed.map(serverPromptMs))),
+      serverTpotMs: distribution(defined(timed.map(serverTpotMs))),
+      ttftOverServerMs: distribution(defined(timed.map(ttftOverServerMs))),
+      tpotOverServerMs: distribution(defined(timed.map(tpotOverServerMs))),
+      promptCacheHits:
+        timed.length > 0 ? timed.filter((o) => (o.serverTimings?.cacheN ?? 0) > 0).length : undefined,
+      promptCachedTokensPct: serverPromptTokens > 0 ? (cachedTokens / serverPromptTokens) * 100 : undefined,
+      serverTimingsN: timed.length > 0 ? timed.length : undefined,
     }),
   )
 }

@@ -71,6 +71,21 @@ export interface RunMetrics {
   prefillTokensPerS?: Distribution
   outputTokens?: Distribution
   promptTokens?: Distribution
+  // Server truth (llama-server `timings`), for the ok requests that carry it, beside the client's view.
+  /** The server's prompt evaluation time, timings.prompt_ms. */
+  serverPromptMs?: Distribution
+  /** The server's time per output token, predicted_ms / (predicted_n − 1). */
+  serverTpotMs?: Distribution
+  /** ttftMs − serverPromptMs per request: queueing, HTTP and client. */
+  ttftOverServerMs?: Distribution
+  /** tpotMs − serverTpotMs per request: transport and client per token. */
+  tpotOverServerMs?: Distribution
+  /** Ok requests whose prompt the server partly served from its cache (timings.cache_n > 0). */
+  promptCacheHits?: number
+  /** Σ cache_n / Σ (prompt_n + cache_n) over ok requests with timings, %. */
+  promptCachedTokensPct?: number
+  /** Ok requests with server timings (behind the figures above). */
+  serverTimingsN?: number
   /** Mean over ok requests with ≥ 2 chunks. */
   tokensPerChunk?: number
   /** Requests behind tokensPerChunk. */

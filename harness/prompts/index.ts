@@ -1,22 +1,25 @@
 import path from 'node:path'
 import type { PromptSourceSpec } from '../config/schema.ts'
 import { readJsonlPrompts } from './jsonl.ts'
-import { createSyntheticPrompts } from './synthetic.ts'
-import type { Prompt } from './types.ts'
+import { syntheticPromptSource } from './synthetic.ts'
+import type { Prompt, PromptSource } from './types.ts'
 
-export { createSyntheticPrompts, drawLength } from './synthetic.ts'
-export type { Prompt } from './types.ts'
+export { createSyntheticPrompts, drawLength, mixSeed, syntheticPromptSource } from './synthetic.ts'
+export type { Prompt, PromptSource } from './types.ts'
 
-/** Loads every prompt of a scenario's source; relative JSONL paths resolve against `baseDir`. */
+/** Opens a scenario's prompt source; relative JSONL paths resolve against `baseDir`. */
 export async function loadPrompts(
   spec: PromptSourceSpec,
   options: { seed: number; baseDir: string },
-): Promise<Prompt[]> {
+): Promise<PromptSource> {
   switch (spec.kind) {
     case 'synthetic':
-      return createSyntheticPrompts({ ...spec, seed: options.seed })
-    case 'jsonl':
-      return readJsonlPrompts(path.resolve(options.baseDir, spec.path), spec.outputTokens)
+      return syntheticPromptSource({ ...spec, seed: options.seed })
+    case 'jsonl': {
+      // A file's prompts repeat in order once every line has been sent.
+      const prompts = await readJsonlPrompts(path.resolve(options.baseDir, spec.path), spec.outputTokens)
+      return { distinct: prompts.length, at: (position) => prompts[position % prompts.length] as Prompt }
+    }
     default: {
       const never: never = spec
       throw new Error(`unknown prompt source ${JSON.stringify(never)}`)

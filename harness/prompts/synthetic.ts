@@ -6,7 +6,7 @@
  */
 import type { LengthSpec } from '../config/schema.ts'
 import { createRandom, type Random } from '../random.ts'
-import type { Prompt } from './types.ts'
+import type { Prompt, PromptSource } from './types.ts'
 
 // Frequent English words that GPT-2/Llama/Qwen-style vocabularies each hold as a single token.
 const WORDS = (
@@ -34,20 +34,55 @@ export function drawLength(spec: LengthSpec, random: Random): number {
 export interface SyntheticPromptOptions {
   promptTokens: LengthSpec
   outputTokens: LengthSpec
-  /** Distinct prompts; requests cycle through them. */
-  count: number
+  /** Distinct prompts, repeated in order (text included, across runs). Absent: never repeated. */
+  count?: number
+  /** Words every prompt starts with, the same for all (a shared prefix a server may cache). @default 0 */
+  sharedPrefixTokens?: number
   seed: number
 }
 
-export function createSyntheticPrompts(options: SyntheticPromptOptions): Prompt[] {
-  const random = createRandom(options.seed)
-  const prompts: Prompt[] = []
-  for (let index = 0; index < options.count; index++) {
-    const promptTokens = drawLength(options.promptTokens, random)
-    const outputTokens = drawLength(options.outputTokens, random)
-    const words = new Array<string>(promptTokens)
-    for (let w = 0; w < promptTokens; w++) words[w] = WORDS[random.int(0, WORDS.length - 1)] as string
-    prompts.push({ index, prompt: words.join(' '), promptTokens, outputTokens })
+/**
+ * Synthetic prompts by request position. Lengths follow the seed and the position alone, so every run of
+ * a scenario sees the same lengths in the same order (targets are compared on equal work). The words
+ * also depend on `salt`, which the runner makes unique per run: a server's prompt cache (llama-server
+ * keeps one in RAM; vLLM's prefix cache) must never answer a measured request from an earlier request or
+ * run, or TTFT measures a cache hit. `count` asks for repetition instead (same text whatever the salt),
+ * `sharedPrefixTokens` for a common prefix.
+ */
+export function syntheticPromptSource(options: SyntheticPromptOptions): PromptSource {
+  const { count, seed } = options
+  const prefixWords = options.sharedPrefixTokens ?? 0
+  const prefixRandom = createRandom(mixSeed(seed, 0x7072_6566)) // 'pref'
+  const prefix = Array.from({ length: prefixWords }, () => pickWord(prefixRandom))
+  return {
+    distinct: count,
+    at(position: number, salt = 0): Prompt {
+      const index = count === undefined ? position : position % count
+      const lengths = createRandom(mixSeed(seed, index))
+      const promptTokens = Math.max(drawLength(options.promptTokens, lengths), prefixWords)
+      const outputTokens = drawLength(options.outputTokens, lengths)
+      const words = createRandom(mixSeed(mixSeed(seed, index), count === undefined ? salt + 1 : 0))
+      const text = prefix.slice(0, promptTokens)
+      while (text.length < promptTokens) text.push(pickWord(words))
+      return { index, prompt: text.join(' '), promptTokens, outputTokens }
+    },
   }
-  return prompts
+}
+
+/** The first `count` prompts of a source with that many distinct prompts (salt 0). */
+export function createSyntheticPrompts(options: SyntheticPromptOptions & { count: number }): Prompt[] {
+  const source = syntheticPromptSource(options)
+  return Array.from({ length: options.count }, (_, position) => source.at(position))
+}
+
+function pickWord(random: Random): string {
+  return WORDS[random.int(0, WORDS.length - 1)] as string
+}
+
+/** A well-spread 32-bit seed from two integers (splitmix-style finalizer). */
+export function mixSeed(a: number, b: number): number {
+  let z = (Math.imul(a >>> 0, 0x9e3779b1) ^ (b >>> 0)) >>> 0
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
+  return (z ^ (z >>> 16)) >>> 0
 }

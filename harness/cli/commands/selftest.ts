@@ -313,7 +313,9 @@ async function runBareLevel(
   const target = scenario.targets[0]!
   if (target.engine.kind !== 'openai') throw new HarnessError('selftest needs an openai target')
   const { model, api } = target.engine
-  const prompts = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: process.cwd() })
+  const source = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: process.cwd() })
+  // The same lengths in the same order as the harness's run (the text differs, as between any two runs).
+  const prompts = Array.from({ length: scenario.warmupRequests + requests }, (_, k) => source.at(k))
   // As runner.ts toRequest builds each request.
   const bodies = prompts.map((p) =>
     JSON.stringify(

@@ -280,6 +280,48 @@ describe('summarizeRun: token count discrepancy', () => {
   })
 })
 
+describe('summarizeRun: server timings beside the client view', () => {
+  it('aggregates timings, the client − server differences and prompt-cache hits (hand-computed)', () => {
+    const m = summarizeRun([
+      // TTFT 30, TPOT (120 − 30) / 9 = 10; server prompt 25, server TPOT 72 / 9 = 8; no cache.
+      ok({
+        startedAt: 0,
+        ttftMs: 30,
+        e2eMs: 120,
+        outputTokens: 10,
+        serverTimings: { promptN: 40, promptMs: 25, predictedN: 10, predictedMs: 72, cacheN: 0 },
+      }),
+      // TTFT 12, TPOT (100 − 12) / 4 = 22; server prompt 2, server TPOT 80 / 4 = 20; 36 of 40 cached.
+      ok({
+        startedAt: 10,
+        ttftMs: 12,
+        e2eMs: 100,
+        outputTokens: 5,
+        serverTimings: { promptN: 4, promptMs: 2, predictedN: 5, predictedMs: 80, cacheN: 36 },
+      }),
+      // No timings (another server): left out of the server figures.
+      ok({ startedAt: 20, ttftMs: 50, e2eMs: 90, outputTokens: 5 }),
+    ])
+    expect(m.serverTimingsN, 'requests with timings').toBe(2)
+    expect(m.serverPromptMs?.mean, 'server prompt ms mean (25 + 2) / 2').toBe(13.5)
+    expect(m.serverTpotMs?.min, 'server TPOT 72 / 9').toBe(8)
+    expect(m.serverTpotMs?.max, 'server TPOT 80 / 4').toBe(20)
+    expect(m.ttftOverServerMs?.min, '30 − 25').toBe(5)
+    expect(m.ttftOverServerMs?.max, '12 − 2').toBe(10)
+    expect(m.tpotOverServerMs?.min, '10 − 8').toBe(2)
+    expect(m.tpotOverServerMs?.max, '22 − 20').toBe(2)
+    expect(m.promptCacheHits, 'one request hit the cache').toBe(1)
+    expect(m.promptCachedTokensPct, '36 / 80 prompt tokens').toBe(45)
+  })
+
+  it('gives no server figures without timings', () => {
+    const m = summarizeRun([ok({ startedAt: 0, ttftMs: 50, e2eMs: 90, outputTokens: 5 })])
+    expect(m.serverTimingsN, 'n').toBeUndefined()
+    expect(m.serverPromptMs, 'distribution').toBeUndefined()
+    expect(m.promptCacheHits, 'hits').toBeUndefined()
+  })
+})
+
 describe('peakOutputTokensPerS', () => {
   it('takes the busiest whole second', () => {
     const requests = [
