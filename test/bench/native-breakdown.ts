@@ -21,10 +21,11 @@
  * - `llamaEvalMsPerToken`: llama.cpp's own timing of llama_decode inside node-llama-cpp
  *   (performanceTracking + llama_perf_context), i.e. the compute of the prebuilt ggml CPU variant.
  */
+import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import {
   getLlama,
   type LlamaContextSequence,
@@ -34,6 +35,7 @@ import {
 } from 'node-llama-cpp'
 import { createLlamaCppEngine } from '../../harness/engines/llama-cpp.ts'
 import { generateFixtures } from '../../harness/fixtures/generate.ts'
+import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -42,9 +44,12 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '6' },
     variants: { type: 'string', default: 'bench-f32,bench-q8_0,bench-q4_0' },
     'flash-attention': { type: 'string', default: 'auto' },
+    /** Prompt tokens of the pp layer (one evaluation) and of llama-bench's `-p`. */
+    pp: { type: 'string', default: '512' },
   },
 })
 const TOKENS = Number(args.tokens)
+const PP = Number(args.pp)
 const ROUNDS = Number(args.rounds)
 const flashAttention =
   args['flash-attention'] === 'auto' ? ('auto' as const) : args['flash-attention'] === 'true'
@@ -72,7 +77,8 @@ interface Sample {
   mainCpuMs: number
   otherCpuMs: number
 }
-type Layer = (sequence: LlamaContextSequence) => Promise<{ wallMs: number }>
+/** One pass of a layer: its wall time and the tokens it evaluated or generated. */
+type Layer = (sequence: LlamaContextSequence) => Promise<{ wallMs: number; tokens?: number }>
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
@@ -93,6 +99,21 @@ const llama = await getLlama({
   },
 })
 const noSampling = { _noSampling: true } as SequenceEvaluateOptions
+const llamaBenchTool = findLlamaCppTool(ROOT, 'llama-bench')
+
+/** llama-bench at the same settings, right after the layers (ms per token of its tg and pp means). */
+async function llamaBench(modelPath: string) {
+  if (!llamaBenchTool.found) return undefined
+  const fa = flashAttention === 'auto' ? 'auto' : flashAttention ? 'on' : 'off'
+  const { stdout } = await promisify(execFile)(llamaBenchTool.path, [
+    ...['-m', modelPath, '-t', '1', '-p', String(PP), '-n', String(TOKENS), '-r', String(ROUNDS)],
+    ...['-fa', fa, '-b', String(PP), '-ub', String(PP), '-o', 'json'],
+  ])
+  const records = JSON.parse(stdout) as { n_prompt: number; n_gen: number; avg_ts: number }[]
+  const ts = (pp: boolean) =>
+    records.find((r) => (pp ? r.n_gen === 0 : r.n_prompt === 0))?.avg_ts ?? Number.NaN
+  return { tgMsPerToken: 1000 / ts(false), ppMsPerToken: 1000 / ts(true) }
+}
 const results = []
 for (const name of wanted) {
   const m = manifests.find((x) => x.name === name)
@@ -100,7 +121,8 @@ for (const name of wanted) {
   const modelPath = join(ROOT, '.bench/models', m.file)
   const model = await llama.loadModel({ modelPath })
   const context = await model.createContext({
-    contextSize: 1024,
+    contextSize: Math.max(1024, PP + 1),
+    batchSize: PP,
     threads: 1,
     flashAttention,
     performanceTracking: true,
@@ -154,21 +176,32 @@ for (const name of wanted) {
     for await (const _ of seq.evaluate([bos], { temperature: 0 })) if (++n === TOKENS) break
     return { wallMs: performance.now() - t0 }
   }
+  const ppLayer: Layer = async (seq) => {
+    await seq.clearHistory()
+    const s = internal(seq)
+    const tokens = [bos, ...Array.from({ length: PP - 1 }, rand)]
+    const logits: boolean[] = []
+    logits[PP - 1] = true
+    const t0 = performance.now()
+    await s._decodeTokens(tokens, logits, 5, s._tokenMeter, s._contextShift, () => null)
+    return { wallMs: performance.now() - t0, tokens: PP }
+  }
   const layers: [string, Layer][] = [
     ['decodeOnly', decodeOnly],
     ['decodeBatchOnly', decodeBatchOnly],
     ['nlcGenerate', nlcGenerate],
+    ['ppDecodeBatch', ppLayer],
   ]
   const samples = new Map<string, Sample[]>()
-  const run = async (layer: string, fn: () => Promise<{ wallMs: number }>) => {
+  const run = async (layer: string, fn: () => Promise<{ wallMs: number; tokens?: number }>) => {
     const c0 = cpuNs()
-    const { wallMs } = await fn()
+    const { wallMs, tokens = TOKENS } = await fn()
     const c1 = cpuNs()
     const list = samples.get(layer) ?? []
     list.push({
-      wallMs: wallMs / TOKENS,
-      mainCpuMs: (c1.main - c0.main) / 1e6 / TOKENS,
-      otherCpuMs: (c1.others - c0.others) / 1e6 / TOKENS,
+      wallMs: wallMs / tokens,
+      mainCpuMs: (c1.main - c0.main) / 1e6 / tokens,
+      otherCpuMs: (c1.others - c0.others) / 1e6 / tokens,
     })
     samples.set(layer, list)
   }
@@ -183,6 +216,11 @@ for (const name of wanted) {
   await context.printTimings()
   const evalLine = perfLines.find((l) => /^.*\beval time/.test(l) && !/prompt eval/.test(l))
   const evalMsPerToken = Number(/\(\s*([\d.]+) ms per token/.exec(evalLine ?? '')?.[1] ?? Number.NaN)
+  perfLines.length = 0
+  await ppLayer(sequence)
+  await context.printTimings()
+  const promptLine = perfLines.find((l) => /prompt eval time/.test(l))
+  const promptEvalMsPerToken = Number(/\(\s*([\d.]+) ms per token/.exec(promptLine ?? '')?.[1] ?? Number.NaN)
   await context.dispose()
   // Our engine in this process; the raw layers run on their own context, disposed above.
   const engine = createLlamaCppEngine({ modelPath, threads: 1, contextSize: 1024, flashAttention })
@@ -210,7 +248,12 @@ for (const name of wanted) {
     return { wallMs: ((last - first) / (n - 1)) * TOKENS }
   }
   await engineGenerate()
-  const context2 = await model.createContext({ contextSize: 1024, threads: 1, flashAttention })
+  const context2 = await model.createContext({
+    contextSize: Math.max(1024, PP + 1),
+    batchSize: PP,
+    threads: 1,
+    flashAttention,
+  })
   const sequence2 = context2.getSequence()
   for (let r = 0; r < ROUNDS; r++) {
     const order = [
@@ -240,8 +283,18 @@ for (const name of wanted) {
     .split('\n')
     .map((l) => /\/(libggml-cpu[^/\s]*\.so)/.exec(l)?.[1])
     .filter((x) => x !== undefined)
-  results.push({ name, llamaEvalMsPerToken: evalMsPerToken, layers: summary, ggmlCpu: [...new Set(libs)] })
-  log(`${name}: llama_decode ${evalMsPerToken.toFixed(3)} ms/token (llama_perf)`)
+  const bench = await llamaBench(modelPath)
+  results.push({
+    name,
+    llamaBench: bench,
+    llamaEvalMsPerToken: evalMsPerToken,
+    llamaPromptEvalMsPerToken: promptEvalMsPerToken,
+    layers: summary,
+    ggmlCpu: [...new Set(libs)],
+  })
+  log(
+    `${name}: llama-bench tg ${bench?.tgMsPerToken.toFixed(3) ?? '-'} / pp ${bench?.ppMsPerToken.toFixed(4) ?? '-'} ms/token · in node-llama-cpp llama_decode (llama_perf) tg ${evalMsPerToken.toFixed(3)} / pp ${promptEvalMsPerToken.toFixed(4)} ms/token`,
+  )
   for (const [layer, s] of Object.entries(summary))
     log(
       `  ${layer.padEnd(16)} ${s.msPerToken.toFixed(3)} ms/token (${s.tokensPerS.toFixed(0)} tok/s) · main thread ${s.mainThreadCpuMsPerToken.toFixed(3)} ms CPU · compute ${s.computeThreadsCpuMsPerToken.toFixed(3)} ms CPU`,
