@@ -140,7 +140,7 @@ export const SCALAR_METRICS: Readonly<Record<ScalarMetricName, MetricInfo>> = {
     unit: 'count',
     direction: 'none',
     description:
-      'Ok requests whose prompt the server partly served from its prompt cache (llama-server timings.cache_n > 0): their TTFT measured a cache hit.',
+      'Ok requests whose prompt the server took at least half from its prompt cache (llama-server timings.cache_n ≥ prompt_n): their TTFT measured mostly a cache hit. (Not cache_n > 0: llama-server reuses the BOS token of any earlier prompt, so unrelated prompts report cache_n = 1.)',
   },
   promptCachedTokensPct: {
     unit: '%',

@@ -115,6 +115,16 @@ export function peakOutputTokensPerS(
   return peak
 }
 
+/**
+ * TTFT measured mostly a cache hit: the server took at least half of the prompt from its cache
+ * (timings.cache_n ≥ prompt_n). Not cache_n > 0: llama-server reuses the BOS token of any earlier prompt,
+ * so unrelated prompts report cache_n = 1 (measured on llama-server 80fb11a).
+ */
+function servedFromCache(outcome: OkOutcome): boolean {
+  const cached = outcome.serverTimings?.cacheN ?? 0
+  return cached > 0 && cached >= (outcome.serverTimings?.promptN ?? 0)
+}
+
 function mean(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined
   let sum = 0
@@ -252,8 +262,7 @@ export function summarizeRun(
       serverTpotMs: distribution(defined(timed.map(serverTpotMs))),
       ttftOverServerMs: distribution(defined(timed.map(ttftOverServerMs))),
       tpotOverServerMs: distribution(defined(timed.map(tpotOverServerMs))),
-      promptCacheHits:
-        timed.length > 0 ? timed.filter((o) => (o.serverTimings?.cacheN ?? 0) > 0).length : undefined,
+      promptCacheHits: timed.length > 0 ? timed.filter(servedFromCache).length : undefined,
       promptCachedTokensPct: serverPromptTokens > 0 ? (cachedTokens / serverPromptTokens) * 100 : undefined,
       serverTimingsN: timed.length > 0 ? timed.length : undefined,
     }),

@@ -80,7 +80,7 @@ export interface RunMetrics {
   ttftOverServerMs?: Distribution
   /** tpotMs − serverTpotMs per request: transport and client per token. */
   tpotOverServerMs?: Distribution
-  /** Ok requests whose prompt the server partly served from its cache (timings.cache_n > 0). */
+  /** Ok requests whose prompt the server took at least half from its cache (timings.cache_n ≥ prompt_n). */
   promptCacheHits?: number
   /** Σ cache_n / Σ (prompt_n + cache_n) over ok requests with timings, %. */
   promptCachedTokensPct?: number

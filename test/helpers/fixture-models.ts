@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url'
 import { EOS_ID } from '../../harness/fixtures/byte-vocab.ts'
 import { generateFixtures, weightSeed } from '../../harness/fixtures/generate.ts'
 import { llamaToGguf } from '../../harness/fixtures/llama-gguf.ts'
-import { buildLlamaWeights, FIXTURE_SHAPES, findTensor } from '../../harness/fixtures/llama-weights.ts'
+import {
+  buildLlamaWeights,
+  FIXTURE_SHAPES,
+  type FixtureSize,
+  findTensor,
+} from '../../harness/fixtures/llama-weights.ts'
 import { FIXTURE_GENERATOR_VERSION, type FixtureManifest } from '../../harness/fixtures/manifest.ts'
 import { llamaToOnnx } from '../../harness/fixtures/onnx-model.ts'
 
@@ -19,26 +24,41 @@ export const TEST_MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 
 export interface TinyModels {
   dir: string
   manifests: FixtureManifest[]
-  /** Absolute path of a tiny variant, e.g. path('tiny-q4_0'). */
+  /** Absolute path of a variant of this size, e.g. path('tiny-q4_0'). */
   path(name: string): string
 }
 
-let tiny: Promise<TinyModels> | undefined
+const generated = new Map<FixtureSize, Promise<TinyModels>>()
 
-/** Every tiny fixture variant (generated on first use in this process, verified otherwise). */
-export function tinyModels(): Promise<TinyModels> {
-  tiny ??= generateFixtures({ outDir: TEST_MODELS_DIR, sizes: ['tiny'] }).then((manifests) => ({
-    dir: TEST_MODELS_DIR,
-    manifests,
-    path(name: string) {
-      const m = manifests.find((x) => x.name === name)
-      if (!m)
-        throw new Error(`no tiny fixture named ${name} (have: ${manifests.map((x) => x.name).join(', ')})`)
-      return join(TEST_MODELS_DIR, m.file)
-    },
-  }))
-  return tiny
+/** Every fixture variant of one size (generated on first use in this process, verified otherwise). */
+function fixturesOf(size: FixtureSize): Promise<TinyModels> {
+  let models = generated.get(size)
+  if (models === undefined) {
+    models = generateFixtures({ outDir: TEST_MODELS_DIR, sizes: [size] }).then((manifests) => ({
+      dir: TEST_MODELS_DIR,
+      manifests,
+      path(name: string) {
+        const m = manifests.find((x) => x.name === name)
+        if (!m)
+          throw new Error(
+            `no ${size} fixture named ${name} (have: ${manifests.map((x) => x.name).join(', ')})`,
+          )
+        return join(TEST_MODELS_DIR, m.file)
+      },
+    }))
+    generated.set(size, models)
+  }
+  return models
 }
+
+/** Every tiny fixture variant (64 wide, 2 layers: overhead-dominated, fast to load). */
+export const tinyModels = (): Promise<TinyModels> => fixturesOf('tiny')
+
+/**
+ * The bench-size fixtures (512 wide, 8 layers, ~21 M parameters: compute dominates, as in real serving),
+ * for suites that need realistic speed, such as the real llama-server suite. ~20 s to build the first time.
+ */
+export const benchModels = (): Promise<TinyModels> => fixturesOf('bench')
 
 /** Bump when the EOS model's weights change, so cached files are rebuilt. */
 const EOS_MODEL_VERSION = 1

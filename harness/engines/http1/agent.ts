@@ -74,6 +74,8 @@ const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const BAD_VALUE = /[\r\n\0]/
 const BAD_PATH = /[\s\0]/
 const KEEP_ALIVE_TIMEOUT = /(?:^|,)\s*timeout=(\d+)/i
+/** An idle connection the server closes sooner than this after its response was closed on purpose. ms. */
+const QUICK_CLOSE_MS = 100
 
 export class Http1Agent {
   readonly #origin: URL
@@ -85,6 +87,13 @@ export class Http1Agent {
   readonly #idle: Connection[] = []
   readonly #waiting: Exchange[] = []
   #destroyed = false
+  /**
+   * The server closes connections right after a response although its head says keep-alive (llama-server
+   * after every streamed response): learned from a retry or an idle connection closed within
+   * QUICK_CLOSE_MS of its response. From then on a finished connection is closed rather than kept, so
+   * later requests open a fresh one at once instead of each paying for a lost attempt and its retry.
+   */
+  #serverCloses = false
 
   constructor(origin: string | URL, options: Http1AgentOptions = {}) {
     const url = new URL(origin)
@@ -187,6 +196,9 @@ export class Http1Agent {
       released: (reusable) => this.#released(connection, reusable),
       closed: () => this.#closed(connection),
       retry: (retried) => this.#retry(retried),
+      closedSoonAfterResponse: () => {
+        this.#serverCloses = true
+      },
     })
     this.#live.add(connection)
     connection.connect(exchange, tls !== undefined, this.#connectTimeoutMs)
@@ -194,7 +206,7 @@ export class Http1Agent {
 
   /** The connection's exchange completed. */
   #released(connection: Connection, reusable: boolean): void {
-    if (!reusable || this.#destroyed) {
+    if (!reusable || this.#destroyed || this.#serverCloses) {
       connection.close()
       return
     }
@@ -208,6 +220,7 @@ export class Http1Agent {
 
   /** A request lost to a closing reused connection: once more, on a connection of its own. */
   #retry(exchange: Exchange): void {
+    this.#serverCloses = true
     if (this.#destroyed) {
       exchange.fail(new Http1Error('the client is closed'))
       return
@@ -310,6 +323,8 @@ interface ConnectionEvents {
   closed(): void
   /** The exchange never reached the server (a reused connection closed under it): send it again. */
   retry(exchange: Exchange): void
+  /** The server closed the connection while idle, within QUICK_CLOSE_MS of its last response. */
+  closedSoonAfterResponse(): void
 }
 
 class Connection {
@@ -325,6 +340,8 @@ class Connection {
   /** A byte of the current exchange's response has arrived. */
   #answered = false
   #idleTimer: NodeJS.Timeout | undefined
+  /** performance.now() when the connection last became idle. */
+  #idleSinceMs = 0
   #closed = false
 
   constructor(socket: Socket, keepAliveMs: number, events: ConnectionEvents) {
@@ -366,6 +383,7 @@ class Connection {
   idle(): void {
     // An idle connection does not keep the process alive (as Node's own agent).
     this.#socket.unref()
+    this.#idleSinceMs = performance.now()
     if (this.#keepAliveMs <= 0) this.close()
     else this.#idleTimer = setTimeout(() => this.close(), this.#keepAliveMs).unref()
   }
@@ -456,6 +474,8 @@ class Connection {
 
   readonly #onEnd = () => {
     if (this.#retryLost()) return
+    if (this.#exchange === undefined && performance.now() - this.#idleSinceMs < QUICK_CLOSE_MS)
+      this.#events.closedSoonAfterResponse()
     const parser = this.#parser
     if (this.#exchange !== undefined && parser !== undefined) {
       try {

@@ -462,6 +462,45 @@ describe('Http1Agent over http:', () => {
       })
     }
 
+    /** As llama-server after a stream: FIN 1 ms after the response; a request meanwhile is never answered. */
+    const closing = new WeakSet<Socket>()
+    const closeAfterEachResponse = (socket: Socket) => {
+      if (closing.has(socket)) return
+      closing.add(socket)
+      socket.write(ok)
+      setTimeout(() => socket.end(), 1)
+    }
+
+    it('once the server is seen to close right after responses, finished connections are not kept', async () => {
+      const server = await rawServer(closeAfterEachResponse)
+      const agent = agentFor(server.url)
+      // Sent at once: the first reuse meets the closing connection and is retried (which teaches the agent).
+      expect(await (await get(agent, '/a')).body.text()).toBe('ok')
+      const second = await get(agent, '/b')
+      expect(await second.body.text()).toBe('ok')
+      for (const path of ['/c', '/d', '/e']) {
+        const response = await get(agent, path)
+        expect(await response.body.text()).toBe('ok')
+        expect(response.connectionRetries, `${path}: a fresh connection, no lost attempt`).toBe(0)
+      }
+      expect(server.requests.length, 'at most one lost attempt in all').toBeLessThanOrEqual(6)
+      expect(server.sockets.length, 'a connection per request (a lost one shares the first)').toBe(5)
+    })
+
+    it('an idle connection closed by the server within 100 ms of its response teaches the same', async () => {
+      const server = await rawServer(closeAfterEachResponse)
+      const agent = agentFor(server.url)
+      expect(await (await get(agent, '/a')).body.text()).toBe('ok')
+      await until(() => agent.connections === 0, 'the agent to see the FIN')
+      for (const path of ['/b', '/c']) {
+        const response = await get(agent, path)
+        expect(await response.body.text()).toBe('ok')
+        expect(response.connectionRetries, path).toBe(0)
+      }
+      expect(server.requests.length, 'nothing lost').toBe(3)
+      expect(server.sockets.length, 'a connection per request').toBe(3)
+    })
+
     it('a fresh connection that closes before answering is not retried (the server saw the request)', async () => {
       const server = await rawServer((socket) => socket.end())
       const agent = agentFor(server.url)

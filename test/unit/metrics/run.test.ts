@@ -283,13 +283,13 @@ describe('summarizeRun: token count discrepancy', () => {
 describe('summarizeRun: server timings beside the client view', () => {
   it('aggregates timings, the client − server differences and prompt-cache hits (hand-computed)', () => {
     const m = summarizeRun([
-      // TTFT 30, TPOT (120 − 30) / 9 = 10; server prompt 25, server TPOT 72 / 9 = 8; no cache.
+      // TTFT 30, TPOT (120 − 30) / 9 = 10; server prompt 25, server TPOT 72 / 9 = 8; only the BOS cached.
       ok({
         startedAt: 0,
         ttftMs: 30,
         e2eMs: 120,
         outputTokens: 10,
-        serverTimings: { promptN: 40, promptMs: 25, predictedN: 10, predictedMs: 72, cacheN: 0 },
+        serverTimings: { promptN: 39, promptMs: 25, predictedN: 10, predictedMs: 72, cacheN: 1 },
       }),
       // TTFT 12, TPOT (100 − 12) / 4 = 22; server prompt 2, server TPOT 80 / 4 = 20; 36 of 40 cached.
       ok({
@@ -310,8 +310,11 @@ describe('summarizeRun: server timings beside the client view', () => {
     expect(m.ttftOverServerMs?.max, '12 − 2').toBe(10)
     expect(m.tpotOverServerMs?.min, '10 − 8').toBe(2)
     expect(m.tpotOverServerMs?.max, '22 − 20').toBe(2)
-    expect(m.promptCacheHits, 'one request hit the cache').toBe(1)
-    expect(m.promptCachedTokensPct, '36 / 80 prompt tokens').toBe(45)
+    expect(
+      m.promptCacheHits,
+      'one request took ≥ half its prompt from the cache (a BOS alone is no hit)',
+    ).toBe(1)
+    expect(m.promptCachedTokensPct, '(1 + 36) / 80 prompt tokens').toBe(46.25)
   })
 
   it('gives no server figures without timings', () => {
