@@ -30,3 +30,15 @@ export function connectionRetriesOf(error: unknown): number {
   }
   return 0
 }
+
+/**
+ * Whether undici's error says the request died with a connection the server closed, before the response
+ * head: EOF ("other side closed") on a socket that had already carried a response (undici reports the
+ * socket's byte counts: bytes read before this request's head means the connection was reused), or a reset
+ * / broken pipe, for which undici gives no socket details — those are retried whatever the connection's age.
+ */
+export function lostOnReusedConnection(error: unknown): boolean {
+  const { code, socket } = error as { code?: unknown; socket?: { bytesRead?: number } }
+  if (code === 'UND_ERR_SOCKET') return (socket?.bytesRead ?? 0) > 0
+  return typeof code === 'string' && CLOSED_BY_PEER_CODES.has(code)
+}

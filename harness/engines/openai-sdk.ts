@@ -5,8 +5,10 @@
  * @module
  */
 import OpenAI from 'openai'
+import { Client, fetch as undiciFetch } from 'undici'
 import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
+import { lostOnReusedConnection, markConnectionRetries } from './connection-retry.ts'
 import type { StreamEvent } from './engine.ts'
 import { type OpenAIApi, SENT_AT_HEADER } from './openai-body.ts'
 import {
@@ -35,10 +37,47 @@ export function createSdkClient(options: SdkClientOptions): OpenAI {
     project: null,
     webhookSecret: null,
     maxRetries: 0,
+    fetch: fetchRetryingLostRequests(new URL(options.baseUrl).origin),
     timeout: options.timeoutMs,
     logLevel: 'off',
     defaultHeaders: { ...options.headers, ...(options.apiKey === undefined ? { Authorization: null } : {}) },
   })
+}
+
+/** Responses to requests sent a second time by fetchRetryingLostRequests. */
+const RETRIED = new WeakSet<Response>()
+
+/**
+ * Node's fetch with the lean clients' rule for a request lost to a kept-alive connection that the server
+ * closed (connection-retry.ts; llama-server closes after every streamed response, and fetch lost 1 of 60
+ * at concurrency 4 against it): sent once more on a one-off connection (undici's own fetch over a `Client`
+ * of its own, closed once the response is done). Everything else, HTTP errors included, is the SDK's as
+ * before (`maxRetries: 0`: the SDK's own retries back off for seconds and also retry 429/5xx).
+ */
+function fetchRetryingLostRequests(origin: string): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetch(input, init)
+    } catch (error) {
+      if (init?.signal?.aborted || !lostOnReusedConnection((error as { cause?: unknown }).cause)) throw error
+      const fresh = new Client(origin, { pipelining: 1 })
+      // close() lets the request (and its body) finish first.
+      const release = () => void fresh.close().catch(() => {})
+      try {
+        const response = (await undiciFetch(input as string, {
+          ...(init as object),
+          dispatcher: fresh,
+        })) as unknown as Response
+        RETRIED.add(response)
+        release()
+        return response
+      } catch (retryError) {
+        release()
+        markConnectionRetries(retryError, 1)
+        throw retryError
+      }
+    }
+  }
 }
 
 /** Same contract as streamWithUndici. The SDK hides `[DONE]`, so only a finish_reason completes a stream. */
@@ -54,6 +93,7 @@ export async function* streamWithSdk(
   const scope = new RequestScope(signal, timeoutMs)
   try {
     let stream: AsyncIterable<unknown>
+    let connectionRetries = 0
     try {
       const requestOptions = {
         signal: scope.signal,
@@ -61,16 +101,15 @@ export async function* streamWithSdk(
         ...(sendTimeHeader ? { headers: { [SENT_AT_HEADER]: monotonicMs().toFixed(3) } } : {}),
       }
       // The body carries server-specific fields (top_k, min_tokens, extraBody) the SDK types do not know.
-      stream =
-        api === 'chat'
-          ? await client.chat.completions.create(
-              body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
-              requestOptions,
-            )
-          : await client.completions.create(
-              body as unknown as OpenAI.CompletionCreateParamsStreaming,
-              requestOptions,
-            )
+      const { data, response } = await (api === 'chat'
+        ? client.chat.completions
+            .create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming, requestOptions)
+            .withResponse()
+        : client.completions
+            .create(body as unknown as OpenAI.CompletionCreateParamsStreaming, requestOptions)
+            .withResponse())
+      stream = data
+      if (RETRIED.has(response)) connectionRetries = 1
     } catch (error) {
       throw scope.settle(error, classifyBeforeResponse)
     }
@@ -83,12 +122,16 @@ export async function* streamWithSdk(
         if (token !== undefined) yield token
       }
     } catch (error) {
-      throw scope.settle(error, classifyInStream)
+      const failure = scope.settle(error, classifyInStream)
+      if (failure instanceof RequestError) markConnectionRetries(failure, connectionRetries)
+      throw failure
     }
     // The SDK's stream ends quietly when its signal aborts.
     scope.throwIfCut()
     assertComplete(state)
-    yield createDoneEvent(state)
+    const done = createDoneEvent(state)
+    if (connectionRetries > 0) done.connectionRetries = connectionRetries
+    yield done
   } finally {
     scope.dispose()
   }

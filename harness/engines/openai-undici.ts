@@ -6,7 +6,7 @@
  */
 import { Client, type Dispatcher, type Pool } from 'undici'
 import { BodyQueue, wallNowMs } from './body-queue.ts'
-import { CLOSED_BY_PEER_CODES, markConnectionRetries } from './connection-retry.ts'
+import { lostOnReusedConnection, markConnectionRetries } from './connection-retry.ts'
 import type { StreamTransport, TransportResponse } from './openai-stream.ts'
 
 /**
@@ -16,6 +16,9 @@ import type { StreamTransport, TransportResponse } from './openai-stream.ts'
  * agent does (see Http1Agent.request for the rule).
  */
 export function undiciTransport(pool: Pool, origin: string): StreamTransport {
+  // Learned from a retry, as the http1 agent does: this server closes kept-alive connections under us, so
+  // ask for a connection per request (undici's `reset`) rather than lose every other one.
+  let serverCloses = false
   return {
     async post(path, headers, body, signal): Promise<TransportResponse> {
       const options: Dispatcher.RequestOptions = {
@@ -28,12 +31,14 @@ export function undiciTransport(pool: Pool, origin: string): StreamTransport {
         // second, differently-worded timeout.
         headersTimeout: 0,
         bodyTimeout: 0,
+        reset: serverCloses,
       }
       let response: Dispatcher.ResponseData
       try {
         response = await pool.request(options)
       } catch (error) {
         if (signal.aborted || !lostOnReusedConnection(error)) throw error
+        serverCloses = true
         const fresh = new Client(origin, { pipelining: 1 })
         try {
           response = await fresh.request(options)
@@ -47,18 +52,6 @@ export function undiciTransport(pool: Pool, origin: string): StreamTransport {
       return new UndiciResponse(response, 0)
     },
   }
-}
-
-/**
- * Whether undici's error says the request died with a connection the server closed, before the response
- * head: EOF ("other side closed") on a socket that had already carried a response (undici reports the
- * socket's byte counts: bytes read before this request's head means the connection was reused), or a reset
- * / broken pipe, for which undici gives no socket details — those are retried whatever the connection's age.
- */
-function lostOnReusedConnection(error: unknown): boolean {
-  const { code, socket } = error as { code?: unknown; socket?: { bytesRead?: number } }
-  if (code === 'UND_ERR_SOCKET') return (socket?.bytesRead ?? 0) > 0
-  return typeof code === 'string' && CLOSED_BY_PEER_CODES.has(code)
 }
 
 class UndiciResponse implements TransportResponse {
