@@ -12,9 +12,9 @@
  *
  * The error is not all the harness's: on a small shared machine the mock writes late and this process is
  * woken late too. So every level also runs a bare reader (selftest/bare-reader.ts: raw socket, minimal
- * parsing, same body, send stamp, load and process position) right before or after the harness, order
- * alternating by level, and reports harness error − bare error as the excess: the harness's own cost, which
- * is what the goal (≤ 0.5 ms at 1 and 64 streams) bounds.
+ * parsing, same body, send stamp, load and process position) interleaved with the harness (ABBA halves),
+ * and reports harness error − bare error as the excess: the harness's own cost, which is what the goal
+ * (≤ 0.5 ms at 1 and 64 streams) bounds.
  * @module
  */
 import { spawn } from 'node:child_process'
@@ -90,8 +90,11 @@ export interface SelftestLevel {
   itlP99ExcessMs: number
   /** CPU time of this process per content chunk while the bare reader ran, µs. */
   bareCpuUsPerChunk: number
-  /** Whether the bare reader ran before the harness at this level (the order alternates by level). */
-  bareRanFirst: boolean
+  /**
+   * Who ran when: each reader ran half the requests twice, `HBBH` (harness, bare, bare, harness) or `BHHB`
+   * (alternating by level), and its figures pool both halves.
+   */
+  order: 'HBBH' | 'BHHB'
 }
 
 /** Goal on the excess (harness − bare) of TTFT and ITL p50/p99, ms, at GOAL_LEVELS streams. */
@@ -166,45 +169,30 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
   try {
     // Both paths and the mock start cold (interpreted code, lazy allocations). A level's own warmup is one
     // request per stream, which at 1 stream leaves the first measured requests — a p99 of 300 is ~3 of
-    // them — to the JIT, and the first level's cold mock to whichever of the pair went first. So, unmeasured,
+    // them — to the JIT, and the first level's cold mock to whichever reader went first. So, unmeasured,
     // 256 requests over 64 streams through each (~1.5 s apiece at the default delays).
     const prewarm = scenarioAt(PREWARM_STREAMS, PREWARM_REQUESTS)
-    await runHarnessLevel(prewarm, PREWARM_STREAMS, PREWARM_REQUESTS, options)
-    await runBareLevel(prewarm, mock.url, PREWARM_STREAMS, PREWARM_REQUESTS, options.itlMs)
+    await runHarnessLevel(prewarm)
+    await runBareLevel(prewarm, mock.url)
     for (const [index, concurrency] of options.levels.entries()) {
       // A p99 needs a few hundred TTFTs; at high levels 16 rounds also put the start-up ramp in the minority.
       const requests = options.requests ?? Math.max(300, concurrency * 16)
-      const scenario = scenarioAt(concurrency, requests)
-      // Harness and floor back to back, the order alternating so neither always gets the fresher machine.
-      const bareRanFirst = index % 2 === 1
-      const runBare = () => runBareLevel(scenario, mock.url, concurrency, requests, options.itlMs)
-      const bare = bareRanFirst ? await runBare() : undefined
-      const harness = await runHarnessLevel(scenario, concurrency, requests, options)
-      const floor = bare ?? (await runBare())
-      if (floor.ok === 0)
-        throw new HarnessError(
-          `the bare reader at concurrency ${concurrency} measured nothing: ${floor.firstError ?? 'no ok requests'}`,
-        )
-      const ttft = distribution(floor.ttftMs)!
-      const gaps = distribution(floor.chunkGapsMs)
-      const bareTtftP50ErrorMs = Math.abs(ttft.p50 - options.ttftMs)
-      const bareTtftP99ErrorMs = Math.abs(ttft.p99 - options.ttftMs)
-      const bareItlP50ErrorMs = gaps === undefined ? 0 : Math.abs(gaps.p50 - options.itlMs)
-      const bareItlP99ErrorMs = gaps === undefined ? 0 : Math.abs(gaps.p99 - options.itlMs)
-      levels.push({
-        ...harness,
-        bareOk: floor.ok,
-        bareTtftP50ErrorMs,
-        bareTtftP99ErrorMs,
-        bareItlP50ErrorMs,
-        bareItlP99ErrorMs,
-        ttftP50ExcessMs: harness.ttftP50ErrorMs - bareTtftP50ErrorMs,
-        ttftP99ExcessMs: harness.ttftP99ErrorMs - bareTtftP99ErrorMs,
-        itlP50ExcessMs: harness.itlP50ErrorMs - bareItlP50ErrorMs,
-        itlP99ExcessMs: harness.itlP99ErrorMs - bareItlP99ErrorMs,
-        bareCpuUsPerChunk: floor.cpuUs / floor.chunks,
-        bareRanFirst,
-      })
+      // Each reader runs its requests in two halves, in ABBA order (harness, bare, bare, harness; BAAB at
+      // the next level), and its samples are pooled: on a shared machine conditions drift within a level,
+      // and this way both readers see the same drift, whoever starts.
+      const order: SelftestLevel['order'] = index % 2 === 0 ? 'HBBH' : 'BHHB'
+      const halves = [Math.ceil(requests / 2), Math.floor(requests / 2)]
+      const harness: HarnessHalf[] = []
+      const bare: BareReaderResult[] = []
+      for (const who of order) {
+        // Each reader's first run takes the first half, its second the rest (none with --requests 1).
+        const half = halves[who === 'H' ? harness.length : bare.length]!
+        if (half === 0) continue
+        const scenario = scenarioAt(concurrency, half)
+        if (who === 'H') harness.push(await runHarnessLevel(scenario))
+        else bare.push(await runBareLevel(scenario, mock.url))
+      }
+      levels.push(summarizeLevel(concurrency, requests, harness, bare, options, order))
     }
   } finally {
     await mock.stop()
@@ -212,28 +200,108 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
   return levels
 }
 
-type HarnessFigures = Omit<
-  SelftestLevel,
-  | 'bareOk'
-  | 'bareTtftP50ErrorMs'
-  | 'bareTtftP99ErrorMs'
-  | 'bareItlP50ErrorMs'
-  | 'bareItlP99ErrorMs'
-  | 'ttftP50ExcessMs'
-  | 'ttftP99ExcessMs'
-  | 'itlP50ExcessMs'
-  | 'itlP99ExcessMs'
-  | 'bareCpuUsPerChunk'
-  | 'bareRanFirst'
->
+/** What one run of the harness leaves: its ok outcomes and the run's own figures. */
+interface HarnessHalf {
+  outcomes: OkOutcome[]
+  ok: number
+  windowMs: number
+  cpuUs: number
+  eventLoopDelayP99Ms: number | undefined
+  clientSaturated: boolean
+}
 
-/** One level through the harness: the runner, the openai engine, the client under test. */
-async function runHarnessLevel(
-  scenario: Scenario,
+/** The level's figures from the pooled samples of both halves of each reader. */
+function summarizeLevel(
   concurrency: number,
   requests: number,
+  harness: readonly HarnessHalf[],
+  bare: readonly BareReaderResult[],
   options: SelftestOptions,
-): Promise<HarnessFigures> {
+  order: SelftestLevel['order'],
+): SelftestLevel {
+  const outcomes = harness.flatMap((h) => h.outcomes)
+  // Pooled, as summarizeRun pools the ok requests of one run (linear interpolation, METRICS.md).
+  const ttft = distribution(outcomes.map((o) => o.ttftMs))
+  const gaps = distribution(outcomes.flatMap((o) => o.chunkGapsMs))
+  if (ttft === undefined || gaps === undefined)
+    throw new HarnessError(`selftest at concurrency ${concurrency} produced no measurements (no ok requests)`)
+  const bareTtft = distribution(bare.flatMap((b) => b.ttftMs))
+  const bareGaps = distribution(bare.flatMap((b) => b.chunkGapsMs))
+  if (bareTtft === undefined || bareGaps === undefined)
+    throw new HarnessError(
+      `the bare reader at concurrency ${concurrency} measured nothing: ${bare.find((b) => b.firstError)?.firstError ?? 'no ok requests'}`,
+    )
+  // The mock reports what it actually did (llama-server style timings: prompt_ms = arrival → first
+  // content write, predicted_ms = first → last write); measured − actual is the client's own error.
+  const ttftClient = distribution(
+    outcomes.flatMap((o) =>
+      o.serverTimings?.promptMs !== undefined ? [o.ttftMs - o.serverTimings.promptMs] : [],
+    ),
+  )
+  const decodeClient = distribution(
+    outcomes.flatMap((o) =>
+      o.serverTimings?.predictedMs !== undefined ? [o.e2eMs - o.ttftMs - o.serverTimings.predictedMs] : [],
+    ),
+  )
+  const ttftServer = distribution(
+    outcomes.flatMap((o) =>
+      o.serverTimings?.promptMs !== undefined ? [o.serverTimings.promptMs - options.ttftMs] : [],
+    ),
+  )
+  const chunks = outcomes.reduce((sum, o) => sum + o.chunks, 0)
+  const bareChunks = bare.reduce((sum, b) => sum + b.chunks, 0)
+  const loopDelays = harness.flatMap((h) =>
+    h.eventLoopDelayP99Ms === undefined ? [] : [h.eventLoopDelayP99Ms],
+  )
+  const err = (value: number, injected: number) => Math.abs(value - injected)
+  const figures = {
+    ttftP50ErrorMs: err(ttft.p50, options.ttftMs),
+    ttftP99ErrorMs: err(ttft.p99, options.ttftMs),
+    itlP50ErrorMs: err(gaps.p50, options.itlMs),
+    itlP99ErrorMs: err(gaps.p99, options.itlMs),
+    bareTtftP50ErrorMs: err(bareTtft.p50, options.ttftMs),
+    bareTtftP99ErrorMs: err(bareTtft.p99, options.ttftMs),
+    bareItlP50ErrorMs: err(bareGaps.p50, options.itlMs),
+    bareItlP99ErrorMs: err(bareGaps.p99, options.itlMs),
+  }
+  return {
+    concurrency,
+    requests,
+    ok: harness.reduce((sum, h) => sum + h.ok, 0),
+    ttftP50ErrorMs: figures.ttftP50ErrorMs,
+    ttftP99ErrorMs: figures.ttftP99ErrorMs,
+    itlP50ErrorMs: figures.itlP50ErrorMs,
+    itlP99ErrorMs: figures.itlP99ErrorMs,
+    measuredTtftP50Ms: ttft.p50,
+    measuredTtftP99Ms: ttft.p99,
+    measuredItlP50Ms: gaps.p50,
+    measuredItlP99Ms: gaps.p99,
+    ttftClientErrorP50Ms: ttftClient?.p50 ?? null,
+    ttftClientErrorP99Ms: ttftClient?.p99 ?? null,
+    decodeSpanClientErrorP50Ms: decodeClient?.p50 ?? null,
+    decodeSpanClientErrorP99Ms: decodeClient?.p99 ?? null,
+    serverTtftLateP50Ms: ttftServer?.p50 ?? null,
+    serverTtftLateP99Ms: ttftServer?.p99 ?? null,
+    chunksPerS: chunks / (harness.reduce((sum, h) => sum + h.windowMs, 0) / 1000),
+    clientCpuUsPerChunk: harness.reduce((sum, h) => sum + h.cpuUs, 0) / chunks,
+    eventLoopDelayP99Ms: loopDelays.length === 0 ? null : Math.max(...loopDelays),
+    clientSaturated: harness.some((h) => h.clientSaturated),
+    bareOk: bare.reduce((sum, b) => sum + b.ok, 0),
+    bareTtftP50ErrorMs: figures.bareTtftP50ErrorMs,
+    bareTtftP99ErrorMs: figures.bareTtftP99ErrorMs,
+    bareItlP50ErrorMs: figures.bareItlP50ErrorMs,
+    bareItlP99ErrorMs: figures.bareItlP99ErrorMs,
+    ttftP50ExcessMs: figures.ttftP50ErrorMs - figures.bareTtftP50ErrorMs,
+    ttftP99ExcessMs: figures.ttftP99ErrorMs - figures.bareTtftP99ErrorMs,
+    itlP50ExcessMs: figures.itlP50ErrorMs - figures.bareItlP50ErrorMs,
+    itlP99ExcessMs: figures.itlP99ErrorMs - figures.bareItlP99ErrorMs,
+    bareCpuUsPerChunk: bare.reduce((sum, b) => sum + b.cpuUs, 0) / bareChunks,
+    order,
+  }
+}
+
+/** One run through the harness: the runner, the openai engine, the client under test. */
+async function runHarnessLevel(scenario: Scenario): Promise<HarnessHalf> {
   const outcomes: OkOutcome[] = []
   // CPU of this process over the measured run: from startRun (after the warmup) to finish.
   let cpuAtStart = process.cpuUsage()
@@ -255,63 +323,25 @@ async function runHarnessLevel(
   }
   const result = await runScenario({ scenario, baseDir: process.cwd(), sink })
   const m = result.runs[0]?.metrics
-  if (!m?.ttftMs || !m.chunkGapsMs)
-    throw new HarnessError(
-      `selftest at concurrency ${concurrency} produced no measurements: ${result.runs[0]?.error ?? 'no ok requests'}`,
-    )
-  const chunks = m.chunkGapsMs.n + m.ok
-  // The mock reports what it actually did (llama-server style timings: prompt_ms = arrival → first
-  // content write, predicted_ms = first → last write); measured − actual is the client's own error.
-  const ttftClient = distribution(
-    outcomes.flatMap((o) =>
-      o.serverTimings?.promptMs !== undefined ? [o.ttftMs - o.serverTimings.promptMs] : [],
-    ),
-  )
-  const decodeClient = distribution(
-    outcomes.flatMap((o) =>
-      o.serverTimings?.predictedMs !== undefined ? [o.e2eMs - o.ttftMs - o.serverTimings.predictedMs] : [],
-    ),
-  )
-  const ttftServer = distribution(
-    outcomes.flatMap((o) =>
-      o.serverTimings?.promptMs !== undefined ? [o.serverTimings.promptMs - options.ttftMs] : [],
-    ),
-  )
+  if (m === undefined)
+    throw new HarnessError(`selftest produced no measurements: ${result.runs[0]?.error ?? 'no metrics'}`)
   return {
-    concurrency,
-    requests,
+    outcomes,
     ok: m.ok,
-    ttftP50ErrorMs: Math.abs(m.ttftMs.p50 - options.ttftMs),
-    ttftP99ErrorMs: Math.abs(m.ttftMs.p99 - options.ttftMs),
-    itlP50ErrorMs: Math.abs(m.chunkGapsMs.p50 - options.itlMs),
-    itlP99ErrorMs: Math.abs(m.chunkGapsMs.p99 - options.itlMs),
-    measuredTtftP50Ms: m.ttftMs.p50,
-    measuredTtftP99Ms: m.ttftMs.p99,
-    measuredItlP50Ms: m.chunkGapsMs.p50,
-    measuredItlP99Ms: m.chunkGapsMs.p99,
-    ttftClientErrorP50Ms: ttftClient?.p50 ?? null,
-    ttftClientErrorP99Ms: ttftClient?.p99 ?? null,
-    decodeSpanClientErrorP50Ms: decodeClient?.p50 ?? null,
-    decodeSpanClientErrorP99Ms: decodeClient?.p99 ?? null,
-    serverTtftLateP50Ms: ttftServer?.p50 ?? null,
-    serverTtftLateP99Ms: ttftServer?.p99 ?? null,
-    chunksPerS: chunks / (m.windowMs / 1000),
-    clientCpuUsPerChunk: (cpu.user + cpu.system) / chunks,
-    eventLoopDelayP99Ms: m.eventLoopDelayP99Ms ?? null,
+    windowMs: m.windowMs,
+    cpuUs: cpu.user + cpu.system,
+    eventLoopDelayP99Ms: m.eventLoopDelayP99Ms,
     clientSaturated: m.clientSaturated,
   }
 }
 
 /** The same level through the bare reader: the scenario's prompts and bodies, in the runner's order. */
-async function runBareLevel(
-  scenario: Scenario,
-  baseUrl: string,
-  concurrency: number,
-  requests: number,
-  rampUpMs: number,
-): Promise<BareReaderResult> {
+async function runBareLevel(scenario: Scenario, baseUrl: string): Promise<BareReaderResult> {
   const target = scenario.targets[0]!
-  if (target.engine.kind !== 'openai') throw new HarnessError('selftest needs an openai target')
+  const load = scenario.loads[0]!
+  if (target.engine.kind !== 'openai' || load.kind !== 'concurrent' || load.requests === undefined)
+    throw new HarnessError('selftest needs an openai target and a concurrent load with requests')
+  const { concurrency, requests, rampUpMs = 0 } = load
   const { model, api } = target.engine
   const source = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: process.cwd() })
   // The same lengths in the same order as the harness's run (the text differs, as between any two runs).
