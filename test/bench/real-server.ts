@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
     requests: { type: 'string', default: '60' },
+    // Words; 8 keeps the server's prompt time small while a shared first word stays far from half a prompt.
     'prompt-tokens': { type: 'string', default: '8' },
     'output-tokens': { type: 'string', default: '16' },
   },
@@ -120,12 +121,14 @@ for (const parallel of [1, 4]) {
           rawErrors: raw.errors.length,
           serverPromptMsP50: round3(m.serverPromptMs?.p50 ?? Number.NaN),
           ttftOverServerMsP50: round3(m.ttftOverServerMs?.p50 ?? Number.NaN),
+          rawTtftOverServerMsP50: round3(median(raw.ttftOverServerMs)),
+          overServerP50DiffMs: round3((m.ttftOverServerMs?.p50 ?? Number.NaN) - median(raw.ttftOverServerMs)),
           tpotMsP50: round3(m.tpotMs?.p50 ?? Number.NaN),
           serverTpotMsP50: round3(m.serverTpotMs?.p50 ?? Number.NaN),
         }
         rows.push(row)
         log(
-          `np ${parallel} round ${round} ${client.padEnd(6)} ok ${row.ok} errors ${row.errors} (transport ${row.transportErrors}) retries ${row.connectionRetries} cache hits ${row.promptCacheHits} | TTFT p50 harness ${row.harnessTtftP50Ms} raw ${row.rawTtftP50Ms} diff ${row.ttftP50DiffMs} ms | server prompt ${row.serverPromptMsP50} ms, TPOT ${row.tpotMsP50} vs server ${row.serverTpotMsP50} ms`,
+          `np ${parallel} round ${round} ${client.padEnd(6)} ok ${row.ok} errors ${row.errors} (transport ${row.transportErrors}) retries ${row.connectionRetries} cache hits ${row.promptCacheHits} | TTFT p50 harness ${row.harnessTtftP50Ms} raw ${row.rawTtftP50Ms} diff ${row.ttftP50DiffMs} ms; over server ${row.ttftOverServerMsP50} raw ${row.rawTtftOverServerMsP50} diff ${row.overServerP50DiffMs} | server prompt ${row.serverPromptMsP50} ms, TPOT ${row.tpotMsP50} vs server ${row.serverTpotMsP50} ms`,
         )
       }
     }

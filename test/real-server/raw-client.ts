@@ -19,18 +19,22 @@ export interface RawRunOptions {
 
 export interface RawRunResult {
   ttftMs: number[]
+  /** TTFT − the server's timings.prompt_ms, per request that reported timings. */
+  ttftOverServerMs: number[]
   errors: string[]
 }
 
 export async function runRawClient(options: RawRunOptions): Promise<RawRunResult> {
   const url = new URL(options.url)
-  const result: RawRunResult = { ttftMs: [], errors: [] }
+  const result: RawRunResult = { ttftMs: [], ttftOverServerMs: [], errors: [] }
   let next = 0
   const worker = async () => {
     while (next < options.bodies.length) {
       const body = options.bodies[next++]!
       try {
-        result.ttftMs.push(await oneRequest(url, body))
+        const { ttftMs, promptMs } = await oneRequest(url, body)
+        result.ttftMs.push(ttftMs)
+        if (promptMs !== undefined) result.ttftOverServerMs.push(ttftMs - promptMs)
       } catch (error) {
         result.errors.push(String(error))
       }
@@ -41,8 +45,9 @@ export async function runRawClient(options: RawRunOptions): Promise<RawRunResult
 }
 
 const CONTENT = /"(?:content|text)":"(?:[^"\\]|\\.)/
+const PROMPT_MS = /"prompt_ms":([0-9.eE+-]+)/
 
-function oneRequest(url: URL, body: string): Promise<number> {
+function oneRequest(url: URL, body: string): Promise<{ ttftMs: number; promptMs: number | undefined }> {
   return new Promise((resolve, reject) => {
     const sentAt = performance.now()
     const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true })
@@ -57,11 +62,11 @@ function oneRequest(url: URL, body: string): Promise<number> {
     })
     socket.on('data', (bytes: Buffer) => {
       const at = performance.now()
+      text += bytes.toString('latin1')
       if (firstAt !== undefined) {
         if (bytes.includes('\r\n0\r\n\r\n')) socket.end()
         return
       }
-      text += bytes.toString('latin1')
       if (!text.startsWith('HTTP/1.1 200')) {
         if (text.includes('\r\n\r\n')) socket.destroy(new Error(text.split('\r\n')[0]))
         return
@@ -74,8 +79,12 @@ function oneRequest(url: URL, body: string): Promise<number> {
       if (text.includes('\r\n0\r\n\r\n')) socket.end()
     })
     socket.on('error', reject)
-    socket.on('close', () =>
-      firstAt === undefined ? reject(new Error('closed before any content')) : resolve(firstAt - sentAt),
-    )
+    socket.on('close', () => {
+      if (firstAt === undefined) reject(new Error('closed before any content'))
+      else {
+        const promptMs = PROMPT_MS.exec(text)?.[1]
+        resolve({ ttftMs: firstAt - sentAt, promptMs: promptMs === undefined ? undefined : Number(promptMs) })
+      }
+    })
   })
 }
