@@ -18,8 +18,13 @@
  *   iterated: decode + sampling (greedy, a second native async call per token) + the generator.
  * - `engineGenerate`: our engine's generate() in this process (tokenBias for ignoreEos, detokenization,
  *   stop-string / UTF-8 handling, one token event each), timed first token → last token like the runner.
- * - `llamaEvalMsPerToken`: llama.cpp's own timing of llama_decode inside node-llama-cpp
- *   (performanceTracking + llama_perf_context), i.e. the compute of the prebuilt ggml CPU variant.
+ * - `ppDecodeBatch`: `pp` prompt tokens in one node-llama-cpp evaluation (nativeSpeed's pp), per token.
+ * - `llamaBenchTg` / `llamaBenchPp`: llama.cpp's llama-bench (`-t 1 -p pp -n tokens -r 1`, same -fa, -b/-ub =
+ *   pp), one run per round in the rotation, wall time only (its own process).
+ *
+ * The compute thread's CPU per token in `decodeBatchOnly` is llama_decode's own work in the prebuilt ggml
+ * CPU variant node-llama-cpp loaded (`ggmlCpu`); `ppDecodeBatch`'s main thread shows that a whole-prompt
+ * evaluation costs node-llama-cpp's JavaScript next to nothing, so pp against llama-bench compares compute.
  */
 import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -88,15 +93,11 @@ function median(values: number[]): number {
 
 const manifests = await generateFixtures({ outDir: join(ROOT, '.bench/models'), sizes: ['bench'] })
 const wanted = args.variants.split(',')
-const perfLines: string[] = []
 const llama = await getLlama({
   gpu: false,
   build: 'never',
   maxThreads: 0,
-  logLevel: LlamaLogLevel.info,
-  logger: (_level, message) => {
-    if (/eval time|load time|prompt eval/.test(message)) perfLines.push(message.trim())
-  },
+  logLevel: LlamaLogLevel.error,
 })
 const noSampling = { _noSampling: true } as SequenceEvaluateOptions
 const llamaBenchTool = findLlamaCppTool(ROOT, 'llama-bench')
@@ -106,7 +107,7 @@ async function llamaBench(modelPath: string) {
   if (!llamaBenchTool.found) return undefined
   const fa = flashAttention === 'auto' ? 'auto' : flashAttention ? 'on' : 'off'
   const { stdout } = await promisify(execFile)(llamaBenchTool.path, [
-    ...['-m', modelPath, '-t', '1', '-p', String(PP), '-n', String(TOKENS), '-r', String(ROUNDS)],
+    ...['-m', modelPath, '-t', '1', '-p', String(PP), '-n', String(TOKENS), '-r', '1'],
     ...['-fa', fa, '-b', String(PP), '-ub', String(PP), '-o', 'json'],
   ])
   const records = JSON.parse(stdout) as { n_prompt: number; n_gen: number; avg_ts: number }[]
@@ -125,7 +126,6 @@ for (const name of wanted) {
     batchSize: PP,
     threads: 1,
     flashAttention,
-    performanceTracking: true,
   })
   const sequence = context.getSequence()
   const bos = model.tokens.bos as Token
@@ -205,22 +205,7 @@ for (const name of wanted) {
     })
     samples.set(layer, list)
   }
-  // llama.cpp's own decode time over the decode-only layer (reset, run, print).
-  perfLines.length = 0
-  await context.printTimings()
   for (const [, fn] of layers) await fn(sequence) // warmup
-  perfLines.length = 0
-  await context.printTimings()
-  perfLines.length = 0
-  await decodeOnly(sequence)
-  await context.printTimings()
-  const evalLine = perfLines.find((l) => /^.*\beval time/.test(l) && !/prompt eval/.test(l))
-  const evalMsPerToken = Number(/\(\s*([\d.]+) ms per token/.exec(evalLine ?? '')?.[1] ?? Number.NaN)
-  perfLines.length = 0
-  await ppLayer(sequence)
-  await context.printTimings()
-  const promptLine = perfLines.find((l) => /prompt eval time/.test(l))
-  const promptEvalMsPerToken = Number(/\(\s*([\d.]+) ms per token/.exec(promptLine ?? '')?.[1] ?? Number.NaN)
   await context.dispose()
   // Our engine in this process; the raw layers run on their own context, disposed above.
   const engine = createLlamaCppEngine({ modelPath, threads: 1, contextSize: 1024, flashAttention })
@@ -255,15 +240,26 @@ for (const name of wanted) {
     flashAttention,
   })
   const sequence2 = context2.getSequence()
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = [
-      ...layers.map(([n, fn]) => [n, () => fn(sequence2)] as const),
-      ['engineGenerate', engineGenerate] as const,
-    ]
-    for (let k = 0; k < order.length; k++) {
-      const [layer, fn] = order[(k + r) % order.length]!
-      await run(layer, fn)
+  // llama-bench (its own process, one repetition of tg and pp per round): wall time only.
+  const llamaBenchRound = async () => {
+    const b = await llamaBench(modelPath)
+    if (!b) return
+    for (const [layer, ms] of [
+      ['llamaBenchTg', b.tgMsPerToken],
+      ['llamaBenchPp', b.ppMsPerToken],
+    ] as const) {
+      const list = samples.get(layer) ?? []
+      list.push({ wallMs: ms, mainCpuMs: Number.NaN, otherCpuMs: Number.NaN })
+      samples.set(layer, list)
     }
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    const order: [string, () => Promise<unknown>][] = [
+      ...layers.map(([n, fn]) => [n, () => run(n, () => fn(sequence2))] as [string, () => Promise<unknown>]),
+      ['engineGenerate', () => run('engineGenerate', engineGenerate)],
+      ['llamaBench', llamaBenchRound],
+    ]
+    for (let k = 0; k < order.length; k++) await order[(k + r) % order.length]![1]()
   }
   await engine[Symbol.asyncDispose]()
   await context2.dispose()
@@ -283,18 +279,12 @@ for (const name of wanted) {
     .split('\n')
     .map((l) => /\/(libggml-cpu[^/\s]*\.so)/.exec(l)?.[1])
     .filter((x) => x !== undefined)
-  const bench = await llamaBench(modelPath)
   results.push({
     name,
-    llamaBench: bench,
-    llamaEvalMsPerToken: evalMsPerToken,
-    llamaPromptEvalMsPerToken: promptEvalMsPerToken,
     layers: summary,
     ggmlCpu: [...new Set(libs)],
   })
-  log(
-    `${name}: llama-bench tg ${bench?.tgMsPerToken.toFixed(3) ?? '-'} / pp ${bench?.ppMsPerToken.toFixed(4) ?? '-'} ms/token · in node-llama-cpp llama_decode (llama_perf) tg ${evalMsPerToken.toFixed(3)} / pp ${promptEvalMsPerToken.toFixed(4)} ms/token`,
-  )
+  log(`${name} (${[...new Set(libs)].join(', ')})`)
   for (const [layer, s] of Object.entries(summary))
     log(
       `  ${layer.padEnd(16)} ${s.msPerToken.toFixed(3)} ms/token (${s.tokensPerS.toFixed(0)} tok/s) · main thread ${s.mainThreadCpuMsPerToken.toFixed(3)} ms CPU · compute ${s.computeThreadsCpuMsPerToken.toFixed(3)} ms CPU`,
