@@ -14,7 +14,10 @@
  *    repetitions' tokens/s (llama-bench avg_ts pooled over rounds). `details` adds sd, samples, and the decode
  *    speed a request sees through generate() (`generateTg`: sampling, detokenization, our loop; stamped in
  *    the child), and `ggmlCpu` which ggml CPU code each side ran (node-llama-cpp picks a prebuilt
- *    libggml-cpu-<variant>.so at run time; llama-bench is built with -march=native).
+ *    libggml-cpu-<variant>.so at run time; llama-bench is built with -march=native). Because that choice
+ *    alone moved pp and tg by up to 2× here, a third side runs in the same rotation: llama-bench compiled
+ *    against node-llama-cpp's own libraries (test/bench/build-llama-bench-nlc.sh, ~10 s, cached), whose
+ *    `*SameLibs` ratios in `details` are node-llama-cpp's own cost with the same ggml code on both sides.
  *
  * 2. `--overhead`: decode (tg) and prompt (pp) speed THROUGH THE HARNESS (runScenario → isolated child →
  *    node-llama-cpp, fixed output length, sequential requests) against node-llama-cpp's own generation loop
@@ -498,7 +501,24 @@ function pooled(samples: number[]): { mean: number; sd: number; n: number } {
   return { mean: s.mean, sd: s.sd, n: s.n }
 }
 
-async function compareFor(variant: Variant, llamaBench: string) {
+/**
+ * llama-bench built against node-llama-cpp's own prebuilt libraries (test/bench/build-llama-bench-nlc.sh,
+ * ~10 s, cached): the same ggml CPU code as the engine, so the engine's figures against it are
+ * node-llama-cpp's own cost, with the prebuilt-vs-native-build difference taken out. Undefined with a
+ * reason when it cannot be built.
+ */
+async function sameLibsLlamaBench(): Promise<{ path?: string; reason?: string }> {
+  try {
+    const { stdout } = await execFileAsync('bash', [join(ROOT, 'test/bench/build-llama-bench-nlc.sh')], {
+      cwd: ROOT,
+    })
+    return { path: stdout.trim().split('\n').at(-1)! }
+  } catch (err) {
+    return { reason: `llama-bench on node-llama-cpp's libraries could not be built: ${String(err)}` }
+  }
+}
+
+async function compareFor(variant: Variant, llamaBench: string, sameLibs: string | undefined) {
   const modelPath = join(modelsDir, variant.file)
   const created = await createEngine({
     kind: 'llama-cpp',
@@ -511,6 +531,7 @@ async function compareFor(variant: Variant, llamaBench: string) {
   const engine = created.engine
   const harness: Side = { pp: [], tg: [] }
   const bench: Side = { pp: [], tg: [] }
+  const benchSameLibs: Side = { pp: [], tg: [] }
   const generateTg: number[] = []
   let harnessSettings: Record<string, unknown> = {}
   let benchSettings: Record<string, unknown> = {}
@@ -538,9 +559,9 @@ async function compareFor(variant: Variant, llamaBench: string) {
         if (e.type === 'token' && e.atMs !== undefined) stamps.push(e.atMs)
       generateTg.push(((stamps.length - 1) / (stamps.at(-1)! - stamps[0]!)) * 1000)
     }
-    const runBench = async () => {
+    const runBench = async (binary = llamaBench, into = bench) => {
       const { stdout } = await execFileAsync(
-        llamaBench,
+        binary,
         [
           ['-m', modelPath],
           ['-t', String(THREADS)],
@@ -558,11 +579,11 @@ async function compareFor(variant: Variant, llamaBench: string) {
       const records = JSON.parse(stdout) as LlamaBenchRecord[]
       for (const r of records) {
         const samples = r.samples_ts ?? [r.avg_ts]
-        if (r.n_gen === 0) bench.pp.push(...samples)
-        else if (r.n_prompt === 0) bench.tg.push(...samples)
+        if (r.n_gen === 0) into.pp.push(...samples)
+        else if (r.n_prompt === 0) into.tg.push(...samples)
       }
       const first = records[0]
-      if (first)
+      if (first && into === bench)
         benchSettings = {
           n_threads: first.n_threads,
           n_batch: first.n_batch,
@@ -573,15 +594,14 @@ async function compareFor(variant: Variant, llamaBench: string) {
           build_commit: first.build_commit,
         }
     }
+    const sides = [
+      runHarness,
+      () => runBench(),
+      ...(sameLibs ? [() => runBench(sameLibs, benchSameLibs)] : []),
+    ]
     for (let round = 0; round < ROUNDS; round++) {
-      // ABBA: H L, L H, H L …
-      if (round % 2 === 0) {
-        await runHarness()
-        await runBench()
-      } else {
-        await runBench()
-        await runHarness()
-      }
+      // ABBA: H L (N), (N) L H, H L (N) …
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await side()
       log(`  ${variant.name} round ${round + 1}/${ROUNDS} done`)
     }
   } finally {
@@ -592,6 +612,8 @@ async function compareFor(variant: Variant, llamaBench: string) {
   const hPp = pooled(harness.pp)
   const bPp = pooled(bench.pp)
   const gTg = pooled(generateTg)
+  const nTg = pooled(benchSameLibs.tg)
+  const nPp = pooled(benchSameLibs.pp)
   const settings = {
     file: variant.file,
     threads: THREADS,
@@ -620,7 +642,25 @@ async function compareFor(variant: Variant, llamaBench: string) {
     llamaBenchTgSd: bTg.sd,
     harnessPpSd: hPp.sd,
     llamaBenchPpSd: bPp.sd,
-    samples: { harnessTg: harness.tg, llamaBenchTg: bench.tg, harnessPp: harness.pp, llamaBenchPp: bench.pp },
+    /** llama-bench on node-llama-cpp's own libraries (same ggml CPU code as the engine), tokens/s. */
+    ...(sameLibs
+      ? {
+          llamaBenchSameLibsTg: nTg.mean,
+          llamaBenchSameLibsTgSd: nTg.sd,
+          tgRatioSameLibs: hTg.mean / nTg.mean,
+          generateTgRatioSameLibs: gTg.mean / nTg.mean,
+          llamaBenchSameLibsPp: nPp.mean,
+          llamaBenchSameLibsPpSd: nPp.sd,
+          ppRatioSameLibs: hPp.mean / nPp.mean,
+        }
+      : {}),
+    samples: {
+      harnessTg: harness.tg,
+      llamaBenchTg: bench.tg,
+      harnessPp: harness.pp,
+      llamaBenchPp: bench.pp,
+      ...(sameLibs ? { llamaBenchSameLibsTg: benchSameLibs.tg, llamaBenchSameLibsPp: benchSameLibs.pp } : {}),
+    },
     /** Decode speed of generate() (sampling, detokenization, our loop), tokens/s, one request per round. */
     generateTg: gTg.mean,
     generateTgSd: gTg.sd,
@@ -630,12 +670,18 @@ async function compareFor(variant: Variant, llamaBench: string) {
     ggmlCpu: {
       harness: ggmlCpu,
       llamaBench: 'static ggml-cpu built with -march=native (GGML_NATIVE, AMX off)',
+      ...(sameLibs
+        ? { llamaBenchSameLibs: "node-llama-cpp's prebuilt libggml-cpu-*.so, picked at run time" }
+        : {}),
     },
   }
   log(
     `${variant.name.padEnd(12)} tg ${hTg.mean.toFixed(1)} ± ${hTg.sd.toFixed(1)} vs llama-bench ${bTg.mean.toFixed(1)} ± ${bTg.sd.toFixed(1)} → ${row.tgRatio.toFixed(3)}` +
       ` · pp ${hPp.mean.toFixed(0)} ± ${hPp.sd.toFixed(0)} vs ${bPp.mean.toFixed(0)} ± ${bPp.sd.toFixed(0)} → ${row.ppRatio.toFixed(3)}` +
-      ` · generate() tg ${gTg.mean.toFixed(1)} → ${detail.generateTgRatio.toFixed(3)} · ggml ${ggmlCpu.join(',') || '?'}`,
+      ` · generate() tg ${gTg.mean.toFixed(1)} → ${detail.generateTgRatio.toFixed(3)} · ggml ${ggmlCpu.join(',') || '?'}` +
+      (sameLibs
+        ? ` · llama-bench on node-llama-cpp's libraries: tg ${nTg.mean.toFixed(1)} (→ ${(hTg.mean / nTg.mean).toFixed(3)}, generate() → ${(gTg.mean / nTg.mean).toFixed(3)}), pp ${nPp.mean.toFixed(0)} (→ ${(hPp.mean / nPp.mean).toFixed(3)})`
+        : ''),
   )
   return { row, detail }
 }
@@ -647,10 +693,12 @@ let llamaBenchSkip: string | undefined
 try {
   if (!args['no-llama-bench']) {
     const tool = findLlamaCppTool(ROOT, 'llama-bench')
+    const sameLibs: { path?: string; reason?: string } = tool.found ? await sameLibsLlamaBench() : {}
+    if (sameLibs.reason) log(sameLibs.reason)
     if (!tool.found) llamaBenchSkip = tool.reason
     else
       for (const variant of variants) {
-        const { row, detail } = await compareFor(variant, tool.path)
+        const { row, detail } = await compareFor(variant, tool.path, sameLibs.path)
         rows.push(row)
         details.push(detail)
       }
