@@ -20,7 +20,9 @@
  *   stop-string / UTF-8 handling, one token event each), timed first token → last token like the runner.
  * - `ppDecodeBatch`: `pp` prompt tokens in one node-llama-cpp evaluation (nativeSpeed's pp), per token.
  * - `llamaBenchTg` / `llamaBenchPp`: llama.cpp's llama-bench (`-t 1 -p pp -n tokens -r 1`, same -fa, -b/-ub =
- *   pp), one run per round in the rotation, wall time only (its own process).
+ *   pp), one run per round in the rotation, wall time only (its own process); `llamaBenchSameLibs*`: the
+ *   same llama-bench compiled against node-llama-cpp's own libraries (build-llama-bench-nlc.sh), i.e. a bare
+ *   llama_decode loop on exactly the ggml CPU code the engine runs.
  *
  * The compute thread's CPU per token in `decodeBatchOnly` is llama_decode's own work in the prebuilt ggml
  * CPU variant node-llama-cpp loaded (`ggmlCpu`); `ppDecodeBatch`'s main thread shows that a whole-prompt
@@ -103,10 +105,18 @@ const noSampling = { _noSampling: true } as SequenceEvaluateOptions
 const llamaBenchTool = findLlamaCppTool(ROOT, 'llama-bench')
 
 /** llama-bench at the same settings, right after the layers (ms per token of its tg and pp means). */
-async function llamaBench(modelPath: string) {
-  if (!llamaBenchTool.found) return undefined
+/** llama-bench compiled against node-llama-cpp's own libraries (same ggml CPU code), when it builds. */
+const sameLibsTool = await promisify(execFile)('bash', [join(ROOT, 'test/bench/build-llama-bench-nlc.sh')])
+  .then(({ stdout }) => stdout.trim().split('\n').at(-1))
+  .catch(() => undefined)
+
+async function llamaBench(
+  modelPath: string,
+  binary = llamaBenchTool.found ? llamaBenchTool.path : undefined,
+) {
+  if (binary === undefined) return undefined
   const fa = flashAttention === 'auto' ? 'auto' : flashAttention ? 'on' : 'off'
-  const { stdout } = await promisify(execFile)(llamaBenchTool.path, [
+  const { stdout } = await promisify(execFile)(binary, [
     ...['-m', modelPath, '-t', '1', '-p', String(PP), '-n', String(TOKENS), '-r', '1'],
     ...['-fa', fa, '-b', String(PP), '-ub', String(PP), '-o', 'json'],
   ])
@@ -241,12 +251,12 @@ for (const name of wanted) {
   })
   const sequence2 = context2.getSequence()
   // llama-bench (its own process, one repetition of tg and pp per round): wall time only.
-  const llamaBenchRound = async () => {
-    const b = await llamaBench(modelPath)
+  const llamaBenchRound = async (binary: string | undefined, prefix: string) => {
+    const b = await llamaBench(modelPath, binary)
     if (!b) return
     for (const [layer, ms] of [
-      ['llamaBenchTg', b.tgMsPerToken],
-      ['llamaBenchPp', b.ppMsPerToken],
+      [`${prefix}Tg`, b.tgMsPerToken],
+      [`${prefix}Pp`, b.ppMsPerToken],
     ] as const) {
       const list = samples.get(layer) ?? []
       list.push({ wallMs: ms, mainCpuMs: Number.NaN, otherCpuMs: Number.NaN })
@@ -257,7 +267,11 @@ for (const name of wanted) {
     const order: [string, () => Promise<unknown>][] = [
       ...layers.map(([n, fn]) => [n, () => run(n, () => fn(sequence2))] as [string, () => Promise<unknown>]),
       ['engineGenerate', () => run('engineGenerate', engineGenerate)],
-      ['llamaBench', llamaBenchRound],
+      [
+        'llamaBench',
+        () => llamaBenchRound(llamaBenchTool.found ? llamaBenchTool.path : undefined, 'llamaBench'),
+      ],
+      ['llamaBenchSameLibs', () => llamaBenchRound(sameLibsTool, 'llamaBenchSameLibs')],
     ]
     for (let k = 0; k < order.length; k++) await order[(k + r) % order.length]![1]()
   }
