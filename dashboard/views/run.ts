@@ -79,6 +79,11 @@ export function runPage(m: RunModel): Html {
   <a href="/api/runs/${run.id}">JSON</a>
 </p>
 ${run.error ? notice(h`Error: ${run.error}`, 'warn') : ''}
+${llamaCppNote({
+  engineKind: run.engineKind,
+  genTokensPerS: m.scalars.find((s) => s.name === 'genTokensPerS')?.value,
+  decodeTokensPerSP50: m.percentiles.find((p) => p.name === 'decodeTokensPerS')?.stats.P50,
+})}
 ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.file}). ${run.imported.notes.join(' ')}`) : ''}
 <p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors).</p>
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
@@ -124,4 +129,49 @@ ${Object.entries(environment.engineVersions).map(([k, v]) => h`<tr><th scope="ro
 <h2>Scenario as run</h2>
 <pre class="json" id="scenario-json">${JSON.stringify(run.scenario, null, 2)}</pre>`,
   })
+}
+
+/**
+ * What `npm run -s bench:native -- --json` measured between this engine and llama.cpp's own llama-bench
+ * (same llama.cpp commit and GGUF, 1 thread, depth 0, flash attention auto, batch = ubatch = pp), two runs;
+ * harness/engines/isolate/README.md has the breakdown. Updated by hand when node-llama-cpp or the engine
+ * changes. "Same ggml code": llama-bench compiled against node-llama-cpp's own libraries.
+ */
+export const LLAMA_CPP_GAP = {
+  measured: '2026-12-07, bench fixtures F32 / Q8_0 / Q4_0, 1 thread, 2-vCPU VM',
+  /** nativeSpeed tg / llama-bench tg on the same ggml code. */
+  sameCodeTgRatio: '0.65–0.90',
+  /** A request's decode speed (generate(): + sampling, detokenization, streaming) / the same. */
+  sameCodeGenerateTgRatio: '0.58–0.83',
+  /** pp / llama-bench pp on the same ggml code. */
+  sameCodePpRatio: '0.97–1.11',
+  /** node-llama-cpp's decode-path cost per generated token over a bare llama_decode loop. */
+  perTokenMs: '≈ 0.5 ms',
+  /** nativeSpeed tg / llama-bench built here with -march=native (a different ggml CPU build). */
+  nativeBuildTgRatio: '1.05–1.37',
+} as const
+
+/**
+ * A llama-cpp run's figures are llama.cpp through node-llama-cpp, not llama-server's or llama-bench's: say
+ * so with the measured gap, and with this run's own llama-bench-style tg next to its per-request decode
+ * speed when the target measured nativeSpeed.
+ */
+export function llamaCppNote(r: {
+  engineKind: string
+  genTokensPerS?: number | undefined
+  decodeTokensPerSP50?: number | undefined
+}): Html | '' {
+  if (r.engineKind !== 'llama-cpp') return ''
+  const g = LLAMA_CPP_GAP
+  const own =
+    r.genTokensPerS === undefined
+      ? h` Give the target <code>nativeSpeed</code> to store this engine's llama-bench-style pp / tg with the run.`
+      : h` This run: llama-bench-style tg ${formatValue(r.genTokensPerS, 'tokens/s')} (decode only)${
+          r.decodeTokensPerSP50 === undefined
+            ? ''
+            : h`, per request ${formatValue(r.decodeTokensPerSP50, 'tokens/s')} (decodeTokensPerS p50: with sampling, detokenization and streaming), ${(r.decodeTokensPerSP50 / r.genTokensPerS).toFixed(2)} of it`
+        }.`
+  return notice(
+    h`llama-cpp = llama.cpp through node-llama-cpp, not llama-server. Measured against llama-bench on the same ggml code (${g.measured}): decode-only tg ${g.sameCodeTgRatio} of a bare llama_decode loop and ${g.sameCodeGenerateTgRatio} through a request (${g.perTokenMs} per token of node-llama-cpp's JavaScript and thread-pool hand-offs, then its sampling call), prompt processing ${g.sameCodePpRatio}. Against llama-bench built here with -march=native, tg was ${g.nativeBuildTgRatio}: node-llama-cpp's prebuilt ggml CPU code differs (see harness/engines/isolate/README.md). Do not read these figures as llama.cpp's best.${own}`,
+  )
 }
