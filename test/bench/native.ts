@@ -550,10 +550,17 @@ async function compareFor(variant: Variant, llamaBench: string, sameLibs: string
       harness.tg.push(...(r.tg?.samplesTs ?? []))
       harnessSettings = r.settings
       // What a request sees: TG tokens after the first through generate() (sampling, detokenization, our
-      // loop), from a context holding only BOS, stamped in the child where each token appeared.
+      // loop), stamped in the child where each token appeared, after a prompt of DEPTH tokens (BOS + one
+      // byte token per character in the fixtures' byte vocabulary; only BOS at depth 0).
       const stamps: number[] = []
       for await (const e of engine.generate(
-        { prompt: '', maxTokens: TG + 1, minTokens: TG + 1, ignoreEos: true, sampling: { temperature: 0 } },
+        {
+          prompt: PROMPT.slice(0, Math.max(0, DEPTH - 1)).padEnd(Math.max(0, DEPTH - 1), 'a'),
+          maxTokens: TG + 1,
+          minTokens: TG + 1,
+          ignoreEos: true,
+          sampling: { temperature: 0 },
+        },
         new AbortController().signal,
       ))
         if (e.type === 'token' && e.atMs !== undefined) stamps.push(e.atMs)
