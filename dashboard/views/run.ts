@@ -10,6 +10,7 @@ import { PERCENTILE_COLUMNS, type RunModel } from '../data/run.ts'
 import { formatCell, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { serverTruthNote } from './server-truth.ts'
 
 export function runPage(m: RunModel): Html {
   const { run, environment, variant, variantLineage, requests } = m.detail
@@ -84,6 +85,7 @@ ${llamaCppNote({
   genTokensPerS: m.scalars.find((s) => s.name === 'genTokensPerS')?.value,
   decodeTokensPerSP50: m.percentiles.find((p) => p.name === 'decodeTokensPerS')?.stats.P50,
 })}
+${serverTruthNote(m)}
 ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.file}). ${run.imported.notes.join(' ')}`) : ''}
 <p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors).</p>
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
