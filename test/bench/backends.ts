@@ -8,12 +8,12 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import postgres from 'postgres'
 import { createDb, type Database } from '../../db/client.ts'
 import { freshPgliteDir } from '../helpers/db.ts'
+import { freePort } from '../helpers/free-port.ts'
 
 export type BackendName = 'pglite' | 'postgres'
 
@@ -136,16 +136,4 @@ async function startThrowawayPostgres(): Promise<
       }
     },
   }
-}
-
-/** A TCP port free on 127.0.0.1 a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }

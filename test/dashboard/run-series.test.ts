@@ -4,10 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runSeries } from '../../dashboard/data/run-series.ts'
-import { createPostgresSink } from '../../db/sink.ts'
-import { summarizeRun } from '../../harness/metrics/run.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
-import { errorOutcome, okOutcome, runMeta } from '../db/fixtures/data.ts'
+import { errorOutcome, okOutcome, recordRun } from '../db/fixtures/data.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 
 describe.each(dbBackends())('run series on %s', (backend) => {
@@ -19,14 +17,7 @@ describe.each(dbBackends())('run series on %s', (backend) => {
     await t?.dispose()
   })
 
-  async function record(outcomes: RequestOutcome[]): Promise<number> {
-    const sink = createPostgresSink(t.db, { flushIntervalMs: 5 })
-    const recorder = await sink.startRun(runMeta())
-    for (const o of outcomes) recorder.record(o)
-    await recorder.finish('completed', summarizeRun(outcomes))
-    await sink.close()
-    return Number(recorder.runId)
-  }
+  const record = (outcomes: RequestOutcome[]) => recordRun(t.db, outcomes)
 
   it('buckets tokens: the first at t1, the rest spread evenly to tLast (hand-computed)', async () => {
     const id = await record([

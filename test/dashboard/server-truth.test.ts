@@ -5,10 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
-import { createPostgresSink } from '../../db/sink.ts'
-import { summarizeRun } from '../../harness/metrics/run.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
-import { okOutcome, runMeta } from '../db/fixtures/data.ts'
+import { okOutcome, recordRun } from '../db/fixtures/data.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 
 describe.each(dbBackends())('run page: server timings on %s', (backend) => {
@@ -20,14 +18,7 @@ describe.each(dbBackends())('run page: server timings on %s', (backend) => {
     await t?.dispose()
   })
 
-  async function record(outcomes: RequestOutcome[]): Promise<number> {
-    const sink = createPostgresSink(t.db, { flushIntervalMs: 5 })
-    const recorder = await sink.startRun(runMeta())
-    for (const o of outcomes) recorder.record(o)
-    await recorder.finish('completed', summarizeRun(outcomes))
-    await sink.close()
-    return Number(recorder.runId)
-  }
+  const record = (outcomes: RequestOutcome[]) => recordRun(t.db, outcomes)
 
   const page = async (id: number) => {
     const response = await createApp({ db: t.db, auth: {} }).request(`/runs/${id}`)
