@@ -135,22 +135,22 @@ ${Object.entries(environment.engineVersions).map(([k, v]) => h`<tr><th scope="ro
 
 /**
  * What `npm run -s bench:native -- --json` measured between this engine and llama.cpp's own llama-bench
- * (same llama.cpp commit and GGUF, 1 thread, depth 0, flash attention auto, batch = ubatch = pp), two runs;
+ * (same llama.cpp commit and GGUF, 1 thread, depth 0, flash attention auto, batch = ubatch = pp), four runs;
  * harness/engines/isolate/README.md has the breakdown. Updated by hand when node-llama-cpp or the engine
  * changes. "Same ggml code": llama-bench compiled against node-llama-cpp's own libraries.
  */
 export const LLAMA_CPP_GAP = {
   measured: '2026-12-07, bench fixtures F32 / Q8_0 / Q4_0, 1 thread, 2-vCPU VM',
   /** nativeSpeed tg / llama-bench tg on the same ggml code. */
-  sameCodeTgRatio: '0.65–0.90',
+  sameCodeTgRatio: '0.65–0.91',
   /** A request's decode speed (generate(): + sampling, detokenization, streaming) / the same. */
   sameCodeGenerateTgRatio: '0.58–0.83',
   /** pp / llama-bench pp on the same ggml code. */
-  sameCodePpRatio: '0.97–1.11',
+  sameCodePpRatio: '0.93–1.11',
   /** node-llama-cpp's decode-path cost per generated token over a bare llama_decode loop. */
   perTokenMs: '≈ 0.5 ms',
   /** nativeSpeed tg / llama-bench built here with -march=native (a different ggml CPU build). */
-  nativeBuildTgRatio: '1.05–1.37',
+  nativeBuildTgRatio: '1.03–1.37',
 } as const
 
 /**

@@ -201,6 +201,8 @@ export const llamaCppEngineSchema = z
     useMmap: z.boolean().optional(),
     /** Lock the model's pages in RAM (mlock). @default false */
     useMlock: z.boolean().optional(),
+    /** CPUs the isolated engine process may run on (Linux `taskset`), e.g. [1]. @default unset (the OS decides) */
+    cpus: z.array(z.number().int().min(0)).min(1).optional(),
     /** Sequences decoded together in one context; further requests wait in FIFO order. @default 1 */
     parallel: positiveInt.optional(),
     /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */

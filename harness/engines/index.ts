@@ -89,6 +89,7 @@ export async function createEngine(
         ...(config.flashAttention !== undefined ? { flashAttention: config.flashAttention } : {}),
         ...(config.useMmap !== undefined ? { useMmap: config.useMmap } : {}),
         ...(config.useMlock !== undefined ? { useMlock: config.useMlock } : {}),
+        ...(config.cpus !== undefined ? { cpus: config.cpus } : {}),
         ...(config.parallel !== undefined ? { parallel: config.parallel } : {}),
         ...(config.seed !== undefined ? { seed: config.seed } : {}),
       }

@@ -91,6 +91,13 @@ export interface LlamaCppEngineOptions {
   useMmap?: boolean
   /** Lock the model's pages in RAM (mlock) so they are never swapped out. @default false */
   useMlock?: boolean
+  /**
+   * CPUs the engine's process may run on (Linux, `taskset -a`; applied by the isolate to every thread of the
+   * child before the model loads; ignored in-process). With 1 thread and 1 sequence, one CPU keeps
+   * node-llama-cpp's per-token hand-offs between its event loop and its pool thread on one core.
+   * @default unset: the OS places the threads
+   */
+  cpus?: number[]
   /** Sequences decoded together; further requests wait. @default 1 */
   parallel?: number
   /** Sampling seed when a request gives none (only matters with temperature > 0). @default 0 */

@@ -92,6 +92,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     /** Flash attention on both sides: llama-bench `-fa`. */
     fa: { type: 'string', default: 'auto' },
+    /** Pin the engine's process to these CPUs (engine option `cpus`), e.g. `--cpus 1`. */
+    cpus: { type: 'string' },
   },
 })
 const pairs = Math.ceil(Number(args.pairs) / 2) * 2
@@ -527,6 +529,7 @@ async function compareFor(variant: Variant, llamaBench: string, sameLibs: string
     contextSize: DEPTH + Math.max(PP, TG) + 1,
     batchSize: BATCH,
     flashAttention: FA === 'auto' ? 'auto' : FA === 'on',
+    ...(args.cpus !== undefined ? { cpus: args.cpus.split(',').map(Number) } : {}),
   })
   const engine = created.engine
   const harness: Side = { pp: [], tg: [] }
@@ -632,6 +635,7 @@ async function compareFor(variant: Variant, llamaBench: string, sameLibs: string
     tg: TG,
     repetitions: REPETITIONS,
     rounds: ROUNDS,
+    ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
   }
   const row = {
     name: variant.name,

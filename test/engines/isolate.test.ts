@@ -3,7 +3,7 @@
  * suite through the process boundary, child-side token stamps, memory, and deterministic greedy output
  * across two separate engine processes. Crashes and hangs: isolate-faults.test.ts.
  */
-import { statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createIsolatedEngine,
@@ -139,6 +139,22 @@ describe('isolated llama-cpp nativeSpeed', () => {
     })
     const g = await collect(engine.generate({ prompt: 'abc', maxTokens: 4, sampling: greedy }, never()))
     expect(g.text, 'requests still run').toBe('defg')
+  })
+
+  it('cpus pins every thread of the engine process (taskset), the decoding pool thread included', async () => {
+    const allowed = (path: string) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(path, 'utf8'))?.[1]
+    if (allowed('/proc/self/status') === undefined) return // no /proc
+    await using engine = createIsolatedEngine({
+      kind: 'llama-cpp',
+      options: { modelPath: (await tinyModels()).path('tiny-q4_0'), threads: 1, cpus: [0] },
+    })
+    await engine.start()
+    const g = await collect(engine.generate({ prompt: 'abc', maxTokens: 4, sampling: greedy }, never()))
+    expect(g.text, 'generates').toBe('defg')
+    const pid = engine.isolate.pid
+    const tasks = readdirSync(`/proc/${pid}/task`)
+    expect(tasks.length, 'the child has its pool threads by now').toBeGreaterThan(1)
+    for (const tid of tasks) expect(allowed(`/proc/${pid}/task/${tid}/status`), `thread ${tid}`).toBe('0')
   })
 
   it('is not offered by the onnx engine', async () => {

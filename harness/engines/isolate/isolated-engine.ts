@@ -21,7 +21,7 @@
  *   returns the peak since the previous call, the RSS after load, the load time and the model size.
  * @module
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { basename } from 'node:path'
 import { EngineStartError, RequestError, type RequestErrorKind, toError } from '../../errors.ts'
@@ -177,6 +177,20 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
       env: childEnvironment(spec),
     })
     if (child.pid === undefined) return Promise.reject(startError('could not start the engine process'))
+    const cpus = spec.kind === 'llama-cpp' ? spec.options.cpus : undefined
+    if (cpus !== undefined) {
+      // Before the start message: the libuv pool threads that will decode are created later and inherit it.
+      try {
+        execFileSync('taskset', ['-a', '-p', '-c', cpus.join(','), String(child.pid)], { stdio: 'ignore' })
+      } catch (err) {
+        child.kill('SIGKILL')
+        return Promise.reject(
+          startError(
+            `could not pin the engine process to CPUs ${cpus.join(',')} (taskset): ${toError(err).message}`,
+          ),
+        )
+      }
+    }
     const reportRss = readProcMemory(child.pid) === undefined
     const host: Host = {
       child,
