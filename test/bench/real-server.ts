@@ -2,13 +2,16 @@
  * The openai engine's clients against a real llama-server, next to an independent raw-socket client:
  * for `--parallel 1` (sequential) and `--parallel 4` (concurrency 4) on the bench Q4_0 fixture, `--runs`
  * consecutive rounds; in each round, per client, the raw client's run right before the harness's run, both
- * over `--requests` requests of the same lengths. Prints errors (transport and other), connection retries,
+ * over the same `--requests` prompts with the server's prompt cache off for them (`cache_prompt: false`). Prints errors (transport and other), connection retries,
  * prompt-cache hits, TTFT p50 of both and their difference, and the server's own prompt and per-token times.
  *
  *   npm run -s bench:real-server [-- --json --runs 3 --requests 60]
  *
  * Needs the llama.cpp tools built by test/real-server/build-llama-cpp.sh.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseScenario } from '../../harness/config/index.ts'
 import { API_PATHS, buildRequestBody, OPENAI_CLIENTS } from '../../harness/engines/openai.ts'
@@ -53,6 +56,11 @@ const median = (values: number[]) =>
       )
 const round3 = (v: number) => Math.round(v * 1000) / 1000
 
+/** llama-server's per-request switch for its prompt cache. */
+const NO_CACHE = { cache_prompt: false }
+const scratch = mkdtempSync(join(tmpdir(), 'bench-real-server-'))
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }))
+
 const levels = []
 for (const parallel of [1, 4]) {
   const server = await startLlamaServer({ binary: tool.path, model, parallel })
@@ -63,24 +71,29 @@ for (const parallel of [1, 4]) {
   try {
     for (let round = 1; round <= runs; round++) {
       for (const client of OPENAI_CLIENTS) {
-        // The raw reference right before, with prompts of the same lengths (its own text: no cache hits).
+        // The same prompts for both, with llama-server's prompt cache off for these requests
+        // (cache_prompt: false), so the two TTFTs differ only by the client: the raw reference right before.
         const source = syntheticPromptSource({ promptTokens, outputTokens, seed: 42 })
-        const bodies = Array.from({ length: requests }, (_, k) => {
-          const p = source.at(k, round * 1000 + OPENAI_CLIENTS.indexOf(client))
+        const prompts = Array.from({ length: requests }, (_, k) =>
+          source.at(k, round * 1000 + OPENAI_CLIENTS.indexOf(client)),
+        )
+        const promptFile = join(scratch, `prompts-${parallel}-${round}-${client}.jsonl`)
+        writeFileSync(promptFile, prompts.map((p) => JSON.stringify({ prompt: p.prompt })).join('\n'))
+        const bodies = prompts.map((p) => {
           const request = {
             prompt: p.prompt,
-            maxTokens: p.outputTokens,
-            minTokens: p.outputTokens,
+            maxTokens: outputTokens,
+            minTokens: outputTokens,
             ignoreEos: true,
             sampling: { temperature: 0 },
           }
-          return JSON.stringify(buildRequestBody('completions', 'bench-q4_0', request, undefined))
+          return JSON.stringify(buildRequestBody('completions', 'bench-q4_0', request, NO_CACHE))
         })
         const raw = await runRawClient({ url: `${server.url}${API_PATHS.completions}`, bodies, concurrency })
         const sink = createMemorySink()
         const scenario = parseScenario({
           name: 'real-llama-server',
-          prompts: { kind: 'synthetic', promptTokens, outputTokens },
+          prompts: { kind: 'jsonl', path: promptFile, outputTokens },
           targets: [
             {
               name: client,
@@ -90,6 +103,7 @@ for (const parallel of [1, 4]) {
                 model: 'bench-q4_0',
                 api: 'completions',
                 client,
+                extraBody: NO_CACHE,
               },
             },
           ],
