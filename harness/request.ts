@@ -1,6 +1,8 @@
 /**
  * Runs one request against an engine and turns whatever happens into a RequestOutcome. This is where the
- * clock is read: tSend just before the engine is asked, then once per content chunk as it arrives.
+ * clock is read: tSend just before the engine is asked, then once per content chunk as it arrives. An HTTP
+ * engine's first token may carry its own tSend (`sentAtMs`, just before the request was written, METRICS.md),
+ * which then replaces ours on the system clock.
  *
  * Exception: a token event that carries `atMs` (an engine in a child process stamps where the token was
  * produced, so the IPC hop back is not counted; the lean HTTP client where the bytes were read) is timed by
@@ -59,10 +61,13 @@ export async function executeRequest(
   let tPrev = 0
   const chunkGapsMs: number[] = []
   let done: Extract<StreamEvent, { type: 'done' }> | undefined
-  const startedAt = clock.now()
+  let startedAt = clock.now()
   try {
     for await (const event of engine.generate(request, controller.signal)) {
       if (event.type === 'token') {
+        // The engine's own tSend (just before the request was written), never before ours.
+        if (chunks === 0 && engineStamps && event.sentAtMs !== undefined)
+          startedAt = Math.max(startedAt, event.sentAtMs - performance.timeOrigin)
         const t =
           engineStamps && event.atMs !== undefined
             ? Math.max(event.atMs - performance.timeOrigin, chunks === 0 ? startedAt : tPrev)

@@ -99,6 +99,13 @@ export type StreamEvent =
        * uses it instead of its arrival time when it runs on the system clock.
        */
       atMs?: number
+      /**
+       * On the first token only: when the engine handed the request to its transport (HTTP: just before
+       * the request is written, METRICS.md tSend), absolute epoch ms as `atMs`. On the system clock the
+       * runner counts TTFT and E2E from it rather than from before generate(), so building the body and
+       * the request's own set-up (~0.1 ms, `bench selftest`) are not part of TTFT.
+       */
+      sentAtMs?: number
     }
   | {
       type: 'done'

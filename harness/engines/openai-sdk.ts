@@ -8,6 +8,7 @@ import OpenAI from 'openai'
 import { Client, fetch as undiciFetch } from 'undici'
 import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
+import { wallNowMs } from './body-queue.ts'
 import { lostOnReusedConnection, markConnectionRetries } from './connection-retry.ts'
 import type { StreamEvent } from './engine.ts'
 import { type OpenAIApi, SENT_AT_HEADER } from './openai-body.ts'
@@ -94,6 +95,8 @@ export async function* streamWithSdk(
   try {
     let stream: AsyncIterable<unknown>
     let connectionRetries = 0
+    // tSend: just before the SDK builds and writes the request.
+    let sentAtMs: number | undefined = wallNowMs()
     try {
       const requestOptions = {
         signal: scope.signal,
@@ -119,7 +122,12 @@ export async function* streamWithSdk(
         // The SDK keeps handing out chunks it had already decoded when the signal fired.
         if (scope.cut) break
         const token = readChunk(chunk, state)
-        if (token !== undefined) yield token
+        if (token === undefined) continue
+        if (sentAtMs !== undefined) {
+          token.sentAtMs = sentAtMs
+          sentAtMs = undefined
+        }
+        yield token
       }
     } catch (error) {
       const failure = scope.settle(error, classifyInStream)

@@ -12,7 +12,7 @@
  */
 import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
-import { BODY_END, type BodyRead } from './body-queue.ts'
+import { BODY_END, type BodyRead, wallNowMs } from './body-queue.ts'
 import { connectionRetriesOf, markConnectionRetries } from './connection-retry.ts'
 import type { StreamEvent } from './engine.ts'
 import { SENT_AT_HEADER } from './openai-body.ts'
@@ -97,6 +97,8 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   #index = 0
   /** When the bytes of #events were read from the socket (performance.timeOrigin-based ms). */
   #readAtMs = 0
+  /** When the request went to the transport (same clock); given to the first token, then cleared. */
+  #sentAtMs: number | undefined
   /** The consumer's pending next(), while the body has nothing for it. */
   #waiter:
     | { resolve: (result: IteratorResult<StreamEvent>) => void; reject: (error: unknown) => void }
@@ -205,6 +207,7 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
     const headers = this.#options.sendTimeHeader
       ? { ...this.#options.headers, [SENT_AT_HEADER]: monotonicMs().toFixed(3) }
       : this.#options.headers
+    this.#sentAtMs = wallNowMs()
     const response = await this.#options.transport.post(this.#options.path, headers, body, scope.source)
     this.#response = response
     const { statusCode } = response
@@ -244,6 +247,10 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
         const token = this.#chunks.read(event.data)
         if (token !== undefined) {
           token.atMs = this.#readAtMs
+          if (this.#sentAtMs !== undefined) {
+            token.sentAtMs = this.#sentAtMs
+            this.#sentAtMs = undefined
+          }
           return token
         }
       }

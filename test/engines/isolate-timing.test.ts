@@ -11,8 +11,11 @@ import type { Engine, StreamEvent } from '../../harness/engines/engine.ts'
 import { executeRequest } from '../../harness/request.ts'
 import { createFakeClock } from '../helpers/fake-clock.ts'
 
-/** Yields token events stamped `offsetsMs` after the moment generate() runs (epoch ms), then done. */
-function stampingEngine(offsetsMs: readonly number[]): Engine & { baseMs: number } {
+/**
+ * Yields token events stamped `offsetsMs` after the moment generate() runs (epoch ms), then done; the
+ * first also says it was sent `sentOffsetMs` after that moment, when given.
+ */
+function stampingEngine(offsetsMs: readonly number[], sentOffsetMs?: number): Engine & { baseMs: number } {
   const engine = {
     baseMs: Number.NaN,
     info: {
@@ -23,8 +26,16 @@ function stampingEngine(offsetsMs: readonly number[]): Engine & { baseMs: number
     async start() {},
     async *generate(): AsyncGenerator<StreamEvent> {
       engine.baseMs = performance.now()
-      for (const offset of offsetsMs)
-        yield { type: 'token', text: 'x', tokens: 1, atMs: performance.timeOrigin + engine.baseMs + offset }
+      for (const [i, offset] of offsetsMs.entries())
+        yield {
+          type: 'token',
+          text: 'x',
+          tokens: 1,
+          atMs: performance.timeOrigin + engine.baseMs + offset,
+          ...(i === 0 && sentOffsetMs !== undefined
+            ? { sentAtMs: performance.timeOrigin + engine.baseMs + sentOffsetMs }
+            : {}),
+        }
       yield { type: 'done', outputTokens: offsetsMs.length, tokensSource: 'tokenizer' }
     },
     async [Symbol.asyncDispose]() {},
@@ -65,6 +76,33 @@ describe('executeRequest with engine stamps', () => {
     expect(o.ttftMs, 'not negative').toBe(0)
     expect(o.chunkGapsMs[1], 'not negative').toBe(0)
     expect(o.e2eMs, 'last = the 4 ms stamp').toBeCloseTo(engine.baseMs + 4 - o.startedAt, 3)
+  })
+
+  it("system clock: the engine's own send stamp is tSend (TTFT and E2E count from it)", async () => {
+    const engine = stampingEngine([5, 7, 10], 2)
+    const o = await executeRequest(engine, request, slot, {
+      clock: systemClock,
+      origin: 0,
+      timeoutMs: 60_000,
+      signal: never,
+    })
+    if (o.state !== 'ok') return expect.unreachable(JSON.stringify(o))
+    expect(o.startedAt, 'tSend = the send stamp').toBeCloseTo(engine.baseMs + 2, 3)
+    expect(o.ttftMs, 'ttft = 5 − 2').toBeCloseTo(3, 3)
+    expect(o.e2eMs, 'e2e = 10 − 2').toBeCloseTo(8, 3)
+  })
+
+  it('system clock: a send stamp before our own tSend is not used', async () => {
+    const engine = stampingEngine([5, 7, 10], -1_000)
+    const o = await executeRequest(engine, request, slot, {
+      clock: systemClock,
+      origin: 0,
+      timeoutMs: 60_000,
+      signal: never,
+    })
+    if (o.state !== 'ok') return expect.unreachable(JSON.stringify(o))
+    expect(o.ttftMs, 'ttft = stamp − our tSend').toBeCloseTo(engine.baseMs + 5 - o.startedAt, 3)
+    expect(o.ttftMs, 'not counted from a second earlier').toBeLessThan(1_000)
   })
 
   it('another clock: stamps are ignored, events are timed on arrival', async () => {

@@ -110,10 +110,14 @@ function engineFor(server: RawServer, client: OpenAIClient, extra: Partial<OpenA
  */
 function unstamped(event: StreamEvent): StreamEvent {
   if (event.type !== 'token') return event
-  const { atMs, ...rest } = event
+  const { atMs, sentAtMs, ...rest } = event
   if (atMs !== undefined) {
     expect(atMs, 'atMs after the test started').toBeGreaterThanOrEqual(testStartedAtMs)
     expect(atMs, 'atMs not in the future').toBeLessThanOrEqual(performance.timeOrigin + performance.now())
+  }
+  if (sentAtMs !== undefined) {
+    expect(sentAtMs, 'sentAtMs after the test started').toBeGreaterThanOrEqual(testStartedAtMs)
+    expect(sentAtMs, 'sent before the chunk arrived').toBeLessThanOrEqual(atMs ?? Number.POSITIVE_INFINITY)
   }
   return rest
 }
