@@ -393,44 +393,38 @@ export class Generation implements ScheduledTask {
     const promptMs = firstMs - this.#arrivalMs
     const predictedMs = lastMs - firstMs
     const predictedN = this.#plan.outputTokens
+    // What the rates divide by differs: llama-server (server-common.cpp server_slot_stats::to_json) counts
+    // prompt_n without the cached tokens and its generation rates over n − 1 decode steps (the first token
+    // comes from the prompt's logits); the plain mock over all tokens, with no cache.
+    let cacheN: number
+    let steps: number
     switch (this.#ctx.shape.timings) {
       case 'none':
         return undefined
-      case 'llama-server': {
-        // server-common.cpp server_slot_stats::to_json: prompt_n = tokens evaluated (cached ones apart);
-        // generation rates over n − 1 decode steps (the first token comes from the prompt's logits).
-        const promptN = this.#plan.promptTokens - this.#plan.cacheN
-        const steps = Math.max(0, predictedN - 1)
-        return {
-          cache_n: this.#plan.cacheN,
-          prompt_n: promptN,
-          prompt_ms: promptMs,
-          prompt_per_token_ms: promptN > 0 ? promptMs / promptN : 0,
-          prompt_per_second: promptMs > 0 ? (1000 * promptN) / promptMs : 0,
-          predicted_n: predictedN,
-          predicted_ms: predictedMs,
-          predicted_per_token_ms: steps > 0 ? predictedMs / steps : 0,
-          predicted_per_second: predictedMs > 0 ? (1000 * steps) / predictedMs : 0,
-        }
-      }
+      case 'llama-server':
+        cacheN = this.#plan.cacheN
+        steps = Math.max(0, predictedN - 1)
+        break
       case 'mock':
+        cacheN = 0
+        steps = predictedN
         break
       default: {
         const never: never = this.#ctx.shape.timings
         throw new Error(`unknown timings ${String(never)}`)
       }
     }
-    const promptN = this.#plan.promptTokens
+    const promptN = this.#plan.promptTokens - cacheN
     return {
+      cache_n: cacheN,
       prompt_n: promptN,
       prompt_ms: promptMs,
       prompt_per_token_ms: promptN > 0 ? promptMs / promptN : 0,
       prompt_per_second: promptMs > 0 ? (1000 * promptN) / promptMs : 0,
       predicted_n: predictedN,
       predicted_ms: predictedMs,
-      predicted_per_token_ms: predictedN > 0 ? predictedMs / predictedN : 0,
-      predicted_per_second: predictedMs > 0 ? (1000 * predictedN) / predictedMs : 0,
-      cache_n: 0,
+      predicted_per_token_ms: steps > 0 ? predictedMs / steps : 0,
+      predicted_per_second: predictedMs > 0 ? (1000 * steps) / predictedMs : 0,
     }
   }
 }
