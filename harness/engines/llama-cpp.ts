@@ -43,6 +43,7 @@ import {
 } from 'node-llama-cpp'
 import { EngineStartError, RequestError, toError } from '../errors.ts'
 import { readGgufHeader } from '../fixtures/gguf-reader.ts'
+import { distribution } from '../metrics/percentile.ts'
 import { createRandom } from '../random.ts'
 import type {
   Engine,
@@ -465,7 +466,9 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
           samplesNs.push((performance.now() - t0) * 1e6)
         }
         const samplesTs = samplesNs.map((ns) => (tokens * 1e9) / ns)
-        return { tokens, depth, ...meanSd(samplesTs), samplesTs, samplesNs }
+        // Mean and sample sd (n − 1, 0 for one sample): llama-bench's avg_ts / stddev_ts.
+        const { mean, sd } = distribution(samplesTs)!
+        return { tokens, depth, avgTs: mean, sdTs: sd, samplesTs, samplesNs }
       }
       const result: NativeSpeedResult = { settings: { ...settings() } }
       if (pp > 0) {
@@ -641,14 +644,6 @@ function decoderOf(sequence: LlamaContextSequence): (tokens: Token[]) => Promise
       // Nothing is yielded without sampling.
     }
   }
-}
-
-/** Mean and sample standard deviation (n − 1) as llama-bench computes avg_ts / stddev_ts (0 for one sample). */
-function meanSd(values: readonly number[]): { avgTs: number; sdTs: number } {
-  const n = values.length
-  const avgTs = values.reduce((a, v) => a + v, 0) / n
-  const sdTs = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - avgTs) ** 2, 0) / (n - 1)) : 0
-  return { avgTs, sdTs }
 }
 
 function samplingOptions(
