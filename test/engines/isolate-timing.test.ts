@@ -47,15 +47,13 @@ const slot = { seq: 0, promptIndex: 0, scheduledAt: 0 }
 const request = { prompt: 'p', maxTokens: 3 }
 const never = new AbortController().signal
 
+const onSystemClock = (engine: Engine) =>
+  executeRequest(engine, request, slot, { clock: systemClock, origin: 0, timeoutMs: 60_000, signal: never })
+
 describe('executeRequest with engine stamps', () => {
   it('system clock: chunk times are the stamps (gaps 2 and 3 ms, e2e − ttft = 5 ms)', async () => {
     const engine = stampingEngine([5, 7, 10])
-    const o = await executeRequest(engine, request, slot, {
-      clock: systemClock,
-      origin: 0,
-      timeoutMs: 60_000,
-      signal: never,
-    })
+    const o = await onSystemClock(engine)
     if (o.state !== 'ok') return expect.unreachable(JSON.stringify(o))
     // Epoch ms near 1.7e12 carry ~0.25 µs of float rounding: compare to 3 decimals (1 µs).
     expect(o.chunkGapsMs[0], 'gap 1').toBeCloseTo(2, 3)
@@ -66,12 +64,7 @@ describe('executeRequest with engine stamps', () => {
 
   it('system clock: a stamp before tSend or before the previous chunk is moved up to it', async () => {
     const engine = stampingEngine([-50, 4, 1])
-    const o = await executeRequest(engine, request, slot, {
-      clock: systemClock,
-      origin: 0,
-      timeoutMs: 60_000,
-      signal: never,
-    })
+    const o = await onSystemClock(engine)
     if (o.state !== 'ok') return expect.unreachable(JSON.stringify(o))
     expect(o.ttftMs, 'not negative').toBe(0)
     expect(o.chunkGapsMs[1], 'not negative').toBe(0)
@@ -80,12 +73,7 @@ describe('executeRequest with engine stamps', () => {
 
   it("system clock: the engine's own send stamp is tSend (TTFT and E2E count from it)", async () => {
     const engine = stampingEngine([5, 7, 10], 2)
-    const o = await executeRequest(engine, request, slot, {
-      clock: systemClock,
-      origin: 0,
-      timeoutMs: 60_000,
-      signal: never,
-    })
+    const o = await onSystemClock(engine)
     if (o.state !== 'ok') return expect.unreachable(JSON.stringify(o))
     expect(o.startedAt, 'tSend = the send stamp').toBeCloseTo(engine.baseMs + 2, 3)
     expect(o.ttftMs, 'ttft = 5 − 2').toBeCloseTo(3, 3)
@@ -94,12 +82,7 @@ describe('executeRequest with engine stamps', () => {
 
   it('system clock: a send stamp before our own tSend is not used', async () => {
     const engine = stampingEngine([5, 7, 10], -1_000)
-    const o = await executeRequest(engine, request, slot, {
-      clock: systemClock,
-      origin: 0,
-      timeoutMs: 60_000,
-      signal: never,
-    })
+    const o = await onSystemClock(engine)
     if (o.state !== 'ok') return expect.unreachable(JSON.stringify(o))
     expect(o.ttftMs, 'ttft = stamp − our tSend').toBeCloseTo(engine.baseMs + 5 - o.startedAt, 3)
     expect(o.ttftMs, 'not counted from a second earlier').toBeLessThan(1_000)
