@@ -2,7 +2,7 @@
  * What a run produces: one RequestOutcome per measured request (data, including failures) and a
  * RunSummary at the end. Timestamps are the run clock's milliseconds relative to the run's origin
  * (`RunMeta.clockOrigin`), so outcomes from a child process or another machine line up.
- * Names follow ../shared/METRICS.md.
+ * Names follow harness/metrics/README.md.
  * @module
  */
 

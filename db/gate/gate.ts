@@ -7,7 +7,12 @@
  */
 
 import { HarnessError } from '../../harness/errors.ts'
-import { metricInfo } from '../../harness/metrics/catalogue.ts'
+import {
+  DISTRIBUTION_METRICS,
+  DISTRIBUTION_STATS,
+  METRIC_CATALOGUE,
+  metricInfo,
+} from '../../harness/metrics/catalogue.ts'
 import {
   type EvaluateOptions,
   evaluate,
@@ -59,7 +64,7 @@ export interface GateDbOptions {
 /** Direction of a gated metric; throws for unknown metrics and for ones that have none. */
 export function gatedDirection(metric: string): GatedDirection {
   const info = metricInfo(metric)
-  if (!info) throw new HarnessError(`unknown metric "${metric}" (see ../shared/METRICS.md for the names)`)
+  if (!info) throw new HarnessError(`unknown metric "${metric}": ${metricNameHint(metric)}`)
   if (info.direction === 'none')
     throw new HarnessError(`metric "${metric}" has no better direction and is never gated`)
   return info.direction
@@ -156,4 +161,24 @@ export function gateValues(
     refused: [],
     notes: [],
   }
+}
+
+/**
+ * Known names sharing the unknown one's stem (`ttftP95` → `ttftMsP95`): the usual slip is a unit or a
+ * statistic left out. Distribution names are offered with the statistic the user wrote (P95 when none).
+ */
+function metricNameHint(metric: string): string {
+  const stat = DISTRIBUTION_STATS.find((s) => metric.endsWith(s)) ?? 'P95'
+  const stem = metric
+    .slice(0, metric.endsWith(stat) ? -stat.length : undefined)
+    .replace(/(Ms|PerS)$/, '')
+    .toLowerCase()
+  const near =
+    stem.length < 3
+      ? []
+      : Object.keys(METRIC_CATALOGUE)
+          .filter((name) => name.toLowerCase().startsWith(stem) || stem.startsWith(name.toLowerCase()))
+          .map((name) => (Object.hasOwn(DISTRIBUTION_METRICS, name) ? `${name}${stat}` : name))
+  const didYouMean = near.length > 0 ? `did you mean ${near.slice(0, 4).join(', ')}? ` : ''
+  return `${didYouMean}names and definitions are in harness/metrics/README.md; a distribution takes a statistic suffix (${DISTRIBUTION_STATS.join(', ')}), e.g. ttftMsP95`
 }

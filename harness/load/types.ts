@@ -1,7 +1,7 @@
 /**
  * The contract between the runner and the load executors: the runner supplies the clock, an abort
  * signal, a seeded random source and a `send` that performs (and records) one request; an executor
- * decides only *when* requests start. Semantics follow ../shared/METRICS.md "Load shapes".
+ * decides only *when* requests start. Semantics follow harness/metrics/README.md "Load shapes".
  * @module
  */
 import type { Clock } from '../clock.ts'

@@ -1,5 +1,5 @@
 /**
- * Shapes of computed metrics. Definitions: ../shared/METRICS.md (used verbatim).
+ * Shapes of computed metrics. Definitions: harness/metrics/README.md (used verbatim).
  * @module
  */
 import type { NativeSpeedResult } from '../engines/engine.ts'
