@@ -18,6 +18,7 @@ import { flattenMetrics } from '../harness/metrics/flatten.ts'
 import type { RunMetrics } from '../harness/metrics/types.ts'
 import type { RequestOutcome, RunMeta, RunState } from '../harness/results.ts'
 import type { ResultSink, RunRecorder } from '../harness/sink.ts'
+import { analyzeAfterBulkWrite } from './analyze.ts'
 import type { Db } from './client.ts'
 import { runFingerprint, upsertEnvironment, upsertVariant } from './identity.ts'
 import { insertRequests } from './insert-requests.ts'
@@ -148,6 +149,7 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
         finish: async (state, metrics, error) => {
           try {
             await writer.finish(state, metrics, error)
+            await analyzeAfterBulkWrite(db) // PGlite never analyzes on its own (db/analyze.ts, issue 14)
           } finally {
             untrack(writer)
           }
