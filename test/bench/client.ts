@@ -2,19 +2,31 @@
  * Client capacity benchmark: how many content chunks per second the harness's HTTP clients (http1,
  * undici, sdk) can take in, against the mock server with zero delays in a worker thread (its own event
  * loop), compared with a bare undici SSE reader that does the least work that still finds content chunks.
- * `harness…` and `ratio` are the default client's figures.
+ * `harness…` and `ratio` are the default client's figures. The harness clients run through the runner's
+ * own request path (executeRequest), as in `bench run`.
+ *
+ * Garbage, measured rather than inferred from p99: every phase also reports the JavaScript heap bytes the
+ * client thread allocated per content chunk and the scavenges per 10 k chunks (allocation.ts). A second,
+ * paced phase (`paced` in the JSON) sends a fixed number of requests to a mock that spaces chunks
+ * `--paced-itl-ms` apart, so nearly every chunk is its own socket read as in `bench selftest`, and puts
+ * each client next to selftest's raw-socket bare reader (`raw`): bytes per chunk there is a deterministic
+ * figure for a given client, unlike p99.
  *
  *   npm run bench:client [-- --json] [-- --duration-s 5 --rounds 3 --concurrency 64 --output-tokens 256]
+ *   [-- --paced-itl-ms 2 --paced-tokens 64 --paced-requests-per-stream 8]
  *
  * Drivers run alternately (round-robin, order rotated each round) so drift of the shared machine hits all
  * of them alike. `clientElu` is the event-loop utilization of this (client) thread during a phase: close
  * to 1 means the client is the limit; well below 1 means the server side (mock, other core) is.
  */
-import { readFileSync } from 'node:fs'
+import { setMaxListeners } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { StringDecoder } from 'node:string_decoder'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
+import { type AllocationSample, startAllocationSample } from '../../harness/cli/selftest/allocation.ts'
+import { runBareReader } from '../../harness/cli/selftest/bare-reader.ts'
+import { systemClock } from '../../harness/clock.ts'
 import {
   buildRequestBody,
   createOpenAIEngine,
@@ -23,6 +35,7 @@ import {
   type OpenAIClient,
 } from '../../harness/engines/openai.ts'
 import { startMockServerInWorker } from '../../harness/mock-server/worker.ts'
+import { executeRequest } from '../../harness/request.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -32,8 +45,13 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     'output-tokens': { type: 'string', default: '256' },
     'warmup-s': { type: 'string', default: '1' },
-    /** Subset to run, e.g. `http1` alone under `node --cpu-prof`. */
-    drivers: { type: 'string', default: 'http1,undici,sdk,bare' },
+    /** Subset to run, e.g. `http1` alone under `node --cpu-prof`; `raw` runs in the paced phase only. */
+    drivers: { type: 'string', default: 'http1,undici,sdk,bare,raw' },
+    /** Gap between the paced mock's chunks, ms (0 skips the paced phase). */
+    'paced-itl-ms': { type: 'string', default: '2' },
+    'paced-tokens': { type: 'string', default: '64' },
+    /** Requests each stream sends in a paced measurement (after as many for warmup). */
+    'paced-requests-per-stream': { type: 'string', default: '8' },
   },
 })
 const durationMs = Number(args['duration-s']) * 1000
@@ -41,10 +59,16 @@ const rounds = Number(args.rounds)
 const concurrency = Number(args.concurrency)
 const outputTokens = Number(args['output-tokens'])
 const warmupMs = Number(args['warmup-s']) * 1000
+const pacedItlMs = Number(args['paced-itl-ms'])
+const pacedTokens = Number(args['paced-tokens'])
+const pacedRequestsPerStream = Number(args['paced-requests-per-stream'])
 const log = args.json ? () => {} : (line: string) => console.log(line)
 
 type DriverName = OpenAIClient | 'bare'
 const DRIVERS: readonly DriverName[] = [...OPENAI_CLIENTS, 'bare']
+/** Drivers of the paced phase: the clients, the undici bare reader, and selftest's raw-socket reader. */
+type PacedName = DriverName | 'raw'
+const PACED_DRIVERS: readonly PacedName[] = [...DRIVERS, 'raw']
 const DEFAULT_CLIENT: OpenAIClient = DEFAULT_OPENAI_CLIENT
 
 interface Driver {
@@ -54,7 +78,28 @@ interface Driver {
   close(): PromiseLike<void>
 }
 
-interface Phase {
+/** Garbage and CPU of the client thread over a phase, per content chunk. */
+interface Garbage {
+  /** JavaScript heap bytes allocated per content chunk (allocation.ts). */
+  bytesPerChunk: number
+  scavengesPer10kChunks: number
+  /** GC pause time per 10 k chunks, ms. */
+  gcPauseMsPer10kChunks: number
+  /** Client-thread CPU time per content chunk (schedstat, ns resolution), µs. */
+  cpuUsPerChunk?: number
+}
+
+function garbageOf(sample: AllocationSample, chunks: number): Garbage {
+  const garbage: Garbage = {
+    bytesPerChunk: sample.allocatedBytes / chunks,
+    scavengesPer10kChunks: (sample.scavenges / chunks) * 1e4,
+    gcPauseMsPer10kChunks: (sample.gcPauseMs / chunks) * 1e4,
+  }
+  if (sample.threadCpuNs !== undefined) garbage.cpuUsPerChunk = sample.threadCpuNs / 1000 / chunks
+  return garbage
+}
+
+interface Phase extends Garbage {
   chunks: number
   requests: number
   errors: number
@@ -64,26 +109,26 @@ interface Phase {
   clientElu: number
   /** Client-thread busy time per content chunk (ELU × elapsed / chunks): its cost, whoever is the limit. */
   clientBusyUsPerChunk: number
-  /**
-   * Client-thread CPU time per content chunk (Linux /proc, 10 ms ticks). Unlike ELU it does not count
-   * time the thread was runnable but preempted, so it holds up when other work shares the cores.
-   */
-  clientCpuUsPerChunk?: number
 }
 
 const MODEL = 'mock-model'
 const generation = { prompt: 'Count to a large number.', maxTokens: outputTokens, ignoreEos: true }
 
-function harnessDriver(name: OpenAIClient, baseUrl: string): Driver {
+function harnessDriver(name: OpenAIClient, baseUrl: string, tokens: number): Driver {
   const engine = createOpenAIEngine({ baseUrl, model: MODEL, api: 'chat', client: name })
-  // One run-wide signal, as the runner's cancel signal; the bare reader has none at all.
+  // One run-wide signal, as the runner's cancel signal (which lifts its listener limit the same way); the
+  // bare reader has none at all.
   const signal = new AbortController().signal
+  setMaxListeners(0, signal)
+  const request = { ...generation, maxTokens: tokens }
+  const slot = { seq: 0, promptIndex: 0, scheduledAt: 0 }
+  const options = { clock: systemClock, origin: 0, timeoutMs: 60_000, signal }
   return {
     name,
     async request() {
-      let chunks = 0
-      for await (const event of engine.generate(generation, signal)) if (event.type === 'token') chunks++
-      return chunks
+      const outcome = await executeRequest(engine, request, slot, options)
+      if (outcome.state !== 'ok') throw new Error(`${outcome.error.kind}: ${outcome.error.message}`)
+      return outcome.chunks
     },
     close: () => engine[Symbol.asyncDispose](),
   }
@@ -93,11 +138,13 @@ function harnessDriver(name: OpenAIClient, baseUrl: string): Driver {
  * The baseline: undici request(), the body iterated as it comes, lines split, and a `data:` line counted
  * when it holds a non-empty `"content":"…"` — a substring check instead of JSON parsing.
  */
-function bareDriver(baseUrl: string): Driver {
+function bareDriver(baseUrl: string, tokens: number): Driver {
   const url = new URL(baseUrl)
   const pool = new Pool(url.origin, { connections: 1024, pipelining: 1 })
   const path = `${url.pathname.replace(/\/+$/, '')}/chat/completions`
-  const body = JSON.stringify(buildRequestBody('chat', MODEL, generation, undefined))
+  const body = JSON.stringify(
+    buildRequestBody('chat', MODEL, { ...generation, maxTokens: tokens }, undefined),
+  )
   const headers = { 'content-type': 'application/json', accept: 'text/event-stream' }
   const CONTENT = '"content":"'
   return {
@@ -129,18 +176,6 @@ function bareDriver(baseUrl: string): Driver {
   }
 }
 
-/** CPU time (user + system) of this thread in ms, from /proc/self/task/<tid>/stat; undefined off Linux. */
-function mainThreadCpuMs(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // Fields 14 and 15 of stat(5) (utime, stime), counted from after the command name; USER_HZ is 100.
-    return (Number(fields[11]) + Number(fields[12])) * 10
-  } catch {
-    return undefined
-  }
-}
-
 async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
   let chunks = 0
   let requests = 0
@@ -149,7 +184,7 @@ async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
   const started = performance.now()
   const deadline = started + phaseMs
   const elu = performance.eventLoopUtilization()
-  const cpuStartMs = mainThreadCpuMs()
+  const stopSample = startAllocationSample()
   // Closed loop: each of the streams sends its next request when the last one ended; requests in flight
   // at the deadline finish and count, and the elapsed time includes them.
   await Promise.all(
@@ -167,8 +202,10 @@ async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
     }),
   )
   const elapsedMs = performance.now() - started
+  const sample = stopSample()
   const clientElu = performance.eventLoopUtilization(elu).utilization
   const phase: Phase = {
+    ...garbageOf(sample, chunks),
     chunks,
     requests,
     errors,
@@ -177,9 +214,6 @@ async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
     clientElu,
     clientBusyUsPerChunk: (clientElu * elapsedMs * 1000) / chunks,
   }
-  const cpuEndMs = mainThreadCpuMs()
-  if (cpuStartMs !== undefined && cpuEndMs !== undefined)
-    phase.clientCpuUsPerChunk = ((cpuEndMs - cpuStartMs) * 1000) / chunks
   if (firstError !== undefined) phase.firstError = firstError
   return phase
 }
@@ -196,20 +230,84 @@ function median(values: number[]): number {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
+/** One paced measurement: a fixed number of requests, so the figures compare across drivers and runs. */
+interface PacedPhase extends Garbage {
+  chunks: number
+  errors: number
+  firstError?: string
+}
+
+/** `requestsPerStream` requests on each of the streams, closed loop. */
+async function runPacedPhase(driver: Driver, requestsPerStream: number): Promise<PacedPhase> {
+  let chunks = 0
+  let errors = 0
+  let firstError: string | undefined
+  const stopSample = startAllocationSample()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let k = 0; k < requestsPerStream; k++) {
+        try {
+          const received = await driver.request()
+          chunks += received
+        } catch (error) {
+          errors++
+          firstError ??= error instanceof Error ? error.message : String(error)
+        }
+      }
+    }),
+  )
+  const phase: PacedPhase = { ...garbageOf(stopSample(), chunks), chunks, errors }
+  if (firstError !== undefined) phase.firstError = firstError
+  return phase
+}
+
+/** The same for selftest's raw-socket bare reader, which runs its own closed loop. */
+async function runRawPacedPhase(url: string, requestsPerStream: number): Promise<PacedPhase> {
+  const body = JSON.stringify(
+    buildRequestBody('chat', MODEL, { ...generation, maxTokens: pacedTokens }, undefined),
+  )
+  const options = {
+    url: `${url}/chat/completions`,
+    bodies: [body],
+    concurrency,
+    warmupRequests: 0,
+    rampUpMs: 0,
+  }
+  const stopSample = startAllocationSample()
+  const result = await runBareReader({ ...options, requests: concurrency * requestsPerStream })
+  const phase: PacedPhase = {
+    ...garbageOf(stopSample(), result.chunks),
+    chunks: result.chunks,
+    errors: result.errors,
+  }
+  if (result.firstError !== undefined) phase.firstError = result.firstError
+  return phase
+}
+
+const selected = new Set(args.drivers.split(','))
+const createDrivers = (url: string, tokens: number): Driver[] =>
+  DRIVERS.filter((name) => selected.has(name)).map((name) =>
+    name === 'bare' ? bareDriver(url, tokens) : harnessDriver(name, url, tokens),
+  )
+const results = Object.fromEntries(DRIVERS.map((name) => [name, [] as Phase[]])) as Record<
+  DriverName,
+  Phase[]
+>
+const pacedResults = Object.fromEntries(PACED_DRIVERS.map((name) => [name, [] as PacedPhase[]])) as Record<
+  PacedName,
+  PacedPhase[]
+>
+const fmtPhase = (phase: Garbage) =>
+  `${phase.bytesPerChunk.toFixed(0)} B/chunk, ${phase.scavengesPer10kChunks.toFixed(2)} scavenges/10k chunks, ` +
+  `${phase.cpuUsPerChunk?.toFixed(2) ?? '?'} µs CPU/chunk`
+
 const mock = await startMockServerInWorker({
   ttft: { kind: 'fixed', ms: 0 },
   itl: { kind: 'fixed', ms: 0 },
   outputTokens,
   model: MODEL,
 })
-const selected = new Set(args.drivers.split(','))
-const drivers: Driver[] = DRIVERS.filter((name) => selected.has(name)).map((name) =>
-  name === 'bare' ? bareDriver(mock.url) : harnessDriver(name, mock.url),
-)
-const results = Object.fromEntries(DRIVERS.map((name) => [name, [] as Phase[]])) as Record<
-  DriverName,
-  Phase[]
->
+const drivers = createDrivers(mock.url, outputTokens)
 try {
   log(
     `client bench: ${concurrency} streams, ${outputTokens} tokens/request, ${rounds} rounds × ${durationMs / 1000} s per driver, mock at ${mock.url}`,
@@ -223,7 +321,7 @@ try {
       log(
         `round ${round + 1} ${driver.name.padEnd(7)} ${fmt(phase.chunksPerS).padStart(9)} chunks/s  ` +
           `${String(phase.requests).padStart(5)} requests  client ELU ${phase.clientElu.toFixed(2)}, ` +
-          `${phase.clientBusyUsPerChunk.toFixed(2)} µs busy/chunk, ${phase.clientCpuUsPerChunk?.toFixed(2) ?? '?'} µs CPU/chunk` +
+          `${phase.clientBusyUsPerChunk.toFixed(2)} µs busy/chunk, ${fmtPhase(phase)}` +
           (phase.errors > 0 ? `  ${phase.errors} errors (${phase.firstError})` : ''),
       )
     }
@@ -233,16 +331,60 @@ try {
   await mock.close()
 }
 
+if (pacedItlMs > 0) {
+  const paced = await startMockServerInWorker({
+    ttft: { kind: 'fixed', ms: 0 },
+    itl: { kind: 'fixed', ms: pacedItlMs },
+    outputTokens: pacedTokens,
+    model: MODEL,
+  })
+  const pacedDrivers = createDrivers(paced.url, pacedTokens)
+  const withRaw = selected.has('raw')
+  try {
+    log(
+      `\npaced: ${concurrency} streams × ${pacedRequestsPerStream} requests × ${pacedTokens} tokens, ${pacedItlMs} ms between chunks`,
+    )
+    for (const driver of pacedDrivers) await runPacedPhase(driver, pacedRequestsPerStream)
+    if (withRaw) await runRawPacedPhase(paced.url, pacedRequestsPerStream)
+    for (let round = 0; round < rounds; round++) {
+      const order: PacedName[] = [...pacedDrivers.map((d) => d.name), ...(withRaw ? ['raw' as const] : [])]
+      for (let i = 0; i < order.length; i++) {
+        const name = order[(i + round) % order.length]!
+        const driver = pacedDrivers.find((d) => d.name === name)
+        const phase =
+          driver === undefined
+            ? await runRawPacedPhase(paced.url, pacedRequestsPerStream)
+            : await runPacedPhase(driver, pacedRequestsPerStream)
+        pacedResults[name].push(phase)
+        log(
+          `round ${round + 1} ${name.padEnd(7)} ${fmtPhase(phase)}` +
+            (phase.errors > 0 ? `  ${phase.errors} errors (${phase.firstError})` : ''),
+        )
+      }
+    }
+  } finally {
+    for (const driver of pacedDrivers) await driver.close()
+    await paced.close()
+  }
+}
+
 const rate = (name: DriverName) => mean(results[name].map((p) => p.chunksPerS))
 const elu = (name: DriverName) => mean(results[name].map((p) => p.clientElu))
 const busy = (name: DriverName) => mean(results[name].map((p) => p.clientBusyUsPerChunk))
-const cpu = (name: DriverName) => median(results[name].map((p) => p.clientCpuUsPerChunk ?? Number.NaN))
+/** Median over rounds of a per-phase figure (NaN when the driver did not run). */
+const medianOf = <P extends Garbage>(phases: P[], figure: (phase: P) => number | undefined) =>
+  phases.length === 0 ? Number.NaN : median(phases.map((p) => figure(p) ?? Number.NaN))
+const cpu = (name: DriverName) => medianOf(results[name], (p) => p.cpuUsPerChunk)
 const limitedBy = (name: DriverName) =>
   results[name].length === 0 ? null : elu(name) >= 0.9 ? 'client' : 'mock'
 const pairedRatio = (name: DriverName) =>
   median(results[name].map((p, i) => p.chunksPerS / (results.bare[i]?.chunksPerS ?? Number.NaN)))
 const byDriver = (figure: (name: DriverName) => number, digits: number) =>
   Object.fromEntries(DRIVERS.map((name) => [name, Number(figure(name).toFixed(digits))]))
+const byPaced = (figure: (phase: PacedPhase) => number | undefined, digits: number) =>
+  Object.fromEntries(
+    PACED_DRIVERS.map((name) => [name, Number(medianOf(pacedResults[name], figure).toFixed(digits))]),
+  )
 const summary = {
   /** harness…, ratio, medianRoundRatio: the default client's figures. */
   harnessChunksPerS: Math.round(rate(DEFAULT_CLIENT)),
@@ -260,11 +402,30 @@ const summary = {
   clientBusyUsPerChunk: byDriver(busy, 3),
   /** Median over rounds; the ratio bare/client of these is the client-cost ratio, whatever limits throughput. */
   clientCpuUsPerChunk: byDriver(cpu, 3),
+  /** Median over rounds: JavaScript heap bytes the client thread allocated per content chunk. */
+  bytesPerChunk: byDriver((name) => medianOf(results[name], (p) => p.bytesPerChunk), 0),
+  scavengesPer10kChunks: byDriver((name) => medianOf(results[name], (p) => p.scavengesPer10kChunks), 2),
   /**
    * Heuristic: a client thread busy ≥ 90 % of the time is what limited its phase; below that it waited
    * for the mock (or the shared cores).
    */
   limitedBy: Object.fromEntries(DRIVERS.map((name) => [name, limitedBy(name)])),
+  /** Fixed request counts against a paced mock (about one chunk per socket read); medians over rounds. */
+  paced:
+    pacedItlMs > 0
+      ? {
+          itlMs: pacedItlMs,
+          tokens: pacedTokens,
+          requestsPerStream: pacedRequestsPerStream,
+          bytesPerChunk: byPaced((p) => p.bytesPerChunk, 0),
+          scavengesPer10kChunks: byPaced((p) => p.scavengesPer10kChunks, 2),
+          gcPauseMsPer10kChunks: byPaced((p) => p.gcPauseMsPer10kChunks, 2),
+          cpuUsPerChunk: byPaced((p) => p.cpuUsPerChunk, 2),
+          errors: Object.values(pacedResults)
+            .flat()
+            .reduce((n, p) => n + p.errors, 0),
+        }
+      : null,
   errors: Object.values(results)
     .flat()
     .reduce((n, p) => n + p.errors, 0),
@@ -276,8 +437,8 @@ const summary = {
 if (args.json) {
   console.log(JSON.stringify(summary))
 } else {
-  const line = (label: string, values: Record<string, unknown>) =>
-    log(`${label}: ${DRIVERS.map((name) => `${name} ${String(values[name])}`).join(', ')}`)
+  const line = (label: string, values: Record<string, unknown>, names: readonly string[] = DRIVERS) =>
+    log(`${label}: ${names.map((name) => `${name} ${String(values[name])}`).join(', ')}`)
   line('\nmean chunks/s', Object.fromEntries(DRIVERS.map((name) => [name, fmt(rate(name))])))
   log(
     `ratio ${DEFAULT_CLIENT} (default)/bare ${summary.ratio} (median of rounds ${summary.medianRoundRatio}); ` +
@@ -287,4 +448,11 @@ if (args.json) {
   line('limited by (client when its ELU ≥ 0.9)', summary.limitedBy)
   line('client busy µs per chunk', summary.clientBusyUsPerChunk)
   line('client CPU µs per chunk (median)', summary.clientCpuUsPerChunk)
+  line('heap bytes per chunk (median)', summary.bytesPerChunk)
+  line('scavenges per 10 k chunks (median)', summary.scavengesPer10kChunks)
+  if (summary.paced !== null) {
+    line('paced heap bytes per chunk (median)', summary.paced.bytesPerChunk, PACED_DRIVERS)
+    line('paced scavenges per 10 k chunks (median)', summary.paced.scavengesPer10kChunks, PACED_DRIVERS)
+    line('paced client CPU µs per chunk (median)', summary.paced.cpuUsPerChunk, PACED_DRIVERS)
+  }
 }
