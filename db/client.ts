@@ -20,6 +20,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { journalDirOf, replayJournals } from './journal.ts'
 import { markInterruptedRuns, STALE_RUN_AFTER_MS } from './liveness.ts'
 import { acquireLock } from './lock.ts'
 import { migratePostgres } from './migrate.ts'
@@ -83,6 +84,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
     await db.close()
     throw err
   }
+  // What a run journaled while this database was away (db/journal.ts); a file that cannot be written yet stays.
+  const log = (line: string) => process.stderr.write(`${line}\n`)
+  await replayJournals(db, journalDirOf(db, options.env), { log }).catch((err: unknown) =>
+    log(`bench: journals not replayed: ${err instanceof Error ? err.message : String(err)}`),
+  )
   return db
 }
 
