@@ -5,60 +5,95 @@
  * - record() only buffers; a batch is written when it reaches `batchSize` outcomes or when its oldest
  *   outcome has waited `flushIntervalMs`, one INSERT at a time per run (db/insert-requests.ts), `ON
  *   CONFLICT (run_id, seq) DO NOTHING` so a batch retried after an unseen commit never duplicates.
- * - A failed write is retried with backoff while the run goes on and reported through `onError`; finish()
- *   retries what is left a few more times and then rejects, naming how many outcomes were lost. A row the
- *   database refuses as data (e.g. a value out of range) is isolated and dropped instead of blocking the rest.
+ * - When a write fails because the database is away, the batch — and every later batch, and the metrics
+ *   and final state — spills to the run's journal (db/journal.ts: an append-only file, fsync'd per batch)
+ *   and is kept in memory; one replay loop per run retries (backoff 0.2 s doubling to 1 s) and writes the
+ *   spilled rows in order as soon as the database answers, then deletes the journal and goes back to
+ *   writing directly. finish() waits for the replay up to `finishWaitMs` (BENCH_DB_WAIT_S, default 120 s),
+ *   saying every 5 s what is pending; if the database is still away then, finish() resolves anyway — the
+ *   run's result is known and safe in the journal, which the next command that opens this database writes
+ *   (db/client.ts) — and says so on stderr. finish() rejects only for a real loss: rows the database
+ *   refused as data (isolated and dropped so they do not block the rest), or a spill that could not be
+ *   journaled and never reached the database.
  * - While a run is running its heartbeat is refreshed every HEARTBEAT_INTERVAL_MS; a killed process leaves
  *   a `running` run that the next createDb marks `interrupted` (db/liveness.ts).
- * - Every string stored passes through a Redactor (db/redact.ts): no secret at rest.
+ * - Every string stored passes through a Redactor (db/redact.ts): no secret at rest, nor in the journal.
  * @module
  */
-import { eq, inArray, sql } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
 import { flattenMetrics } from '../harness/metrics/flatten.ts'
 import type { RunMetrics } from '../harness/metrics/types.ts'
 import type { RequestOutcome, RunMeta, RunState } from '../harness/results.ts'
 import type { ResultSink, RunRecorder } from '../harness/sink.ts'
 import { analyzeAfterBulkWrite } from './analyze.ts'
-import type { Db } from './client.ts'
+import type { Db, DbDriver } from './client.ts'
 import { runFingerprint, upsertEnvironment, upsertVariant } from './identity.ts'
-import { insertRequests } from './insert-requests.ts'
+import {
+  applyFinish,
+  describeError as describe,
+  type FinishRecord,
+  insertIsolating,
+  isDataError,
+  journalDirOf,
+  type RefusedRow,
+  RunJournal,
+} from './journal.ts'
 import { HEARTBEAT_INTERVAL_MS } from './liveness.ts'
 import { createRedactor, type Redactor } from './redact.ts'
-import { type NewRequestRow, type NewRunMetricRow, runMetrics, runs } from './schema.ts'
+import { type NewRequestRow, runs } from './schema.ts'
 
 export interface PostgresSinkOptions {
   /** Outcomes per INSERT. @default 500 */
   batchSize?: number
-  /** Longest an outcome waits in memory before its batch is written, ms. @default 250 */
+  /** Longest an outcome waits in memory before its batch is written (or journaled), ms. @default 250 */
   flushIntervalMs?: number
   /** How often running runs refresh heartbeat_at, ms. @default 1000 */
   heartbeatIntervalMs?: number
-  /** Write attempts per batch (and for the final state) inside finish(). @default 5 */
-  finishAttempts?: number
+  /**
+   * How long finish() waits for an away database to take what was journaled, ms. @default BENCH_DB_WAIT_S
+   * × 1000 when set, else 120 000 (a CI job waits two minutes for its database, then leaves the journal).
+   */
+  finishWaitMs?: number
+  /**
+   * Directory of this database's journals (db/journal.ts), or false to keep spilled rows in memory only.
+   * @default journalDirOf(db) when db is a Database from createDb, else false
+   */
+  journalDir?: string | false
   /** Told about each streak of failed writes (they are retried). @default one line on stderr per streak */
   onError?: (error: Error) => void
-  /** Source of secret values to redact. @default process.env */
+  /** Progress while waiting for the database, and where a journal is left. @default a line on stderr */
+  onNotice?: (line: string) => void
+  /** Source of secret values to redact, and of BENCH_HOME / BENCH_DB_WAIT_S. @default process.env */
   env?: NodeJS.ProcessEnv
 }
 
-/** finish() could not store everything: the run's outcomes or final state are incomplete in the database. */
+/** finish() could not store everything: the run's outcomes or final state are lost, not merely delayed. */
 export class SinkWriteError extends Error {
   override name = 'SinkWriteError'
 }
 
-const RETRY_BASE_MS = 100
-const RETRY_MAX_MS = 5_000
+/** Default finish() wait for an away database, s (BENCH_DB_WAIT_S overrides). */
+export const DEFAULT_FINISH_WAIT_S = 120
+const REPLAY_BASE_MS = 100
+const REPLAY_MAX_MS = 1_000
+const PROGRESS_EVERY_MS = 5_000
 
 export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): ResultSink {
   const batchSize = options.batchSize ?? 500
   const flushIntervalMs = options.flushIntervalMs ?? 250
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
-  const finishAttempts = options.finishAttempts ?? 5
   const env = options.env ?? process.env
+  const finishWaitMs = options.finishWaitMs ?? finishWaitFromEnv(env)
+  const journalDir =
+    options.journalDir ??
+    (isDatabase(db) ? journalDirOf({ driver: db.driver, location: db.location }, env) : false)
   const onError =
     options.onError ??
     ((error: Error) =>
-      process.stderr.write(`bench: result database write failed, retrying: ${error.message}\n`))
+      process.stderr.write(
+        `bench: result database write failed, journaling and retrying: ${error.message}\n`,
+      ))
+  const onNotice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`))
 
   const live = new Map<number, RunWriter>()
   let heartbeatTimer: NodeJS.Timeout | undefined
@@ -134,13 +169,16 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
           state: 'running',
           startedAt: new Date(clean.startedAtIso),
         })
-        .returning({ id: runs.id })
+        .returning({ id: runs.id, startedAt: runs.startedAt })
       if (!row) throw new Error('inserting the run row returned no id')
       const writer = new RunWriter(db, row.id, redact, {
         batchSize,
         flushIntervalMs,
-        finishAttempts,
+        finishWaitMs,
+        journalDir,
+        identity: { startedAt: row.startedAt.toISOString(), scenario: clean.scenario.name },
         onError,
+        onNotice,
       })
       track(writer)
       return {
@@ -160,8 +198,8 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
       if (heartbeatTimer) clearInterval(heartbeatTimer)
       heartbeatTimer = undefined
       // Unfinished runs keep state `running` (their heartbeat stops, so they will read as interrupted),
-      // but what they recorded is written.
-      await Promise.allSettled([...live.values()].map(async (w) => void (await w.drain())))
+      // but what they recorded is written, or journaled for the next start.
+      await Promise.allSettled([...live.values()].map((w) => w.drain()))
       live.clear()
     },
   }
@@ -170,8 +208,12 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
 interface WriterOptions {
   batchSize: number
   flushIntervalMs: number
-  finishAttempts: number
+  finishWaitMs: number
+  journalDir: string | false
+  /** What replay checks the run row against (db/journal.ts). */
+  identity: { startedAt: string; scenario: string }
   onError: (error: Error) => void
+  onNotice: (line: string) => void
 }
 
 class RunWriter {
@@ -181,11 +223,19 @@ class RunWriter {
   #timer: NodeJS.Timeout | undefined
   #timerDueAt = Number.POSITIVE_INFINITY
   #flushing: Promise<void> | undefined
-  #failures = 0
-  #retryAt = 0
   #finished = false
-  #rejected: { seq: number; reason: string }[] = []
+  #rejected: RefusedRow[] = []
   #lastError: unknown
+  /** Rows handed over while the database was away, in order, not yet committed (also in #journal). */
+  #spilled: NewRequestRow[] = []
+  /** The final state, when it could not be written directly; written by the replay loop after the rows. */
+  #spilledFinish: FinishRecord | undefined
+  #journal: RunJournal | undefined
+  #segments = 0
+  #replaying: Promise<void> | undefined
+  #stopReplay = false
+  /** Outcomes written from the spill since the last time the database was away. */
+  #recovered = 0
 
   constructor(
     private readonly db: Db,
@@ -193,6 +243,10 @@ class RunWriter {
     private readonly redact: Redactor,
     private readonly options: WriterOptions,
   ) {}
+
+  get #spilling(): boolean {
+    return this.#spilled.length > 0 || this.#spilledFinish !== undefined
+  }
 
   record(outcome: RequestOutcome): void {
     if (this.#finished) {
@@ -215,11 +269,9 @@ class RunWriter {
   #schedule(): void {
     if (this.#flushing || this.#pending.length === 0) return
     const now = performance.now()
-    const dueAt = Math.max(
+    const dueAt =
       (this.#oldestAt ?? now) +
-        (this.#pending.length >= this.options.batchSize ? 0 : this.options.flushIntervalMs),
-      this.#retryAt,
-    )
+      (this.#pending.length >= this.options.batchSize ? 0 : this.options.flushIntervalMs)
     if (dueAt > now) {
       if (dueAt >= this.#timerDueAt) return
       clearTimeout(this.#timer)
@@ -241,58 +293,110 @@ class RunWriter {
     })
   }
 
-  /** Writes one batch; on failure puts it back and sets the next retry time. Never throws. */
-  async #flushOnce(): Promise<boolean> {
+  /**
+   * Hands one batch over: to the database while it answers; to the spill (journal + replay loop) once a
+   * write has failed and until the replay has caught up, so rows stay in order. Never throws.
+   */
+  async #flushOnce(): Promise<void> {
     const batch = this.#pending.splice(0, this.options.batchSize)
-    const oldestAt = this.#oldestAt
-    this.#oldestAt = this.#pending.length > 0 ? oldestAt : undefined
+    this.#oldestAt = this.#pending.length > 0 ? this.#oldestAt : undefined
+    if (batch.length === 0) return
+    if (this.#spilling) return this.#spill(batch)
     try {
-      await this.#insert(batch)
-      this.#failures = 0
-      this.#retryAt = 0
-      return true
+      this.#rejected.push(...(await insertIsolating(this.db, batch)))
     } catch (err) {
-      this.#pending.unshift(...batch)
-      this.#oldestAt = oldestAt
-      this.#lastError = err
-      if (this.#failures === 0)
-        this.options.onError(new Error(`run ${this.runId}: ${describe(err)}`, { cause: err }))
-      this.#failures++
-      this.#retryAt = performance.now() + Math.min(RETRY_BASE_MS * 2 ** this.#failures, RETRY_MAX_MS)
-      return false
+      this.#noteFailure(err)
+      // Rows spilled meanwhile (none: #flushing serializes) would be older; this batch goes first.
+      return this.#spill(batch)
     }
   }
 
-  async #insert(batch: NewRequestRow[]): Promise<void> {
-    try {
-      await insertRequests(this.db, batch)
-    } catch (err) {
-      if (!isDataError(err)) throw err
-      // One bad row must not hold back the others: write them one by one and drop what is refused.
-      for (const row of batch) {
-        try {
-          await insertRequests(this.db, [row])
-        } catch (rowErr) {
-          if (!isDataError(rowErr)) throw rowErr
-          this.#rejected.push({ seq: row.seq, reason: describe(rowErr) })
+  #noteFailure(err: unknown): void {
+    if (!this.#spilling)
+      this.options.onError(new Error(`run ${this.runId}: ${describe(err)}`, { cause: err }))
+    this.#lastError = err
+  }
+
+  /** Keeps rows for the replay loop and journals them; resolves once they are on disk. */
+  #spill(rows: NewRequestRow[]): Promise<void> {
+    this.#spilled.push(...rows)
+    const journal = this.#journalNow()
+    this.#startReplay()
+    return journal ? journal.appendOutcomes(rows) : Promise.resolve()
+  }
+
+  #journalNow(): RunJournal | undefined {
+    if (this.options.journalDir === false) return undefined
+    this.#journal ??= new RunJournal(
+      this.options.journalDir,
+      { runId: this.runId, ...this.options.identity },
+      ++this.#segments,
+    )
+    return this.#journal
+  }
+
+  #startReplay(): void {
+    this.#stopReplay = false
+    this.#replaying ??= this.#replayLoop().finally(() => {
+      this.#replaying = undefined
+    })
+  }
+
+  /** Writes the spill in order (rows, then the final state) as soon as the database answers. */
+  async #replayLoop(): Promise<void> {
+    let failures = 0
+    while (!this.#stopReplay) {
+      try {
+        if (this.#spilled.length > 0) {
+          const batch = this.#spilled.slice(0, this.options.batchSize)
+          this.#rejected.push(...(await insertIsolating(this.db, batch)))
+          this.#spilled.splice(0, batch.length)
+          this.#recovered += batch.length
+        } else if (this.#spilledFinish) {
+          await applyFinish(this.db, this.runId, this.#withProblems(this.#spilledFinish))
+          this.#spilledFinish = undefined
+        } else {
+          // Everything handed over is committed: the journal has nothing the database lacks.
+          const journal = this.#journal
+          this.#journal = undefined
+          await journal?.discard()
+          this.options.onNotice(
+            `bench: run ${this.runId}: the database is back; ${this.#recovered} outcomes written from the journal`,
+          )
+          this.#recovered = 0
+          // A write that failed meanwhile has opened a new journal: keep going with it.
+          if (!this.#spilling) return
+          continue
         }
+        failures = 0
+      } catch (err) {
+        this.#lastError = err
+        failures++
+        await delay(Math.min(REPLAY_BASE_MS * 2 ** failures, REPLAY_MAX_MS))
       }
     }
   }
 
-  /** Stops taking outcomes and writes what is buffered, retrying up to finishAttempts times per batch; false if something is left. */
-  async drain(): Promise<boolean> {
+  /** The stored error: the run's own, then what the database refused. */
+  #withProblems(finish: FinishRecord): FinishRecord {
+    const refused =
+      this.#rejected.length > 0
+        ? `${this.#rejected.length} outcomes were refused by the database (seq ${this.#rejected
+            .slice(0, 5)
+            .map((r) => `${r.seq}: ${r.reason}`)
+            .join('; ')}${this.#rejected.length > 5 ? ' …' : ''})`
+        : undefined
+    const error = [finish.error, refused].filter((e): e is string => !!e).join('; ')
+    return { ...finish, error: error === '' ? null : this.redact.text(error) }
+  }
+
+  /** Stops taking outcomes and hands every buffered one over (written, or spilled to the journal). */
+  async drain(): Promise<void> {
     this.#finished = true
     clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#flushing
-    let attempts = 0
-    while (this.#pending.length > 0) {
-      if (await this.#flushOnce()) attempts = 0
-      else if (++attempts >= this.options.finishAttempts) return false
-      else await delay(Math.min(RETRY_BASE_MS * 2 ** attempts, RETRY_MAX_MS))
-    }
-    return true
+    while (this.#pending.length > 0) await this.#flushOnce()
   }
 
   async finish(
@@ -300,12 +404,57 @@ class RunWriter {
     metrics: RunMetrics | undefined,
     error?: string,
   ): Promise<void> {
-    const drained = await this.drain()
+    await this.drain()
+    const finish: FinishRecord = {
+      type: 'finish',
+      // The state stays what the run was: its metrics were computed from every outcome, in memory.
+      state,
+      error: error === undefined || error === '' ? null : error,
+      finishedAt: new Date().toISOString(),
+      metrics: metrics
+        ? flattenMetrics(metrics)
+            // NaN/Infinity (e.g. a rate over an empty window) would poison aggregates: such figures are absent.
+            .filter((m) => Number.isFinite(m.value))
+            .map((m) => ({ ...m, n: Math.round(m.n) }))
+        : [],
+    }
+    let finalRefused: unknown
+    if (!this.#spilling) {
+      try {
+        const { finishedAt: _, ...now } = this.#withProblems(finish)
+        await applyFinish(this.db, this.runId, now)
+      } catch (err) {
+        if (isDataError(err)) finalRefused = err
+        else {
+          this.#noteFailure(err)
+          this.#spilledFinish = finish
+        }
+      }
+    } else this.#spilledFinish = finish
+    if (this.#spilledFinish) {
+      await this.#journalNow()?.appendFinish(finish)
+      this.#startReplay()
+      await this.#waitForReplay(state)
+    }
     const problems: string[] = []
-    if (!drained)
-      problems.push(
-        `${this.#pending.length} outcomes could not be written (last error: ${describe(this.#lastError)})`,
-      )
+    if (this.#spilling) {
+      const journal = this.#journal
+      this.#stopReplay = true
+      await journal?.close()
+      const what = `${this.#spilled.length} outcomes${this.#spilledFinish ? `, the metrics and the final state (${state})` : ''}`
+      if (journal && journal.error === undefined)
+        this.options.onNotice(
+          `bench: run ${this.runId}: the database is still unreachable (${describe(this.#lastError)}); its ${what} ` +
+            `are safe in ${journal.file} and will be written by the next bench command that opens this database`,
+        )
+      else
+        problems.push(
+          `${what} could not be written (last error: ${describe(this.#lastError)})` +
+            (journal ? `; journaling to ${journal.file} failed too: ${describe(journal.error)}` : ''),
+        )
+    }
+    if (finalRefused !== undefined)
+      problems.push(`the final state (${state}) and metrics were refused: ${describe(finalRefused)}`)
     if (this.#rejected.length > 0)
       problems.push(
         `${this.#rejected.length} outcomes were refused by the database (seq ${this.#rejected
@@ -313,52 +462,59 @@ class RunWriter {
           .map((r) => `${r.seq}: ${r.reason}`)
           .join('; ')}${this.#rejected.length > 5 ? ' …' : ''})`,
       )
-    const metricRows: NewRunMetricRow[] = metrics
-      ? flattenMetrics(metrics)
-          // NaN/Infinity (e.g. a rate over an empty window) would poison aggregates: such figures are absent.
-          .filter((m) => Number.isFinite(m.value))
-          .map((m) => ({ runId: this.runId, ...m, n: Math.round(m.n) }))
-      : []
-    const storedError = [error, ...problems]
-      .filter((e): e is string => e !== undefined && e !== '')
-      .join('; ')
-    // The state stays what the run was: its metrics were computed from every outcome, in memory. A loss is
-    // stated in `error` and by the rejection below.
-    const finalState = state
-    let lastFinalError: unknown
-    for (let attempt = 1; attempt <= this.options.finishAttempts; attempt++) {
-      try {
-        await this.db.transaction(async (tx) => {
-          if (metricRows.length > 0)
-            await tx
-              .insert(runMetrics)
-              .values(metricRows)
-              .onConflictDoNothing({ target: [runMetrics.runId, runMetrics.name] })
-          await tx
-            .update(runs)
-            .set({
-              state: finalState,
-              error: storedError === '' ? null : this.redact.text(storedError),
-              finishedAt: sql`now()`,
-              heartbeatAt: sql`now()`,
-            })
-            .where(eq(runs.id, this.runId))
-        })
-        lastFinalError = undefined
-        break
-      } catch (err) {
-        lastFinalError = err
-        if (attempt < this.options.finishAttempts)
-          await delay(Math.min(RETRY_BASE_MS * 2 ** attempt, RETRY_MAX_MS))
-      }
-    }
-    if (lastFinalError !== undefined)
-      problems.push(
-        `the final state (${finalState}) and metrics could not be written: ${describe(lastFinalError)}`,
-      )
     if (problems.length > 0)
       throw new SinkWriteError(`run ${this.runId}: ${problems.join('; ')}`, { cause: this.#lastError })
   }
+
+  /** Waits up to finishWaitMs for the replay loop, saying every 5 s what is still pending. */
+  async #waitForReplay(state: string): Promise<void> {
+    const waitS = Math.round(this.options.finishWaitMs / 1000)
+    const startedAt = performance.now()
+    const pending = () =>
+      `${this.#spilled.length} outcomes${this.#spilledFinish ? ` and the final state (${state})` : ''}`
+    if (this.options.finishWaitMs > 0 && this.#spilling)
+      this.options.onNotice(
+        `bench: run ${this.runId}: the database is unreachable; waiting up to ${waitS} s (BENCH_DB_WAIT_S) to write ` +
+          `${pending()}${this.#journal ? `, kept in ${this.#journal.file}` : ''}`,
+      )
+    // A ref'd timer: it is what keeps the process alive while waiting.
+    let progress: NodeJS.Timeout | undefined
+    let expire: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      expire = setTimeout(resolve, this.options.finishWaitMs)
+      progress = setInterval(() => {
+        const s = Math.round((performance.now() - startedAt) / 1000)
+        this.options.onNotice(
+          `bench: run ${this.runId}: still waiting for the database (${s}/${waitS} s): ${pending()}`,
+        )
+      }, PROGRESS_EVERY_MS)
+      void this.#replaying?.then(resolve)
+      if (!this.#replaying) resolve()
+    })
+    clearTimeout(expire)
+    clearInterval(progress)
+  }
+}
+
+function isDatabase(db: Db): db is Db & { driver: DbDriver; location: string } {
+  const d = db as Partial<{ driver: unknown; location: unknown }>
+  return typeof d.driver === 'string' && typeof d.location === 'string'
+}
+
+function finishWaitFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.BENCH_DB_WAIT_S
+  if (raw === undefined || raw.trim() === '') return DEFAULT_FINISH_WAIT_S * 1000
+  const s = Number(raw)
+  if (!Number.isFinite(s) || s < 0)
+    throw new Error(
+      `BENCH_DB_WAIT_S must be a number of seconds ≥ 0, got "${raw}"; unset it for the default (${DEFAULT_FINISH_WAIT_S})`,
+    )
+  return s * 1000
+}
+
+/** An unref'd pause: a replay loop left waiting must not keep the process alive. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 // Full object literals, no spreads: this runs once per request and a spread made it 30× slower.
@@ -416,23 +572,4 @@ export function toRequestRow(runId: number, o: RequestOutcome, redact: Redactor)
 /** Integer columns get integers (a fractional count from an engine would refuse the whole batch). */
 function int(v: number | undefined): number | null {
   return v === undefined || !Number.isFinite(v) ? null : Math.round(v)
-}
-
-/** SQLSTATE class 22 (data exception) or 23 (integrity violation): retrying the same row cannot help. */
-function isDataError(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true
-  }
-  return false
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  // Drizzle wraps driver errors as "Failed query: <sql>"; the cause says what went wrong.
-  return err.cause instanceof Error ? `${err.cause.message}` : err.message
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

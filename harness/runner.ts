@@ -240,7 +240,18 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     }
 
     const runMeta = meta(target, created, load, loadIndex)
-    const recorder: RunRecorder = await sink.startRun(runMeta)
+    const started: RunRecorder = await sink.startRun(runMeta)
+    // finish is called once per run, whatever throws: a finish that threw must not be followed by a
+    // second one from the catch below (two finish records in the JSONL, issue 14).
+    let finishCalled = false
+    const recorder: RunRecorder = {
+      runId: started.runId,
+      record: (outcome) => started.record(outcome),
+      finish: (...args) => {
+        finishCalled = true
+        return started.finish(...args)
+      },
+    }
     emit({ type: 'load-start', target: target.name, load, loadIndex, runId: recorder.runId })
     const outcomes: RequestOutcome[] = []
     let seq = 0
@@ -314,7 +325,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     } catch (err) {
       histogram?.disable()
       const message = toError(err).message
-      await recorder.finish('failed', undefined, message)
+      if (!finishCalled) await recorder.finish('failed', undefined, message)
       return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'failed', error: message }
     }
   }

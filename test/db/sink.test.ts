@@ -325,13 +325,15 @@ describe.each(dbBackends())('database on %s', (backend) => {
     await sink.close()
   })
 
-  it('retries failed writes and rejects at finish with what was lost', async () => {
+  it('without a journal, retries failed writes and rejects at finish with what was lost', async () => {
     const own = await createDb(t.options)
     const errors: Error[] = []
     const sink = createPostgresSink(own, {
       flushIntervalMs: 10,
-      finishAttempts: 2,
+      finishWaitMs: 300,
+      journalDir: false,
       onError: (e) => errors.push(e),
+      onNotice: () => {},
     })
     const recorder = await sink.startRun(runMeta({ label: 'lost' }))
     await own.close()
@@ -343,7 +345,9 @@ describe.each(dbBackends())('database on %s', (backend) => {
       (e: unknown) => e,
     )
     expect(failure, 'finish rejects').toBeInstanceOf(SinkWriteError)
-    expect((failure as Error).message, 'says how many').toMatch(/2 outcomes could not be written/)
+    expect((failure as Error).message, 'says how many').toMatch(
+      /2 outcomes, the metrics and the final state \(completed\) could not be written/,
+    )
     await sink.close()
   })
 
