@@ -94,7 +94,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
 
 async function openPostgres(url: string): Promise<Database> {
   await migratePostgres(url)
-  const sql = postgres(url, { onnotice: () => {} })
+  // Reconnect after 0.1, 0.2, 0.4 … 1 s: postgres.js's default grows to 10–20 s after 8 failed connects, so
+  // a server back from an outage would sit idle that long before the sink's journal replay (issue 14).
+  const sql = postgres(url, { onnotice: () => {}, backoff: (retries) => Math.min(0.05 * 2 ** retries, 1) })
   return withHandle(drizzlePostgres(sql, { schema }), 'postgres', redactUrl(url), () =>
     sql.end({ timeout: 5 }),
   )
