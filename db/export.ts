@@ -5,9 +5,14 @@
  * are printed with the fewest digits that read back as the same float32. The JSON document is versioned
  * (`format: "bench-run"`, `version`): it is also what `bench import`, `bench push` and `POST /api/runs` take
  * to store the run in another database (db/import/bench-run.ts).
+ *
+ * Everything written passes through the redactor (harness/redact.ts), with this machine's environment and
+ * the run's scenario and engine options as context: the database holds redacted rows already, but a run
+ * imported from elsewhere, or stored before a secret was known here, must not carry a key out of it.
  * @module
  */
 import { eq } from 'drizzle-orm'
+import { createRedactor, type Redactor } from '../harness/redact.ts'
 import type { Db } from './client.ts'
 import { getRunDetail, listRunRequests, type RequestDetail } from './queries/run-detail.ts'
 import { runs } from './schema.ts'
@@ -25,6 +30,8 @@ export interface ExportOptions {
   write: (chunk: string) => void | Promise<void>
   /** Requests read per query. @default 5000 */
   pageSize?: number
+  /** Where secret values are looked up. @default process.env */
+  env?: NodeJS.ProcessEnv
 }
 
 export class RunNotFoundError extends Error {
@@ -71,6 +78,7 @@ export async function exportRun(
     db.select().from(runs).where(eq(runs.id, runId)),
   ])
   if (!detail || !run) throw new RunNotFoundError(runId)
+  const redact = createRedactor(options.env ?? process.env, [run.scenario, run.engineOptions])
   const pageSize = options.pageSize ?? 5000
   let written = 0
   const eachPage = async (fn: (rows: RequestDetail[]) => Promise<void>) => {
@@ -92,13 +100,13 @@ export async function exportRun(
       metrics: detail.metrics,
       requestCounts: detail.requests,
     }
-    const text = JSON.stringify(head, null, 2)
+    const text = JSON.stringify(redact.value(head), null, 2)
     await options.write(`${text.slice(0, -2)},\n  "requests": [`)
     let first = true
     await eachPage(async (rows) => {
       let chunk = ''
       for (const r of rows) {
-        chunk += `${first ? '' : ','}\n    ${requestJson(r)}`
+        chunk += `${first ? '' : ','}\n    ${requestJson(r, redact)}`
         first = false
       }
       await options.write(chunk)
@@ -108,26 +116,28 @@ export async function exportRun(
   }
   await options.write(`${CSV_COLUMNS.join(',')}\n`)
   await eachPage(async (rows) => {
-    await options.write(rows.map((r) => `${CSV_COLUMNS.map((c) => csvCell(c, r)).join(',')}\n`).join(''))
+    await options.write(
+      rows.map((r) => `${CSV_COLUMNS.map((c) => csvCell(c, r, redact)).join(',')}\n`).join(''),
+    )
   })
   return { requests: written }
 }
 
-function requestJson(r: RequestDetail): string {
+function requestJson(r: RequestDetail, redact: Redactor): string {
   // Gaps in their shortest float32 form, spliced in as raw JSON; the rest through JSON.stringify (which
   // also turns the NaN send times of imported requests into null).
   const { chunkGapsMs, ...rest } = r
   const gaps = chunkGapsMs === null ? 'null' : `[${chunkGapsMs.map(float32Text).join(',')}]`
-  return `${JSON.stringify(rest).slice(0, -1)},"chunkGapsMs":${gaps}}`
+  return `${JSON.stringify(redact.value(rest)).slice(0, -1)},"chunkGapsMs":${gaps}}`
 }
 
-function csvCell(column: (typeof CSV_COLUMNS)[number], r: RequestDetail): string {
+function csvCell(column: (typeof CSV_COLUMNS)[number], r: RequestDetail, redact: Redactor): string {
   const v = r[column]
   if (v === null || v === undefined) return ''
   if (column === 'chunkGapsMs') return (v as number[]).map(float32Text).join(' ')
-  if (column === 'serverTimings') return quote(JSON.stringify(v))
+  if (column === 'serverTimings') return quote(JSON.stringify(redact.value(v)))
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : ''
-  return quote(String(v))
+  return quote(redact.text(String(v)))
 }
 
 function quote(text: string): string {

@@ -17,6 +17,10 @@ import { registerQuickstartCommand } from './commands/quickstart.ts'
 import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
+import { redactStandardStreams } from './output.ts'
+
+// Before anything prints: every byte on stdout and stderr passes through the one redactor (output.ts).
+redactStandardStreams()
 
 const program = new Command()
   .name('bench')

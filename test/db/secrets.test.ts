@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Db, selectRows } from '../../db/client.ts'
+import { exportRun } from '../../db/export.ts'
 import { createPostgresSink } from '../../db/sink.ts'
 import { parseScenario } from '../../harness/config/index.ts'
 import { runScenario } from '../../harness/runner.ts'
@@ -11,6 +12,8 @@ import { errorOutcome, okOutcome, runMeta } from './fixtures/data.ts'
 const NAMED_KEY = 'sk-test-named-4f9c2a7e1b'
 const REFERENCED_KEY = 'ref-secret-8d3e6b0a55'
 const MOCK_KEY = 'mock-bearer-1a2b3c4d5e'
+const EXPORT_KEY = 'sk-test-export-6c1d9e2f0a7b3c4d'
+const EXPORT_HEADER = 'gw-hdr-0f9e8d7c6b5a'
 
 /** Every column of every table (public and drizzle's bookkeeping), as text, that contains `needle`. */
 async function occurrences(db: Db, needle: string): Promise<string[]> {
@@ -114,5 +117,37 @@ describe.each(dbBackends())('no secret at rest on %s', (backend) => {
       sql`select message from requests where seq = 1 and state = 'error'`,
     )
     expect(row?.message, 'redacted message').toBe('Incorrect API key provided: [redacted:BENCH_TEST_API_KEY]')
+  })
+
+  it('export (JSON and CSV) redacts a run stored before its secrets were known on this machine', async () => {
+    // env {}: the storing machine could not resolve apiKeyEnv, so the echo was stored as it came.
+    const sink = createPostgresSink(t.db, { env: {} })
+    const options = { apiKeyEnv: 'BENCH_TEST_EXPORT_CRED', headers: { 'x-api-key': EXPORT_HEADER } }
+    const recorder = await sink.startRun(runMeta({ engineOptions: options }))
+    recorder.record(okOutcome(0))
+    recorder.record(errorOutcome(1, `Incorrect API key provided: ${EXPORT_KEY}`))
+    recorder.record(
+      errorOutcome(2, `refused ${EXPORT_HEADER} and ${EXPORT_KEY.slice(0, 11)}...${EXPORT_KEY.slice(-4)}`),
+    )
+    await recorder.finish('completed', undefined)
+    await sink.close()
+    const runId = Number(recorder.runId)
+    const stored = await selectRows<{ message: string }>(
+      t.db,
+      sql`select message from requests where run_id = ${runId} and seq = 1`,
+    )
+    expect(stored[0]?.message, 'stored as it came (the precondition)').toContain(EXPORT_KEY)
+    const env = { BENCH_TEST_EXPORT_CRED: EXPORT_KEY }
+    for (const format of ['json', 'csv'] as const) {
+      const chunks: string[] = []
+      await exportRun(t.db, runId, { format, env, write: (chunk) => void chunks.push(chunk) })
+      const text = chunks.join('')
+      for (const needle of [EXPORT_KEY, EXPORT_KEY.slice(8, 20), EXPORT_HEADER])
+        expect(text.includes(needle), `${format} holds ${needle}`).toBe(false)
+      expect(text, `${format}: the message says what happened`).toContain(
+        'Incorrect API key provided: [redacted:BENCH_TEST_EXPORT_CRED]',
+      )
+      if (format === 'json') JSON.parse(text)
+    }
   })
 })

@@ -27,7 +27,7 @@ export function registerExportCommand(program: Command): void {
     .action(
       action(async (runId: number, opts: { format: ExportFormat; out?: string; db?: string }) => {
         const database = await createDb(dbOptions(opts.db))
-        const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout
+        const out: Writable = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout
         const failed = opts.out ? once(out, 'error').then(([e]) => Promise.reject(e as Error)) : undefined
         failed?.catch(() => {})
         try {

@@ -36,6 +36,7 @@ import {
   type GateMethod,
 } from '../../regression/index.ts'
 import { action, EXIT_ERROR, EXIT_OK, EXIT_REGRESSION, parseNumberFlag } from '../action.ts'
+import { coverSecretsIn, outputRedactor } from '../output.ts'
 import { dbOptions } from './db.ts'
 
 export interface GateCommandOptions {
@@ -77,7 +78,9 @@ export async function gateCommand(o: GateCommandOptions): Promise<number> {
     report = gateValues(o.metric, baselineValues, await readValuesFile(o.candidateFile), evaluateOptions)
   } else {
     const scenarioFile = o.scenario !== undefined && existsSync(o.scenario) ? o.scenario : undefined
-    const scenarioName = scenarioFile ? (await loadScenario(scenarioFile)).scenario.name : o.scenario
+    const loaded = scenarioFile ? await loadScenario(scenarioFile) : undefined
+    if (loaded) coverSecretsIn([loaded.scenario])
+    const scenarioName = loaded ? loaded.scenario.name : o.scenario
     if (o.confirm > 0 && !scenarioFile)
       throw new HarnessError('--confirm needs --scenario <file> (the scenario to re-run)')
     const database = await createDb(dbOptions(o.db))
@@ -90,7 +93,11 @@ export async function gateCommand(o: GateCommandOptions): Promise<number> {
   const text = formatGateReport(report, o.format)
   process.stdout.write(`${text}\n`)
   const summary = process.env.GITHUB_STEP_SUMMARY
-  if (summary) await appendFile(summary, `### bench gate\n\n${formatGateReport(report, 'md')}\n\n`)
+  if (summary)
+    await appendFile(
+      summary,
+      outputRedactor().text(`### bench gate\n\n${formatGateReport(report, 'md')}\n\n`),
+    )
   for (const r of report.refused)
     process.stderr.write(
       `bench: refused: ${r.series} (run ${r.runId}) is not comparable with the baseline branch's run ` +

@@ -18,6 +18,7 @@ import type { ResultSink } from '../../sink.ts'
 import { teeSinks } from '../../tee-sink.ts'
 import { action, EXIT_ERROR, EXIT_OK, parseNumberFlag } from '../action.ts'
 import { formatResults, type OutputFormat } from '../format.ts'
+import { coverSecretsIn, outputRedactor } from '../output.ts'
 import { createProgressReporter } from '../progress.ts'
 import { dbOptions } from './db.ts'
 
@@ -56,6 +57,8 @@ export async function loadScenarios(files: readonly string[]): Promise<LoadedSce
 /** Runs scenarios with SIGINT wired to a clean interrupt; returns the exit code. */
 export async function runScenarios(files: readonly string[], options: RunCommandOptions): Promise<number> {
   const loaded = await loadScenarios(files)
+  // The scenarios' keys (apiKeyEnv), header values and literal credentials are secrets in every output.
+  coverSecretsIn(loaded.map((l) => l.scenario))
   const [environment, git] = await Promise.all([
     detectEnvironment(),
     detectGit({
@@ -71,7 +74,7 @@ export async function runScenarios(files: readonly string[], options: RunCommand
     options.db === false ? undefined : await createDb({ ...dbOptions(options.db), embeddedHost: 'worker' })
   const sinks: ResultSink[] = []
   if (database) sinks.push(createPostgresSink(database))
-  if (options.out) sinks.push(createJsonlSink(options.out))
+  if (options.out) sinks.push(createJsonlSink(options.out, { redactor: outputRedactor() }))
   const target = sinks.length > 0 ? teeSinks(sinks) : createNullSink()
   const context = { environment, git, invocationId: randomUUID() }
   const controller = new AbortController()
@@ -108,7 +111,8 @@ export async function runScenarios(files: readonly string[], options: RunCommand
     await target.close()
     await database?.close()
   }
-  process.stdout.write(`${formatResults(all, options.format)}\n`)
+  // Redacted as data, before formatting: an error message that echoes a key is in every format.
+  process.stdout.write(`${formatResults(outputRedactor().value(all), options.format)}\n`)
   // Last on stderr, where a CI log ends: which runs lost requests, of what kinds, how many.
   for (const r of all)
     if (r.errorRateCheck && !r.errorRateCheck.passed)
