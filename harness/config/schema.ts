@@ -159,7 +159,7 @@ export const openaiEngineSchema = z
         'must be an environment variable name like OPENAI_API_KEY, not the key',
       )
       .optional(),
-    /** Extra HTTP headers (not for secrets: they are stored with the run). */
+    /** Extra HTTP headers. Values are secrets in every output (redacted) except SAFE_HEADERS of harness/redact.ts. */
     headers: z.record(z.string(), z.string()).optional(),
     /** Extra JSON fields merged into every request body (server-specific options). */
     extraBody: z.record(z.string(), z.unknown()).optional(),
