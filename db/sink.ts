@@ -409,7 +409,8 @@ class RunWriter {
       type: 'finish',
       // The state stays what the run was: its metrics were computed from every outcome, in memory.
       state,
-      error: error === undefined || error === '' ? null : error,
+      // Redacted before it reaches the journal too: no secret at rest in either place.
+      error: error === undefined || error === '' ? null : this.redact.text(error),
       finishedAt: new Date().toISOString(),
       metrics: metrics
         ? flattenMetrics(metrics)
