@@ -12,7 +12,6 @@
  * database.
  * @module
  */
-import { mkdirSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import path from 'node:path'
 import type { SQL } from 'drizzle-orm'
@@ -20,12 +19,21 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { DatabaseError } from './database-error.ts'
 import { journalDirOf, replayJournals } from './journal.ts'
 import { markInterruptedRuns, STALE_RUN_AFTER_MS } from './liveness.ts'
 import { acquireLock } from './lock.ts'
 import { migratePostgres } from './migrate.ts'
+import { prepareDataDir } from './pglite-dir.ts'
 import { connectLoopback, lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite-host.ts'
 import { startPgliteHostInWorker } from './pglite-worker.ts'
+import {
+  CONNECT_TIMEOUT_S,
+  checkPostgresUrl,
+  probePostgres,
+  redactUrl,
+  type UrlSource,
+} from './postgres-probe.ts'
 import * as schema from './schema.ts'
 
 /** Drizzle over either driver; what queries are written against. */
@@ -61,14 +69,21 @@ export interface CreateDbOptions {
   embeddedHost?: 'in-process' | 'worker'
 }
 
-/** Where createDb would connect with these options: a URL or an embedded directory (resolved). */
+/**
+ * Where createDb would connect with these options: a URL (and where it came from, for messages) or an
+ * embedded directory (resolved). A directory that looks like a URL of another scheme is an error.
+ */
 export function resolveDbTarget(
   options: CreateDbOptions = {},
-): { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string } {
+): { kind: 'postgres'; url: string; source: UrlSource } | { kind: 'pglite'; dir: string } {
   const env = options.env ?? process.env
-  if (options.url) return { kind: 'postgres', url: options.url }
-  if (options.dataDir) return { kind: 'pglite', dir: path.resolve(options.dataDir) }
-  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL }
+  if (options.url) return { kind: 'postgres', url: options.url, source: '--db' }
+  if (options.dataDir) {
+    // `--db mysql://…` would otherwise become a directory named `mysql:`.
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(options.dataDir)) checkPostgresUrl(options.dataDir, '--db')
+    return { kind: 'pglite', dir: path.resolve(options.dataDir) }
+  }
+  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL, source: 'DATABASE_URL' }
   return { kind: 'pglite', dir: path.resolve(env.BENCH_DB || DEFAULT_DATA_DIR) }
 }
 
@@ -76,7 +91,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   const target = resolveDbTarget(options)
   const db =
     target.kind === 'postgres'
-      ? await openPostgres(target.url)
+      ? await openPostgres(target.url, target.source)
       : await openPglite(target.dir, options.embeddedHost ?? 'in-process')
   try {
     await markInterruptedRuns(db, options.staleRunAfterMs ?? STALE_RUN_AFTER_MS)
@@ -92,18 +107,38 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   return db
 }
 
-async function openPostgres(url: string): Promise<Database> {
-  await migratePostgres(url)
+/**
+ * A URL that is not postgres://, or where no PostgreSQL answers, is a DatabaseError after one probe
+ * connection (db/postgres-probe.ts), before postgres.js — which would reconnect without end — sees it.
+ */
+async function openPostgres(url: string, source: UrlSource): Promise<Database> {
+  checkPostgresUrl(url, source)
+  await probePostgres(url, source)
+  try {
+    await migratePostgres(url, redactUrl(url), { connect_timeout: CONNECT_TIMEOUT_S })
+  } catch (err) {
+    if (err instanceof DatabaseError) throw err
+    const e = err as { code?: string; message?: string }
+    throw new DatabaseError(
+      `${source} (${redactUrl(url)}): ${e.message ?? String(err)}${e.code && !e.message?.includes(e.code) ? ` (${e.code})` : ''}`,
+      { cause: err },
+    )
+  }
   // Reconnect after 0.1, 0.2, 0.4 … 1 s: postgres.js's default grows to 10–20 s after 8 failed connects, so
   // a server back from an outage would sit idle that long before the sink's journal replay (issue 14).
-  const sql = postgres(url, { onnotice: () => {}, backoff: (retries) => Math.min(0.05 * 2 ** retries, 1) })
+  const sql = postgres(url, {
+    onnotice: () => {},
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: (retries) => Math.min(0.05 * 2 ** retries, 1),
+  })
   return withHandle(drizzlePostgres(sql, { schema }), 'postgres', redactUrl(url), () =>
     sql.end({ timeout: 5 }),
   )
 }
 
 async function openPglite(dir: string, host: 'in-process' | 'worker'): Promise<Database> {
-  mkdirSync(dir, { recursive: true })
+  // Validated (no /proc, /sys, files) and created 0700 before anything else touches the path.
+  prepareDataDir(dir)
   const attempt = await acquireLock(lockFileOf(dir))
   if (attempt.state === 'acquired' && host === 'in-process') {
     const owner = await startPgliteHost(dir, attempt.lock)
@@ -166,14 +201,4 @@ function withHandle(db: Db, driver: DbDriver, location: string, close: () => Pro
 export async function selectRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return 'postgres (unparsable URL)'
-  }
 }

@@ -13,13 +13,17 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
 import { migratePglite } from './migrate.ts'
+import { inspectDataDir, makePrivate, openFailure, pgDataOf } from './pglite-dir.ts'
 import { servePglite } from './pglite-server.ts'
 
 /** How long a process waits for a starting owner to publish its port before giving up. ms. */
 const OWNER_START_TIMEOUT_MS = 60_000
 
 export const lockFileOf = (dir: string) => path.join(dir, 'lock')
-export const pgDataOf = (dir: string) => path.join(dir, 'pgdata')
+export { pgDataOf }
+
+/** PostgreSQL's last lines on stderr kept while opening, to say why it stopped. */
+const STDERR_LINES_KEPT = 20
 
 export interface PgliteHost {
   readonly pg: PGlite
@@ -36,12 +40,30 @@ export interface ServedPglite {
   stop(): Promise<void>
 }
 
-/** Opens and migrates the directory's database and serves it on loopback (this thread or a worker's). */
+/**
+ * Opens and migrates the directory's database and serves it on loopback (this thread or a worker's). A new
+ * database is created only where none exists (db/pglite-dir.ts); damaged files give one DatabaseError.
+ */
 export async function openAndServe(dir: string, password: string): Promise<ServedPglite> {
+  const state = inspectDataDir(dir)
   let pg: PGlite | undefined
+  const stderr: string[] = []
+  let opening = true
   try {
-    pg = await PGlite.create(pgDataOf(dir))
-    await migratePglite(pg)
+    try {
+      pg = await PGlite.create(pgDataOf(dir), {
+        onStderr: (text) => {
+          if (opening && stderr.push(text) > STDERR_LINES_KEPT) stderr.shift()
+          return false
+        },
+      })
+    } catch (err) {
+      throw state === 'existing' ? openFailure(dir, err, stderr) : err
+    } finally {
+      opening = false
+    }
+    await migratePglite(pg, dir)
+    makePrivate(dir)
     const server = await servePglite(pg, { password })
     const owned = pg
     return {
@@ -50,6 +72,8 @@ export async function openAndServe(dir: string, password: string): Promise<Serve
       stop: async () => {
         await server.stop()
         await owned.close()
+        // Files PostgreSQL created since opening got the umask's modes.
+        makePrivate(dir)
       },
     }
   } catch (err) {

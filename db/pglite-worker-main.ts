@@ -4,6 +4,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { DatabaseError } from './database-error.ts'
 import { openAndServe } from './pglite-host.ts'
 import type { PgliteWorkerReply, PgliteWorkerRequest } from './pglite-worker.ts'
 
@@ -23,5 +24,9 @@ try {
   })
   post({ type: 'serving', port: served.port })
 } catch (err) {
-  post({ type: 'error', message: err instanceof Error ? err.message : String(err) })
+  post({
+    type: 'error',
+    message: err instanceof Error ? err.message : String(err),
+    database: err instanceof DatabaseError,
+  })
 }

@@ -10,13 +10,15 @@
 import { randomBytes } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { stopWorker } from '../harness/stop-worker.ts'
+import { DatabaseError } from './database-error.ts'
 import type { HeldLock } from './lock.ts'
 
 export type PgliteWorkerRequest = { type: 'stop' }
 export type PgliteWorkerReply =
   | { type: 'serving'; port: number }
   | { type: 'stopped' }
-  | { type: 'error'; message: string }
+  /** `database`: a DatabaseError (its message is for the user as is). */
+  | { type: 'error'; message: string; database: boolean }
 
 /** How long stop() waits for PGlite to close cleanly before terminating the thread. ms. */
 const STOP_GRACE_MS = 10_000
@@ -43,7 +45,9 @@ export async function startPgliteHostInWorker(dir: string, lock: HeldLock): Prom
       )
       worker.once('message', (reply: PgliteWorkerReply) => {
         if (reply.type === 'serving') resolve(reply.port)
-        else reject(new Error(reply.type === 'error' ? reply.message : `unexpected ${reply.type}`))
+        else if (reply.type === 'error')
+          reject(reply.database ? new DatabaseError(reply.message) : new Error(reply.message))
+        else reject(new Error(`unexpected ${reply.type}`))
       })
     })
   } catch (err) {
