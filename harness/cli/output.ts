@@ -35,6 +35,12 @@ export function redactStandardStreams(): void {
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
       write(redactChunk(chunk, rest[0]), ...rest)) as typeof stream.write
   }
+  // Node prints an uncaught error (or unhandled rejection) straight to fd 2, past the wrapper: print it
+  // here instead, redacted, and exit 1 as Node would.
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.exit(1)
+  })
 }
 
 function redactChunk(chunk: unknown, encoding: unknown): unknown {
