@@ -1,7 +1,8 @@
 /**
  * PostgresSink: the ResultSink that streams results into the database (PostgreSQL or PGlite).
  *
- * - startRun writes the run row (state `running`) before the first request.
+ * - startRun writes the run row (state `running`) before the first request; while the database is away it
+ *   retries for up to `finishWaitMs` (nothing is measured yet, so nothing can be lost), then throws.
  * - record() only buffers; a batch is written when it reaches `batchSize` outcomes or when its oldest
  *   outcome has waited `flushIntervalMs`, one INSERT at a time per run (db/insert-requests.ts), `ON
  *   CONFLICT (run_id, seq) DO NOTHING` so a batch retried after an unseen commit never duplicates.
@@ -141,35 +142,44 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
         engineOptions: redact.value(meta.engineOptions),
         ...(meta.label !== undefined ? { label: redact.text(meta.label) } : {}),
       }
-      const variantId = clean.variant ? await upsertVariant(db, redact.value(clean.variant)) : null
-      const environmentId = clean.environment ? await upsertEnvironment(db, clean.environment) : null
-      const [row] = await db
-        .insert(runs)
-        .values({
-          invocationId: clean.invocationId ?? null,
-          scenarioName: clean.scenario.name,
-          scenarioHash: clean.scenario.hash,
-          scenario: clean.scenario.source,
-          targetName: clean.target.name,
-          variantId,
-          environmentId,
-          engineKind: clean.engine.kind,
-          engineVersion: clean.engine.engineVersion ?? null,
-          engineModel: redact.text(clean.engine.model),
-          engineDevice: clean.engine.device ?? null,
-          engineOptions: clean.engineOptions,
-          load: clean.load,
-          loadKind: clean.load.kind,
-          loadIndex: clean.loadIndex,
-          label: clean.label ?? null,
-          fingerprint: runFingerprint(clean),
-          gitCommit: clean.git?.commit ?? null,
-          gitBranch: clean.git?.branch ?? null,
-          gitMergeBase: clean.git?.mergeBase ?? null,
-          state: 'running',
-          startedAt: new Date(clean.startedAtIso),
-        })
-        .returning({ id: runs.id, startedAt: runs.startedAt })
+      // Nothing is measured before the run row exists: while the database is away, wait for it (same budget).
+      const row = await untilReachable(
+        async () => {
+          const variantId = clean.variant ? await upsertVariant(db, redact.value(clean.variant)) : null
+          const environmentId = clean.environment ? await upsertEnvironment(db, clean.environment) : null
+          const [row] = await db
+            .insert(runs)
+            .values({
+              invocationId: clean.invocationId ?? null,
+              scenarioName: clean.scenario.name,
+              scenarioHash: clean.scenario.hash,
+              scenario: clean.scenario.source,
+              targetName: clean.target.name,
+              variantId,
+              environmentId,
+              engineKind: clean.engine.kind,
+              engineVersion: clean.engine.engineVersion ?? null,
+              engineModel: redact.text(clean.engine.model),
+              engineDevice: clean.engine.device ?? null,
+              engineOptions: clean.engineOptions,
+              load: clean.load,
+              loadKind: clean.load.kind,
+              loadIndex: clean.loadIndex,
+              label: clean.label ?? null,
+              fingerprint: runFingerprint(clean),
+              gitCommit: clean.git?.commit ?? null,
+              gitBranch: clean.git?.branch ?? null,
+              gitMergeBase: clean.git?.mergeBase ?? null,
+              state: 'running',
+              startedAt: new Date(clean.startedAtIso),
+            })
+            .returning({ id: runs.id, startedAt: runs.startedAt })
+          return row
+        },
+        `run ${clean.scenario.name} / ${clean.target.name}: the run row`,
+        finishWaitMs,
+        onNotice,
+      )
       if (!row) throw new Error('inserting the run row returned no id')
       const writer = new RunWriter(db, row.id, redact, {
         batchSize,
@@ -494,6 +504,38 @@ class RunWriter {
     })
     clearTimeout(expire)
     clearInterval(progress)
+  }
+}
+
+/**
+ * Runs `write` until the database takes it, retrying connection failures (0.2 s doubling to 1 s) for up to
+ * waitMs, saying so on the first failure and every 5 s; a data error, or the last failure once the wait is
+ * over, is thrown.
+ */
+async function untilReachable<T>(
+  write: () => Promise<T>,
+  what: string,
+  waitMs: number,
+  onNotice: (line: string) => void,
+): Promise<T> {
+  const startedAt = performance.now()
+  let noticeAt = 0
+  for (let failures = 1; ; failures++) {
+    try {
+      return await write()
+    } catch (err) {
+      const waited = performance.now() - startedAt
+      if (isDataError(err) || waited >= waitMs) throw err
+      if (waited >= noticeAt) {
+        onNotice(
+          `bench: ${what}: the database is unreachable (${describe(err)}); retrying for up to ${Math.round((waitMs - waited) / 1000)} s more (BENCH_DB_WAIT_S)`,
+        )
+        noticeAt = waited + PROGRESS_EVERY_MS
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(REPLAY_BASE_MS * 2 ** failures, REPLAY_MAX_MS)),
+      )
+    }
   }
 }
 

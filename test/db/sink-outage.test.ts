@@ -111,5 +111,29 @@ describe.skipIf(skip !== undefined)(
         /waiting up to 30 s .* outcomes and the final state/,
       )
     })
+
+    it('a run that starts while the server is away waits for it, then writes its row', {
+      timeout: 30_000,
+    }, async () => {
+      const notices: string[] = []
+      const sink = createPostgresSink(db, {
+        finishWaitMs: 20_000,
+        journalDir,
+        onNotice: (l) => notices.push(l),
+      })
+      cluster.stop()
+      setTimeout(() => cluster.start(), 1_500)
+      const recorder = await sink.startRun(runMeta({ label: 'starts-during-outage' }))
+      recorder.record(okOutcome(0))
+      await recorder.finish('completed', undefined)
+      await sink.close()
+      const [run] = await db
+        .select()
+        .from(runs)
+        .where(eq(runs.id, Number(recorder.runId)))
+      expect(run?.state, 'state').toBe('completed')
+      expect(await count(Number(recorder.runId)), 'its outcome').toBe(1)
+      expect(notices.join('\n'), 'said it was waiting').toMatch(/the run row: the database is unreachable/)
+    })
   },
 )
