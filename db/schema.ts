@@ -142,6 +142,13 @@ export const runs = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     /** Last sign of life of the writing process (database clock); stale + running = interrupted. */
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Process id and host name (os.hostname()) of the process writing the run: a command on that host sees
+     * at once that a `running` run's writer is gone (db/liveness.ts); the heartbeat covers other hosts.
+     * Null on imported runs and on runs written before these columns existed.
+     */
+    writerPid: integer('writer_pid'),
+    writerHost: text('writer_host'),
     /** Set on runs imported from another tool's results (`bench import`); null for runs measured here. */
     imported: jsonb('imported').$type<ImportedSource>(),
     /** Why the run exists (runRoles); baselines read only 'run'. */
