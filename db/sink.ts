@@ -39,7 +39,7 @@ import {
   type RefusedRow,
   RunJournal,
 } from './journal.ts'
-import { HEARTBEAT_INTERVAL_MS } from './liveness.ts'
+import { HEARTBEAT_INTERVAL_MS, runWriter } from './liveness.ts'
 import { createRedactor, type Redactor } from './redact.ts'
 import { type NewRequestRow, runs } from './schema.ts'
 
@@ -172,6 +172,8 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
               gitMergeBase: clean.git?.mergeBase ?? null,
               state: 'running',
               startedAt: new Date(clean.startedAtIso),
+              // Lets a command on this host see at once that the run's process is gone (db/liveness.ts).
+              ...runWriter(),
             })
             .returning({ id: runs.id, startedAt: runs.startedAt })
           return row
