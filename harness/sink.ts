@@ -12,7 +12,12 @@ export interface RunRecorder {
   readonly runId: string
   /** Called once per measured request as soon as it finishes; must not throw or block. */
   record(outcome: RequestOutcome): void
-  /** Flushes everything and records the final state and metrics. */
+  /**
+   * Flushes everything and records the final state and metrics. Called exactly once per run (a second
+   * call would write a second finish record). Resolves once the results are stored, or kept where the sink
+   * will store them later (the database sink's journal while the database is away, db/journal.ts); rejects
+   * only when something was lost.
+   */
   finish(state: Exclude<RunState, 'running'>, metrics: RunMetrics | undefined, error?: string): Promise<void>
 }
 
