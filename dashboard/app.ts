@@ -6,7 +6,7 @@
  * pages and JSON under /api.
  * @module
  */
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Db } from '../db/client.ts'
@@ -14,7 +14,7 @@ import { assetRoutes } from './assets.ts'
 import { requireTokenForWrites } from './auth.ts'
 import { ReadCache } from './data/cache.ts'
 import { dataVersion } from './data/queries.ts'
-import { AuthError, BadRequestError, NotFoundError } from './errors.ts'
+import { AuthError, BadRequestError, NotFoundError, ServiceUnavailableError } from './errors.ts'
 import { apiRoutes, jsonResponse } from './routes/api.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { pageRoutes } from './routes/pages.ts'
@@ -34,7 +34,17 @@ export interface CreateAppOptions {
   cache?: boolean
   /** Largest run document `POST /api/runs` takes, bytes; 413 beyond. @default 256 MiB */
   maxIngestBytes?: number
+  /**
+   * A page or API read (GET/HEAD) still waiting on the database after this long is answered 503, ms.
+   * PGlite ignores statement_timeout (measured: a 23 s query ran to its end under `SET statement_timeout
+   * = 200`), so the deadline is kept here, in JavaScript; it can fire only while this thread is free,
+   * which is why `bench dashboard` keeps an embedded database in a worker thread. The query itself runs on
+   * (PostgreSQL: until it ends; its connection is busy meanwhile). @default 15000
+   */
+  queryTimeoutMs?: number
 }
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 15_000
 
 export function createApp({
   db,
@@ -42,6 +52,7 @@ export function createApp({
   logError = console.error,
   cache = true,
   maxIngestBytes,
+  queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
 }: CreateAppOptions): Hono {
   const app = new Hono()
   const reads = cache ? new ReadCache({ version: () => dataVersion(db) }) : undefined
@@ -62,6 +73,7 @@ export function createApp({
     }),
   )
   app.route('/', assetRoutes())
+  app.use('*', readDeadline(queryTimeoutMs))
   app.use('/api/*', requireTokenForWrites(auth.token))
   app.route('/api', apiRoutes(db, reads))
   app.route('/api', ingestRoutes(db, { maxBytes: maxIngestBytes, cache: reads }))
@@ -85,7 +97,10 @@ export function createApp({
     let response: Response
     if (err instanceof BadRequestError) response = respond(path, 400, 'Bad request', err.problems)
     else if (err instanceof NotFoundError) response = respond(path, 404, 'Not found', [err.message])
-    else if (err instanceof AuthError) {
+    else if (err instanceof ServiceUnavailableError) {
+      response = respond(path, 503, 'Service unavailable', [err.message])
+      response.headers.set('retry-after', String(err.retryAfterS))
+    } else if (err instanceof AuthError) {
       response = respond(path, err.status, err.status === 401 ? 'Unauthorized' : 'Forbidden', [err.message])
       if (err.status === 401) response.headers.set('www-authenticate', 'Bearer realm="bench"')
     } else if (err instanceof HTTPException && err.status < 500)
@@ -98,4 +113,35 @@ export function createApp({
     return response
   })
   return app
+}
+
+/**
+ * Answers a read 503 once it has waited `timeoutMs` (the handler goes on in the background; what it
+ * returns or throws then is dropped). Writes are not cut short: an ingest may take seconds by design.
+ */
+function readDeadline(timeoutMs: number): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next()
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ServiceUnavailableError(
+              `the database did not answer within ${timeoutMs / 1000} s; the page was given up (the server is still serving others). Try again shortly; if it keeps happening, narrow the page's filters or see the dashboard's log`,
+              Math.max(1, Math.ceil(timeoutMs / 1000)),
+            ),
+          ),
+        timeoutMs,
+      )
+    })
+    const handled = next()
+    // An error after the deadline has nobody to go to.
+    handled.catch(() => {})
+    try {
+      await Promise.race([handled, expired])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
 }

@@ -40,3 +40,16 @@ export class AuthError extends Error {
     this.name = 'AuthError'
   }
 }
+
+/** The database did not answer a page in time (dashboard/app.ts `queryTimeoutMs`): 503, never a hang. */
+export class ServiceUnavailableError extends Error {
+  readonly status = 503
+  constructor(
+    message: string,
+    /** Seconds a client should wait before asking again (Retry-After). */
+    readonly retryAfterS: number,
+  ) {
+    super(message)
+    this.name = 'ServiceUnavailableError'
+  }
+}

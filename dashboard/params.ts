@@ -26,14 +26,33 @@ export function intParam(min: number, max: number) {
     .pipe(z.number().int().min(min).max(max))
 }
 
+/** Times a filter takes: PostgreSQL has no year 0 and JavaScript none past 275760; both sides agree here. */
+const MIN_TIME = Date.UTC(1900, 0, 1)
+const MAX_TIME = Date.UTC(10_000, 0, 1)
+
 const isoTime = z
   .string()
   .max(40)
   .regex(/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected an ISO 8601 time')
   .transform((s, ctx) => {
     const d = new Date(s)
-    if (Number.isNaN(d.getTime())) {
-      ctx.addIssue({ code: 'custom', message: 'not a valid time' })
+    // V8 rolls impossible days over (2021-02-31 → 2021-03-03): the calendar date must read back the same.
+    const [, year, month, day] = /^(\d{4})-(\d{2})-(\d{2})/.exec(s) ?? []
+    const local = new Date(Number(year), Number(month) - 1, Number(day))
+    if (
+      Number.isNaN(d.getTime()) ||
+      local.getFullYear() !== Number(year) ||
+      local.getMonth() !== Number(month) - 1 ||
+      local.getDate() !== Number(day)
+    ) {
+      ctx.addIssue({ code: 'custom', message: `not a valid time (${s}): expected e.g. 2026-11-25T10:00:00Z` })
+      return z.NEVER
+    }
+    if (d.getTime() < MIN_TIME || d.getTime() >= MAX_TIME) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `out of range (${s}): expected a time from 1900-01-01 to 9999-12-31`,
+      })
       return z.NEVER
     }
     return d

@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { analyzeIfMissing } from '../db/analyze.ts'
 import type { Db } from '../db/client.ts'
 import { createApp, type DashboardAuth } from './app.ts'
 
@@ -33,7 +34,10 @@ export const DEFAULT_DASHBOARD_HOST = '127.0.0.1'
 /** How long close() lets requests in progress finish before cutting connections, ms. */
 const CLOSE_GRACE_MS = 5000
 
-export function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
+export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
+  // A database whose tables were never analyzed (PGlite never does it on its own) plans every page as if
+  // its tables were empty: gather the statistics first (db/analyze.ts; one catalog read when present).
+  await analyzeIfMissing(options.db)
   const app = createApp({ db: options.db, auth: options.auth })
   const host = options.host ?? DEFAULT_DASHBOARD_HOST
   // Handlers still running when close() is called must finish before the caller closes the database.

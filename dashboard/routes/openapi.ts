@@ -36,7 +36,7 @@ const int = (name: string, description: string, minimum: number, maximum: number
 const time = (name: string, description: string): Param => ({
   name,
   in: 'query',
-  description,
+  description: `${description} ISO 8601, from 1900-01-01 to 9999-12-31; anything else is a 400.`,
   schema: { type: 'string', format: 'date-time' },
 })
 const runIdParam: Param = {
