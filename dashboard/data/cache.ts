@@ -43,14 +43,28 @@ export class ReadCache {
     }
   }
 
-  /** compute()'s result for `key`, reused while the data version holds. */
-  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  /**
+   * compute()'s result for `key`, reused while the data version holds. A result `keep` refuses (e.g. a
+   * run still running, which changes without changing the version) is returned to the requests that
+   * waited for it, then dropped.
+   */
+  async get<T>(key: string, compute: () => Promise<T>, keep?: (value: T) => boolean): Promise<T> {
     const version = await this.#currentVersion()
     const now = this.#options.now()
     const hit = this.#entries.get(key)
     if (hit && hit.version === version && now - hit.at <= this.#options.maxAgeMs)
       return this.#touch(key, hit) as Promise<T>
-    return this.#store(key, compute, version, now)
+    const value = this.#store(key, compute, version, now)
+    if (keep) {
+      const entry = this.#entries.get(key)
+      value.then(
+        (v) => {
+          if (!keep(v) && this.#entries.get(key) === entry) this.#entries.delete(key)
+        },
+        () => {},
+      )
+    }
+    return value
   }
 
   /** compute()'s result for `key`, which never changes once computed. */

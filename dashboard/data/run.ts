@@ -42,7 +42,21 @@ export interface RunModel extends RunSeries {
 /** Runs in these states have all their requests written: their series never change. */
 const FINAL_STATES = new Set(['completed', 'failed'])
 
+/**
+ * The run's model; with a cache, reused until the data version changes (a label, a run started or
+ * finished, an import), except while the run is still running (its requests come in without changing the
+ * version). 50 clients on one run page then cost one set of queries, as on the leaderboard.
+ */
 export async function loadRun(db: Db, runId: number, cache?: ReadCache): Promise<RunModel> {
+  if (!cache) return computeRun(db, runId)
+  return cache.get(
+    `run:${runId}`,
+    () => computeRun(db, runId, cache),
+    (model) => FINAL_STATES.has(model.detail.run.state) || model.detail.run.state === 'interrupted',
+  )
+}
+
+async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<RunModel> {
   const detail = await getRunDetail(db, runId)
   if (!detail) throw new NotFoundError(`no run with id ${runId}`)
   const series =

@@ -17,7 +17,20 @@ export interface RunsModel {
   scenarios: string[]
 }
 
+/** With a cache, one list per distinct query until the data version changes (as the leaderboard). */
 export async function loadRuns(db: Db, query: RunsQuery, cache?: ReadCache): Promise<RunsModel> {
+  if (!cache) return computeRuns(db, query)
+  // Dates as ISO text; keys in a fixed order (zod's), so equal queries share one entry.
+  const key = `runs:${JSON.stringify(query)}`
+  // A running run's figures change without changing the version: lists showing one are not kept.
+  return cache.get(
+    key,
+    () => computeRuns(db, query, cache),
+    (model) => model.runs.every((r) => r.state !== 'running'),
+  )
+}
+
+async function computeRuns(db: Db, query: RunsQuery, cache?: ReadCache): Promise<RunsModel> {
   const [items, scenarios] = await Promise.all([
     listRuns(db, {
       // One more than asked tells whether there is a next page.
