@@ -4,6 +4,7 @@
  */
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
+import { markInterruptedRuns } from '../liveness.ts'
 import { type ImportFormat, type Run, runs } from '../schema.ts'
 import { type MetricValues, metricsOf } from './metrics-of.ts'
 
@@ -60,6 +61,9 @@ export interface RunListItem {
 export const MAX_LIST_LIMIT = 10_000
 
 export async function listRuns(db: Db, filter: RunFilter = {}): Promise<RunListItem[]> {
+  // A long-lived reader (the dashboard) sees killed runs as interrupted at once, as a new command would;
+  // a database it may not write (a read-only role) still lists.
+  await markInterruptedRuns(db).catch(() => {})
   const limit = Math.min(Math.max(0, Math.trunc(filter.limit ?? 50)), MAX_LIST_LIMIT)
   const rows = await db
     .select({
