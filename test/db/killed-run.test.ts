@@ -6,9 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../dashboard/app.ts'
 import { type CreateDbOptions, createDb } from '../../db/client.ts'
 import { markInterruptedRuns } from '../../db/liveness.ts'
 import { pgDataOf } from '../../db/pglite-host.ts'
@@ -111,6 +112,24 @@ describe.each(backends.map((b) => [b.name, b] as const))('a kill -9 run on %s', 
       expect(row?.error, 'why').toMatch(
         new RegExp(`^the writing process \\(pid ${child.pid} on .+\\) ended without finishing the run`),
       )
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('the dashboard, open before the kill', () => {
+  it('lists the killed run as interrupted at once', { timeout: 60_000 }, async () => {
+    // The dashboard owns the directory, as `bench dashboard` started first would; the child goes through it.
+    const db = await createDb({ dataDir: pgliteDir })
+    try {
+      const app = createApp({ db, auth: {} })
+      const { child, runId } = await streamingChild({ dataDir: pgliteDir })
+      await killNine(child)
+      await db.update(runs).set({ heartbeatAt: sql`now() + interval '1 hour'` }).where(eq(runs.id, runId))
+      const response = await app.request('/api/runs')
+      const body = (await response.json()) as { runs: { id: number; state: string }[] }
+      expect(body.runs.find((r) => r.id === runId)?.state, 'state on /api/runs').toBe('interrupted')
     } finally {
       await db.close()
     }
