@@ -119,7 +119,7 @@ function build(env: NodeJS.ProcessEnv, base: Map<string, Secret>, context: unkno
       if (out.includes(value)) out = out.split(value).join(`[redacted:${name}]`)
     if (keys.length === 0) return out
     out = redactMasked(out, keys)
-    return fragments.size > 0 && out.length >= FRAGMENT_LENGTH ? redactFragments(out, fragments) : out
+    return fragments.grams.size > 0 && out.length >= FRAGMENT_LENGTH ? redactFragments(out, fragments) : out
   }
   const walk = (v: unknown, headers = false): unknown => {
     if (typeof v === 'string') return text(v)
@@ -203,34 +203,54 @@ function urlPassword(value: string): string | undefined {
   }
 }
 
-/** Every FRAGMENT_LENGTH-long run of each key → the name of a key holding it. */
-function fragmentIndex(keys: readonly Secret[]): Map<string, string> {
-  const index = new Map<string, string>()
-  for (const { value, name } of keys)
-    for (let i = 0; i + FRAGMENT_LENGTH <= value.length; i++) {
-      const gram = value.slice(i, i + FRAGMENT_LENGTH)
-      if (!index.has(gram)) index.set(gram, name)
-    }
-  return index
+/** Length of the aligned probes that find candidate fragments (FRAGMENT_LENGTH / 2). chars */
+const PROBE_LENGTH = FRAGMENT_LENGTH / 2
+
+interface FragmentIndex {
+  /** Every FRAGMENT_LENGTH-long run of each key → the name of a key holding it. */
+  grams: Map<string, string>
+  /** Every PROBE_LENGTH-long run of those keys: a cheap first test. */
+  probes: Set<string>
 }
 
-/** Replaces each maximal stretch of text covered by key fragments. */
-function redactFragments(text: string, index: ReadonlyMap<string, string>): string {
+function fragmentIndex(keys: readonly Secret[]): FragmentIndex {
+  const grams = new Map<string, string>()
+  const probes = new Set<string>()
+  for (const { value, name } of keys) {
+    if (value.length <= FRAGMENT_LENGTH) continue
+    for (let i = 0; i + FRAGMENT_LENGTH <= value.length; i++) {
+      const gram = value.slice(i, i + FRAGMENT_LENGTH)
+      if (!grams.has(gram)) grams.set(gram, name)
+    }
+    for (let i = 0; i + PROBE_LENGTH <= value.length; i++) probes.add(value.slice(i, i + PROBE_LENGTH))
+  }
+  return { grams, probes }
+}
+
+/**
+ * Replaces each maximal stretch of text covered by key fragments. A fragment starting at i contains the
+ * probe-aligned run at q = ceil(i / PROBE_LENGTH) · PROBE_LENGTH, so only those positions are looked up
+ * (a quarter of the text's positions at 8 / 4) and the fragment starts before a hit are tried only then:
+ * ~4× faster on long text (an export piped through stdout).
+ */
+function redactFragments(text: string, index: FragmentIndex): string {
+  const { grams, probes } = index
   let out = ''
   let copied = 0
-  let i = 0
-  while (i + FRAGMENT_LENGTH <= text.length) {
-    const name = index.get(text.slice(i, i + FRAGMENT_LENGTH))
-    if (name === undefined) {
-      i++
-      continue
+  for (let q = 0; q + PROBE_LENGTH <= text.length; q += PROBE_LENGTH) {
+    if (!probes.has(text.slice(q, q + PROBE_LENGTH))) continue
+    for (let i = Math.max(copied, q - PROBE_LENGTH + 1); i <= q && i + FRAGMENT_LENGTH <= text.length; i++) {
+      const name = grams.get(text.slice(i, i + FRAGMENT_LENGTH))
+      if (name === undefined) continue
+      let end = i + FRAGMENT_LENGTH
+      // Extend while the next window is also a fragment: overlapping windows cover one contiguous stretch.
+      while (end < text.length && grams.has(text.slice(end - FRAGMENT_LENGTH + 1, end + 1))) end++
+      out += `${text.slice(copied, i)}[redacted:${name}]`
+      copied = end
+      // The loop's next probe is the first whose candidates start at or after `end`.
+      q = Math.ceil(end / PROBE_LENGTH) * PROBE_LENGTH - PROBE_LENGTH
+      break
     }
-    let end = i + FRAGMENT_LENGTH
-    // Extend while the next window is also a fragment: overlapping windows cover one contiguous stretch.
-    while (end < text.length && index.has(text.slice(end - FRAGMENT_LENGTH + 1, end + 1))) end++
-    out += `${text.slice(copied, i)}[redacted:${name}]`
-    copied = end
-    i = end
   }
   return copied === 0 ? text : out + text.slice(copied)
 }

@@ -53,6 +53,23 @@ describe('createRedactor', () => {
     expect(r.text(`seven ${KEY.slice(10, 17)}!`)).toBe(`seven ${KEY.slice(10, 17)}!`)
   })
 
+  it('leaves no 8-character run of a key in text holding pieces of it at any offset', () => {
+    let seed = 7
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    // Filler drawn from the key's own characters: near misses everywhere.
+    const filler = (n: number) => Array.from({ length: n }, () => KEY[next(KEY.length)]).join('')
+    for (let trial = 0; trial < 500; trial++) {
+      const start = next(KEY.length - 8)
+      const piece = KEY.slice(start, start + 8 + next(KEY.length - start - 7))
+      const out = r.text(`${filler(next(12))}${piece}${filler(next(12))}${piece.slice(0, 9)}`)
+      for (let i = 0; i + 8 <= KEY.length; i++)
+        expect(out.includes(KEY.slice(i, i + 8)), `trial ${trial}: ${out}`).toBe(false)
+    }
+  })
+
   it('covers masked echoes: a prefix and/or suffix of the key around *, • , … or dots', () => {
     const tail = KEY.slice(-4)
     for (const masked of [
