@@ -1,8 +1,15 @@
 /**
  * createDb: the one way to open the results database. With a PostgreSQL URL (option or DATABASE_URL) it
  * uses postgres.js; otherwise an embedded PGlite database in a directory (`.bench/db`, or BENCH_DB, or the
- * dataDir option). Same schema, migrations and drizzle queries on both. Migrations are applied and stale
- * `running` runs are marked `interrupted` before it returns.
+ * dataDir option). Same schema, migrations and drizzle queries on both. Migrations are applied and
+ * `running` runs whose writer is gone (a dead pid on this host, or a stale heartbeat) are marked
+ * `interrupted` before it returns (db/liveness.ts).
+ *
+ * What is not the database we expect is a DatabaseError, never a new database: a `--db` path under /proc or
+ * through a file, a directory that holds something other than a complete database, damaged files, a schema
+ * newer than this build (db/pglite-dir.ts, db/migrate.ts), a URL that is not postgres:// or where no
+ * PostgreSQL answers (db/postgres-probe.ts). A new embedded database is created only in a missing or empty
+ * directory, private to the user (directories 0700, files 0600).
  *
  * The embedded directory is owned by one process at a time (see db/pglite-host.ts): the first opener gets
  * PGlite in-process (driver `pglite`), or with `embeddedHost: 'worker'` in a worker thread of its own that

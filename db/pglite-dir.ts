@@ -37,8 +37,11 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
 /** Also refused by path: /dev is a tmpfs (devtmpfs) by type, so statfs alone does not tell (/dev/shm is fine). */
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev']
 
-/** Entries of D that do not make it a database: lock files (db/lock.ts) and their temporaries. */
-const LOCK_ENTRY = /^lock(\.takeover|\.\d+\.tmp)?$/
+/**
+ * Entries of D that do not make it a database: lock files (db/lock.ts) and their temporaries, and a new
+ * database its creator did not finish (db/pglite-host.ts builds it in pgdata.new).
+ */
+const TRANSIENT_ENTRY = /^(lock(\.takeover|\.\d+\.tmp)?|pgdata\.new)$/
 
 const WHAT_TO_DO = (dir: string) =>
   `restore ${dir} from a backup, or move it aside (bench then creates a new, empty database in its place), ` +
@@ -126,7 +129,7 @@ export function inspectDataDir(dir: string): 'new' | 'existing' {
     stats = lstatSync(pgdata)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotUse(dir, err)
-    const others = readdirSync(dir).filter((name) => !LOCK_ENTRY.test(name) && !isEmptyDir(dir, name))
+    const others = readdirSync(dir).filter((name) => !TRANSIENT_ENTRY.test(name) && !isEmptyDir(dir, name))
     if (others.includes('PG_VERSION'))
       throw new DatabaseError(
         `${dir} is a PostgreSQL data directory itself; bench keeps it as pgdata/ inside the database ` +
@@ -156,6 +159,8 @@ export function inspectDataDir(dir: string): 'new' | 'existing' {
 }
 
 export const pgDataOf = (dir: string) => path.join(dir, 'pgdata')
+/** Where a new database is built before it becomes pgdata. */
+export const buildingDirOf = (dir: string) => path.join(dir, 'pgdata.new')
 
 /**
  * Why PGlite could not open D, as one message: the last PANIC/FATAL line PostgreSQL wrote (with its

@@ -6,6 +6,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { renameSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
 import { migratePglite } from './migrate.ts'
-import { inspectDataDir, makePrivate, openFailure, pgDataOf } from './pglite-dir.ts'
+import { buildingDirOf, inspectDataDir, makePrivate, openFailure, pgDataOf } from './pglite-dir.ts'
 import { servePglite } from './pglite-server.ts'
 
 /** How long a process waits for a starting owner to publish its port before giving up. ms. */
@@ -46,6 +47,7 @@ export interface ServedPglite {
  */
 export async function openAndServe(dir: string, password: string): Promise<ServedPglite> {
   const state = inspectDataDir(dir)
+  if (state === 'new') await createDatabase(dir)
   let pg: PGlite | undefined
   const stderr: string[] = []
   let opening = true
@@ -58,7 +60,7 @@ export async function openAndServe(dir: string, password: string): Promise<Serve
         },
       })
     } catch (err) {
-      throw state === 'existing' ? openFailure(dir, err, stderr) : err
+      throw openFailure(dir, err, stderr)
     } finally {
       opening = false
     }
@@ -80,6 +82,25 @@ export async function openAndServe(dir: string, password: string): Promise<Serve
     await pg?.close().catch(() => {})
     throw err
   }
+}
+
+/**
+ * A new database, built in `pgdata.new` and renamed to `pgdata` once initdb and the migrations are done:
+ * a creator killed half-way (initdb takes seconds) leaves no half database that the next opener would
+ * have to refuse as damaged, only `pgdata.new`, which the next creator (holding the lock) starts over.
+ */
+async function createDatabase(dir: string): Promise<void> {
+  const building = buildingDirOf(dir)
+  rmSync(building, { recursive: true, force: true })
+  const pg = await PGlite.create(building)
+  try {
+    await migratePglite(pg, dir)
+  } finally {
+    await pg.close()
+  }
+  makePrivate(building)
+  // Replaces an empty pgdata directory too (rename(2) takes an empty target).
+  renameSync(building, pgDataOf(dir))
 }
 
 /** Opens and migrates the directory's database under a lock already taken, then serves it. */

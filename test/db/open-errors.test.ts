@@ -216,7 +216,12 @@ describe('files the embedded database creates are private', () => {
   it('a fresh .bench/db: directories 0700, files 0600, .bench included', { timeout: 90_000 }, async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'bench-modes-'))
     dirs.push(cwd)
-    // The default location, created from nothing (a cold initdb) by the CLI.
+    // What a creator killed during initdb leaves (the half-built database, under its building name) next
+    // to an empty pgdata: still "no database", so the next opener builds one. Made 0755/0644 by the umask.
+    mkdirSync(path.join(cwd, '.bench/db/pgdata'), { recursive: true })
+    mkdirSync(path.join(cwd, '.bench/db/pgdata.new/base'), { recursive: true })
+    writeFileSync(path.join(cwd, '.bench/db/pgdata.new/base/half'), 'x')
+    // The default location, a cold initdb, by the CLI.
     const cli = await benchDb(['db', 'migrate'], cwd)
     expect(cli.stderr, 'stderr').toBe('')
     expect(cli.code, 'exit code').toBe(0)
@@ -230,6 +235,9 @@ describe('files the embedded database creates are private', () => {
     }
     walk(path.join(cwd, '.bench'))
     expect(files, 'a database was created').toBeGreaterThan(500)
+    expect(readdirSync(path.join(cwd, '.bench/db')).sort(), 'built, then renamed into place').toEqual([
+      'pgdata',
+    ])
     expect(loose, 'nothing readable or writable by group or others').toEqual([])
   })
 
