@@ -128,7 +128,16 @@ function requestJson(r: RequestDetail, redact: Redactor): string {
   // also turns the NaN send times of imported requests into null).
   const { chunkGapsMs, ...rest } = r
   const gaps = chunkGapsMs === null ? 'null' : `[${chunkGapsMs.map(float32Text).join(',')}]`
-  return `${JSON.stringify(redact.value(rest)).slice(0, -1)},"chunkGapsMs":${gaps}}`
+  return `${JSON.stringify(redactRow(rest, redact)).slice(0, -1)},"chunkGapsMs":${gaps}}`
+}
+
+/** The row with its strings and objects (serverTimings) redacted: a shallow pass, ~3× cheaper than a deep walk. */
+function redactRow<T extends object>(row: T, redact: Redactor): T {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row))
+    out[k] =
+      typeof v === 'string' ? redact.text(v) : v !== null && typeof v === 'object' ? redact.value(v) : v
+  return out as T
 }
 
 function csvCell(column: (typeof CSV_COLUMNS)[number], r: RequestDetail, redact: Redactor): string {
