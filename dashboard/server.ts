@@ -16,6 +16,10 @@ export interface StartDashboardOptions {
   port?: number
   /** Interface to bind. @default '127.0.0.1' */
   host?: string
+  /** Passed to createApp (dashboard/app.ts): largest ingest body, bytes. @default 256 MiB */
+  maxIngestBytes?: number
+  /** Passed to createApp: a read waiting on the database longer than this is a 503, ms. @default 15000 */
+  queryTimeoutMs?: number
 }
 
 export interface RunningDashboard {
@@ -38,7 +42,12 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   // A database whose tables were never analyzed (PGlite never does it on its own) plans every page as if
   // its tables were empty: gather the statistics first (db/analyze.ts; one catalog read when present).
   await analyzeIfMissing(options.db)
-  const app = createApp({ db: options.db, auth: options.auth })
+  const app = createApp({
+    db: options.db,
+    auth: options.auth,
+    ...(options.maxIngestBytes !== undefined ? { maxIngestBytes: options.maxIngestBytes } : {}),
+    ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+  })
   const host = options.host ?? DEFAULT_DASHBOARD_HOST
   // Handlers still running when close() is called must finish before the caller closes the database.
   let inFlight = 0

@@ -7,9 +7,9 @@
  * @module
  */
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Db } from '../../db/client.ts'
-import { BenchRunError, parseBenchRun, storeBenchRun } from '../../db/import/bench-run.ts'
+import { BenchRunError } from '../../db/import/bench-run.ts'
+import { BenchRunSyntaxError, streamBenchRun } from '../../db/import/bench-run-stream.ts'
 import type { ReadCache } from '../data/cache.ts'
 import { BadRequestError } from '../errors.ts'
 import { jsonResponse } from './api.ts'
@@ -30,56 +30,73 @@ export const INGEST_SOURCE = 'POST /api/runs'
 export function ingestRoutes(db: Db, options: IngestOptions = {}): Hono {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_INGEST_BYTES
   const app = new Hono()
-  app.post(
-    '/runs',
-    bodyLimit({
-      maxSize: maxBytes,
-      onError: () =>
-        jsonResponse(
-          {
-            error: 'Payload too large',
-            problems: [
-              `body: larger than the ${sizeText(maxBytes)} this dashboard takes for one run; push a run with fewer requests, or start the dashboard with a larger maxIngestBytes`,
-            ],
-          },
-          413,
-        ),
-    }),
-    async (c) => {
-      let body: unknown
-      try {
-        body = JSON.parse(await c.req.text())
-      } catch (err) {
-        // V8's message quotes the input; only the position is repeated back.
-        const at = /position (\d+)/.exec((err as Error).message)?.[1]
+  const tooLarge = () =>
+    jsonResponse(
+      {
+        error: 'Payload too large',
+        problems: [
+          `body: larger than the ${sizeText(maxBytes)} this dashboard takes for one run; push a run with fewer requests, or start the dashboard with a larger maxIngestBytes`,
+        ],
+      },
+      413,
+    )
+  app.post('/runs', async (c) => {
+    // A declared length over the limit is refused before a byte is read; a chunked body is counted as
+    // it streams and refused the moment it passes the limit (it is never held whole: db/import/
+    // bench-run-stream.ts stores it as it arrives, and removes what it stored when refused).
+    const declared = Number(c.req.header('content-length') ?? Number.NaN)
+    if (declared > maxBytes) return tooLarge()
+    const body = c.req.raw.body
+    if (!body)
+      throw new BadRequestError(['body: empty; send the document `bench export <id> --format json` writes'])
+    let stored: Awaited<ReturnType<typeof streamBenchRun>>
+    try {
+      stored = await streamBenchRun(db, limited(body, maxBytes), { source: INGEST_SOURCE })
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return tooLarge()
+      if (err instanceof BenchRunError) throw new BadRequestError(err.problems)
+      if (err instanceof BenchRunSyntaxError)
         throw new BadRequestError([
-          `body: not valid JSON${at ? ` (at character ${at})` : ''}; send the document \`bench export <id> --format json\` writes`,
+          `body: not valid JSON: ${err.message}; send the document \`bench export <id> --format json\` writes`,
         ])
-      }
-      let stored: Awaited<ReturnType<typeof storeBenchRun>>
-      try {
-        stored = await storeBenchRun(db, parseBenchRun(body), { source: INGEST_SOURCE })
-      } catch (err) {
-        if (err instanceof BenchRunError) throw new BadRequestError(err.problems)
-        const refused = dataError(err)
-        if (refused)
-          throw new BadRequestError([
-            `body: the database refused a value (${refused}); fix that field and send again`,
-          ])
-        throw err
-      }
-      const created = stored.state === 'imported'
-      if (created) options.cache?.invalidate()
-      const url = new URL(`/runs/${stored.id}`, c.req.url).href
-      const response = jsonResponse(
-        { id: stored.id, url, state: created ? 'created' : 'exists' },
-        created ? 201 : 200,
-      )
-      response.headers.set('location', url)
-      return response
-    },
-  )
+      const refused = dataError(err)
+      if (refused)
+        throw new BadRequestError([
+          `body: the database refused a value (${refused}); fix that field and send again`,
+        ])
+      throw err
+    }
+    const created = stored.state === 'imported'
+    if (created) options.cache?.invalidate()
+    const url = new URL(`/runs/${stored.id}`, c.req.url).href
+    const response = jsonResponse(
+      { id: stored.id, url, state: created ? 'created' : 'exists' },
+      created ? 201 : 200,
+    )
+    response.headers.set('location', url)
+    return response
+  })
   return app
+}
+
+class BodyTooLargeError extends Error {}
+
+/** The body's chunks, throwing BodyTooLargeError once more than `maxBytes` have come. */
+async function* limited(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader()
+  let total = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      total += value.byteLength
+      if (total > maxBytes) throw new BodyTooLargeError()
+      yield value
+    }
+  } finally {
+    // Stop reading (a refused or abandoned body is not drained into memory).
+    await reader.cancel().catch(() => {})
+  }
 }
 
 function sizeText(bytes: number): string {

@@ -24,6 +24,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { HarnessError } from '../../harness/errors.ts'
 import type { EnvironmentInfo, VariantIdentity } from '../../harness/results.ts'
+import { analyzeAfterBulkWrite } from '../analyze.ts'
 import type { Db } from '../client.ts'
 import { BENCH_RUN_FORMAT, BENCH_RUN_VERSION } from '../export.ts'
 import {
@@ -57,7 +58,7 @@ export class BenchRunError extends HarnessError {
 }
 
 /** Problems listed at most (a broken 100 k-row document would otherwise list 100 k of them). */
-const MAX_PROBLEMS = 20
+export const MAX_PROBLEMS = 20
 const INT4_MAX = 2 ** 31 - 1
 
 const noNul = (s: string) => !s.includes('\0')
@@ -141,7 +142,8 @@ const metricSchema = z.object({
   n: safeCount,
 })
 
-const requestSchema = z.object({
+/** One request row of the document (also checked one by one by db/import/bench-run-stream.ts). */
+export const requestSchema = z.object({
   seq: int4,
   state: z.enum(['ok', 'error']),
   promptIndex: int4,
@@ -165,7 +167,7 @@ const requestSchema = z.object({
   chunkGapsMs: z.array(z.number()).nullable(),
 })
 
-const documentSchema = z.object({
+export const documentSchema = z.object({
   format: z.literal(BENCH_RUN_FORMAT, {
     error: `expected "${BENCH_RUN_FORMAT}": send the document \`bench export <id> --format json\` writes`,
   }),
@@ -210,7 +212,7 @@ export function parseBenchRun(value: unknown): BenchRunDocument {
 }
 
 /** What zod cannot see field by field: duplicate keys, a document cut short, a broken lineage. */
-function consistencyProblems(doc: BenchRunDocument): string[] {
+export function consistencyProblems(doc: BenchRunDocument): string[] {
   const problems: string[] = []
   const seqs = new Set<number>()
   doc.requests.forEach((r, i) => {
@@ -274,101 +276,167 @@ export interface StoredBenchRun {
   notes: string[]
 }
 
+/** What storing a document needs beyond the document: its key, times, redactor, identity rows, notes. */
+export interface PreparedBenchRun {
+  key: string
+  startedAt: Date
+  finishedAt: Date | null
+  redact: Redactor
+  summary: { scenarioName: string; targetName: string; fingerprint: string }
+  variant: VariantIdentity | undefined
+  environment: EnvironmentInfo | undefined
+  notes: string[]
+}
+
+export function prepareBenchRun(doc: BenchRunDocument, options: StoreBenchRunOptions): PreparedBenchRun {
+  const { run } = doc
+  const redact = createRedactor(options.env ?? process.env, [run.scenario, run.engineOptions])
+  const variant = doc.variant ? variantIdentity(doc, redact) : undefined
+  const environment = doc.environment ? environmentInfo(doc.environment) : undefined
+  return {
+    key: benchRunKey(run),
+    startedAt: new Date(run.startedAt),
+    finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt),
+    redact,
+    summary: { scenarioName: run.scenarioName, targetName: run.targetName, fingerprint: run.fingerprint },
+    variant,
+    environment,
+    notes: provenanceNotes(doc, variant, environment),
+  }
+}
+
+/** Takes the run key's transaction lock: a second push of the same run waits for the first. */
+export async function lockRunKey(tx: Db, key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`bench-run:${key}`}))`)
+}
+
+/** The id and state of the run with this document's identity already here, if any. */
+export async function existingRun(
+  tx: Db,
+  run: BenchRunDocument['run'],
+  startedAt: Date,
+): Promise<{ id: number; state: string; error: string | null } | undefined> {
+  // The run's identity, not the key column: also finds the run where it was measured (runs_fingerprint_started_idx).
+  const [existing] = await tx
+    .select({ id: runs.id, state: runs.state, error: runs.error })
+    .from(runs)
+    .where(
+      and(
+        eq(runs.fingerprint, run.fingerprint),
+        eq(runs.startedAt, startedAt),
+        eq(runs.scenarioName, run.scenarioName),
+        eq(runs.targetName, run.targetName),
+        eq(runs.loadIndex, run.loadIndex),
+        run.invocationId === null ? isNull(runs.invocationId) : eq(runs.invocationId, run.invocationId),
+      ),
+    )
+    .limit(1)
+  return existing
+}
+
+/** Upserts the variant and environment and inserts the run row as the document has it (or `override`). */
+export async function insertRunRow(
+  tx: Db,
+  doc: BenchRunDocument,
+  prep: PreparedBenchRun,
+  options: StoreBenchRunOptions,
+  override: {
+    state?: BenchRunDocument['run']['state'] | 'running'
+    error?: string | null
+    finishedAt?: Date | null
+  } = {},
+): Promise<number> {
+  const { run } = doc
+  const { redact } = prep
+  const variantId = prep.variant ? await upsertVariant(tx, prep.variant) : null
+  const environmentId = prep.environment ? await upsertEnvironment(tx, prep.environment) : null
+  const { requests: _rows, metrics: _metrics, ...head } = doc
+  const imported: ImportedSource = {
+    format: BENCH_RUN_FORMAT,
+    file: options.source,
+    sha256: prep.key,
+    importedAt: (options.now ?? new Date()).toISOString(),
+    document: redact.value(head),
+    notes: prep.notes,
+  }
+  const finishedAt = override.finishedAt !== undefined ? override.finishedAt : prep.finishedAt
+  const error =
+    override.error !== undefined ? override.error : run.error === null ? null : redact.text(run.error)
+  const [row] = await tx
+    .insert(runs)
+    .values({
+      invocationId: run.invocationId,
+      scenarioName: run.scenarioName,
+      scenarioHash: run.scenarioHash,
+      scenario: redact.value(run.scenario),
+      targetName: run.targetName,
+      variantId,
+      environmentId,
+      engineKind: run.engineKind,
+      engineVersion: run.engineVersion,
+      engineModel: redact.text(run.engineModel),
+      engineDevice: run.engineDevice,
+      engineOptions: redact.value(run.engineOptions),
+      load: run.load,
+      loadKind: run.loadKind,
+      loadIndex: run.loadIndex,
+      label: run.label === null ? null : redact.text(run.label),
+      fingerprint: run.fingerprint,
+      gitCommit: run.gitCommit,
+      gitBranch: run.gitBranch,
+      gitMergeBase: run.gitMergeBase,
+      state: override.state ?? run.state,
+      error,
+      startedAt: prep.startedAt,
+      finishedAt,
+      heartbeatAt: override.state === 'running' ? sql`now()` : (finishedAt ?? prep.startedAt),
+      imported,
+      role: run.role,
+    })
+    .returning({ id: runs.id })
+  if (!row) throw new Error('inserting a pushed run returned no id')
+  return row.id
+}
+
 export async function storeBenchRun(
   db: Db,
   doc: BenchRunDocument,
   options: StoreBenchRunOptions,
 ): Promise<StoredBenchRun> {
-  const { run } = doc
-  const key = benchRunKey(run)
-  const startedAt = new Date(run.startedAt)
-  const finishedAt = run.finishedAt === null ? null : new Date(run.finishedAt)
-  const redact = createRedactor(options.env ?? process.env, [run.scenario, run.engineOptions])
-  const summary = { scenarioName: run.scenarioName, targetName: run.targetName, fingerprint: run.fingerprint }
-  const variant = doc.variant ? variantIdentity(doc, redact) : undefined
-  const environment = doc.environment ? environmentInfo(doc.environment) : undefined
-  const notes = provenanceNotes(doc, variant, environment)
-  return db.transaction(async (tx) => {
+  const prep = prepareBenchRun(doc, options)
+  const { summary, notes, redact } = prep
+  const stored = await db.transaction(async (tx) => {
     // Two pushes of one run at once: the second waits, then finds the first one's run.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`bench-run:${key}`}))`)
-    // The run's identity, not the key column: also finds the run where it was measured (runs_fingerprint_started_idx).
-    const [existing] = await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(
-        and(
-          eq(runs.fingerprint, run.fingerprint),
-          eq(runs.startedAt, startedAt),
-          eq(runs.scenarioName, run.scenarioName),
-          eq(runs.targetName, run.targetName),
-          eq(runs.loadIndex, run.loadIndex),
-          run.invocationId === null ? isNull(runs.invocationId) : eq(runs.invocationId, run.invocationId),
-        ),
-      )
-      .limit(1)
+    await lockRunKey(tx, prep.key)
+    const existing = await existingRun(tx, doc.run, prep.startedAt)
     if (existing)
-      return { state: 'already-imported', id: existing.id, ...summary, metrics: 0, requests: 0, notes: [] }
-
-    const variantId = variant ? await upsertVariant(tx, variant) : null
-    const environmentId = environment ? await upsertEnvironment(tx, environment) : null
-    const { requests: _rows, metrics: _metrics, ...head } = doc
-    const imported: ImportedSource = {
-      format: BENCH_RUN_FORMAT,
-      file: options.source,
-      sha256: key,
-      importedAt: (options.now ?? new Date()).toISOString(),
-      document: redact.value(head),
-      notes,
-    }
-    const [row] = await tx
-      .insert(runs)
-      .values({
-        invocationId: run.invocationId,
-        scenarioName: run.scenarioName,
-        scenarioHash: run.scenarioHash,
-        scenario: redact.value(run.scenario),
-        targetName: run.targetName,
-        variantId,
-        environmentId,
-        engineKind: run.engineKind,
-        engineVersion: run.engineVersion,
-        engineModel: redact.text(run.engineModel),
-        engineDevice: run.engineDevice,
-        engineOptions: redact.value(run.engineOptions),
-        load: run.load,
-        loadKind: run.loadKind,
-        loadIndex: run.loadIndex,
-        label: run.label === null ? null : redact.text(run.label),
-        fingerprint: run.fingerprint,
-        gitCommit: run.gitCommit,
-        gitBranch: run.gitBranch,
-        gitMergeBase: run.gitMergeBase,
-        state: run.state,
-        error: run.error === null ? null : redact.text(run.error),
-        startedAt,
-        finishedAt,
-        heartbeatAt: finishedAt ?? startedAt,
-        imported,
-        role: run.role,
-      })
-      .returning({ id: runs.id })
-    if (!row) throw new Error('inserting a pushed run returned no id')
+      return {
+        state: 'already-imported' as const,
+        id: existing.id,
+        ...summary,
+        metrics: 0,
+        requests: 0,
+        notes: [],
+      }
+    const id = await insertRunRow(tx, doc, prep, options)
     if (doc.metrics.length > 0)
-      await tx.insert(runMetrics).values(doc.metrics.map((m) => ({ ...m, runId: row.id })))
+      await tx.insert(runMetrics).values(doc.metrics.map((m) => ({ ...m, runId: id })))
     for (let i = 0; i < doc.requests.length; i += REQUEST_BATCH)
       await insertRequests(
         tx,
-        doc.requests.slice(i, i + REQUEST_BATCH).map((r) => requestRow(row.id, r, redact)),
+        doc.requests.slice(i, i + REQUEST_BATCH).map((r) => requestRow(id, r, redact)),
       )
     return {
-      state: 'imported',
-      id: row.id,
+      state: 'imported' as const,
+      id,
       ...summary,
       metrics: doc.metrics.length,
       requests: doc.requests.length,
       notes,
     }
   })
+  if (stored.state === 'imported') await analyzeAfterBulkWrite(db, stored.requests)
+  return stored
 }
 
 function provenanceNotes(
@@ -440,7 +508,11 @@ function environmentInfo(e: NonNullable<BenchRunDocument['environment']>): Envir
   }
 }
 
-function requestRow(runId: number, r: BenchRunDocument['requests'][number], redact: Redactor): NewRequestRow {
+export function requestRow(
+  runId: number,
+  r: BenchRunDocument['requests'][number],
+  redact: Redactor,
+): NewRequestRow {
   return {
     runId,
     seq: r.seq,

@@ -5,6 +5,7 @@
  * @module
  */
 import { asc, eq, sql } from 'drizzle-orm'
+import { analyzeAfterBulkWrite } from '../analyze.ts'
 import type { Db } from '../client.ts'
 import { upsertVariant } from '../identity.ts'
 import { insertRequests } from '../insert-requests.ts'
@@ -29,7 +30,7 @@ export async function storeImportedRuns(
 ): Promise<StoredImport> {
   const invocationId = `import:${source.sha256}`
   const redact = createRedactor(env)
-  return db.transaction(async (tx) => {
+  const stored = await db.transaction(async (tx): Promise<StoredImport> => {
     // Two imports of one file at once: the second waits, then finds the first one's runs.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${invocationId}))`)
     const existing = await tx
@@ -100,4 +101,11 @@ export async function storeImportedRuns(
     }
     return { state: 'imported', runs: stored }
   })
+  // PGlite never analyzes on its own: a large import would otherwise meet plans made for an empty table.
+  if (stored.state === 'imported')
+    await analyzeAfterBulkWrite(
+      db,
+      imported.reduce((n, r) => n + r.requests.length, 0),
+    )
+  return stored
 }

@@ -121,7 +121,9 @@ describe.each(dbBackends())('POST /api/runs on %s', (backend) => {
     const notJson = await post(app, '{"format": "bench-run", <script>')
     expect([notJson.status, await problems(notJson)], 'not JSON').toEqual([
       400,
-      ['body: not valid JSON (at character 24); send the document `bench export <id> --format json` writes'],
+      [
+        'body: not valid JSON: the document ends early (cut short?) (at byte 32); send the document `bench export <id> --format json` writes',
+      ],
     ])
     const doc = JSON.parse(document)
     doc.run.startedAt = 'yesterday'
