@@ -48,7 +48,8 @@ export function registerDashboardCommand(program: Command): void {
 export async function serveDashboard(opts: DashboardOptions): Promise<void> {
   if (opts.port > 65_535) throw new HarnessError(`--port expects a port number ≤ 65535, got ${opts.port}`)
   const token = process.env.BENCH_TOKEN || undefined
-  const db = await createDb(dbOptions(opts.db))
+  // An embedded database in a worker thread: a slow query cannot freeze the server (dashboard/app.ts queryTimeoutMs).
+  const db = await createDb({ ...dbOptions(opts.db), embeddedHost: 'worker' })
   let dashboard: Awaited<ReturnType<typeof startDashboard>>
   try {
     dashboard = await startDashboard({
