@@ -73,11 +73,13 @@ export async function exportRun(
   runId: number,
   options: ExportOptions,
 ): Promise<{ requests: number }> {
-  const [detail, [run]] = await Promise.all([
+  const [detail, [row]] = await Promise.all([
     getRunDetail(db, runId),
     db.select().from(runs).where(eq(runs.id, runId)),
   ])
-  if (!detail || !run) throw new RunNotFoundError(runId)
+  if (!detail || !row) throw new RunNotFoundError(runId)
+  // Which process on which machine wrote it is for this database's liveness check only (db/liveness.ts).
+  const { writerPid: _pid, writerHost: _host, ...run } = row
   const redact = createRedactor(options.env ?? process.env, [run.scenario, run.engineOptions])
   const pageSize = options.pageSize ?? 5000
   let written = 0
