@@ -138,7 +138,17 @@ describe.each(dbBackends())('bench-run documents on %s', (backend) => {
     const local = await getRunDetail(central.db, localId)
     if (!a || !b || !local) throw new Error('a run is missing')
     const identity = (d: typeof a) => {
-      const { id: _id, variantId: _v, environmentId: _e, heartbeatAt: _h, imported: _i, ...rest } = d.run
+      const {
+        id: _id,
+        variantId: _v,
+        environmentId: _e,
+        heartbeatAt: _h,
+        imported: _i,
+        // The writing process is this database's own (an imported run has none).
+        writerPid: _p,
+        writerHost: _w,
+        ...rest
+      } = d.run
       return rest
     }
     expect(identity(b), 'run identity, git, label, state and times kept').toEqual(identity(a))
