@@ -45,7 +45,8 @@ export function checkPostgresUrl(url: string, source: UrlSource): void {
       `${source} is not a PostgreSQL URL (${scheme ? `scheme ${scheme}://` : 'no scheme'}): ${fix}`,
     )
   try {
-    new URL(url)
+    // postgres.js's own parser: it also takes what WHATWG URL does not (several hosts: h1:5432,h2:5433).
+    postgres(url)
   } catch {
     throw new DatabaseError(`${source} is not a valid URL (${redactUrl(url)}): ${fix}`)
   }
@@ -61,8 +62,15 @@ export async function probePostgres(
   source: UrlSource,
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<void> {
-  const options = postgres(url).options as unknown as { host: string[]; port: number[]; path: string | false }
+  const options = postgres(url).options as unknown as {
+    host: string[]
+    port: number[]
+    path: string | false
+    sslnegotiation: string | null
+  }
   const where = options.path || `${options.host[0] ?? 'localhost'}:${options.port[0] ?? 5432}`
+  // Direct TLS (sslnegotiation=direct, PostgreSQL 17) answers no SSLRequest byte: only the connection is checked.
+  const direct = options.sslnegotiation === 'direct'
   const answer = await new Promise<{ ok: true } | { ok: false; why: string }>((resolve) => {
     const socket: Socket = options.path
       ? connect(options.path)
@@ -82,7 +90,7 @@ export async function probePostgres(
         }),
       timeoutMs,
     )
-    socket.once('connect', () => socket.write(SSL_REQUEST))
+    socket.once('connect', () => (direct ? done({ ok: true }) : socket.write(SSL_REQUEST)))
     socket.once('data', (data: Buffer) => {
       const first = data[0]
       if (data.length === 1 && (first === 0x53 || first === 0x4e)) done({ ok: true })
