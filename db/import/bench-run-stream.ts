@@ -44,8 +44,8 @@ import {
 import { JsonObjectStream, JsonStreamError } from './json-stream.ts'
 import { issueLines } from './zod-issues.ts'
 
-/** Request rows per INSERT while streaming: ~30–60 ms of PGlite each, so other queries get turns. */
-export const INGEST_BATCH = 1_000
+/** Request rows per INSERT while streaming: short statements, so a page's query waits behind one at most. */
+export const INGEST_BATCH = 250
 
 /** runs.error of a run whose requests are still arriving; a run left so by a dead process is replaced. */
 export const STAGING_ERROR = 'ingest in progress: the run document is still arriving'

@@ -11,48 +11,11 @@ import { exportRun } from '../../db/export.ts'
 import { requests, runs } from '../../db/schema.ts'
 import { okOutcome, recordRun } from '../db/fixtures/data.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+import { documentChunks } from './fixtures/bench-run-document.ts'
 
 const TOKEN = 'stream-token-0123'
 /** Requests in the large document: ~14 MB of JSON with 30 chunk gaps each. */
 const LARGE = 20_000
-
-/** A bench-run document of `n` generated requests, as chunks of ~64 kB (never held whole). */
-function* documentChunks(head: Record<string, unknown>, n: number): Generator<Buffer> {
-  const text = JSON.stringify({ ...head, requestCounts: { total: n } }, null, 2)
-  yield Buffer.from(`${text.slice(0, -2)},\n  "requests": [\n`)
-  let batch: string[] = []
-  for (let seq = 0; seq < n; seq++) {
-    const gaps = Array.from({ length: 30 }, (_, k) => Math.round(((seq + k) % 97) * 13.7) / 100)
-    batch.push(
-      JSON.stringify({
-        seq,
-        state: 'ok',
-        promptIndex: seq % 5,
-        errorKind: null,
-        httpStatus: 200,
-        message: null,
-        scheduledAtMs: seq * 3,
-        startedAtMs: seq * 3 + 0.25,
-        ttftMs: 20 + (seq % 40),
-        e2eMs: 300 + (seq % 200),
-        chunks: 31,
-        promptTokens: 24,
-        outputTokens: 31,
-        tokensSource: 'server',
-        serverOutputTokens: 31,
-        tokenizerOutputTokens: null,
-        finishReason: 'length',
-        serverTimings: null,
-        connectionRetries: 0,
-        chunkGapsMs: gaps,
-      }),
-    )
-    if (batch.length === 100 || seq === n - 1) {
-      yield Buffer.from(`${batch.join(',\n')}${seq === n - 1 ? '\n  ]\n}\n' : ',\n'}`)
-      batch = []
-    }
-  }
-}
 
 interface Posted {
   status: number
