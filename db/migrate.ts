@@ -34,23 +34,52 @@ export async function migratePglite(pg: PGlite, location: string): Promise<void>
   await migratePgliteDb(db, { migrationsFolder: MIGRATIONS_FOLDER })
 }
 
+/** How long the first statement may take, connection included, before the server counts as not answering. ms. */
+export const FIRST_QUERY_TIMEOUT_MS = 15_000
+
 /**
  * Migrates through a single dedicated connection that holds the advisory lock throughout. `options` are
- * postgres.js options for that connection (the caller's connect timeout).
+ * postgres.js options for that connection (the caller's connect timeout). The first statement is bounded
+ * by `firstQueryTimeoutMs`: postgres.js retries a connection that closes during start-up at once and
+ * without end, so a server that passed the probe (db/postgres-probe.ts) but is not PostgreSQL after all
+ * must not hold the command forever.
  */
 export async function migratePostgres(
   url: string,
   location: string,
   options: postgres.Options<Record<string, never>> = {},
+  firstQueryTimeoutMs: number = FIRST_QUERY_TIMEOUT_MS,
 ): Promise<void> {
   const client = postgres(url, { ...options, max: 1, onnotice: () => {} })
+  let answered = false
   try {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new DatabaseError(
+              `${location}: no answer to a first query within ${firstQueryTimeoutMs / 1000} s (connection ` +
+                'included): is it PostgreSQL?',
+            ),
+          ),
+        firstQueryTimeoutMs,
+      )
+    })
+    try {
+      await Promise.race([client`select 1`, deadline])
+      answered = true
+    } finally {
+      clearTimeout(timer)
+    }
+    // May wait as long as another process's migration takes: not bounded.
     await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`
     const db = drizzlePostgres(client)
     await refuseUnknownSchema(db, location)
     await migratePostgresDb(db, { migrationsFolder: MIGRATIONS_FOLDER })
   } finally {
-    await client.end({ timeout: 5 })
+    // No grace for a server that never answered: that ends postgres.js's retry loop at once.
+    await client.end({ timeout: answered ? 5 : 0 })
   }
 }
 

@@ -12,6 +12,7 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb } from '../../db/client.ts'
 import { DatabaseError } from '../../db/database-error.ts'
+import { migratePostgres } from '../../db/migrate.ts'
 import { probePostgres } from '../../db/postgres-probe.ts'
 import { type PgCluster, pgClusterSkipReason, startPgCluster } from '../helpers/pg-cluster.ts'
 
@@ -103,6 +104,34 @@ describe('a DATABASE_URL that is not PostgreSQL', () => {
       expect(silent.accepts(), 'connections').toBe(1)
     } finally {
       silent.close()
+    }
+  })
+
+  it('a server that passes the probe but is not PostgreSQL: the first query is bounded', async () => {
+    // Answers the SSLRequest as PostgreSQL would ('N'), then closes every startup message.
+    const impostor = await listen(
+      createServer((socket) => {
+        socket.on('error', () => {})
+        socket.once('data', () => {
+          socket.write('N')
+          socket.once('data', () => socket.destroy())
+        })
+      }),
+    )
+    try {
+      const url = `postgres://127.0.0.1:${impostor.port}/x`
+      await probePostgres(url, '--db')
+      const started = Date.now()
+      const error = (await migratePostgres(url, url, { connect_timeout: 10 }, 1_000).catch(
+        (err: unknown) => err,
+      )) as Error
+      expect(error.message, 'says so').toMatch(/no answer to a first query within 1 s/)
+      expect(Date.now() - started, 'bounded').toBeLessThan(3_000)
+      const after = impostor.accepts()
+      await sleep(300)
+      expect(impostor.accepts(), 'no connection after the error').toBe(after)
+    } finally {
+      impostor.close()
     }
   })
 
