@@ -22,6 +22,7 @@
  * @module
  */
 import { inArray, sql } from 'drizzle-orm'
+import { HarnessError } from '../harness/errors.ts'
 import { flattenMetrics } from '../harness/metrics/flatten.ts'
 import type { RunMetrics } from '../harness/metrics/types.ts'
 import type { RequestOutcome, RunMeta, RunState } from '../harness/results.ts'
@@ -84,7 +85,10 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
   const flushIntervalMs = options.flushIntervalMs ?? 250
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
   const env = options.env ?? process.env
-  const finishWaitMs = options.finishWaitMs ?? finishWaitFromEnv(env)
+  // A bad BENCH_DB_WAIT_S is reported by startRun, inside the caller's clean-up (a throw here would leave
+  // the caller's database open).
+  const waitOrError = options.finishWaitMs ?? finishWaitFromEnv(env)
+  const finishWaitMs = typeof waitOrError === 'number' ? waitOrError : DEFAULT_FINISH_WAIT_S * 1000
   const journalDir =
     options.journalDir ??
     (isDatabase(db) ? journalDirOf({ driver: db.driver, location: db.location }, env) : false)
@@ -135,6 +139,7 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
 
   return {
     async startRun(meta: RunMeta): Promise<RunRecorder> {
+      if (typeof waitOrError !== 'number') throw waitOrError
       const redact = createRedactor(env, [meta.scenario.source, meta.engineOptions])
       const clean: RunMeta = {
         ...meta,
@@ -546,12 +551,12 @@ function isDatabase(db: Db): db is Db & { driver: DbDriver; location: string } {
   return typeof d.driver === 'string' && typeof d.location === 'string'
 }
 
-function finishWaitFromEnv(env: NodeJS.ProcessEnv): number {
+function finishWaitFromEnv(env: NodeJS.ProcessEnv): number | HarnessError {
   const raw = env.BENCH_DB_WAIT_S
   if (raw === undefined || raw.trim() === '') return DEFAULT_FINISH_WAIT_S * 1000
   const s = Number(raw)
   if (!Number.isFinite(s) || s < 0)
-    throw new Error(
+    return new HarnessError(
       `BENCH_DB_WAIT_S must be a number of seconds ≥ 0, got "${raw}"; unset it for the default (${DEFAULT_FINISH_WAIT_S})`,
     )
   return s * 1000
