@@ -8,7 +8,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, selectRows } from '../../db/client.ts'
-import type { TokenBucket } from '../charts/tokens-over-time.ts'
+import { mergeBuckets, type TokenBucket } from '../charts/tokens-over-time.ts'
 
 /** Points per CDF line. */
 export const CDF_POINTS = 200
@@ -68,7 +68,8 @@ export async function runSeries(db: Db, runId: number): Promise<RunSeries> {
   return {
     ttftCdf: cdfFromGrid(cdf?.nt ?? 0, grid, cdf?.pt ?? []),
     tpotCdf: cdfFromGrid(cdf?.np ?? 0, grid, cdf?.pp ?? []),
-    outputTokensPerSecond: toBuckets(buckets),
+    // Seconds merged past MAX_TOKEN_BARS: a run of hours would otherwise ship thousands of bars.
+    outputTokensPerSecond: mergeBuckets(toBuckets(buckets)),
   }
 }
 

@@ -44,8 +44,11 @@ export function runPage(m: RunModel): Html {
     charts.push(
       chartFigure({
         id: 'chart-tokens-per-second',
-        title:
-          'Output tokens per second over the run (1-s buckets; first token at t1, the rest spread to tLast)',
+        title: `Output tokens per second over the run (${
+          (m.outputTokensPerSecond[0]?.widthS ?? 1) === 1
+            ? '1-s buckets'
+            : `${m.outputTokensPerSecond[0]?.widthS}-s bars, the average per second`
+        }; first token at t1, the rest spread to tLast)`,
         config: tokensOverTimeChart(m.outputTokensPerSecond),
       }),
     )

@@ -4,7 +4,7 @@ import { cdfChart, empiricalCdf } from '../../dashboard/charts/cdf.ts'
 import { lttb } from '../../dashboard/charts/downsample.ts'
 import { historyChart, timeAxis } from '../../dashboard/charts/history.ts'
 import { byteTickStep, paretoChart, paretoFront } from '../../dashboard/charts/pareto.ts'
-import { tokensOverTimeChart } from '../../dashboard/charts/tokens-over-time.ts'
+import { MAX_TOKEN_BARS, mergeBuckets, tokensOverTimeChart } from '../../dashboard/charts/tokens-over-time.ts'
 import type { ChartPoint } from '../../dashboard/charts/types.ts'
 import { cdfFromGrid, cdfGrid } from '../../dashboard/data/run-series.ts'
 import { formatBytes, formatCell, formatDeltaPct, formatValue } from '../../dashboard/views/format.ts'
@@ -189,6 +189,27 @@ describe('tokensOverTimeChart', () => {
     ])
     expect(config.data.labels, 'labels').toEqual(['0', '1 (partial)'])
     expect(config.data.datasets[0]?.data, 'rounded').toEqual([10, 3.33])
+  })
+  it('merges a long run into at most MAX_TOKEN_BARS bars of the average per second', () => {
+    // 3,601 seconds (an hour and a partial last second), 10 tokens each but 4 in the last.
+    const seconds = Array.from({ length: 3601 }, (_, i) => ({
+      startS: i,
+      tokens: i === 3600 ? 4 : 10,
+      partial: i === 3600,
+    }))
+    const bars = mergeBuckets(seconds)
+    expect(bars.length, 'bars').toBeLessThanOrEqual(MAX_TOKEN_BARS)
+    expect(bars[0], 'first: 7 seconds').toEqual({ startS: 0, tokens: 10, partial: false, widthS: 7 })
+    expect(bars.at(-1), 'last: the partial second, alone').toEqual({
+      startS: 3598,
+      tokens: 8,
+      partial: true,
+      widthS: 3,
+    })
+    const total = bars.reduce((n, b) => n + b.tokens * (b.widthS ?? 1), 0)
+    expect(total, 'no token lost').toBeCloseTo(36_004, 6)
+    expect(tokensOverTimeChart(bars).data.labels?.[0], 'label').toBe('0–7 (average)')
+    expect(mergeBuckets(seconds.slice(0, 600)), 'short runs as they are').toEqual(seconds.slice(0, 600))
   })
 })
 
