@@ -94,10 +94,7 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
     (isDatabase(db) ? journalDirOf({ driver: db.driver, location: db.location }, env) : false)
   const onError =
     options.onError ??
-    ((error: Error) =>
-      process.stderr.write(
-        `bench: result database write failed, journaling and retrying: ${error.message}\n`,
-      ))
+    ((error: Error) => process.stderr.write(`bench: result database write failed: ${error.message}\n`))
   const onNotice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`))
 
   const live = new Map<number, RunWriter>()
@@ -329,8 +326,15 @@ class RunWriter {
   }
 
   #noteFailure(err: unknown): void {
-    if (!this.#spilling)
-      this.options.onError(new Error(`run ${this.runId}: ${describe(err)}`, { cause: err }))
+    if (!this.#spilling) {
+      const where =
+        this.options.journalDir === false ? 'in memory' : `in the journal (${this.options.journalDir})`
+      this.options.onError(
+        new Error(`run ${this.runId}: ${describe(err)}; keeping results ${where} until it is back`, {
+          cause: err,
+        }),
+      )
+    }
     this.#lastError = err
   }
 
