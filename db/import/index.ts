@@ -2,15 +2,18 @@
  * `bench import`: results other tools already produced flow into our runs — `vllm bench serve
  * --save-result` JSON (db/import/vllm.ts) and llama-bench `-o json` / `-o jsonl` (db/import/llama-bench.ts),
  * mapped to METRICS.md names, each run keeping its original document — and our own `bench export --format
- * json` document of a run measured elsewhere, stored as it was (db/import/bench-run.ts).
+ * json` document of a run measured elsewhere, stored as it was (db/import/bench-run.ts); past 8 MiB such a
+ * document is stored as it is read (db/import/bench-run-stream.ts), as `POST /api/runs` does.
  * @module
  */
 import { createHash } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Db } from '../client.ts'
 import type { ImportFormat } from '../schema.ts'
 import { BenchRunError, parseBenchRun, storeBenchRun } from './bench-run.ts'
+import { BenchRunSyntaxError, streamBenchRun } from './bench-run-stream.ts'
 import { mapLlamaBench } from './llama-bench.ts'
 import { detectFormat, itemsOf, parseDocuments } from './parse.ts'
 import { storeImportedRuns } from './store.ts'
@@ -33,7 +36,14 @@ export interface ImportOptions {
   env?: NodeJS.ProcessEnv
   /** Time recorded as the import time. @default now */
   now?: Date
+  /**
+   * A bench-run file larger than this is stored as it is read (db/import/bench-run-stream.ts), never
+   * held whole; smaller ones, and every other format, are read whole. Bytes. @default 8 MiB
+   */
+  streamAboveBytes?: number
 }
+
+export const DEFAULT_STREAM_ABOVE_BYTES = 8 * 1024 * 1024
 
 export interface ImportedRunSummary {
   id: number
@@ -56,6 +66,8 @@ export interface ImportResult {
 
 /** Reads, maps and stores one file. Throws ImportError (naming the file and the problem) for bad input. */
 export async function importFile(db: Db, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  const streamed = await streamIfLarge(db, file, options)
+  if (streamed) return streamed
   let bytes: Buffer
   let modifiedAt: Date
   try {
@@ -93,6 +105,54 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
         ? { ...row, metrics: run.metrics.length, requests: run.requests.length, notes: run.notes }
         : { ...row, notes: [] }
     }),
+  }
+}
+
+/**
+ * A large bench-run file (format auto or bench-run; `bench export` writes `"format": "bench-run"` first)
+ * stored as it is read; undefined when the file is small or another format, for the whole-file path.
+ */
+async function streamIfLarge(
+  db: Db,
+  file: string,
+  options: ImportOptions,
+): Promise<ImportResult | undefined> {
+  const format = options.format ?? 'auto'
+  if (format !== 'auto' && format !== 'bench-run') return undefined
+  let size: number
+  let start: Buffer
+  try {
+    size = (await stat(file)).size
+    if (size <= (options.streamAboveBytes ?? DEFAULT_STREAM_ABOVE_BYTES)) return undefined
+    const handle = await open(file, 'r')
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0)
+      start = buffer.subarray(0, bytesRead)
+    } finally {
+      await handle.close()
+    }
+  } catch {
+    return undefined // the whole-file path reports it
+  }
+  if (!/^\uFEFF?\s*\{\s*"format"\s*:\s*"bench-run"/.test(start.toString('utf8'))) return undefined
+  let stored: Awaited<ReturnType<typeof streamBenchRun>>
+  try {
+    stored = await streamBenchRun(db, createReadStream(file, { highWaterMark: 64 * 1024 }), {
+      source: path.basename(file),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
+    })
+  } catch (err) {
+    if (err instanceof BenchRunError) throw new ImportError(file, err.message)
+    if (err instanceof BenchRunSyntaxError) throw new ImportError(file, `not valid JSON (${err.message})`)
+    throw err
+  }
+  const { state, metrics, requests, notes, ...run } = stored
+  return {
+    file,
+    format: 'bench-run',
+    state,
+    runs: [state === 'imported' ? { ...run, metrics, requests, notes } : { ...run, notes: [] }],
   }
 }
 

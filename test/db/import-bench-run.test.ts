@@ -322,4 +322,46 @@ describe.each(dbBackends())('bench-run documents on %s', (backend) => {
     // Σ seq/8 over 0 … n−1 = n(n−1)/16
     expect(stats, 'every row across batches').toEqual({ n, max_seq: n - 1, sum_ttft: (n * (n - 1)) / 16 })
   })
+
+  it('streams a large file: the same rows as read whole, secrets redacted, a bad row refused with nothing kept', async () => {
+    const doc = JSON.parse(text)
+    doc.run.startedAt = '2026-11-25T15:00:00.000Z'
+    doc.run.label = 'key sk-stream-secret-0123 leaked'
+    const template = doc.requests[0]
+    const n = 3_001
+    doc.requests = Array.from({ length: n }, (_, seq) => ({ ...template, seq, ttftMs: seq / 8 }))
+    doc.requestCounts.total = n
+    const file = path.join(tmp, 'large.json')
+    writeFileSync(file, JSON.stringify(doc, null, 2))
+    const env = { OPENAI_API_KEY: 'sk-stream-secret-0123' }
+    // Every file is "large" here: the streamed path, as for a file past 8 MiB.
+    const result = await importFile(central.db, file, { env, streamAboveBytes: 0 })
+    const id = result.runs[0]?.id as number
+    expect([result.state, result.runs[0]?.requests], 'stored').toEqual(['imported', n])
+    const [stats] = await selectRows<{ n: number; sum_ttft: number }>(
+      central.db,
+      sql`select count(*)::int as n, sum(ttft_ms) as sum_ttft from requests where run_id = ${id}`,
+    )
+    expect(stats, 'every row').toEqual({ n, sum_ttft: (n * (n - 1)) / 16 })
+    const [row] = await central.db
+      .select({ label: runs.label, state: runs.state })
+      .from(runs)
+      .where(eq(runs.id, id))
+    expect(row, 'redacted, its own state').toEqual({
+      label: 'key [redacted:OPENAI_API_KEY] leaked',
+      state: 'completed',
+    })
+    expect((await importFile(central.db, file, { env, streamAboveBytes: 0 })).state, 'again').toBe(
+      'already-imported',
+    )
+
+    const before = await runCount(central.db)
+    doc.run.startedAt = '2026-11-25T16:00:00.000Z'
+    doc.requests[2500].ttftMs = 'soon'
+    writeFileSync(file, JSON.stringify(doc, null, 2))
+    await expect(importFile(central.db, file, { env, streamAboveBytes: 0 }), 'bad row').rejects.toThrow(
+      /requests\[2500\]\.ttftMs/,
+    )
+    expect(await runCount(central.db), 'nothing kept').toBe(before)
+  })
 })
