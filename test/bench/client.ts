@@ -6,7 +6,8 @@
  * own request path (executeRequest), as in `bench run`.
  *
  * Garbage, measured rather than inferred from p99: every phase also reports the JavaScript heap bytes the
- * client thread allocated per content chunk and the scavenges per 10 k chunks (allocation.ts). A second,
+ * client thread allocated per content chunk (V8's sampling heap profiler) and the scavenges per 10 k
+ * chunks (allocation.ts). A second,
  * paced phase (`paced` in the JSON) sends a fixed number of requests to a mock that spaces chunks
  * `--paced-itl-ms` apart, so nearly every chunk is its own socket read as in `bench selftest`, and puts
  * each client next to selftest's raw-socket bare reader (`raw`): bytes per chunk there is a deterministic
@@ -52,6 +53,8 @@ const { values: args } = parseArgs({
     'paced-tokens': { type: 'string', default: '64' },
     /** Requests each stream sends in a paced measurement (after as many for warmup). */
     'paced-requests-per-stream': { type: 'string', default: '8' },
+    /** Print the paced phase's top allocating functions per driver (bytes per chunk), last round. */
+    'allocation-sites': { type: 'boolean', default: false },
   },
 })
 const durationMs = Number(args['duration-s']) * 1000
@@ -80,7 +83,7 @@ interface Driver {
 
 /** Garbage and CPU of the client thread over a phase, per content chunk. */
 interface Garbage {
-  /** JavaScript heap bytes allocated per content chunk (allocation.ts). */
+  /** JavaScript heap bytes allocated per content chunk (sampled, allocation.ts). */
   bytesPerChunk: number
   scavengesPer10kChunks: number
   /** GC pause time per 10 k chunks, ms. */
@@ -90,6 +93,9 @@ interface Garbage {
 }
 
 function garbageOf(sample: AllocationSample, chunks: number): Garbage {
+  if (sample.sites !== undefined && !args.json)
+    for (const { site, bytes } of sample.sites.slice(0, 15))
+      console.log(`${(bytes / chunks).toFixed(1).padStart(10)} B/chunk  ${site}`)
   const garbage: Garbage = {
     bytesPerChunk: sample.allocatedBytes / chunks,
     scavengesPer10kChunks: (sample.scavenges / chunks) * 1e4,
@@ -181,10 +187,11 @@ async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
   let requests = 0
   let errors = 0
   let firstError: string | undefined
+  // First: it starts with a full collection, which must not pause the timed phase.
+  const stopSample = await startAllocationSample()
   const started = performance.now()
   const deadline = started + phaseMs
   const elu = performance.eventLoopUtilization()
-  const stopSample = startAllocationSample()
   // Closed loop: each of the streams sends its next request when the last one ended; requests in flight
   // at the deadline finish and count, and the elapsed time includes them.
   await Promise.all(
@@ -202,7 +209,7 @@ async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
     }),
   )
   const elapsedMs = performance.now() - started
-  const sample = stopSample()
+  const sample = await stopSample()
   const clientElu = performance.eventLoopUtilization(elu).utilization
   const phase: Phase = {
     ...garbageOf(sample, chunks),
@@ -242,7 +249,7 @@ async function runPacedPhase(driver: Driver, requestsPerStream: number): Promise
   let chunks = 0
   let errors = 0
   let firstError: string | undefined
-  const stopSample = startAllocationSample()
+  const stopSample = await startAllocationSample({ sites: args['allocation-sites'] })
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let k = 0; k < requestsPerStream; k++) {
@@ -256,7 +263,7 @@ async function runPacedPhase(driver: Driver, requestsPerStream: number): Promise
       }
     }),
   )
-  const phase: PacedPhase = { ...garbageOf(stopSample(), chunks), chunks, errors }
+  const phase: PacedPhase = { ...garbageOf(await stopSample(), chunks), chunks, errors }
   if (firstError !== undefined) phase.firstError = firstError
   return phase
 }
@@ -273,10 +280,10 @@ async function runRawPacedPhase(url: string, requestsPerStream: number): Promise
     warmupRequests: 0,
     rampUpMs: 0,
   }
-  const stopSample = startAllocationSample()
+  const stopSample = await startAllocationSample({ sites: args['allocation-sites'] })
   const result = await runBareReader({ ...options, requests: concurrency * requestsPerStream })
   const phase: PacedPhase = {
-    ...garbageOf(stopSample(), result.chunks),
+    ...garbageOf(await stopSample(), result.chunks),
     chunks: result.chunks,
     errors: result.errors,
   }
