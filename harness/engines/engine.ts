@@ -184,13 +184,34 @@ export interface NativeSpeedResult {
   settings: Record<string, unknown>
 }
 
+/**
+ * Optional fast path of a generate() result (the lean HTTP clients offer it; the runner uses it when
+ * there). Rather than a promise per event, the stream calls `onEvent` synchronously for each event as it
+ * is decoded — the same events in the same order as iteration gives — and the returned promise settles
+ * once: after the done event, or with the error iteration would throw. An exception thrown by `onEvent`
+ * ends the request, and the promise rejects with it. A token event handed to `onEvent` may be the same
+ * object refilled for the next token: read it during the call and copy what you keep. A stream is either
+ * pushed or iterated, once.
+ */
+export interface EventPusher {
+  pushEvents(onEvent: (event: StreamEvent) => void): Promise<void>
+}
+
+/** The generate() result offers pushEvents() (EventPusher). */
+export function canPushEvents(
+  stream: AsyncIterable<StreamEvent>,
+): stream is AsyncIterable<StreamEvent> & EventPusher {
+  return typeof (stream as Partial<EventPusher>).pushEvents === 'function'
+}
+
 export interface Engine extends AsyncDisposable {
   readonly info: EngineInfo
   /** Load the model or probe the server. Not timed. Throws EngineStartError. */
   start(signal?: AbortSignal): Promise<void>
   /**
    * One request. Yields token events then exactly one done event. Failures throw RequestError
-   * (http, stream, engine); an aborted signal ends the iteration with the signal's reason.
+   * (http, stream, engine); an aborted signal ends the iteration with the signal's reason. The result may
+   * also offer pushEvents() (EventPusher), the same stream without a promise per event.
    */
   generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<StreamEvent>
   /** Log-likelihood of each choice as a continuation of prompt (accuracy). */

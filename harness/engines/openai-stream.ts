@@ -1,20 +1,23 @@
 /**
  * The lean streaming request (clients 'http1' and 'undici'): a transport sends the request and hands over
- * the body as stamped reads (body-queue.ts), our SSE decoder splits them, and ChunkReader's template fast
- * path reads each chunk instead of one JSON.parse per chunk. It keeps per-chunk work to what a
- * measurement needs, so the client saturates far later than the openai SDK.
+ * the body as stamped reads (body-queue.ts), our SSE parser splits them in place (sse.ts), and
+ * ChunkReader's template fast path reads each chunk from its bytes instead of one JSON.parse per chunk. It
+ * keeps per-chunk work to what a measurement needs, so the client saturates far later than the openai SDK.
  *
- * The stream is a hand-written async iterator rather than an async generator: when a read of the body
- * holds many chunks (the normal case at high rates), `next()` answers from the decoded events with one
- * resolved promise, where a generator costs several microtask hops per chunk. test/bench/client.ts
- * measured that hop cost as the largest client cost per chunk once JSON parsing was out of the way.
+ * Two ways to consume it. `pushEvents()` (EventPusher, engine.ts; what the runner uses) hands each event
+ * to a callback as the body's reads are decoded, in the transport's wake-up, and settles one promise per
+ * request: a content chunk then costs no promise, iterator result, closure or event object (one token
+ * event per stream is refilled), and the only strings made are the content itself. Iteration (`for
+ * await`) is a hand-written async iterator over the same core, one resolved promise and one event object
+ * per chunk, with no await chain; an async generator costs several microtask hops per chunk.
+ * `npm run bench:client` measures both the CPU and the heap bytes per chunk.
  * @module
  */
 import { monotonicMs } from '../clock.ts'
 import { RequestError } from '../errors.ts'
 import { BODY_END, type BodyRead, wallNowMs } from './body-queue.ts'
 import { connectionRetriesOf, markConnectionRetries } from './connection-retry.ts'
-import type { StreamEvent } from './engine.ts'
+import type { EventPusher, StreamEvent } from './engine.ts'
 import { SENT_AT_HEADER } from './openai-body.ts'
 import {
   assertComplete,
@@ -24,7 +27,7 @@ import {
   type TokenEvent,
 } from './openai-chunks.ts'
 import { type AbortSource, describeError, RequestScope } from './openai-scope.ts'
-import { createSseDecoder, type SseDecoder, type SseEvent } from './sse.ts'
+import { SseParser, type SseSink } from './sse.ts'
 
 /** How a lean stream reaches the server: our HTTP/1.1 client (http1/) or undici (openai-undici.ts). */
 export interface StreamTransport {
@@ -66,40 +69,51 @@ export interface LeanStreamOptions {
 }
 
 /**
- * One streaming request, sent when iteration starts. Failures before the response headers (refused
- * connection, reset) are 'http' without a status; after them (cut connection, malformed chunk, in-stream
- * error) 'stream'. Like a generator it is single-use, and expects one `next()` at a time (as `for await`).
+ * One streaming request, sent when iteration (or pushEvents) starts. Failures before the response headers
+ * (refused connection, reset) are 'http' without a status; after them (cut connection, malformed chunk,
+ * in-stream error) 'stream'. Like a generator it is single-use, and expects one `next()` at a time (as
+ * `for await`).
  */
 export function streamLean(
   options: LeanStreamOptions,
   body: Record<string, unknown>,
   signal: AbortSignal,
-): AsyncIterableIterator<StreamEvent> {
+): AsyncIterableIterator<StreamEvent> & EventPusher {
   return new LeanStream(options, body, signal)
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
-/** #step(): nothing to hand over until more of the body arrives. */
-const PENDING = Symbol('pending')
+/** The SSE data `[DONE]`, byte by byte. */
+const DONE_SENTINEL = Buffer.from('[DONE]')
 
-class LeanStream implements AsyncIterableIterator<StreamEvent> {
+class LeanStream implements AsyncIterableIterator<StreamEvent>, EventPusher, SseSink {
   readonly #options: LeanStreamOptions
   readonly #body: Record<string, unknown>
   readonly #callerSignal: AbortSignal
+  #mode: 'unused' | 'iterate' | 'push' = 'unused'
   #phase: 'idle' | 'streaming' | 'finished' = 'idle'
   #scope: RequestScope | undefined
   #response: TransportResponse | undefined
-  /** The transport has handed over the whole body (what is left are its decoded events). */
-  #bodyEnded = false
-  readonly #decoder: SseDecoder = createSseDecoder()
+  readonly #sse = new SseParser()
   readonly #chunks = new ChunkReader()
-  #events: SseEvent[] = []
-  #index = 0
-  /** When the bytes of #events were read from the socket (performance.timeOrigin-based ms). */
-  #readAtMs = 0
+  /** When the read being decoded came off the socket (performance.timeOrigin-based ms); a double field. */
+  #readAtMs = 0.5
   /** When the request went to the transport (same clock); given to the first token, then cleared. */
   #sentAtMs: number | undefined
-  /** The consumer's pending next(), while the body has nothing for it. */
+  /** The stream failed: what the consumer gets once the events before the failure are handed over. */
+  #failed = false
+  #failure: unknown
+  /** The push consumer threw: its own error, passed on as is. */
+  #consumerThrew = false
+
+  /** Push mode: the consumer, its promise, and the token event refilled for each plain content chunk. */
+  #onEvent: ((event: StreamEvent) => void) | undefined
+  #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined
+  readonly #token: TokenEvent = { type: 'token', text: '', tokens: 0, atMs: 0.5 }
+
+  /** Iteration: decoded events not yet taken (from #queueHead on), and the pending next(). */
+  readonly #queue: StreamEvent[] = []
+  #queueHead = 0
   #waiter:
     | { resolve: (result: IteratorResult<StreamEvent>) => void; reject: (error: unknown) => void }
     | undefined
@@ -114,21 +128,46 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
     return this
   }
 
+  pushEvents(onEvent: (event: StreamEvent) => void): Promise<void> {
+    if (this.#mode !== 'unused')
+      return Promise.reject(new Error('a lean stream is consumed once: by iteration or by pushEvents()'))
+    this.#mode = 'push'
+    this.#onEvent = onEvent
+    return new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject }
+      this.#open().then(this.#onReadable, (error: unknown) => {
+        this.#settle = undefined
+        reject(this.#fail(error, classifyBeforeResponse))
+      })
+    })
+  }
+
   next(): Promise<IteratorResult<StreamEvent>> {
-    if (this.#phase === 'streaming') {
+    if (this.#mode === 'unused') {
+      this.#mode = 'iterate'
+      return this.#first()
+    }
+    if (this.#mode === 'push')
+      return Promise.reject(new Error('a lean stream is consumed once: by iteration or by pushEvents()'))
+    // Cut off (abort, timeout) since the last next(): the events already decoded are not handed over.
+    const scope = this.#scope
+    if (scope !== undefined && (this.#queueHead < this.#queue.length || this.#phase === 'streaming')) {
       try {
-        const result = this.#step()
-        if (result !== PENDING) return Promise.resolve(result)
+        scope.throwIfCut()
       } catch (error) {
+        this.#dropQueue()
         return Promise.reject(this.#fail(error, classifyInStream))
       }
-      return new Promise((resolve, reject) => {
-        this.#waiter = { resolve, reject }
-        this.#response!.notify(this.#onReadable)
-      })
     }
+    if (this.#queueHead === this.#queue.length && !this.#failed && this.#phase === 'streaming') this.#pump()
+    const ready = this.#take()
+    if (ready !== undefined) return Promise.resolve(ready)
+    if (this.#failed) return Promise.reject(this.#takeFailure())
     if (this.#phase === 'finished') return Promise.resolve(DONE)
-    return this.#first()
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject }
+      this.#response!.notify(this.#onReadable)
+    })
   }
 
   /** The consumer stopped early (break, or an exception in its loop body). */
@@ -147,51 +186,151 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   }
 
   /**
-   * Hands over what the body has so far: the next token, the done event at the body's end, or PENDING
-   * when more must arrive first. Synchronous, so a waiting consumer is answered from the transport's
-   * wake-up with one promise per chunk and no await chain. Throws (unclassified) on failure.
+   * Decodes what the body holds so far, handing the events over (push: to the consumer; iteration: to the
+   * queue). True when the stream is over: the done event handed over, or failed (#failed).
    */
-  #step(): IteratorResult<StreamEvent> | typeof PENDING {
+  #pump(): boolean {
+    if (this.#phase !== 'streaming') return true
     const scope = this.#scope!
     const response = this.#response!
-    for (;;) {
-      scope.throwIfCut()
-      const token = this.#interpret()
-      if (token !== undefined) return { done: false, value: token }
-      if (this.#bodyEnded) {
-        assertComplete(this.#chunks.state)
-        const done = createDoneEvent(this.#chunks.state)
-        if (response.connectionRetries > 0) done.connectionRetries = response.connectionRetries
-        this.#close()
-        return { done: false, value: done }
-      }
-      const read = response.poll()
-      if (read === undefined) return PENDING
-      if (read === BODY_END) {
-        this.#bodyEnded = true
-        this.#events = this.#decoder.flush()
-      } else {
-        this.#events = this.#decoder.push(read.bytes)
+    try {
+      for (;;) {
+        scope.throwIfCut()
+        const read: BodyRead | typeof BODY_END | undefined = response.poll()
+        if (read === undefined) return false
+        if (read === BODY_END) {
+          this.#sse.flush(this)
+          this.#end()
+          return true
+        }
         this.#readAtMs = read.atMs
+        this.#sse.push(read.bytes, read.start, read.end, this)
       }
-      this.#index = 0
+    } catch (error) {
+      this.#failed = true
+      this.#failure = this.#consumerThrew ? error : this.#fail(error, classifyInStream)
+      // Cut off (abort, timeout): nothing more is handed over, not even events already decoded.
+      if (scope.cut) this.#dropQueue()
+      this.#close()
+      return true
     }
   }
 
-  /** The transport has more for a waiting consumer. */
+  /** The transport has more (or the response head arrived, in push mode). */
   readonly #onReadable = (): void => {
+    if (this.#mode === 'push') {
+      if (!this.#pump()) {
+        this.#response!.notify(this.#onReadable)
+        return
+      }
+      const settle = this.#settle
+      this.#settle = undefined
+      if (this.#failed) settle?.reject(this.#takeFailure())
+      else settle?.resolve()
+      return
+    }
     const waiter = this.#waiter
     if (waiter === undefined) return
-    this.#waiter = undefined
-    try {
-      const result = this.#step()
-      if (result === PENDING) {
-        this.#waiter = waiter
-        this.#response!.notify(this.#onReadable)
-      } else waiter.resolve(result)
-    } catch (error) {
-      waiter.reject(this.#fail(error, classifyInStream))
+    const over = this.#pump()
+    const ready = this.#take()
+    if (ready === undefined && !over) {
+      this.#response!.notify(this.#onReadable)
+      return
     }
+    this.#waiter = undefined
+    if (ready !== undefined) waiter.resolve(ready)
+    else if (this.#failed) waiter.reject(this.#takeFailure())
+    else waiter.resolve(DONE)
+  }
+
+  /** SseSink: one event of the body. Throws (unclassified) on a failure the stream must end with. */
+  event(type: string, bytes: Buffer, start: number, end: number): void {
+    const chunks = this.#chunks
+    // After [DONE] the body is still read to its end, to keep the connection, but nothing counts.
+    if (chunks.state.sawDone) return
+    if (type !== 'message') {
+      if (type === 'error') {
+        const message = errorMessageFromText(bytes.toString('utf8', start, end))
+        throw new RequestError('stream', `server error in stream: ${message}`)
+      }
+      return
+    }
+    if (end - start === DONE_SENTINEL.length && DONE_SENTINEL.equals(bytes.subarray(start, end))) {
+      chunks.state.sawDone = true
+      return
+    }
+    if (!chunks.readBytes(bytes, start, end)) return
+    // A push consumer that aborts gets no further event, even of the same read.
+    if (this.#scope!.cut) this.#scope!.throwIfCut()
+    const sentAtMs = this.#sentAtMs
+    if (this.#mode === 'push' && chunks.logprobs === undefined && sentAtMs === undefined) {
+      const token = this.#token
+      token.text = chunks.text
+      token.tokens = chunks.tokens
+      token.atMs = this.#readAtMs
+      this.#deliver(token)
+      return
+    }
+    const token: TokenEvent = {
+      type: 'token',
+      text: chunks.text,
+      tokens: chunks.tokens,
+      atMs: this.#readAtMs,
+    }
+    if (chunks.logprobs !== undefined) token.logprobs = chunks.logprobs
+    if (sentAtMs !== undefined) {
+      token.sentAtMs = sentAtMs
+      this.#sentAtMs = undefined
+    }
+    this.#deliver(token)
+  }
+
+  /** The body ended: the done event, or the failure of a stream the server never finished. */
+  #end(): void {
+    const state = this.#chunks.state
+    assertComplete(state)
+    const done = createDoneEvent(state)
+    const retries = this.#response!.connectionRetries
+    if (retries > 0) done.connectionRetries = retries
+    this.#close()
+    this.#deliver(done)
+  }
+
+  #deliver(event: StreamEvent): void {
+    if (this.#mode === 'push') {
+      try {
+        this.#onEvent!(event)
+      } catch (error) {
+        this.#consumerThrew = true
+        throw error
+      }
+    } else this.#queue.push(event)
+  }
+
+  #dropQueue(): void {
+    this.#queue.length = 0
+    this.#queueHead = 0
+  }
+
+  /** The next queued event (iteration), or undefined. */
+  #take(): IteratorResult<StreamEvent> | undefined {
+    const queue = this.#queue
+    if (this.#queueHead === queue.length) return undefined
+    const event = queue[this.#queueHead]!
+    queue[this.#queueHead++] = undefined as unknown as StreamEvent
+    if (this.#queueHead === queue.length) {
+      queue.length = 0
+      this.#queueHead = 0
+    }
+    return { done: false, value: event }
+  }
+
+  /** The failure, handed over once; later calls see a finished stream. */
+  #takeFailure(): unknown {
+    const failure = this.#failure
+    this.#failed = false
+    this.#failure = undefined
+    return failure
   }
 
   async #open(): Promise<void> {
@@ -228,36 +367,6 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
     }
   }
 
-  /** The next content chunk among the decoded events, folding the others into the chunk state. */
-  #interpret(): TokenEvent | undefined {
-    const events = this.#events
-    const state = this.#chunks.state
-    while (this.#index < events.length) {
-      const event = events[this.#index++]!
-      // After [DONE] the body is still read to its end, to keep the connection, but nothing counts.
-      if (state.sawDone) continue
-      if (event.type !== 'message') {
-        if (event.type === 'error') {
-          throw new RequestError('stream', `server error in stream: ${errorMessageFromText(event.data)}`)
-        }
-        continue
-      }
-      if (event.data === '[DONE]') state.sawDone = true
-      else {
-        const token = this.#chunks.read(event.data)
-        if (token !== undefined) {
-          token.atMs = this.#readAtMs
-          if (this.#sentAtMs !== undefined) {
-            token.sentAtMs = this.#sentAtMs
-            this.#sentAtMs = undefined
-          }
-          return token
-        }
-      }
-    }
-    return undefined
-  }
-
   /** Ends the request after a failure and returns what the consumer must see. */
   #fail(error: unknown, classify: (error: unknown) => RequestError): unknown {
     const scope = this.#scope
@@ -272,7 +381,6 @@ class LeanStream implements AsyncIterableIterator<StreamEvent> {
   #close(): void {
     if (this.#phase === 'finished') return
     this.#phase = 'finished'
-    this.#events = []
     this.#scope?.dispose()
     this.#response?.close()
   }

@@ -114,7 +114,7 @@ class UndiciResponse implements TransportResponse {
     this.#release?.()
   }
 
-  readonly #onData = (bytes: Buffer) => this.#queue!.push(bytes, wallNowMs())
+  readonly #onData = (bytes: Buffer) => this.#queue!.push(bytes, 0, bytes.length, wallNowMs())
 
   readonly #onEnd = () => {
     this.#ended = true

@@ -13,7 +13,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import { type BODY_END, BodyQueue, type BodyRead, wallNowMs } from '../body-queue.ts'
 import { CLOSED_BY_PEER_CODES, markConnectionRetries } from '../connection-retry.ts'
-import { HttpParseError, type ResponseHead, ResponseParser } from './response-parser.ts'
+import { HttpParseError, type ResponseHandler, type ResponseHead, ResponseParser } from './response-parser.ts'
 
 export interface Http1AgentOptions {
   /** Connections open at once at most; further requests wait for one to be free. @default 1024 */
@@ -51,9 +51,12 @@ export interface Http1Response extends ResponseHead {
 }
 
 export interface Http1Body {
-  /** The next piece of the body, undefined at its end. */
+  /** The next piece of the body (`bytes` exactly the piece), undefined at its end. */
   read(): Promise<BodyRead | undefined>
-  /** The next piece if one is there (BODY_END at the end); throws the connection's error. See BodyQueue. */
+  /**
+   * The next piece if one is there (BODY_END at the end), an object refilled by the next call; throws the
+   * connection's error. See BodyQueue.
+   */
   poll(): BodyRead | typeof BODY_END | undefined
   /** Calls `reader` once, after the event loop's poll phase, when poll() has something new. */
   notify(reader: () => void): void
@@ -273,27 +276,17 @@ class Exchange {
 
   head(head: ResponseHead): void {
     this.#headArrived = true
-    // Arrow functions: callers may take the methods off the body (openai-http1.ts does).
     this.#resolve({
       statusCode: head.statusCode,
       headers: head.headers,
       keepAlive: head.keepAlive,
       connectionRetries: this.connectionRetries,
-      body: {
-        read: () => this.#queue.read(),
-        poll: () => this.#queue.poll(),
-        notify: (reader) => this.#queue.notify(reader),
-        text: () => this.#queue.text(),
-        destroy: () => {
-          this.#queue.stop()
-          if (!this.finished) this.fail(new Http1Error('the body was abandoned'))
-        },
-      },
+      body: new ExchangeBody(this, this.#queue),
     })
   }
 
-  body(bytes: Buffer, atMs: number): void {
-    this.#queue.push(bytes, atMs)
+  body(bytes: Buffer, start: number, end: number, atMs: number): void {
+    this.#queue.push(bytes, start, end, atMs)
   }
 
   complete(): void {
@@ -316,6 +309,38 @@ class Exchange {
   }
 }
 
+/** Http1Body of one exchange: methods on a class rather than a closure each per request. */
+class ExchangeBody implements Http1Body {
+  readonly #exchange: Exchange
+  readonly #queue: BodyQueue
+
+  constructor(exchange: Exchange, queue: BodyQueue) {
+    this.#exchange = exchange
+    this.#queue = queue
+  }
+
+  read(): Promise<BodyRead | undefined> {
+    return this.#queue.read()
+  }
+
+  poll(): BodyRead | typeof BODY_END | undefined {
+    return this.#queue.poll()
+  }
+
+  notify(reader: () => void): void {
+    this.#queue.notify(reader)
+  }
+
+  text(): Promise<string> {
+    return this.#queue.text()
+  }
+
+  destroy(): void {
+    this.#queue.stop()
+    if (!this.#exchange.finished) this.#exchange.fail(new Http1Error('the body was abandoned'))
+  }
+}
+
 interface ConnectionEvents {
   /** The exchange completed; `reusable`: the connection may carry another request. */
   released(reusable: boolean): void
@@ -327,13 +352,15 @@ interface ConnectionEvents {
   closedSoonAfterResponse(): void
 }
 
-class Connection {
+/** One socket and the exchanges it carries in turn; it is its parser's handler (one parser, reset per exchange). */
+class Connection implements ResponseHandler {
   readonly #socket: Socket
   readonly #events: ConnectionEvents
   #keepAliveMs: number
   #exchange: Exchange | undefined
-  #parser: ResponseParser | undefined
-  #readAtMs = 0
+  readonly #parser = new ResponseParser(this)
+  /** When the current read arrived (wall-aligned ms); a double field, refilled in place per read. */
+  #readAtMs = 0.5
   #reusable = false
   /** Exchanges this connection completed: a later one is on a reused connection. */
   #served = 0
@@ -402,18 +429,22 @@ class Connection {
     exchange.connection = this
     this.#reusable = false
     this.#answered = false
-    this.#parser = new ResponseParser({
-      onHead: (head) => {
-        this.#reusable = head.keepAlive
-        const hint = KEEP_ALIVE_TIMEOUT.exec(head.headers['keep-alive'] ?? '')
-        // The server closes at its timeout; leave a second's margin so a request never meets that close.
-        if (hint !== null) this.#keepAliveMs = Math.min(this.#keepAliveMs, Number(hint[1]) * 1000 - 1000)
-        exchange.head(head)
-      },
-      onBody: (bytes) => exchange.body(bytes, this.#readAtMs),
-      onComplete: () => {},
-    })
+    this.#parser.reset()
   }
+
+  onHead(head: ResponseHead): void {
+    this.#reusable = head.keepAlive
+    const hint = KEEP_ALIVE_TIMEOUT.exec(head.headers['keep-alive'] ?? '')
+    // The server closes at its timeout; leave a second's margin so a request never meets that close.
+    if (hint !== null) this.#keepAliveMs = Math.min(this.#keepAliveMs, Number(hint[1]) * 1000 - 1000)
+    this.#exchange?.head(head)
+  }
+
+  onBody(bytes: Buffer, start: number, end: number): void {
+    this.#exchange?.body(bytes, start, end, this.#readAtMs)
+  }
+
+  onComplete(): void {}
 
   /** Ends the current exchange with `error` and the connection with it. */
   #fail(error: unknown): void {
@@ -459,7 +490,7 @@ class Connection {
     this.#readAtMs = wallNowMs()
     this.#answered = true
     const parser = this.#parser
-    if (this.#exchange === undefined || parser === undefined) {
+    if (this.#exchange === undefined) {
       // Bytes nobody asked for: the connection's state is unknown.
       this.close()
       return
@@ -477,7 +508,7 @@ class Connection {
     if (this.#exchange === undefined && performance.now() - this.#idleSinceMs < QUICK_CLOSE_MS)
       this.#events.closedSoonAfterResponse()
     const parser = this.#parser
-    if (this.#exchange !== undefined && parser !== undefined) {
+    if (this.#exchange !== undefined) {
       try {
         parser.end()
         if (parser.done) this.#finish(false)

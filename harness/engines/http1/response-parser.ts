@@ -3,7 +3,7 @@
  * by chunked transfer coding, Content-Length, or the connection's close. Bytes may be split anywhere.
  *
  * Written for the streaming hot path: once the head is parsed, a read of the body costs a scan of the few
- * framing bytes and a `subarray` per data piece, with no string or buffer built. Strict where a mistake
+ * framing bytes per data piece, with no string, buffer or view built. Strict where a mistake
  * would corrupt a measurement (a bad chunk size, a second Content-Length that disagrees, framing past the
  * announced length), lenient where servers commonly are (bare LF line ends, a missing reason phrase).
  * @module
@@ -24,8 +24,11 @@ export interface ResponseHead {
 
 export interface ResponseHandler {
   onHead(head: ResponseHead): void
-  /** A piece of the body, a view into the read (copy it to keep it past the call's read). */
-  onBody(bytes: Buffer): void
+  /**
+   * A piece of the body: `bytes[start, end)` of the read, passed as is rather than as a view per piece (the
+   * read's buffer belongs to the caller of push(); copy to keep it beyond what the caller allows).
+   */
+  onBody(bytes: Buffer, start: number, end: number): void
   /** The body ended as framed; nothing of the response is left. */
   onComplete(): void
 }
@@ -64,6 +67,13 @@ export class ResponseParser {
 
   constructor(handler: ResponseHandler) {
     this.#handler = handler
+  }
+
+  /** Ready for the next response on the same connection (one parser per connection, not per response). */
+  reset(): void {
+    this.#state = State.Head
+    this.#carry = undefined
+    this.#remaining = 0
   }
 
   /** The response is complete. */
@@ -106,7 +116,7 @@ export class ResponseParser {
           if (this.#remaining === 0) this.#complete()
           break
         case State.UntilClose:
-          this.#handler.onBody(at === 0 ? bytes : bytes.subarray(at))
+          this.#handler.onBody(bytes, at, bytes.length)
           at = bytes.length
           break
       }
@@ -118,7 +128,7 @@ export class ResponseParser {
   #readCounted(bytes: Buffer, at: number): number {
     const end = Math.min(bytes.length, at + this.#remaining)
     this.#remaining -= end - at
-    this.#handler.onBody(bytes.subarray(at, end))
+    this.#handler.onBody(bytes, at, end)
     return end
   }
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { monotonicMs } from '../../../harness/clock.ts'
-import type { StreamEvent } from '../../../harness/engines/engine.ts'
+import { canPushEvents, type StreamEvent } from '../../../harness/engines/engine.ts'
 import {
   createOpenAIEngine,
   OPENAI_CLIENTS,
@@ -631,3 +631,119 @@ describe('openai engine start()', () => {
     await expect(started, 'reason').rejects.toBe('cancelled')
   })
 })
+
+describe.each(OPENAI_CLIENTS.filter((client) => client !== 'sdk'))(
+  'openai engine, client %s, pushEvents (the runner’s way)',
+  (client) => {
+    /** Many content chunks in one write (the template path), escapes, multi-byte text, logprobs, timings. */
+    const MIXED = [
+      LLAMA_CHAT[0]!,
+      ...['a', ' b', ' ünï 🙂', 'say "hi"', 'back\\slash', 'line\nbreak', ' c', ' d'].map(CONTENT_CHUNK),
+      'data: {"choices":[{"index":0,"delta":{"content":" e"},"logprobs":{"content":[{"token":" e","logprob":-0.5,"top_logprobs":[]}]},"finish_reason":null}]}\n\n',
+      ...LLAMA_CHAT.slice(3),
+    ]
+
+    async function pushAll(
+      stream: AsyncIterable<StreamEvent>,
+    ): Promise<{ copies: StreamEvent[]; objects: StreamEvent[] }> {
+      const copies: StreamEvent[] = []
+      const objects: StreamEvent[] = []
+      if (!canPushEvents(stream)) throw new Error('no pushEvents()')
+      await stream.pushEvents((event) => {
+        objects.push(event)
+        copies.push(unstamped({ ...event }))
+      })
+      return { copies, objects }
+    }
+
+    it('pushes the same events as iteration gives, in one read or split mid-line', async () => {
+      for (const split of [false, true]) {
+        const server = await serve({
+          'POST /v1/chat/completions': async (_req, res) => {
+            sse(res)
+            if (split) await writeSplit(res, MIXED)
+            else res.write(MIXED.join(''))
+            res.end()
+          },
+        })
+        const engine = engineFor(server, client)
+        const iterated = await collect(engine.generate(request, new AbortController().signal))
+        const { copies } = await pushAll(engine.generate(request, new AbortController().signal))
+        expect(iterated.length, `${split ? 'split' : 'one read'}: 9 tokens and done`).toBe(10)
+        expect(copies, split ? 'split mid-line' : 'one read').toEqual(iterated)
+      }
+    })
+
+    it('refills one token event for plain content chunks; the first (sentAtMs) and logprobs ones are their own', async () => {
+      const server = await serve({
+        'POST /v1/chat/completions': (_req, res) => {
+          sse(res)
+          res.end(MIXED.join(''))
+        },
+      })
+      const { objects } = await pushAll(
+        engineFor(server, client).generate(request, new AbortController().signal),
+      )
+      const tokens = objects.filter((event) => event.type === 'token')
+      expect(tokens.length, 'token events').toBe(9)
+      expect(tokens[0]?.type === 'token' && tokens[0].sentAtMs, 'the first carries sentAtMs').toBeGreaterThan(
+        0,
+      )
+      expect(new Set(tokens.slice(1, 8)).size, 'plain chunks 2–8: one object').toBe(1)
+      expect(tokens[1], 'not the first').not.toBe(tokens[0])
+      expect(tokens[8], 'the logprobs chunk').not.toBe(tokens[1])
+    })
+
+    it('rejects with the consumer’s own exception, closes the connection, and serves the next request', async () => {
+      let closed: Promise<unknown> | undefined
+      let calls = 0
+      const server = await serve({
+        'POST /v1/chat/completions': (_req, res) => {
+          if (calls++ === 0) {
+            closed = once(res, 'close')
+            sse(res)
+            res.write(CONTENT_CHUNK('one') + CONTENT_CHUNK('two'))
+            return // then stall
+          }
+          sse(res)
+          res.end(LLAMA_CHAT.join(''))
+        },
+      })
+      const engine = engineFor(server, client)
+      const mine = new Error('consumer failed')
+      const seen: string[] = []
+      const stream = engine.generate(request, new AbortController().signal)
+      if (!canPushEvents(stream)) throw new Error('no pushEvents()')
+      const error = await stream
+        .pushEvents((event) => {
+          if (event.type === 'token') seen.push(event.text)
+          throw mine
+        })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        )
+      expect(error, 'the exception itself').toBe(mine)
+      expect(seen, 'nothing after it').toEqual(['one'])
+      await closed
+      expect(await collect(engine.generate(request, new AbortController().signal)), 'next').toHaveLength(3)
+    })
+
+    it('is consumed once: pushEvents() after iteration (or twice) is refused', async () => {
+      const server = await serve({
+        'POST /v1/chat/completions': (_req, res) => {
+          sse(res)
+          res.end(LLAMA_CHAT.join(''))
+        },
+      })
+      const stream = engineFor(server, client).generate(request, new AbortController().signal)
+      if (!canPushEvents(stream)) throw new Error('no pushEvents()')
+      await stream.pushEvents(() => {})
+      await expect(
+        stream.pushEvents(() => {}),
+        'twice',
+      ).rejects.toThrow(/consumed once/)
+      await expect(stream[Symbol.asyncIterator]().next(), 'then iterated').rejects.toThrow(/consumed once/)
+    })
+  },
+)

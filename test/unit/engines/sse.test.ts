@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createSseDecoder, type SseEvent } from '../../../harness/engines/sse.ts'
+import { createSseDecoder, type SseEvent, SseParser, type SseSink } from '../../../harness/engines/sse.ts'
 
 const encoder = new TextEncoder()
 
@@ -166,5 +166,56 @@ describe('createSseDecoder', () => {
       events.map((e) => e.id),
       'ids',
     ).toEqual(['1', '1'])
+  })
+})
+
+describe('SseParser (bytes in place)', () => {
+  /** A sink recording each event's bytes as given: the buffer itself and the range. */
+  function recorder() {
+    const seen: { type: string; bytes: Buffer; start: number; end: number; data: string }[] = []
+    const sink: SseSink = {
+      event: (type, bytes, start, end) =>
+        seen.push({ type, bytes, start, end, data: bytes.toString('utf8', start, end) }),
+    }
+    return { seen, sink }
+  }
+
+  it('hands a one-line event over as a range of the read itself, not a copy', () => {
+    const { seen, sink } = recorder()
+    const read = Buffer.from('data: {"a":1}\n\ndata: [DONE]\n\n')
+    new SseParser().push(read, 0, read.length, sink)
+    expect(
+      seen.map((e) => e.data),
+      'data',
+    ).toEqual(['{"a":1}', '[DONE]'])
+    expect(seen[0]?.bytes, 'the read itself').toBe(read)
+    expect([seen[0]?.start, seen[0]?.end], 'its range').toEqual([6, 13])
+  })
+
+  it('parses only bytes[start, end) of a read (an HTTP chunk inside its framing)', () => {
+    const { seen, sink } = recorder()
+    const body = 'data: x\r\n\r\n'
+    const read = Buffer.from(`${body.length.toString(16)}\r\n${body}\r\n`)
+    const parser = new SseParser()
+    parser.push(read, 3, 3 + body.length, sink)
+    parser.flush(sink)
+    expect(
+      seen.map((e) => e.data),
+      'one event, no framing',
+    ).toEqual(['x'])
+  })
+
+  it('keeps data waiting for its blank line intact when the earlier read is reused', () => {
+    const { seen, sink } = recorder()
+    const parser = new SseParser()
+    const first = Buffer.from('data: held\n')
+    parser.push(first, 0, first.length, sink)
+    first.fill(0x58) // the read's buffer is not the parser's to keep
+    const second = Buffer.from('\n')
+    parser.push(second, 0, second.length, sink)
+    expect(
+      seen.map((e) => e.data),
+      'data as sent',
+    ).toEqual(['held'])
   })
 })
