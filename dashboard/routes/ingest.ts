@@ -54,6 +54,8 @@ export function ingestRoutes(db: Db, options: IngestOptions = {}): Hono {
       stored = await streamBenchRun(db, limited(body, maxBytes), { source: INGEST_SOURCE })
     } catch (err) {
       if (err instanceof BodyTooLargeError) return tooLarge()
+      if (err instanceof BodyAbortedError)
+        throw new BadRequestError(['body: the connection closed before the document ended; send it again'])
       if (err instanceof BenchRunError) throw new BadRequestError(err.problems)
       if (err instanceof BenchRunSyntaxError)
         throw new BadRequestError([
@@ -80,6 +82,8 @@ export function ingestRoutes(db: Db, options: IngestOptions = {}): Hono {
 }
 
 class BodyTooLargeError extends Error {}
+/** The client went away mid-body: its answer (a 400) goes nowhere, but nothing is logged as a failure. */
+class BodyAbortedError extends Error {}
 
 /** The body's chunks, throwing BodyTooLargeError once more than `maxBytes` have come. */
 async function* limited(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
@@ -87,7 +91,13 @@ async function* limited(body: ReadableStream<Uint8Array>, maxBytes: number): Asy
   let total = 0
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      let chunk: Awaited<ReturnType<typeof reader.read>>
+      try {
+        chunk = await reader.read()
+      } catch (err) {
+        throw new BodyAbortedError('request body aborted', { cause: err })
+      }
+      const { done, value } = chunk
       if (done) return
       total += value.byteLength
       if (total > maxBytes) throw new BodyTooLargeError()

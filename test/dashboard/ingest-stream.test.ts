@@ -5,7 +5,7 @@
  */
 import http from 'node:http'
 import { count, eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type RunningDashboard, startDashboard } from '../../dashboard/server.ts'
 import { exportRun } from '../../db/export.ts'
 import { requests, runs } from '../../db/schema.ts'
@@ -164,6 +164,37 @@ describe('POST /api/runs, streamed', () => {
     const [after] = await t.db.select({ n: count() }).from(runs)
     expect(after?.n, 'the staged run is gone').toBe(before?.n)
   }, 60_000)
+
+  it('forgets a body cut off mid-way: nothing stored, nothing logged as a failure', async () => {
+    const [before] = await t.db.select({ n: count() }).from(runs)
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const req = http.request(new URL('/api/runs', dashboard.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      })
+      req.on('error', () => {})
+      let sent = 0
+      for (const chunk of documentChunks(newRun('2026-12-04T00:00:00.000Z'), 5000)) {
+        req.write(chunk)
+        sent += chunk.length
+        if (sent > 1 << 20) break
+      }
+      // Past the first batches, so a run was staged: then the client goes away.
+      await new Promise((r) => setTimeout(r, 500))
+      req.destroy()
+      let after: number | undefined
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        after = (await t.db.select({ n: count() }).from(runs))[0]?.n
+        if (after === before?.n) break
+      }
+      expect(after, 'the staged run is gone').toBe(before?.n)
+      expect(logged, 'no 500 logged').not.toHaveBeenCalled()
+    } finally {
+      logged.mockRestore()
+    }
+  }, 30_000)
 
   it('refuses a document with bad rows, naming them, and keeps nothing of it', async () => {
     const [before] = await t.db.select({ n: count() }).from(runs)
