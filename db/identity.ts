@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { eq } from 'drizzle-orm'
+import { isCredentialName, REDACTED, SAFE_HEADERS } from '../harness/redact.ts'
 import type { EnvironmentInfo, RunMeta, VariantIdentity } from '../harness/results.ts'
 import type { Db } from './client.ts'
 import { environments, variants } from './schema.ts'
@@ -32,15 +33,25 @@ export function environmentHash(environment: EnvironmentInfo): string {
   return sha256Hex(canonicalJson(environment))
 }
 
-/** The comparability fingerprint of a run (hex sha256). Label, git and time are deliberately not part of it. */
-export function runFingerprint(meta: RunMeta): string {
+/**
+ * The comparability fingerprint of a run (hex sha256). Label, git and time are deliberately not part of it.
+ *
+ * @param meta the run as stored: secrets redacted, so every custom header value reads `[redacted]`
+ * @param rawEngineOptions the engine options before redaction, when known (the sink passes them): a custom
+ *   header still separates series (`x-routing: a` vs `b`) through a digest of its value that never leaves
+ *   this hash; credential headers (authorization, x-api-key …) count by name only, so a rotated key keeps
+ *   the history
+ */
+export function runFingerprint(meta: RunMeta, rawEngineOptions?: Record<string, unknown>): string {
   return sha256Hex(
     canonicalJson({
       model: meta.variant?.sha256 ?? meta.engine.model,
       engine: {
         kind: meta.engine.kind,
         version: meta.engine.engineVersion ?? null,
-        options: meta.engineOptions,
+        options: rawEngineOptions
+          ? withHeaderDigests(meta.engineOptions, rawEngineOptions)
+          : meta.engineOptions,
       },
       scenario: meta.scenario.hash,
       // Steps of one scenario (concurrency 1 vs 32) are different series.
@@ -48,6 +59,25 @@ export function runFingerprint(meta: RunMeta): string {
       environment: meta.environment ? environmentHash(meta.environment) : null,
     }),
   )
+}
+
+/** `options` with its `headers` replaced by digests of the raw header values (credentials by name only). */
+function withHeaderDigests(
+  options: Record<string, unknown>,
+  raw: Record<string, unknown>,
+): Record<string, unknown> {
+  const headers = raw.headers
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return options
+  const digests: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    const key = name.toLowerCase()
+    digests[key] = SAFE_HEADERS.has(key)
+      ? String(value)
+      : isCredentialName(key)
+        ? REDACTED
+        : `sha256:${sha256Hex(String(value))}`
+  }
+  return { ...options, headers: digests }
 }
 
 /** Id of the variant row for this identity (and its parents), inserting what is missing. */

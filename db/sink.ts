@@ -168,7 +168,7 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
               loadKind: clean.load.kind,
               loadIndex: clean.loadIndex,
               label: clean.label ?? null,
-              fingerprint: runFingerprint(clean),
+              fingerprint: runFingerprint(clean, meta.engineOptions),
               gitCommit: clean.git?.commit ?? null,
               gitBranch: clean.git?.branch ?? null,
               gitMergeBase: clean.git?.mergeBase ?? null,

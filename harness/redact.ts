@@ -38,6 +38,13 @@ export const FRAGMENT_LENGTH = 8
 const MASKED_MIN_SHOWN = 4
 const CREDENTIAL_KEY =
   /^(authorization|proxy-authorization|x-api-key|api[-_]?key|access[-_]?token|password|secret|token|cookie)$/i
+/**
+ * Whether a header or option name reads like a credential (`authorization`, `x-goog-api-key`,
+ * `x-gateway-token`): the run fingerprint counts such a header by name only, so a rotated key keeps history.
+ */
+export function isCredentialName(name: string): boolean {
+  return CREDENTIAL_KEY.test(name) || SECRET_ENV_NAME.test(name)
+}
 /** `Bearer <credential>`: the credential alone is a secret too (a server may echo only it). */
 const AUTH_SCHEME = /^(bearer|basic|token|digest|apikey)\s+(\S+)$/i
 /** A run of mask characters in an echoed key: `*`, `•`, `…`, two or more dots. */

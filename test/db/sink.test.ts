@@ -230,7 +230,31 @@ describe.each(dbBackends())('database on %s', (backend) => {
       ...meta,
       engineOptions: { ...meta.engineOptions, api: 'completions' },
     })
-    for (const r of [first, second, third]) await r.finish('completed', undefined)
+    // Header values are stored redacted, yet a custom header still separates series and a rotated key does not.
+    const withHeaders = (headers: Record<string, string>) =>
+      sink.startRun({ ...meta, engineOptions: { ...meta.engineOptions, headers } })
+    const routedA = await withHeaders({ 'x-routing': 'pool-a', authorization: 'Bearer key-one-0123456789' })
+    const routedA2 = await withHeaders({ 'x-routing': 'pool-a', authorization: 'Bearer key-two-9876543210' })
+    const routedB = await withHeaders({ 'x-routing': 'pool-b', authorization: 'Bearer key-one-0123456789' })
+    for (const r of [first, second, third, routedA, routedA2, routedB]) await r.finish('completed', undefined)
+    const headerRows = await t.db
+      .select({ fingerprint: runs.fingerprint, engineOptions: runs.engineOptions })
+      .from(runs)
+      .where(
+        sql`${runs.id} in (${sql.join(
+          [routedA, routedA2, routedB].map((r) => sql`${Number(r.runId)}`),
+          sql`, `,
+        )})`,
+      )
+      .orderBy(asc(runs.id))
+    expect(JSON.stringify(headerRows), 'no header value stored').not.toMatch(/pool-a|pool-b|key-one|key-two/)
+    expect(headerRows[0]?.fingerprint, 'a rotated key keeps the series').toBe(headerRows[1]?.fingerprint)
+    expect(headerRows[2]?.fingerprint, 'another routing header is another series').not.toBe(
+      headerRows[0]?.fingerprint,
+    )
+    expect(headerRows[0]?.fingerprint, 'headers are part of it').not.toBe(
+      runFingerprint(meta, meta.engineOptions),
+    )
     const rows = await t.db
       .select()
       .from(runs)
@@ -243,7 +267,7 @@ describe.each(dbBackends())('database on %s', (backend) => {
       .orderBy(asc(runs.id))
     expect(rows[0]?.fingerprint, 'label is not part of the fingerprint').toBe(rows[1]?.fingerprint)
     expect(rows[2]?.fingerprint, 'engine options are').not.toBe(rows[0]?.fingerprint)
-    expect(rows[0]?.fingerprint, 'fingerprint function').toBe(runFingerprint(meta))
+    expect(rows[0]?.fingerprint, 'fingerprint function').toBe(runFingerprint(meta, meta.engineOptions))
     expect(rows[0]?.gitCommit, 'git commit').toBe('c0ffee')
     expect(rows[0]?.invocationId, 'invocation').toBe('inv-1')
     expect(new Set(rows.map((r) => r.variantId)).size, 'one variant row for three runs').toBe(1)
