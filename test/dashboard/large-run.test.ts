@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
 import { loadRun } from '../../dashboard/data/run.ts'
 import { tokenBucketsQuery } from '../../dashboard/data/run-series.ts'
-import { analyzeIfMissing } from '../../db/analyze.ts'
+import { analyzeAfterBulkWrite, analyzeIfMissing } from '../../db/analyze.ts'
 import { selectRows } from '../../db/client.ts'
 import { insertRequests } from '../../db/insert-requests.ts'
 import type { NewRequestRow } from '../../db/schema.ts'
@@ -47,6 +47,9 @@ function requestRows(runId: number, from: number, count: number): NewRequestRow[
     }
   })
 }
+
+/** A run of one request through the sink, in `t`'s database. */
+const recordRunIn = (t: TestDatabase) => recordRun(t.db, [okOutcome(0)])
 
 interface PlanNode {
   'Node Type': string
@@ -128,6 +131,12 @@ describe.each(dbBackends())('a large run on %s', (backend) => {
       expect(await analyzeIfMissing(fresh.db), 'tables analyzed').toContain('requests')
       expect(await reltuples(), 'after').toBeGreaterThanOrEqual(0)
       expect(await analyzeIfMissing(fresh.db), 'a second time: nothing to do').toEqual([])
+      // After a bulk write of known size: only when it is many rows against what the statistics know.
+      await insertRequests(fresh.db, requestRows((await recordRunIn(fresh)) as number, 1, 2000))
+      expect(await analyzeAfterBulkWrite(fresh.db, 999), 'few rows').toBe(false)
+      expect(await analyzeAfterBulkWrite(fresh.db, 2000), 'many against the rows known').toBe(true)
+      expect(await reltuples(), 'statistics follow').toBeGreaterThanOrEqual(2000)
+      expect(await analyzeAfterBulkWrite(fresh.db, 100), 'a small share').toBe(false)
     } finally {
       await fresh.dispose()
     }
