@@ -79,15 +79,15 @@ const HUGE_VIEWS = Number(args['huge-views'])
 /** The dashboard's write token in this benchmark (the ingest needs one). */
 const TOKEN = 'bench-dashboard-token'
 const GOALS_14 = { hugeRunPageP95Ms: 1000, ingestRssGrowthMb: 200, apiRunsVsLeaderboard: 2 }
-if (REQUESTS < 50_000)
-  // The large-run routes need at least one run of 5,000 requests, and large runs hold a tenth of the rows.
-  throw new Error(`--requests ${REQUESTS}: at least 50000 (one 5,000-request run among the rest)`)
 const RUNS = Number(args.runs)
 const REQUESTS = Number(args.requests)
 const ITERATIONS = Number(args.iterations)
 const CONNECTIONS = Number(args.connections)
 const DURATION_S = Number(args.duration)
 const SEED = Number(args.seed)
+if (REQUESTS < 50_000)
+  // The large-run routes need at least one run of 5,000 requests, and large runs hold a tenth of the rows.
+  throw new Error(`--requests ${REQUESTS}: at least 50000 (one 5,000-request run among the rest)`)
 const GOALS = { p95Ms: 50, autocannonErrors: 0 }
 const CLI = fileURLToPath(new URL('../dashboard/fixtures/dashboard-cli.ts', import.meta.url))
 const log = (line: string) => process.stderr.write(`${line}\n`)
