@@ -74,6 +74,14 @@ export interface CreateDbOptions {
    * @default 'in-process'
    */
   embeddedHost?: 'in-process' | 'worker'
+  /**
+   * PostgreSQL cancels any statement of this connection pool running longer than this (its
+   * `statement_timeout`), ms. The dashboard sets it to its read deadline so a page that gave up with a 503
+   * does not leave its query holding a pooled connection. PGlite ignores statement_timeout (measured: a 23 s
+   * query ran to its end under 200 ms); there the dashboard's worker host and read deadline bound a page.
+   * @default none
+   */
+  statementTimeoutMs?: number
 }
 
 /**
@@ -98,7 +106,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   const target = resolveDbTarget(options)
   const db =
     target.kind === 'postgres'
-      ? await openPostgres(target.url, target.source)
+      ? await openPostgres(target.url, target.source, options.statementTimeoutMs)
       : await openPglite(target.dir, options.embeddedHost ?? 'in-process')
   try {
     await markInterruptedRuns(db, options.staleRunAfterMs ?? STALE_RUN_AFTER_MS)
@@ -118,7 +126,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
  * A URL that is not postgres://, or where no PostgreSQL answers, is a DatabaseError after one probe
  * connection (db/postgres-probe.ts), before postgres.js — which would reconnect without end — sees it.
  */
-async function openPostgres(url: string, source: UrlSource): Promise<Database> {
+async function openPostgres(url: string, source: UrlSource, statementTimeoutMs?: number): Promise<Database> {
   checkPostgresUrl(url, source)
   await probePostgres(url, source)
   try {
@@ -137,6 +145,9 @@ async function openPostgres(url: string, source: UrlSource): Promise<Database> {
     onnotice: () => {},
     connect_timeout: CONNECT_TIMEOUT_S,
     backoff: (retries) => Math.min(0.05 * 2 ** retries, 1),
+    ...(statementTimeoutMs !== undefined
+      ? { connection: { statement_timeout: Math.max(1, Math.round(statementTimeoutMs)) } }
+      : {}),
   })
   return withHandle(drizzlePostgres(sql, { schema }), 'postgres', redactUrl(url), () =>
     sql.end({ timeout: 5 }),

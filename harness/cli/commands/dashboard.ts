@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from 'commander'
+import { DEFAULT_QUERY_TIMEOUT_MS } from '../../../dashboard/app.ts'
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from '../../../dashboard/server.ts'
 import { createDb } from '../../../db/client.ts'
 import { HarnessError } from '../../errors.ts'
@@ -49,7 +50,12 @@ export async function serveDashboard(opts: DashboardOptions): Promise<void> {
   if (opts.port > 65_535) throw new HarnessError(`--port expects a port number ≤ 65535, got ${opts.port}`)
   const token = process.env.BENCH_TOKEN || undefined
   // An embedded database in a worker thread: a slow query cannot freeze the server (dashboard/app.ts queryTimeoutMs).
-  const db = await createDb({ ...dbOptions(opts.db), embeddedHost: 'worker' })
+  // On PostgreSQL the server itself cancels a statement past the same deadline, freeing its pooled connection.
+  const db = await createDb({
+    ...dbOptions(opts.db),
+    embeddedHost: 'worker',
+    statementTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
+  })
   let dashboard: Awaited<ReturnType<typeof startDashboard>>
   try {
     dashboard = await startDashboard({
