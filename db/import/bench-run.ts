@@ -36,6 +36,7 @@ import {
   variantIdentityHash,
 } from '../identity.ts'
 import { insertRequests } from '../insert-requests.ts'
+import { runWriter } from '../liveness.ts'
 import { createRedactor, type Redactor } from '../redact.ts'
 import {
   type ImportedSource,
@@ -390,6 +391,9 @@ export async function insertRunRow(
       startedAt: prep.startedAt,
       finishedAt,
       heartbeatAt: override.state === 'running' ? sql`now()` : (finishedAt ?? prep.startedAt),
+      // A run staged while its body streams in is this process's: if the process dies, the next reader on
+      // this host sees it gone at once (db/liveness.ts) instead of after a stale heartbeat.
+      ...(override.state === 'running' ? runWriter() : {}),
       imported,
       role: run.role,
     })
