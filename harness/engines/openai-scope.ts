@@ -4,7 +4,7 @@
  * sees: the caller's abort reason unchanged, a 'timeout' RequestError, or the client's own error.
  * @module
  */
-import { EventEmitter, getMaxListeners, setMaxListeners } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import { RequestError } from '../errors.ts'
 
 /** Caller signals whose listener limit was already lifted (checking the limit each time costs more). */
@@ -42,10 +42,12 @@ export class RequestScope {
     readonly timeoutMs: number,
   ) {
     this.#onAbort = () => this.#cut(callerSignal.reason)
-    // A run-wide signal shared by hundreds of concurrent requests is normal use, not a listener leak.
+    // A run-wide signal shared by hundreds of concurrent requests is normal use, not a listener leak. No
+    // getMaxListeners() first: on Node 20 it throws for an AbortSignal whose limit is already 0 (as the
+    // runner sets on its own), so a caller passing such a signal failed every request.
     if (!raisedSignals.has(callerSignal)) {
       raisedSignals.add(callerSignal)
-      if (getMaxListeners(callerSignal) !== 0) setMaxListeners(0, callerSignal)
+      setMaxListeners(0, callerSignal)
     }
     callerSignal.addEventListener('abort', this.#onAbort, { once: true })
     this.#timer = setTimeout(() => {

@@ -20,6 +20,7 @@ import {
   readChunk,
 } from './openai-chunks.ts'
 import { describeError, RequestScope } from './openai-scope.ts'
+import { SseParser, type SseSink } from './sse.ts'
 
 export interface SdkClientOptions {
   baseUrl: string
@@ -49,6 +50,100 @@ export function createSdkClient(options: SdkClientOptions): OpenAI {
 const RETRIED = new WeakSet<Response>()
 
 /**
+ * Key of the per-request object streamWithSdk hands to its fetch through the SDK's `fetchOptions` (the
+ * SDK spreads them into fetch's init, symbol keys included): the fetch stamps tSend there, at the moment
+ * the SDK hands the request over, rather than before the SDK has built it (headers, body, URL: ~0.1 ms and
+ * more on a cold path, which the lean clients keep out of TTFT the same way).
+ */
+const SEND = Symbol('bench sdk send')
+
+interface SdkSend {
+  /** Add SENT_AT_HEADER (the monotonic clock) as the request is handed over. */
+  sendTimeHeader: boolean
+  /** performance.timeOrigin-based ms, set by the fetch: tSend of the first attempt. */
+  sentAtMs?: number
+  /**
+   * When the body read that completed each SSE event the SDK will yield came off the connection, in order
+   * (same clock): the body is read as it arrives and split by our own SSE parser on the side, so tokens are
+   * stamped at arrival as with the lean clients, not after the SDK's own decoding (~1–2 ms on the first).
+   */
+  eventAtMs: number[]
+}
+
+/** The SDK yields one chunk per SSE event whose data is not `[DONE]` (its Stream in core/streaming). */
+class EventStamps implements SseSink {
+  readonly #parser = new SseParser()
+  readonly #stamps: number[]
+  #atMs = 0.5
+
+  constructor(stamps: number[]) {
+    this.#stamps = stamps
+  }
+
+  read(bytes: Uint8Array, atMs: number): void {
+    this.#atMs = atMs
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.#parser.push(buffer, 0, buffer.length, this)
+  }
+
+  end(): void {
+    this.#parser.flush(this)
+  }
+
+  event(_type: string, bytes: Buffer, start: number, end: number): void {
+    if (bytes.toString('latin1', start, Math.min(end, start + 6)) !== '[DONE]') this.#stamps.push(this.#atMs)
+  }
+}
+
+/**
+ * The response with its body read as it arrives (stamping each read, see SdkSend.eventAtMs) and handed on
+ * unchanged. Only for requests streamWithSdk sent, and only when the response is an event stream.
+ */
+function stampArrivals(response: Response, send: SdkSend | undefined): Response {
+  const body = response.body
+  if (send === undefined || body === null || !response.headers.get('content-type')?.includes('event-stream'))
+    return response
+  const stamps = new EventStamps(send.eventAtMs)
+  const reader = body.getReader()
+  const stamped = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          stamps.read(value, wallNowMs())
+          controller.enqueue(value)
+        }
+        stamps.end()
+        controller.close()
+      } catch (error) {
+        controller.error(error)
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+  return new Response(stamped, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
+}
+
+/** Stamps the request's tSend (and its SENT_AT_HEADER) as fetch receives it. */
+function stampSend(init: RequestInit | undefined): void {
+  const send = (init as Record<symbol, SdkSend | undefined> | undefined)?.[SEND]
+  if (send === undefined) return
+  if (send.sendTimeHeader) {
+    const value = monotonicMs().toFixed(3)
+    const headers = init?.headers
+    if (headers instanceof Headers) headers.set(SENT_AT_HEADER, value)
+    else if (Array.isArray(headers)) headers.push([SENT_AT_HEADER, value])
+    else if (headers !== undefined) (headers as Record<string, string>)[SENT_AT_HEADER] = value
+  }
+  send.sentAtMs = wallNowMs()
+}
+
+/**
  * Node's fetch with the lean clients' rule for a request lost to a kept-alive connection that the server
  * closed (connection-retry.ts; llama-server closes after every streamed response, and fetch lost 1 of 60
  * at concurrency 4 against it): sent once more on a one-off connection (undici's own fetch over a `Client`
@@ -57,8 +152,10 @@ const RETRIED = new WeakSet<Response>()
  */
 function fetchRetryingLostRequests(origin: string): typeof fetch {
   return async (input, init) => {
+    stampSend(init)
+    const send = (init as Record<symbol, SdkSend | undefined> | undefined)?.[SEND]
     try {
-      return await fetch(input, init)
+      return stampArrivals(await fetch(input, init), send)
     } catch (error) {
       if (init?.signal?.aborted || !lostOnReusedConnection((error as { cause?: unknown }).cause)) throw error
       const fresh = new Client(origin, { pipelining: 1 })
@@ -69,9 +166,10 @@ function fetchRetryingLostRequests(origin: string): typeof fetch {
           ...(init as object),
           dispatcher: fresh,
         })) as unknown as Response
-        RETRIED.add(response)
+        const stamped = stampArrivals(response, send)
+        RETRIED.add(stamped)
         release()
-        return response
+        return stamped
       } catch (retryError) {
         release()
         markConnectionRetries(retryError, 1)
@@ -95,13 +193,15 @@ export async function* streamWithSdk(
   try {
     let stream: AsyncIterable<unknown>
     let connectionRetries = 0
-    // tSend: just before the SDK builds and writes the request.
-    let sentAtMs: number | undefined = wallNowMs()
+    // tSend: stamped by the fetch as the SDK hands the request over (stampSend).
+    const send: SdkSend = { sendTimeHeader, eventAtMs: [] }
+    let sentAtMs: number | undefined
     try {
       const requestOptions = {
         signal: scope.signal,
         timeout: timeoutMs,
-        ...(sendTimeHeader ? { headers: { [SENT_AT_HEADER]: monotonicMs().toFixed(3) } } : {}),
+        // Typed as the SDK's own (its RequestInit comes from a different undici types copy than ours).
+        fetchOptions: { [SEND]: send } as OpenAI.RequestOptions['fetchOptions'],
       }
       // The body carries server-specific fields (top_k, min_tokens, extraBody) the SDK types do not know.
       const { data, response } = await (api === 'chat'
@@ -112,17 +212,21 @@ export async function* streamWithSdk(
             .create(body as unknown as OpenAI.CompletionCreateParamsStreaming, requestOptions)
             .withResponse())
       stream = data
+      sentAtMs = send.sentAtMs
       if (RETRIED.has(response)) connectionRetries = 1
     } catch (error) {
       throw scope.settle(error, classifyBeforeResponse)
     }
     const state = createChunkState()
     try {
+      let eventIndex = 0
       for await (const chunk of stream) {
         // The SDK keeps handing out chunks it had already decoded when the signal fired.
         if (scope.cut) break
+        const atMs = send.eventAtMs[eventIndex++]
         const token = readChunk(chunk, state)
         if (token === undefined) continue
+        if (atMs !== undefined) token.atMs = atMs
         if (sentAtMs !== undefined) {
           token.sentAtMs = sentAtMs
           sentAtMs = undefined
