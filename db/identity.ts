@@ -6,20 +6,14 @@
  */
 import { createHash } from 'node:crypto'
 import { eq } from 'drizzle-orm'
+import { canonicalJson } from '../harness/canonical-json.ts'
 import { isCredentialName, REDACTED, SAFE_HEADERS } from '../harness/redact.ts'
 import type { EnvironmentInfo, RunMeta, VariantIdentity } from '../harness/results.ts'
 import type { Db } from './client.ts'
 import { environments, variants } from './schema.ts'
 
-/** JSON with object keys sorted and undefined members dropped, so equal values hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
-    const sorted: Record<string, unknown> = {}
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k]
-    return sorted
-  })
-}
+// Re-exported for db/ and the CLI, which took it from here before it moved to harness/.
+export { canonicalJson }
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex')

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { z } from 'zod'
+import { canonicalJson } from '../canonical-json.ts'
 import { type ConfigIssue, ScenarioError } from '../errors.ts'
 import { type Scenario, type ScenarioInput, scenarioSchema } from './schema.ts'
 
@@ -99,18 +100,7 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
  */
 export function scenarioHash(scenario: Scenario): string {
   const { targets: _targets, description: _description, maxErrorRate: _maxErrorRate, ...workload } = scenario
-  return createHash('sha256').update(stableStringify(workload)).digest('hex').slice(0, 16)
-}
-
-export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
+  return createHash('sha256').update(canonicalJson(workload)).digest('hex').slice(0, 16)
 }
 
 export interface LoadedScenario {
