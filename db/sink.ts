@@ -42,6 +42,7 @@ import {
 } from './journal.ts'
 import { HEARTBEAT_INTERVAL_MS, runWriter } from './liveness.ts'
 import { createRedactor, type Redactor } from './redact.ts'
+import { toRequestRow } from './request-rows.ts'
 import { type NewRequestRow, runs } from './schema.ts'
 
 export interface PostgresSinkOptions {
@@ -569,61 +570,4 @@ function finishWaitFromEnv(env: NodeJS.ProcessEnv): number | HarnessError {
 /** An unref'd pause: a replay loop left waiting must not keep the process alive. */
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
-}
-
-// Full object literals, no spreads: this runs once per request and a spread made it 30× slower.
-/** The `requests` row of one outcome; exported for bulk writers (test/bench) that bypass the sink. */
-export function toRequestRow(runId: number, o: RequestOutcome, redact: Redactor): NewRequestRow {
-  if (o.state === 'ok')
-    return {
-      runId,
-      seq: int(o.seq) ?? 0,
-      promptIndex: int(o.promptIndex) ?? 0,
-      scheduledAtMs: o.scheduledAt,
-      startedAtMs: o.startedAt,
-      state: 'ok',
-      errorKind: null,
-      httpStatus: null,
-      message: null,
-      ttftMs: o.ttftMs,
-      e2eMs: o.e2eMs,
-      chunks: int(o.chunks),
-      promptTokens: int(o.promptTokens),
-      outputTokens: int(o.outputTokens),
-      tokensSource: o.tokensSource,
-      serverOutputTokens: int(o.serverOutputTokens),
-      tokenizerOutputTokens: int(o.tokenizerOutputTokens),
-      finishReason: o.finishReason === undefined ? null : redact.text(o.finishReason),
-      serverTimings: o.serverTimings ? (o.serverTimings as Record<string, number>) : null,
-      connectionRetries: int(o.connectionRetries) ?? 0,
-      chunkGapsMs: o.chunkGapsMs,
-    }
-  return {
-    runId,
-    seq: int(o.seq) ?? 0,
-    promptIndex: int(o.promptIndex) ?? 0,
-    scheduledAtMs: o.scheduledAt,
-    startedAtMs: o.startedAt,
-    state: 'error',
-    errorKind: o.error.kind,
-    httpStatus: int(o.error.status),
-    message: redact.text(o.error.message),
-    ttftMs: o.ttftMs ?? null,
-    e2eMs: o.e2eMs ?? null,
-    chunks: int(o.chunks),
-    promptTokens: null,
-    outputTokens: null,
-    tokensSource: null,
-    serverOutputTokens: null,
-    tokenizerOutputTokens: null,
-    finishReason: null,
-    serverTimings: null,
-    connectionRetries: int(o.connectionRetries) ?? 0,
-    chunkGapsMs: null,
-  }
-}
-
-/** Integer columns get integers (a fractional count from an engine would refuse the whole batch). */
-function int(v: number | undefined): number | null {
-  return v === undefined || !Number.isFinite(v) ? null : Math.round(v)
 }

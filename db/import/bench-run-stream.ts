@@ -23,6 +23,7 @@ import { analyzeAfterBulkWrite } from '../analyze.ts'
 import type { Db } from '../client.ts'
 import { insertRequests } from '../insert-requests.ts'
 import { HEARTBEAT_INTERVAL_MS } from '../liveness.ts'
+import { requestRow } from '../request-rows.ts'
 import { type NewRequestRow, runMetrics, runs } from '../schema.ts'
 import {
   type BenchRunDocument,
@@ -36,7 +37,6 @@ import {
   type PreparedBenchRun,
   parseBenchRun,
   prepareBenchRun,
-  requestRow,
   requestSchema,
   type StoreBenchRunOptions,
   type StoredBenchRun,

@@ -38,15 +38,8 @@ import {
 import { insertRequests } from '../insert-requests.ts'
 import { runWriter } from '../liveness.ts'
 import { createRedactor, type Redactor } from '../redact.ts'
-import {
-  type ImportedSource,
-  type NewRequestRow,
-  runMetrics,
-  runRoles,
-  runs,
-  variantFormats,
-  variantMethods,
-} from '../schema.ts'
+import { requestRow } from '../request-rows.ts'
+import { type ImportedSource, runMetrics, runRoles, runs, variantFormats, variantMethods } from '../schema.ts'
 import { REQUEST_BATCH } from './store.ts'
 import { issueLines } from './zod-issues.ts'
 
@@ -509,35 +502,5 @@ function environmentInfo(e: NonNullable<BenchRunDocument['environment']>): Envir
     os: e.os,
     nodeVersion: e.nodeVersion,
     engineVersions: e.engineVersions,
-  }
-}
-
-export function requestRow(
-  runId: number,
-  r: BenchRunDocument['requests'][number],
-  redact: Redactor,
-): NewRequestRow {
-  return {
-    runId,
-    seq: r.seq,
-    state: r.state,
-    promptIndex: r.promptIndex,
-    errorKind: r.errorKind,
-    httpStatus: r.httpStatus,
-    message: r.message === null ? null : redact.text(r.message),
-    scheduledAtMs: r.scheduledAtMs ?? Number.NaN,
-    startedAtMs: r.startedAtMs ?? Number.NaN,
-    ttftMs: r.ttftMs,
-    e2eMs: r.e2eMs,
-    chunks: r.chunks,
-    promptTokens: r.promptTokens,
-    outputTokens: r.outputTokens,
-    tokensSource: r.tokensSource,
-    serverOutputTokens: r.serverOutputTokens,
-    tokenizerOutputTokens: r.tokenizerOutputTokens,
-    finishReason: r.finishReason === null ? null : redact.text(r.finishReason),
-    serverTimings: r.serverTimings,
-    connectionRetries: r.connectionRetries,
-    chunkGapsMs: r.chunkGapsMs,
   }
 }

@@ -10,7 +10,8 @@ import type { Db } from '../client.ts'
 import { upsertVariant } from '../identity.ts'
 import { insertRequests } from '../insert-requests.ts'
 import { createRedactor } from '../redact.ts'
-import { type ImportFormat, type NewRequestRow, runMetrics, runs } from '../schema.ts'
+import { requestRow } from '../request-rows.ts'
+import { type ImportFormat, runMetrics, runs } from '../schema.ts'
 import type { ImportedRun } from './types.ts'
 
 export interface StoredImport {
@@ -93,10 +94,10 @@ export async function storeImportedRuns(
           .insert(runMetrics)
           .values(run.metrics.map((m) => ({ runId: row.id, ...m, n: Math.round(m.n) })))
       for (let i = 0; i < run.requests.length; i += REQUEST_BATCH) {
-        const batch: NewRequestRow[] = run.requests
-          .slice(i, i + REQUEST_BATCH)
-          .map((r) => ({ ...r, runId: row.id, message: r.message == null ? null : redact.text(r.message) }))
-        await insertRequests(tx, batch)
+        await insertRequests(
+          tx,
+          run.requests.slice(i, i + REQUEST_BATCH).map((r) => requestRow(row.id, r, redact)),
+        )
       }
     }
     return { state: 'imported', runs: stored }

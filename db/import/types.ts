@@ -9,7 +9,8 @@ import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { MetricRow } from '../../harness/metrics/types.ts'
 import type { VariantIdentity } from '../../harness/results.ts'
 import { canonicalJson, sha256Hex } from '../identity.ts'
-import type { ImportFormat, NewRequestRow } from '../schema.ts'
+import type { RequestFields } from '../request-rows.ts'
+import type { ImportFormat } from '../schema.ts'
 
 /** A file that cannot be imported: the message names the file and what is wrong with it. */
 export class ImportError extends HarnessError {
@@ -41,8 +42,8 @@ export interface ImportedRun {
   finishedAt: Date | null
   variant?: VariantIdentity
   metrics: MetricRow[]
-  /** Request rows without run id, in seq order (empty when the file has no per-request detail). */
-  requests: Omit<NewRequestRow, 'runId'>[]
+  /** Request rows without run id, in seq order (empty when the file has no per-request detail); a column left out is stored null (db/request-rows.ts). */
+  requests: RequestFields[]
   /** The part of the file this run came from, as read. */
   document: unknown
   notes: string[]

@@ -23,7 +23,7 @@ import {
 import { distribution } from '../../harness/metrics/percentile.ts'
 import type { Distribution, MetricRow } from '../../harness/metrics/types.ts'
 import { canonicalJson, sha256Hex } from '../identity.ts'
-import type { NewRequestRow } from '../schema.ts'
+import type { RequestFields } from '../request-rows.ts'
 import { type ImportContext, ImportError, type ImportedRun, importFingerprint, metricRow } from './types.ts'
 import { describeIssues } from './zod-issues.ts'
 
@@ -113,7 +113,7 @@ export function mapVllmResult(raw: unknown, context: ImportContext, index = 0): 
   if (r.max_output_tokens_per_s !== undefined)
     notes.push('max_output_tokens_per_s counts chunks per 1-s bucket, not tokens: kept in the document only')
 
-  const requests: Omit<NewRequestRow, 'runId'>[] = []
+  const requests: RequestFields[] = []
   const samples: Partial<Record<VllmBase | 'outputTokens' | 'promptTokens', number[]>> = {}
   if (detail) {
     const okCount = detail.filter((d) => d.ok).length
@@ -130,15 +130,34 @@ export function mapVllmResult(raw: unknown, context: ImportContext, index = 0): 
       if (!d.ok) {
         const error = classifyError(d.error)
         errorKinds.set(error.kind, (errorKinds.get(error.kind) ?? 0) + 1)
-        requests.push(errorRow(i, error, d.promptTokens))
+        requests.push({
+          seq: i,
+          state: 'error',
+          promptIndex: i,
+          errorKind: error.kind,
+          httpStatus: error.status,
+          message: error.message,
+          promptTokens: d.promptTokens,
+        })
         continue
       }
       const ttftS = d.ttftS
       let lastS = ttftS
       for (const gap of d.itlS) lastS += gap
       const gapsMs = d.itlS.map((g) => g * 1000)
-      const row = okRow(i, ttftS * 1000, lastS * 1000, gapsMs, d.promptTokens, d.outputTokens)
-      requests.push(row)
+      // No send times (vLLM does not save them: NaN) and no token source: vLLM counts from server usage when
+      // the endpoint reports it, else by re-tokenizing, and the file does not say which.
+      requests.push({
+        seq: i,
+        state: 'ok',
+        promptIndex: i,
+        ttftMs: ttftS * 1000,
+        e2eMs: lastS * 1000,
+        chunks: gapsMs.length + 1,
+        promptTokens: d.promptTokens,
+        outputTokens: d.outputTokens,
+        chunkGapsMs: gapsMs,
+      })
       ttft.push(ttftS * 1000)
       e2e.push(lastS * 1000)
       for (const g of gapsMs) itl.push(g)
@@ -361,66 +380,6 @@ export function classifyError(text: string): ClassifiedError {
   const status = REASON_TO_STATUS.get(text.trim())
   if (status !== undefined) return { kind: 'http', status, message }
   return { kind: 'stream', status: null, message }
-}
-
-function okRow(
-  seq: number,
-  ttftMs: number,
-  e2eMs: number,
-  chunkGapsMs: number[],
-  promptTokens: number | null,
-  outputTokens: number,
-): Omit<NewRequestRow, 'runId'> {
-  return {
-    seq,
-    state: 'ok',
-    promptIndex: seq,
-    errorKind: null,
-    httpStatus: null,
-    message: null,
-    scheduledAtMs: Number.NaN,
-    startedAtMs: Number.NaN,
-    ttftMs,
-    e2eMs,
-    chunks: chunkGapsMs.length + 1,
-    promptTokens,
-    outputTokens,
-    // vLLM counts from server usage when the endpoint reports it, else by re-tokenizing; the file does not say.
-    tokensSource: null,
-    serverOutputTokens: null,
-    tokenizerOutputTokens: null,
-    finishReason: null,
-    serverTimings: null,
-    chunkGapsMs,
-  }
-}
-
-function errorRow(
-  seq: number,
-  error: ClassifiedError,
-  promptTokens: number | null,
-): Omit<NewRequestRow, 'runId'> {
-  return {
-    seq,
-    state: 'error',
-    promptIndex: seq,
-    errorKind: error.kind,
-    httpStatus: error.status,
-    message: error.message,
-    scheduledAtMs: Number.NaN,
-    startedAtMs: Number.NaN,
-    ttftMs: null,
-    e2eMs: null,
-    chunks: null,
-    promptTokens,
-    outputTokens: null,
-    tokensSource: null,
-    serverOutputTokens: null,
-    tokenizerOutputTokens: null,
-    finishReason: null,
-    serverTimings: null,
-    chunkGapsMs: null,
-  }
 }
 
 /** vLLM's `date` is `%Y%m%d-%H%M%S` in the benchmarking machine's local time, taken when it finished. */

@@ -11,14 +11,15 @@
  * @module
  */
 import { asc, eq, inArray } from 'drizzle-orm'
-import type { RequestErrorKind } from '../../harness/errors.ts'
+import { canonicalJson } from '../../harness/canonical-json.ts'
 import { meetsSlo, summarizeRun } from '../../harness/metrics/run.ts'
 import type { Slo } from '../../harness/metrics/types.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
 import type { Db } from '../client.ts'
-import { canonicalJson, sha256Hex } from '../identity.ts'
+import { sha256Hex } from '../identity.ts'
 import { pricesOf } from '../prices.ts'
-import { environments, type RequestRow, requests, runs, variants } from '../schema.ts'
+import { fromRequestRow } from '../request-rows.ts'
+import { environments, requests, runs, variants } from '../schema.ts'
 import {
   type DimensionSource,
   describeStoredLoad,
@@ -161,64 +162,6 @@ export type GoodputAtSlo =
     }
   | { state: 'unavailable'; reason: string }
 
-type StoredRequest = Pick<
-  RequestRow,
-  | 'seq'
-  | 'state'
-  | 'promptIndex'
-  | 'errorKind'
-  | 'httpStatus'
-  | 'scheduledAtMs'
-  | 'startedAtMs'
-  | 'ttftMs'
-  | 'e2eMs'
-  | 'chunks'
-  | 'promptTokens'
-  | 'outputTokens'
-  | 'tokensSource'
->
-
-/**
- * A stored row as the outcome the harness measured, with what goodput needs (times, token counts); chunk
- * gaps are left out (goodput and its window do not use them). A string says why the row cannot be one.
- */
-export function storedOutcome(r: StoredRequest): RequestOutcome | string {
-  if (!Number.isFinite(r.startedAtMs))
-    return 'the request rows carry no send times (imported results), so the window is unknown'
-  const base = {
-    seq: r.seq,
-    promptIndex: r.promptIndex,
-    scheduledAt: r.scheduledAtMs,
-    startedAt: r.startedAtMs,
-  }
-  if (r.state === 'error')
-    return {
-      ...base,
-      state: 'error',
-      error: {
-        // Only the state and times matter to goodput; the kind is carried for completeness.
-        kind: (r.errorKind ?? 'engine') as RequestErrorKind,
-        ...(r.httpStatus !== null ? { status: r.httpStatus } : {}),
-        message: '',
-      },
-      ...(r.ttftMs !== null ? { ttftMs: r.ttftMs } : {}),
-      ...(r.e2eMs !== null ? { e2eMs: r.e2eMs } : {}),
-    }
-  if (r.ttftMs === null || r.e2eMs === null || r.outputTokens === null)
-    return `ok request ${r.seq} has no stored ttftMs, e2eMs or outputTokens`
-  return {
-    ...base,
-    state: 'ok',
-    ttftMs: r.ttftMs,
-    e2eMs: r.e2eMs,
-    chunkGapsMs: [],
-    chunks: r.chunks ?? 0,
-    outputTokens: r.outputTokens,
-    tokensSource: r.tokensSource ?? 'chunks',
-    ...(r.promptTokens !== null ? { promptTokens: r.promptTokens } : {}),
-  }
-}
-
 /** METRICS.md goodput of stored outcomes at `slo`, through summarizeRun (the same window and rule). */
 export function goodputOfOutcomes(outcomes: readonly RequestOutcome[], slo: Slo): GoodputAtSlo {
   if (outcomes.length === 0) return { state: 'unavailable', reason: 'no per-request rows are stored' }
@@ -252,6 +195,7 @@ function goodputOf(outcomes: StoredOutcomes, slo: Slo): GoodputAtSlo {
     : goodputOfOutcomes(outcomes, slo)
 }
 
+/** Only what goodput needs is read: chunk gaps, messages and the like read as absent (fromRequestRow). */
 export async function storedOutcomes(db: Db, runId: number): Promise<StoredOutcomes> {
   const rows = await db
     .select({
@@ -274,7 +218,7 @@ export async function storedOutcomes(db: Db, runId: number): Promise<StoredOutco
     .orderBy(asc(requests.seq))
   const outcomes: RequestOutcome[] = []
   for (const r of rows) {
-    const o = storedOutcome(r)
+    const o = fromRequestRow(r)
     if (typeof o === 'string') return o
     outcomes.push(o)
   }

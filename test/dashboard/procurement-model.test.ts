@@ -18,8 +18,8 @@ import {
   goodputOfOutcomes,
   type ProcurementFigures,
   rankProcurement,
-  storedOutcome,
 } from '../../db/queries/procurement.ts'
+import { fromRequestRow } from '../../db/request-rows.ts'
 import type { RequestRow } from '../../db/schema.ts'
 import { summarizeRun } from '../../harness/metrics/run.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
@@ -238,7 +238,7 @@ describe('stored requests as outcomes', () => {
         chunks: null,
       }),
     ]
-    const outcomes = stored.map(storedOutcome) as RequestOutcome[]
+    const outcomes = stored.map(fromRequestRow) as RequestOutcome[]
     const slo = { ttftMs: 150, tpotMs: 100 }
     const harness = summarizeRun(original, { slo })
     // The error's partial progress ends the window at 500 + 2500 = 3000 ms: 1 good / 3 s.
@@ -254,10 +254,10 @@ describe('stored requests as outcomes', () => {
   })
 
   it('says why rows cannot give a goodput', () => {
-    expect(storedOutcome(row({ startedAtMs: Number.NaN })), 'imported, no send times').toMatch(
+    expect(fromRequestRow(row({ startedAtMs: Number.NaN })), 'imported, no send times').toMatch(
       /no send times/,
     )
-    expect(storedOutcome(row({ ttftMs: null })), 'ok without ttft').toBe(
+    expect(fromRequestRow(row({ ttftMs: null })), 'ok without ttft').toBe(
       'ok request 0 has no stored ttftMs, e2eMs or outputTokens',
     )
     expect(goodputOfOutcomes([], {}), 'no rows').toEqual({
