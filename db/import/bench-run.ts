@@ -41,6 +41,7 @@ import { createRedactor, type Redactor } from '../redact.ts'
 import { requestRow } from '../request-rows.ts'
 import { type ImportedSource, runMetrics, runRoles, runs, variantFormats, variantMethods } from '../schema.ts'
 import { REQUEST_BATCH } from './store.ts'
+import { importedRunColumns } from './types.ts'
 import { issueLines } from './zod-issues.ts'
 
 /** A document that cannot be stored; `problems` name each path and the fix. */
@@ -360,22 +361,10 @@ export async function insertRunRow(
     .insert(runs)
     .values({
       invocationId: run.invocationId,
-      scenarioName: run.scenarioName,
-      scenarioHash: run.scenarioHash,
-      scenario: redact.value(run.scenario),
-      targetName: run.targetName,
+      ...importedRunColumns(run, redact),
       variantId,
       environmentId,
-      engineKind: run.engineKind,
-      engineVersion: run.engineVersion,
-      engineModel: redact.text(run.engineModel),
-      engineDevice: run.engineDevice,
-      engineOptions: redact.value(run.engineOptions),
-      load: run.load,
-      loadKind: run.loadKind,
       loadIndex: run.loadIndex,
-      label: run.label === null ? null : redact.text(run.label),
-      fingerprint: run.fingerprint,
       gitCommit: run.gitCommit,
       gitBranch: run.gitBranch,
       gitMergeBase: run.gitMergeBase,

@@ -12,7 +12,13 @@ import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Db } from '../client.ts'
 import type { ImportFormat } from '../schema.ts'
-import { BenchRunError, parseBenchRun, storeBenchRun } from './bench-run.ts'
+import {
+  BenchRunError,
+  parseBenchRun,
+  type StoreBenchRunOptions,
+  type StoredBenchRun,
+  storeBenchRun,
+} from './bench-run.ts'
 import { BenchRunSyntaxError, streamBenchRun } from './bench-run-stream.ts'
 import { mapLlamaBench } from './llama-bench.ts'
 import { detectFormat, itemsOf, parseDocuments } from './parse.ts'
@@ -137,23 +143,17 @@ async function streamIfLarge(
   if (!/^\uFEFF?\s*\{\s*"format"\s*:\s*"bench-run"/.test(start.toString('utf8'))) return undefined
   let stored: Awaited<ReturnType<typeof streamBenchRun>>
   try {
-    stored = await streamBenchRun(db, createReadStream(file, { highWaterMark: 64 * 1024 }), {
-      source: path.basename(file),
-      ...(options.env !== undefined ? { env: options.env } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
-    })
+    stored = await streamBenchRun(
+      db,
+      createReadStream(file, { highWaterMark: 64 * 1024 }),
+      storeOptions(file, options),
+    )
   } catch (err) {
     if (err instanceof BenchRunError) throw new ImportError(file, err.message)
     if (err instanceof BenchRunSyntaxError) throw new ImportError(file, `not valid JSON (${err.message})`)
     throw err
   }
-  const { state, metrics, requests, notes, ...run } = stored
-  return {
-    file,
-    format: 'bench-run',
-    state,
-    runs: [state === 'imported' ? { ...run, metrics, requests, notes } : { ...run, notes: [] }],
-  }
+  return benchRunResult(file, stored)
 }
 
 /** Pure part of an import: file text → runs in our terms (no database). */
@@ -219,15 +219,25 @@ async function importBenchRun(
     )
   let stored: Awaited<ReturnType<typeof storeBenchRun>>
   try {
-    stored = await storeBenchRun(db, parseBenchRun(items[0]), {
-      source: path.basename(file),
-      ...(options.env !== undefined ? { env: options.env } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
-    })
+    stored = await storeBenchRun(db, parseBenchRun(items[0]), storeOptions(file, options))
   } catch (err) {
     if (err instanceof BenchRunError) throw new ImportError(file, err.message)
     throw err
   }
+  return benchRunResult(file, stored)
+}
+
+/** How a bench-run file is stored: its name as the source, the caller's environment and clock. */
+function storeOptions(file: string, options: ImportOptions): StoreBenchRunOptions {
+  return {
+    source: path.basename(file),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  }
+}
+
+/** A stored bench-run document as an import result (no figures or notes when it was there already). */
+function benchRunResult(file: string, stored: StoredBenchRun): ImportResult {
   const { state, metrics, requests, notes, ...run } = stored
   return {
     file,

@@ -12,7 +12,7 @@ import { insertRequests } from '../insert-requests.ts'
 import { createRedactor } from '../redact.ts'
 import { requestRow } from '../request-rows.ts'
 import { type ImportFormat, runMetrics, runs } from '../schema.ts'
-import type { ImportedRun } from './types.ts'
+import { type ImportedRun, importedRunColumns } from './types.ts'
 
 export interface StoredImport {
   state: 'imported' | 'already-imported'
@@ -52,22 +52,10 @@ export async function storeImportedRuns(
         .insert(runs)
         .values({
           invocationId,
-          scenarioName: run.scenarioName,
-          scenarioHash: run.scenarioHash,
-          scenario: redact.value(run.scenario),
-          targetName: run.targetName,
+          ...importedRunColumns(run, redact),
           variantId,
           environmentId: null,
-          engineKind: run.engineKind,
-          engineVersion: run.engineVersion,
-          engineModel: redact.text(run.engineModel),
-          engineDevice: run.engineDevice,
-          engineOptions: redact.value(run.engineOptions),
-          load: run.load,
-          loadKind: run.loadKind,
           loadIndex: 0,
-          label: run.label === null ? null : redact.text(run.label),
-          fingerprint: run.fingerprint,
           state: 'completed',
           startedAt: run.startedAt,
           finishedAt: run.finishedAt,

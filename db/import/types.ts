@@ -9,8 +9,9 @@ import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { MetricRow } from '../../harness/metrics/types.ts'
 import type { VariantIdentity } from '../../harness/results.ts'
 import { canonicalJson, sha256Hex } from '../identity.ts'
+import type { Redactor } from '../redact.ts'
 import type { RequestFields } from '../request-rows.ts'
-import type { ImportFormat } from '../schema.ts'
+import type { ImportFormat, NewRun } from '../schema.ts'
 
 /** A file that cannot be imported: the message names the file and what is wrong with it. */
 export class ImportError extends HarnessError {
@@ -73,4 +74,43 @@ export function metricRow(name: string, value: number, n: number): MetricRow {
   const info = metricInfo(name)
   if (!info) throw new Error(`metric ${name} is not in the catalogue`)
   return { name, value, unit: info.unit, direction: info.direction, n }
+}
+
+type IdentityColumn =
+  | 'scenarioName'
+  | 'scenarioHash'
+  | 'targetName'
+  | 'engineKind'
+  | 'engineVersion'
+  | 'engineModel'
+  | 'engineDevice'
+  | 'engineOptions'
+  | 'load'
+  | 'loadKind'
+  | 'label'
+  | 'fingerprint'
+
+/**
+ * The `runs` columns that say what an imported run measured, secrets redacted (a bench-run document's run,
+ * or another tool's run as an importer made it): one mapping for db/import/bench-run.ts and store.ts.
+ */
+export function importedRunColumns(
+  run: Pick<ImportedRun, IdentityColumn> & { scenario: unknown },
+  redact: Redactor,
+): Pick<NewRun, IdentityColumn | 'scenario'> {
+  return {
+    scenarioName: run.scenarioName,
+    scenarioHash: run.scenarioHash,
+    scenario: redact.value(run.scenario),
+    targetName: run.targetName,
+    engineKind: run.engineKind,
+    engineVersion: run.engineVersion,
+    engineModel: redact.text(run.engineModel),
+    engineDevice: run.engineDevice,
+    engineOptions: redact.value(run.engineOptions),
+    load: run.load,
+    loadKind: run.loadKind,
+    label: run.label === null ? null : redact.text(run.label),
+    fingerprint: run.fingerprint,
+  }
 }
