@@ -1,26 +1,12 @@
 /**
  * `bench changepoints`: the nightly job. Recomputes the change points of every series (fingerprint ×
- * metric with enough runs) and replaces the stored ones; the dashboard draws them.
+ * metric with enough runs) and replaces the stored ones; the dashboard draws them. Flags here; the
+ * computation (actions/changepoints.ts) is imported when the command runs.
  * @module
  */
 import type { Command } from 'commander'
-import { createDb } from '../../../db/client.ts'
-import { computeChangePoints } from '../../../db/gate/change-points.ts'
-import { HarnessError } from '../../errors.ts'
 import { action, parseNumberFlag } from '../action.ts'
-import { dbOptions } from './db.ts'
-
-interface ChangePointsFlags {
-  since?: string
-  metric?: string[]
-  branch?: string
-  minPoints: number
-  window: number
-  maxPValue: number
-  minMagnitude: number
-  json?: boolean
-  db?: string
-}
+import type { ChangePointsFlags } from '../actions/changepoints.ts'
 
 export function registerChangePointsCommand(program: Command): void {
   program
@@ -58,36 +44,8 @@ export function registerChangePointsCommand(program: Command): void {
       'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
     )
     .action(
-      action(async (o: ChangePointsFlags) => {
-        const since = o.since !== undefined ? new Date(o.since) : undefined
-        if (since && Number.isNaN(since.getTime()))
-          throw new HarnessError(`--since expects a date, got "${o.since}"`)
-        const db = await createDb(dbOptions(o.db))
-        try {
-          const results = await computeChangePoints(db, {
-            minPoints: o.minPoints,
-            detector: { windowLen: o.window, maxPValue: o.maxPValue, minMagnitude: o.minMagnitude },
-            ...(since ? { since } : {}),
-            ...(o.metric ? { metrics: o.metric } : {}),
-            ...(o.branch ? { branch: o.branch } : {}),
-          })
-          if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
-          else {
-            const found = results.flatMap((s) =>
-              s.changePoints.map(
-                (c) =>
-                  `${s.metric} ${s.fingerprint.slice(0, 12)}: run ${c.runId} (point ${c.index} of ${s.points}) ` +
-                  `${c.changePct >= 0 ? '+' : ''}${c.changePct.toFixed(1)} % p=${c.pValue.toExponential(1)}\n`,
-              ),
-            )
-            process.stdout.write(
-              `${results.length} series analysed, ${found.length} change point(s)\n${found.join('')}`,
-            )
-          }
-        } finally {
-          await db.close()
-        }
-        return undefined
-      }),
+      action(async (o: ChangePointsFlags) =>
+        (await import('../actions/changepoints.ts')).changePointsCommand(o),
+      ),
     )
 }

@@ -1,17 +1,12 @@
 /**
  * `bench export <run> --format json|csv [--out FILE]`: one run out of the results database — JSON with the
- * run, its identity, metrics and requests, or CSV with one row per request — to a file or stdout.
+ * run, its identity, metrics and requests, or CSV with one row per request — to a file or stdout. Flags
+ * here; the export (actions/export.ts) is imported when the command runs.
  * @module
  */
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
-import type { Writable } from 'node:stream'
 import { type Command, Option } from 'commander'
-import { createDb } from '../../../db/client.ts'
-import { type ExportFormat, exportRun, RunNotFoundError } from '../../../db/export.ts'
-import { HarnessError } from '../../errors.ts'
 import { action, parseNumberFlag } from '../action.ts'
-import { dbOptions } from './db.ts'
+import type { ExportFlags } from '../actions/export.ts'
 
 export function registerExportCommand(program: Command): void {
   program
@@ -25,32 +20,8 @@ export function registerExportCommand(program: Command): void {
       'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
     )
     .action(
-      action(async (runId: number, opts: { format: ExportFormat; out?: string; db?: string }) => {
-        const database = await createDb(dbOptions(opts.db))
-        const out: Writable = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout
-        const failed = opts.out ? once(out, 'error').then(([e]) => Promise.reject(e as Error)) : undefined
-        failed?.catch(() => {})
-        try {
-          const write = async (chunk: string) => {
-            if (!out.write(chunk)) await Promise.race([once(out, 'drain'), ...(failed ? [failed] : [])])
-          }
-          const { requests } = await exportRun(database, runId, { format: opts.format, write })
-          if (opts.out) {
-            out.end()
-            await Promise.race([once(out, 'finish'), failed])
-            process.stderr.write(`run ${runId}: ${requests} requests written to ${opts.out}\n`)
-          }
-        } catch (err) {
-          if (err instanceof RunNotFoundError)
-            throw new HarnessError(`run ${runId} does not exist in ${database.location}`)
-          if (opts.out && (err as NodeJS.ErrnoException).syscall)
-            throw new HarnessError(`cannot write ${opts.out}: ${(err as Error).message}`)
-          throw err
-        } finally {
-          if (opts.out) out.destroy()
-          await database.close()
-        }
-        return undefined
-      }),
+      action(async (runId: number, opts: ExportFlags) =>
+        (await import('../actions/export.ts')).exportCommand(runId, opts),
+      ),
     )
 }

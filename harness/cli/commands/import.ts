@@ -2,14 +2,13 @@
  * `bench import <file>`: results other tools already have — `vllm bench serve --save-result` JSON,
  * llama-bench `-o json`/`-o jsonl` — become runs in the results database, mapped to our metric names and
  * keeping the original document; a `bench export --format json` run from another database is stored as it
- * was. A malformed or unknown file exits 1 with a message naming it.
+ * was. A malformed or unknown file exits 1 with a message naming it. Flags here; the import
+ * (actions/import.ts) is imported when the command runs.
  * @module
  */
 import { type Command, Option } from 'commander'
-import { createDb } from '../../../db/client.ts'
-import { type ImportFormatOption, type ImportResult, importFile } from '../../../db/import/index.ts'
 import { action } from '../action.ts'
-import { dbOptions } from './db.ts'
+import type { ImportFlags } from '../actions/import.ts'
 
 export function registerImportCommand(program: Command): void {
   program
@@ -33,39 +32,8 @@ export function registerImportCommand(program: Command): void {
       'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
     )
     .action(
-      action(
-        async (
-          file: string,
-          opts: { format: ImportFormatOption; scenario?: string; json?: boolean; db?: string },
-        ) => {
-          const database = await createDb(dbOptions(opts.db))
-          try {
-            const result = await importFile(database, file, {
-              format: opts.format,
-              ...(opts.scenario !== undefined ? { scenario: opts.scenario } : {}),
-            })
-            process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatImport(result))
-          } finally {
-            await database.close()
-          }
-          return undefined
-        },
+      action(async (file: string, opts: ImportFlags) =>
+        (await import('../actions/import.ts')).importCommand(file, opts),
       ),
     )
-}
-
-export function formatImport(result: ImportResult): string {
-  const ids = result.runs.map((r) => r.id).join(', ')
-  if (result.state === 'already-imported')
-    return `${result.file} was imported before (${result.format}): run${result.runs.length > 1 ? 's' : ''} ${ids}; nothing written\n`
-  const lines = [
-    `${result.file} (${result.format}): ${result.runs.length} run${result.runs.length > 1 ? 's' : ''} imported`,
-  ]
-  for (const r of result.runs) {
-    lines.push(
-      `  run ${r.id}: scenario ${r.scenarioName}, target ${r.targetName}, ${r.metrics ?? 0} metrics, ${r.requests ?? 0} requests`,
-    )
-    for (const note of r.notes) lines.push(`    note: ${note}`)
-  }
-  return `${lines.join('\n')}\n`
 }

@@ -1,0 +1,201 @@
+/**
+ * `bench gate`: the CI gate. Compares the candidate's stored runs (named runs, an invocation, or the
+ * latest invocation of the current commit) with the baseline branch's history up to the merge-base
+ * (db/gate/runs.ts), an explicit baseline run, or a values file, and exits 2 on a regression, 0 otherwise,
+ * 1 on an error — including a candidate whose fingerprint differs from the baseline branch's runs of the
+ * same scenario and target (refused, naming the dimension).
+ *
+ * No comparable history at all (a new scenario or target): the verdict is insufficient-data, a WARNING
+ * line goes to stderr and the gate passes (exit 0), so adding a benchmark never breaks the build;
+ * `--require-baseline` makes it exit 1 instead.
+ *
+ * `--confirm N`: only when the first verdict has a regression, the scenario is run N more times (stored
+ * with runs.role = 'confirm', never a baseline) and the verdict is taken again on the mean of all the
+ * candidate's repetitions — harness/regression measured that one run cannot hold 1 % false positives and
+ * 95 % detection on a 5 % noisy runner while a mean of about six can.
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { appendFile } from 'node:fs/promises'
+import { createDb, type Database } from '../../../db/client.ts'
+import { createAlerts, saveRunLimits } from '../../../db/gate/alerts.ts'
+import { formatGateReport, type GateFormat } from '../../../db/gate/format.ts'
+import { type GateReport, gateStoredRuns, gateValues } from '../../../db/gate/gate.ts'
+import { findCandidateRuns, type GateRun, markConfirmRuns } from '../../../db/gate/runs.ts'
+import { readValuesFile } from '../../../db/gate/values-file.ts'
+import { loadScenario } from '../../config/index.ts'
+import { detectGit } from '../../environment.ts'
+import { HarnessError } from '../../errors.ts'
+import type { EvaluateOptions, GateMethod } from '../../regression/index.ts'
+import { EXIT_ERROR, EXIT_OK, EXIT_REGRESSION } from '../action.ts'
+import { dbOptions } from '../commands/db.ts'
+import { coverSecretsIn, outputRedactor } from '../output.ts'
+import { allowTypeScriptImports } from '../typescript.ts'
+
+export interface GateCommandOptions {
+  db?: string | false
+  scenario?: string
+  run?: number[]
+  invocation?: string
+  commit?: string
+  branch?: string
+  metric: string[]
+  method: GateMethod
+  confidence: number
+  minEffect: number
+  minSamples: number
+  maxSamples: number
+  baselineBranch: string
+  baselineRun?: number[]
+  baselineFile?: string
+  candidateFile?: string
+  confirm: number
+  format: GateFormat
+  requireBaseline?: boolean
+}
+
+export async function gateCommand(o: GateCommandOptions): Promise<number> {
+  const evaluateOptions: EvaluateOptions = {
+    method: o.method,
+    confidence: o.confidence,
+    minEffect: o.minEffect,
+    minSamples: o.minSamples,
+    maxSamples: o.maxSamples,
+  }
+  const baselineValues = o.baselineFile ? await readValuesFile(o.baselineFile) : undefined
+  let report: GateReport
+  if (o.db === false) {
+    if (!baselineValues || !o.candidateFile)
+      throw new HarnessError('--no-db needs --baseline-file and --candidate-file')
+    if (o.confirm > 0) throw new HarnessError('--confirm needs the database (re-runs are stored there)')
+    report = gateValues(o.metric, baselineValues, await readValuesFile(o.candidateFile), evaluateOptions)
+  } else {
+    const scenarioFile = o.scenario !== undefined && existsSync(o.scenario) ? o.scenario : undefined
+    if (scenarioFile) await allowTypeScriptImports()
+    const loaded = scenarioFile ? await loadScenario(scenarioFile) : undefined
+    if (loaded) coverSecretsIn([loaded.scenario])
+    const scenarioName = loaded ? loaded.scenario.name : o.scenario
+    if (o.confirm > 0 && !scenarioFile)
+      throw new HarnessError('--confirm needs --scenario <file> (the scenario to re-run)')
+    const database = await createDb(dbOptions(o.db))
+    try {
+      report = await gateDatabase(database, o, evaluateOptions, baselineValues, scenarioName, scenarioFile)
+    } finally {
+      await database.close()
+    }
+  }
+  const text = formatGateReport(report, o.format)
+  process.stdout.write(`${text}\n`)
+  const summary = process.env.GITHUB_STEP_SUMMARY
+  if (summary)
+    await appendFile(
+      summary,
+      outputRedactor().text(`### bench gate\n\n${formatGateReport(report, 'md')}\n\n`),
+    )
+  for (const r of report.refused)
+    process.stderr.write(
+      `bench: refused: ${r.series} (run ${r.runId}) is not comparable with the baseline branch's run ` +
+        `${r.otherRunId}; differing dimension(s): ${r.differences.join('; ')}\n`,
+    )
+  const insufficient = report.rows.filter((r) => r.verdict.verdict === 'insufficient-data')
+  for (const r of insufficient)
+    process.stderr.write(
+      `WARNING: ${r.series} ${r.metric}: insufficient data (${r.verdict.reason}); ` +
+        `${o.requireBaseline ? 'failing (--require-baseline)' : 'not gated (use --require-baseline to fail)'}\n`,
+    )
+  const regressions = report.rows.filter((r) => r.verdict.verdict === 'regression')
+  if (report.refused.length > 0) return EXIT_ERROR
+  if (regressions.length > 0) {
+    process.stderr.write(
+      `bench: regression in ${regressions.map((r) => `${r.series} ${r.metric}`).join(', ')}\n`,
+    )
+    return EXIT_REGRESSION
+  }
+  if (report.rows.length === 0) {
+    process.stderr.write('WARNING: no candidate runs matched: nothing was gated\n')
+    return o.requireBaseline ? EXIT_ERROR : EXIT_OK
+  }
+  if (o.requireBaseline && insufficient.length > 0) return EXIT_ERROR
+  return EXIT_OK
+}
+
+async function gateDatabase(
+  db: Database,
+  o: GateCommandOptions,
+  evaluateOptions: EvaluateOptions,
+  baselineValues: Map<string, number[]> | undefined,
+  scenarioName: string | undefined,
+  scenarioFile: string | undefined,
+): Promise<GateReport> {
+  const git =
+    o.run || o.invocation || o.branch
+      ? undefined
+      : await detectGit({ overrides: o.commit ? { commit: o.commit } : {} })
+  const commit = o.commit ?? git?.commit
+  let candidates = await findCandidateRuns(db, {
+    ...(o.run ? { runIds: o.run } : {}),
+    ...(o.invocation !== undefined ? { invocationId: o.invocation } : {}),
+    ...(commit !== undefined && !o.branch ? { commit } : {}),
+    ...(o.branch !== undefined ? { branch: o.branch } : {}),
+    ...(scenarioName !== undefined ? { scenario: scenarioName } : {}),
+  })
+  if (candidates.length === 0)
+    throw new HarnessError(
+      `no completed candidate runs found${scenarioName ? ` of scenario ${scenarioName}` : ''}` +
+        (o.run
+          ? ` among runs ${o.run.join(', ')}`
+          : o.invocation
+            ? ` in invocation ${o.invocation}`
+            : commit
+              ? ` for commit ${commit}`
+              : ''),
+    )
+  const gateOptions = {
+    metrics: o.metric,
+    evaluate: evaluateOptions,
+    baselineBranch: o.baselineBranch,
+    maxSamples: o.maxSamples,
+    ...(o.baselineRun ? { baselineRunIds: o.baselineRun } : {}),
+    ...(baselineValues ? { baselineValues } : {}),
+  }
+  let report = await gateStoredRuns(db, candidates, gateOptions)
+  const regressed = report.rows.some((r) => r.verdict.verdict === 'regression')
+  if (regressed && o.confirm > 0 && scenarioFile && report.refused.length === 0) {
+    const label = `bench gate --confirm ${randomUUID()}`
+    const first = candidates[0]
+    for (let i = 0; i < o.confirm; i++) {
+      process.stderr.write(`regression: confirming, re-run ${i + 1}/${o.confirm} of ${scenarioFile}\n`)
+      await rerun(scenarioFile, label, o.db, first)
+    }
+    const confirmIds = await markConfirmRuns(db, label)
+    candidates = await findCandidateRuns(db, { runIds: [...candidates.map((c) => c.id), ...confirmIds] })
+    report = await gateStoredRuns(db, candidates, gateOptions)
+    report.notes.push(`confirmed with ${confirmIds.length} re-run(s) (runs ${confirmIds.join(', ')}), pooled`)
+  }
+  const gated = report.rows.flatMap((r) =>
+    r.runId === null ? [] : [{ runId: r.runId, metric: r.metric, verdict: r.verdict }],
+  )
+  await saveRunLimits(db, gated)
+  const alertIds = await createAlerts(db, gated)
+  if (alertIds.length > 0) report.notes.push(`alerts opened: ${alertIds.join(', ')} (bench alerts list)`)
+  return report
+}
+
+/** One `bench run` of the scenario as a child process, with the candidate's git identity and a label. */
+function rerun(file: string, label: string, db: string | false | undefined, like: GateRun | undefined) {
+  const bin = process.argv[1]
+  if (!bin) throw new HarnessError('cannot find the bench entry point to re-run the scenario')
+  const args = [bin, 'run', file, '--label', label, '--no-progress', '--format', 'json']
+  if (typeof db === 'string') args.push('--db', db)
+  if (like?.gitCommit) args.push('--commit', like.gitCommit)
+  if (like?.gitBranch) args.push('--branch', like.gitBranch)
+  if (like?.gitMergeBase) args.push('--merge-base', like.gitMergeBase)
+  return new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }, (err, _stdout, stderr) => {
+      if (err) reject(new HarnessError(`confirmation re-run failed: ${stderr.trim() || err.message}`))
+      else resolve()
+    })
+  })
+}
