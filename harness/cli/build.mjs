@@ -7,10 +7,12 @@
 //
 // One ESM bundle split per dynamic import (each command's heavy part is its own chunk, loaded when the
 // command runs); packages stay external (native addons, node_modules as installed). `import.meta.url` in a
-// source is rewritten to that source's own URL, so the files it locates beside itself (worker entries,
-// migrations, public assets, fixtures, scenarios) are found where they are in the checkout.
+// source is rewritten to that source's own URL, so the files it locates beside itself (migrations, public
+// assets, fixtures, scenarios) are found where they are in the checkout. A worker thread or child process
+// started from a tsx shim (`new URL('./x-entry.mjs', import.meta.url)` whose file registers tsx and imports
+// './x-main.ts') starts that module's build instead, so it too runs without tsx.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,9 +45,10 @@ export async function buildCli({
   rmSync(staging, { recursive: true, force: true })
   mkdirSync(path.dirname(outDir), { recursive: true })
   try {
+    const shims = findTsxShims(root)
     const result = await esbuild.build({
       absWorkingDir: root,
-      entryPoints: { main: entry },
+      entryPoints: { main: entry, ...Object.fromEntries([...shims.values()].map((s) => [s.name, s.target])) },
       bundle: true,
       splitting: true,
       format: 'esm',
@@ -58,9 +61,10 @@ export async function buildCli({
       sourcemap: 'linked',
       metafile: true,
       logLevel: 'warning',
-      plugins: [ownImportMetaUrl(outDir)],
+      plugins: [ownImportMetaUrl(outDir, shims)],
     })
     const inputs = Object.keys(result.metafile.inputs).map((rel) => path.resolve(root, rel))
+    inputs.push(...shims.keys())
     if (path.resolve(SELF).startsWith(path.resolve(root) + path.sep)) inputs.push(SELF)
     const files = {}
     for (const file of inputs) {
@@ -86,8 +90,56 @@ export async function buildCli({
   }
 }
 
-/** esbuild plugin: each source's `import.meta.url` → its own file's URL, written relative to the build. */
-function ownImportMetaUrl(outDir) {
+/** Folders whose sources the CLI reaches (the shim scan looks only there). */
+const SOURCE_DIRS = ['harness', 'db', 'dashboard']
+const SHIM_REF = /new URL\((['"])(\.{1,2}\/[\w./-]+\.mjs)\1, import\.meta\.url\)/g
+const SHIM_BODY = /from 'tsx\/esm\/api'[\s\S]*?register\(\)[\s\S]*?await import\('(\.\/[\w./-]+\.ts)'\)/
+
+/**
+ * tsx shims the sources start as workers or children: shim file → { name of its build entry, the module it
+ * imports }. Found by reading every `new URL('./….mjs', import.meta.url)` in harness/, db/, dashboard/.
+ */
+function findTsxShims(root) {
+  const shims = new Map()
+  const visit = (dir) => {
+    for (const item of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, item.name)
+      if (item.isDirectory()) {
+        if (item.name !== 'node_modules') visit(file)
+        continue
+      }
+      if (!/\.[cm]?ts$/.test(item.name)) continue
+      for (const [, , ref] of readFileSync(file, 'utf8').matchAll(SHIM_REF)) {
+        const shim = path.resolve(dir, ref)
+        if (shims.has(shim)) continue
+        let body
+        try {
+          body = readFileSync(shim, 'utf8')
+        } catch {
+          continue
+        }
+        const target = SHIM_BODY.exec(body)?.[1]
+        if (!target) continue
+        const rel = path.relative(root, path.resolve(path.dirname(shim), target))
+        shims.set(shim, { name: rel.replace(/\.[cm]?ts$/, '').replace(/[\\/]/g, '__'), target: rel })
+      }
+    }
+  }
+  for (const dir of SOURCE_DIRS) {
+    try {
+      visit(path.join(root, dir))
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err
+    }
+  }
+  return shims
+}
+
+/**
+ * esbuild plugin: each source's `import.meta.url` → its own file's URL, written relative to the build, and
+ * a reference to a tsx shim → the build of the module the shim imports.
+ */
+function ownImportMetaUrl(outDir, shims) {
   return {
     name: 'own-import-meta-url',
     setup(build) {
@@ -99,11 +151,15 @@ function ownImportMetaUrl(outDir) {
         // The entry and every chunk sit in outDir itself, so one relative path serves whichever holds the code.
         const fromOut = path.relative(outDir, args.path).split(path.sep).join('/')
         const own = `new URL(${JSON.stringify(fromOut)}, import.meta.url).href`
-        return {
-          contents: source.replaceAll('import.meta.url', own),
-          loader,
-          resolveDir: path.dirname(args.path),
-        }
+        const OUTPUT_URL = '\0bench-output-url\0'
+        const contents = source
+          .replace(SHIM_REF, (ref, _quote, rel) => {
+            const shim = shims.get(path.resolve(path.dirname(args.path), rel))
+            return shim ? `new URL(${JSON.stringify(`./${shim.name}.mjs`)}, ${OUTPUT_URL})` : ref
+          })
+          .replaceAll('import.meta.url', own)
+          .replaceAll(OUTPUT_URL, 'import.meta.url')
+        return { contents, loader, resolveDir: path.dirname(args.path) }
       })
     },
   }

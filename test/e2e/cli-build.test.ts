@@ -4,7 +4,7 @@
  * the build; the --help choices copied into harness/cli/choices.ts equal their owners.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -94,6 +94,18 @@ export default defineScenario({
 })
 `,
     )
+    // Workers and children (mock server thread, PGlite thread, isolated engine) start their own builds, not
+    // the tsx shims (harness/mock-server/worker-entry.mjs and the like).
+    const outputs = (await readdir(outDir)).filter((f) => f.endsWith('.mjs'))
+    const shimRefs = (
+      await Promise.all(
+        outputs.map(
+          async (f) => (await readFile(path.join(outDir, f), 'utf8')).match(/[\w-]+-entry\.mjs/g) ?? [],
+        ),
+      )
+    ).flat()
+    expect(shimRefs, 'no tsx shim started from the build').toEqual([])
+    expect(outputs, 'the mock server thread has its build').toContain('harness__mock-server__worker-main.mjs')
     const env = { BENCH_BUILD_DIR: outDir, BENCH_DEBUG: '1' }
     const built = await runCli(['run', scenario, '--no-db', '--format', 'json'], { env })
     expect(built.stderr, 'the build ran').toContain(
