@@ -1,11 +1,82 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
+
+/**
+ * Three projects, split by what a file needs (node-llama-cpp's standalone vs model-dependent split):
+ * - unit: pure code, temp files at most — no sockets, databases or child processes
+ *   (test/helpers/unit-guard.ts makes a listen, connect or spawn there fail with a pointer to test/io).
+ *   Threads, every core: ~1 min alone (`npm run test:unit`).
+ * - io: loopback servers and databases (PGlite, and PostgreSQL when DATABASE_URL is set), in processes.
+ * - e2e: the real CLI and other children, native engines on fixture models, browsers, real servers.
+ *   Timing-sensitive on 2 cores, so one file at a time, after the others (groupOrder).
+ * `npm test` runs all three; `npm run test:io` / `test:e2e` one each.
+ */
+
+/** Files outside test/e2e, test/engines … that start the CLI or another child: e2e by what they need. */
+const CHILDREN_ELSEWHERE = [
+  'test/dashboard/cli.test.ts',
+  'test/dashboard/push.test.ts',
+  'test/db/cli.test.ts',
+  'test/db/environment.test.ts',
+  'test/db/killed-run.test.ts',
+  'test/db/lock.test.ts',
+  'test/db/open-errors.test.ts',
+  'test/db/postgres-open.test.ts',
+  'test/db/shared-dir.test.ts',
+]
+
+/** Every core: pure files are CPU-bound and independent. */
+const UNIT_WORKERS = Math.max(2, availableParallelism())
+
+/** Vitest's own default on 2 cores is one worker (cores − 1); I/O-bound files share a core well. */
+const IO_WORKERS = 2
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Timing-sensitive suites (real servers on loopback) share 2 cores; forks keep event loops apart.
-    pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    globalSetup: ['test/helpers/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          pool: 'threads',
+          maxWorkers: UNIT_WORKERS,
+          setupFiles: ['test/helpers/unit-guard.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'io',
+          include: ['test/io/**/*.test.ts', 'test/db/**/*.test.ts', 'test/dashboard/**/*.test.ts'],
+          exclude: CHILDREN_ELSEWHERE,
+          // Processes, not threads: PGlite's WASM heap and servers' event loops stay apart.
+          pool: 'forks',
+          maxWorkers: IO_WORKERS,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: [
+            'test/e2e/**/*.test.ts',
+            'test/engines/**/*.test.ts',
+            'test/gate/**/*.test.ts',
+            'test/browser/**/*.test.ts',
+            'test/real-server/**/*.test.ts',
+            ...CHILDREN_ELSEWHERE,
+          ],
+          pool: 'forks',
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
+    ],
   },
 })

@@ -5,11 +5,11 @@
  * zero errors, the retries counted per request and in the run figures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseScenario } from '../../harness/config/index.ts'
-import { OPENAI_CLIENTS } from '../../harness/engines/openai.ts'
-import { runScenario } from '../../harness/runner.ts'
-import { type ClosingServer, startClosingServer } from '../helpers/closing-server.ts'
-import { createMemorySink } from '../helpers/memory-sink.ts'
+import { parseScenario } from '../../../harness/config/index.ts'
+import { OPENAI_CLIENTS } from '../../../harness/engines/openai.ts'
+import { runScenario } from '../../../harness/runner.ts'
+import { type ClosingServer, startClosingServer } from '../../helpers/closing-server.ts'
+import { createMemorySink } from '../../helpers/memory-sink.ts'
 
 const loads = [
   { name: 'sequential', load: { kind: 'sequential', requests: 200 } },

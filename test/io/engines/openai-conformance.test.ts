@@ -6,11 +6,11 @@
  * consumed through pushEvents() as the runner consumes them (re-offered as iteration by `pushed`).
  */
 import { afterAll, beforeAll } from 'vitest'
-import { canPushEvents, type Engine, type StreamEvent } from '../../harness/engines/engine.ts'
-import { createOpenAIEngine, OPENAI_CLIENTS, type OpenAIClient } from '../../harness/engines/openai.ts'
-import { PERSONALITIES } from '../../harness/mock-server/options.ts'
-import { type MockServerHandle, startMockServer } from '../../harness/mock-server/server.ts'
-import { engineConformance } from '../helpers/engine-conformance.ts'
+import { canPushEvents, type Engine, type StreamEvent } from '../../../harness/engines/engine.ts'
+import { createOpenAIEngine, OPENAI_CLIENTS, type OpenAIClient } from '../../../harness/engines/openai.ts'
+import { PERSONALITIES } from '../../../harness/mock-server/options.ts'
+import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
+import { engineConformance } from '../../helpers/engine-conformance.ts'
 
 for (const personality of PERSONALITIES) {
   let server: MockServerHandle

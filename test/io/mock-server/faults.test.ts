@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import type { MockOptionsInput } from '../../../harness/mock-server/options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
-import { chatBody, chunkText, type ErrorBody, get, metricValue, parseChunks, post } from './sse-client.ts'
+import {
+  chatBody,
+  chunkText,
+  type ErrorBody,
+  get,
+  metricValue,
+  parseChunks,
+  post,
+} from '../../helpers/sse-client.ts'
 
 const zero = { ttft: { kind: 'fixed', ms: 0 }, itl: { kind: 'fixed', ms: 0 } } as const
 const rates = { rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }

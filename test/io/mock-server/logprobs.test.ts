@@ -9,7 +9,7 @@ import {
   type LogprobEntry,
   parseChunks,
   post,
-} from './sse-client.ts'
+} from '../../helpers/sse-client.ts'
 
 type Entry = LogprobEntry
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
-import { CHUNKED_END, connect, getRequest, postRequest, type RawConnection } from './raw-http.ts'
-import { type Completion, chatBody, get, metricValue, parseChunks, post } from './sse-client.ts'
+import { CHUNKED_END, connect, getRequest, postRequest, type RawConnection } from '../../helpers/raw-http.ts'
+import { type Completion, chatBody, get, metricValue, parseChunks, post } from '../../helpers/sse-client.ts'
 
 const zero = { ttft: { kind: 'fixed', ms: 0 }, itl: { kind: 'fixed', ms: 0 } } as const
 const streamed = chatBody({ stream: true, max_tokens: 3 })

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UVICORN_KEEP_ALIVE_MS } from '../../../harness/mock-server/connections.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
 import { buckets125, VLLM_VERSION } from '../../../harness/mock-server/vllm.ts'
-import { connect, postRequest } from './raw-http.ts'
-import { chatBody, choice, chunkText, get, metricValue, parseChunks, post } from './sse-client.ts'
+import { connect, postRequest } from '../../helpers/raw-http.ts'
+import { chatBody, choice, chunkText, get, metricValue, parseChunks, post } from '../../helpers/sse-client.ts'
 
 const zero = { ttft: { kind: 'fixed', ms: 0 }, itl: { kind: 'fixed', ms: 0 } } as const
 

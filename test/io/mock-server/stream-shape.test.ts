@@ -9,7 +9,7 @@ import {
   type ErrorBody,
   parseChunks,
   post,
-} from './sse-client.ts'
+} from '../../helpers/sse-client.ts'
 
 const zero = { ttft: { kind: 'fixed', ms: 0 }, itl: { kind: 'fixed', ms: 0 } } as const
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { startMockServerInWorker } from '../../../harness/mock-server/worker.ts'
-import { type Completion, chatBody, chunkText, post } from './sse-client.ts'
+import { type Completion, chatBody, chunkText, post } from '../../helpers/sse-client.ts'
 
 const contentArrivals = (res: Awaited<ReturnType<typeof post>>) =>
   res.data

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ReadCache } from '../../dashboard/data/cache.ts'
+import { ReadCache } from '../../../dashboard/data/cache.ts'
 
 /** A cache over a version the test sets, with a clock the test moves. */
 function setup(options: { maxEntries?: number; maxAgeMs?: number } = {}) {

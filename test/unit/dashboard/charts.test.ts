@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { barChart } from '../../dashboard/charts/bar.ts'
-import { cdfChart, empiricalCdf } from '../../dashboard/charts/cdf.ts'
-import { lttb } from '../../dashboard/charts/downsample.ts'
-import { historyChart, timeAxis } from '../../dashboard/charts/history.ts'
-import { byteTickStep, paretoChart, paretoFront } from '../../dashboard/charts/pareto.ts'
-import { MAX_TOKEN_BARS, mergeBuckets, tokensOverTimeChart } from '../../dashboard/charts/tokens-over-time.ts'
-import type { ChartPoint } from '../../dashboard/charts/types.ts'
-import { cdfFromGrid, cdfGrid } from '../../dashboard/data/run-series.ts'
-import { formatBytes, formatCell, formatDeltaPct, formatValue } from '../../dashboard/views/format.ts'
-import { safeJson } from '../../dashboard/views/html.ts'
+import { barChart } from '../../../dashboard/charts/bar.ts'
+import { cdfChart, empiricalCdf } from '../../../dashboard/charts/cdf.ts'
+import { lttb } from '../../../dashboard/charts/downsample.ts'
+import { historyChart, timeAxis } from '../../../dashboard/charts/history.ts'
+import { byteTickStep, paretoChart, paretoFront } from '../../../dashboard/charts/pareto.ts'
+import {
+  MAX_TOKEN_BARS,
+  mergeBuckets,
+  tokensOverTimeChart,
+} from '../../../dashboard/charts/tokens-over-time.ts'
+import type { ChartPoint } from '../../../dashboard/charts/types.ts'
+import { cdfFromGrid, cdfGrid } from '../../../dashboard/data/run-series.ts'
+import { formatBytes, formatCell, formatDeltaPct, formatValue } from '../../../dashboard/views/format.ts'
+import { safeJson } from '../../../dashboard/views/html.ts'
 
 describe('lttb', () => {
   const series = (n: number, f: (i: number) => number) =>

@@ -4,25 +4,25 @@
  * sentence, stored rows turned back into outcomes for the harness's goodput, and the chart builders.
  */
 import { describe, expect, it } from 'vitest'
-import { SERIES_COLOURS } from '../../dashboard/charts/palette.ts'
+import { SERIES_COLOURS } from '../../../dashboard/charts/palette.ts'
 import {
   type FigureRow,
   rankedBarChart,
   type ScatterPlan,
   tradeOffScatter,
-} from '../../dashboard/charts/procurement.ts'
-import { type ProcurementSlo, type RankedTarget, recommend } from '../../dashboard/data/procurement.ts'
+} from '../../../dashboard/charts/procurement.ts'
+import { type ProcurementSlo, type RankedTarget, recommend } from '../../../dashboard/data/procurement.ts'
 import {
   deriveFigures,
   type GoodputAtSlo,
   goodputOfOutcomes,
   type ProcurementFigures,
   rankProcurement,
-} from '../../db/queries/procurement.ts'
-import { fromRequestRow } from '../../db/request-rows.ts'
-import type { RequestRow } from '../../db/schema.ts'
-import { summarizeRun } from '../../harness/metrics/run.ts'
-import type { RequestOutcome } from '../../harness/results.ts'
+} from '../../../db/queries/procurement.ts'
+import { fromRequestRow } from '../../../db/request-rows.ts'
+import type { RequestRow } from '../../../db/schema.ts'
+import { summarizeRun } from '../../../harness/metrics/run.ts'
+import type { RequestOutcome } from '../../../harness/results.ts'
 
 const computed = (goodputRequestsPerS: number): GoodputAtSlo => ({
   state: 'computed',

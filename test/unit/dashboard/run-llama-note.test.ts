@@ -3,7 +3,7 @@
  * llama-bench that bench:native measured, and the run's own pp/tg figures when it has them.
  */
 import { describe, expect, it } from 'vitest'
-import { LLAMA_CPP_GAP, llamaCppNote } from '../../dashboard/views/run.ts'
+import { LLAMA_CPP_GAP, llamaCppNote } from '../../../dashboard/views/run.ts'
 
 describe('run page: llama-cpp note', () => {
   it('says nothing on other engines', () => {

@@ -1,7 +1,7 @@
 /** The pure parts of the isolate: clock offset estimation and the per-request event queue. */
 import { describe, expect, it } from 'vitest'
-import { estimateClockOffset } from '../../harness/engines/isolate/clock-sync.ts'
-import { EventQueue } from '../../harness/engines/isolate/event-queue.ts'
+import { estimateClockOffset } from '../../../harness/engines/isolate/clock-sync.ts'
+import { EventQueue } from '../../../harness/engines/isolate/event-queue.ts'
 
 describe('estimateClockOffset', () => {
   it('takes the shortest round trip; offset = child time − midpoint', () => {
