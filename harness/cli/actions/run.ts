@@ -5,8 +5,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
-import { createDb } from '../../../db/client.ts'
-import { createPostgresSink } from '../../../db/sink.ts'
 import { type LoadedScenario, loadScenario } from '../../config/index.ts'
 import { detectEnvironment, detectGit } from '../../environment.ts'
 import { ScenarioError } from '../../errors.ts'
@@ -71,10 +69,13 @@ export async function runScenarios(files: readonly string[], options: RunCommand
     }),
   ])
   // PGlite in a worker thread: its WebAssembly queries would otherwise run on the thread that stamps chunks.
+  // The database code (drizzle, PGlite, postgres.js) loads only when results are kept there (not --no-db).
+  const where = options.db
+  const db = where === false ? undefined : await import('./run-db.ts')
   const database =
-    options.db === false ? undefined : await createDb({ ...dbOptions(options.db), embeddedHost: 'worker' })
+    db && where !== false ? await db.createDb({ ...dbOptions(where), embeddedHost: 'worker' }) : undefined
   const sinks: ResultSink[] = []
-  if (database) sinks.push(createPostgresSink(database))
+  if (db && database) sinks.push(db.createPostgresSink(database))
   if (options.out) sinks.push(createJsonlSink(options.out, { redactor: outputRedactor() }))
   const target = sinks.length > 0 ? teeSinks(sinks) : createNullSink()
   const context = { environment, git, invocationId: randomUUID() }
