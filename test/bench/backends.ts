@@ -1,19 +1,16 @@
 /**
  * Databases for the database benchmarks (test/bench/db.ts, test/bench/dashboard.ts): embedded PGlite in a
  * directory, or PostgreSQL — a fresh database on DATABASE_URL when set (dropped after), else a throwaway
- * PostgreSQL cluster in a temporary directory, started as .ci/run starts one (needs the server binaries
+ * PostgreSQL cluster in a temporary directory, started by test/helpers/pg-cluster.ts as .ci/run starts one (needs the server binaries
  * under /usr/lib/postgresql, root and the `postgres` user; fsync off: a benchmark, not storage).
  * @module
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
+import { rmSync } from 'node:fs'
 import postgres from 'postgres'
 import { createDb, type Database } from '../../db/client.ts'
 import { freshPgliteDir } from '../helpers/db.ts'
-import { freePort } from '../helpers/free-port.ts'
+import { pgClusterMissing, startPgCluster } from '../helpers/pg-cluster.ts'
 
 export type BackendName = 'pglite' | 'postgres'
 
@@ -89,51 +86,11 @@ export async function openBackend(name: string, options: BackendOptions): Promis
   }
 }
 
-/** initdb + pg_ctl start in a temporary directory, as .ci/run does; undefined without binaries or user. */
+/** A throwaway cluster (test/helpers/pg-cluster.ts, as .ci/run starts one); undefined without binaries or user. */
 async function startThrowawayPostgres(): Promise<
   { url: string; version: string; stop: () => void } | undefined
 > {
-  const bin = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1'])
-    .toString()
-    .trim()
-  if (!bin || !existsSync(path.join(bin, 'initdb'))) return undefined
-  let user: number
-  let group: number
-  try {
-    user = Number(execFileSync('id', ['-u', 'postgres']).toString())
-    group = Number(execFileSync('id', ['-g', 'postgres']).toString())
-  } catch {
-    return undefined
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-pg-'))
-  chownSync(dir, user, group)
-  const port = await freePort()
-  const asPostgres = (cmd: string, cmdArgs: string[]) =>
-    execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...cmdArgs], { stdio: 'pipe' })
-  asPostgres('initdb', ['-D', `${dir}/data`, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
-  asPostgres('pg_ctl', [
-    '-D',
-    `${dir}/data`,
-    '-l',
-    `${dir}/log`,
-    '-w',
-    '-t',
-    '30',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-    'start',
-  ])
-  const version =
-    /\d+(\.\d+)+/.exec(execFileSync(path.join(bin, 'postgres'), ['--version']).toString())?.[0] ?? '?'
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    version,
-    stop() {
-      try {
-        asPostgres('pg_ctl', ['-D', `${dir}/data`, '-m', 'immediate', '-w', 'stop'])
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-      }
-    },
-  }
+  if (pgClusterMissing()) return undefined
+  const cluster = await startPgCluster()
+  return { url: cluster.url, version: cluster.version, stop: () => cluster.dispose() }
 }

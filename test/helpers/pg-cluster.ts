@@ -16,6 +16,8 @@ export interface PgCluster {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   readonly url: string
   readonly port: number
+  /** Server version, e.g. 15.14. */
+  readonly version: string
   /** pg_ctl stop -m immediate: every connection drops, new ones are refused. */
   stop(): void
   /** pg_ctl start on the same port (crash recovery included), waiting until it accepts connections. */
@@ -93,9 +95,12 @@ export async function startPgCluster(): Promise<PgCluster> {
     running = false
   }
   start()
+  const version =
+    /\d+(\.\d+)+/.exec(execFileSync(path.join(bin, 'postgres'), ['--version']).toString())?.[0] ?? '?'
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    version,
     stop,
     start,
     dispose() {
