@@ -27,8 +27,8 @@ export const ANALYZE_SCALE_FACTOR = 0.1
 
 /**
  * ANALYZE after a bulk write; returns whether it ran. `requestRows`: request rows written, when known —
- * then only `requests`, and only when they are many against what its statistics know; unknown (the
- * sink, which does not count them), every table of ANALYZED_TABLES.
+ * then only `requests`, and only when they are many against what its statistics know (a run's finish in
+ * the sink, an import, an ingest); unknown, every table of ANALYZED_TABLES.
  */
 export async function analyzeAfterBulkWrite(db: Db, requestRows?: number): Promise<boolean> {
   if (requestRows === undefined) return analyze(db, ANALYZED_TABLES)

@@ -202,7 +202,9 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
         finish: async (state, metrics, error) => {
           try {
             await writer.finish(state, metrics, error)
-            await analyzeAfterBulkWrite(db) // PGlite never analyzes on its own (db/analyze.ts, issue 14)
+            // PGlite never analyzes on its own (db/analyze.ts, issue 14); with the run's row count, only a run
+            // large against what the statistics know pays for ANALYZE, not every small run of a matrix.
+            await analyzeAfterBulkWrite(db, writer.recorded)
           } finally {
             untrack(writer)
           }
@@ -251,6 +253,8 @@ class RunWriter {
   #stopReplay = false
   /** Outcomes written from the spill since the last time the database was away. */
   #recovered = 0
+  /** Outcomes taken as rows (written, pending or journaled): how much a finished run added to `requests`. */
+  #recorded = 0
 
   constructor(
     private readonly db: Db,
@@ -258,6 +262,11 @@ class RunWriter {
     private readonly redact: Redactor,
     private readonly options: WriterOptions,
   ) {}
+
+  /** Outcomes taken as rows so far. */
+  get recorded(): number {
+    return this.#recorded
+  }
 
   get #spilling(): boolean {
     return this.#spilled.length > 0 || this.#spilledFinish !== undefined
@@ -272,6 +281,7 @@ class RunWriter {
     }
     try {
       this.#pending.push(toRequestRow(this.runId, outcome, this.redact))
+      this.#recorded++
     } catch (err) {
       this.#rejected.push({ seq: outcome.seq, reason: describe(err) })
       return
