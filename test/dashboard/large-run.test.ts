@@ -12,39 +12,40 @@ import { tokenBucketsQuery } from '../../dashboard/data/run-series.ts'
 import { analyzeAfterBulkWrite, analyzeIfMissing } from '../../db/analyze.ts'
 import { selectRows } from '../../db/client.ts'
 import { insertRequests } from '../../db/insert-requests.ts'
+import { requestRow } from '../../db/request-rows.ts'
 import type { NewRequestRow } from '../../db/schema.ts'
+import { createRedactor } from '../../harness/redact.ts'
 import { okOutcome, recordRun } from '../db/fixtures/data.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 
 /** Requests of the large run: enough that a per-row re-aggregation takes minutes on PGlite. */
 const LARGE = 20_000
 
+/** Request rows through the one codec (db/request-rows.ts); columns not given are stored null. */
 function requestRows(runId: number, from: number, count: number): NewRequestRow[] {
+  const redact = createRedactor({})
   return Array.from({ length: count }, (_, k) => {
     const seq = from + k
-    return {
+    return requestRow(
       runId,
-      seq,
-      state: 'ok' as const,
-      promptIndex: seq % 7,
-      errorKind: null,
-      httpStatus: 200,
-      message: null,
-      scheduledAtMs: seq * 5,
-      startedAtMs: seq * 5 + 0.5,
-      ttftMs: 20 + (seq % 50),
-      e2eMs: 400 + (seq % 300),
-      chunks: 16,
-      promptTokens: 32,
-      outputTokens: 16,
-      tokensSource: 'server' as const,
-      serverOutputTokens: 16,
-      tokenizerOutputTokens: null,
-      finishReason: 'length',
-      serverTimings: null,
-      connectionRetries: 0,
-      chunkGapsMs: null,
-    }
+      {
+        seq,
+        state: 'ok',
+        promptIndex: seq % 7,
+        httpStatus: 200,
+        scheduledAtMs: seq * 5,
+        startedAtMs: seq * 5 + 0.5,
+        ttftMs: 20 + (seq % 50),
+        e2eMs: 400 + (seq % 300),
+        chunks: 16,
+        promptTokens: 32,
+        outputTokens: 16,
+        tokensSource: 'server',
+        serverOutputTokens: 16,
+        finishReason: 'length',
+      },
+      redact,
+    )
   })
 }
 
