@@ -7,13 +7,13 @@
  *
  * What is not the database we expect is a DatabaseError, never a new database: a `--db` path under /proc or
  * through a file, a directory that holds something other than a complete database, damaged files, a schema
- * newer than this build (db/pglite-dir.ts, db/migrate.ts), a URL that is not postgres:// or where no
+ * newer than this build (db/pglite/dir.ts, db/migrate.ts), a URL that is not postgres:// or where no
  * PostgreSQL answers (db/postgres-probe.ts). A new embedded database is created only in a missing or empty
  * directory, private to the user (directories 0700, files 0600).
  *
- * The embedded directory is owned by one process at a time (see db/pglite-host.ts): the first opener gets
+ * The embedded directory is owned by one process at a time (see db/pglite/host.ts): the first opener gets
  * PGlite in-process (driver `pglite`), or with `embeddedHost: 'worker'` in a worker thread of its own that
- * it reaches like everyone else (db/pglite-worker.ts; `bench run`, so queries never run on the thread that
+ * it reaches like everyone else (db/pglite/worker.ts; `bench run`, so queries never run on the thread that
  * stamps chunks); later openers, in this or another process, reach the owner through its loopback port
  * with postgres.js (driver `pglite-socket`), so `bench dashboard` and `bench run` can share the default
  * database.
@@ -29,11 +29,11 @@ import postgres from 'postgres'
 import { DatabaseError } from './database-error.ts'
 import { journalDirOf, replayJournals } from './journal.ts'
 import { markInterruptedRuns, STALE_RUN_AFTER_MS } from './liveness.ts'
-import { acquireLock } from './lock.ts'
+import { acquireLock } from './pglite/lock.ts'
 import { migratePostgres } from './migrate.ts'
-import { prepareDataDir } from './pglite-dir.ts'
-import { connectLoopback, lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite-host.ts'
-import { startPgliteHostInWorker } from './pglite-worker.ts'
+import { prepareDataDir } from './pglite/dir.ts'
+import { connectLoopback, lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite/host.ts'
+import { startPgliteHostInWorker } from './pglite/worker.ts'
 import {
   CONNECT_TIMEOUT_S,
   checkPostgresUrl,
@@ -70,7 +70,7 @@ export interface CreateDbOptions {
   /**
    * Where an embedded database this process comes to own runs: 'in-process' (PGlite on this thread) or
    * 'worker' (a worker thread serving it on loopback; this thread talks to it with postgres.js). `bench run`
-   * uses 'worker' so that writing results does not hold up the stamping of chunks (db/pglite-worker.ts).
+   * uses 'worker' so that writing results does not hold up the stamping of chunks (db/pglite/worker.ts).
    * @default 'in-process'
    */
   embeddedHost?: 'in-process' | 'worker'

@@ -13,8 +13,8 @@
  * @module
  */
 import { type Clock, systemClock } from './clock.ts'
-import { connectionRetriesOf } from './engines/connection-retry.ts'
 import { canPushEvents, type Engine, type GenerationRequest, type StreamEvent } from './engines/engine.ts'
+import { connectionRetriesOf } from './engines/openai/connection-retry.ts'
 import { RequestError } from './errors.ts'
 import type { ErrorOutcome, RequestOutcome } from './results.ts'
 

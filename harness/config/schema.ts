@@ -129,7 +129,7 @@ export const samplingSchema = z
   })
   .strict()
 
-/** The openai engine's HTTP clients (harness/engines/openai.ts). */
+/** The openai engine's HTTP clients (harness/engines/openai/openai.ts). */
 export const OPENAI_CLIENTS = ['http1', 'undici', 'sdk'] as const
 export type OpenAIClient = (typeof OPENAI_CLIENTS)[number]
 /** The client that measured best on fidelity (bench selftest) and ceiling (npm run bench:client). */

@@ -22,9 +22,9 @@ import { startMockServerInWorker } from '../mock-server/worker.ts'
 import type { VariantIdentity } from '../results.ts'
 import type { Engine } from './engine.ts'
 import { createIsolatedEngine } from './isolate/isolated-engine.ts'
-import { createLlamaCppEngine, type LlamaCppEngineOptions } from './llama-cpp.ts'
-import { createOnnxEngine, type OnnxEngineOptions } from './onnx.ts'
-import { createOpenAIEngine } from './openai.ts'
+import { createLlamaCppEngine, type LlamaCppEngineOptions } from './llama-cpp/llama-cpp.ts'
+import { createOnnxEngine, type OnnxEngineOptions } from './onnx/onnx.ts'
+import { createOpenAIEngine } from './openai/openai.ts'
 
 export interface CreatedEngine {
   engine: Engine

@@ -34,7 +34,7 @@ import {
   DEFAULT_OPENAI_CLIENT,
   OPENAI_CLIENTS,
   type OpenAIClient,
-} from '../../harness/engines/openai.ts'
+} from '../../harness/engines/openai/openai.ts'
 import { startMockServerInWorker } from '../../harness/mock-server/worker.ts'
 import { executeRequest } from '../../harness/request.ts'
 

@@ -40,7 +40,7 @@ import {
   type SequenceEvaluateOptions,
   type Token,
 } from 'node-llama-cpp'
-import { createLlamaCppEngine } from '../../harness/engines/llama-cpp.ts'
+import { createLlamaCppEngine } from '../../harness/engines/llama-cpp/llama-cpp.ts'
 import { generateFixtures } from '../../harness/fixtures/generate.ts'
 import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
 

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseScenario } from '../../harness/config/index.ts'
-import { OPENAI_CLIENTS } from '../../harness/engines/openai.ts'
+import { OPENAI_CLIENTS } from '../../harness/engines/openai/openai.ts'
 import type { OkOutcome } from '../../harness/results.ts'
 import { runScenario } from '../../harness/runner.ts'
 import { benchModels } from '../helpers/fixture-models.ts'

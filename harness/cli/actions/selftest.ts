@@ -26,7 +26,7 @@ import {
   buildRequestBody,
   DEFAULT_OPENAI_CLIENT,
   type OpenAIClient,
-} from '../../engines/openai.ts'
+} from '../../engines/openai/openai.ts'
 import { HarnessError } from '../../errors.ts'
 import { distribution } from '../../metrics/index.ts'
 import { loadPrompts } from '../../prompts/index.ts'

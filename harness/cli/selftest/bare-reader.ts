@@ -23,7 +23,7 @@
  */
 import { connect, type Socket } from 'node:net'
 import { fromMonotonicMs, monotonicMs } from '../../clock.ts'
-import { SENT_AT_HEADER } from '../../engines/openai-body.ts'
+import { SENT_AT_HEADER } from '../../engines/openai/openai-body.ts'
 
 export interface BareReaderOptions {
   /** Full URL of the streaming endpoint, http only (e.g. http://127.0.0.1:8000/v1/chat/completions). */

@@ -64,9 +64,9 @@ function toWire(err: unknown): WireError {
 async function createEngine(spec: IsolatedEngineSpec): Promise<Engine> {
   switch (spec.kind) {
     case 'llama-cpp':
-      return (await import('../llama-cpp.ts')).createLlamaCppEngine(spec.options)
+      return (await import('../llama-cpp/llama-cpp.ts')).createLlamaCppEngine(spec.options)
     case 'onnx':
-      return (await import('../onnx.ts')).createOnnxEngine(spec.options)
+      return (await import('../onnx/onnx.ts')).createOnnxEngine(spec.options)
     default: {
       const never: never = spec
       throw new Error(`unknown engine kind ${String((never as IsolatedEngineSpec).kind)}`)

@@ -37,7 +37,7 @@ import type {
   StreamEvent,
   TokenLogprob,
 } from '../engine.ts'
-import { raceAbort } from '../native-common.ts'
+import { raceAbort } from '../native/native-common.ts'
 import { type ClockOffset, type ClockPing, estimateClockOffset } from './clock-sync.ts'
 import { EventQueue } from './event-queue.ts'
 import { type IpcStats, LatencyRecorder } from './ipc-stats.ts'

@@ -4,8 +4,8 @@
  * @module
  */
 import type { EngineInfo, GenerationRequest, MemorySample, StreamEvent, TokenLogprob } from '../engine.ts'
-import type { LlamaCppEngineOptions } from '../llama-cpp.ts'
-import type { OnnxEngineOptions } from '../onnx.ts'
+import type { LlamaCppEngineOptions } from '../llama-cpp/llama-cpp.ts'
+import type { OnnxEngineOptions } from '../onnx/onnx.ts'
 
 /** Which in-process engine the child runs, with its options (absolute model path). */
 export type IsolatedEngineSpec =

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseScenario } from '../../../harness/config/index.ts'
-import { OPENAI_CLIENTS } from '../../../harness/engines/openai.ts'
+import { OPENAI_CLIENTS } from '../../../harness/engines/openai/openai.ts'
 import { runScenario } from '../../../harness/runner.ts'
 import { type ClosingServer, startClosingServer } from '../../helpers/closing-server.ts'
 import { createMemorySink } from '../../helpers/memory-sink.ts'

@@ -12,15 +12,15 @@ import {
   type Socket,
 } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { wallNowMs } from '../../../harness/engines/body-queue.ts'
-import { connectionRetriesOf } from '../../../harness/engines/connection-retry.ts'
+import { wallNowMs } from '../../../harness/engines/openai/body-queue.ts'
+import { connectionRetriesOf } from '../../../harness/engines/openai/connection-retry.ts'
 import {
   Http1Agent,
   type Http1AgentOptions,
   Http1Error,
   HttpParseError,
-} from '../../../harness/engines/http1/agent.ts'
-import { AbortSource } from '../../../harness/engines/openai-scope.ts'
+} from '../../../harness/engines/openai/http1/agent.ts'
+import { AbortSource } from '../../../harness/engines/openai/openai-scope.ts'
 
 const cleanups: (() => unknown)[] = []
 

@@ -7,7 +7,11 @@
  */
 import { afterAll, beforeAll } from 'vitest'
 import { canPushEvents, type Engine, type StreamEvent } from '../../../harness/engines/engine.ts'
-import { createOpenAIEngine, OPENAI_CLIENTS, type OpenAIClient } from '../../../harness/engines/openai.ts'
+import {
+  createOpenAIEngine,
+  OPENAI_CLIENTS,
+  type OpenAIClient,
+} from '../../../harness/engines/openai/openai.ts'
 import { PERSONALITIES } from '../../../harness/mock-server/options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
 import { engineConformance } from '../../helpers/engine-conformance.ts'

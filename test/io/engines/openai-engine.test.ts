@@ -14,7 +14,7 @@ import {
   type OpenAIClient,
   type OpenAIEngineOptions,
   SENT_AT_HEADER,
-} from '../../../harness/engines/openai.ts'
+} from '../../../harness/engines/openai/openai.ts'
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>

@@ -9,7 +9,7 @@ import {
   OPENAI_CLIENTS,
   type OpenAIClient,
   type OpenAIEngineOptions,
-} from '../../../harness/engines/openai.ts'
+} from '../../../harness/engines/openai/openai.ts'
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
 import type { MockOptionsInput } from '../../../harness/mock-server/options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'

@@ -3,7 +3,7 @@
  * loop's poll phase, so every socket read of a burst is stamped before any reader runs.
  */
 import { describe, expect, it } from 'vitest'
-import { BODY_END, BodyQueue } from '../../../harness/engines/body-queue.ts'
+import { BODY_END, BodyQueue } from '../../../harness/engines/openai/body-queue.ts'
 
 /** push() arguments for `text` read at `atMs`: the piece sits inside a larger read, as an HTTP chunk does. */
 const piece = (text: string, atMs: number): [Buffer, number, number, number] => {

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createByteTokenizer } from '../../../harness/engines/byte-tokenizer.ts'
-import { loadHfTokenizer, TokenizerLoadError } from '../../../harness/engines/hf-tokenizer.ts'
+import { createByteTokenizer } from '../../../harness/engines/onnx/byte-tokenizer.ts'
+import { loadHfTokenizer, TokenizerLoadError } from '../../../harness/engines/onnx/hf-tokenizer.ts'
 import { byteVocabTokenizerConfig, byteVocabTokenizerJson } from '../../../harness/fixtures/byte-vocab.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-hf-tokenizer-'))

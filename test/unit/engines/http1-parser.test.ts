@@ -8,7 +8,7 @@ import {
   MAX_HEAD_BYTES,
   type ResponseHead,
   ResponseParser,
-} from '../../../harness/engines/http1/response-parser.ts'
+} from '../../../harness/engines/openai/http1/response-parser.ts'
 
 interface Outcome {
   heads: ResponseHead[]

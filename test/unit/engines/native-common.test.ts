@@ -1,6 +1,6 @@
 /** Generation budgets and the slot queue shared by the native engines. */
 import { describe, expect, it } from 'vitest'
-import { generationBudget, SlotPool } from '../../../harness/engines/native-common.ts'
+import { generationBudget, SlotPool } from '../../../harness/engines/native/native-common.ts'
 
 describe('generationBudget', () => {
   it('bans EOS below minTokens and checks stop strings from there', () => {

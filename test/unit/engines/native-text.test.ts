@@ -3,7 +3,7 @@
  * (token = byte + 3), so multi-byte characters span several tokens.
  */
 import { describe, expect, it } from 'vitest'
-import { TokenTextStream } from '../../../harness/engines/native-text.ts'
+import { TokenTextStream } from '../../../harness/engines/native/native-text.ts'
 import { decodeByteTokens } from '../../../harness/fixtures/byte-vocab.ts'
 
 const bytes = (s: string | number[]) =>

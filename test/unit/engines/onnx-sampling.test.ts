@@ -5,7 +5,7 @@ import {
   logSoftmax,
   sampleToken,
   topEntries,
-} from '../../../harness/engines/onnx-sampling.ts'
+} from '../../../harness/engines/onnx/onnx-sampling.ts'
 import type { Random } from '../../../harness/random.ts'
 
 /** A Random whose next() returns the given value: picks a point of the cumulative distribution. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildRequestBody } from '../../../harness/engines/openai-body.ts'
+import { buildRequestBody } from '../../../harness/engines/openai/openai-body.ts'
 import {
   assertComplete,
   ChunkReader,
@@ -8,7 +8,7 @@ import {
   errorMessageFromText,
   parseChunkData,
   readChunk,
-} from '../../../harness/engines/openai-chunks.ts'
+} from '../../../harness/engines/openai/openai-chunks.ts'
 import { RequestError } from '../../../harness/errors.ts'
 
 function read(chunk: unknown, state = createChunkState()) {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createSseDecoder, type SseEvent, SseParser, type SseSink } from '../../../harness/engines/sse.ts'
+import {
+  createSseDecoder,
+  type SseEvent,
+  SseParser,
+  type SseSink,
+} from '../../../harness/engines/openai/sse.ts'
 
 const encoder = new TextEncoder()
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { monotonicMs } from '../../../harness/clock.ts'
-import { SENT_AT_HEADER } from '../../../harness/engines/openai-body.ts'
+import { SENT_AT_HEADER } from '../../../harness/engines/openai/openai-body.ts'
 import { clientSendTime, createMockApp } from '../../../harness/mock-server/app.ts'
 import { parseMockOptions } from '../../../harness/mock-server/parse-options.ts'
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { EventEmitter, setMaxListeners } from 'node:events'
-import { RequestError } from '../errors.ts'
+import { RequestError } from '../../errors.ts'
 
 /** Caller signals whose listener limit was already lifted (checking the limit each time costs more). */
 const raisedSignals = new WeakSet<AbortSignal>()

@@ -4,9 +4,9 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { DatabaseError } from './database-error.ts'
-import { openAndServe } from './pglite-host.ts'
-import type { PgliteWorkerReply, PgliteWorkerRequest } from './pglite-worker.ts'
+import { DatabaseError } from '../database-error.ts'
+import { openAndServe } from './host.ts'
+import type { PgliteWorkerReply, PgliteWorkerRequest } from './worker.ts'
 
 const port = parentPort!
 const { dir, password } = workerData as { dir: string; password: string }

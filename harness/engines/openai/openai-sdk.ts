@@ -6,11 +6,11 @@
  */
 import OpenAI from 'openai'
 import { Client, fetch as undiciFetch } from 'undici'
-import { monotonicMs } from '../clock.ts'
-import { RequestError } from '../errors.ts'
+import { monotonicMs } from '../../clock.ts'
+import { RequestError } from '../../errors.ts'
+import type { StreamEvent } from '../engine.ts'
 import { wallNowMs } from './body-queue.ts'
 import { lostOnReusedConnection, markConnectionRetries } from './connection-retry.ts'
-import type { StreamEvent } from './engine.ts'
 import { type OpenAIApi, SENT_AT_HEADER } from './openai-body.ts'
 import {
   assertComplete,

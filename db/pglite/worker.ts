@@ -3,14 +3,14 @@
  * For `bench run`: PGlite executes queries in WebAssembly, synchronously, so on the harness's own thread
  * every batch the result sink writes holds up the stamping of streamed chunks (measured against a mock at
  * 16 streams: ITL p99 +2 ms, event-loop delay p99 1 → 2.8 ms). Here the harness only does socket I/O; the
- * database runs beside it, served on a loopback port exactly like pglite-host.ts's in-process owner, and
+ * database runs beside it, served on a loopback port exactly like host.ts's in-process owner, and
  * other processes reach it the same way.
  * @module
  */
 import { randomBytes } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
-import { stopWorker } from '../harness/stop-worker.ts'
-import { DatabaseError } from './database-error.ts'
+import { stopWorker } from '../../harness/stop-worker.ts'
+import { DatabaseError } from '../database-error.ts'
 import type { HeldLock } from './lock.ts'
 
 export type PgliteWorkerRequest = { type: 'stop' }
@@ -33,7 +33,7 @@ export interface PgliteWorkerHost {
 /** Opens, migrates and serves the directory's database in a worker thread, under a lock already taken. */
 export async function startPgliteHostInWorker(dir: string, lock: HeldLock): Promise<PgliteWorkerHost> {
   const password = randomBytes(18).toString('base64url')
-  const worker = new Worker(new URL('./pglite-worker-entry.mjs', import.meta.url), {
+  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
     workerData: { dir, password },
   })
   let port: number

@@ -41,10 +41,10 @@ import {
   type Token,
   TokenBias,
 } from 'node-llama-cpp'
-import { EngineStartError, RequestError, toError } from '../errors.ts'
-import { readGgufHeader } from '../fixtures/gguf-reader.ts'
-import { distribution } from '../metrics/percentile.ts'
-import { createRandom } from '../random.ts'
+import { EngineStartError, RequestError, toError } from '../../errors.ts'
+import { readGgufHeader } from '../../fixtures/gguf-reader.ts'
+import { distribution } from '../../metrics/percentile.ts'
+import { createRandom } from '../../random.ts'
 import type {
   Engine,
   EngineInfo,
@@ -56,15 +56,15 @@ import type {
   Sampling,
   StreamEvent,
   TokenLogprob,
-} from './engine.ts'
+} from '../engine.ts'
 import {
   defaultThreads,
   generationBudget,
   generationFailure,
   installedVersion,
   SlotPool,
-} from './native-common.ts'
-import { chunkEvent, finishTokenStream, TokenTextStream } from './native-text.ts'
+} from '../native/native-common.ts'
+import { chunkEvent, finishTokenStream, TokenTextStream } from '../native/native-text.ts'
 
 export interface LlamaCppEngineOptions {
   /** Path of the .gguf file (absolute, or relative to process.cwd()). */

@@ -6,8 +6,8 @@
  * 40 and 0.95. Also log-softmax and top-k extraction for logprobs.
  * @module
  */
-import type { Random } from '../random.ts'
-import type { Sampling } from './engine.ts'
+import type { Random } from '../../random.ts'
+import type { Sampling } from '../engine.ts'
 
 /** node-llama-cpp's defaults when temperature > 0, so both native engines sample the same way. */
 export const DEFAULT_TOP_K = 40

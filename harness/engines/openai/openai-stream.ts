@@ -13,11 +13,11 @@
  * `npm run bench:client` measures both the CPU and the heap bytes per chunk.
  * @module
  */
-import { monotonicMs } from '../clock.ts'
-import { RequestError } from '../errors.ts'
+import { monotonicMs } from '../../clock.ts'
+import { RequestError } from '../../errors.ts'
+import type { EventPusher, StreamEvent } from '../engine.ts'
 import { BODY_END, type BodyRead, wallNowMs } from './body-queue.ts'
 import { connectionRetriesOf, markConnectionRetries } from './connection-retry.ts'
-import type { EventPusher, StreamEvent } from './engine.ts'
 import { SENT_AT_HEADER } from './openai-body.ts'
 import {
   assertComplete,

@@ -11,7 +11,7 @@ import {
   EOS_ID,
   encodeByteTokens,
   VOCAB_SIZE,
-} from '../fixtures/byte-vocab.ts'
+} from '../../fixtures/byte-vocab.ts'
 
 /** What a native engine needs from a tokenizer. */
 export interface NativeTokenizer {

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
-import { RequestError, toError } from '../errors.ts'
-import type { GenerationRequest } from './engine.ts'
+import { RequestError, toError } from '../../errors.ts'
+import type { GenerationRequest } from '../engine.ts'
 
 /**
  * max(1, physical cores − 1), with physical cores estimated as availableParallelism() / 2 (SMT): one core

@@ -7,7 +7,7 @@
  * @module
  */
 import * as ort from 'onnxruntime-node'
-import { fromFloat16Bits } from '../fixtures/float16.ts'
+import { fromFloat16Bits } from '../../fixtures/float16.ts'
 
 export interface CacheLayer {
   pastKey: string

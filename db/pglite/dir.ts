@@ -7,7 +7,7 @@
  * directory and what to do.
  *
  * Layout of an embedded database directory D: `D/pgdata` (PGlite's PostgreSQL data directory), `D/lock`
- * (db/lock.ts), `D/journal` (db/journal.ts).
+ * (db/pglite/lock.ts), `D/journal` (db/journal.ts).
  * @module
  */
 import {
@@ -23,7 +23,7 @@ import {
   statSync,
 } from 'node:fs'
 import path from 'node:path'
-import { DatabaseError } from './database-error.ts'
+import { DatabaseError } from '../database-error.ts'
 
 /** statfs f_type of kernel pseudo-filesystems where a database can never live (linux/magic.h). */
 const PSEUDO_FILESYSTEMS = new Map<number, string>([
@@ -38,8 +38,8 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev']
 
 /**
- * Entries of D that do not make it a database: lock files (db/lock.ts) and their temporaries, and a new
- * database its creator did not finish (db/pglite-host.ts builds it in pgdata.new).
+ * Entries of D that do not make it a database: lock files (db/pglite/lock.ts) and their temporaries, and a new
+ * database its creator did not finish (db/pglite/host.ts builds it in pgdata.new).
  */
 const TRANSIENT_ENTRY = /^(lock(\.takeover|\.\d+\.tmp)?|pgdata\.new)$/
 

@@ -5,8 +5,8 @@
  * llama-server adds `timings` on the last chunk; vLLM may put `usage` on every chunk (the last one wins).
  * @module
  */
-import { RequestError } from '../errors.ts'
-import type { ServerTimings, StreamEvent, TokenLogprob } from './engine.ts'
+import { RequestError } from '../../errors.ts'
+import type { ServerTimings, StreamEvent, TokenLogprob } from '../engine.ts'
 
 export type TokenEvent = Extract<StreamEvent, { type: 'token' }>
 export type DoneEvent = Extract<StreamEvent, { type: 'done' }>

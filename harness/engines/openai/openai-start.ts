@@ -5,7 +5,7 @@
  * @module
  */
 import type { Pool } from 'undici'
-import { EngineStartError } from '../errors.ts'
+import { EngineStartError } from '../../errors.ts'
 import { errorMessageFromText } from './openai-chunks.ts'
 import { describeError } from './openai-scope.ts'
 

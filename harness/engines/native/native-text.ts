@@ -7,7 +7,7 @@
  * string or a text-less token (a control token) ends the output.
  * @module
  */
-import type { StreamEvent, TokenLogprob } from './engine.ts'
+import type { StreamEvent, TokenLogprob } from '../engine.ts'
 
 export interface TextChunk {
   text: string

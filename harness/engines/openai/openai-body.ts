@@ -3,7 +3,7 @@
  * server work.
  * @module
  */
-import type { GenerationRequest } from './engine.ts'
+import type { GenerationRequest } from '../engine.ts'
 
 export type OpenAIApi = 'chat' | 'completions'
 

@@ -13,9 +13,9 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
-import { migratePglite } from './migrate.ts'
-import { buildingDirOf, inspectDataDir, makePrivate, openFailure, pgDataOf } from './pglite-dir.ts'
-import { servePglite } from './pglite-server.ts'
+import { migratePglite } from '../migrate.ts'
+import { buildingDirOf, inspectDataDir, makePrivate, openFailure, pgDataOf } from './dir.ts'
+import { servePglite } from './server.ts'
 
 /** How long a process waits for a starting owner to publish its port before giving up. ms. */
 const OWNER_START_TIMEOUT_MS = 60_000
@@ -43,7 +43,7 @@ export interface ServedPglite {
 
 /**
  * Opens and migrates the directory's database and serves it on loopback (this thread or a worker's). A new
- * database is created only where none exists (db/pglite-dir.ts); damaged files give one DatabaseError.
+ * database is created only where none exists (db/pglite/dir.ts); damaged files give one DatabaseError.
  */
 export async function openAndServe(dir: string, password: string): Promise<ServedPglite> {
   const state = inspectDataDir(dir)
