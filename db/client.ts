@@ -29,10 +29,10 @@ import postgres from 'postgres'
 import { DatabaseError } from './database-error.ts'
 import { journalDirOf, replayJournals } from './journal.ts'
 import { markInterruptedRuns, STALE_RUN_AFTER_MS } from './liveness.ts'
-import { acquireLock } from './pglite/lock.ts'
 import { migratePostgres } from './migrate.ts'
 import { prepareDataDir } from './pglite/dir.ts'
 import { connectLoopback, lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite/host.ts'
+import { acquireLock } from './pglite/lock.ts'
 import { startPgliteHostInWorker } from './pglite/worker.ts'
 import {
   CONNECT_TIMEOUT_S,

@@ -12,16 +12,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PGlite } from '@electric-sql/pglite'
-import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
 import { migratePglite } from '../migrate.ts'
 import { buildingDirOf, inspectDataDir, makePrivate, openFailure, pgDataOf } from './dir.ts'
+import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
 import { servePglite } from './server.ts'
 
 /** How long a process waits for a starting owner to publish its port before giving up. ms. */
 const OWNER_START_TIMEOUT_MS = 60_000
 
 export const lockFileOf = (dir: string) => path.join(dir, 'lock')
-export { pgDataOf }
 
 /** PostgreSQL's last lines on stderr kept while opening, to say why it stopped. */
 const STDERR_LINES_KEPT = 20

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { acquireLock, type LockInfo, readLock } from '../../db/lock.ts'
+import { acquireLock, type LockInfo, readLock } from '../../db/pglite/lock.ts'
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -73,7 +73,7 @@ describe('the lock file of an embedded database directory', () => {
   it('lets exactly one of several racing processes take a stale lock', async () => {
     const file = lockFile()
     write(file, { pid: deadPid() })
-    const script = `import { acquireLock } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../db/lock.ts'))}
+    const script = `import { acquireLock } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../db/pglite/lock.ts'))}
 const a = await acquireLock(${JSON.stringify(file)})
 process.stdout.write(a.state)
 if (a.state === 'acquired') await new Promise((r) => setTimeout(r, 1500))`

@@ -13,7 +13,7 @@ import path from 'node:path'
 import postgres from 'postgres'
 import { type CreateDbOptions, createDb, type Database } from '../../db/client.ts'
 import { MIGRATIONS_FOLDER } from '../../db/migrate.ts'
-import { pgDataOf } from '../../db/pglite-host.ts'
+import { pgDataOf } from '../../db/pglite/dir.ts'
 
 export type BackendName = 'pglite' | 'postgres'
 
