@@ -4,7 +4,9 @@
  * exports in bounded memory. tpotMs is computed per request (METRICS.md); chunk gaps, stored as float32,
  * are printed with the fewest digits that read back as the same float32. The JSON document is versioned
  * (`format: "bench-run"`, `version`): it is also what `bench import`, `bench push` and `POST /api/runs` take
- * to store the run in another database (db/import/bench-run.ts).
+ * to store the run in another database (db/import/bench-run.ts). Its shape is db/bench-run-document.ts's
+ * schema: each part written here is type-checked against it (`satisfies Writes<…>`), so the export cannot
+ * write a field the schema does not know or leave out one it requires.
  *
  * Everything written passes through the redactor (harness/redact.ts), with this machine's environment and
  * the run's scenario and engine options as context: the database holds redacted rows already, but a run
@@ -13,16 +15,23 @@
  */
 import { eq } from 'drizzle-orm'
 import { createRedactor, type Redactor } from '../harness/redact.ts'
+import {
+  BENCH_RUN_FORMAT,
+  BENCH_RUN_VERSION,
+  type BenchRunDocumentIn,
+  type NotRead,
+  type Writes,
+} from './bench-run-document.ts'
 import type { Db } from './client.ts'
-import { getRunDetail, listRunRequests, type RequestDetail } from './queries/run-detail.ts'
+import {
+  getRunDetail,
+  listRunRequests,
+  type RequestCounts,
+  type RequestDetail,
+} from './queries/run-detail.ts'
 import { runs } from './schema.ts'
 
 export type ExportFormat = 'json' | 'csv'
-
-/** `format` of the JSON document; with `version`, how a reader knows what it holds. */
-export const BENCH_RUN_FORMAT = 'bench-run'
-/** Raised when a field changes meaning or a required one is added; new optional fields keep it. */
-export const BENCH_RUN_VERSION = 1
 
 export interface ExportOptions {
   format: ExportFormat
@@ -79,7 +88,9 @@ export async function exportRun(
   ])
   if (!detail || !row) throw new RunNotFoundError(runId)
   // Which process on which machine wrote it is for this database's liveness check only (db/liveness.ts).
-  const { writerPid: _pid, writerHost: _host, ...run } = row
+  const { writerPid: _pid, writerHost: _host, ...columns } = row
+  // The column is untyped jsonb; what the runner stores there is the scenario's load object.
+  const run = { ...columns, load: columns.load as Record<string, unknown> }
   const redact = createRedactor(options.env ?? process.env, [run.scenario, run.engineOptions])
   const pageSize = options.pageSize ?? 5000
   let written = 0
@@ -92,16 +103,35 @@ export async function exportRun(
     }
   }
   if (options.format === 'json') {
+    type Doc = BenchRunDocumentIn
+    type Variant = NonNullable<Doc['variant']>
     const head = {
       format: BENCH_RUN_FORMAT,
       version: BENCH_RUN_VERSION,
-      run,
-      variant: detail.variant,
-      variantLineage: detail.variantLineage,
-      environment: detail.environment,
-      metrics: detail.metrics,
-      requestCounts: detail.requests,
-    }
+      run: run satisfies Writes<typeof run, Doc['run'], NotRead['run']>,
+      variant: detail.variant satisfies Writes<
+        typeof detail.variant & {},
+        Variant,
+        NotRead['variant']
+      > | null,
+      variantLineage: detail.variantLineage satisfies Writes<
+        (typeof detail.variantLineage)[number],
+        Variant,
+        NotRead['variant']
+      >[],
+      environment: detail.environment satisfies Writes<
+        typeof detail.environment & {},
+        NonNullable<Doc['environment']>,
+        NotRead['environment']
+      > | null,
+      metrics: detail.metrics satisfies Writes<
+        (typeof detail.metrics)[number],
+        Doc['metrics'][number],
+        NotRead['metric']
+      >[],
+      requestCounts: detail.requests satisfies Writes<RequestCounts, NonNullable<Doc['requestCounts']>>,
+    } as const
+    head satisfies Writes<typeof head, Omit<Doc, 'requests'>>
     const text = JSON.stringify(redact.value(head), null, 2)
     await options.write(`${text.slice(0, -2)},\n  "requests": [`)
     let first = true
@@ -128,6 +158,7 @@ export async function exportRun(
 function requestJson(r: RequestDetail, redact: Redactor): string {
   // Gaps in their shortest float32 form, spliced in as raw JSON; the rest through JSON.stringify (which
   // also turns the NaN send times of imported requests into null).
+  r satisfies Writes<RequestDetail, BenchRunDocumentIn['requests'][number], NotRead['request']>
   const { chunkGapsMs, ...rest } = r
   const gaps = chunkGapsMs === null ? 'null' : `[${chunkGapsMs.map(float32Text).join(',')}]`
   return `${JSON.stringify(redactRow(rest, redact)).slice(0, -1)},"chunkGapsMs":${gaps}}`

@@ -20,16 +20,15 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { eq, sql } from 'drizzle-orm'
 import type { z } from 'zod'
 import { analyzeAfterBulkWrite } from '../analyze.ts'
+import { type BenchRunDocument, documentSchema, requestSchema } from '../bench-run-document.ts'
 import type { Db } from '../client.ts'
 import { insertRequests } from '../insert-requests.ts'
 import { HEARTBEAT_INTERVAL_MS } from '../liveness.ts'
 import { requestRow } from '../request-rows.ts'
 import { type NewRequestRow, runMetrics, runs } from '../schema.ts'
 import {
-  type BenchRunDocument,
   BenchRunError,
   consistencyProblems,
-  documentSchema,
   existingRun,
   insertRunRow,
   lockRunKey,
@@ -37,7 +36,6 @@ import {
   type PreparedBenchRun,
   parseBenchRun,
   prepareBenchRun,
-  requestSchema,
   type StoreBenchRunOptions,
   type StoredBenchRun,
 } from './bench-run.ts'

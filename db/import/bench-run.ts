@@ -3,7 +3,8 @@
  * a NEW run of this database: how a run measured on one machine (a GPU box with its own PGlite) reaches the
  * central one, through `bench import FILE`, `bench push` or `POST /api/runs`.
  *
- * - The document is validated whole (zod); every problem names its path and what to send instead.
+ * - The document is validated whole with its one schema (db/bench-run-document.ts, which the export is
+ *   type-checked against); every problem names its path and what to send instead.
  * - New ids; the variant and environment rows are upserted by their identity hashes with the sink's own
  *   functions (db/identity.ts), so a pushed run shares them with runs measured here on the same variant
  *   and machine. Fingerprint, scenario, target, engine, load, git, label, role, state, times, every request
@@ -21,12 +22,11 @@
  * @module
  */
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import { z } from 'zod'
 import { HarnessError } from '../../harness/errors.ts'
 import type { EnvironmentInfo, VariantIdentity } from '../../harness/results.ts'
 import { analyzeAfterBulkWrite } from '../analyze.ts'
+import { BENCH_RUN_FORMAT, type BenchRunDocument, documentSchema } from '../bench-run-document.ts'
 import type { Db } from '../client.ts'
-import { BENCH_RUN_FORMAT, BENCH_RUN_VERSION } from '../export.ts'
 import {
   canonicalJson,
   environmentHash,
@@ -39,7 +39,7 @@ import { insertRequests } from '../insert-requests.ts'
 import { runWriter } from '../liveness.ts'
 import { createRedactor, type Redactor } from '../redact.ts'
 import { requestRow } from '../request-rows.ts'
-import { type ImportedSource, runMetrics, runRoles, runs, variantFormats, variantMethods } from '../schema.ts'
+import { type ImportedSource, runMetrics, runs } from '../schema.ts'
 import { REQUEST_BATCH } from './store.ts'
 import { importedRunColumns } from './types.ts'
 import { issueLines } from './zod-issues.ts'
@@ -54,132 +54,6 @@ export class BenchRunError extends HarnessError {
 
 /** Problems listed at most (a broken 100 k-row document would otherwise list 100 k of them). */
 export const MAX_PROBLEMS = 20
-const INT4_MAX = 2 ** 31 - 1
-
-const noNul = (s: string) => !s.includes('\0')
-const NUL_MESSAGE = 'must not contain NUL characters'
-const text = z.string().refine(noNul, NUL_MESSAGE)
-const name = text.min(1, 'must not be empty').max(1000, 'at most 1000 characters')
-const optionalText = text.nullable()
-const int4 = z.number().int().min(0).max(INT4_MAX)
-const optionalInt4 = int4.nullable()
-const safeCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
-/** JSON has no NaN: an export writes the NaN send times of imported requests as null. */
-const optionalMs = z.number().nullable()
-const isoTime = z.iso.datetime({
-  offset: true,
-  error: 'expected an ISO 8601 time with a zone, e.g. 2026-11-25T10:00:00.000Z',
-})
-const jsonObject = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' })
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits (a sha256)')
-
-const runSchema = z.object({
-  /** The run's id in the database it was exported from; kept in the provenance only. */
-  id: z.number().int().positive().optional(),
-  invocationId: optionalText,
-  scenarioName: name,
-  scenarioHash: name,
-  scenario: z.unknown().refine((v) => v !== undefined && v !== null, 'required: the scenario as run'),
-  targetName: name,
-  engineKind: name,
-  engineVersion: optionalText,
-  engineModel: name,
-  engineDevice: optionalText,
-  engineOptions: jsonObject,
-  load: jsonObject,
-  loadKind: name,
-  loadIndex: int4,
-  label: optionalText,
-  fingerprint: sha256,
-  gitCommit: optionalText,
-  gitBranch: optionalText,
-  gitMergeBase: optionalText,
-  state: z.enum(['running', 'completed', 'failed', 'interrupted']).refine((s) => s !== 'running', {
-    message:
-      'the run is still running: push it once it has finished (a run whose process died reads as interrupted at the next bench start)',
-  }),
-  error: optionalText,
-  startedAt: isoTime,
-  finishedAt: isoTime.nullable(),
-  imported: jsonObject.nullable().optional(),
-  role: z.enum(runRoles).default('run'),
-})
-
-const variantSchema = z.object({
-  identityHash: sha256.optional(),
-  name,
-  family: optionalText,
-  method: z.enum(variantMethods),
-  format: z.enum(variantFormats),
-  quantLabel: optionalText,
-  bits: z.number().nonnegative().nullable(),
-  sizeBytes: safeCount.nullable(),
-  sha256: optionalText,
-})
-type VariantRowIn = z.infer<typeof variantSchema>
-
-const environmentSchema = z.object({
-  hash: sha256.optional(),
-  cpuModel: text,
-  cores: int4,
-  ramBytes: safeCount,
-  gpus: z.array(z.object({ name: text, vramBytes: safeCount.optional() })),
-  os: text,
-  nodeVersion: text,
-  engineVersions: z.record(z.string(), text),
-})
-
-const metricSchema = z.object({
-  name: name.max(200, 'at most 200 characters'),
-  value: z.number({ error: 'expected a finite number' }),
-  unit: text,
-  direction: z.enum(['higher', 'lower', 'none']),
-  n: safeCount,
-})
-
-/** One request row of the document (also checked one by one by db/import/bench-run-stream.ts). */
-export const requestSchema = z.object({
-  seq: int4,
-  state: z.enum(['ok', 'error']),
-  promptIndex: int4,
-  errorKind: optionalText,
-  httpStatus: z.number().int().min(0).max(999).nullable(),
-  message: optionalText,
-  scheduledAtMs: optionalMs,
-  startedAtMs: optionalMs,
-  ttftMs: optionalMs,
-  e2eMs: optionalMs,
-  chunks: optionalInt4,
-  promptTokens: optionalInt4,
-  outputTokens: optionalInt4,
-  tokensSource: z.enum(['server', 'tokenizer', 'chunks']).nullable(),
-  serverOutputTokens: optionalInt4,
-  tokenizerOutputTokens: optionalInt4,
-  finishReason: optionalText,
-  serverTimings: z.record(z.string(), z.number()).nullable(),
-  // Absent in documents exported before it was recorded: those requests were never retried.
-  connectionRetries: z.number().int().min(0).max(1000).default(0),
-  chunkGapsMs: z.array(z.number()).nullable(),
-})
-
-export const documentSchema = z.object({
-  format: z.literal(BENCH_RUN_FORMAT, {
-    error: `expected "${BENCH_RUN_FORMAT}": send the document \`bench export <id> --format json\` writes`,
-  }),
-  version: z.literal(BENCH_RUN_VERSION, {
-    error: `expected ${BENCH_RUN_VERSION}, the version this bench reads: export the run with a bench of the same version`,
-  }),
-  run: runSchema,
-  variant: variantSchema.nullable(),
-  /** The variants `variant` derives from, nearest first. */
-  variantLineage: z.array(variantSchema).default([]),
-  environment: environmentSchema.nullable(),
-  metrics: z.array(metricSchema),
-  requestCounts: z.object({ total: safeCount }).loose().optional(),
-  requests: z.array(requestSchema),
-})
-
-export type BenchRunDocument = z.infer<typeof documentSchema>
 
 /** A JSON value is a bench-run document when it says so (the rest is checked by parseBenchRun). */
 export function looksLikeBenchRun(value: unknown): boolean {
@@ -460,7 +334,9 @@ function provenanceNotes(
  * hashed the redacted identity, which is what the rows hold, so upsertVariant finds the same row.
  */
 function variantIdentity(doc: BenchRunDocument, redact: Redactor): VariantIdentity {
-  const chain = [doc.variant, ...doc.variantLineage].filter((v): v is VariantRowIn => v !== null)
+  const chain = [doc.variant, ...doc.variantLineage].filter(
+    (v): v is NonNullable<BenchRunDocument['variant']> => v !== null,
+  )
   let identity: VariantIdentity | undefined
   for (const v of chain.reverse()) {
     const next: VariantIdentity = {
