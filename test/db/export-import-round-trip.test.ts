@@ -159,7 +159,9 @@ describe.each(dbBackends())('export → import round trip on %s', (backend) => {
     const stored = await storeBenchRun(central.db, doc, { source: 'old.json', env: {} })
     expect(stored.state, 'stored').toBe('imported')
     expect(
-      (await storedOutcomes(central.db, stored.id)).map((o) => o.connectionRetries),
+      (await storedOutcomes(central.db, stored.id)).map((o) =>
+        typeof o === 'string' ? o : o.connectionRetries,
+      ),
       'read back as never retried (absent)',
     ).toEqual(outcomes.map(() => undefined))
   })
