@@ -4,25 +4,22 @@
  * engine's first token may carry its own tSend (`sentAtMs`, just before the request was written, METRICS.md),
  * which then replaces ours on the system clock.
  *
+ * This is also the one owner of a request's time and cancellation: one AbortController per request, aborted
+ * by the request's timeout (→ `timeout`) or the run's interrupt (→ `aborted`); engines obey that signal and
+ * keep no timer of their own for the whole request (engines/README.md, "Time and cancellation").
+ *
  * Exception: a token event that carries `atMs` (an engine in a child process stamps where the token was
  * produced, so the IPC hop back is not counted; the lean HTTP client where the bytes were read) is timed by
- * that stamp, converted to the run clock through
- * `performance.timeOrigin` — only when the run clock is the system clock (`performance.now()`, whose
- * origin that is). With any other clock (a fake one in tests) the stamp is ignored. A stamp is never
- * allowed before tSend or the previous chunk, so a clock disagreement cannot make a time negative.
+ * that wall-aligned stamp, brought onto the run clock by `clock.fromWallMs` — a clock without it (a fake
+ * one in tests) ignores engine stamps. A stamp is never allowed before tSend or the previous chunk, so a
+ * clock disagreement cannot make a time negative.
  * @module
  */
-import { type Clock, systemClock } from './clock.ts'
+import type { Clock } from './clock.ts'
 import { canPushEvents, type Engine, type GenerationRequest, type StreamEvent } from './engines/engine.ts'
 import { connectionRetriesOf } from './engines/openai/connection-retry.ts'
 import { RequestError } from './errors.ts'
 import type { ErrorOutcome, RequestOutcome } from './results.ts'
-
-/** performance.timeOrigin, read once (the getter is a native call, and this runs per chunk). */
-const TIME_ORIGIN_MS = performance.timeOrigin
-
-/** Abort reason of the per-request timer once the request has ended (never seen by anyone). */
-const REQUEST_ENDED = Symbol('request ended')
 
 /** Abort reason when the per-request timeout fires (distinguishes `timeout` from `aborted`). */
 export class RequestTimeout extends Error {
@@ -46,19 +43,17 @@ export async function executeRequest(
   slot: RequestSlot,
   options: { clock: Clock; origin: number; timeoutMs: number; signal: AbortSignal },
 ): Promise<RequestOutcome> {
-  const { clock, origin } = options
-  const engineStamps = clock === systemClock
+  const { clock, origin, signal: runSignal } = options
+  // One controller: the engine's signal. Its reason says who cut the request (timeout or the run).
   const controller = new AbortController()
-  const stopTimer = new AbortController()
-  clock.sleep(options.timeoutMs, stopTimer.signal).then(
-    () => controller.abort(new RequestTimeout(`no complete response within ${options.timeoutMs} ms`)),
-    () => {},
+  const cancelTimeout = clock.after(options.timeoutMs, () =>
+    controller.abort(new RequestTimeout(`no complete response within ${options.timeoutMs} ms`)),
   )
-  const onRunAbort = () => controller.abort(options.signal.reason)
-  if (options.signal.aborted) onRunAbort()
-  else options.signal.addEventListener('abort', onRunAbort, { once: true })
+  const onRunAbort = () => controller.abort(runSignal.reason)
+  if (runSignal.aborted) onRunAbort()
+  else runSignal.addEventListener('abort', onRunAbort, { once: true })
 
-  const record = new ChunkRecord(engineStamps ? undefined : clock, clock.now())
+  const record = new ChunkRecord(clock, clock.now())
   try {
     const stream = engine.generate(request, controller.signal)
     if (canPushEvents(stream)) await stream.pushEvents(record.onEvent)
@@ -105,7 +100,7 @@ export async function executeRequest(
     }
     // Only the run's interrupt makes an `aborted` (left out of errorRate): an abort nobody here asked
     // for is the engine's failure and must count.
-    if (outcome.error.kind === 'aborted' && !options.signal.aborted) outcome.error.kind = 'engine'
+    if (outcome.error.kind === 'aborted' && !runSignal.aborted) outcome.error.kind = 'engine'
     const connectionRetries = connectionRetriesOf(err)
     if (connectionRetries > 0) outcome.connectionRetries = connectionRetries
     if (record.chunks > 0) {
@@ -115,10 +110,8 @@ export async function executeRequest(
     }
     return outcome
   } finally {
-    // A reason of our own: abort() without one builds a DOMException with a stack (~12 µs per request in
-    // a profile at 256 streams, on the event loop that stamps everyone's chunks).
-    stopTimer.abort(REQUEST_ENDED)
-    options.signal.removeEventListener('abort', onRunAbort)
+    cancelTimeout()
+    runSignal.removeEventListener('abort', onRunAbort)
   }
 }
 
@@ -136,11 +129,13 @@ class ChunkRecord {
   tPrev = 0.5
   readonly chunkGapsMs: number[] = []
   done: Extract<StreamEvent, { type: 'done' }> | undefined
-  /** The run's clock when it is not the system clock: engine stamps are then ignored. */
-  readonly #clock: Clock | undefined
+  readonly #clock: Clock
+  /** The run clock's view of engine stamps; undefined (a fake clock): stamps ignored. */
+  readonly #fromWallMs: ((wallMs: number) => number) | undefined
 
-  constructor(clock: Clock | undefined, startedAt: number) {
+  constructor(clock: Clock, startedAt: number) {
     this.#clock = clock
+    this.#fromWallMs = clock.fromWallMs
     this.startedAt = startedAt
   }
 
@@ -149,18 +144,18 @@ class ChunkRecord {
       this.done = event
       return
     }
-    const clock = this.#clock
+    const fromWallMs = this.#fromWallMs
     const first = this.chunks === 0
     let t: number
-    if (clock !== undefined) t = clock.now()
+    if (fromWallMs === undefined) t = this.#clock.now()
     else {
       // The engine's own tSend (just before the request was written), never before ours.
       if (first && event.sentAtMs !== undefined)
-        this.startedAt = Math.max(this.startedAt, event.sentAtMs - TIME_ORIGIN_MS)
+        this.startedAt = Math.max(this.startedAt, fromWallMs(event.sentAtMs))
       t =
         event.atMs === undefined
-          ? performance.now()
-          : Math.max(event.atMs - TIME_ORIGIN_MS, first ? this.startedAt : this.tPrev)
+          ? this.#clock.now()
+          : Math.max(fromWallMs(event.atMs), first ? this.startedAt : this.tPrev)
     }
     if (first) this.t1 = t
     else this.chunkGapsMs.push(t - this.tPrev)

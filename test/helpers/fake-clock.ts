@@ -30,7 +30,7 @@ export interface FakeClockRunUntilOptions extends FakeClockRunOptions {
 }
 
 export interface FakeClock extends Clock {
-  /** Sleeps neither woken nor aborted yet. */
+  /** Sleeps and after() timers neither woken, aborted nor cancelled yet. */
   readonly pendingSleeps: number
   /** Deadline (clock ms) of the next sleeper to wake, if any. */
   nextDeadline(): number | undefined
@@ -112,6 +112,17 @@ export function createFakeClock(start = 0): FakeClock {
     })
   }
 
+  /** A sleeper without a promise: fires in deadline order like any other; cancel takes it out. */
+  const after = (ms: number, onFire: () => void): (() => void) => {
+    if (Number.isNaN(ms)) throw new RangeError('after(NaN)')
+    const sleeper: Sleeper = { deadline: now + Math.max(0, ms), order: order++, wake: onFire }
+    insert(sleeper)
+    const waiting = onSleep
+    onSleep = []
+    for (const notify of waiting) notify()
+    return () => remove(sleeper)
+  }
+
   // All microtasks (and process.nextTick callbacks) drain before a setImmediate callback runs.
   const flush = () => new Promise<void>((resolve) => realSetImmediate(resolve))
 
@@ -139,6 +150,7 @@ export function createFakeClock(start = 0): FakeClock {
   return {
     now: () => now,
     sleep,
+    after,
     get pendingSleeps() {
       return sleepers.length
     },

@@ -24,12 +24,6 @@ export interface BodyRead {
   atMs: number
 }
 
-/** performance.timeOrigin, read once: the getter costs a native call per chunk and it never changes. */
-export const TIME_ORIGIN_MS = performance.timeOrigin
-
-/** Wall-aligned ms, the clock of StreamEvent `atMs`. */
-export const wallNowMs = (): number => TIME_ORIGIN_MS + performance.now()
-
 const EMPTY = Buffer.alloc(0)
 
 /** What poll() returns once the body has ended. */

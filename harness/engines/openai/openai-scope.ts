@@ -1,7 +1,8 @@
 /**
- * The life of one HTTP request: the caller's signal plus the engine's own whole-request timeout, joined in
- * one abort source that the HTTP client obeys. When the request fails, `settle()` decides what the caller
- * sees: the caller's abort reason unchanged, a 'timeout' RequestError, or the client's own error.
+ * The life of one HTTP request: the caller's signal turned into the cheap abort source the HTTP client
+ * obeys. The engine keeps no timer of its own: the caller (request.ts, for a run) owns the request's
+ * timeout and aborts this signal with its own reason. When the request fails, `settle()` decides what the
+ * caller sees: the caller's abort reason unchanged, or the client's own error.
  * @module
  */
 import { EventEmitter, setMaxListeners } from 'node:events'
@@ -33,14 +34,9 @@ export class RequestScope {
   /** The caller aborted or the timeout fired (a plain field: cheap to test per chunk). */
   cut = false
   #controller: AbortController | undefined
-  #timedOut = false
-  readonly #timer: NodeJS.Timeout
   readonly #onAbort: () => void
 
-  constructor(
-    readonly callerSignal: AbortSignal,
-    readonly timeoutMs: number,
-  ) {
+  constructor(readonly callerSignal: AbortSignal) {
     this.#onAbort = () => this.#cut(callerSignal.reason)
     // A run-wide signal shared by hundreds of concurrent requests is normal use, not a listener leak. No
     // getMaxListeners() first: on Node 20 it throws for an AbortSignal whose limit is already 0 (as the
@@ -50,10 +46,6 @@ export class RequestScope {
       setMaxListeners(0, callerSignal)
     }
     callerSignal.addEventListener('abort', this.#onAbort, { once: true })
-    this.#timer = setTimeout(() => {
-      this.#timedOut = true
-      this.#cut(new RequestError('timeout', `no complete response within ${timeoutMs} ms`))
-    }, timeoutMs)
   }
 
   /** A real AbortSignal following the scope, for clients that need one (fetch, the openai SDK). */
@@ -73,24 +65,21 @@ export class RequestScope {
   }
 
   /**
-   * What to throw for `error`, caught while the request ran. An abort (caller or timeout) wins over
-   * whatever the client reported, since the client only failed because we cut it off.
+   * What to throw for `error`, caught while the request ran. The caller's abort (its timeout or the run's
+   * interrupt) wins over whatever the client reported, since the client only failed because it was cut off.
    */
   settle(error: unknown, classify: (error: unknown) => unknown): unknown {
     if (this.callerSignal.aborted) return this.callerSignal.reason
-    if (this.#timedOut) return this.source.reason
     if (error instanceof RequestError) return error
     return classify(error)
   }
 
-  /** Throws the caller's reason or the timeout when the request was cut off without an error. */
+  /** Throws the caller's reason when the request was cut off without an error. */
   throwIfCut(): void {
     if (this.callerSignal.aborted) throw this.callerSignal.reason
-    if (this.#timedOut) throw this.source.reason
   }
 
   dispose(): void {
-    clearTimeout(this.#timer)
     this.callerSignal.removeEventListener('abort', this.#onAbort)
   }
 }

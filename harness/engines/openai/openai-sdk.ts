@@ -1,15 +1,15 @@
 /**
  * The reference client: the official openai package (v6), no retries (a retry would hide a failure inside
- * a long latency), logging off, and the same chunk interpretation as the lean client. Its own `timeout`
- * only covers the wait for response headers, so the RequestScope timer bounds the whole stream.
+ * a long latency), logging off, and the same chunk interpretation as the lean client. The caller's signal
+ * bounds the whole request (request.ts owns the timeout); the SDK's own `timeout`, which would only cover
+ * the wait for response headers, is set out of the way (SDK_NO_TIMEOUT_MS).
  * @module
  */
 import OpenAI from 'openai'
 import { Client, fetch as undiciFetch } from 'undici'
-import { monotonicMs } from '../../clock.ts'
+import { monotonicMs, wallMs } from '../../clock.ts'
 import { RequestError } from '../../errors.ts'
 import type { StreamEvent } from '../engine.ts'
-import { wallNowMs } from './body-queue.ts'
 import { lostOnReusedConnection, markConnectionRetries } from './connection-retry.ts'
 import { type OpenAIApi, SENT_AT_HEADER } from './openai-body.ts'
 import {
@@ -26,8 +26,10 @@ export interface SdkClientOptions {
   baseUrl: string
   apiKey?: string
   headers?: Record<string, string>
-  timeoutMs: number
 }
+
+/** The SDK's per-request timeout, set to setTimeout's maximum (~24.8 days): the caller's signal rules. */
+const SDK_NO_TIMEOUT_MS = 2 ** 31 - 1
 
 export function createSdkClient(options: SdkClientOptions): OpenAI {
   return new OpenAI({
@@ -40,7 +42,7 @@ export function createSdkClient(options: SdkClientOptions): OpenAI {
     webhookSecret: null,
     maxRetries: 0,
     fetch: fetchRetryingLostRequests(new URL(options.baseUrl).origin),
-    timeout: options.timeoutMs,
+    timeout: SDK_NO_TIMEOUT_MS,
     logLevel: 'off',
     defaultHeaders: { ...options.headers, ...(options.apiKey === undefined ? { Authorization: null } : {}) },
   })
@@ -111,7 +113,7 @@ function stampArrivals(response: Response, send: SdkSend | undefined): Response 
         for (;;) {
           const { done, value } = await reader.read()
           if (done) break
-          stamps.read(value, wallNowMs())
+          stamps.read(value, wallMs())
           controller.enqueue(value)
         }
         stamps.end()
@@ -140,7 +142,7 @@ function stampSend(init: RequestInit | undefined): void {
     else if (Array.isArray(headers)) headers.push([SENT_AT_HEADER, value])
     else if (headers !== undefined) (headers as Record<string, string>)[SENT_AT_HEADER] = value
   }
-  send.sentAtMs = wallNowMs()
+  send.sentAtMs = wallMs()
 }
 
 /**
@@ -185,11 +187,10 @@ export async function* streamWithSdk(
   api: OpenAIApi,
   body: Record<string, unknown>,
   signal: AbortSignal,
-  timeoutMs: number,
   sendTimeHeader = false,
 ): AsyncGenerator<StreamEvent> {
   if (signal.aborted) throw signal.reason
-  const scope = new RequestScope(signal, timeoutMs)
+  const scope = new RequestScope(signal)
   try {
     let stream: AsyncIterable<unknown>
     let connectionRetries = 0
@@ -199,7 +200,7 @@ export async function* streamWithSdk(
     try {
       const requestOptions = {
         signal: scope.signal,
-        timeout: timeoutMs,
+        timeout: SDK_NO_TIMEOUT_MS,
         // Typed as the SDK's own (its RequestInit comes from a different undici types copy than ours).
         fetchOptions: { [SEND]: send } as OpenAI.RequestOptions['fetchOptions'],
       }

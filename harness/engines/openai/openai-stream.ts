@@ -13,10 +13,10 @@
  * `npm run bench:client` measures both the CPU and the heap bytes per chunk.
  * @module
  */
-import { monotonicMs } from '../../clock.ts'
+import { monotonicMs, wallMs } from '../../clock.ts'
 import { RequestError } from '../../errors.ts'
 import type { EventPusher, StreamEvent } from '../engine.ts'
-import { BODY_END, type BodyRead, wallNowMs } from './body-queue.ts'
+import { BODY_END, type BodyRead } from './body-queue.ts'
 import { connectionRetriesOf, markConnectionRetries } from './connection-retry.ts'
 import { SENT_AT_HEADER } from './openai-body.ts'
 import {
@@ -63,7 +63,6 @@ export interface LeanStreamOptions {
   /** Request path including the base URL's path, e.g. `/v1/chat/completions`. */
   path: string
   headers: Record<string, string>
-  timeoutMs: number
   /** Add SENT_AT_HEADER, stamped just before the request is handed to the transport. */
   sendTimeHeader?: boolean
 }
@@ -339,14 +338,14 @@ class LeanStream implements AsyncIterableIterator<StreamEvent>, EventPusher, Sse
       this.#phase = 'finished'
       throw signal.reason
     }
-    const scope = new RequestScope(signal, this.#options.timeoutMs)
+    const scope = new RequestScope(signal)
     this.#scope = scope
     this.#phase = 'streaming'
     const body = JSON.stringify(this.#body)
     const headers = this.#options.sendTimeHeader
       ? { ...this.#options.headers, [SENT_AT_HEADER]: monotonicMs().toFixed(3) }
       : this.#options.headers
-    this.#sentAtMs = wallNowMs()
+    this.#sentAtMs = wallMs()
     const response = await this.#options.transport.post(this.#options.path, headers, body, scope.source)
     this.#response = response
     const { statusCode } = response

@@ -5,7 +5,8 @@
  * @module
  */
 import { Client, type Dispatcher, type Pool } from 'undici'
-import { BodyQueue, wallNowMs } from './body-queue.ts'
+import { wallMs } from '../../clock.ts'
+import { BodyQueue } from './body-queue.ts'
 import { lostOnReusedConnection, markConnectionRetries } from './connection-retry.ts'
 import type { StreamTransport, TransportResponse } from './openai-stream.ts'
 
@@ -114,7 +115,7 @@ class UndiciResponse implements TransportResponse {
     this.#release?.()
   }
 
-  readonly #onData = (bytes: Buffer) => this.#queue!.push(bytes, 0, bytes.length, wallNowMs())
+  readonly #onData = (bytes: Buffer) => this.#queue!.push(bytes, 0, bytes.length, wallMs())
 
   readonly #onEnd = () => {
     this.#ended = true

@@ -12,7 +12,7 @@ import {
   type Socket,
 } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { wallNowMs } from '../../../harness/engines/openai/body-queue.ts'
+import { wallMs } from '../../../harness/clock.ts'
 import { connectionRetriesOf } from '../../../harness/engines/openai/connection-retry.ts'
 import {
   Http1Agent,
@@ -670,7 +670,7 @@ describe('Http1Agent over http:', () => {
       setTimeout(() => socket.write(`${chunk('three')}0\r\n\r\n`), 60)
     })
     const agent = agentFor(server.url)
-    const before = wallNowMs()
+    const before = wallMs()
     const response = await get(agent)
     const stamps: number[] = []
     const texts: string[] = []
@@ -693,9 +693,9 @@ describe('Http1Agent over http:', () => {
     )
     const agent = agentFor(server.url)
     const response = await get(agent)
-    const headSeen = wallNowMs()
+    const headSeen = wallMs()
     await sleep(200)
-    const readCalled = wallNowMs()
+    const readCalled = wallMs()
     const read = await response.body.read()
     expect(read?.bytes.toString()).toBe('body')
     expect(read!.atMs).toBeLessThanOrEqual(headSeen)

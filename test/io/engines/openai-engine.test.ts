@@ -6,7 +6,7 @@ import { once, setMaxListeners } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { monotonicMs } from '../../../harness/clock.ts'
+import { monotonicMs, systemClock } from '../../../harness/clock.ts'
 import { canPushEvents, type StreamEvent } from '../../../harness/engines/engine.ts'
 import {
   createOpenAIEngine,
@@ -16,6 +16,7 @@ import {
   SENT_AT_HEADER,
 } from '../../../harness/engines/openai/openai.ts'
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
+import { executeRequest } from '../../../harness/request.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>
 
@@ -531,18 +532,25 @@ describe.each(OPENAI_CLIENTS)('openai engine, client %s, exact bytes', (client) 
     expect(server.requests.length, 'nothing sent').toBe(0)
   })
 
-  it('throws a timeout RequestError when the whole request exceeds timeoutMs', async () => {
+  it("obeys the caller's timeout (request.ts owns it): a stalled stream is a `timeout` outcome", async () => {
     const server = await serve({
       'POST /v1/chat/completions': (_req, res) => {
         sse(res)
         res.write(CONTENT_CHUNK('one'))
       },
     })
-    const { events, error } = await collectUntilError(
-      engineFor(server, client, { timeoutMs: 300 }).generate(request, new AbortController().signal),
+    const started = performance.now()
+    const outcome = await executeRequest(
+      engineFor(server, client),
+      request,
+      { seq: 0, promptIndex: 0, scheduledAt: started },
+      { clock: systemClock, origin: 0, timeoutMs: 300, signal: new AbortController().signal },
     )
-    expect(events.length, 'token before the stall').toBe(1)
-    expect((error as RequestError).kind, 'kind').toBe('timeout')
+    const elapsed = performance.now() - started
+    expect(outcome.state === 'error' && outcome.error.kind, 'kind').toBe('timeout')
+    expect(outcome.state === 'error' && outcome.chunks, 'the token before the stall').toBe(1)
+    expect(elapsed, 'cut at the timeout, not later').toBeGreaterThanOrEqual(299)
+    expect(elapsed, 'cut at the timeout, not later').toBeLessThan(5_000)
   })
 })
 

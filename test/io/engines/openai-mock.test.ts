@@ -3,6 +3,7 @@
  * 'undici' and 'sdk', so the lean clients are held to the reference client's behaviour.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { systemClock } from '../../../harness/clock.ts'
 import type { StreamEvent } from '../../../harness/engines/engine.ts'
 import {
   createOpenAIEngine,
@@ -13,6 +14,7 @@ import {
 import { EngineStartError, RequestError } from '../../../harness/errors.ts'
 import type { MockOptionsInput } from '../../../harness/mock-server/options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
+import { executeRequest } from '../../../harness/request.ts'
 
 const cleanups: (() => PromiseLike<void>)[] = []
 
@@ -120,13 +122,16 @@ describe.each(OPENAI_CLIENTS)('openai engine against the mock, client %s', (clie
     expect((error as RequestError).status, 'status').toBe(status)
   })
 
-  it('turns a stalled stream into a timeout RequestError', async () => {
+  it("turns a stalled stream into a timeout outcome at the caller's timeout", async () => {
     const server = await mock({ faults: { rateStall: 1 } })
-    const { events, error } = await run(
-      engineFor(server, client, { timeoutMs: 300 }).generate(request, signal()),
+    const outcome = await executeRequest(
+      engineFor(server, client),
+      request,
+      { seq: 0, promptIndex: 0, scheduledAt: performance.now() },
+      { clock: systemClock, origin: 0, timeoutMs: 300, signal: signal() },
     )
-    expect(tokens(events).length, 'the one chunk before the stall').toBe(1)
-    expect((error as RequestError).kind, 'kind').toBe('timeout')
+    expect(outcome.state === 'error' && outcome.chunks, 'the one chunk before the stall').toBe(1)
+    expect(outcome.state === 'error' && outcome.error.kind, 'kind').toBe('timeout')
   })
 
   it('stops on abort and rethrows the reason unchanged', async () => {

@@ -11,7 +11,8 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
-import { type BODY_END, BodyQueue, type BodyRead, wallNowMs } from '../body-queue.ts'
+import { wallMs } from '../../../clock.ts'
+import { type BODY_END, BodyQueue, type BodyRead } from '../body-queue.ts'
 import { CLOSED_BY_PEER_CODES, markConnectionRetries } from '../connection-retry.ts'
 import { HttpParseError, type ResponseHandler, type ResponseHead, ResponseParser } from './response-parser.ts'
 
@@ -487,7 +488,7 @@ class Connection implements ResponseHandler {
   }
 
   readonly #onData = (bytes: Buffer) => {
-    this.#readAtMs = wallNowMs()
+    this.#readAtMs = wallMs()
     this.#answered = true
     const parser = this.#parser
     if (this.#exchange === undefined) {
