@@ -5,6 +5,7 @@
  * @module
  */
 import type { Db } from '../../db/client.ts'
+import { MEMORY_METRICS } from '../../db/figures/procurement.ts'
 import {
   HEADLINE_METRICS,
   type LeaderboardRow,
@@ -95,8 +96,6 @@ export interface LeaderboardModel {
   pareto: ParetoPlot[]
   recommendation: Recommendation
 }
-
-const MEMORY_METRICS = ['peakRssBytes', 'vramBytes'] as const
 
 /** The model for `query`; with a cache, reused until a run starts, finishes or is imported. */
 export function loadLeaderboard(

@@ -1,22 +1,25 @@
 /**
  * The procurement page and /api/procurement: for one scenario and one workload (load step), the chosen
  * targets' cost efficiency (tokens/s per $·hour of their environment, output tokens per dollar),
- * throughput per GB of peak memory and goodput at the reader's SLO (db/queries/procurement.ts), ranked by
- * the objective the reader picks, with a recommendation; and the environments to price.
+ * throughput per GB of peak memory and goodput at the reader's SLO (gathered by db/queries/procurement.ts,
+ * computed by db/figures), ranked by the objective the reader picks, with a recommendation; and the
+ * environments to price.
  * @module
  */
 import type { Db } from '../../db/client.ts'
-import { type EnvironmentPrice, listEnvironmentsWithPrices } from '../../db/prices.ts'
 import {
   type NumericFigure,
   OBJECTIVE_FIGURE,
-  type ProcurementCandidate,
   type ProcurementObjective,
+  type Ranked,
+  rankProcurement,
+} from '../../db/figures/procurement.ts'
+import { type EnvironmentPrice, listEnvironmentsWithPrices } from '../../db/prices.ts'
+import {
+  type ProcurementCandidate,
   type ProcurementRow,
   procurementCandidates,
   procurementRows,
-  type Ranked,
-  rankProcurement,
   scenarioSlo,
   storedOutcomes,
 } from '../../db/queries/procurement.ts'

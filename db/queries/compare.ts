@@ -5,12 +5,14 @@
  * @module
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { Db } from '../client.ts'
+import { compareMetrics, type MetricComparison } from '../figures/compare.ts'
+import { type RequestSamples, requestSamplesOf } from '../figures/requests.ts'
 import { environments, requests, runs, variants } from '../schema.ts'
 import { type DimensionSource, differingDimensions, dimensionColumns } from './dimensions.ts'
 import { HEADLINE_METRICS, metricsOf } from './metrics-of.ts'
-import { requestTpotMs } from './run-detail.ts'
+
+export type { MetricComparison, RequestSamples }
 
 export interface CompareOptions {
   /** Also return every chunk gap of every ok request (large). @default false */
@@ -28,32 +30,6 @@ export interface ComparedRun {
   startedAt: Date
   gitCommit: string | null
   gitBranch: string | null
-}
-
-export interface MetricComparison {
-  name: string
-  unit: string
-  direction: 'higher' | 'lower' | 'none'
-  base: number | null
-  candidate: number | null
-  baseN: number | null
-  candidateN: number | null
-  /** (candidate − base) / |base| · 100; null when either is missing or base is 0. */
-  deltaPct: number | null
-}
-
-/** Per-request samples of a run's ok requests, in seq order. */
-export interface RequestSamples {
-  /** Ok requests. */
-  ok: number
-  /** Error outcomes (not in the samples). */
-  errors: number
-  ttftMs: number[]
-  /** Only requests with ≥ 2 output tokens have one, so it may be shorter than ttftMs. */
-  tpotMs: number[]
-  e2eMs: number[]
-  /** Every gap of every ok request, pooled (only with `chunkGaps: true`). */
-  chunkGapsMs?: number[]
 }
 
 export interface RunComparison {
@@ -99,31 +75,7 @@ export async function compareRuns(
     requestSamples(db, baseId, options.chunkGaps ?? false),
     requestSamples(db, candidateId, options.chunkGaps ?? false),
   ])
-  const b = values.get(baseId) ?? {}
-  const c = values.get(candidateId) ?? {}
-  const headline = new Map<string, number>(HEADLINE_METRICS.map((name, i) => [name, i]))
-  const names = [...new Set([...Object.keys(b), ...Object.keys(c)])].sort(
-    (x, y) =>
-      (headline.get(x) ?? headline.size) - (headline.get(y) ?? headline.size) || (x < y ? -1 : x > y ? 1 : 0),
-  )
-  const metrics = names.map((name): MetricComparison => {
-    const bv = b[name]
-    const cv = c[name]
-    const info = metricInfo(name)
-    return {
-      name,
-      unit: bv?.unit ?? cv?.unit ?? info?.unit ?? '',
-      direction: bv?.direction ?? cv?.direction ?? info?.direction ?? 'none',
-      base: bv?.value ?? null,
-      candidate: cv?.value ?? null,
-      baseN: bv?.n ?? null,
-      candidateN: cv?.n ?? null,
-      deltaPct:
-        bv !== undefined && cv !== undefined && bv.value !== 0
-          ? ((cv.value - bv.value) / Math.abs(bv.value)) * 100
-          : null,
-    }
-  })
+  const metrics = compareMetrics(values.get(baseId) ?? {}, values.get(candidateId) ?? {}, HEADLINE_METRICS)
   const comparable = base.fingerprint === candidate.fingerprint
   const [baseDiff = [], candidateDiff = []] = comparable
     ? [[], []]
@@ -162,15 +114,5 @@ export async function requestSamples(db: Db, runId: number, chunkGaps: boolean):
     .orderBy(asc(requests.seq))
   const errorCount = db.$count(requests, and(eq(requests.runId, runId), eq(requests.state, 'error')))
   const [rows, errors] = await Promise.all([okRows, errorCount])
-  const samples: RequestSamples = { ok: rows.length, errors, ttftMs: [], tpotMs: [], e2eMs: [] }
-  const gaps: number[] = []
-  for (const r of rows) {
-    if (r.ttftMs !== null) samples.ttftMs.push(r.ttftMs)
-    if (r.e2eMs !== null) samples.e2eMs.push(r.e2eMs)
-    const tpot = requestTpotMs({ state: 'ok', ...r })
-    if (tpot !== null) samples.tpotMs.push(tpot)
-    if (r.chunkGapsMs) for (const g of r.chunkGapsMs) gaps.push(g)
-  }
-  if (chunkGaps) samples.chunkGapsMs = gaps
-  return samples
+  return requestSamplesOf(rows, errors, chunkGaps)
 }

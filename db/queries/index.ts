@@ -1,7 +1,7 @@
 /**
  * Read side of the results database, the same on PostgreSQL and PGlite: run lists, run detail,
  * leaderboard, history series, two-run comparisons, stored gate results (limits, alerts, change points).
- * One file per query family.
+ * One file per query family; what is computed from the rows read is db/figures (pure).
  * @module
  */
 export {
@@ -35,18 +35,11 @@ export { type HistoryOptions, type HistoryPoint, type HistorySeries, historySeri
 export { type LeaderboardOptions, type LeaderboardRow, leaderboard } from './leaderboard.ts'
 export { HEADLINE_METRICS, type HeadlineMetric, type MetricValues, metricsOf } from './metrics-of.ts'
 export {
-  type GoodputAtSlo,
   goodputAtSlo,
-  OBJECTIVE_FIGURE,
-  PROCUREMENT_OBJECTIVES,
   type ProcurementCandidate,
-  type ProcurementFigures,
-  type ProcurementObjective,
   type ProcurementRow,
   procurementCandidates,
   procurementRows,
-  type Ranked,
-  rankProcurement,
   scenarioSlo,
 } from './procurement.ts'
 export {
@@ -58,6 +51,5 @@ export {
   type RequestPage,
   type RunDetail,
   requestCounts,
-  requestTpotMs,
 } from './run-detail.ts'
 export { LIST_METRICS, listRuns, MAX_LIST_LIMIT, type RunFilter, type RunListItem } from './runs.ts'

@@ -6,8 +6,8 @@
  * @module
  */
 import { and, desc, eq, sql } from 'drizzle-orm'
-import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { Db } from '../client.ts'
+import { orderByFigure } from '../figures/leaderboard.ts'
 import { environments, runs, variants } from '../schema.ts'
 import { type DimensionSource, differingDimensions, dimensionColumns } from './dimensions.ts'
 import { HEADLINE_METRICS, type MetricValues, metricsOf } from './metrics-of.ts'
@@ -119,9 +119,8 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
     latest.map((r) => r.runId),
     names.includes(rankBy) ? names : [...names, rankBy],
   )
-  const sign = metricInfo(rankBy)?.direction === 'lower' ? 1 : -1
-  return latest
-    .map(
+  return orderByFigure(
+    latest.map(
       (r): LeaderboardRow => ({
         runId: r.runId,
         targetName: r.targetName,
@@ -135,12 +134,7 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
         runsInSeries: r.runsInSeries,
         metrics: metrics.get(r.runId) ?? {},
       }),
-    )
-    .sort((a, b) => {
-      const va = a.metrics[rankBy]?.value
-      const vb = b.metrics[rankBy]?.value
-      if (va !== undefined && vb !== undefined && va !== vb) return sign * (va - vb)
-      if ((va === undefined) !== (vb === undefined)) return va === undefined ? 1 : -1
-      return a.targetName.localeCompare(b.targetName) || a.runId - b.runId
-    })
+    ),
+    rankBy,
+  )
 }

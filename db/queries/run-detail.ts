@@ -5,6 +5,7 @@
  */
 import { asc, count, eq, getTableColumns, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
+import { type RequestCounts, requestTpotMs, tallyRequests } from '../figures/requests.ts'
 import {
   type Environment,
   environments,
@@ -19,13 +20,7 @@ import {
   variants,
 } from '../schema.ts'
 
-export interface RequestCounts {
-  total: number
-  ok: number
-  errors: number
-  /** Error outcomes per kind (timeout, http, stream, engine, crash, aborted). */
-  errorsByKind: Record<string, number>
-}
+export type { RequestCounts }
 
 export interface RunDetail {
   /** The run row; of an imported run's source, everything but the (possibly large) document. */
@@ -78,17 +73,7 @@ export async function requestCounts(db: Db, runId: number): Promise<RequestCount
     .from(requests)
     .where(eq(requests.runId, runId))
     .groupBy(requests.state, requests.errorKind)
-  const counts: RequestCounts = { total: 0, ok: 0, errors: 0, errorsByKind: {} }
-  for (const r of rows) {
-    counts.total += r.n
-    if (r.state === 'ok') counts.ok += r.n
-    else {
-      counts.errors += r.n
-      const kind = r.errorKind ?? 'unknown'
-      counts.errorsByKind[kind] = (counts.errorsByKind[kind] ?? 0) + r.n
-    }
-  }
-  return counts
+  return tallyRequests(rows)
 }
 
 /** The variant and its ancestors, nearest first; a cycle (impossible by construction) stops the walk. */
@@ -144,14 +129,4 @@ export async function listRunRequests(
     .limit(Math.min(Math.max(0, Math.trunc(page.limit ?? 100)), MAX_REQUEST_PAGE))
     .offset(Math.max(0, Math.trunc(page.offset ?? 0)))
   return rows.map((r) => ({ ...r, tpotMs: requestTpotMs(r) }))
-}
-
-/** METRICS.md tpotMs of a stored request; null where it is not defined. */
-export function requestTpotMs(
-  r: Pick<RequestRow, 'state' | 'ttftMs' | 'e2eMs' | 'outputTokens'>,
-): number | null {
-  if (r.state !== 'ok' || r.ttftMs === null || r.e2eMs === null || r.outputTokens === null) return null
-  if (!(r.outputTokens >= 2)) return null
-  const tpot = (r.e2eMs - r.ttftMs) / (r.outputTokens - 1)
-  return Number.isFinite(tpot) ? tpot : null
 }

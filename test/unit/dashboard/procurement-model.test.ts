@@ -1,7 +1,6 @@
 /**
- * The pure parts of procurement: figures derived from throughput, memory, price and goodput (with the
- * reason for each missing one), ranking by each objective with unpriced targets last, the recommendation
- * sentence, stored rows turned back into outcomes for the harness's goodput, and the chart builders.
+ * The dashboard's pure parts of procurement: the recommendation sentence and the chart builders. The
+ * figures and the ranking they word are db/figures' (test/unit/figures).
  */
 import { describe, expect, it } from 'vitest'
 import { SERIES_COLOURS } from '../../../dashboard/charts/palette.ts'
@@ -12,17 +11,8 @@ import {
   tradeOffScatter,
 } from '../../../dashboard/charts/procurement.ts'
 import { type ProcurementSlo, type RankedTarget, recommend } from '../../../dashboard/data/procurement.ts'
-import {
-  deriveFigures,
-  type GoodputAtSlo,
-  goodputOfOutcomes,
-  type ProcurementFigures,
-  rankProcurement,
-} from '../../../db/queries/procurement.ts'
-import { fromRequestRow } from '../../../db/request-rows.ts'
-import type { RequestRow } from '../../../db/schema.ts'
-import { summarizeRun } from '../../../harness/metrics/run.ts'
-import type { RequestOutcome } from '../../../harness/results.ts'
+import type { GoodputAtSlo } from '../../../db/figures/goodput.ts'
+import { deriveFigures, type ProcurementFigures, rankProcurement } from '../../../db/figures/procurement.ts'
 
 const computed = (goodputRequestsPerS: number): GoodputAtSlo => ({
   state: 'computed',
@@ -31,56 +21,6 @@ const computed = (goodputRequestsPerS: number): GoodputAtSlo => ({
   good: 1,
   attempted: 2,
   windowMs: 1000,
-})
-
-describe('deriveFigures', () => {
-  it('divides by the price and the memory, and turns a rate per second into a count per dollar', () => {
-    const { figures, why } = deriveFigures({
-      outputTokensPerS: 120,
-      memory: { metric: 'peakRssBytes', bytes: 3e9 },
-      usdPerHour: 4,
-      goodput: computed(2),
-      noPriceReason: 'unused',
-    })
-    expect(figures, 'every figure').toEqual({
-      outputTokensPerS: 120,
-      memoryBytes: 3e9,
-      memoryMetric: 'peakRssBytes',
-      usdPerHour: 4,
-      outputTokensPerSPerUsdHour: 30, // 120 / 4
-      outputTokensPerUsd: 108_000, // 120 × 3600 / 4
-      outputTokensPerSPerGB: 40, // 120 / 3
-      goodputRequestsPerS: 2,
-      goodFraction: 0.5,
-      goodRequestsPerUsd: 1800, // 2 × 3600 / 4
-    })
-    expect(why, 'nothing missing').toEqual({})
-  })
-
-  it('leaves out what it cannot compute and says why', () => {
-    const { figures, why } = deriveFigures({
-      outputTokensPerS: 120,
-      memory: { metric: 'vramBytes', bytes: 0 },
-      goodput: { state: 'unavailable', reason: 'no per-request rows are stored' },
-      noPriceReason: 'no price for #3',
-    })
-    expect(
-      [figures.outputTokensPerSPerUsdHour, figures.outputTokensPerSPerGB, figures.goodRequestsPerUsd],
-      'missing',
-    ).toEqual([null, null, null])
-    expect(figures.memoryMetric, 'zero bytes is no measurement').toBeNull()
-    expect(why, 'reasons').toEqual({
-      memoryBytes: 'no peak memory was measured (peakRssBytes or vramBytes)',
-      memoryMetric: 'no peak memory was measured (peakRssBytes or vramBytes)',
-      usdPerHour: 'no price for #3',
-      outputTokensPerSPerUsdHour: 'no price for #3',
-      outputTokensPerUsd: 'no price for #3',
-      outputTokensPerSPerGB: 'no peak memory was measured (peakRssBytes or vramBytes)',
-      goodputRequestsPerS: 'no per-request rows are stored',
-      goodFraction: 'no per-request rows are stored',
-      goodRequestsPerUsd: 'no per-request rows are stored; no price for #3',
-    })
-  })
 })
 
 function target(runId: number, label: string, figures: Partial<ProcurementFigures>, noPrice = false) {
@@ -93,51 +33,6 @@ function target(runId: number, label: string, figures: Partial<ProcurementFigure
   })
   return { runId, label, figures: all, why }
 }
-
-describe('rankProcurement', () => {
-  const rows = [
-    target(1, 'a', { outputTokensPerS: 100, usdPerHour: 10, memoryBytes: 1e9, goodputRequestsPerS: 1 }),
-    target(2, 'b', { outputTokensPerS: 60, usdPerHour: 2, memoryBytes: 4e9, goodputRequestsPerS: 3 }),
-    target(3, 'c', { outputTokensPerS: 500, memoryBytes: 2e9, goodputRequestsPerS: 2 }, true),
-    target(4, 'd', { outputTokensPerS: 30, usdPerHour: 1, goodputRequestsPerS: 0.5 }),
-  ]
-
-  it('ranks by cost efficiency with unpriced targets last, saying so', () => {
-    const ranked = rankProcurement(rows, 'cost-efficiency')
-    // tokens/s per $/h: a 10, b 30, d 30, c no price. b and d tie at 30: label order.
-    expect(
-      ranked.map((r) => [r.label, r.rank, r.value]),
-      'order',
-    ).toEqual([
-      ['b', 1, 30],
-      ['d', 2, 30],
-      ['a', 3, 10],
-      ['c', null, null],
-    ])
-    expect(ranked[3]?.unrankedReason, 'reason').toBe("no hourly price is entered for c's environment")
-  })
-
-  it('ranks by throughput per GB, goodput and goodput per dollar', () => {
-    const order = (objective: Parameters<typeof rankProcurement>[1]) =>
-      rankProcurement(rows, objective).map((r) => `${r.label}${r.rank === null ? '-' : ''}`)
-    // per GB: a 100, c 250, b 15, d no memory.
-    expect(order('throughput-per-gb'), 'per GB').toEqual(['c', 'a', 'b', 'd-'])
-    // goodput needs no price: b 3, c 2, a 1, d 0.5.
-    expect(order('goodput'), 'goodput').toEqual(['b', 'c', 'a', 'd'])
-    // good requests per $: a 360, b 5400, d 1800, c unpriced.
-    expect(order('goodput-per-dollar'), 'goodput per dollar').toEqual(['b', 'd', 'a', 'c-'])
-  })
-
-  it('keeps the input intact and handles no rows', () => {
-    const before = rows.map((r) => r.label)
-    rankProcurement(rows, 'goodput')
-    expect(
-      rows.map((r) => r.label),
-      'input order',
-    ).toEqual(before)
-    expect(rankProcurement([], 'cost-efficiency'), 'empty').toEqual([])
-  })
-})
 
 describe('recommend', () => {
   const slo: ProcurementSlo = { ttftMs: 200, tpotMs: 60, source: 'query' }
@@ -169,101 +64,6 @@ describe('recommend', () => {
       "No target can be ranked by cost efficiency. Not ranked, listed last: c (no hourly price is entered for c's environment).",
     )
     expect(recommend([], 'goodput', slo), 'no rows').toEqual({ best: null, text: 'No target to compare.' })
-  })
-})
-
-const row = (fields: Partial<RequestRow>): RequestRow => ({
-  runId: 1,
-  seq: 0,
-  state: 'ok',
-  promptIndex: 0,
-  errorKind: null,
-  httpStatus: null,
-  message: null,
-  scheduledAtMs: 0,
-  startedAtMs: 0,
-  ttftMs: 100,
-  e2eMs: 1000,
-  chunks: 10,
-  promptTokens: 16,
-  outputTokens: 10,
-  tokensSource: 'server',
-  serverOutputTokens: null,
-  tokenizerOutputTokens: null,
-  finishReason: null,
-  serverTimings: null,
-  connectionRetries: 0,
-  chunkGapsMs: null,
-  ...fields,
-})
-
-describe('stored requests as outcomes', () => {
-  it('gives the same goodput as the harness on the outcomes they were stored from', () => {
-    const original: RequestOutcome[] = [
-      {
-        state: 'ok',
-        seq: 0,
-        promptIndex: 0,
-        scheduledAt: 0,
-        startedAt: 0,
-        ttftMs: 100,
-        e2eMs: 1000,
-        chunkGapsMs: [100, 100],
-        chunks: 10,
-        outputTokens: 10,
-        tokensSource: 'server',
-      },
-      {
-        state: 'error',
-        seq: 1,
-        promptIndex: 0,
-        scheduledAt: 500,
-        startedAt: 500,
-        error: { kind: 'timeout', message: 'x' },
-        ttftMs: 200,
-        e2eMs: 2500,
-      },
-    ]
-    const stored = [
-      row({}),
-      row({
-        seq: 1,
-        state: 'error',
-        errorKind: 'timeout',
-        scheduledAtMs: 500,
-        startedAtMs: 500,
-        ttftMs: 200,
-        e2eMs: 2500,
-        outputTokens: null,
-        chunks: null,
-      }),
-    ]
-    const outcomes = stored.map(fromRequestRow) as RequestOutcome[]
-    const slo = { ttftMs: 150, tpotMs: 100 }
-    const harness = summarizeRun(original, { slo })
-    // The error's partial progress ends the window at 500 + 2500 = 3000 ms: 1 good / 3 s.
-    expect(goodputOfOutcomes(outcomes, slo), 'from stored rows').toEqual({
-      state: 'computed',
-      goodputRequestsPerS: harness.goodputRequestsPerS,
-      goodFraction: harness.goodFraction,
-      good: 1,
-      attempted: 2,
-      windowMs: 3000,
-    })
-    expect(harness.goodputRequestsPerS, 'hand-computed').toBeCloseTo(1 / 3, 12)
-  })
-
-  it('says why rows cannot give a goodput', () => {
-    expect(fromRequestRow(row({ startedAtMs: Number.NaN })), 'imported, no send times').toMatch(
-      /no send times/,
-    )
-    expect(fromRequestRow(row({ ttftMs: null })), 'ok without ttft').toBe(
-      'ok request 0 has no stored ttftMs, e2eMs or outputTokens',
-    )
-    expect(goodputOfOutcomes([], {}), 'no rows').toEqual({
-      state: 'unavailable',
-      reason: 'no per-request rows are stored',
-    })
   })
 })
 
