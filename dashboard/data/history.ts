@@ -13,12 +13,12 @@ import {
   historySeries,
   type RunLimitMark,
 } from '../../db/queries/index.ts'
+import { type FingerprintSummary, fingerprintSummary } from '../../db/queries/pickers.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { lttb } from '../charts/downsample.ts'
 import type { HistoryMarker } from '../charts/history.ts'
 import { NotFoundError } from '../errors.ts'
 import type { HistoryQuery } from '../params.ts'
-import { type FingerprintSummary, fingerprintSummary } from './queries.ts'
 
 /** Points read before downsampling: a decade of nightly runs fits many times over. */
 export const MAX_HISTORY_POINTS = 100_000

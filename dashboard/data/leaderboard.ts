@@ -6,24 +6,20 @@
  */
 import type { Db } from '../../db/client.ts'
 import { MEMORY_METRICS } from '../../db/figures/procurement.ts'
+import { type TargetFacets, targetFacets } from '../../db/queries/facets.ts'
 import {
   HEADLINE_METRICS,
   type LeaderboardRow,
   leaderboard,
   type MetricValues,
 } from '../../db/queries/index.ts'
+import { type ScenarioSummary, scenarioBranches } from '../../db/queries/pickers.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { type Better, paretoFront } from '../charts/pareto.ts'
 import { NotFoundError } from '../errors.ts'
 import type { LeaderboardQuery, LeaderboardSort } from '../params.ts'
 import type { ReadCache } from './cache.ts'
-import {
-  cachedScenarios,
-  type ScenarioSummary,
-  scenarioBranches,
-  type TargetFacets,
-  targetFacets,
-} from './queries.ts'
+import { cachedScenarios } from './pickers.ts'
 
 /** Accuracy (METRICS.md `acc`) and its standard error, when the scenario measured them. */
 export const ACCURACY_METRIC = 'acc'

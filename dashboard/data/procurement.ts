@@ -15,6 +15,8 @@ import {
   rankProcurement,
 } from '../../db/figures/procurement.ts'
 import { type EnvironmentPrice, listEnvironmentsWithPrices } from '../../db/prices.ts'
+import { hardwareLabel, targetFacets } from '../../db/queries/facets.ts'
+import type { ScenarioSummary } from '../../db/queries/pickers.ts'
 import {
   type ProcurementCandidate,
   type ProcurementRow,
@@ -26,7 +28,7 @@ import {
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { ProcurementQuery } from '../params.ts'
 import type { ReadCache } from './cache.ts'
-import { cachedScenarios, hardwareLabel, type ScenarioSummary, targetFacets } from './queries.ts'
+import { cachedScenarios } from './pickers.ts'
 
 /** METRICS.md's example bounds, used when neither the reader nor the scenario sets an SLO. */
 export const DEFAULT_SLO = { ttftMs: 500, tpotMs: 50 } as const

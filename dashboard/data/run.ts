@@ -5,11 +5,11 @@
  * @module
  */
 import type { Db } from '../../db/client.ts'
+import { hardwareLabel } from '../../db/queries/facets.ts'
 import { getRunDetail, type RunDetail, runDimensions } from '../../db/queries/index.ts'
 import { DISTRIBUTION_STATS, type DistributionStat, metricInfo } from '../../harness/metrics/catalogue.ts'
 import { NotFoundError } from '../errors.ts'
 import type { ReadCache } from './cache.ts'
-import { hardwareLabel } from './queries.ts'
 import { type RunSeries, runSeries } from './run-series.ts'
 
 export interface PercentileRow {

@@ -6,7 +6,7 @@ import type { Db } from '../../db/client.ts'
 import { listRuns, type RunListItem } from '../../db/queries/index.ts'
 import type { RunsQuery } from '../params.ts'
 import type { ReadCache } from './cache.ts'
-import { cachedScenarios } from './queries.ts'
+import { cachedScenarios } from './pickers.ts'
 
 export interface RunsModel {
   query: RunsQuery

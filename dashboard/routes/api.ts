@@ -7,12 +7,14 @@
 import { Hono } from 'hono'
 import type { Db } from '../../db/client.ts'
 import { listRunRequests } from '../../db/queries/index.ts'
+import { runExists } from '../../db/queries/run-detail.ts'
+import { setRunLabel } from '../../db/queries/run-label.ts'
 import { type AlertAction, actOnAlert, loadAlerts } from '../data/alerts.ts'
 import type { ReadCache } from '../data/cache.ts'
 import { loadCompare } from '../data/compare.ts'
 import { loadHistory } from '../data/history.ts'
 import { loadLeaderboard } from '../data/leaderboard.ts'
-import { listSeries, runExists, setRunLabel } from '../data/queries.ts'
+import { cachedSeries } from '../data/pickers.ts'
 import { loadRun } from '../data/run.ts'
 import { loadRuns } from '../data/runs.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
@@ -59,7 +61,7 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
   )
 
   app.get('/series', async (c) =>
-    jsonResponse({ series: await listSeries(db, parseQuery(seriesQuery, c.req.query()), cache) }),
+    jsonResponse({ series: await cachedSeries(db, parseQuery(seriesQuery, c.req.query()), cache) }),
   )
 
   app.get('/runs', async (c) => jsonResponse(await loadRuns(db, parseQuery(runsQuery, c.req.query()), cache)))

@@ -10,7 +10,7 @@ import type { ReadCache } from '../data/cache.ts'
 import { loadCompare } from '../data/compare.ts'
 import { loadHistory } from '../data/history.ts'
 import { loadLeaderboard } from '../data/leaderboard.ts'
-import { listSeries } from '../data/queries.ts'
+import { cachedSeries } from '../data/pickers.ts'
 import { loadRun } from '../data/run.ts'
 import { loadRuns } from '../data/runs.ts'
 import {
@@ -47,7 +47,7 @@ export function pageRoutes(db: Db, cache?: ReadCache): Hono {
     const query = c.req.query()
     if (!query.fingerprint) {
       const filter = parseQuery(seriesQuery, query)
-      return c.html(seriesListPage(await listSeries(db, filter, cache), filter))
+      return c.html(seriesListPage(await cachedSeries(db, filter, cache), filter))
     }
     return c.html(historyPage(await loadHistory(db, parseQuery(historyQuery, query))))
   })

@@ -5,10 +5,10 @@
  * @module
  */
 import { raw } from 'hono/html'
+import type { SeriesSummary } from '../../db/queries/pickers.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { historyChart } from '../charts/history.ts'
 import type { HistoryModel } from '../data/history.ts'
-import type { SeriesSummary } from '../data/queries.ts'
 import { alertState, formatLimits, formatPValue } from './alert-cells.ts'
 import { formatDeltaPct, formatTime, formatValue, shortSha } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'

@@ -130,3 +130,9 @@ export async function listRunRequests(
     .offset(Math.max(0, Math.trunc(page.offset ?? 0)))
   return rows.map((r) => ({ ...r, tpotMs: requestTpotMs(r) }))
 }
+
+/** Whether a run with this id exists (one primary-key probe). */
+export async function runExists(db: Db, runId: number): Promise<boolean> {
+  const rows = await db.select({ id: runs.id }).from(runs).where(eq(runs.id, runId)).limit(1)
+  return rows.length > 0
+}
