@@ -2,6 +2,11 @@
  * Query and path parameters of every page and API route, validated with zod. Empty strings (an unset
  * form field) count as absent; numbers must be plain decimal integers in range, so `1e309`, `0x10` or
  * `-0` are refused with a message rather than coerced.
+ *
+ * These schemas are also the API's documentation: dashboard/routes/openapi.ts derives every parameter's
+ * name, type, bounds, enum, default and required-ness from them (z.toJSONSchema). `.meta()` here adds
+ * what JSON Schema cannot read off a check (a refinement's rule, a time's range) and examples; it never
+ * changes what a schema accepts.
  * @module
  */
 import { z } from 'zod'
@@ -17,6 +22,7 @@ export const textParam = z
   .max(MAX_TEXT, `at most ${MAX_TEXT} characters`)
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
+  .meta({ description: 'Printable text: no control characters.' })
 
 export function intParam(min: number, max: number) {
   return z
@@ -34,6 +40,11 @@ const isoTime = z
   .string()
   .max(40)
   .regex(/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected an ISO 8601 time')
+  // On the string, not the transform: zod documents a transform's input without its metadata.
+  .meta({
+    description: `ISO 8601 time or date, from ${new Date(MIN_TIME).toISOString().slice(0, 10)} to ${new Date(MAX_TIME - 1).toISOString().slice(0, 10)}; anything else is a 400.`,
+    examples: ['2026-11-25T10:00:00Z'],
+  })
   .transform((s, ctx) => {
     const d = new Date(s)
     // V8 rolls impossible days over (2021-02-31 → 2021-03-03): the calendar date must read back the same.
@@ -89,8 +100,14 @@ export const leaderboardQuery = z.object({
 })
 export type LeaderboardQuery = z.infer<typeof leaderboardQuery>
 
-const fingerprint = z.string().regex(/^[0-9a-f]{8,128}$/, 'expected a fingerprint (hex)')
-const metricName = z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/, 'expected a metric name like ttftMsP95')
+const fingerprint = z
+  .string()
+  .regex(/^[0-9a-f]{8,128}$/, 'expected a fingerprint (hex)')
+  .meta({ examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'] })
+const metricName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/, 'expected a metric name like ttftMsP95')
+  .meta({ examples: ['ttftMsP95'] })
 
 /** Most points a history chart draws before downsampling (LTTB). */
 export const DEFAULT_POINT_BUDGET = 500
@@ -141,7 +158,10 @@ export const comparePickerQuery = z.object({ a: runId.optional(), b: runId.optio
 
 /** A run's new label; null or an empty string clears it. */
 export const labelBody = z.object({
-  label: z.union([textParam, z.null()]).transform((v) => (v === '' ? null : v)),
+  label: z
+    .union([textParam, z.null()])
+    .meta({ description: 'The label; null or an empty string clears it.' })
+    .transform((v) => (v === '' ? null : v)),
 })
 
 /** Most alerts one page of /alerts lists. */
@@ -165,6 +185,7 @@ export const alertActionBody = z.strictObject({
     .max(100, 'at most 100 characters')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
+    .meta({ description: 'Who acted; no control characters.' })
     .optional(),
   note: z
     .string()
@@ -174,6 +195,7 @@ export const alertActionBody = z.strictObject({
       (s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s),
       'must not contain control characters',
     )
+    .meta({ description: 'Why; no control characters but tab and newlines.' })
     .optional(),
 })
 export type AlertActionBody = z.infer<typeof alertActionBody>
@@ -182,6 +204,7 @@ export type AlertActionBody = z.infer<typeof alertActionBody>
 const sloMs = z
   .string()
   .regex(/^\d{1,7}(\.\d{1,3})?$/, 'expected milliseconds, e.g. 500 or 12.5')
+  .meta({ description: 'Milliseconds, a plain decimal with at most 3 decimals (500, 12.5).' })
   .transform(Number)
   .pipe(z.number().positive('must be > 0 ms').max(3_600_000, 'at most 3600000 ms (one hour)'))
 
@@ -197,6 +220,7 @@ export const procurementQuery = z.object({
   load: z
     .string()
     .regex(/^[0-9a-f]{12}$/, 'expected a workload key (12 hex digits, as listed in `loads`)')
+    .meta({ examples: ['0123456789ab'] })
     .optional(),
   targets: z
     .array(fingerprint)
@@ -232,9 +256,10 @@ export const priceBody = z.object({
   usdPerHour: z
     .number({ error: 'expected a number of US dollars per hour, e.g. 2.5' })
     .positive('must be > 0 (US dollars per hour)')
-    .max(MAX_USD_PER_HOUR, `at most ${MAX_USD_PER_HOUR} (US dollars per hour)`),
-  note: z.union([textParam, z.null()]).optional(),
-  by: z.union([textParam, z.null()]).optional(),
+    .max(MAX_USD_PER_HOUR, `at most ${MAX_USD_PER_HOUR} (US dollars per hour)`)
+    .meta({ description: 'US dollars per hour.' }),
+  note: z.union([textParam, z.null()]).meta({ description: 'Free text; null clears it.' }).optional(),
+  by: z.union([textParam, z.null()]).meta({ description: 'Who set it; null clears it.' }).optional(),
 })
 export type PriceBody = z.infer<typeof priceBody>
 

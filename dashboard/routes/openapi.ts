@@ -1,91 +1,140 @@
 /**
- * OpenAPI 3.1 description of /api, written by hand next to the routes (test/dashboard checks every route
- * is here and everything here is a route).
+ * OpenAPI 3.1 description of /api. Every parameter and request body is generated from the zod schema
+ * the route validates with (dashboard/params.ts, db/bench-run-document.ts): names, types, bounds, enums,
+ * defaults and required-ness have one source. What stays hand-written here is prose — summaries, route
+ * descriptions and one sentence per parameter, keyed by the schema's own field names (a field added to a
+ * schema without its sentence, or a sentence for a field that is gone, fails to type-check).
+ * test/dashboard/openapi.test.ts probes the live app with what this document says: each bound accepted
+ * at the bound and refused one past it, each enum value accepted, required ones required.
+ *
+ * Generated with zod 4's own z.toJSONSchema rather than @hono/zod-openapi: the routes validate with plain
+ * zod and report every problem their own way (dashboard/errors.ts); @hono/zod-openapi would mean a new
+ * dependency and rewriting every route as an OpenAPIHono `createRoute` to get what one function over the
+ * existing schemas gives.
  * @module
  */
-import { PROCUREMENT_OBJECTIVES } from '../../db/queries/procurement.ts'
-import { alertStates, runStates } from '../../db/schema.ts'
+import { z } from 'zod'
+import { documentSchema } from '../../db/bench-run-document.ts'
 import {
-  DEFAULT_POINT_BUDGET,
-  LEADERBOARD_SORTS,
-  MAX_ALERTS_LIMIT,
-  MAX_PROCUREMENT_TARGETS,
-  MAX_USD_PER_HOUR,
+  alertActionBody,
+  alertId,
+  alertsQuery,
+  compareQuery,
+  environmentId,
+  historyQuery,
+  labelBody,
+  leaderboardQuery,
+  priceBody,
+  procurementQuery,
+  requestsQuery,
+  runId,
+  runsQuery,
+  seriesQuery,
 } from '../params.ts'
 
-type Param = {
+export type JsonSchema = Record<string, unknown>
+
+export interface Parameter {
   name: string
   in: 'query' | 'path'
-  required?: boolean
+  required?: true
   description: string
-  schema: Record<string, unknown>
+  schema: JsonSchema
+  /** Arrays: the name repeats, once per value (`?targets=a&targets=b`). */
+  style?: 'form'
+  explode?: true
 }
 
-const text = (name: string, description: string): Param => ({
-  name,
-  in: 'query',
-  description,
-  schema: { type: 'string', maxLength: 200 },
-})
-const int = (name: string, description: string, minimum: number, maximum: number, dflt?: number): Param => ({
-  name,
-  in: 'query',
-  description,
-  schema: { type: 'integer', minimum, maximum, ...(dflt !== undefined ? { default: dflt } : {}) },
-})
-const time = (name: string, description: string): Param => ({
-  name,
-  in: 'query',
-  description: `${description} ISO 8601, from 1900-01-01 to 9999-12-31; anything else is a 400.`,
-  schema: { type: 'string', format: 'date-time' },
-})
-const runIdParam: Param = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  description: 'Run id.',
-  schema: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1 },
+/**
+ * JSON Schema of what a client sends for `schema`: zod's input side (`io: 'input'`), plus what zod cannot
+ * see. A query or path value is a string on the wire, decoded by a pipe (`intParam`: digits → Number →
+ * z.number().int().min().max()); zod documents such a pipe by its string side (a pattern of digits). It is
+ * documented instead as the number it decodes to — `integer` (or `number`) with that number schema's
+ * bounds — and the default zod drops from a transform's input side (the default is a decoded value, which
+ * here is also what a client would send) is put back. Refinements have no JSON Schema; the schema's
+ * `.meta({ description })` says their rule (params.ts). Dates stay strings, their range in the description.
+ */
+export function wireSchema(schema: z.ZodType): JsonSchema {
+  const json: JsonSchema = z.toJSONSchema(schema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    // Anything without a JSON Schema form (a Date, a function …) is a mistake here, not a silent `{}`.
+    unrepresentable: 'throw',
+    override: ({ zodSchema, jsonSchema }) => {
+      const def = zodSchema._zod.def
+      if (def.type === 'pipe' && decodesNumber(zodSchema)) {
+        const decoded = z.toJSONSchema(def.out as z.ZodType, { io: 'output' })
+        for (const key of ['type', 'pattern', 'minLength', 'maxLength', 'format'])
+          delete jsonSchema[key as keyof typeof jsonSchema]
+        const { $schema: _, ...number } = decoded
+        Object.assign(jsonSchema, number)
+      } else if (def.type === 'default' && decodesNumber(def.innerType)) {
+        Object.assign(jsonSchema, { default: def.defaultValue })
+      }
+    },
+  })
+  delete json.$schema
+  return json
+}
+
+/** A pipe whose output is a number schema: the query-string form of a number (params.ts intParam, sloMs). */
+function decodesNumber(schema: z.core.$ZodType): boolean {
+  const def = schema._zod.def
+  return def.type === 'pipe' && (def as z.core.$ZodPipeDef).out._zod.def.type === 'number'
+}
+
+/** One sentence per field of `schema`, keyed by its names: every field, and only those. */
+type Prose<S extends z.ZodObject> = { [K in keyof z.input<S> & string]-?: string }
+
+/** The query parameters a route validates with `schema`, in its field order. */
+export function queryParameters<S extends z.ZodObject>(schema: S, prose: Prose<S>): Parameter[] {
+  const json = wireSchema(schema) as { properties: Record<string, JsonSchema>; required?: string[] }
+  const required = new Set(json.required ?? [])
+  return Object.entries(json.properties).map(([name, s]) => ({
+    name,
+    in: 'query',
+    ...(required.has(name) ? { required: true } : {}),
+    description: (prose as Record<string, string>)[name] ?? '',
+    schema: s,
+    ...(s.type === 'array' ? { style: 'form', explode: true } : {}),
+  }))
+}
+
+/** The `{id}` path parameter a route validates with `schema`. */
+export function pathParameter(schema: z.ZodType, description: string): Parameter {
+  return { name: 'id', in: 'path', required: true, description, schema: wireSchema(schema) }
+}
+
+/** A JSON request body validated with `schema`. */
+function jsonBody(schema: z.ZodType, required: boolean) {
+  return { required, content: { 'application/json': { schema: wireSchema(schema) } } }
 }
 
 const errorResponses = {
   '400': { $ref: '#/components/responses/BadRequest' },
   '404': { $ref: '#/components/responses/NotFound' },
 }
-const ok = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({
+const ok = (description: string, schema: JsonSchema = { type: 'object' }) => ({
   '200': { description, content: { 'application/json': { schema } } },
   ...errorResponses,
 })
+const writeErrors = {
+  '401': { $ref: '#/components/responses/Unauthorized' },
+  '403': { $ref: '#/components/responses/Forbidden' },
+}
 
-const alertIdParam: Param = { ...runIdParam, description: 'Alert id.' }
+const runIdParam = pathParameter(runId, 'Run id.')
 
 function alertAction(summary: string) {
   return {
     post: {
       summary,
       description:
-        'Sets the state from whatever it was (as `bench alerts ack|dismiss`), with who and why, and the time.',
+        'Sets the state from whatever it was (as `bench alerts ack|dismiss`), with who and why, and the time. The body is optional: none is `{}`.',
       security: [{ bearer: [] }],
-      parameters: [alertIdParam],
-      requestBody: {
-        required: false,
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                by: { type: 'string', minLength: 1, maxLength: 100, description: 'Who acted.' },
-                note: { type: 'string', maxLength: 2000, description: 'Why.' },
-              },
-            },
-          },
-        },
-      },
-      responses: {
-        ...ok('`{ alert }`: the alert as now stored, with its run'),
-        '401': { $ref: '#/components/responses/Unauthorized' },
-        '403': { $ref: '#/components/responses/Forbidden' },
-      },
+      parameters: [pathParameter(alertId, 'Alert id.')],
+      requestBody: jsonBody(alertActionBody, false),
+      responses: { ...ok('`{ alert }`: the alert as now stored, with its run'), ...writeErrors },
     },
   }
 }
@@ -96,7 +145,7 @@ export const OPENAPI_DOCUMENT = {
     title: 'bench dashboard API',
     version: '1',
     description:
-      'Read-only views of the results database, one per dashboard page, plus writes that need `Authorization: Bearer <BENCH_TOKEN>`. Metric names, units and definitions follow METRICS.md. Every response is JSON; errors are `{ error, problems }`.',
+      'Read-only views of the results database, one per dashboard page, plus writes that need `Authorization: Bearer <BENCH_TOKEN>`. Metric names, units and definitions follow METRICS.md. Every response is JSON; errors are `{ error, problems }`. A query parameter left empty (`?limit=`) counts as absent; one the route does not know is ignored.',
   },
   servers: [{ url: '/' }],
   paths: {
@@ -108,63 +157,31 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Leaderboard of a scenario (the / page)',
         description:
           'One row per target and fingerprint (latest completed run), filtered on fingerprint dimensions, with Pareto fronts and a recommendation.',
-        parameters: [
-          text('scenario', 'Scenario name; default: the most recently run.'),
-          text('branch', 'Only runs of this git branch.'),
-          text('engine', 'Engine kind (openai, llama-cpp, onnx).'),
-          text('hardware', 'Hardware label as listed in `options.hardware`.'),
-          text('method', 'Variant method (base, quantized, pruned, distilled).'),
-          text('quant', 'Quant label (Q4_0, Q8_0 …).'),
-          {
-            name: 'sort',
-            in: 'query',
-            description: 'Column to sort by.',
-            schema: { type: 'string', enum: [...LEADERBOARD_SORTS] },
-          },
-          {
-            name: 'dir',
-            in: 'query',
-            description: 'Sort direction; default: best first.',
-            schema: { type: 'string', enum: ['asc', 'desc'] },
-          },
-        ],
+        parameters: queryParameters(leaderboardQuery, {
+          scenario: 'Scenario name; default: the most recently run.',
+          branch: 'Only runs of this git branch.',
+          engine: 'Engine kind (openai, llama-cpp, onnx).',
+          hardware: 'Hardware label as listed in `options.hardware`.',
+          method: 'Variant method (base, quantized, pruned, distilled).',
+          quant: 'Quant label (Q4_0, Q8_0 …).',
+          sort: 'Column to sort by.',
+          dir: 'Sort direction; default: best first.',
+        }),
         responses: ok('The leaderboard model'),
       },
     },
     '/api/history': {
       get: {
         summary: 'One figure of one series over time (the /history page)',
-        parameters: [
-          {
-            name: 'fingerprint',
-            in: 'query',
-            required: true,
-            description: 'Comparability fingerprint (hex).',
-            schema: { type: 'string', pattern: '^[0-9a-f]{8,128}$' },
-          },
-          {
-            name: 'metric',
-            in: 'query',
-            description: 'run_metrics name, e.g. ttftMsP95.',
-            schema: { type: 'string', default: 'outputTokensPerS' },
-          },
-          text('branch', 'Only runs of this git branch.'),
-          time('since', 'Runs started at or after.'),
-          time('until', 'Runs started before.'),
-          int(
-            'points',
-            'Point budget; longer series are downsampled (LTTB).',
-            10,
-            5000,
-            DEFAULT_POINT_BUDGET,
-          ),
-          {
-            name: 'x',
-            in: 'query',
-            description: 'x axis: start time or run order.',
-            schema: { type: 'string', enum: ['time', 'commit'], default: 'time' },
-          },
-        ],
+        parameters: queryParameters(historyQuery, {
+          fingerprint: 'Comparability fingerprint (hex).',
+          metric: 'run_metrics name, e.g. ttftMsP95.',
+          branch: 'Only runs of this git branch.',
+          since: 'Runs started at or after.',
+          until: 'Runs started before.',
+          points: 'Point budget; longer series are downsampled (LTTB).',
+          x: 'x axis: start time or run order.',
+        }),
         responses: ok(
           'Points (downsampled; runs with a marker always kept), `band` (run_limits of gated runs, the latest method per run), `markers`, `alerts` and `changePoints` of the series',
         ),
@@ -174,56 +191,34 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary:
           'Series (fingerprints) with completed runs, most recent first (the /history page without a fingerprint)',
-        parameters: [text('scenario', 'Only this scenario.'), text('target', 'Only this target.')],
+        parameters: queryParameters(seriesQuery, {
+          scenario: 'Only this scenario.',
+          target: 'Only this target.',
+        }),
         responses: ok('`{ series }`'),
       },
     },
     '/api/runs': {
       get: {
         summary: 'Runs, newest first (the /runs page)',
-        parameters: [
-          text('scenario', 'Only this scenario.'),
-          text('target', 'Only this target.'),
-          text('branch', 'Only this git branch.'),
-          {
-            name: 'state',
-            in: 'query',
-            description: 'Only runs in this state.',
-            schema: { type: 'string', enum: [...runStates] },
-          },
-          time('since', 'Started at or after.'),
-          time('until', 'Started before.'),
-          int('limit', 'Page size.', 1, 500, 50),
-          int('offset', 'Runs to skip.', 0, 10_000_000, 0),
-        ],
+        parameters: queryParameters(runsQuery, {
+          scenario: 'Only this scenario.',
+          target: 'Only this target.',
+          branch: 'Only this git branch.',
+          state: 'Only runs in this state.',
+          since: 'Started at or after.',
+          until: 'Started before.',
+          limit: 'Page size.',
+          offset: 'Runs to skip.',
+        }),
         responses: ok('`{ runs, hasMore, … }`'),
       },
       post: {
         summary: 'Store a run measured elsewhere (what `bench push` sends)',
         description:
-          'Body: the document `bench export <id> --format json` writes (`format: "bench-run"`, `version: 1`). Stored as a new run with its fingerprint, identity, metrics and requests; the same run sent again answers 200 with the id already here. Bodies past the size limit (256 MiB by default) get 413.',
+          'Body: the document `bench export <id> --format json` writes (`format: "bench-run"`, `version: 1`; schema: db/bench-run-document.ts). Stored as a new run with its fingerprint, identity, metrics and requests; the same run sent again answers 200 with the id already here. Members the schema does not name (database ids the export also writes) are ignored. Bodies past the size limit (256 MiB by default) get 413.',
         security: [{ bearer: [] }],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['format', 'version', 'run', 'variant', 'environment', 'metrics', 'requests'],
-                properties: {
-                  format: { const: 'bench-run' },
-                  version: { const: 1 },
-                  run: { type: 'object' },
-                  variant: { type: ['object', 'null'] },
-                  variantLineage: { type: 'array', items: { type: 'object' } },
-                  environment: { type: ['object', 'null'] },
-                  metrics: { type: 'array', items: { type: 'object' } },
-                  requests: { type: 'array', items: { type: 'object' } },
-                },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody(documentSchema, true),
         responses: {
           '201': {
             description: "`{ id, url, state: 'created' }`: the new run",
@@ -234,8 +229,7 @@ export const OPENAPI_DOCUMENT = {
             content: { 'application/json': { schema: { type: 'object' } } },
           },
           '400': { $ref: '#/components/responses/BadRequest' },
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '403': { $ref: '#/components/responses/Forbidden' },
+          ...writeErrors,
           '413': {
             description: 'The document is larger than the dashboard takes',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -255,20 +249,12 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Per-request rows of a run, in seq order',
         parameters: [
           runIdParam,
-          int('limit', 'Page size.', 1, 10_000, 100),
-          int('offset', 'Requests to skip.', 0, 100_000_000, 0),
-          {
-            name: 'state',
-            in: 'query',
-            description: 'Only ok or error requests.',
-            schema: { type: 'string', enum: ['ok', 'error'] },
-          },
-          {
-            name: 'chunkGaps',
-            in: 'query',
-            description: 'Include chunk gaps (ms).',
-            schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
-          },
+          ...queryParameters(requestsQuery, {
+            limit: 'Page size.',
+            offset: 'Requests to skip.',
+            state: 'Only ok or error requests.',
+            chunkGaps: 'Include chunk gaps (ms).',
+          }),
         ],
         responses: ok('`{ runId, limit, offset, requests }`'),
       },
@@ -278,43 +264,18 @@ export const OPENAPI_DOCUMENT = {
         summary: "Set or clear a run's label",
         security: [{ bearer: [] }],
         parameters: [runIdParam],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['label'],
-                properties: { label: { type: ['string', 'null'], maxLength: 200 } },
-              },
-            },
-          },
-        },
-        responses: {
-          ...ok('`{ runId, label }`'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '403': { $ref: '#/components/responses/Forbidden' },
-        },
+        requestBody: jsonBody(labelBody, true),
+        responses: { ...ok('`{ runId, label }`'), ...writeErrors },
       },
     },
     '/api/alerts': {
       get: {
         summary: 'Alerts the gate opened, newest first, with run, series and lifecycle (the /alerts page)',
-        parameters: [
-          {
-            name: 'state',
-            in: 'query',
-            description: 'Only alerts in this state, or all.',
-            schema: { type: 'string', enum: [...alertStates, 'all'], default: 'active' },
-          },
-          {
-            name: 'metric',
-            in: 'query',
-            description: 'Only alerts on this metric, e.g. ttftMsP95.',
-            schema: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' },
-          },
-          int('limit', 'Alerts to return.', 1, MAX_ALERTS_LIMIT, 100),
-        ],
+        parameters: queryParameters(alertsQuery, {
+          state: 'Only alerts in this state, or all.',
+          metric: 'Only alerts on this metric, e.g. ttftMsP95.',
+          limit: 'Alerts to return.',
+        }),
         responses: ok('`{ alerts, hasMore, counts, activeCount, metrics }`'),
       },
     },
@@ -323,22 +284,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/compare': {
       get: {
         summary: 'Two runs side by side with significance (the /compare page)',
-        parameters: [
-          {
-            name: 'a',
-            in: 'query',
-            required: true,
-            description: 'Base run id.',
-            schema: { type: 'integer', minimum: 1 },
-          },
-          {
-            name: 'b',
-            in: 'query',
-            required: true,
-            description: 'Candidate run id.',
-            schema: { type: 'integer', minimum: 1 },
-          },
-        ],
+        parameters: queryParameters(compareQuery, { a: 'Base run id.', b: 'Candidate run id.' }),
         responses: ok('Figures with Δ%, Mann–Whitney results, CDF points'),
       },
     },
@@ -347,47 +293,15 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Targets ranked for buying (the /procurement page)',
         description:
           'For one scenario and load: each chosen target’s latest completed run with outputTokensPerS, peak memory, its environment’s hourly price, tokens/s per $·hour, output tokens per dollar, tokens/s per GB, and goodputRequestsPerS / goodFraction recomputed from the stored requests at the SLO given; ranked by `rank` (targets missing the figure last, with the reason) and a recommendation.',
-        parameters: [
-          text('scenario', 'Scenario name; default: the most recently run.'),
-          {
-            name: 'load',
-            in: 'query',
-            description:
-              'Workload key (scenario hash + load step) from `loads`; default: the one with the most targets.',
-            schema: { type: 'string', pattern: '^[0-9a-f]{12}$' },
-          },
-          {
-            name: 'targets',
-            in: 'query',
-            description:
-              'Fingerprint of a target to compare; repeat for several. None: every target of the load.',
-            schema: {
-              type: 'array',
-              maxItems: MAX_PROCUREMENT_TARGETS,
-              items: { type: 'string', pattern: '^[0-9a-f]{8,128}$' },
-            },
-            style: 'form',
-            explode: true,
-          },
-          {
-            name: 'sloTtftMs',
-            in: 'query',
-            description: 'SLO bound on ttftMs. Neither bound given: the scenario’s SLO, else 500 ms / 50 ms.',
-            schema: { type: 'number', exclusiveMinimum: 0, maximum: 3_600_000 },
-          },
-          {
-            name: 'sloTpotMs',
-            in: 'query',
-            description: 'SLO bound on tpotMs (see sloTtftMs).',
-            schema: { type: 'number', exclusiveMinimum: 0, maximum: 3_600_000 },
-          },
-          {
-            name: 'rank',
-            in: 'query',
-            description: 'Objective to rank by.',
-            schema: { type: 'string', enum: [...PROCUREMENT_OBJECTIVES], default: 'cost-efficiency' },
-          },
-        ],
+        parameters: queryParameters(procurementQuery, {
+          scenario: 'Scenario name; default: the most recently run.',
+          load: 'Workload key (scenario hash + load step) from `loads`; default: the one with the most targets.',
+          targets:
+            'Fingerprint of a target to compare; repeat for several (duplicates count once). None: every target of the load.',
+          sloTtftMs: 'SLO bound on ttftMs. Neither bound given: the scenario’s SLO, else 500 ms / 50 ms.',
+          sloTpotMs: 'SLO bound on tpotMs (see sloTtftMs).',
+          rank: 'Objective to rank by.',
+        }),
         responses: ok('The procurement model'),
       },
     },
@@ -401,41 +315,9 @@ export const OPENAPI_DOCUMENT = {
       put: {
         summary: "Set an environment's hourly price (replaces the previous one)",
         security: [{ bearer: [] }],
-        parameters: [
-          {
-            name: 'id',
-            in: 'path',
-            required: true,
-            description: 'Environment id.',
-            schema: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1 },
-          },
-        ],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['usdPerHour'],
-                properties: {
-                  usdPerHour: {
-                    type: 'number',
-                    exclusiveMinimum: 0,
-                    maximum: MAX_USD_PER_HOUR,
-                    description: 'US dollars per hour.',
-                  },
-                  note: { type: ['string', 'null'], maxLength: 200 },
-                  by: { type: ['string', 'null'], maxLength: 200, description: 'Who set it.' },
-                },
-              },
-            },
-          },
-        },
-        responses: {
-          ...ok('`{ price }`'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '403': { $ref: '#/components/responses/Forbidden' },
-        },
+        parameters: [pathParameter(environmentId, 'Environment id.')],
+        requestBody: jsonBody(priceBody, true),
+        responses: { ...ok('`{ price }`'), ...writeErrors },
       },
     },
   },
