@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { EngineInfo, ServerTimings } from './engines/engine.ts'
 import type { RequestErrorKind } from './errors.ts'
 
 export type TokensSource = 'server' | 'tokenizer' | 'chunks'
@@ -146,3 +145,65 @@ export interface GitInfo {
 }
 
 export type RunState = 'running' | 'completed' | 'failed' | 'interrupted'
+
+// What an engine reports that is stored with every run. Here, not in the engine contract
+// (engines/engine.ts re-exports them), so the metrics and the database read them without importing an engine.
+
+/** A registered engine kind (engines/registry.ts: BuiltinEngineKind for the built-ins, more through registerEngine()). */
+export type EngineKind = string
+
+export interface EngineCapabilities {
+  /** Can return top-k log-probabilities of generated tokens. */
+  logprobs: boolean
+  /** Implements scoreChoices() (log-likelihood of continuations). */
+  scoreChoices: boolean
+  /** Can count tokens itself (client-side tokenizer). */
+  tokenize: boolean
+  /** Reports its own memory use. */
+  memory: boolean
+  /** Supports a draft model (speculative decoding). */
+  draft: boolean
+}
+
+/** Static facts stored with every run so results stay comparable. */
+export interface EngineInfo {
+  kind: EngineKind
+  /** node-llama-cpp / onnxruntime version, or the server's reported version. */
+  engineVersion?: string
+  /** File name or served model id. */
+  model: string
+  /** 'cpu' | 'cuda:0' | remote host. */
+  device?: string
+  capabilities: EngineCapabilities
+}
+
+/** Server-side per-request timings (llama-server `timings`), kept as reported. ms unless named. */
+export interface ServerTimings {
+  promptN?: number
+  promptMs?: number
+  predictedN?: number
+  predictedMs?: number
+  cacheN?: number
+  draftN?: number
+  draftNAccepted?: number
+}
+
+/** One test (pp or tg) over its repetitions; tokens/s of repetition i = tokens / samplesNs[i] · 1e9. */
+export interface NativeSpeedTest {
+  /** Prompt tokens (pp) or generated tokens (tg) per repetition. */
+  tokens: number
+  depth: number
+  /** Mean of samplesTs (llama-bench avg_ts). tokens/s */
+  avgTs: number
+  /** Sample standard deviation (n − 1) of samplesTs (llama-bench stddev_ts). tokens/s */
+  sdTs: number
+  samplesTs: number[]
+  samplesNs: number[]
+}
+
+export interface NativeSpeedResult {
+  pp?: NativeSpeedTest
+  tg?: NativeSpeedTest
+  /** Settings in effect as the native library reports them (threads, batch size, flash attention, mmap …). */
+  settings: Record<string, unknown>
+}

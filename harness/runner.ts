@@ -13,7 +13,7 @@ import { type Clock, systemClock } from './clock.ts'
 import { DEFAULT_MAX_ERROR_RATE, scenarioHash } from './config/index.ts'
 import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { Engine, GenerationRequest, NativeSpeedResult } from './engines/engine.ts'
-import { type CreatedEngine, createEngine as createDefaultEngine } from './engines/index.ts'
+import { engineDefinition } from './engines/registry.ts'
 import { HarnessError, toError } from './errors.ts'
 import { executeLoad, expandLoads } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
@@ -32,6 +32,7 @@ import type {
   VariantIdentity,
 } from './results.ts'
 import type { ResultSink, RunRecorder } from './sink.ts'
+import { type CreatedEngine, createTargetEngine } from './target-engine.ts'
 
 /** Sampling interval of the event-loop delay monitor, ms. */
 const EVENT_LOOP_SAMPLE_MS = 5
@@ -103,7 +104,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   // Each in-flight request listens for the interrupt (and removes its listener when done).
   setMaxListeners(0, signal)
   const emit = options.onEvent ?? (() => {})
-  const create = options.createEngine ?? ((t: TargetConfig) => createDefaultEngine(t.engine))
+  const create = options.createEngine ?? ((t: TargetConfig) => createTargetEngine(t.engine))
   checkEnvironment(scenario)
   const prompts = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: options.baseDir })
   // Synthetic prompt text is new in every run, of this invocation and of any other (prompts/synthetic.ts).
@@ -352,11 +353,12 @@ const noCapabilities: Engine['info']['capabilities'] = {
 /** Every missing API-key variable at once, before anything starts. */
 function checkEnvironment(scenario: Scenario): void {
   const missing = scenario.targets.flatMap((t, i) =>
-    t.engine.kind === 'openai' && t.engine.apiKeyEnv !== undefined && !process.env[t.engine.apiKeyEnv]
-      ? [
-          `  - targets[${i}].engine.apiKeyEnv: environment variable ${t.engine.apiKeyEnv} is not set; export it before the run`,
-        ]
-      : [],
+    (engineDefinition(t.engine.kind)?.requiredEnv?.(t.engine) ?? [])
+      .filter(({ variable }) => !process.env[variable])
+      .map(
+        ({ field, variable }) =>
+          `  - targets[${i}].engine.${field}: environment variable ${variable} is not set; export it before the run`,
+      ),
   )
   if (missing.length > 0)
     throw new HarnessError(`Scenario ${scenario.name} cannot start:\n${missing.join('\n')}`)
@@ -366,8 +368,8 @@ function checkEnvironment(scenario: Scenario): void {
 function variantOf(target: TargetConfig, created: CreatedEngine | undefined): { variant?: VariantIdentity } {
   const v = target.variant
   if (!v) return created?.variant ? { variant: created.variant } : {}
-  const format =
-    target.engine.kind === 'openai' ? 'remote' : target.engine.kind === 'llama-cpp' ? 'gguf' : 'onnx'
+  const format = engineDefinition(target.engine.kind)?.variantFormat
+  if (format === undefined) throw new HarnessError(`unknown engine kind "${target.engine.kind}"`)
   return {
     variant: {
       ...created?.variant,
@@ -387,7 +389,7 @@ function withoutSecrets(scenario: Scenario): Scenario {
   return {
     ...scenario,
     targets: scenario.targets.map((t) =>
-      t.engine.kind === 'openai' && t.engine.mock?.apiKey !== undefined
+      'mock' in t.engine && t.engine.mock?.apiKey !== undefined
         ? { ...t, engine: { ...t.engine, mock: { ...t.engine.mock, apiKey: '[redacted]' } } }
         : t,
     ),

@@ -4,7 +4,14 @@
  * @module
  */
 import { z } from 'zod'
-import { mockOptionsSchema } from '../mock-server/options.ts'
+import type { ConfigInputOf, ConfigOf, EngineConfigSchema, EngineDefinition } from '../engines/definition.ts'
+import {
+  type BuiltinEngine,
+  engineDefinition,
+  engineDefinitions,
+  registryVersion,
+} from '../engines/registry.ts'
+import { type MockOptions, type MockOptionsInput, mockOptionsSchema } from '../mock-server/options.ts'
 
 const positiveInt = z.number().int().positive()
 
@@ -129,88 +136,61 @@ export const samplingSchema = z
   })
   .strict()
 
-/** The openai engine's HTTP clients (harness/engines/openai/openai.ts). */
-export const OPENAI_CLIENTS = ['http1', 'undici', 'sdk'] as const
-export type OpenAIClient = (typeof OPENAI_CLIENTS)[number]
-/** The client that measured best on fidelity (bench selftest) and ceiling (npm run bench:client). */
-export const DEFAULT_OPENAI_CLIENT: OpenAIClient = 'http1'
+/** The openai engine's HTTP clients, re-exported for the CLI's choices (harness/cli/choices.ts). */
+export { DEFAULT_OPENAI_CLIENT, OPENAI_CLIENTS, type OpenAIClient } from '../engines/openai/definition.ts'
 
-export const openaiEngineSchema = z
-  .object({
-    kind: z.literal('openai'),
-    /** Endpoint base URL including /v1, e.g. http://127.0.0.1:8000/v1. Omit when `mock` is given. */
-    baseUrl: z.url().optional(),
-    /** Start the built-in mock server for this target (in a worker thread) and send requests to it. */
-    mock: mockOptionsSchema.optional(),
-    /** Served model id. */
-    model: z.string().min(1),
-    /** @default 'chat' */
-    api: z.enum(['chat', 'completions']).default('chat'),
-    /**
-     * HTTP client: 'http1' (lean SSE reader over our own HTTP/1.1 client), 'undici' (the same reader over
-     * undici) or 'sdk' (the openai package, the reference).
-     */
-    client: z.enum(OPENAI_CLIENTS).default(DEFAULT_OPENAI_CLIENT),
-    /** NAME of the environment variable holding the API key; the key itself is never stored or logged. */
-    apiKeyEnv: z
-      .string()
-      .regex(
-        /^[A-Za-z_][A-Za-z0-9_]*$/,
-        'must be an environment variable name like OPENAI_API_KEY, not the key',
-      )
-      .optional(),
-    /** Extra HTTP headers. Values are secrets in every output (redacted) except SAFE_HEADERS of harness/redact.ts. */
-    headers: z.record(z.string(), z.string()).optional(),
-    /** Extra JSON fields merged into every request body (server-specific options). */
-    extraBody: z.record(z.string(), z.unknown()).optional(),
-    /**
-     * Send this machine's monotonic send time in `x-bench-sent-at`, so a `bench mock-server --client-clock`
-     * on the same machine counts its injected delays from the client's send (as `bench selftest` does).
-     * @default false
-     */
-    sendTimeHeader: z.boolean().optional(),
-  })
-  .strict()
-  .refine((e) => (e.baseUrl === undefined) !== (e.mock === undefined), {
-    message: 'give exactly one of baseUrl (a real endpoint) or mock (the built-in mock server)',
-    path: ['baseUrl'],
-  })
+/**
+ * A target's engine config: its definition's config, plus `mock` (the built-in mock server's options)
+ * for engines that accept one (EngineDefinition.acceptsMock) — the runner starts that mock, not the engine.
+ */
+type TargetEngineConfig<D> = D extends { readonly acceptsMock?: true }
+  ? ConfigOf<D> & { mock?: MockOptions }
+  : ConfigOf<D>
+type TargetEngineInput<D> = D extends { readonly acceptsMock?: true }
+  ? ConfigInputOf<D> & { mock?: MockOptionsInput }
+  : ConfigInputOf<D>
 
-/** Threads default for native engines: max(1, physical cores − 1), physical ≈ os.availableParallelism() / 2. */
-const threadCount = positiveInt
+/** A validated engine config (built-in kinds; a kind added with registerEngine validates by its own schema). */
+export type EngineConfig = TargetEngineConfig<BuiltinEngine>
+/** What a scenario file may write as a target's engine. */
+export type EngineConfigInput = TargetEngineInput<BuiltinEngine>
 
-export const llamaCppEngineSchema = z
-  .object({
-    kind: z.literal('llama-cpp'),
-    /** Path of the .gguf model file; a relative path resolves against the working directory (process.cwd()). */
-    model: z.string().min(1),
-    /** CPU threads per evaluation. @default max(1, physical cores − 1), physical cores ≈ availableParallelism / 2 */
-    threads: threadCount.optional(),
-    /** Layers offloaded to a GPU: a count, 'auto' (what fits) or 'max'. Unset or 0: CPU only. @default CPU only */
-    gpuLayers: z.union([z.number().int().min(0), z.enum(['auto', 'max'])]).optional(),
-    /** Context per sequence, tokens (llama.cpp may round it up). @default min(4096, the model's training context) */
-    contextSize: positiveInt.optional(),
-    /**
-     * Tokens per decode call while processing the prompt; node-llama-cpp 3.21 uses it as llama.cpp's n_ubatch
-     * too (llama-bench `-b N -ub N`). @default node-llama-cpp's: min(512, contextSize)
-     */
-    batchSize: positiveInt.optional(),
-    /** Flash attention: true, false or 'auto' (llama.cpp decides, as llama-bench / llama-server `-fa auto`). @default 'auto' */
-    flashAttention: z.union([z.boolean(), z.literal('auto')]).optional(),
-    /** Memory-map the model file (false: read it into allocated memory). @default true where supported */
-    useMmap: z.boolean().optional(),
-    /** Lock the model's pages in RAM (mlock). @default false */
-    useMlock: z.boolean().optional(),
-    /** CPUs the isolated engine process may run on (Linux `taskset`), e.g. [1]. @default unset (the OS decides) */
-    cpus: z.array(z.number().int().min(0)).min(1).optional(),
-    /** Sequences decoded together in one context; further requests wait in FIFO order. @default 1 */
-    parallel: positiveInt.optional(),
-    /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
-    seed: z.number().int().optional(),
-    /** Run the engine in a child process (a crash becomes a `crash` outcome; memory is measured). false = in the harness's process. @default true */
-    isolate: z.boolean().optional(),
-  })
-  .strict()
+/** One definition's schema as a target's `engine` field: with `mock` when it accepts one. */
+function targetEngineSchema(definition: EngineDefinition): EngineConfigSchema {
+  if (!definition.acceptsMock) return definition.schema
+  return definition.schema
+    .extend({ mock: mockOptionsSchema.optional() })
+    .refine(
+      (e: { baseUrl?: unknown; mock?: unknown }) => (e.baseUrl === undefined) !== (e.mock === undefined),
+      {
+        message: 'give exactly one of baseUrl (a real endpoint) or mock (the built-in mock server)',
+        path: ['baseUrl'],
+      },
+    ) as unknown as EngineConfigSchema
+}
+
+let union: { version: number; schema: z.ZodType } | undefined
+
+/** Every registered definition's schema discriminated by `kind`, rebuilt when registerEngine() added one. */
+function registeredEngines(): z.ZodType {
+  if (union?.version !== registryVersion()) {
+    const [first, ...rest] = engineDefinitions().map(targetEngineSchema)
+    union = { version: registryVersion(), schema: z.discriminatedUnion('kind', [first!, ...rest]) }
+  }
+  return union.schema
+}
+
+/**
+ * A target's `engine`: validated by the schema of the registered definition its `kind` names (an unknown
+ * kind is an error listing the registered kinds). Looked up at each parse, so a kind registered after this
+ * module loaded validates too.
+ */
+export const engineSchema = z.unknown().transform((value, ctx) => {
+  const result = registeredEngines().safeParse(value, { reportInput: true })
+  if (result.success) return result.data
+  for (const issue of result.error.issues) ctx.addIssue(issue as z.core.$ZodRawIssue)
+  return z.NEVER
+}) as unknown as z.ZodType<EngineConfig, EngineConfigInput>
 
 /**
  * llama-bench-style pp / tg of a native target (METRICS.md promptTokensPerS / genTokensPerS): llama-bench's
@@ -229,42 +209,6 @@ export const nativeSpeedSchema = z
   })
   .strict()
 export type NativeSpeedConfig = z.infer<typeof nativeSpeedSchema>
-
-export const onnxEngineSchema = z
-  .object({
-    kind: z.literal('onnx'),
-    /** Path of the .onnx decoder (Optimum layout); a relative path resolves against the working directory. */
-    model: z.string().min(1),
-    /**
-     * 'byte': the fixtures' byte vocabulary; or the path of the model's Hugging Face tokenizer.json (its
-     * tokenizer_config.json and generation_config.json beside it are read too); a relative path resolves
-     * against the working directory. @default 'byte'
-     */
-    tokenizer: z
-      .union([
-        z.literal('byte'),
-        z.string().regex(/\.json$/i, "must be 'byte' or the path of a tokenizer.json"),
-      ])
-      .optional(),
-    /** onnxruntime execution providers, in order of preference, passed through. @default ['cpu'] */
-    executionProviders: z.array(z.string().min(1)).min(1).optional(),
-    /** Threads inside one operator. @default max(1, physical cores − 1), physical cores ≈ availableParallelism / 2 */
-    intraOpNumThreads: threadCount.optional(),
-    /** Reuse present.* as past_key_values.* between steps (KV cache) when the graph has cache inputs. @default true */
-    useCache: z.boolean().optional(),
-    /** Sampling seed for requests without sampling.seed (only matters with temperature > 0). @default 0 */
-    seed: z.number().int().optional(),
-    /** Run the engine in a child process (a crash becomes a `crash` outcome; memory is measured). false = in the harness's process. @default true */
-    isolate: z.boolean().optional(),
-  })
-  .strict()
-
-export const engineSchema = z.discriminatedUnion('kind', [
-  openaiEngineSchema,
-  llamaCppEngineSchema,
-  onnxEngineSchema,
-])
-export type EngineConfig = z.infer<typeof engineSchema>
 
 /** What model variant a target serves, for leaderboards and comparability (remote endpoints cannot tell). */
 export const variantSchema = z
@@ -290,15 +234,21 @@ export const targetSchema = z
     engine: engineSchema,
     variant: variantSchema.optional(),
     /**
-     * Also measure llama-bench-style pp / tg of this target (llama-cpp only), once after its model loads.
+     * Also measure llama-bench-style pp / tg of this target (engines whose definition has the nativeSpeed
+     * capability: llama-cpp), once after its model loads.
      * Not part of any fingerprint: it adds figures, it does not change the requests' measurements.
      */
     nativeSpeed: nativeSpeedSchema.optional(),
   })
   .strict()
-  .refine((t) => t.nativeSpeed === undefined || t.engine.kind === 'llama-cpp', {
-    message: 'only llama-cpp targets measure nativeSpeed',
-    path: ['nativeSpeed'],
+  .superRefine((t, ctx) => {
+    if (t.nativeSpeed === undefined || engineDefinition(t.engine.kind)?.capabilities.nativeSpeed) return
+    const kinds = engineDefinitions().filter((d) => d.capabilities.nativeSpeed)
+    ctx.addIssue({
+      code: 'custom',
+      message: `only ${kinds.map((d) => d.kind).join(', ')} targets measure nativeSpeed`,
+      path: ['nativeSpeed'],
+    })
   })
 export type TargetConfig = z.infer<typeof targetSchema>
 

@@ -3,36 +3,20 @@
  * implements it; the runner is the only caller. Engines never read the clock: the runner stamps each
  * event as it arrives, so timings mean the same for in-process and HTTP engines. Two exceptions stamp `atMs`
  * where the chunk appeared: an engine in a child process (isolate/), where the token was produced, and the
- * lean HTTP clients (openai-stream.ts, body-queue.ts), where its bytes were read off the socket.
+ * lean HTTP clients (openai/openai-stream.ts, openai/body-queue.ts), where its bytes were read off the socket.
  * @module
  */
+import type {
+  EngineCapabilities,
+  EngineInfo,
+  EngineKind,
+  NativeSpeedResult,
+  NativeSpeedTest,
+  ServerTimings,
+} from '../results.ts'
 
-export type EngineKind = 'openai' | 'llama-cpp' | 'onnx'
-
-export interface EngineCapabilities {
-  /** Can return top-k log-probabilities of generated tokens. */
-  logprobs: boolean
-  /** Implements scoreChoices() (log-likelihood of continuations). */
-  scoreChoices: boolean
-  /** Can count tokens itself (client-side tokenizer). */
-  tokenize: boolean
-  /** Reports its own memory use. */
-  memory: boolean
-  /** Supports a draft model (speculative decoding). */
-  draft: boolean
-}
-
-/** Static facts stored with every run so results stay comparable. */
-export interface EngineInfo {
-  kind: EngineKind
-  /** node-llama-cpp / onnxruntime version, or the server's reported version. */
-  engineVersion?: string
-  /** File name or served model id. */
-  model: string
-  /** 'cpu' | 'cuda:0' | remote host. */
-  device?: string
-  capabilities: EngineCapabilities
-}
+/** What an engine reports that is stored with runs lives with the other stored shapes (results.ts). */
+export type { EngineCapabilities, EngineInfo, EngineKind, NativeSpeedResult, NativeSpeedTest, ServerTimings }
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant'
@@ -71,17 +55,6 @@ export interface TokenLogprob {
   token: string
   logprob: number
   top?: { token: string; logprob: number }[]
-}
-
-/** Server-side per-request timings (llama-server `timings`), kept as reported. ms unless named. */
-export interface ServerTimings {
-  promptN?: number
-  promptMs?: number
-  predictedN?: number
-  predictedMs?: number
-  cacheN?: number
-  draftN?: number
-  draftNAccepted?: number
 }
 
 export type StreamEvent =
@@ -162,26 +135,6 @@ export interface NativeSpeedOptions {
   depth?: number
   /** Skip the untimed warmup run of each test (llama-bench `--no-warmup`). @default false */
   noWarmup?: boolean
-}
-
-/** One test (pp or tg) over its repetitions; tokens/s of repetition i = tokens / samplesNs[i] · 1e9. */
-export interface NativeSpeedTest {
-  /** Prompt tokens (pp) or generated tokens (tg) per repetition. */
-  tokens: number
-  depth: number
-  /** Mean of samplesTs (llama-bench avg_ts). tokens/s */
-  avgTs: number
-  /** Sample standard deviation (n − 1) of samplesTs (llama-bench stddev_ts). tokens/s */
-  sdTs: number
-  samplesTs: number[]
-  samplesNs: number[]
-}
-
-export interface NativeSpeedResult {
-  pp?: NativeSpeedTest
-  tg?: NativeSpeedTest
-  /** Settings in effect as the native library reports them (threads, batch size, flash attention, mmap …). */
-  settings: Record<string, unknown>
 }
 
 /**

@@ -2,8 +2,8 @@
  * Shapes of computed metrics. Definitions: harness/metrics/README.md (used verbatim).
  * @module
  */
-import type { NativeSpeedResult } from '../engines/engine.ts'
 import type { RequestErrorKind } from '../errors.ts'
+import type { NativeSpeedResult } from '../results.ts'
 
 /** Summary of one per-request quantity; percentiles by linear interpolation (numpy default). */
 export interface Distribution {

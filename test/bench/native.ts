@@ -7,7 +7,7 @@
  *      npm run -s bench:native -- --json [--pp 512 --tg 128 --repetitions 5 --depth 0 --rounds 2 --fa auto|on|off --variants bench-f32,bench-q8_0,bench-q4_0]
  *
  *    prints {"variants":[{"name","settings","harnessTg","llamaBenchTg","tgRatio","harnessPp","llamaBenchPp","ppRatio"}], …}.
- *    harness = the engine's nativeSpeed() (llama-bench's pp / tg method, harness/engines/README.md) through
+ *    harness = the engine's nativeSpeed() (llama-bench's pp / tg method, harness/engines/llama-cpp/README.md) through
  *    the isolated engine as scenarios run it; llama-bench = `llama-bench -m <file> -t 1 -p pp -n tg -r R
  *    -d depth -fa X -b pp -ub pp -o json` from the cache of test/real-server/build-llama-cpp.sh. Rounds
  *    alternate ABBA (H L, L H, …) on this shared machine; each side's figure is the mean over all its
@@ -56,7 +56,6 @@ import { getLlama, type Llama, LlamaLogLevel, type Token } from 'node-llama-cpp'
 import { parseScenario } from '../../harness/config/index.ts'
 import type { TargetConfig } from '../../harness/config/schema.ts'
 import type { Engine, NativeSpeedResult, StreamEvent } from '../../harness/engines/engine.ts'
-import { createEngine } from '../../harness/engines/index.ts'
 import type { IsolatedEngine, IsolateStats } from '../../harness/engines/isolate/index.ts'
 import { generateFixtures } from '../../harness/fixtures/generate.ts'
 import { createNullSink } from '../../harness/jsonl-sink.ts'
@@ -64,6 +63,7 @@ import type { RunMetrics } from '../../harness/metrics/types.ts'
 import { createRandom } from '../../harness/random.ts'
 import type { OkOutcome } from '../../harness/results.ts'
 import { runScenario } from '../../harness/runner.ts'
+import { createTargetEngine as createEngine } from '../../harness/target-engine.ts'
 import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
 
 const { values: args } = parseArgs({

@@ -1,12 +1,15 @@
 /**
- * The child side of an isolated engine: runs one in-process native engine (llama-cpp or onnx) and answers
- * the parent's messages (protocol.ts). Every token event is stamped here, where it was produced, with the
+ * The child side of an isolated engine: runs one in-process engine (a registered definition's
+ * `isolate.load()`: llama-cpp, onnx, or a kind registered at run time) and answers the parent's messages
+ * (protocol.ts). Every token event is stamped here, where it was produced, with the
  * wall-aligned clock the parent also reads (`performance.timeOrigin + performance.now()`), so the IPC hop
  * does not add to TTFT or the gaps. Exits when the parent says stop or goes away.
  * @module
  */
+import type { EngineDefinition } from '../definition.ts'
 import type { Engine } from '../engine.ts'
-import type { ChildMessage, IsolatedEngineSpec, ParentMessage, WireError } from './protocol.ts'
+import { engineDefinition } from '../registry.ts'
+import type { ChildMessage, ParentMessage, WireError } from './protocol.ts'
 
 const nowMs = () => performance.timeOrigin + performance.now()
 
@@ -61,22 +64,31 @@ function toWire(err: unknown): WireError {
   }
 }
 
-async function createEngine(spec: IsolatedEngineSpec): Promise<Engine> {
-  switch (spec.kind) {
-    case 'llama-cpp':
-      return (await import('../llama-cpp/llama-cpp.ts')).createLlamaCppEngine(spec.options)
-    case 'onnx':
-      return (await import('../onnx/onnx.ts')).createOnnxEngine(spec.options)
-    default: {
-      const never: never = spec
-      throw new Error(`unknown engine kind ${String((never as IsolatedEngineSpec).kind)}`)
-    }
-  }
+/**
+ * The definition of the kind the parent asks for: from this process's registry (built-ins), else from the
+ * module the parent named (a kind registered at run time), which must export a definition of that kind.
+ */
+async function findDefinition(kind: string, module: string): Promise<EngineDefinition> {
+  const known = engineDefinition(kind)
+  if (known) return known
+  const exports = (await import(module)) as Record<string, unknown>
+  const found = Object.values(exports).find(
+    (value): value is EngineDefinition =>
+      typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === kind,
+  )
+  if (!found) throw new Error(`${module} exports no engine definition of kind "${kind}"`)
+  return found
+}
+
+async function createEngine(message: Extract<ParentMessage, { type: 'start' }>): Promise<Engine> {
+  const definition = await findDefinition(message.spec.kind, message.module)
+  if (!definition.isolate) throw new Error(`the ${definition.kind} engine cannot run isolated`)
+  return await definition.isolate.load(message.spec.options)
 }
 
 async function start(message: Extract<ParentMessage, { type: 'start' }>): Promise<void> {
   try {
-    engine = await createEngine(message.spec)
+    engine = await createEngine(message)
     const t0 = performance.now()
     await engine.start()
     const loadMs = performance.now() - t0

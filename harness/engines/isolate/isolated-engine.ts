@@ -1,6 +1,6 @@
 /**
- * createIsolatedEngine: a native engine (llama-cpp or onnx) in a child process, behind the same Engine
- * contract. A segfault, abort, OOM kill or hang of the native code then ends a child, not the benchmark.
+ * createIsolatedEngine: an engine whose definition can run isolated (llama-cpp, onnx, or a kind registered
+ * at run time) in a child process, behind the same Engine contract. A segfault, abort, OOM kill or hang of the native code then ends a child, not the benchmark.
  *
  * - Timing: the child stamps each token event where it was produced (`atMs`, child.ts); the runner uses
  *   that stamp instead of the arrival time (request.ts), so the IPC hop back is not measured. The send
@@ -24,11 +24,13 @@
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { basename } from 'node:path'
-import { EngineStartError, RequestError, type RequestErrorKind, toError } from '../../errors.ts'
+import { EngineStartError, HarnessError, RequestError, type RequestErrorKind, toError } from '../../errors.ts'
 import { readProcMemory } from '../../memory/proc-status.ts'
 import { createRssSampler, DEFAULT_RSS_INTERVAL_MS, type RssSampler } from '../../memory/rss-sampler.ts'
+import type { IsolateSupport } from '../definition.ts'
 import type {
   Engine,
+  EngineCapabilities,
   EngineInfo,
   GenerationRequest,
   MemorySample,
@@ -38,6 +40,7 @@ import type {
   TokenLogprob,
 } from '../engine.ts'
 import { raceAbort } from '../native/native-common.ts'
+import { engineDefinition } from '../registry.ts'
 import { type ClockOffset, type ClockPing, estimateClockOffset } from './clock-sync.ts'
 import { EventQueue } from './event-queue.ts'
 import { type IpcStats, LatencyRecorder } from './ipc-stats.ts'
@@ -125,7 +128,15 @@ interface PendingCall {
 }
 
 export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateOptions = {}): IsolatedEngine {
-  const modelPath = spec.options.modelPath
+  const definition = engineDefinition(spec.kind)
+  if (!definition?.isolate)
+    throw new HarnessError(
+      definition
+        ? `the ${spec.kind} engine cannot run in a child process; set isolate: false`
+        : `no engine of kind "${spec.kind}" is registered`,
+    )
+  const support: IsolateSupport<unknown> = definition.isolate
+  const modelPath = support.modelPath(spec.options)
   const modelName = basename(modelPath)
   const maxRestarts = options.maxRestarts ?? 1
   const abortGraceMs = options.abortGraceMs ?? 2000
@@ -134,7 +145,7 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
   const info: EngineInfo = {
     kind: spec.kind,
     model: modelName,
-    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: true, draft: false },
+    capabilities: { ...capabilitiesOf(definition.capabilities), memory: true },
   }
   let state: IsolateState = 'idle'
   let current: Host | undefined
@@ -177,7 +188,7 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
       env: childEnvironment(spec),
     })
     if (child.pid === undefined) return Promise.reject(startError('could not start the engine process'))
-    const cpus = spec.kind === 'llama-cpp' ? spec.options.cpus : undefined
+    const cpus = support.cpus?.(spec.options)
     if (cpus !== undefined) {
       // Before the start message: the libuv pool threads that will decode are created later and inherit it.
       try {
@@ -214,7 +225,7 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
     const started = new Promise<Extract<ChildMessage, { type: 'started' }>>((resolve, reject) => {
       host.onStart = { resolve, reject }
     })
-    post(host, { type: 'start', spec, reportRss, rssIntervalMs })
+    post(host, { type: 'start', spec, module: support.module, reportRss, rssIntervalMs })
     return (async () => {
       try {
         const message = signal ? await raceAbort(started, signal) : await started
@@ -550,8 +561,8 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
     generate,
     scoreChoices: (prompt: string, choices: string[]) => call<number[]>('scoreChoices', [prompt, choices]),
     topLogprobs: (prompt: string, k: number) => call<TokenLogprob[][]>('topLogprobs', [prompt, k]),
-    // Only llama-cpp measures llama-bench-style pp / tg (in the child, where the engine runs).
-    ...(spec.kind === 'llama-cpp'
+    // Only engines with the nativeSpeed capability measure llama-bench-style pp / tg (in the child).
+    ...(definition.capabilities.nativeSpeed
       ? {
           nativeSpeed: (o: NativeSpeedOptions) => call<NativeSpeedResult>('nativeSpeed', [o]),
         }
@@ -605,16 +616,21 @@ function fromWire(error: WireError): Error {
   return new RequestError('engine', error.message)
 }
 
+/** A definition's capabilities as an engine reports them (EngineInfo: without nativeSpeed). */
+function capabilitiesOf({
+  nativeSpeed: _nativeSpeed,
+  ...capabilities
+}: EngineCapabilities & { nativeSpeed: boolean }) {
+  return capabilities
+}
+
 /**
- * The engine process's environment: ours, plus a libuv thread pool sized to the engine's concurrency for
- * llama.cpp. node-llama-cpp runs each decode as an async task on that pool, and with Node's default of 4
- * threads consecutive decodes land on different threads, so the compute starts on cold caches (and often
- * another core) at every token: measured on the 2-vCPU dev box, decode ran 3–5 % slower that way than
- * with one pool thread (npm run bench:native, f32 and q4_0). With `parallel` sequences there is a thread
- * per sequence, so their async tasks do not queue behind one another. A UV_THREADPOOL_SIZE the user set
- * is left alone.
+ * The engine process's environment: ours, plus what the definition adds for its child (llama-cpp: a libuv
+ * thread pool sized to its sequences, see llama-cpp/definition.ts), each variable only where ours does not
+ * set it (a UV_THREADPOOL_SIZE the user set is left alone).
  */
 export function childEnvironment(spec: IsolatedEngineSpec): NodeJS.ProcessEnv {
-  if (spec.kind !== 'llama-cpp' || process.env.UV_THREADPOOL_SIZE !== undefined) return process.env
-  return { ...process.env, UV_THREADPOOL_SIZE: String(spec.options.parallel ?? 1) }
+  const added = engineDefinition(spec.kind)?.isolate?.childEnv?.(spec.options) ?? {}
+  const missing = Object.entries(added).filter(([name]) => process.env[name] === undefined)
+  return missing.length === 0 ? process.env : { ...process.env, ...Object.fromEntries(missing) }
 }

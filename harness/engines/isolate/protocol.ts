@@ -4,19 +4,25 @@
  * @module
  */
 import type { EngineInfo, GenerationRequest, MemorySample, StreamEvent, TokenLogprob } from '../engine.ts'
-import type { LlamaCppEngineOptions } from '../llama-cpp/llama-cpp.ts'
-import type { OnnxEngineOptions } from '../onnx/onnx.ts'
 
-/** Which in-process engine the child runs, with its options (absolute model path). */
-export type IsolatedEngineSpec =
-  | { kind: 'llama-cpp'; options: LlamaCppEngineOptions }
-  | { kind: 'onnx'; options: OnnxEngineOptions }
+/**
+ * Which engine the child runs: a registered kind whose definition has `isolate`, with the options its
+ * `isolate.load()` takes (what create() resolved: absolute model path …; JSON).
+ */
+export interface IsolatedEngineSpec {
+  kind: string
+  options: unknown
+}
 
 export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'memory' | 'nativeSpeed'
 
 export type ParentMessage =
-  /** Load the model. `reportRss`: sample own RSS and send it (no /proc to read from outside). */
-  | { type: 'start'; spec: IsolatedEngineSpec; reportRss: boolean; rssIntervalMs: number }
+  /**
+   * Load the model. `module`: the definition's isolate.module, imported when the child's registry does not
+   * list the kind (one registered at run time). `reportRss`: sample own RSS and send it (no /proc to read
+   * from outside).
+   */
+  | { type: 'start'; spec: IsolatedEngineSpec; module: string; reportRss: boolean; rssIntervalMs: number }
   | { type: 'generate'; id: number; request: GenerationRequest }
   | { type: 'abort'; id: number }
   | { type: 'call'; id: number; method: CallMethod; args: unknown[] }

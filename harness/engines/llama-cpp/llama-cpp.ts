@@ -11,7 +11,7 @@
  *   (cleared first, so every request pays its whole prompt) or waits for one in FIFO order; node-llama-cpp
  *   batches the busy sequences' tokens into shared decode calls.
  * - Streaming: one token event per generated token; a token ending inside a UTF-8 character is held and
- *   sent with the token that completes it (see native-text.ts), so events never carry partial text and
+ *   sent with the token that completes it (see ../native/native-text.ts), so events never carry partial text and
  *   Σ event.tokens = done.outputTokens unless a stop string cut the output.
  * - Pipelining: as soon as a token arrives the next decode is requested, before the token is detokenized
  *   and streamed, so that JS work (and the isolated child's IPC send) overlaps llama.cpp's decode instead
@@ -65,45 +65,9 @@ import {
   SlotPool,
 } from '../native/native-common.ts'
 import { chunkEvent, finishTokenStream, TokenTextStream } from '../native/native-text.ts'
+import type { LlamaCppEngineOptions } from './definition.ts'
 
-export interface LlamaCppEngineOptions {
-  /** Path of the .gguf file (absolute, or relative to process.cwd()). */
-  modelPath: string
-  /** CPU threads per evaluation. @default max(1, physical cores − 1), see defaultThreads() */
-  threads?: number
-  /**
-   * Layers offloaded to a GPU: a count, 'auto' (what fits) or 'max'. Unset or 0 loads the CPU backend only;
-   * anything else lets node-llama-cpp pick a prebuilt GPU backend if the machine has one. @default CPU only
-   */
-  gpuLayers?: 'auto' | 'max' | number
-  /** Context per sequence, tokens (llama.cpp may round it up). @default min(4096, the model's training context) */
-  contextSize?: number
-  /**
-   * Tokens per llama.cpp decode call (prompt processing chunk). node-llama-cpp 3.21 sets llama.cpp's n_ubatch to
-   * the same value (llama-bench `-b N -ub N`). @default node-llama-cpp's: min(512, contextSize)
-   */
-  batchSize?: number
-  /**
-   * Flash attention: true, false, or 'auto' (llama.cpp enables it when the model and device support it, as
-   * llama-bench's and llama-server's default `-fa auto` does). @default 'auto' (node-llama-cpp's default)
-   */
-  flashAttention?: boolean | 'auto'
-  /** Memory-map the model file instead of reading it into allocated memory. @default true where supported */
-  useMmap?: boolean
-  /** Lock the model's pages in RAM (mlock) so they are never swapped out. @default false */
-  useMlock?: boolean
-  /**
-   * CPUs the engine's process may run on (Linux, `taskset -a`; applied by the isolate to every thread of the
-   * child before the model loads; ignored in-process). With 1 thread and 1 sequence, one CPU keeps
-   * node-llama-cpp's per-token hand-offs between its event loop and its pool thread on one core.
-   * @default unset: the OS places the threads
-   */
-  cpus?: number[]
-  /** Sequences decoded together; further requests wait. @default 1 */
-  parallel?: number
-  /** Sampling seed when a request gives none (only matters with temperature > 0). @default 0 */
-  seed?: number
-}
+export type { LlamaCppEngineOptions } from './definition.ts'
 
 /** What node-llama-cpp reports about the loaded model and context (the options as they took effect). */
 export interface LlamaCppSettings {

@@ -23,27 +23,12 @@ import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob }
 import { defaultThreads, generationBudget, generationFailure } from '../native/native-common.ts'
 import { chunkEvent, finishTokenStream, TokenTextStream } from '../native/native-text.ts'
 import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
+import type { OnnxEngineOptions } from './definition.ts'
 import { loadHfTokenizer } from './hf-tokenizer.ts'
 import { type DecoderLayout, detectLayout, type ForwardResult, forward } from './onnx-decoder.ts'
 import { applyPenalties, logSoftmax, sampleToken, topEntries } from './onnx-sampling.ts'
 
-export interface OnnxEngineOptions {
-  /** Path of the .onnx file (absolute, or relative to process.cwd()). */
-  modelPath: string
-  /**
-   * 'byte': the fixtures' byte vocabulary (ids 0 unk, 1 BOS, 2 EOS, 3 + b for byte b); or the path of a
-   * Hugging Face tokenizer.json (absolute, or relative to process.cwd()). @default 'byte'
-   */
-  tokenizer?: string
-  /** onnxruntime execution providers, in order of preference. @default ['cpu'] */
-  executionProviders?: string[]
-  /** Threads inside one operator. @default max(1, physical cores − 1), see defaultThreads() */
-  intraOpNumThreads?: number
-  /** Reuse present.* as past_key_values.* between passes when the graph has cache inputs. @default true */
-  useCache?: boolean
-  /** Sampling seed when a request gives none (only matters with temperature > 0). @default 0 */
-  seed?: number
-}
+export type { OnnxEngineOptions } from './definition.ts'
 
 interface Loaded {
   session: ort.InferenceSession

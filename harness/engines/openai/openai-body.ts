@@ -1,5 +1,5 @@
 /**
- * The JSON body of one streaming request, identical for both HTTP clients so that they measure the same
+ * The JSON body of one streaming request, identical for every HTTP client so that they measure the same
  * server work.
  * @module
  */
@@ -8,11 +8,7 @@ import type { GenerationRequest } from '../engine.ts'
 export type OpenAIApi = 'chat' | 'completions'
 
 /** Path under the base URL for each API. */
-/**
- * Request header carrying the client's send time: monotonicMs() (clock.ts), 3 decimals. Sent only with
- * OpenAIEngineOptions.sendTimeHeader; read by the mock server's clientClock option.
- */
-export const SENT_AT_HEADER = 'x-bench-sent-at'
+export { SENT_AT_HEADER } from '../../openai-wire.ts'
 
 export const API_PATHS: Record<OpenAIApi, string> = {
   chat: '/chat/completions',

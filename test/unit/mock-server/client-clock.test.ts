@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { monotonicMs } from '../../../harness/clock.ts'
-import { SENT_AT_HEADER } from '../../../harness/engines/openai/openai-body.ts'
 import { clientSendTime, createMockApp } from '../../../harness/mock-server/app.ts'
 import { parseMockOptions } from '../../../harness/mock-server/parse-options.ts'
+import { SENT_AT_HEADER } from '../../../harness/openai-wire.ts'
 
 describe('clientSendTime', () => {
   it('converts a plausible stamp and falls back to the arrival otherwise', () => {

@@ -1,0 +1,56 @@
+/**
+ * The engine registry: every engine kind the harness knows, one definition per engine folder
+ * (definition.ts). The scenario schema (harness/config/schema.ts), the runner and the isolate child look a
+ * kind up here instead of switching on it. BUILTIN_ENGINES is a tuple, so the built-in config types are
+ * derived from it (a kind added here is part of EngineConfig; one removed fails to type-check wherever it
+ * is named). registerEngine() adds a kind at run time (a plugin, a test) without editing this file.
+ * Importing this module loads the definitions only (zod schemas): each create() imports its engine.
+ * @module
+ */
+import type { ConfigInputOf, ConfigOf, EngineDefinition } from './definition.ts'
+import { llamaCppEngine } from './llama-cpp/definition.ts'
+import { onnxEngine } from './onnx/definition.ts'
+import { openaiEngine } from './openai/definition.ts'
+
+/** The engines this repository ships, in the order the scenario schema lists them. */
+export const BUILTIN_ENGINES = [openaiEngine, llamaCppEngine, onnxEngine] as const
+
+export type BuiltinEngine = (typeof BUILTIN_ENGINES)[number]
+export type BuiltinEngineKind = BuiltinEngine['kind']
+/** A validated engine config of a built-in kind (a union discriminated by `kind`). */
+export type BuiltinEngineConfig = ConfigOf<BuiltinEngine>
+/** What a scenario file may write for a built-in engine (defaults optional). */
+export type BuiltinEngineConfigInput = ConfigInputOf<BuiltinEngine>
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every config type.
+type AnyDefinition = EngineDefinition<string, any, any>
+
+const registered = new Map<string, AnyDefinition>(BUILTIN_ENGINES.map((d) => [d.kind, d]))
+let version = 0
+
+/**
+ * Adds an engine kind. Scenarios validated afterwards accept `engine: { kind, … }` by its schema, the
+ * runner creates it, and an isolated child finds it through `definition.isolate.module`. Throws when the
+ * kind is taken (a built-in cannot be replaced).
+ */
+export function registerEngine(definition: AnyDefinition): void {
+  if (registered.has(definition.kind))
+    throw new Error(`engine kind "${definition.kind}" is already registered; choose another kind`)
+  registered.set(definition.kind, definition)
+  version++
+}
+
+/** The definition of a kind, or undefined when no engine of that kind is registered. */
+export function engineDefinition(kind: string): AnyDefinition | undefined {
+  return registered.get(kind)
+}
+
+/** Every registered definition: the built-ins first, then registerEngine()'s in their order. */
+export function engineDefinitions(): readonly AnyDefinition[] {
+  return [...registered.values()]
+}
+
+/** Changes whenever registerEngine() adds a kind (lets the scenario schema rebuild its union once). */
+export function registryVersion(): number {
+  return version
+}
