@@ -90,14 +90,19 @@ type Prose<S extends z.ZodObject> = { [K in keyof z.input<S> & string]-?: string
 export function queryParameters<S extends z.ZodObject>(schema: S, prose: Prose<S>): Parameter[] {
   const json = wireSchema(schema) as { properties: Record<string, JsonSchema>; required?: string[] }
   const required = new Set(json.required ?? [])
-  return Object.entries(json.properties).map(([name, s]) => ({
-    name,
-    in: 'query',
-    ...(required.has(name) ? { required: true } : {}),
-    description: (prose as Record<string, string>)[name] ?? '',
-    schema: s,
-    ...(s.type === 'array' ? { style: 'form', explode: true } : {}),
-  }))
+  return Object.entries(json.properties).map(([name, s]) => {
+    const description = (prose as Record<string, string | undefined>)[name]
+    // The Prose type makes this unreachable for a typed call; a cast one still fails loudly, at start-up.
+    if (description === undefined) throw new Error(`openapi: no description for query parameter ${name}`)
+    return {
+      name,
+      in: 'query',
+      ...(required.has(name) ? { required: true } : {}),
+      description,
+      schema: s,
+      ...(s.type === 'array' ? { style: 'form', explode: true } : {}),
+    }
+  })
 }
 
 /** The `{id}` path parameter a route validates with `schema`. */
