@@ -18,12 +18,12 @@ import { sql } from 'drizzle-orm'
 import { type Db, selectRows } from './client.ts'
 
 /** Tables whose row counts grow with runs, in the order they are analyzed. */
-export const ANALYZED_TABLES = ['requests', 'run_metrics', 'runs'] as const
+const ANALYZED_TABLES = ['requests', 'run_metrics', 'runs'] as const
 
 /** Fewer request rows than this written: the statistics already there are good enough. */
-export const BULK_WRITE_ROWS = 1_000
+const BULK_WRITE_ROWS = 1_000
 /** Rows written, as a share of those the statistics know, past which `requests` is analyzed again. */
-export const ANALYZE_SCALE_FACTOR = 0.1
+const ANALYZE_SCALE_FACTOR = 0.1
 
 /**
  * ANALYZE after a bulk write; returns whether it ran. `requestRows`: request rows written, when known —

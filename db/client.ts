@@ -56,7 +56,7 @@ export interface Database extends Db {
   close(): Promise<void>
 }
 
-export const DEFAULT_DATA_DIR = path.join('.bench', 'db')
+const DEFAULT_DATA_DIR = path.join('.bench', 'db')
 
 export interface CreateDbOptions {
   /** PostgreSQL URL. Wins over dataDir and the environment. */

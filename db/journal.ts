@@ -32,7 +32,7 @@ import type { Db, DbDriver } from './client.ts'
 import { insertRequests } from './insert-requests.ts'
 import { type NewRequestRow, type NewRunMetricRow, runMetrics, runs } from './schema.ts'
 
-export const JOURNAL_VERSION = 1
+const JOURNAL_VERSION = 1
 
 export interface JournalHeader {
   type: 'run'

@@ -51,7 +51,7 @@ export async function markInterruptedRuns(
 }
 
 /** Running runs written on this host by a process that no longer exists, marked interrupted; their ids. */
-export async function markRunsOfGoneWriters(db: Db, host: string = os.hostname()): Promise<number[]> {
+async function markRunsOfGoneWriters(db: Db, host: string = os.hostname()): Promise<number[]> {
   const running = await db
     .select({ id: runs.id, pid: runs.writerPid })
     .from(runs)

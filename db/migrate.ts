@@ -35,7 +35,7 @@ export async function migratePglite(pg: PGlite, location: string): Promise<void>
 }
 
 /** How long the first statement may take, connection included, before the server counts as not answering. ms. */
-export const FIRST_QUERY_TIMEOUT_MS = 15_000
+const FIRST_QUERY_TIMEOUT_MS = 15_000
 
 /**
  * Migrates through a single dedicated connection that holds the advisory lock throughout. `options` are

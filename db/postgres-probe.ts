@@ -12,7 +12,7 @@ import postgres from 'postgres'
 import { DatabaseError } from './database-error.ts'
 
 /** How long the probe waits for the TCP connection and the server's one-byte answer. ms. */
-export const PROBE_TIMEOUT_MS = 5_000
+const PROBE_TIMEOUT_MS = 5_000
 /** postgres.js connect_timeout of every later connection (TCP connect to ReadyForQuery). s. */
 export const CONNECT_TIMEOUT_S = 10
 

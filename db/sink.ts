@@ -76,7 +76,7 @@ export class SinkWriteError extends Error {
 }
 
 /** Default finish() wait for an away database, s (BENCH_DB_WAIT_S overrides). */
-export const DEFAULT_FINISH_WAIT_S = 120
+const DEFAULT_FINISH_WAIT_S = 120
 const REPLAY_BASE_MS = 100
 const REPLAY_MAX_MS = 1_000
 const PROGRESS_EVERY_MS = 5_000

@@ -14,7 +14,7 @@ import { NotFoundError } from '../errors.ts'
 import { CDF_POINTS } from './run-series.ts'
 
 /** Two-sided significance level of the Mann–Whitney test. */
-export const SIGNIFICANCE_ALPHA = 0.05
+const SIGNIFICANCE_ALPHA = 0.05
 
 /** Distributions with one sample per request in compareRuns' samples. */
 const SAMPLED = ['ttftMs', 'tpotMs', 'e2eMs'] as const
@@ -100,11 +100,7 @@ export async function loadCompare(db: Db, baseId: number, candidateId: number): 
 }
 
 /** Mann–Whitney U of the candidate's samples against the base's. */
-export function testSamples(
-  sample: Sampled,
-  base: readonly number[],
-  candidate: readonly number[],
-): Significance {
+function testSamples(sample: Sampled, base: readonly number[], candidate: readonly number[]): Significance {
   if (base.length === 0 || candidate.length === 0)
     return {
       state: 'not-tested',
@@ -128,7 +124,7 @@ export function testSamples(
  * Coloured only when tested, significant, and the figure moved the way the distribution shifted (a p95
  * that fell while the distribution as a whole rose is not a clear result).
  */
-export function verdictOf(m: MetricComparison, s: Significance): Verdict {
+function verdictOf(m: MetricComparison, s: Significance): Verdict {
   if (s.state !== 'tested' || !s.significant || m.deltaPct === null || m.deltaPct === 0) return 'neutral'
   const moved = m.deltaPct > 0 ? 'higher' : 'lower'
   if (moved !== s.shift || m.direction === 'none') return 'neutral'

@@ -21,7 +21,7 @@ import { NotFoundError } from '../errors.ts'
 import type { HistoryQuery } from '../params.ts'
 
 /** Points read before downsampling: a decade of nightly runs fits many times over. */
-export const MAX_HISTORY_POINTS = 100_000
+const MAX_HISTORY_POINTS = 100_000
 
 export interface HistoryModelPoint {
   runId: number

@@ -206,7 +206,7 @@ export function defaultDir(sort: LeaderboardSort): 'asc' | 'desc' {
 }
 
 /** In place; rows without the figure go last whichever the direction. */
-export function sortRows(rows: LeaderboardTarget[], sort: LeaderboardSort, dir: 'asc' | 'desc'): void {
+function sortRows(rows: LeaderboardTarget[], sort: LeaderboardSort, dir: 'asc' | 'desc'): void {
   const sign = dir === 'asc' ? 1 : -1
   rows.sort((a, b) => {
     if (sort === 'target') return sign * compareText(a.label, b.label) || a.runId - b.runId

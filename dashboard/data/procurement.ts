@@ -31,7 +31,7 @@ import type { ReadCache } from './cache.ts'
 import { cachedScenarios } from './pickers.ts'
 
 /** METRICS.md's example bounds, used when neither the reader nor the scenario sets an SLO. */
-export const DEFAULT_SLO = { ttftMs: 500, tpotMs: 50 } as const
+const DEFAULT_SLO = { ttftMs: 500, tpotMs: 50 } as const
 
 /** Unit and meaning of each figure (tooltips, column headers, chart axes). */
 export const FIGURE_INFO: Readonly<Record<NumericFigure, { unit: string; description: string }>> = {

@@ -21,7 +21,7 @@ export type ProcurementObjective = (typeof PROCUREMENT_OBJECTIVES)[number]
 export const MEMORY_METRICS = ['peakRssBytes', 'vramBytes'] as const
 export type MemoryMetric = (typeof MEMORY_METRICS)[number]
 /** Decimal gigabyte, as memory is priced and sold. */
-export const BYTES_PER_GB = 1e9
+const BYTES_PER_GB = 1e9
 const SECONDS_PER_HOUR = 3600
 
 /** A target's procurement figures; null where an input is missing (`why` says which). */

@@ -18,7 +18,7 @@ export async function readValuesFile(file: string): Promise<Map<string, number[]
   return parseValues(doc, file)
 }
 
-export function parseValues(doc: unknown, source = 'values'): Map<string, number[]> {
+function parseValues(doc: unknown, source = 'values'): Map<string, number[]> {
   const out = new Map<string, number[]>()
   const add = (name: string, v: unknown) => {
     const values = (Array.isArray(v) ? v : [v]).filter((x): x is number => typeof x === 'number')

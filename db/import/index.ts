@@ -49,7 +49,7 @@ export interface ImportOptions {
   streamAboveBytes?: number
 }
 
-export const DEFAULT_STREAM_ABOVE_BYTES = 8 * 1024 * 1024
+const DEFAULT_STREAM_ABOVE_BYTES = 8 * 1024 * 1024
 
 export interface ImportedRunSummary {
   id: number

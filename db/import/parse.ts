@@ -46,7 +46,7 @@ function tryParse(text: string): Parsed {
 }
 
 /** Replaces the bare tokens NaN, Infinity and -Infinity outside strings with null. */
-export function withoutNonFiniteLiterals(text: string): string {
+function withoutNonFiniteLiterals(text: string): string {
   let out = ''
   let from = 0
   let inString = false
@@ -86,12 +86,12 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /** llama-bench always writes these per test record. */
-export function looksLikeLlamaBench(item: unknown): boolean {
+function looksLikeLlamaBench(item: unknown): boolean {
   return isObject(item) && 'avg_ts' in item && 'n_prompt' in item && 'n_gen' in item
 }
 
 /** `vllm bench serve --save-result` always writes these. */
-export function looksLikeVllm(item: unknown): boolean {
+function looksLikeVllm(item: unknown): boolean {
   return isObject(item) && 'duration' in item && 'completed' in item && 'request_throughput' in item
 }
 

@@ -92,7 +92,7 @@ export function readLock(file: string): LockInfo | 'missing' | 'unreadable' {
 }
 
 /** True unless the holder is provably gone (on this host: no such pid, or the pid now names another process). */
-export function isHolderAlive(info: LockInfo): boolean {
+function isHolderAlive(info: LockInfo): boolean {
   if (info.host !== os.hostname()) return true
   try {
     process.kill(info.pid, 0)

@@ -10,7 +10,7 @@ import { type AlertRow, type alertStates, alerts, runs } from '../schema.ts'
 type AlertState = (typeof alertStates)[number]
 
 /** Most alerts one list returns. */
-export const MAX_ALERT_LIST = 500
+const MAX_ALERT_LIST = 500
 
 export interface AlertListFilter {
   state?: AlertState

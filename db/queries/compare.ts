@@ -101,7 +101,7 @@ export async function compareRuns(
 }
 
 /** The per-request samples of one run (ok requests; errors counted). */
-export async function requestSamples(db: Db, runId: number, chunkGaps: boolean): Promise<RequestSamples> {
+async function requestSamples(db: Db, runId: number, chunkGaps: boolean): Promise<RequestSamples> {
   const okRows = db
     .select({
       ttftMs: requests.ttftMs,

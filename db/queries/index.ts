@@ -11,7 +11,6 @@ export {
   alertCounts,
   getAlertWithRun,
   listAlertsWithRuns,
-  MAX_ALERT_LIST,
 } from './alert-list.ts'
 export {
   type ComparedRun,
@@ -20,7 +19,6 @@ export {
   type MetricComparison,
   type RequestSamples,
   type RunComparison,
-  requestSamples,
 } from './compare.ts'
 export { type DimensionSource, describeStoredLoad, differingDimensions, runDimensions } from './dimensions.ts'
 export {
@@ -33,9 +31,8 @@ export {
 } from './gate-marks.ts'
 export { type HistoryOptions, type HistoryPoint, type HistorySeries, historySeries } from './history.ts'
 export { type LeaderboardOptions, type LeaderboardRow, leaderboard } from './leaderboard.ts'
-export { HEADLINE_METRICS, type HeadlineMetric, type MetricValues, metricsOf } from './metrics-of.ts'
+export { HEADLINE_METRICS, type MetricValues, metricsOf } from './metrics-of.ts'
 export {
-  goodputAtSlo,
   type ProcurementCandidate,
   type ProcurementRow,
   procurementCandidates,
@@ -45,11 +42,10 @@ export {
 export {
   getRunDetail,
   listRunRequests,
-  MAX_REQUEST_PAGE,
   type RequestCounts,
   type RequestDetail,
   type RequestPage,
   type RunDetail,
   requestCounts,
 } from './run-detail.ts'
-export { LIST_METRICS, listRuns, MAX_LIST_LIMIT, type RunFilter, type RunListItem } from './runs.ts'
+export { listRuns, type RunFilter, type RunListItem } from './runs.ts'

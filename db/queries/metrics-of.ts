@@ -22,7 +22,6 @@ export const HEADLINE_METRICS = [
   'peakRssBytes',
   'vramBytes',
 ] as const
-export type HeadlineMetric = (typeof HEADLINE_METRICS)[number]
 
 export type MetricValues = Record<string, Pick<RunMetricRow, 'value' | 'unit' | 'direction' | 'n'>>
 

@@ -141,11 +141,6 @@ export async function scenarioSlo(db: Db, runId: number): Promise<Pick<Slo, 'ttf
 /** Reads a run's stored outcomes; the dashboard passes one that caches them (they never change). */
 export type StoredOutcomesLoader = (runId: number) => Promise<StoredOutcomes>
 
-/** Goodput of one run at `slo`, from its stored request rows. */
-export async function goodputAtSlo(db: Db, runId: number, slo: Slo): Promise<GoodputAtSlo> {
-  return goodputOf(await storedOutcomes(db, runId), slo)
-}
-
 /** Only what goodput needs is read: chunk gaps, messages and the like read as absent (fromRequestRow). */
 export async function storedOutcomes(db: Db, runId: number): Promise<StoredOutcomes> {
   const rows = await db

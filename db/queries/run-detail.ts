@@ -106,7 +106,7 @@ export interface RequestPage {
   chunkGaps?: boolean
 }
 
-export const MAX_REQUEST_PAGE = 100_000
+const MAX_REQUEST_PAGE = 100_000
 
 export async function listRunRequests(
   db: Db,

@@ -24,7 +24,7 @@ export interface RunFilter {
 }
 
 /** Headline figures a run list shows (present ones only). */
-export const LIST_METRICS = [
+const LIST_METRICS = [
   'attempted',
   'outputTokensPerS',
   'requestsPerS',
@@ -58,7 +58,7 @@ export interface RunListItem {
   metrics: MetricValues
 }
 
-export const MAX_LIST_LIMIT = 10_000
+const MAX_LIST_LIMIT = 10_000
 
 export async function listRuns(db: Db, filter: RunFilter = {}): Promise<RunListItem[]> {
   // A long-lived reader (the dashboard) sees killed runs as interrupted at once, as a new command would;
