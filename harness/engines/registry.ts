@@ -7,7 +7,7 @@
  * Importing this module loads the definitions only (zod schemas): each create() imports its engine.
  * @module
  */
-import type { ConfigInputOf, ConfigOf, EngineDefinition } from './definition.ts'
+import type { EngineDefinition } from './definition.ts'
 import { llamaCppEngine } from './llama-cpp/definition.ts'
 import { onnxEngine } from './onnx/definition.ts'
 import { openaiEngine } from './openai/definition.ts'
@@ -17,10 +17,6 @@ export const BUILTIN_ENGINES = [openaiEngine, llamaCppEngine, onnxEngine] as con
 
 export type BuiltinEngine = (typeof BUILTIN_ENGINES)[number]
 export type BuiltinEngineKind = BuiltinEngine['kind']
-/** A validated engine config of a built-in kind (a union discriminated by `kind`). */
-export type BuiltinEngineConfig = ConfigOf<BuiltinEngine>
-/** What a scenario file may write for a built-in engine (defaults optional). */
-export type BuiltinEngineConfigInput = ConfigInputOf<BuiltinEngine>
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every config type.
 type AnyDefinition = EngineDefinition<string, any, any>

@@ -1,9 +1,8 @@
 /**
- * Native engines in a child process: crash and hang isolation, child-side token stamps, memory sampling.
+ * An engine in a child process: crash and hang isolation, child-side token stamps, memory sampling.
  * @module
  */
-export { type ClockOffset, type ClockPing, estimateClockOffset } from './clock-sync.ts'
-export type { IpcStats, LatencySummary } from './ipc-stats.ts'
+export type { LatencySummary } from './ipc-stats.ts'
 export {
   childEnvironment,
   createIsolatedEngine,

@@ -9,7 +9,7 @@ import { createNative, isolateField, modelFile } from '../native/native-target.t
 
 const positiveInt = z.number().int().positive()
 
-export const llamaCppConfigSchema = z
+const llamaCppConfigSchema = z
   .object({
     kind: z.literal('llama-cpp'),
     /** Path of the .gguf model file; a relative path resolves against the working directory (process.cwd()). */
@@ -52,7 +52,7 @@ export const llamaCppConfigSchema = z
   })
   .strict()
 
-export type LlamaCppConfig = z.output<typeof llamaCppConfigSchema>
+type LlamaCppConfig = z.output<typeof llamaCppConfigSchema>
 
 /** What the engine gets: the config's engine fields, the model as an absolute path (`modelPath`). */
 export type LlamaCppEngineOptions = Omit<LlamaCppConfig, 'kind' | 'model' | 'isolate'> & {

@@ -97,7 +97,7 @@ export interface LlamaCppEngine extends Engine {
 }
 
 /** Default context per sequence: enough for chat benchmarks without allocating a 128k KV cache. */
-export const DEFAULT_LLAMA_CONTEXT_SIZE = 4096
+const DEFAULT_LLAMA_CONTEXT_SIZE = 4096
 /** Tokens that repetition penalties look back over (llama.cpp's `penalty_last_n` default). */
 const PENALTY_WINDOW = 64
 /** Prompt positions per controlledEvaluate() call in topLogprobs(): bounds the probability maps in memory. */

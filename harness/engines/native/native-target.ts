@@ -55,7 +55,7 @@ export async function createNative<Options>(
  * is not the manifest's (the file was replaced: a stale manifest must not label a run). Size, not sha256:
  * hashing an 85 MB model on every run costs more than the check is worth.
  */
-export function fixtureVariant(modelPath: string): VariantIdentity | undefined {
+function fixtureVariant(modelPath: string): VariantIdentity | undefined {
   const manifest = readManifestFor(modelPath)
   if (!manifest) return undefined
   const size = statSync(modelPath, { throwIfNoEntry: false })?.size

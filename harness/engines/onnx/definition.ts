@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { defineEngine, type IsolateSupport } from '../definition.ts'
 import { createNative, isolateField, modelFile } from '../native/native-target.ts'
 
-export const onnxConfigSchema = z
+const onnxConfigSchema = z
   .object({
     kind: z.literal('onnx'),
     /** Path of the .onnx decoder (Optimum layout); a relative path resolves against the working directory. */
@@ -37,7 +37,7 @@ export const onnxConfigSchema = z
   })
   .strict()
 
-export type OnnxConfig = z.output<typeof onnxConfigSchema>
+type OnnxConfig = z.output<typeof onnxConfigSchema>
 
 /** What the engine gets: the config's engine fields with the model and tokenizer paths made absolute. */
 export type OnnxEngineOptions = Omit<OnnxConfig, 'kind' | 'model' | 'isolate' | 'tokenizer'> & {

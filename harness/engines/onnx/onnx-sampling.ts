@@ -10,8 +10,8 @@ import type { Random } from '../../random.ts'
 import type { Sampling } from '../engine.ts'
 
 /** node-llama-cpp's defaults when temperature > 0, so both native engines sample the same way. */
-export const DEFAULT_TOP_K = 40
-export const DEFAULT_TOP_P = 0.95
+const DEFAULT_TOP_K = 40
+const DEFAULT_TOP_P = 0.95
 /** Tokens that repetition penalties look back over (llama.cpp `penalty_last_n`). */
 export const PENALTY_WINDOW = 64
 

@@ -14,7 +14,7 @@ export type OpenAIClient = (typeof OPENAI_CLIENTS)[number]
 /** The client that measured best on fidelity (bench selftest) and ceiling (npm run bench:client). */
 export const DEFAULT_OPENAI_CLIENT: OpenAIClient = 'http1'
 
-export const openaiConfigSchema = z
+const openaiConfigSchema = z
   .object({
     kind: z.literal('openai'),
     /**
@@ -52,7 +52,7 @@ export const openaiConfigSchema = z
   })
   .strict()
 
-export type OpenAIConfig = z.output<typeof openaiConfigSchema>
+type OpenAIConfig = z.output<typeof openaiConfigSchema>
 
 /**
  * What the engine gets: the config with the endpoint and the key resolved (`baseUrl` required, `apiKey`

@@ -1,6 +1,6 @@
 /**
  * Interpretation of OpenAI-compatible streaming chunks (chat.completion.chunk and text_completion), shared
- * by both HTTP clients. Shapes as real servers send them (ENVIRONMENT.md): a role-only first chunk, one
+ * by every HTTP client. Shapes as real servers send them (ENVIRONMENT.md): a role-only first chunk, one
  * chunk per token (or several tokens per chunk), a finish chunk, a usage-only chunk with `choices: []`;
  * llama-server adds `timings` on the last chunk; vLLM may put `usage` on every chunk (the last one wins).
  * @module
@@ -351,6 +351,6 @@ export function errorMessageFromText(raw: string): string {
 
 const MAX_MESSAGE_CHARS = 500
 
-export function clip(text: string): string {
+function clip(text: string): string {
   return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS)}…`
 }

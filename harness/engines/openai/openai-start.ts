@@ -10,7 +10,7 @@ import { errorMessageFromText } from './openai-chunks.ts'
 import { describeError } from './openai-scope.ts'
 
 /** Bound on each probe; a server that does not answer its model list in this time is not fit to measure. */
-export const START_TIMEOUT_MS = 30_000
+const START_TIMEOUT_MS = 30_000
 /** `/version` is optional; do not let a server that hangs on it delay the start. */
 const VERSION_TIMEOUT_MS = 2_000
 

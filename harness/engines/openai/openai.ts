@@ -36,7 +36,7 @@ export interface OpenAIEngine extends Engine {
   readonly servedModels: readonly string[]
 }
 
-export const DEFAULT_MAX_CONNECTIONS = 1024
+const DEFAULT_MAX_CONNECTIONS = 1024
 
 export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const url = new URL(options.baseUrl)

@@ -71,7 +71,7 @@ export class Http1Error extends Error {
   override readonly name = 'Http1Error'
 }
 
-export const DEFAULT_HTTP1_MAX_CONNECTIONS = 1024
+const DEFAULT_HTTP1_MAX_CONNECTIONS = 1024
 const DEFAULT_KEEP_ALIVE_MS = 4_000
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
