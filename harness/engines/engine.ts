@@ -65,11 +65,14 @@ export type StreamEvent =
       tokens: number
       logprobs?: TokenLogprob[]
       /**
-       * When the engine produced the chunk: absolute epoch ms (fractional), `performance.timeOrigin +
-       * performance.now()` in the process that produced it. Set by engines in another process on the same
-       * machine (isolate/), whose events would otherwise be stamped late by the IPC hop, and by the lean HTTP
-       * client at the socket read (so a burst of streams is not stamped in processing order); the runner
-       * uses it instead of its arrival time when it runs on the system clock.
+       * When the engine produced the chunk: wall-aligned ms, `wallMs()` of harness/clock.ts (=
+       * `performance.timeOrigin + performance.now()`) in the process that produced it. Optional: an engine
+       * stamps only where its own arrival time would be late — engines in another process on the same
+       * machine (isolate/), whose events would otherwise be stamped late by the IPC hop, and the lean HTTP
+       * clients at the socket read (so a burst of streams is not stamped in processing order). Read the
+       * clock once per read and give every chunk decoded from it that stamp. The runner converts it with
+       * the run clock's `fromWallMs` (ignored on a clock without one, e.g. a fake clock in tests) and never
+       * lets it fall before tSend or the previous chunk.
        */
       atMs?: number
       /**
@@ -165,6 +168,11 @@ export interface Engine extends AsyncDisposable {
    * One request. Yields token events then exactly one done event. Failures throw RequestError
    * (http, stream, engine); an aborted signal ends the iteration with the signal's reason. The result may
    * also offer pushEvents() (EventPusher), the same stream without a promise per event.
+   *
+   * Time and cancellation belong to the caller: `signal` is the request's one deadline (request.ts aborts
+   * it with a RequestTimeout when the scenario's requestTimeoutMs passes, or with the run's reason on an
+   * interrupt). An engine keeps no whole-request timer of its own; it may bound steps the caller cannot
+   * see (a TCP connect) and reports those as its own RequestError.
    */
   generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<StreamEvent>
   /** Log-likelihood of each choice as a continuation of prompt (accuracy). */

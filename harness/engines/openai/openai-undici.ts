@@ -28,7 +28,7 @@ export function undiciTransport(pool: Pool, origin: string): StreamTransport {
         headers,
         body,
         signal,
-        // The request scope's timer bounds the whole request; undici's own idle timers would only add a
+        // The caller's signal (request.ts's timeout) bounds the whole request; undici's own idle timers would only add a
         // second, differently-worded timeout.
         headersTimeout: 0,
         bodyTimeout: 0,
