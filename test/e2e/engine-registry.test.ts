@@ -4,9 +4,11 @@
  * by the runner, and served from an isolated child that imports the definition's module to find it. An
  * unknown kind is a config error listing the registered kinds. e2e: it starts a child process.
  */
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseScenario } from '../../harness/config/index.ts'
 import { engineDefinitions, registerEngine } from '../../harness/engines/registry.ts'
@@ -108,5 +110,49 @@ describe('an engine kind registered from test code', () => {
     const result = await runScenario({ scenario, baseDir: dir, sink, monitorEventLoop: false })
     expect(result.state).toBe('failed')
     expect(result.runs[0]?.error).toContain(missing)
+  })
+})
+
+describe('the registry is light', () => {
+  it('validating a scenario of every built-in kind loads no engine package (create() imports them)', () => {
+    // A resolve hook in a fresh process lists every bare specifier resolved while the config module loads
+    // and validates; the engines' own packages must not be among them.
+    const resolveHook = [
+      'export async function resolve(specifier, context, next) {',
+      "  if (!/^(\\.|\\/|node:|file:|data:)/.test(specifier)) process.stderr.write('PACKAGE ' + specifier + '\\n')",
+      '  return next(specifier, context)',
+      '}',
+    ].join('\n')
+    const hook = join(dir, 'list-packages.mjs')
+    writeFileSync(
+      hook,
+      `import { register } from 'node:module'\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(resolveHook)}`)})\n`,
+    )
+    const config = fileURLToPath(new URL('../../harness/config/index.ts', import.meta.url))
+    const scenario = {
+      name: 'light',
+      prompts: { kind: 'synthetic', promptTokens: 4, outputTokens: 4 },
+      loads: [{ kind: 'sequential', requests: 1 }],
+      targets: [
+        { name: 'a', engine: { kind: 'openai', model: 'm', mock: {} } },
+        { name: 'b', engine: { kind: 'llama-cpp', model: 'x.gguf' } },
+        { name: 'c', engine: { kind: 'onnx', model: 'x.onnx' } },
+      ],
+    }
+    const script = [
+      `const { parseScenario } = await import(${JSON.stringify(config)})`,
+      `parseScenario(${JSON.stringify(scenario)})`,
+      "process.stderr.write('VALIDATED\\n')",
+    ].join('\n')
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    )
+    expect(child.stderr, 'the child validated the scenario').toContain('VALIDATED')
+    const packages = new Set([...child.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]))
+    expect(packages.has('zod'), 'the hook saw the packages the config does load').toBe(true)
+    for (const heavy of ['node-llama-cpp', 'onnxruntime-node', '@huggingface/tokenizers', 'openai', 'undici'])
+      expect(packages.has(heavy), `${heavy} is loaded only when an engine is created`).toBe(false)
   })
 })
