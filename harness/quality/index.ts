@@ -1,0 +1,21 @@
+/**
+ * Quality of a variant relative to a reference: KLD, Δp and top-1 agreement over a text, from full
+ * distributions (native engines) or top-k lists (endpoints, approximate). Pure. Contract: README.md.
+ * @module
+ */
+export { type LogProbs, logSoftmax } from './log-softmax.ts'
+export {
+  type ComparePositionOptions,
+  comparePosition,
+  compareSequence,
+  type PositionComparison,
+} from './position.ts'
+export {
+  type MeanSe,
+  MIN_SCORED_TOKENS,
+  type QualityInsufficient,
+  type QualityStats,
+  type QualitySummary,
+  summarizeQuality,
+} from './summary.ts'
+export { type ApproximatePositionComparison, compareTopK, type TokenLogprob } from './top-k.ts'
