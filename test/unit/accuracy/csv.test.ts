@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseCsv } from '../../../harness/accuracy/csv.ts'
 import { DatasetError } from '../../../harness/accuracy/dataset-error.ts'
+import { createRandom } from '../../../harness/random.ts'
 
 const fields = (text: string) => parseCsv(text, 'x.csv').map((r) => r.fields)
 const lines = (text: string) => parseCsv(text, 'x.csv').map((r) => r.line)
@@ -91,5 +92,34 @@ describe('parseCsv: RFC 4180', () => {
     expect(() => parseCsv('a\n"abc"d,e\n', 'x.csv'), 'ambiguous field').toThrow(
       /x\.csv:2: field 1 has "d" right after its closing quote/,
     )
+  })
+})
+
+describe('parseCsv: round trip (seeded property test; fast-check is not installed)', () => {
+  it('any fields written the RFC 4180 way read back the same, with the right start lines', () => {
+    const random = createRandom(2024)
+    const alphabet = ['a', 'b', ' ', ',', '"', '\n', 'é', '𝑥', '5']
+    const field = () =>
+      Array.from({ length: random.int(0, 6) }, () => alphabet[random.int(0, alphabet.length - 1)]).join('')
+    const quote = (f: string) => (/[",\n]/.test(f) || f === '' ? `"${f.replaceAll('"', '""')}"` : f)
+    for (let trial = 0; trial < 200; trial++) {
+      const records = Array.from({ length: random.int(1, 5) }, () =>
+        Array.from({ length: random.int(1, 4) }, field),
+      )
+      const eol = random.next() < 0.5 ? '\n' : '\r\n'
+      const rows = records.map((r) => r.map(quote).join(','))
+      const text = (random.next() < 0.5 ? '\uFEFF' : '') + rows.join(eol) + (random.next() < 0.5 ? eol : '')
+      const parsed = parseCsv(text, 'x.csv')
+      expect(
+        parsed.map((r) => r.fields),
+        `trial ${trial}: ${JSON.stringify(text)}`,
+      ).toEqual(records)
+      // Each record starts one line after the previous one's last line.
+      let line = 1
+      for (const [i, row] of rows.entries()) {
+        expect(parsed[i]?.line, `trial ${trial}, record ${i}`).toBe(line)
+        line += row.split('\n').length
+      }
+    }
   })
 })

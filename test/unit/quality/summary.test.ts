@@ -54,6 +54,44 @@ describe('summarizeQuality', () => {
     expect(r.pplRef, 'e²').toBeCloseTo(Math.exp(2), 12)
   })
 
+  it("SE and ln PPL ratio equal llama.cpp's one-pass formulas (mean_and_uncertainty, covariance)", () => {
+    const random = createRandom(11)
+    const positions = Array.from({ length: 300 }, () =>
+      position({
+        kld: random.gamma(0.5, 0.02),
+        nllRef: 2 + random.normal(),
+        nllVariant: 2.1 + random.normal(),
+      }),
+    )
+    const r = summarizeQuality(positions)
+    if (r.state !== 'ok') throw new Error(r.reason)
+    const n = positions.length
+    const sum = (f: (p: PositionComparison) => number) => positions.reduce((acc, p) => acc + f(p), 0)
+    // mean_and_uncertainty(sum, sum2, n): sqrt((sum2/n − mean²)/(n − 1)).
+    const meanAndUncertainty = (s: number, s2: number) => {
+      const f = s / n
+      return [f, Math.sqrt((s2 / n - f * f) / (n - 1))] as const
+    }
+    const [kMean, kSe] = meanAndUncertainty(
+      sum((p) => p.kld),
+      sum((p) => p.kld ** 2),
+    )
+    expect(r.klDivergence.mean, 'KLD mean').toBeCloseTo(kMean, 12)
+    expect(r.klDivergence.se, 'KLD SE').toBeCloseTo(kSe, 12)
+    // ln ratio SE = sqrt(se_q² + se_base² − 2·cov), cov = (Σab/n − mean_a·mean_b)/(n − 1).
+    const [qMean, qSe] = meanAndUncertainty(
+      sum((p) => p.nllVariant),
+      sum((p) => p.nllVariant ** 2),
+    )
+    const [bMean, bSe] = meanAndUncertainty(
+      sum((p) => p.nllRef),
+      sum((p) => p.nllRef ** 2),
+    )
+    const cov = (sum((p) => p.nllVariant * p.nllRef) / n - qMean * bMean) / (n - 1)
+    expect(r.lnPplRatio.mean, 'ln ratio').toBeCloseTo(qMean - bMean, 12)
+    expect(r.lnPplRatio.se, 'ln ratio SE').toBeCloseTo(Math.sqrt(qSe * qSe + bSe * bSe - 2 * cov), 12)
+  })
+
   it('percentiles interpolate at fraction·(n − 1), as llama.cpp', () => {
     const positions = Array.from({ length: 101 }, (_, i) => position({ kld: i / 100 }))
     const r = summarizeQuality(positions)
