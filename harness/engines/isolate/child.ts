@@ -2,16 +2,16 @@
  * The child side of an isolated engine: runs one in-process engine (a registered definition's
  * `isolate.load()`: llama-cpp, onnx, or a kind registered at run time) and answers the parent's messages
  * (protocol.ts). Every token event is stamped here, where it was produced, with the
- * wall-aligned clock the parent also reads (`performance.timeOrigin + performance.now()`), so the IPC hop
+ * wall-aligned clock the parent also reads (`wallMs()`, harness/clock.ts), so the IPC hop
  * does not add to TTFT or the gaps. Exits when the parent says stop or goes away.
  * @module
  */
+import { wallMs } from '../../clock.ts'
 import type { EngineDefinition } from '../definition.ts'
 import type { Engine } from '../engine.ts'
 import { engineDefinition } from '../registry.ts'
-import type { ChildMessage, ParentMessage, WireError } from './protocol.ts'
-
-const nowMs = () => performance.timeOrigin + performance.now()
+import type { ChildMessage, ParentMessage } from './protocol.ts'
+import { toWire } from './wire-error.ts'
 
 let engine: Engine | undefined
 const running = new Map<number, AbortController>()
@@ -31,7 +31,7 @@ function flush(): void {
   clearTimeout(batchTimer)
   batchTimer = undefined
   flushSoon = false
-  if (outbox.length > 0) send({ type: 'batch', sentAtMs: nowMs(), messages: outbox.splice(0) })
+  if (outbox.length > 0) send({ type: 'batch', sentAtMs: wallMs(), messages: outbox.splice(0) })
 }
 
 /**
@@ -49,19 +49,6 @@ function queue(message: ChildMessage, urgent = false): void {
       setImmediate(flush)
     }
   } else batchTimer ??= setTimeout(flush, BATCH_MS)
-}
-
-function toWire(err: unknown): WireError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
-  const e = err as Error & { kind?: unknown; status?: unknown; engine?: unknown; model?: unknown }
-  return {
-    name: e.name,
-    message: e.message,
-    ...(typeof e.kind === 'string' ? { kind: e.kind } : {}),
-    ...(typeof e.status === 'number' ? { status: e.status } : {}),
-    ...(typeof e.engine === 'string' ? { engine: e.engine } : {}),
-    ...(typeof e.model === 'string' ? { model: e.model } : {}),
-  }
 }
 
 /**
@@ -113,7 +100,7 @@ async function start(message: Extract<ParentMessage, { type: 'start' }>): Promis
 }
 
 async function generate(message: Extract<ParentMessage, { type: 'generate' }>): Promise<void> {
-  const receivedAtMs = nowMs()
+  const receivedAtMs = wallMs()
   const { id } = message
   const controller = new AbortController()
   running.set(id, controller)
@@ -128,7 +115,7 @@ async function generate(message: Extract<ParentMessage, { type: 'generate' }>): 
           text: event.text,
           tokens: event.tokens,
           ...(event.logprobs ? { logprobs: event.logprobs } : {}),
-          atMs: nowMs(),
+          atMs: wallMs(),
         })
       else {
         done = true
@@ -185,7 +172,7 @@ process.on('message', (message: ParentMessage) => {
       void call(message)
       break
     case 'ping':
-      send({ type: 'pong', id: message.id, atMs: nowMs() })
+      send({ type: 'pong', id: message.id, atMs: wallMs() })
       break
     case 'stop':
       void stop()
