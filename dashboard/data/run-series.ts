@@ -1,13 +1,12 @@
 /**
- * The series a run page charts, computed in SQL so a run of 100 k requests costs a few sorts and one
- * pass rather than shipping every row: TTFT and TPOT CDFs from percentile_disc at up to CDF_POINTS ranks
- * (every rank when the run has no more requests than that, so small runs get the exact empirical CDF),
- * and output tokens per 1-s bucket. Tokens are placed as: the first at t1 (tSend + ttftMs), the others
- * spread evenly over t1 → tLast, each bucket getting its share of that interval.
+ * The series a run page charts: TTFT and TPOT CDFs at up to CDF_POINTS ranks (every rank when the run has
+ * no more requests than that, so small runs get the exact empirical CDF) and output tokens per second,
+ * from db/queries/run-series.ts (computed in SQL) shaped for the charts.
  * @module
  */
-import { type SQL, sql } from 'drizzle-orm'
-import { type Db, selectRows } from '../../db/client.ts'
+import type { Db } from '../../db/client.ts'
+import { cdfFromGrid, cdfGrid } from '../../db/figures/cdf-grid.ts'
+import { runPercentiles, runTokenBuckets, type TokenBucketRow } from '../../db/queries/run-series.ts'
 import { mergeBuckets, type TokenBucket } from '../charts/tokens-over-time.ts'
 
 /** Points per CDF line. */
@@ -19,107 +18,23 @@ export interface RunSeries {
   outputTokensPerSecond: TokenBucket[]
 }
 
-/** Fractions (j + 0.5) / points: percentile_disc at these hits ranks ⌈f·n⌉, every rank when n ≤ points. */
-export function cdfGrid(points = CDF_POINTS): number[] {
-  return Array.from({ length: points }, (_, j) => (j + 0.5) / points)
-}
-
-/**
- * CDF points from percentile_disc results at `grid` over n samples: (value, rank / n) for each grid point,
- * one point per value (its highest rank), led by (smallest, 0). Same as empiricalCdf when n ≤ grid size.
- */
-export function cdfFromGrid(
-  n: number,
-  grid: readonly number[],
-  values: readonly (number | null)[],
-): { x: number; y: number }[] {
-  if (n === 0 || values.length === 0) return []
-  const points: { x: number; y: number }[] = []
-  grid.forEach((f, j) => {
-    const x = values[j]
-    if (x === null || x === undefined) return
-    // percentile_disc's rank for fraction f, computed as PostgreSQL does (same doubles, same result).
-    const y = Math.ceil(f * n) / n
-    const last = points.at(-1)
-    if (last && last.x === x) last.y = Math.max(last.y, y)
-    else points.push({ x, y })
-  })
-  const first = points[0]
-  return first ? [{ x: first.x, y: 0 }, ...points] : []
-}
-
 export async function runSeries(db: Db, runId: number): Promise<RunSeries> {
-  const grid = cdfGrid()
-  const [cdf] = await selectRows<{ nt: number; pt: number[] | null; np: number; pp: number[] | null }>(
-    db,
-    sql`select count(t)::int as nt, percentile_disc(${sql.param(grid)}::float8[]) within group (order by t) as pt,
-          count(p)::int as np, percentile_disc(${sql.param(grid)}::float8[]) within group (order by p) as pp
-        from (
-          select ttft_ms as t,
-            case when output_tokens >= 2 and e2e_ms is not null and ttft_ms is not null
-              then (e2e_ms - ttft_ms) / (output_tokens - 1) end as p
-          from requests where run_id = ${runId} and state = 'ok'
-        ) s`,
-  )
-  const buckets = await selectRows<{ b: number; tokens: number; end_ms: number }>(
-    db,
-    tokenBucketsQuery(runId),
-  )
+  const grid = cdfGrid(CDF_POINTS)
+  const percentiles = await runPercentiles(db, runId, grid)
+  const buckets = await runTokenBuckets(db, runId)
   return {
-    ttftCdf: cdfFromGrid(cdf?.nt ?? 0, grid, cdf?.pt ?? []),
-    tpotCdf: cdfFromGrid(cdf?.np ?? 0, grid, cdf?.pp ?? []),
+    ttftCdf: cdfFromGrid(percentiles.ttftN, grid, percentiles.ttftMs),
+    tpotCdf: cdfFromGrid(percentiles.tpotN, grid, percentiles.tpotMs),
     // Seconds merged past MAX_TOKEN_BARS: a run of hours would otherwise ship thousands of bars.
     outputTokensPerSecond: mergeBuckets(toBuckets(buckets)),
   }
 }
 
-/**
- * Per request: its first token in the bucket of t1; the other n − 1 spread at a constant rate over
- * t1 → tLast, so the first and last buckets it touches get their partial shares and every bucket in
- * between a full second's worth, added as a running difference (+rate at the first full bucket, −rate
- * after the last). No set-returning function per request: its row estimate would push the plan's cost
- * past PostgreSQL's JIT threshold, and compiling costs more than the query.
- */
-export function tokenBucketsQuery(runId: number): SQL {
-  return (
-    // The origin is computed once, whatever the statistics say: MATERIALIZED plus a scalar subquery (an
-    // InitPlan). Joined as a plain CTE, PGlite's planner — no statistics, as it never analyzes — put the
-    // aggregate on the inner side of a nested loop and ran it once per request (2 s at 9 k requests,
-    // minutes at 100 k; issue 14).
-    sql`with origin as materialized (select min(started_at_ms) as t0 from requests where run_id = ${runId}),
-      ok as materialized (
-        select t1, tl, n, floor(t1 / 1000)::int as b1, floor(tl / 1000)::int as b2,
-          case when tl > t1 then (n - 1) / (tl - t1) else 0::float8 end as rate
-        from (
-          select q.started_at_ms + q.ttft_ms - o.t0 as t1,
-            q.started_at_ms + greatest(q.e2e_ms, q.ttft_ms) - o.t0 as tl,
-            q.output_tokens::float8 as n
-          from requests q cross join (select (select t0 from origin) as t0) o
-          where q.run_id = ${runId} and q.state = 'ok' and q.ttft_ms is not null and q.e2e_ms is not null
-            and q.output_tokens > 0
-        ) r
-      ),
-      parts as (
-        select b1 as b, 1 + case when b1 = b2 then n - 1 else rate * ((b1 + 1) * 1000::float8 - t1) end as amount,
-          0::float8 as delta from ok
-        union all select b2, rate * (tl - b2 * 1000::float8), 0::float8 from ok where b2 > b1
-        union all select b1 + 1, 0::float8, rate * 1000::float8 from ok where b2 > b1 + 1
-        union all select b2, 0::float8, -rate * 1000::float8 from ok where b2 > b1 + 1
-      ),
-      per_bucket as materialized (select b, sum(amount) as amount, sum(delta) as delta from parts group by b)
-      select k as b,
-        (coalesce(per_bucket.amount, 0) + sum(coalesce(per_bucket.delta, 0)) over (order by k))::float8 as tokens,
-        (select max(tl) from ok)::float8 as end_ms
-      from generate_series(0, (select max(b2) from ok)) as k left join per_bucket on per_bucket.b = k
-      order by k`
-  )
-}
-
 /** Every second from 0 to the last token, empty ones included; the last one partial unless it is full. */
-function toBuckets(rows: readonly { b: number; tokens: number; end_ms: number }[]): TokenBucket[] {
+function toBuckets(rows: readonly TokenBucketRow[]): TokenBucket[] {
   const last = rows.at(-1)
   if (!last) return []
-  const endMs = Number(last.end_ms)
+  const endMs = last.endMs
   // A token exactly on the boundary that ends the run belongs to the second it closes.
   const count = Math.max(1, Math.ceil(endMs / 1000))
   const buckets: TokenBucket[] = Array.from({ length: count }, (_, i) => ({
@@ -127,6 +42,6 @@ function toBuckets(rows: readonly { b: number; tokens: number; end_ms: number }[
     tokens: 0,
     partial: i === count - 1 && endMs < count * 1000,
   }))
-  for (const r of rows) buckets[Math.min(count - 1, Number(r.b))]!.tokens += Number(r.tokens)
+  for (const r of rows) buckets[Math.min(count - 1, r.b)]!.tokens += r.tokens
   return buckets
 }
