@@ -56,7 +56,9 @@ export function goodputOf(outcomes: StoredOutcomes, slo: Slo): GoodputAtSlo {
 
 /**
  * The SLO bounds (ttftMs, tpotMs) a stored scenario declared: each kept only when a finite number > 0;
- * empty when it declared none (or the scenario is not an object).
+ * empty when it declared none (or the scenario is not an object). A declared `e2eMs` bound is not kept:
+ * the procurement page offers TTFT and TPOT bounds only, so for a scenario with an E2E bound its goodput
+ * "at the scenario's SLO" counts requests the run's own goodputRequestsPerS (all three bounds) did not.
  */
 export function declaredSlo(scenario: unknown): Pick<Slo, 'ttftMs' | 'tpotMs'> {
   const slo = (scenario as { slo?: Record<string, unknown> } | null)?.slo
