@@ -11,36 +11,16 @@ import {
   tradeOffScatter,
 } from '../../../dashboard/charts/procurement.ts'
 import { type ProcurementSlo, type RankedTarget, recommend } from '../../../dashboard/data/procurement.ts'
-import type { GoodputAtSlo } from '../../../db/figures/goodput.ts'
-import { deriveFigures, type ProcurementFigures, rankProcurement } from '../../../db/figures/procurement.ts'
-
-const computed = (goodputRequestsPerS: number): GoodputAtSlo => ({
-  state: 'computed',
-  goodputRequestsPerS,
-  goodFraction: 0.5,
-  good: 1,
-  attempted: 2,
-  windowMs: 1000,
-})
-
-function target(runId: number, label: string, figures: Partial<ProcurementFigures>, noPrice = false) {
-  const { figures: all, why } = deriveFigures({
-    outputTokensPerS: figures.outputTokensPerS ?? undefined,
-    memory: figures.memoryBytes ? { metric: 'peakRssBytes', bytes: figures.memoryBytes } : undefined,
-    usdPerHour: noPrice ? undefined : (figures.usdPerHour ?? undefined),
-    goodput: figures.goodputRequestsPerS != null ? computed(figures.goodputRequestsPerS) : computed(0),
-    noPriceReason: `no hourly price is entered for ${label}'s environment`,
-  })
-  return { runId, label, figures: all, why }
-}
+import { rankProcurement } from '../../../db/figures/procurement.ts'
+import { procurementTarget } from '../../helpers/procurement-target.ts'
 
 describe('recommend', () => {
   const slo: ProcurementSlo = { ttftMs: 200, tpotMs: 60, source: 'query' }
   const as = (ranked: ReturnType<typeof rankProcurement>) => ranked as unknown as RankedTarget[]
   const rows = [
-    target(1, 'a', { outputTokensPerS: 100, usdPerHour: 10, goodputRequestsPerS: 1 }),
-    target(2, 'b', { outputTokensPerS: 60, usdPerHour: 2, goodputRequestsPerS: 3 }),
-    target(3, 'c', { outputTokensPerS: 500 }, true),
+    procurementTarget(1, 'a', { outputTokensPerS: 100, usdPerHour: 10, goodputRequestsPerS: 1 }),
+    procurementTarget(2, 'b', { outputTokensPerS: 60, usdPerHour: 2, goodputRequestsPerS: 3 }),
+    procurementTarget(3, 'c', { outputTokensPerS: 500 }, true),
   ]
 
   it('names the best, how far ahead it is, and what could not be ranked', () => {
@@ -56,7 +36,7 @@ describe('recommend', () => {
       // Goodput needs no price: c is ranked too, last with 0 requests/s.
       'By goodput at the SLO (SLO ttftMs ≤ 200 ms and tpotMs ≤ 60 ms), choose b: 3 requests/s, 3× the next, a (1 requests/s).',
     )
-    const unpriced = [target(3, 'c', { outputTokensPerS: 500 }, true)]
+    const unpriced = [procurementTarget(3, 'c', { outputTokensPerS: 500 }, true)]
     expect(
       recommend(as(rankProcurement(unpriced, 'cost-efficiency')), 'cost-efficiency', slo).text,
       'none',

@@ -4,21 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { GoodputAtSlo } from '../../../db/figures/goodput.ts'
-import {
-  deriveFigures,
-  type ProcurementFigures,
-  peakMemoryOf,
-  rankProcurement,
-} from '../../../db/figures/procurement.ts'
+import { deriveFigures, peakMemoryOf, rankProcurement } from '../../../db/figures/procurement.ts'
+import { computedGoodput, procurementTarget } from '../../helpers/procurement-target.ts'
 
-const computed = (goodputRequestsPerS: number): GoodputAtSlo => ({
-  state: 'computed',
-  goodputRequestsPerS,
-  goodFraction: 0.5,
-  good: 1,
-  attempted: 2,
-  windowMs: 1000,
-})
 const noRows: GoodputAtSlo = { state: 'unavailable', reason: 'no per-request rows are stored' }
 
 describe('deriveFigures', () => {
@@ -27,7 +15,7 @@ describe('deriveFigures', () => {
       outputTokensPerS: 120,
       memory: { metric: 'peakRssBytes', bytes: 3e9 },
       usdPerHour: 4,
-      goodput: computed(2),
+      goodput: computedGoodput(2),
       noPriceReason: 'unused',
     })
     expect(figures, 'every figure').toEqual({
@@ -50,7 +38,7 @@ describe('deriveFigures', () => {
       outputTokensPerS: 1215,
       memory: { metric: 'peakRssBytes', bytes: 2.5e9 },
       usdPerHour: 0.1,
-      goodput: computed(3),
+      goodput: computedGoodput(3),
       noPriceReason: 'unused',
     })
     // 1,215 tokens/s / $0.10/h = 12,150 tokens/s per $/h.
@@ -94,7 +82,7 @@ describe('deriveFigures', () => {
     const { figures, why } = deriveFigures({
       outputTokensPerS: 100,
       usdPerHour: 0,
-      goodput: computed(1),
+      goodput: computedGoodput(1),
       noPriceReason: 'unused: a price was given',
     })
     expect(
@@ -119,7 +107,7 @@ describe('deriveFigures', () => {
       outputTokensPerS: 0,
       memory: { metric: 'peakRssBytes', bytes: 1e9 },
       usdPerHour: 2,
-      goodput: computed(0),
+      goodput: computedGoodput(0),
       noPriceReason: 'unused',
     })
     // 0 / 2 = 0; 0 × 3600 / 2 = 0; 0 / 1 GB = 0; 0 good requests/s × 3600 / 2 = 0.
@@ -136,7 +124,11 @@ describe('deriveFigures', () => {
   })
 
   it('says a run without outputTokensPerS has no throughput figure, and goodput still stands', () => {
-    const { figures, why } = deriveFigures({ usdPerHour: 4, goodput: computed(2), noPriceReason: 'unused' })
+    const { figures, why } = deriveFigures({
+      usdPerHour: 4,
+      goodput: computedGoodput(2),
+      noPriceReason: 'unused',
+    })
     expect(figures.outputTokensPerS, 'throughput').toBeNull()
     expect(why.outputTokensPerSPerUsdHour, 'reason').toBe('the run has no outputTokensPerS')
     expect(why.outputTokensPerSPerGB, 'both reasons').toBe(
@@ -168,23 +160,22 @@ describe('peakMemoryOf', () => {
   })
 })
 
-function target(runId: number, label: string, figures: Partial<ProcurementFigures>, noPrice = false) {
-  const { figures: all, why } = deriveFigures({
-    outputTokensPerS: figures.outputTokensPerS ?? undefined,
-    memory: figures.memoryBytes ? { metric: 'peakRssBytes', bytes: figures.memoryBytes } : undefined,
-    usdPerHour: noPrice ? undefined : (figures.usdPerHour ?? undefined),
-    goodput: figures.goodputRequestsPerS != null ? computed(figures.goodputRequestsPerS) : computed(0),
-    noPriceReason: `no hourly price is entered for ${label}'s environment`,
-  })
-  return { runId, label, figures: all, why }
-}
-
 describe('rankProcurement', () => {
   const rows = [
-    target(1, 'a', { outputTokensPerS: 100, usdPerHour: 10, memoryBytes: 1e9, goodputRequestsPerS: 1 }),
-    target(2, 'b', { outputTokensPerS: 60, usdPerHour: 2, memoryBytes: 4e9, goodputRequestsPerS: 3 }),
-    target(3, 'c', { outputTokensPerS: 500, memoryBytes: 2e9, goodputRequestsPerS: 2 }, true),
-    target(4, 'd', { outputTokensPerS: 30, usdPerHour: 1, goodputRequestsPerS: 0.5 }),
+    procurementTarget(1, 'a', {
+      outputTokensPerS: 100,
+      usdPerHour: 10,
+      memoryBytes: 1e9,
+      goodputRequestsPerS: 1,
+    }),
+    procurementTarget(2, 'b', {
+      outputTokensPerS: 60,
+      usdPerHour: 2,
+      memoryBytes: 4e9,
+      goodputRequestsPerS: 3,
+    }),
+    procurementTarget(3, 'c', { outputTokensPerS: 500, memoryBytes: 2e9, goodputRequestsPerS: 2 }, true),
+    procurementTarget(4, 'd', { outputTokensPerS: 30, usdPerHour: 1, goodputRequestsPerS: 0.5 }),
   ]
 
   it('ranks by cost efficiency with unpriced targets last, saying so', () => {
@@ -215,10 +206,10 @@ describe('rankProcurement', () => {
 
   it('breaks a tie of value and label by run id, and ranks a zero figure before a missing one', () => {
     const tied = [
-      target(9, 'same', { outputTokensPerS: 40, usdPerHour: 2 }), // 20 tokens/s per $/h
-      target(5, 'same', { outputTokensPerS: 20, usdPerHour: 1 }), // 20 as well
-      target(7, 'idle', { outputTokensPerS: 0, usdPerHour: 1 }), // 0: ranked, last of the ranked
-      target(6, 'free', { outputTokensPerS: 50 }, true), // no price: unranked
+      procurementTarget(9, 'same', { outputTokensPerS: 40, usdPerHour: 2 }), // 20 tokens/s per $/h
+      procurementTarget(5, 'same', { outputTokensPerS: 20, usdPerHour: 1 }), // 20 as well
+      procurementTarget(7, 'idle', { outputTokensPerS: 0, usdPerHour: 1 }), // 0: ranked, last of the ranked
+      procurementTarget(6, 'free', { outputTokensPerS: 50 }, true), // no price: unranked
     ]
     expect(
       rankProcurement(tied, 'cost-efficiency').map((r) => [r.runId, r.rank, r.value]),
@@ -232,7 +223,7 @@ describe('rankProcurement', () => {
   })
 
   it('lists unranked rows by label and falls back to the figure name when no reason is known', () => {
-    const bare = (runId: number, label: string) => ({ ...target(runId, label, {}), why: {} })
+    const bare = (runId: number, label: string) => ({ ...procurementTarget(runId, label, {}), why: {} })
     const ranked = rankProcurement([bare(2, 'z'), bare(1, 'y')], 'throughput-per-gb')
     expect(
       ranked.map((r) => [r.label, r.unrankedReason]),
