@@ -10,6 +10,7 @@ import {
   type AlertMark,
   type ChangePointMark,
   gateMarks,
+  type HistoryPoint,
   historySeries,
   type RunLimitMark,
 } from '../../db/queries/index.ts'
@@ -23,13 +24,7 @@ import type { HistoryQuery } from '../params.ts'
 /** Points read before downsampling: a decade of nightly runs fits many times over. */
 const MAX_HISTORY_POINTS = 100_000
 
-export interface HistoryModelPoint {
-  runId: number
-  gitCommit: string | null
-  gitBranch: string | null
-  startedAt: Date
-  value: number
-  n: number
+export interface HistoryModelPoint extends HistoryPoint {
   /** 0-based position in the full (filtered) series, kept through downsampling. */
   index: number
 }

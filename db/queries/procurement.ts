@@ -39,16 +39,8 @@ export { PROCUREMENT_OBJECTIVES, type ProcurementObjective } from '../figures/pr
 
 const PROCUREMENT_METRICS = ['outputTokensPerS', ...MEMORY_METRICS, 'goodputRequestsPerS'] as const
 
-export interface ProcurementCandidate {
-  runId: number
-  targetName: string
-  fingerprint: string
-  startedAt: Date
-  gitCommit: string | null
-  gitBranch: string | null
-  engineKind: string
-  engineModel: string
-  runsInSeries: number
+/** A leaderboard row of the scenario with its workload; differsBy and metrics are as said below. */
+export interface ProcurementCandidate extends LeaderboardRow {
   /** The run's environment (what a price is attached to); null for runs recorded without one. */
   environmentId: number | null
   /** 12 hex digits identifying scenario hash + load spec: rows compare only within one workload. */
@@ -91,21 +83,13 @@ export async function procurementCandidates(db: Db, scenario: string): Promise<P
     const words = describeStoredLoad(d.load)
     return [
       {
-        runId: r.runId,
-        targetName: r.targetName,
-        fingerprint: r.fingerprint,
-        startedAt: r.startedAt,
-        gitCommit: r.gitCommit,
-        gitBranch: r.gitBranch,
-        engineKind: r.engineKind,
-        engineModel: r.engineModel,
-        runsInSeries: r.runsInSeries,
+        ...r,
         environmentId: d.environmentId,
         workload: workloadKey(d.scenarioHash, d.load),
         workloadLabel: scenarioHashes.size > 1 ? `${words} · scenario ${d.scenarioHash.slice(0, 8)}` : words,
         loadIndex: d.loadIndex,
+        // Told apart within the workload below; the leaderboard's labels compare across workloads.
         differsBy: [],
-        metrics: r.metrics,
       },
     ]
   })
