@@ -11,9 +11,9 @@
  * test/db/request-rows.test.ts round-trips every outcome kind through both backends.
  * @module
  */
-import type { ServerTimings } from '../harness/engines/engine.ts'
+
 import type { RequestErrorKind } from '../harness/errors.ts'
-import type { ErrorOutcome, OkOutcome, RequestOutcome } from '../harness/results.ts'
+import type { ErrorOutcome, OkOutcome, RequestOutcome, ServerTimings } from '../harness/results.ts'
 import type { Redactor } from './redact.ts'
 import type { NewRequestRow, RequestRow } from './schema.ts'
 
