@@ -182,13 +182,17 @@ function bareDriver(baseUrl: string, tokens: number): Driver {
   }
 }
 
-async function runPhase(driver: Driver, phaseMs: number): Promise<Phase> {
+/**
+ * @param heap run the sampling heap profiler (bytes per chunk): it slows allocation, so timed rounds run
+ *   without it and one extra phase per driver afterwards measures the bytes (allocation.ts).
+ */
+async function runPhase(driver: Driver, phaseMs: number, heap = false): Promise<Phase> {
   let chunks = 0
   let requests = 0
   let errors = 0
   let firstError: string | undefined
   // First: it starts with a full collection, which must not pause the timed phase.
-  const stopSample = await startAllocationSample()
+  const stopSample = await startAllocationSample({ heap })
   const started = performance.now()
   const deadline = started + phaseMs
   const elu = performance.eventLoopUtilization()
@@ -304,8 +308,10 @@ const pacedResults = Object.fromEntries(PACED_DRIVERS.map((name) => [name, [] as
   PacedName,
   PacedPhase[]
 >
+/** The untimed phase of each driver with the sampling heap profiler on: its bytes per chunk. */
+const heapPhases: Partial<Record<DriverName, Phase>> = {}
 const fmtPhase = (phase: Garbage) =>
-  `${phase.bytesPerChunk.toFixed(0)} B/chunk, ${phase.scavengesPer10kChunks.toFixed(2)} scavenges/10k chunks, ` +
+  `${Number.isNaN(phase.bytesPerChunk) ? '-' : phase.bytesPerChunk.toFixed(0)} B/chunk, ${phase.scavengesPer10kChunks.toFixed(2)} scavenges/10k chunks, ` +
   `${phase.cpuUsPerChunk?.toFixed(2) ?? '?'} µs CPU/chunk`
 
 const mock = await startMockServerInWorker({
@@ -332,6 +338,12 @@ try {
           (phase.errors > 0 ? `  ${phase.errors} errors (${phase.firstError})` : ''),
       )
     }
+  }
+  // Bytes per chunk from one untimed phase per driver with the heap profiler on (not in the rates above).
+  for (const driver of drivers) {
+    const phase = await runPhase(driver, durationMs, true)
+    heapPhases[driver.name] = phase
+    log(`heap    ${driver.name.padEnd(7)} ${fmtPhase(phase)}`)
   }
 } finally {
   for (const driver of drivers) await driver.close()
@@ -409,8 +421,8 @@ const summary = {
   clientBusyUsPerChunk: byDriver(busy, 3),
   /** Median over rounds; the ratio bare/client of these is the client-cost ratio, whatever limits throughput. */
   clientCpuUsPerChunk: byDriver(cpu, 3),
-  /** Median over rounds: JavaScript heap bytes the client thread allocated per content chunk. */
-  bytesPerChunk: byDriver((name) => medianOf(results[name], (p) => p.bytesPerChunk), 0),
+  /** JavaScript heap bytes the client thread allocated per content chunk, from the untimed heap-profiled phase. */
+  bytesPerChunk: byDriver((name) => heapPhases[name]?.bytesPerChunk ?? Number.NaN, 0),
   scavengesPer10kChunks: byDriver((name) => medianOf(results[name], (p) => p.scavengesPer10kChunks), 2),
   /**
    * Heuristic: a client thread busy ≥ 90 % of the time is what limited its phase; below that it waited

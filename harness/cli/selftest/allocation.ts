@@ -20,7 +20,7 @@ import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
 export interface AllocationSample {
-  /** JavaScript heap bytes allocated by this thread (isolate) during the stretch (sampled). */
+  /** JavaScript heap bytes allocated by this thread (isolate) during the stretch (sampled); NaN with `heap: false`. */
   allocatedBytes: number
   /** Young-generation collections (scavenges). */
   scavenges: number
@@ -39,6 +39,12 @@ export interface AllocationSampleOptions {
   samplingIntervalBytes?: number
   /** Also return the bytes by allocating function (AllocationSample.sites). @default false */
   sites?: boolean
+  /**
+   * Run V8's sampling heap profiler (allocatedBytes, sites). It slows every allocation (measured: a
+   * zero-delay bench:client phase at ~60 % of its speed, the harness client more than the bare reader), so
+   * a stretch timed for throughput sets false and keeps only the cheap GC and CPU figures. @default true
+   */
+  heap?: boolean
 }
 
 let fullGc: (() => void) | undefined
@@ -91,8 +97,9 @@ export async function startAllocationSample(
   options: AllocationSampleOptions = {},
 ): Promise<() => Promise<AllocationSample>> {
   collectGarbage()
+  const heap = options.heap !== false
   const session = new Session()
-  session.connect()
+  if (heap) session.connect()
   // The two include flags (Chrome 111+, Node ≥ 20) are newer than @types/node's protocol types. Without
   // them the profile holds only objects still alive at the end, and garbage is what we want.
   const parameters: { samplingInterval: number } & Record<string, unknown> = {
@@ -100,15 +107,15 @@ export async function startAllocationSample(
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true,
   }
-  await session.post('HeapProfiler.startSampling', parameters)
+  if (heap) await session.post('HeapProfiler.startSampling', parameters)
   const profiler = new v8.GCProfiler()
   profiler.start()
   const cpuAtStart = threadCpuNs()
   return async () => {
     const cpuAtEnd = threadCpuNs()
     const statistics = profiler.stop().statistics
-    const { profile } = await session.post('HeapProfiler.stopSampling')
-    session.disconnect()
+    const profile = heap ? (await session.post('HeapProfiler.stopSampling')).profile : undefined
+    if (heap) session.disconnect()
     let scavenges = 0
     let markSweeps = 0
     let gcPauseMs = 0
@@ -118,15 +125,15 @@ export async function startAllocationSample(
       // GCProfiler reports cost in µs.
       gcPauseMs += gc.cost / 1000
     }
-    const head = profile.head as SamplingNode
+    const head = profile?.head as SamplingNode | undefined
     const sample: AllocationSample = {
-      allocatedBytes: totalSize(head),
+      allocatedBytes: head === undefined ? Number.NaN : totalSize(head),
       scavenges,
       markSweeps,
       gcPauseMs,
       threadCpuNs: cpuAtStart === undefined || cpuAtEnd === undefined ? undefined : cpuAtEnd - cpuAtStart,
     }
-    if (options.sites === true) {
+    if (options.sites === true && head !== undefined) {
       const sites = new Map<string, number>()
       addSites(head, sites)
       sample.sites = [...sites].map(([site, bytes]) => ({ site, bytes })).sort((a, b) => b.bytes - a.bytes)
