@@ -13,7 +13,7 @@ import { type Clock, systemClock } from './clock.ts'
 import { DEFAULT_MAX_ERROR_RATE, scenarioHash } from './config/index.ts'
 import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { Engine, GenerationRequest, NativeSpeedResult } from './engines/engine.ts'
-import { engineDefinition } from './engines/registry.ts'
+import { engineDefinition, requireEngineDefinition } from './engines/registry.ts'
 import { HarnessError, toError } from './errors.ts'
 import { executeLoad, expandLoads } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
@@ -368,8 +368,7 @@ function checkEnvironment(scenario: Scenario): void {
 function variantOf(target: TargetConfig, created: CreatedEngine | undefined): { variant?: VariantIdentity } {
   const v = target.variant
   if (!v) return created?.variant ? { variant: created.variant } : {}
-  const format = engineDefinition(target.engine.kind)?.variantFormat
-  if (format === undefined) throw new HarnessError(`unknown engine kind "${target.engine.kind}"`)
+  const format = requireEngineDefinition(target.engine.kind).variantFormat
   return {
     variant: {
       ...created?.variant,

@@ -7,8 +7,7 @@
  */
 import type { EngineConfig } from './config/schema.ts'
 import type { CreatedEngine } from './engines/definition.ts'
-import { engineDefinition, engineDefinitions } from './engines/registry.ts'
-import { HarnessError } from './errors.ts'
+import { requireEngineDefinition } from './engines/registry.ts'
 import type { MockOptions } from './mock-server/options.ts'
 
 export type { CreatedEngine } from './engines/definition.ts'
@@ -17,13 +16,7 @@ export async function createTargetEngine(
   config: EngineConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CreatedEngine> {
-  const definition = engineDefinition(config.kind)
-  if (!definition)
-    throw new HarnessError(
-      `unknown engine kind "${config.kind}"; registered kinds: ${engineDefinitions()
-        .map((d) => d.kind)
-        .join(', ')}`,
-    )
+  const definition = requireEngineDefinition(config.kind)
   const { mock, ...engineConfig } = config as EngineConfig & { mock?: MockOptions }
   if (mock === undefined) return await definition.create(engineConfig, { env })
   const { startMockServerInWorker } = await import('./mock-server/worker.ts')

@@ -7,6 +7,7 @@
  * Importing this module loads the definitions only (zod schemas): each create() imports its engine.
  * @module
  */
+import { HarnessError } from '../errors.ts'
 import type { EngineDefinition } from './definition.ts'
 import { llamaCppEngine } from './llama-cpp/definition.ts'
 import { onnxEngine } from './onnx/definition.ts'
@@ -39,6 +40,19 @@ export function registerEngine(definition: AnyDefinition): void {
 /** The definition of a kind, or undefined when no engine of that kind is registered. */
 export function engineDefinition(kind: string): AnyDefinition | undefined {
   return registered.get(kind)
+}
+
+/**
+ * The definition of a kind, or a HarnessError naming the registered kinds: for code past config validation
+ * (the runner, the isolate host), where an unknown kind means registerEngine() was not called in this process.
+ */
+export function requireEngineDefinition(kind: string): AnyDefinition {
+  const definition = registered.get(kind)
+  if (definition === undefined)
+    throw new HarnessError(
+      `unknown engine kind "${kind}"; registered kinds: ${[...registered.keys()].join(', ')}`,
+    )
+  return definition
 }
 
 /** Every registered definition: the built-ins first, then registerEngine()'s in their order. */

@@ -41,7 +41,7 @@ import type {
   StreamEvent,
   TokenLogprob,
 } from '../engine.ts'
-import { engineDefinition } from '../registry.ts'
+import { engineDefinition, requireEngineDefinition } from '../registry.ts'
 import { ChildHost, type Launched, type RequestMessage } from './child-host.ts'
 import type { ClockOffset } from './clock-sync.ts'
 import { EventQueue } from './event-queue.ts'
@@ -105,13 +105,9 @@ interface PendingCall {
 }
 
 export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateOptions = {}): IsolatedEngine {
-  const definition = engineDefinition(spec.kind)
-  if (!definition?.isolate)
-    throw new HarnessError(
-      definition
-        ? `the ${spec.kind} engine cannot run in a child process; set isolate: false`
-        : `no engine of kind "${spec.kind}" is registered`,
-    )
+  const definition = requireEngineDefinition(spec.kind)
+  if (!definition.isolate)
+    throw new HarnessError(`the ${spec.kind} engine cannot run in a child process; set isolate: false`)
   const support: IsolateSupport<unknown> = definition.isolate
   const modelPath = support.modelPath(spec.options)
   const modelName = basename(modelPath)
