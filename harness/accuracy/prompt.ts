@@ -36,7 +36,7 @@ export function formatShot(item: Pick<McItem, 'question' | 'choices' | 'answer'>
  */
 export function mmluPrompt(
   item: Pick<McItem, 'subject' | 'question' | 'choices'>,
-  shots: readonly McItem[],
+  shots: readonly Pick<McItem, 'question' | 'choices' | 'answer'>[],
 ): string {
   return subjectDescription(item.subject) + shots.map(formatShot).join('') + formatQuestion(item)
 }
