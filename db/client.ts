@@ -33,6 +33,7 @@ import { migratePostgres } from './migrate.ts'
 import { prepareDataDir } from './pglite/dir.ts'
 import { connectLoopback, lockFileOf, PgliteDirectoryClient, startPgliteHost } from './pglite/host.ts'
 import { acquireLock } from './pglite/lock.ts'
+import { surviveOwnerSwitch, untilOwnerAnswers } from './pglite/owner-switch.ts'
 import { startPgliteHostInWorker } from './pglite/worker.ts'
 import {
   CONNECT_TIMEOUT_S,
@@ -193,7 +194,7 @@ async function socketDb(
     onnotice: () => {},
   } satisfies postgres.Options<Record<string, never>>
   // postgres.js supports a `socket` factory (each new connection asks it); its types do not declare it.
-  const sql = postgres({ ...options, socket: connect } as typeof options)
+  const sql = surviveOwnerSwitch(postgres({ ...options, socket: connect } as typeof options))
   const db = withHandle(drizzlePostgres(sql, { schema }), 'pglite-socket', dir, async () => {
     try {
       await sql.end({ timeout: 5 })
@@ -202,7 +203,7 @@ async function socketDb(
     }
   })
   try {
-    await sql`select 1`
+    await untilOwnerAnswers(() => sql`select 1`)
   } catch (err) {
     await db.close()
     throw err

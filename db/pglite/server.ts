@@ -124,6 +124,9 @@ class Connection {
         continue
       }
       if (this.#phase === 'ready') {
+        // A closing connection starts no new exchange: the client sees the connection end with no answer
+        // and sends it again to the next owner (db/pglite/owner-switch.ts), so it must not have run here.
+        if (this.#closing && !this.#lease) return
         const batch = this.#takeMessages(Number.POSITIVE_INFINITY)
         if (!batch) return
         await this.#execute(batch)
@@ -203,7 +206,15 @@ class Connection {
       at += length
     }
     if (messages.length > 0) {
-      if (!this.#lease) this.#lease = await acquireLease(this.pg)
+      if (!this.#lease) {
+        const lease = await acquireLease(this.pg)
+        // Closed while waiting for another client's exchange: never started, so never run (see #drain).
+        if (this.#closing || this.#phase === 'closed') {
+          lease()
+          return
+        }
+        this.#lease = lease
+      }
       await this.#run(Buffer.concat(messages))
       this.#releaseIfIdle(lastType === SYNC || lastType === QUERY)
     }
@@ -221,7 +232,8 @@ class Connection {
     const release = this.#lease
     this.#lease = undefined
     release()
-    if (this.#closing) this.socket.destroy()
+    // end(), not destroy(): the answer just written must reach the client, or it would send again what ran.
+    if (this.#closing) this.socket.end()
   }
 
   async #withLease(fn: () => Promise<void>): Promise<void> {

@@ -24,7 +24,9 @@ async function waitForFlushedOutcomes(
 ): Promise<void> {
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`bench run exited early (${child.exitCode})`)
+    if (child.exitCode !== null) {
+      throw new Error(`bench run exited early (${child.exitCode}): ${stderrOf(child)}`)
+    }
     const db = await createDb(options).catch(() => undefined)
     if (db) {
       try {
@@ -41,6 +43,17 @@ async function waitForFlushedOutcomes(
     await sleep(250)
   }
   throw new Error(`fewer than ${count} outcomes stored after 60 s`)
+}
+
+const stderrs = new WeakMap<ChildProcess, string[]>()
+/** Keeps the child's stderr so an early exit says why (it is the only clue in a CI log). */
+function keepStderr(child: ChildProcess): void {
+  const parts: string[] = []
+  stderrs.set(child, parts)
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => parts.push(text))
+}
+function stderrOf(child: ChildProcess): string {
+  return (stderrs.get(child) ?? []).join('').trim().slice(-2000)
 }
 
 const scenario = {
@@ -70,8 +83,9 @@ describe.each(dbBackends())('SIGKILL mid-run (%s)', (backend) => {
     await test.db.close()
     const dbArg = test.options.url ?? test.options.dataDir ?? ''
     const child = spawn(process.execPath, [BENCH_BIN, 'run', file, '--db', dbArg, '--no-progress'], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     })
+    keepStderr(child)
     let killedAtMs = 0
     try {
       // Let it measure until several batches are flushed. Polled, not a fixed sleep: the child's start-up
