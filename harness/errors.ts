@@ -56,6 +56,26 @@ export class RequestError extends HarnessError {
   }
 }
 
+/** What an accuracy or quality measurement asks of an engine beyond generate(). */
+export type ScoringCapability = 'scoreChoices' | 'topLogprobs'
+
+/**
+ * The engine cannot do this at all, as opposed to one request failing: an endpoint that returns no prompt
+ * logprobs (llama-server, llama.cpp #27174) asked to score choices. Thrown by the first call; callers
+ * fall back (`scoring: 'auto'` → generate mode) or refuse the measurement with `message`, which says what
+ * the endpoint lacks and what would work. A score must never sit at chance because logprobs were missing.
+ */
+export class CapabilityError extends HarnessError {
+  override name = 'CapabilityError'
+  constructor(
+    readonly capability: ScoringCapability,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
 /** Normalizes anything thrown into an Error, once, at an adapter edge. */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value

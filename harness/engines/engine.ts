@@ -175,7 +175,13 @@ export interface Engine extends AsyncDisposable {
    * see (a TCP connect) and reports those as its own RequestError.
    */
   generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<StreamEvent>
-  /** Log-likelihood of each choice as a continuation of prompt (accuracy). */
+  /**
+   * Log-likelihood (natural log, summed over the continuation's tokens) of each choice as a continuation
+   * of prompt (accuracy, METRICS.md `scoring: 'loglik'`). An engine that turns out unable to (an endpoint
+   * without prompt logprobs, a continuation longer than the one next token an endpoint scores) throws
+   * CapabilityError (harness/errors.ts) rather than returning a made-up figure; other failures throw
+   * RequestError.
+   */
   scoreChoices?(prompt: string, choices: string[]): Promise<number[]>
   /** Top-k log-probabilities at each position of a greedy continuation (quality, speculative studies). */
   topLogprobs?(prompt: string, k: number): Promise<TokenLogprob[][]>
