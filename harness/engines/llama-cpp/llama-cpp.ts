@@ -64,7 +64,7 @@ import {
   installedVersion,
   SlotPool,
 } from '../native/native-common.ts'
-import { chunkEvent, finishTokenStream, TokenTextStream } from '../native/native-text.ts'
+import { GeneratedOutput, TokenTextStream } from '../native/native-text.ts'
 import type { LlamaCppEngineOptions } from './definition.ts'
 
 export type { LlamaCppEngineOptions } from './definition.ts'
@@ -296,16 +296,13 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
       })
       // Read by the sampler of the decode requested next, so both are updated before that request.
       const output: Token[] = []
-      let generated = 0
+      const out = new GeneratedOutput(stream, request.topLogprobs !== undefined)
       const evaluateOptions: SequenceEvaluateOptions = {
         ...samplingOptions(request.sampling, seed, () => [...prompt, ...output]),
-        tokenBias: () => (generated < budget.banEosBelow ? s.banEog : s.noBias),
+        tokenBias: () => (out.generated < budget.banEosBelow ? s.banEog : s.noBias),
       }
       const topK = request.topLogprobs
       iterator = sequence.evaluateWithMetadata(prompt, { probabilities: topK !== undefined }, evaluateOptions)
-      let finishReason = 'length'
-      let stopString = false
-      let logprobs: TokenLogprob[] = []
       const decodeNext = () => {
         const pending = iterator!.next()
         // Left pending when a stop string, an abort or the consumer ends the loop; release() awaits it.
@@ -317,41 +314,32 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
         signal.throwIfAborted()
         const step = await Promise.race([next, aborted])
         if (step.done) {
-          finishReason = 'stop'
+          out.endOfSequence()
           break
         }
-        generated++
         const token = step.value.token
         output.push(token)
-        next = generated < budget.maxTokens ? decodeNext() : undefined
-        if (topK !== undefined) {
-          const p = step.value.probabilities?.get(token)
-          logprobs.push({
-            token: tokenText(s.model, token),
-            logprob: p === undefined ? Number.NEGATIVE_INFINITY : Math.log(p),
-            top: topEntries(s.model, step.value.probabilities, topK),
-          })
-        }
-        const { chunk, stopped } = stream.push(token)
-        if (chunk) {
-          yield chunkEvent(chunk, topK !== undefined ? logprobs : undefined)
-          logprobs = []
-        }
+        const probabilities = step.value.probabilities
+        out.accept(
+          topK === undefined
+            ? undefined
+            : () => {
+                const p = probabilities?.get(token)
+                return {
+                  token: tokenText(s.model, token),
+                  logprob: p === undefined ? Number.NEGATIVE_INFINITY : Math.log(p),
+                  top: topEntries(s.model, probabilities, topK),
+                }
+              },
+        )
+        next = out.generated < budget.maxTokens ? decodeNext() : undefined
+        const event = out.text(token)
+        if (event) yield event
         signal.throwIfAborted()
-        if (stopped) {
-          finishReason = 'stop'
-          stopString = true
-          break
-        }
+        if (out.stopped) break
       }
       release()
-      yield* finishTokenStream(stream, {
-        stopString,
-        logprobs: topK !== undefined ? logprobs : undefined,
-        promptTokens: prompt.length,
-        outputTokens: generated,
-        finishReason,
-      })
+      yield* out.finish(prompt.length)
     } catch (err) {
       throw generationFailure(err, signal, 'llama.cpp generation')
     } finally {

@@ -131,6 +131,71 @@ export class TokenTextStream {
 }
 
 /**
+ * What a native engine's decode loop does with each sampled token, shared by llama-cpp and onnx: count
+ * it, keep its logprobs when the request asked for them, turn it into text (TokenTextStream) and say
+ * whether a stop string ended the output; at the end, the text still held and the done event. The loop
+ * itself (the runtime's calls, sampling, abort) stays in each engine.
+ */
+export class GeneratedOutput {
+  /** Tokens accepted so far (METRICS.md outputTokens as the engine's tokenizer counts them). */
+  generated = 0
+  #finishReason = 'length'
+  #stopString = false
+  /** Logprobs of tokens not yet sent with a chunk; undefined when the request did not ask for them. */
+  #logprobs: TokenLogprob[] | undefined
+
+  constructor(
+    private readonly stream: TokenTextStream,
+    wantLogprobs: boolean,
+  ) {
+    if (wantLogprobs) this.#logprobs = []
+  }
+
+  /** A stop string ended the output: the loop must stop decoding. */
+  get stopped(): boolean {
+    return this.#stopString
+  }
+
+  /** The model produced end-of-sequence (or the engine ended on it): finish reason `stop`. */
+  endOfSequence(): void {
+    this.#finishReason = 'stop'
+  }
+
+  /**
+   * Counts one sampled token and keeps its logprobs (`logprob` is called only when they were asked for).
+   * Separate from text(): llama-cpp requests the next decode between the two, with the count up to date.
+   */
+  accept(logprob?: () => TokenLogprob): void {
+    this.generated++
+    if (this.#logprobs && logprob) this.#logprobs.push(logprob())
+  }
+
+  /** The accepted token as text: the token event to yield now, if it completed a chunk; then check `stopped`. */
+  text(token: number): StreamEvent | undefined {
+    const { chunk, stopped } = this.stream.push(token)
+    if (stopped) {
+      this.#finishReason = 'stop'
+      this.#stopString = true
+    }
+    if (!chunk) return undefined
+    const event = chunkEvent(chunk, this.#logprobs)
+    if (this.#logprobs) this.#logprobs = []
+    return event
+  }
+
+  /** Text still held (unless a stop string ended the output), then the done event. */
+  finish(promptTokens: number): Generator<StreamEvent> {
+    return finishTokenStream(this.stream, {
+      stopString: this.#stopString,
+      logprobs: this.#logprobs,
+      promptTokens,
+      outputTokens: this.generated,
+      finishReason: this.#finishReason,
+    })
+  }
+}
+
+/**
  * The end of a native engine's stream: text still held (a partial character or a possible stop-string
  * prefix) unless a stop string ended it, then the done event with tokenizer counts.
  */

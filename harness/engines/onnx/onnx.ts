@@ -21,7 +21,7 @@ import { EngineStartError, RequestError, toError } from '../../errors.ts'
 import { createRandom } from '../../random.ts'
 import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob } from '../engine.ts'
 import { defaultThreads, generationBudget, generationFailure } from '../native/native-common.ts'
-import { chunkEvent, finishTokenStream, TokenTextStream } from '../native/native-text.ts'
+import { GeneratedOutput, TokenTextStream } from '../native/native-text.ts'
 import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
 import type { OnnxEngineOptions } from './definition.ts'
 import { loadHfTokenizer } from './hf-tokenizer.ts'
@@ -162,64 +162,51 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
     let scores: Float64Array | undefined
     let past: Record<string, ort.Tensor> | undefined
     let fresh = prompt.length
-    let generated = 0
-    let finishReason = 'length'
-    let stopString = false
     const topK = request.topLogprobs
-    let logprobs: TokenLogprob[] = []
+    const out = new GeneratedOutput(stream, topK !== undefined)
     try {
-      while (generated < budget.maxTokens) {
+      while (out.generated < budget.maxTokens) {
         const result = await step(s, tokens, fresh, past)
         signal.throwIfAborted()
         past = result.past
         const row = lastRow(result)
         scores ??= new Float64Array(row.length)
         applyPenalties(row, scores, {
-          ...(generated < budget.banEosBelow ? { banned: s.tokenizer.eogTokens } : {}),
+          ...(out.generated < budget.banEosBelow ? { banned: s.tokenizer.eogTokens } : {}),
           history: tokens,
           ...(request.sampling ? { sampling: request.sampling } : {}),
         })
         const token = sampleToken(scores, request.sampling, random)
         if (s.tokenizer.eogTokens.includes(token)) {
-          finishReason = 'stop'
+          out.endOfSequence()
           break
         }
         tokens.push(token)
         fresh = 1
-        generated++
-        if (topK !== undefined) {
-          const lp = logSoftmax(row)
-          logprobs.push({
-            token: s.tokenizer.tokenText(token),
-            logprob: lp[token]!,
-            top: topEntries(lp, topK).map((e) => ({
-              token: s.tokenizer.tokenText(e.id),
-              logprob: e.logprob,
-            })),
-          })
-        }
-        const { chunk, stopped } = stream.push(token)
-        if (chunk) {
-          yield chunkEvent(chunk, topK !== undefined ? logprobs : undefined)
-          logprobs = []
-        }
+        out.accept(
+          topK === undefined
+            ? undefined
+            : () => {
+                const lp = logSoftmax(row)
+                return {
+                  token: s.tokenizer.tokenText(token),
+                  logprob: lp[token]!,
+                  top: topEntries(lp, topK).map((e) => ({
+                    token: s.tokenizer.tokenText(e.id),
+                    logprob: e.logprob,
+                  })),
+                }
+              },
+        )
+        const event = out.text(token)
+        if (event) yield event
         signal.throwIfAborted()
-        if (stopped) {
-          finishReason = 'stop'
-          stopString = true
-          break
-        }
+        if (out.stopped) break
       }
     } catch (err) {
       throw generationFailure(err, signal, 'onnxruntime')
     }
-    yield* finishTokenStream(stream, {
-      stopString,
-      logprobs: topK !== undefined ? logprobs : undefined,
-      promptTokens: prompt.length,
-      outputTokens: generated,
-      finishReason,
-    })
+    yield* out.finish(prompt.length)
   }
 
   return {
