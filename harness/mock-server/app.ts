@@ -10,9 +10,12 @@ import { type Context, Hono } from 'hono'
 import { fromMonotonicMs } from '../clock.ts'
 import { SENT_AT_HEADER } from '../openai-wire.ts'
 import { createRandom } from '../random.ts'
+import type { AnswerKey } from './answers.ts'
 import { Generation, type GenerationContext, type StreamFault } from './generation.ts'
 import { LlamaServerModel } from './llama-server.ts'
+import { mockTokenId, mockTokens } from './mock-tokens.ts'
 import type { MockOptions } from './options.ts'
+import { MockOptionsError } from './parse-options.ts'
 import { streamShape } from './personality.ts'
 import { BadRequest, errorBody, type GenerationPlan, planChat, planCompletions } from './protocol.ts'
 import { DeadlineScheduler, type SchedulerTuning } from './scheduler.ts'
@@ -42,6 +45,7 @@ const ROUTES = new Set([
   '/v1/health',
   '/metrics',
   '/version',
+  '/tokenize',
 ])
 
 export interface MockAppInternals {
@@ -49,6 +53,11 @@ export interface MockAppInternals {
   scheduler?: Partial<SchedulerTuning>
   /** performance.now() unless a test needs otherwise. */
   now?: () => number
+  /**
+   * The `answers` option's key, loaded (loadAnswerKey in answers.ts; startMockServer does it). Required
+   * when options.answers is set: loading reads files, which createMockApp does not.
+   */
+  answerKey?: AnswerKey
 }
 
 export function createMockApp(options: MockOptions, internals: MockAppInternals = {}): MockApp {
@@ -59,6 +68,15 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   const { personality } = options
   const llama = personality === 'llama-server' ? new LlamaServerModel() : undefined
   const vllm = personality === 'vllm' ? new VllmModel(options.model) : undefined
+  const answerKey = internals.answerKey
+  if (options.answers !== undefined && answerKey === undefined)
+    throw new MockOptionsError([
+      {
+        path: 'answers.key',
+        message:
+          'not loaded: start the server with startMockServer, or pass loadAnswerKey(options.answers) as internals.answerKey',
+      },
+    ])
   const ctx: GenerationContext = {
     scheduler,
     stats,
@@ -68,8 +86,45 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     tokensPerChunk: options.tokensPerChunk,
     shape: streamShape(personality, options.serverTimings),
     observer: llama ?? vllm,
+    echoLetter:
+      answerKey === undefined
+        ? undefined
+        : (prompt) => {
+            const found = answerKey.find(prompt)
+            if (found === undefined) return undefined
+            const logprobs = answerKey.letterLogprobs(found.item, answerKey.choose(found.item))
+            return (token, at) => {
+              if (at !== found.end) return undefined
+              const i = found.item.choices.findIndex((_, j) => token.trim() === String.fromCharCode(65 + j))
+              return i < 0 ? undefined : logprobs[i]
+            }
+          },
   }
-  const defaults = { seed: options.seed, model: options.model, outputTokens: options.outputTokens }
+  const defaults = {
+    seed: options.seed,
+    model: options.model,
+    outputTokens: options.outputTokens,
+    personality,
+  }
+  /** The answers option: a prompt ending at a recognized item's `Answer:` (or one space after) is answered with a letter. */
+  const answerPlan = (p: GenerationPlan): void => {
+    if (answerKey === undefined || p.echo !== undefined) return
+    const last = p.promptSource[p.promptSource.length - 1]
+    if (typeof last !== 'string') return
+    const found = answerKey.find(last)
+    const rest = found === undefined ? undefined : last.slice(found.end)
+    if (found === undefined || (rest !== '' && rest !== ' ')) return
+    const chosen = answerKey.choose(found.item)
+    p.answer = {
+      letters: found.item.choices.map((_, i) => String.fromCharCode(65 + i)),
+      chosen,
+      logprobs: answerKey.letterLogprobs(found.item, chosen),
+      leadingSpace: rest === '',
+    }
+    // One letter, then the end of the answer (a model stops after it: EOS or the newline stop).
+    p.outputTokens = 1
+    p.finishReason = 'stop'
+  }
   const startedS = Math.floor(Date.now() / 1000)
   let requestIndex = 0
 
@@ -126,6 +181,7 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     let p: GenerationPlan
     try {
       p = plan(body)
+      answerPlan(p)
     } catch (err) {
       if (!(err instanceof BadRequest)) throw err
       return c.json(errorBody(err.message, 'invalid_request_error', null, err.param), 400)
@@ -194,6 +250,26 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   app.get('/health', (c) => (vllm !== undefined ? c.body('', 200) : c.json({ status: 'ok' })))
   if (llama !== undefined) app.get('/v1/health', (c) => c.json({ status: 'ok' }))
   if (vllm !== undefined) app.get('/version', (c) => c.json({ version: VLLM_VERSION }))
+  // llama-server's /tokenize (beside /v1, no key needed there either): `{content, add_special?,
+  // with_pieces?}` → `{tokens: [id…]}` or `[{id, piece}…]`; the mock adds no BOS, so add_special changes nothing.
+  if (llama !== undefined)
+    app.post('/tokenize', async (c) => {
+      let body: { content?: unknown; with_pieces?: unknown }
+      try {
+        body = (await c.req.json()) as typeof body
+      } catch {
+        return c.json(errorBody('the request body is not valid JSON', 'invalid_request_error'), 400)
+      }
+      if (typeof body?.content !== 'string')
+        return c.json(errorBody('"content" must be provided', 'invalid_request_error', null, 'content'), 400)
+      const tokens = mockTokens(body.content)
+      return c.json({
+        tokens:
+          body.with_pieces === true
+            ? tokens.map((piece) => ({ id: mockTokenId(piece), piece }))
+            : tokens.map(mockTokenId),
+      })
+    })
   // The server's own family first, then the mock's (mock_*: schedule error, faults), which no scraper of
   // the real server reads but `bench selftest` and these tests do.
   const metricsText = (): string => {

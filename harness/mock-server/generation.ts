@@ -5,6 +5,7 @@
  * @module
  */
 import { ChunkDeadlines } from './deadlines.ts'
+import { answerLogprobs, appendGenerated, echoLogprobs, withTokenIds } from './mock-tokens.ts'
 import type { Delay } from './options.ts'
 import type { StreamShape } from './personality.ts'
 import type { GenerationPlan } from './protocol.ts'
@@ -24,6 +25,13 @@ export interface GenerationContext {
   shape: StreamShape
   /** The personality's server state (metrics, prompt cache); undefined for the default personality. */
   observer: GenerationObserver | undefined
+  /**
+   * With the answers option: for an echoed prompt, the logprob of a letter token starting at a UTF-16
+   * index (the one right after the recognized item's `Answer:`), undefined elsewhere.
+   */
+  echoLetter?:
+    | ((prompt: string) => ((token: string, at: number) => number | undefined) | undefined)
+    | undefined
 }
 
 /** How a response ended, for a personality's metrics and prompt cache. Times: performance.now() ms. */
@@ -275,11 +283,21 @@ export class Generation implements ScheduledTask {
         const lp = this.#tokenLogprobs(position)
         this.#logprobs.push(lp)
         this.#text += lp.token
-      } else this.#text += tokenText(tokenIndex(this.#plan.textKey, position), this.#leadingSpace(position))
+      } else this.#text += this.#tokenText(position)
     }
     stats.contentChunks += this.#chunks
     stats.tokensGenerated += n
-    const logprobs = withLogprobs ? { content: this.#logprobs } : null
+    let logprobs: unknown = withLogprobs ? { content: this.#logprobs } : null
+    const echo = this.#plan.echo
+    if (echo !== undefined) {
+      // vLLM's echo: the prompt leads the text, and its tokens lead the legacy logprobs arrays.
+      this.#text = echo.prompt + this.#text
+      if (withLogprobs)
+        logprobs = appendGenerated(
+          echoLogprobs(echo.prompt, this.#plan.textKey, this.#ctx.echoLetter?.(echo.prompt)),
+          this.#logprobs,
+        )
+    }
     const choice =
       this.#plan.api === 'chat'
         ? {
@@ -322,13 +340,26 @@ export class Generation implements ScheduledTask {
     return position > 0 || this.#plan.api === 'completions'
   }
 
+  /** Token text at `position`: the answer's letter first when the answers option recognized the item. */
+  #tokenText(position: number): string {
+    const answer = this.#plan.answer
+    if (answer !== undefined && position === 0)
+      return `${answer.leadingSpace && this.#leadingSpace(0) ? ' ' : ''}${answer.letters[answer.chosen]}`
+    return tokenText(tokenIndex(this.#plan.textKey, position), this.#leadingSpace(position))
+  }
+
   #tokenLogprobs(position: number): TokenLogprobs {
-    return tokenLogprobs(
-      this.#plan.textKey,
-      position,
-      this.#leadingSpace(position),
-      this.#plan.topLogprobs ?? 0,
-    )
+    const top = this.#plan.topLogprobs ?? 0
+    const answer = this.#plan.answer
+    if (answer !== undefined && position === 0)
+      return answerLogprobs(
+        answer,
+        answer.leadingSpace && this.#leadingSpace(0),
+        top,
+        this.#plan.tokenIds === true,
+      )
+    const lp = tokenLogprobs(this.#plan.textKey, position, this.#leadingSpace(position), top)
+    return this.#plan.tokenIds === true ? withTokenIds(lp) : lp
   }
 
   /** Tokens [from, to) as one SSE event; `last` (vLLM shape) adds the finish_reason. */
@@ -336,8 +367,7 @@ export class Generation implements ScheduledTask {
     let text = ''
     let logprobs = 'null'
     if (this.#plan.topLogprobs === undefined) {
-      for (let p = from; p < to; p++)
-        text += tokenText(tokenIndex(this.#plan.textKey, p), this.#leadingSpace(p))
+      for (let p = from; p < to; p++) text += this.#tokenText(p)
     } else {
       const entries: TokenLogprobs[] = []
       for (let p = from; p < to; p++) {

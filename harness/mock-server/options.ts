@@ -48,6 +48,21 @@ export const faultsSchema = z
 export const PERSONALITIES = ['default', 'llama-server', 'vllm'] as const
 export type Personality = (typeof PERSONALITIES)[number]
 
+/**
+ * A multiple-choice model of known accuracy (answers.ts): items of `key` recognized in an lm-eval MMLU
+ * prompt are answered right with probability `p` (per seed and item), else with a uniform wrong letter.
+ */
+export const answersSchema = z
+  .object({
+    /** Probability of answering an item right, 0..1. */
+    p: z.number().min(0).max(1),
+    /** Path of an MMLU-layout directory (dev/ val/ test/ of {subject}_{split}.csv) or of a JSONL file. */
+    key: z.string().min(1),
+    /** Seeds the right/wrong decisions. @default the server's seed */
+    seed: z.number().int().optional(),
+  })
+  .strict()
+
 export const mockOptionsSchema = z
   .object({
     /** Real server whose behaviour the mock reproduces. @default 'default' */
@@ -87,6 +102,8 @@ export const mockOptionsSchema = z
      * personality never sends one (vLLM has none). @default true
      */
     serverTimings: z.boolean().default(true),
+    /** Answer multiple-choice items of a key with probability p (answers.ts). @default none */
+    answers: answersSchema.optional(),
     faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),
   })
   .strict()

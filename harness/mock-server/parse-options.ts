@@ -8,9 +8,13 @@ import { type MockOptions, mockOptionsSchema } from './options.ts'
 
 export class MockOptionsError extends HarnessError {
   override name = 'MockOptionsError'
-  constructor(readonly issues: { path: string; message: string }[]) {
+  constructor(
+    readonly issues: { path: string; message: string }[],
+    options?: { cause?: unknown },
+  ) {
     super(
       `invalid mock server options:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+      options,
     )
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The OpenAI-compatible request bodies the mock accepts, normalised into a GenerationPlan, and the
  * OpenAI-style error bodies it answers with. Unknown fields are accepted and ignored, as vLLM and
- * llama-server do; fields the mock cannot honour (n > 1, several prompts, echo) are refused with a 400.
+ * llama-server do; fields the mock cannot honour (n > 1, several prompts; echo outside the vllm and
+ * llama-server personalities) are refused with a 400.
  * @module
  */
 import { z } from 'zod'
+import type { AnswerToken } from './mock-tokens.ts'
+import type { Personality } from './options.ts'
 import { countWords, hashString, mix32 } from './text.ts'
 
 export type MockApi = 'chat' | 'completions'
@@ -36,6 +39,18 @@ export interface GenerationPlan {
    * personality; set by the app after planning). 0 = none.
    */
   cacheN: number
+  /**
+   * Completions with `echo: true` under the vllm personality: the answer's text and logprobs start with the
+   * prompt (vLLM's legacy arrays). llama-server accepts echo and ignores it, as the real one does.
+   */
+  echo?: { prompt: string }
+  /** llama-server personality: every logprobs entry carries the token `id` (as llama-server's do). */
+  tokenIds?: boolean
+  /** Set by the app when the answers option recognizes the prompt's item (answers.ts, mock-tokens.ts). */
+  answer?: AnswerToken & {
+    /** The answer token carries a leading space (the prompt ends right after `Answer:`). */
+    leadingSpace: boolean
+  }
 }
 
 export interface OpenAIErrorBody {
@@ -61,7 +76,8 @@ export class BadRequest extends Error {
 }
 
 const positiveInt = z.number().int().positive()
-const topLogprobsInt = z.number().int().min(0).max(20)
+/** Top logprobs the schema lets through; each personality's own limit is checked after (checkTopLogprobs). */
+const topLogprobsInt = z.number().int().min(0).max(100_000)
 
 const contentPartSchema = z.looseObject({ type: z.string(), text: z.string().optional() })
 
@@ -102,7 +118,7 @@ const completionsBodySchema = z.looseObject({
     z.array(tokenIds).length(1, 'the mock serves one prompt per request'),
   ]),
   logprobs: topLogprobsInt.nullish(),
-  echo: z.literal(false, 'echo is not supported').nullish(),
+  echo: z.boolean().nullish(),
 })
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -130,10 +146,22 @@ export interface PlanDefaults {
   seed: number
   model: string
   outputTokens: number
+  personality: Personality
+}
+
+/**
+ * vLLM refuses more than its max_logprobs (20 by default) and the mock's default follows OpenAI's 20;
+ * llama-server takes any k and answers at most n_vocab entries (measured on the real server: `logprobs:
+ * 1000` on a 259-token vocabulary returned 259).
+ */
+function checkTopLogprobs(k: number | null | undefined, personality: Personality, param: string): void {
+  if (k != null && k > 20 && personality !== 'llama-server')
+    throw new BadRequest(`${param}: must be ≤ 20, got ${k}`, param)
 }
 
 export function planChat(body: unknown, defaults: PlanDefaults): GenerationPlan {
   const b = parseBody(chatBodySchema, body)
+  checkTopLogprobs(b.top_logprobs, defaults.personality, 'top_logprobs')
   let promptTokens = 0
   let hash = hashString('chat')
   const promptSource: string[] = []
@@ -160,12 +188,21 @@ export function planChat(body: unknown, defaults: PlanDefaults): GenerationPlan 
     topLogprobs: b.logprobs === true ? (b.top_logprobs ?? 0) : undefined,
     promptSource,
     cacheN: 0,
+    ...(defaults.personality === 'llama-server' ? { tokenIds: true } : {}),
   }
 }
 
 export function planCompletions(body: unknown, defaults: PlanDefaults): GenerationPlan {
   const b = parseBody(completionsBodySchema, body)
+  checkTopLogprobs(b.logprobs, defaults.personality, 'logprobs')
   const prompt = Array.isArray(b.prompt) ? b.prompt[0]! : b.prompt
+  let echo: { prompt: string } | undefined
+  if (b.echo === true && defaults.personality !== 'llama-server') {
+    if (defaults.personality !== 'vllm') throw new BadRequest('echo is not supported', 'echo')
+    if (b.stream === true) throw new BadRequest('echo: the mock echoes only non-streamed answers', 'echo')
+    if (typeof prompt !== 'string') throw new BadRequest('echo: the mock echoes only text prompts', 'echo')
+    echo = { prompt }
+  }
   let promptTokens: number
   let hash: number
   let promptSource: readonly string[] | readonly number[]
@@ -190,5 +227,7 @@ export function planCompletions(body: unknown, defaults: PlanDefaults): Generati
     topLogprobs: b.logprobs ?? undefined,
     promptSource,
     cacheN: 0,
+    ...(echo !== undefined ? { echo } : {}),
+    ...(defaults.personality === 'llama-server' ? { tokenIds: true } : {}),
   }
 }

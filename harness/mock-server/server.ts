@@ -5,10 +5,11 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
+import { loadAnswerKey } from './answers.ts'
 import { createMockApp, type MockAppInternals } from './app.ts'
 import { configureServer, connectionListener } from './connections.ts'
 import type { MockOptionsInput } from './options.ts'
-import { parseMockOptions } from './parse-options.ts'
+import { MockOptionsError, parseMockOptions } from './parse-options.ts'
 
 export interface MockServerHandle {
   /** Base URL including /v1, e.g. http://127.0.0.1:43210/v1. */
@@ -25,7 +26,7 @@ export interface MockListenOptions {
   port?: number
 }
 
-/** Throws MockOptionsError naming each invalid field. */
+/** Throws MockOptionsError naming each invalid field (an answers key that cannot be loaded: `answers.key`). */
 export async function startMockServer(
   options: MockOptionsInput,
   listen: MockListenOptions = {},
@@ -33,6 +34,15 @@ export async function startMockServer(
 ): Promise<MockServerHandle> {
   const parsed = parseMockOptions(options)
   const host = listen.host ?? '127.0.0.1'
+  if (parsed.answers !== undefined && internals.answerKey === undefined) {
+    try {
+      internals = { ...internals, answerKey: await loadAnswerKey(parsed.answers, parsed.seed) }
+    } catch (error) {
+      throw new MockOptionsError([{ path: 'answers.key', message: (error as Error).message }], {
+        cause: error,
+      })
+    }
+  }
   const mock = createMockApp(parsed, internals)
   // @hono/node-server's listener under our own server, so the personality's connection handling wraps it.
   const server = createServer(
