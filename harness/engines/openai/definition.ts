@@ -76,7 +76,9 @@ export const openaiEngine = defineEngine({
   variantFormat: 'remote',
   capabilities: {
     logprobs: true,
-    scoreChoices: false,
+    // Echo + prompt logprobs (vLLM) or one-token choices from the next token's top-k (llama-server);
+    // a server with neither throws CapabilityError at its first answer (openai-score.ts).
+    scoreChoices: true,
     tokenize: false,
     memory: false,
     draft: false,

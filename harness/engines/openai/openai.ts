@@ -12,6 +12,7 @@ import type { OpenAIEngineOptions } from './definition.ts'
 import { Http1Agent } from './http1/agent.ts'
 import { API_PATHS, buildRequestBody } from './openai-body.ts'
 import { http1Transport } from './openai-http1.ts'
+import { createChoiceScorer, type ScoreMode } from './openai-score.ts'
 import { createSdkClient, streamWithSdk } from './openai-sdk.ts'
 import { probeServer } from './openai-start.ts'
 import { streamLean } from './openai-stream.ts'
@@ -26,6 +27,7 @@ export {
 export * from './openai-body.ts'
 export * from './openai-chunks.ts'
 export * from './openai-scope.ts'
+export * from './openai-score.ts'
 export * from './openai-sdk.ts'
 export * from './openai-start.ts'
 export * from './openai-stream.ts'
@@ -34,6 +36,9 @@ export * from './sse.ts'
 export interface OpenAIEngine extends Engine {
   /** Model ids the server listed at start() (empty before start). */
   readonly servedModels: readonly string[]
+  /** How scoreChoices() scores on this server, decided by its first answer (openai-score.ts); undefined before. */
+  readonly scoreMode: ScoreMode | undefined
+  scoreChoices(prompt: string, choices: string[]): Promise<number[]>
 }
 
 const DEFAULT_MAX_CONNECTIONS = 1024
@@ -76,14 +81,27 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     kind: 'openai',
     model: options.model,
     device: url.host,
-    capabilities: { logprobs: true, scoreChoices: false, tokenize: false, memory: false, draft: false },
+    // scoreChoices: implemented; whether this server can is known at its first answer (CapabilityError).
+    capabilities: { logprobs: true, scoreChoices: true, tokenize: false, memory: false, draft: false },
   }
   let servedModels: readonly string[] = []
+  const scorer = createChoiceScorer({
+    pool,
+    baseUrl: options.baseUrl,
+    basePath,
+    search: url.search,
+    headers: controlHeaders,
+    model: options.model,
+    ...(options.extraBody !== undefined ? { extraBody: options.extraBody } : {}),
+  })
 
   return {
     info,
     get servedModels() {
       return servedModels
+    },
+    get scoreMode() {
+      return scorer.mode
     },
     async start(signal?: AbortSignal): Promise<void> {
       const result = await probeServer(
@@ -105,6 +123,9 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       return sdk === undefined
         ? streamLean(leanTarget, body, signal)
         : streamWithSdk(sdk, options.api, body, signal, options.sendTimeHeader === true)
+    },
+    scoreChoices(prompt: string, choices: string[]): Promise<number[]> {
+      return scorer.score(prompt, choices)
     },
     async [Symbol.asyncDispose](): Promise<void> {
       // Requests still in flight belong to runs that are over; do not wait for them.

@@ -575,7 +575,7 @@ describe('openai engine start()', () => {
       model: 'm',
       device: host,
       engineVersion: '0.9.1',
-      capabilities: { logprobs: true, scoreChoices: false, tokenize: false, memory: false, draft: false },
+      capabilities: { logprobs: true, scoreChoices: true, tokenize: false, memory: false, draft: false },
     })
     expect(server.requests[0]?.headers.authorization, 'key sent on the probe').toBe('Bearer k')
   })
