@@ -133,7 +133,7 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
       const lp = legacyLogprobs(first?.logprobs)
       const text = typeof first?.text === 'string' ? first.text : undefined
       if (lp !== undefined && text !== undefined) {
-        const s = echoScore(prompt, choice, text, lp)
+        const s = echoScore(prompt, choice, text, lp, completionTokens(echo.json))
         if (s.state === 'ok') return 'echo'
         echoLacks = `its echoed prompt logprobs are unusable (${s.message})`
       } else if (text !== undefined && !text.startsWith(prompt + choice))
@@ -165,7 +165,7 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
         const s =
           lp === undefined || typeof first?.text !== 'string'
             ? { state: 'error' as const, message: 'the answer has no echoed prompt logprobs' }
-            : echoScore(prompt, choice, first.text, lp)
+            : echoScore(prompt, choice, first.text, lp, completionTokens(a.json))
         if (s.state === 'error')
           throw new RequestError(
             'engine',
@@ -243,6 +243,12 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
       return m === 'echo' ? scoreEcho(prompt, choices) : scoreNextToken(prompt, choices)
     },
   }
+}
+
+/** `usage.completion_tokens`: how many of the echoed answer's last tokens were generated. */
+function completionTokens(json: unknown): number | undefined {
+  const n = (json as { usage?: { completion_tokens?: unknown } } | null)?.usage?.completion_tokens
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined
 }
 
 function firstChoice(json: unknown): Record<string, unknown> | undefined {

@@ -8,9 +8,16 @@
  * Offsets count Python string characters, i.e. code points (vLLM sums `len(token)` of each detokenized
  * token), not UTF-16 units: a context with an emoji is one longer in JavaScript's `length`.
  *
+ * Offsets can drift from the text: vLLM decodes the first prompt token with `tokenizer.decode(id)`, which
+ * for a BOS is its name (`<s>`, 3 characters the text does not have), and a byte-fallback token's decoded
+ * length need not be its share of the text. When the offsets do not land exactly on both ends, the
+ * continuation is located from the other end instead: the echoed tokens end where the generated ones
+ * (`usage.completion_tokens` of them) begin, and the continuation is the run of echoed tokens before that
+ * whose decoded lengths add up to its length exactly.
+ *
  * Nothing is guessed: a token that straddles the boundary (the context's last characters merged with the
- * continuation's first), offsets that do not land exactly on both ends (a server whose per-token decoding
- * drops characters), or a missing logprob inside the continuation is an error naming what was seen.
+ * continuation's first), lengths that do not add up either way, or a missing logprob inside the
+ * continuation is an error naming what was seen.
  * @module
  */
 
@@ -58,23 +65,39 @@ export function echoScore(
   continuation: string,
   text: string,
   lp: LegacyLogprobs,
+  generatedTokens?: number,
 ): EchoScore {
   const full = context + continuation
   if (!text.startsWith(full))
     return { state: 'error', message: 'the answer does not start with the prompt (echo ignored)' }
   if (continuation.length === 0) return { state: 'error', message: 'the continuation is empty' }
-  const from = codePointLength(context)
-  const to = codePointLength(full)
+  const byOffsets = locateByOffsets(codePointLength(context), codePointLength(full), lp)
+  const range =
+    'start' in byOffsets || generatedTokens === undefined
+      ? byOffsets
+      : locateFromEnd(codePointLength(continuation), lp, generatedTokens, byOffsets.message)
+  if (!('start' in range)) return { state: 'error', message: range.message }
+  let sum = 0
+  for (let i = range.start; i < range.end; i++) {
+    const logprob = lp.token_logprobs[i]
+    if (typeof logprob !== 'number' || Number.isNaN(logprob))
+      return { state: 'error', message: `token ${i} ${JSON.stringify(lp.tokens[i])} has no logprob` }
+    sum += logprob
+  }
+  return { state: 'ok', logprob: sum, tokens: range.end - range.start }
+}
+
+type Range = { start: number; end: number } | { message: string }
+
+/** Tokens [start, end) whose offsets are exactly [from, to). */
+function locateByOffsets(from: number, to: number, lp: LegacyLogprobs): Range {
   const offsets = lp.text_offset
   let start = -1
   let end = offsets.length
   for (let i = 0; i < offsets.length; i++) {
     const offset = offsets[i]!
     if (i > 0 && offset < offsets[i - 1]!)
-      return {
-        state: 'error',
-        message: `text_offset decreases at token ${i} (${offsets[i - 1]} → ${offset})`,
-      }
+      return { message: `text_offset decreases at token ${i} (${offsets[i - 1]} → ${offset})` }
     if (start < 0 && offset >= from) start = i
     if (offset >= to) {
       end = i
@@ -84,7 +107,6 @@ export function echoScore(
   if (start < 0 || offsets[start] !== from) {
     const at = start < 0 ? offsets.length - 1 : start - 1
     return {
-      state: 'error',
       message: `no token starts where the continuation does (character ${from}): token ${at} ${JSON.stringify(lp.tokens[at])} at ${offsets[at]} straddles the boundary`,
     }
   }
@@ -95,15 +117,19 @@ export function echoScore(
       : offsets[end - 1]! + codePointLength(lp.tokens[end - 1] ?? '') === to
   if (!endsRight || end <= start)
     return {
-      state: 'error',
       message: `the continuation's tokens do not end at character ${to} (text_offset ${JSON.stringify(offsets.slice(start, end + 1))})`,
     }
+  return { start, end }
+}
+
+/** The echoed tokens just before the `generated` last ones whose decoded lengths sum to `length` exactly. */
+function locateFromEnd(length: number, lp: LegacyLogprobs, generated: number, offsetsMessage: string): Range {
+  const end = lp.tokens.length - generated
   let sum = 0
-  for (let i = start; i < end; i++) {
-    const logprob = lp.token_logprobs[i]
-    if (typeof logprob !== 'number' || Number.isNaN(logprob))
-      return { state: 'error', message: `token ${i} ${JSON.stringify(lp.tokens[i])} has no logprob` }
-    sum += logprob
+  let start = end
+  while (start > 0 && sum < length) sum += codePointLength(lp.tokens[--start]!)
+  if (sum === length && start < end) return { start, end }
+  return {
+    message: `${offsetsMessage}; from the end, the ${end - start} echoed tokens before the ${generated} generated make ${sum} characters, not the continuation's ${length}`,
   }
-  return { state: 'ok', logprob: sum, tokens: end - start }
 }

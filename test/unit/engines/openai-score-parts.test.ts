@@ -52,6 +52,24 @@ describe('echoScore', () => {
     expect(s.state === 'error' && s.message, 'names the token').toContain('": B" at 1 straddles the boundary')
   })
 
+  it('offsets drifted by a BOS decoded as "<s>" (vLLM): located from the generated end instead', () => {
+    const lp = echoed(['<s>', 'Q', ':', ' B', 'x'], [null, -1, -2, -0.5, -9])
+    expect(lp.text_offset[3], 'offset of " B" is 3 past the text').toBe(5)
+    expect(echoScore('Q:', ' B', 'Q: Bx', lp, 1), 'found from the end').toEqual({
+      state: 'ok',
+      logprob: -0.5,
+      tokens: 1,
+    })
+    expect(echoScore('Q:', ' B', 'Q: Bx', lp).state, 'without the generated count: not located').toBe('error')
+  })
+
+  it('a straddling token fails both ways, saying both', () => {
+    const s = echoScore('Q:', ' B', 'Q: Bx', echoed(['Q', ': B', 'x'], [null, -1, -9]), 1)
+    expect(s.state === 'error' && s.message, 'both reasons').toMatch(
+      /straddles the boundary; from the end, .* make 3 characters, not the continuation's 2/,
+    )
+  })
+
   it('an answer that does not echo the prompt is an error', () => {
     const s = echoScore('Q:', ' B', 'x', echoed(['x'], [-1]))
     expect(s, 'echo ignored').toEqual({
