@@ -162,11 +162,14 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     if (llama !== undefined && c.res.status >= 400) c.res.headers.set('connection', 'close')
   })
 
-  app.use('/v1/*', async (c, next) => {
+  const requireKey = async (c: Context<MockEnv>, next: () => Promise<void>) => {
     if (llama !== undefined && c.req.path === '/v1/health') return next() // public in llama-server
     if (authorized(c.req.header('authorization'))) return next()
     return c.json(errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'), 401)
-  })
+  }
+  app.use('/v1/*', requireKey)
+  // llama-server asks for the key on /tokenize too (measured: 401 without it under --api-key).
+  if (llama !== undefined) app.use('/tokenize', requireKey)
 
   const generate = async (c: Context<MockEnv>, plan: (body: unknown) => GenerationPlan) => {
     // Deadlines count from here, before the body is read: the client's clock started even earlier.
@@ -250,7 +253,7 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   app.get('/health', (c) => (vllm !== undefined ? c.body('', 200) : c.json({ status: 'ok' })))
   if (llama !== undefined) app.get('/v1/health', (c) => c.json({ status: 'ok' }))
   if (vllm !== undefined) app.get('/version', (c) => c.json({ version: VLLM_VERSION }))
-  // llama-server's /tokenize (beside /v1, no key needed there either): `{content, add_special?,
+  // llama-server's /tokenize (beside /v1, the API key required as on /v1): `{content, add_special?,
   // with_pieces?}` → `{tokens: [id…]}` or `[{id, piece}…]`; the mock adds no BOS, so add_special changes nothing.
   if (llama !== undefined)
     app.post('/tokenize', async (c) => {

@@ -92,6 +92,30 @@ describe('answer key', () => {
   })
 })
 
+describe('llama-server personality /tokenize', () => {
+  it('answers the mock tokens and asks for the API key as the real one does', async () => {
+    const server = await startMockServer(
+      { ...FAST, personality: 'llama-server', apiKey: 'sk-t' },
+      { port: 0 },
+    )
+    servers.push(server)
+    const tokenize = (headers: Record<string, string>) =>
+      fetch(`${new URL(server.url).origin}/tokenize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ content: 'Answer: B', with_pieces: true }),
+      })
+    expect((await tokenize({})).status, 'no key: 401').toBe(401)
+    const body = (await (await tokenize({ authorization: 'Bearer sk-t' })).json()) as {
+      tokens: { id: number; piece: string }[]
+    }
+    expect(
+      body.tokens.map((t) => t.piece),
+      'a word with the whitespace before it',
+    ).toEqual(['Answer:', ' B'])
+  })
+})
+
 describe('vllm personality echo', () => {
   it('text and legacy logprobs start with the prompt; the chosen letter after Answer: is ln 0.6', async () => {
     const key = writeMcKey({ subjects: 1, perSubject: 3, seed: 4 })
