@@ -11,6 +11,7 @@ import { mmluPrompt } from '../../../harness/accuracy/prompt.ts'
 import { loadAnswerKey } from '../../../harness/mock-server/answers.ts'
 import { MockOptionsError, parseMockOptions } from '../../../harness/mock-server/parse-options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
+import { startMockServerInWorker } from '../../../harness/mock-server/worker.ts'
 import { writeMcKey } from '../../helpers/mc-key.ts'
 
 const FAST = { ttft: { kind: 'fixed', ms: 0 }, itl: { kind: 'fixed', ms: 0 } } as const
@@ -44,6 +45,12 @@ describe('answers option validation', () => {
     expect(error, 'MockOptionsError').toBeInstanceOf(MockOptionsError)
     expect(error.issues[0].path, 'field').toBe('answers.key')
     expect(error.message, 'the path').toContain(missing)
+  })
+
+  it('in a worker thread (a scenario’s mock:) the same error reaches the caller, naming answers.key', async () => {
+    const missing = join(tmpdir(), 'bench-no-such-key.jsonl')
+    const error = await startMockServerInWorker({ answers: { p: 0.5, key: missing } }).catch((e) => e)
+    expect(error.message, 'field and path').toMatch(/answers\.key: .*bench-no-such-key\.jsonl/)
   })
 
   it('a bad row of the key is the loader’s DatasetError (file and line), under answers.key', async () => {
