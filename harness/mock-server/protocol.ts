@@ -118,6 +118,8 @@ const completionsBodySchema = z.looseObject({
     z.array(tokenIds).length(1, 'the mock serves one prompt per request'),
   ]),
   logprobs: topLogprobsInt.nullish(),
+  /** llama-server's own name for the top-k of each generated token (an alias of `logprobs` there). */
+  n_probs: topLogprobsInt.nullish(),
   echo: z.boolean().nullish(),
 })
 
@@ -224,7 +226,8 @@ export function planCompletions(body: unknown, defaults: PlanDefaults): Generati
     ...outputLength({ maxTokens: b.max_tokens, minTokens: b.min_tokens }, defaults.outputTokens),
     promptTokens,
     textKey: mix32(mix32(defaults.seed, b.seed ?? 0), hash),
-    topLogprobs: b.logprobs ?? undefined,
+    // llama-server reads `n_probs` as the same top-k (measured: `n_probs: 3` alone answers 3 alternatives).
+    topLogprobs: b.logprobs ?? (defaults.personality === 'llama-server' ? b.n_probs : undefined) ?? undefined,
     promptSource,
     cacheN: 0,
     ...(echo !== undefined ? { echo } : {}),

@@ -89,6 +89,20 @@ function logprobPins(name: string, origin: () => string, vocab: () => number | u
       if (n !== undefined) expect(mass, 'the whole vocabulary sums to 1').toBeCloseTo(1, 5)
     })
 
+    it("n_probs is an alias of logprobs; vLLM's prompt_logprobs is ignored", async () => {
+      const ask = (extra: Record<string, unknown>) =>
+        postJson<Completion>(`${origin()}/v1/completions`, {
+          prompt: 'abc',
+          max_tokens: 1,
+          temperature: 0,
+          ...extra,
+        })
+      const nProbs = (await ask({ n_probs: 3 })).json.choices[0]!.logprobs?.content
+      expect(nProbs?.[0]?.top_logprobs?.length, 'n_probs: 3 → 3 alternatives').toBe(3)
+      const prompt = (await ask({ prompt_logprobs: 1, logprobs: 1 })).json.choices[0]!.logprobs?.content
+      expect(prompt?.length, 'prompt_logprobs: still only the generated token').toBe(1)
+    })
+
     it('/tokenize at the root answers token ids', async () => {
       const { status, json } = await postJson<{ tokens: number[] }>(`${origin()}/tokenize`, {
         content: 'Answer: A',
