@@ -367,7 +367,13 @@ export class Generation implements ScheduledTask {
     let text = ''
     let logprobs = 'null'
     if (this.#plan.topLogprobs === undefined) {
-      for (let p = from; p < to; p++) text += this.#tokenText(p)
+      // The plain words inline, as before the answers option: this is the zero-delay mock's hot path.
+      const answered = this.#plan.answer !== undefined
+      for (let p = from; p < to; p++)
+        text +=
+          answered && p === 0
+            ? this.#tokenText(p)
+            : tokenText(tokenIndex(this.#plan.textKey, p), this.#leadingSpace(p))
     } else {
       const entries: TokenLogprobs[] = []
       for (let p = from; p < to; p++) {
