@@ -11,7 +11,7 @@
  *
  * Versioning: `version` is raised when a field changes meaning or a required one is added; a field added
  * later is optional here with the value older documents meant (connectionRetries 0, role 'run', an empty
- * variantLineage), so every document an older export wrote still reads.
+ * variantLineage, no accuracy items), so every document an older export wrote still reads.
  * @module
  */
 import { z } from 'zod'
@@ -130,6 +130,24 @@ export const requestSchema = z.object({
   chunkGapsMs: z.array(z.number()).nullable(),
 })
 
+/** One item of an accuracy run (db/accuracy-items.ts; absent in documents exported before items existed). */
+export const itemSchema = z.object({
+  seq: int4,
+  itemId: name,
+  subject: name,
+  itemIndex: int4,
+  answer: int4,
+  predicted: optionalInt4,
+  correct: z.boolean().nullable(),
+  /** Natural-log scores; -Infinity, Infinity and NaN as text (JSON has none of them). */
+  logliks: z.array(z.union([z.number(), z.enum(['-Infinity', 'Infinity', 'NaN'])])).nullable(),
+  generated: optionalText,
+  startedAtMs: z.number(),
+  durationMs: z.number(),
+  errorKind: optionalText,
+  message: optionalText,
+})
+
 /** What the document says of the run's requests (checked against the rows: a cut-short document is refused). */
 export const requestCountsSchema = z.object({ total: safeCount }).loose()
 
@@ -147,6 +165,8 @@ export const documentSchema = z.object({
   environment: environmentSchema.nullable(),
   metrics: z.array(metricSchema),
   requestCounts: requestCountsSchema.optional(),
+  /** An accuracy run's items, before `requests` (so a streamed import holds them with the head). */
+  items: z.array(itemSchema).default([]),
   requests: z.array(requestSchema),
 })
 
@@ -165,6 +185,7 @@ export type NotRead = {
   environment: 'id' | 'createdAt'
   metric: 'runId'
   request: 'runId' | 'tpotMs'
+  item: 'runId'
 }
 
 /** T as JSON.stringify writes it: Dates become ISO strings. */

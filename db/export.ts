@@ -15,6 +15,7 @@
  */
 import { eq } from 'drizzle-orm'
 import { createRedactor, type Redactor } from '../harness/redact.ts'
+import { listAccuracyItems, logliksToJson } from './accuracy-items.ts'
 import {
   BENCH_RUN_FORMAT,
   BENCH_RUN_VERSION,
@@ -82,10 +83,12 @@ export async function exportRun(
   runId: number,
   options: ExportOptions,
 ): Promise<{ requests: number }> {
-  const [detail, [row]] = await Promise.all([
+  const [detail, [row], itemRows] = await Promise.all([
     getRunDetail(db, runId),
     db.select().from(runs).where(eq(runs.id, runId)),
+    listAccuracyItems(db, runId),
   ])
+  const items = itemRows.map((r) => ({ ...r, logliks: logliksToJson(r.logliks) }))
   if (!detail || !row) throw new RunNotFoundError(runId)
   // Which process on which machine wrote it is for this database's liveness check only (db/liveness.ts).
   const { writerPid: _pid, writerHost: _host, ...columns } = row
@@ -130,6 +133,16 @@ export async function exportRun(
         NotRead['metric']
       >[],
       requestCounts: detail.requests satisfies Writes<RequestCounts, NonNullable<Doc['requestCounts']>>,
+      // An accuracy run's items (none for a load run); -Infinity and NaN scores as text (JSON has neither).
+      ...(items.length > 0
+        ? {
+            items: items satisfies Writes<
+              (typeof items)[number],
+              NonNullable<Doc['items']>[number],
+              NotRead['item']
+            >[],
+          }
+        : {}),
     } as const
     head satisfies Writes<typeof head, Omit<Doc, 'requests'>>
     const text = JSON.stringify(redact.value(head), null, 2)

@@ -11,13 +11,15 @@
  * What: one file per run and spill, `run-<runId>-<pid>-<n>.jsonl`, mode 0600, JSON lines:
  *   {"type":"run","version":1,"runId":12,"startedAt":"…","scenario":"…","pid":…,"host":"…"}
  *   {"type":"outcome","seq":7,"row":{…the requests row, already redacted…}}
+ *   {"type":"item","seq":3,"row":{…the accuracy_items row of an accuracy run, already redacted…}}
  *   {"type":"finish","state":"completed","error":null,"finishedAt":"…","metrics":[…]}
  * Lines are appended in batches and each batch is fdatasync'd before the next: what was journaled survives
  * a kill -9 (and a power cut). A torn last line (killed mid-write) is ignored.
  *
  * Replay is idempotent: outcomes go in with ON CONFLICT (run_id, seq) DO NOTHING, metrics with ON CONFLICT
  * (run_id, name) DO NOTHING, the final state is set with the journaled finishedAt — replaying a file twice
- * changes nothing. A file is deleted only once everything in it is committed. A file whose run row does not
+ * changes nothing (items likewise, ON CONFLICT (run_id, seq)). Version 2 added item lines; version-1 files
+ (outcomes only) still replay. A file is deleted only once everything in it is committed. A file whose run row does not
  * match (other id, start time or scenario: a different database at the same address) is renamed
  * `*.unmatched` and left for a person to look at.
  * @module
@@ -28,11 +30,21 @@ import os from 'node:os'
 import path from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import type { RunState } from '../harness/results.ts'
+import { insertAccuracyItems, type JsonLoglik, logliksFromJson, logliksToJson } from './accuracy-items.ts'
 import type { Db, DbDriver } from './client.ts'
 import { insertRequests } from './insert-requests.ts'
-import { type NewRequestRow, type NewRunMetricRow, runMetrics, runs } from './schema.ts'
+import {
+  type NewAccuracyItemRow,
+  type NewRequestRow,
+  type NewRunMetricRow,
+  runMetrics,
+  runs,
+} from './schema.ts'
 
-const JOURNAL_VERSION = 1
+/** Written in new files; 2 added `item` lines. */
+const JOURNAL_VERSION = 2
+/** Versions replay reads: a version-1 file (before items) holds outcomes and a finish only. */
+const READABLE_VERSIONS: readonly number[] = [1, 2]
 
 export interface JournalHeader {
   type: 'run'
@@ -58,6 +70,13 @@ interface OutcomeRecord {
   type: 'outcome'
   seq: number
   row: NewRequestRow
+}
+
+interface ItemRecord {
+  type: 'item'
+  seq: number
+  /** The row, its log-likelihoods as logliksToJson writes them (-Infinity survives JSON). */
+  row: Omit<NewAccuracyItemRow, 'logliks'> & { logliks?: JsonLoglik[] | null }
 }
 
 /** Files this process is still writing: replay leaves them alone. */
@@ -129,6 +148,19 @@ export class RunJournal {
     return this.#append(rows.map((row): OutcomeRecord => ({ type: 'outcome', seq: row.seq, row })))
   }
 
+  /** Appends accuracy item rows; resolves once they are on disk (or the journal has failed). */
+  appendItems(rows: readonly NewAccuracyItemRow[]): Promise<void> {
+    return this.#append(
+      rows.map(
+        (row): ItemRecord => ({
+          type: 'item',
+          seq: row.seq,
+          row: { ...row, logliks: logliksToJson(row.logliks) },
+        }),
+      ),
+    )
+  }
+
   appendFinish(record: FinishRecord): Promise<void> {
     return this.#append([record])
   }
@@ -190,6 +222,28 @@ export async function insertIsolating(db: Db, rows: readonly NewRequestRow[]): P
   return refused
 }
 
+/** insertIsolating for accuracy item rows (refused ones are returned with seq `item <seq>`'s number). */
+export async function insertItemsIsolating(
+  db: Db,
+  rows: readonly NewAccuracyItemRow[],
+): Promise<RefusedRow[]> {
+  const refused: RefusedRow[] = []
+  try {
+    await insertAccuracyItems(db, rows)
+  } catch (err) {
+    if (!isDataError(err)) throw err
+    for (const row of rows) {
+      try {
+        await insertAccuracyItems(db, [row])
+      } catch (rowErr) {
+        if (!isDataError(rowErr)) throw rowErr
+        refused.push({ seq: row.seq, reason: `item: ${describeError(rowErr)}` })
+      }
+    }
+  }
+  return refused
+}
+
 /** Writes metrics and the final state in one transaction; finishedAt undefined = the database's now(). */
 export async function applyFinish(
   db: Db,
@@ -219,6 +273,8 @@ export interface ReplayedJournal {
   file: string
   runId: number
   outcomes: number
+  /** Accuracy items written. */
+  items: number
   /** The final state written, when the journal had one. */
   state?: FinishRecord['state']
   refused: number
@@ -262,7 +318,7 @@ export async function replayJournals(
         await setAside(file, parsed, summary, log)
         continue
       }
-      const { header, outcomes, finish } = parsed
+      const { header, outcomes, items, finish } = parsed
       if (header.host === os.hostname() && header.pid !== process.pid && processAlive(header.pid)) {
         summary.skipped.push({ file, reason: `process ${header.pid} is still writing it` })
         continue
@@ -287,8 +343,14 @@ export async function replayJournals(
       const refused: RefusedRow[] = []
       for (let i = 0; i < outcomes.length; i += batchSize)
         refused.push(...(await insertIsolating(db, outcomes.slice(i, i + batchSize))))
+      const refusedItems: RefusedRow[] = []
+      for (let i = 0; i < items.length; i += batchSize)
+        refusedItems.push(...(await insertItemsIsolating(db, items.slice(i, i + batchSize))))
       if (finish) {
-        const problems = refused.length > 0 ? [`${refused.length} outcomes were refused by the database`] : []
+        const problems = [
+          ...(refused.length > 0 ? [`${refused.length} outcomes were refused by the database`] : []),
+          ...(refusedItems.length > 0 ? [`${refusedItems.length} items were refused by the database`] : []),
+        ]
         const error = [finish.error, ...problems].filter((e): e is string => !!e).join('; ')
         await applyFinish(db, header.runId, { ...finish, error: error === '' ? null : error })
       }
@@ -299,14 +361,16 @@ export async function replayJournals(
         file,
         runId: header.runId,
         outcomes: outcomes.length,
+        items: items.length,
         ...(finish ? { state: finish.state } : {}),
-        refused: refused.length,
+        refused: refused.length + refusedItems.length,
       }
       summary.replayed.push(done)
       log(
         `bench: wrote journal ${file} to the database: run ${header.runId}, ${outcomes.length} outcomes` +
+          `${items.length > 0 ? `, ${items.length} items` : ''}` +
           `${finish ? `, final state ${finish.state}` : ', no final state (the run was cut short)'}` +
-          `${refused.length > 0 ? `, ${refused.length} refused` : ''}`,
+          `${refused.length + refusedItems.length > 0 ? `, ${refused.length + refusedItems.length} refused` : ''}`,
       )
     } catch (err) {
       summary.skipped.push({ file, reason: describeError(err) })
@@ -319,7 +383,9 @@ export async function replayJournals(
 /** The records of a journal file, or why it cannot be replayed. */
 export function parseJournal(
   text: string,
-): { header: JournalHeader; outcomes: NewRequestRow[]; finish?: FinishRecord } | string {
+):
+  | { header: JournalHeader; outcomes: NewRequestRow[]; items: NewAccuracyItemRow[]; finish?: FinishRecord }
+  | string {
   const lines = text.split('\n')
   // Every complete line ends with a newline: the last piece is empty, or a line cut short by a kill (ignored).
   lines.pop()
@@ -333,15 +399,18 @@ export function parseJournal(
   }
   const header = records[0] as JournalHeader | undefined
   if (header?.type !== 'run' || typeof header.runId !== 'number') return 'no run header on its first line'
-  if (header.version !== JOURNAL_VERSION)
-    return `journal version ${String(header.version)} (this bench reads ${JOURNAL_VERSION})`
+  if (!READABLE_VERSIONS.includes(header.version))
+    return `journal version ${String(header.version)} (this bench reads ${READABLE_VERSIONS.join(' and ')})`
   const outcomes: NewRequestRow[] = []
+  const items: NewAccuracyItemRow[] = []
   let finish: FinishRecord | undefined
-  for (const r of records.slice(1) as (OutcomeRecord | FinishRecord)[]) {
+  for (const r of records.slice(1) as (OutcomeRecord | ItemRecord | FinishRecord)[]) {
     if (r.type === 'outcome') outcomes.push({ ...r.row, runId: header.runId })
+    else if (r.type === 'item')
+      items.push({ ...r.row, logliks: logliksFromJson(r.row.logliks), runId: header.runId })
     else if (r.type === 'finish') finish = r
   }
-  return { header, outcomes, ...(finish ? { finish } : {}) }
+  return { header, outcomes, items, ...(finish ? { finish } : {}) }
 }
 
 async function setAside(

@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  boolean,
   check,
   customType,
   doublePrecision,
@@ -221,6 +222,45 @@ export const requests = pgTable(
   ],
 )
 
+/**
+ * One row per item of an accuracy run (runs.load_kind 'accuracy'; harness/results.ts ItemOutcome): what was
+ * asked, what the engine chose and from what, so two variants compare item by item (McNemar on item_id).
+ * An item that failed keeps its error and has correct null (left out of acc). The (run_id, seq) primary
+ * key makes a re-flushed or replayed batch a no-op, as for requests.
+ */
+export const accuracyItems = pgTable(
+  'accuracy_items',
+  {
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** 0-based position among the run's items, in scoring order. */
+    seq: integer('seq').notNull(),
+    /** `{subject}/{split}/{index}`: the same item in every run. */
+    itemId: text('item_id').notNull(),
+    subject: text('subject').notNull(),
+    /** Position of the item in its subject and split. */
+    itemIndex: integer('item_index').notNull(),
+    /** 0-based index of the right choice. */
+    answer: integer('answer').notNull(),
+    /** 0-based index of the chosen one; null when none was chosen (an error, or no letter generated). */
+    predicted: integer('predicted'),
+    /** null when the item failed (not scored). */
+    correct: boolean('correct'),
+    /** loglik mode: natural-log likelihood of each choice, in choice order (float8: ties stay ties). */
+    logliks: doublePrecision('logliks').array(),
+    /** generate mode: the text generated. */
+    generated: text('generated'),
+    /** When scoring the item started, ms relative to the run's clock origin. */
+    startedAtMs: doublePrecision('started_at_ms').notNull(),
+    durationMs: doublePrecision('duration_ms').notNull(),
+    /** timeout · http · stream · engine · crash · aborted · capability (failed items only). */
+    errorKind: text('error_kind'),
+    message: text('message'),
+  },
+  (t) => [primaryKey({ name: 'accuracy_items_pkey', columns: [t.runId, t.seq] })],
+)
+
 /** The run's summary as flat scalars (what the gate, leaderboard and history read). */
 export const runMetrics = pgTable(
   'run_metrics',
@@ -355,6 +395,8 @@ export type Run = typeof runs.$inferSelect
 export type NewRun = typeof runs.$inferInsert
 export type RequestRow = typeof requests.$inferSelect
 export type NewRequestRow = typeof requests.$inferInsert
+export type AccuracyItemRow = typeof accuracyItems.$inferSelect
+export type NewAccuracyItemRow = typeof accuracyItems.$inferInsert
 export type RunMetricRow = typeof runMetrics.$inferSelect
 export type NewRunMetricRow = typeof runMetrics.$inferInsert
 export type RunLimitRow = typeof runLimits.$inferSelect

@@ -6,6 +6,8 @@
  * - record() only buffers; a batch is written when it reaches `batchSize` outcomes or when its oldest
  *   outcome has waited `flushIntervalMs`, one INSERT at a time per run (db/insert-requests.ts), `ON
  *   CONFLICT (run_id, seq) DO NOTHING` so a batch retried after an unseen commit never duplicates.
+ *   recordItem() does the same for an accuracy run's items (db/accuracy-items.ts), in the same batches,
+ *   journal and replay: everything said here of outcomes holds for items.
  * - When a write fails because the database is away, the batch — and every later batch, and the metrics
  *   and final state — spills to the run's journal (db/journal.ts: an append-only file, fsync'd per batch)
  *   and is kept in memory; one replay loop per run retries (backoff 0.2 s doubling to 1 s) and writes the
@@ -24,9 +26,9 @@
 import { inArray, sql } from 'drizzle-orm'
 import { HarnessError } from '../harness/errors.ts'
 import { flattenMetrics } from '../harness/metrics/flatten.ts'
-import type { RunMetrics } from '../harness/metrics/types.ts'
-import type { RequestOutcome, RunMeta, RunState } from '../harness/results.ts'
-import type { ResultSink, RunRecorder } from '../harness/sink.ts'
+import type { ItemOutcome, RequestOutcome, RunMeta, RunState } from '../harness/results.ts'
+import type { ResultSink, RunFigures, RunRecorder } from '../harness/sink.ts'
+import { toItemRow } from './accuracy-items.ts'
 import { analyzeAfterBulkWrite } from './analyze.ts'
 import type { Db, DbDriver } from './client.ts'
 import { runFingerprint, upsertEnvironment, upsertVariant } from './identity.ts'
@@ -35,6 +37,7 @@ import {
   describeError as describe,
   type FinishRecord,
   insertIsolating,
+  insertItemsIsolating,
   isDataError,
   journalDirOf,
   type RefusedRow,
@@ -43,7 +46,7 @@ import {
 import { HEARTBEAT_INTERVAL_MS, runWriter } from './liveness.ts'
 import { createRedactor, type Redactor } from './redact.ts'
 import { toRequestRow } from './request-rows.ts'
-import { type NewRequestRow, runs } from './schema.ts'
+import { type NewAccuracyItemRow, type NewRequestRow, runs } from './schema.ts'
 
 export interface PostgresSinkOptions {
   /** Outcomes per INSERT. @default 500 */
@@ -199,6 +202,7 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
       return {
         runId: String(row.id),
         record: (outcome) => writer.record(outcome),
+        recordItem: (item) => writer.recordItem(item),
         finish: async (state, metrics, error) => {
           try {
             await writer.finish(state, metrics, error)
@@ -235,6 +239,8 @@ interface WriterOptions {
 
 class RunWriter {
   #pending: NewRequestRow[] = []
+  /** Accuracy items not yet taken for writing (written with the outcomes' batches). */
+  #pendingItems: NewAccuracyItemRow[] = []
   /** performance.now() of the oldest outcome not yet taken for writing. */
   #oldestAt: number | undefined
   #timer: NodeJS.Timeout | undefined
@@ -245,6 +251,8 @@ class RunWriter {
   #lastError: unknown
   /** Rows handed over while the database was away, in order, not yet committed (also in #journal). */
   #spilled: NewRequestRow[] = []
+  /** Items handed over while the database was away, in order, not yet committed (also in #journal). */
+  #spilledItems: NewAccuracyItemRow[] = []
   /** The final state, when it could not be written directly; written by the replay loop after the rows. */
   #spilledFinish: FinishRecord | undefined
   #journal: RunJournal | undefined
@@ -253,6 +261,8 @@ class RunWriter {
   #stopReplay = false
   /** Outcomes written from the spill since the last time the database was away. */
   #recovered = 0
+  /** Items written from the spill since the last time the database was away. */
+  #recoveredItems = 0
   /** Outcomes taken as rows (written, pending or journaled): how much a finished run added to `requests`. */
   #recorded = 0
 
@@ -269,7 +279,11 @@ class RunWriter {
   }
 
   get #spilling(): boolean {
-    return this.#spilled.length > 0 || this.#spilledFinish !== undefined
+    return this.#spilled.length > 0 || this.#spilledItems.length > 0 || this.#spilledFinish !== undefined
+  }
+
+  get #pendingCount(): number {
+    return this.#pending.length + this.#pendingItems.length
   }
 
   record(outcome: RequestOutcome): void {
@@ -290,13 +304,31 @@ class RunWriter {
     this.#schedule()
   }
 
+  recordItem(item: ItemOutcome): void {
+    if (this.#finished) {
+      this.options.onError(
+        new Error(`run ${this.runId}: item ${item.seq} recorded after finish() was dropped`),
+      )
+      return
+    }
+    try {
+      this.#pendingItems.push(toItemRow(this.runId, item, this.redact))
+    } catch (err) {
+      // Counted with the outcomes refused; the reason says it was an item.
+      this.#rejected.push({ seq: item.seq, reason: `item: ${describe(err)}` })
+      return
+    }
+    this.#oldestAt ??= performance.now()
+    this.#schedule()
+  }
+
   /** Writes when a batch is full or its oldest outcome is due; otherwise sets a timer for when it will be. */
   #schedule(): void {
-    if (this.#flushing || this.#pending.length === 0) return
+    if (this.#flushing || this.#pendingCount === 0) return
     const now = performance.now()
     const dueAt =
       (this.#oldestAt ?? now) +
-      (this.#pending.length >= this.options.batchSize ? 0 : this.options.flushIntervalMs)
+      (this.#pendingCount >= this.options.batchSize ? 0 : this.options.flushIntervalMs)
     if (dueAt > now) {
       if (dueAt >= this.#timerDueAt) return
       clearTimeout(this.#timer)
@@ -311,7 +343,7 @@ class RunWriter {
     clearTimeout(this.#timer)
     this.#timer = undefined
     this.#timerDueAt = Number.POSITIVE_INFINITY
-    if (this.#flushing || this.#pending.length === 0) return
+    if (this.#flushing || this.#pendingCount === 0) return
     this.#flushing = this.#flushOnce().then(() => {
       this.#flushing = undefined
       if (!this.#finished) this.#schedule()
@@ -324,15 +356,18 @@ class RunWriter {
    */
   async #flushOnce(): Promise<void> {
     const batch = this.#pending.splice(0, this.options.batchSize)
-    this.#oldestAt = this.#pending.length > 0 ? this.#oldestAt : undefined
-    if (batch.length === 0) return
-    if (this.#spilling) return this.#spill(batch)
+    const items = this.#pendingItems.splice(0, this.options.batchSize)
+    this.#oldestAt = this.#pendingCount > 0 ? this.#oldestAt : undefined
+    if (batch.length === 0 && items.length === 0) return
+    if (this.#spilling) return this.#spill(batch, items)
     try {
-      this.#rejected.push(...(await insertIsolating(this.db, batch)))
+      if (batch.length > 0) this.#rejected.push(...(await insertIsolating(this.db, batch)))
+      if (items.length > 0) this.#rejected.push(...(await insertItemsIsolating(this.db, items)))
     } catch (err) {
       this.#noteFailure(err)
-      // Rows spilled meanwhile (none: #flushing serializes) would be older; this batch goes first.
-      return this.#spill(batch)
+      // Rows spilled meanwhile (none: #flushing serializes) would be older; this batch goes first. Outcomes
+      // already committed before an item insert failed are written again by the replay: a no-op (ON CONFLICT).
+      return this.#spill(batch, items)
     }
   }
 
@@ -350,11 +385,16 @@ class RunWriter {
   }
 
   /** Keeps rows for the replay loop and journals them; resolves once they are on disk. */
-  #spill(rows: NewRequestRow[]): Promise<void> {
+  #spill(rows: NewRequestRow[], items: NewAccuracyItemRow[] = []): Promise<void> {
     this.#spilled.push(...rows)
+    this.#spilledItems.push(...items)
     const journal = this.#journalNow()
     this.#startReplay()
-    return journal ? journal.appendOutcomes(rows) : Promise.resolve()
+    if (!journal) return Promise.resolve()
+    return Promise.all([
+      rows.length > 0 ? journal.appendOutcomes(rows) : undefined,
+      items.length > 0 ? journal.appendItems(items) : undefined,
+    ]).then(() => {})
   }
 
   #journalNow(): RunJournal | undefined {
@@ -384,6 +424,11 @@ class RunWriter {
           this.#rejected.push(...(await insertIsolating(this.db, batch)))
           this.#spilled.splice(0, batch.length)
           this.#recovered += batch.length
+        } else if (this.#spilledItems.length > 0) {
+          const batch = this.#spilledItems.slice(0, this.options.batchSize)
+          this.#rejected.push(...(await insertItemsIsolating(this.db, batch)))
+          this.#spilledItems.splice(0, batch.length)
+          this.#recoveredItems += batch.length
         } else if (this.#spilledFinish) {
           await applyFinish(this.db, this.runId, this.#withProblems(this.#spilledFinish))
           this.#spilledFinish = undefined
@@ -393,9 +438,11 @@ class RunWriter {
           this.#journal = undefined
           await journal?.discard()
           this.options.onNotice(
-            `bench: run ${this.runId}: the database is back; ${this.#recovered} outcomes written from the journal`,
+            `bench: run ${this.runId}: the database is back; ${this.#recovered} outcomes` +
+              `${this.#recoveredItems > 0 ? ` and ${this.#recoveredItems} items` : ''} written from the journal`,
           )
           this.#recovered = 0
+          this.#recoveredItems = 0
           // A write that failed meanwhile has opened a new journal: keep going with it.
           if (!this.#spilling) return
           continue
@@ -428,12 +475,12 @@ class RunWriter {
     clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#flushing
-    while (this.#pending.length > 0) await this.#flushOnce()
+    while (this.#pendingCount > 0) await this.#flushOnce()
   }
 
   async finish(
     state: Exclude<RunState, 'running'>,
-    metrics: RunMetrics | undefined,
+    metrics: RunFigures | undefined,
     error?: string,
   ): Promise<void> {
     await this.drain()
@@ -445,7 +492,7 @@ class RunWriter {
       error: error === undefined || error === '' ? null : this.redact.text(error),
       finishedAt: new Date().toISOString(),
       metrics: metrics
-        ? flattenMetrics(metrics)
+        ? (Array.isArray(metrics) ? metrics : flattenMetrics(metrics))
             // NaN/Infinity (e.g. a rate over an empty window) would poison aggregates: such figures are absent.
             .filter((m) => Number.isFinite(m.value))
             .map((m) => ({ ...m, n: Math.round(m.n) }))
@@ -474,7 +521,7 @@ class RunWriter {
       const journal = this.#journal
       this.#stopReplay = true
       await journal?.close()
-      const what = `${this.#spilled.length} outcomes${this.#spilledFinish ? `, the metrics and the final state (${state})` : ''}`
+      const what = `${this.#spilled.length} outcomes${this.#spilledItems.length > 0 ? `, ${this.#spilledItems.length} items` : ''}${this.#spilledFinish ? `, the metrics and the final state (${state})` : ''}`
       if (journal && journal.error === undefined)
         this.options.onNotice(
           `bench: run ${this.runId}: the database is still unreachable (${describe(this.#lastError)}); its ${what} ` +
@@ -504,7 +551,7 @@ class RunWriter {
     const waitS = Math.round(this.options.finishWaitMs / 1000)
     const startedAt = performance.now()
     const pending = () =>
-      `${this.#spilled.length} outcomes${this.#spilledFinish ? ` and the final state (${state})` : ''}`
+      `${this.#spilled.length} outcomes${this.#spilledItems.length > 0 ? `, ${this.#spilledItems.length} items` : ''}${this.#spilledFinish ? ` and the final state (${state})` : ''}`
     if (this.options.finishWaitMs > 0 && this.#spilling)
       this.options.onNotice(
         `bench: run ${this.runId}: the database is unreachable; waiting up to ${waitS} s (BENCH_DB_WAIT_S) to write ` +

@@ -1,6 +1,7 @@
 /**
  * A ResultSink that appends JSON lines to a file: `{"type":"run",…}` when a run starts, one
- * `{"type":"outcome",…}` per request as it finishes, `{"type":"finish",…}` at the end. Lines are flushed
+ * `{"type":"outcome",…}` per request as it finishes (`{"type":"item",…}` per item of an accuracy run),
+ * `{"type":"finish",…}` at the end (`metrics`: a load run's RunMetrics, an accuracy run's metric rows). Lines are flushed
  * at least every `flushMs`, so a killed process loses at most that much. Every line passes through the
  * redactor (harness/redact.ts) with the run's scenario and engine options as context, as the database
  * sink does: an error body that echoes the key, or a header value in the scenario, is never written.
@@ -52,6 +53,17 @@ export function createJsonlSink(file: string, options: JsonlSinkOptions = {}): R
       return {
         runId,
         record: (outcome) => write(redact.value({ type: 'outcome', runId, outcome })),
+        // JSON has no -Infinity (a choice an endpoint's top-k lacks) or NaN: such scores are written as text.
+        recordItem: (item) =>
+          write(
+            redact.value({
+              type: 'item',
+              runId,
+              item: item.logliks
+                ? { ...item, logliks: item.logliks.map((v) => (Number.isFinite(v) ? v : String(v))) }
+                : item,
+            }),
+          ),
         async finish(state, metrics, error) {
           const line = { type: 'finish', runId, state, metrics, ...(error !== undefined ? { error } : {}) }
           write(redact.value(line))
@@ -69,7 +81,12 @@ export function createJsonlSink(file: string, options: JsonlSinkOptions = {}): R
 export function createNullSink(): ResultSink {
   let n = 0
   return {
-    startRun: async () => ({ runId: String(++n), record: () => {}, finish: async () => {} }),
+    startRun: async () => ({
+      runId: String(++n),
+      record: () => {},
+      recordItem: () => {},
+      finish: async () => {},
+    }),
     close: async () => {},
   }
 }

@@ -78,6 +78,71 @@ export type LoadSpec =
       durationS?: number
     }
 
+/**
+ * An accuracy evaluation as run (harness/accuracy/evaluate.ts): one run per target, stored like a load step
+ * (`runs.load`, `load_kind` 'accuracy'), so liveness, export and the run pickers treat it as any run. Every
+ * field here enters the run's comparability fingerprint: the same items (by content), shots and scoring.
+ */
+export interface AccuracySpec {
+  kind: 'accuracy'
+  /** The dataset's file or directory name (not its path: the same set elsewhere compares). */
+  dataset: string
+  format: 'mmlu-csv' | 'jsonl'
+  split: 'dev' | 'val' | 'test'
+  /** Dev examples before each item (lm-eval's first_n). */
+  shots: number
+  /** The scoring actually used: `auto` resolved, after any fallback. */
+  scoring: 'loglik' | 'generate'
+  /** What the scenario asked for (`auto` may have become either). */
+  requestedScoring: 'loglik' | 'generate' | 'auto'
+  /** Items selected for scoring. */
+  items: number
+  /** sha256 (hex) of the selected items and their shots: what was asked, whatever the file is called. */
+  itemsSha256: string
+  /** Per-subject limit, when given. */
+  limitPerSubject?: number
+  /** Subjects filter, when given. */
+  subjects?: string[]
+  /** `first` (lm-eval's --limit) or a seeded `shuffle`. */
+  order: 'first' | 'shuffle'
+  seed: number
+}
+
+/** What one run measured: a load step, or an accuracy evaluation. */
+export type RunSpec = LoadSpec | AccuracySpec
+
+/** Why an item could not be scored (its error): a request failure, or an engine that cannot score at all. */
+export type ItemErrorKind = RequestErrorKind | 'capability'
+
+/**
+ * One scored multiple-choice item of an accuracy run: data like a RequestOutcome, a failure included
+ * (`error` set, `correct` null, left out of acc and counted in the run's item error rate).
+ */
+export interface ItemOutcome {
+  /** 0-based position among the run's items, in scoring order. */
+  seq: number
+  /** `{subject}/{split}/{index}` (McItem.id): the same item in every run, so variants pair up. */
+  itemId: string
+  subject: string
+  /** McItem.index: position in its subject and split. */
+  itemIndex: number
+  /** 0-based index of the right choice. */
+  answer: number
+  /** 0-based index of the chosen one; null when none was (an error, or a generation naming no letter). */
+  predicted: number | null
+  /** null on an error (not scored). */
+  correct: boolean | null
+  /** loglik mode: natural-log likelihood of each choice's continuation, in choice order. */
+  logliks?: number[]
+  /** generate mode: the generated text as received. */
+  generated?: string
+  /** When scoring the item started, run clock ms relative to the run's origin. */
+  startedAt: number
+  /** How long the engine took for it, ms. */
+  durationMs: number
+  error?: { kind: ItemErrorKind; message: string }
+}
+
 /** Everything needed to know what a run was, written before its first request. */
 export interface RunMeta {
   scenario: { name: string; description?: string; hash: string; source: unknown }
@@ -85,8 +150,8 @@ export interface RunMeta {
   engine: EngineInfo
   /** Engine options as configured, secrets removed. */
   engineOptions: Record<string, unknown>
-  load: LoadSpec
-  /** 0-based step when the load came from a sweep. */
+  load: RunSpec
+  /** 0-based step when the load came from a sweep (an accuracy run: the number of load steps before it). */
   loadIndex: number
   label?: string
   /** Wall-clock ISO time of the run's clock origin. */

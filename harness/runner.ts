@@ -4,11 +4,21 @@
  * recorded as failed runs and the next target goes on; a run whose errorRate is above maxErrorRate is
  * failed (metrics kept, the reason in its error); an interrupt marks the current run interrupted with every
  * recorded outcome kept. The runner prints nothing: results and verdicts are returned and emitted.
+ * A scenario that measures accuracy adds one run per target after its load steps (harness/accuracy/
+ * evaluate.ts): items instead of requests, the same sink, states and error threshold.
  * @module
  */
 import { randomInt } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { resolveScoring, type Scoring, scoreItem } from './accuracy/evaluate.ts'
+import { type PreparedAccuracy, prepareAccuracy } from './accuracy/prepare.ts'
+import {
+  type AccuracyRunSummary,
+  accuracyMetricRows,
+  itemErrorRateReason,
+  summarizeItems,
+} from './accuracy/run-metrics.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { DEFAULT_MAX_ERROR_RATE, scenarioHash } from './config/index.ts'
 import type { Scenario, TargetConfig } from './config/schema.ts'
@@ -23,11 +33,14 @@ import { loadPrompts, mixSeed, type Prompt } from './prompts/index.ts'
 import { createRandom } from './random.ts'
 import { executeRequest } from './request.ts'
 import type {
+  AccuracySpec,
   EnvironmentInfo,
   GitInfo,
+  ItemOutcome,
   LoadSpec,
   RequestOutcome,
   RunMeta,
+  RunSpec,
   RunState,
   VariantIdentity,
 } from './results.ts'
@@ -43,14 +56,25 @@ export class RunInterrupted extends Error {
 }
 
 export type RunnerEvent =
-  | { type: 'load-start'; target: string; load: LoadSpec; loadIndex: number; runId: string }
+  | { type: 'load-start'; target: string; load: RunSpec; loadIndex: number; runId: string }
   | { type: 'request'; target: string; loadIndex: number; outcome: RequestOutcome }
+  | { type: 'item'; target: string; loadIndex: number; outcome: ItemOutcome }
   | { type: 'load-end'; result: LoadRunResult }
   | { type: 'target-failed'; target: string; message: string }
+  /** Something a person should know that is not a failure (auto scoring fell back to generate, and why). */
+  | { type: 'notice'; target: string; message: string }
+
+/** What an accuracy run measured (the figures stored as its metric rows), with the scoring it used. */
+export interface AccuracyRunResult extends AccuracyRunSummary {
+  scoring: Scoring
+  /** Why `auto` did not score by log-likelihood. */
+  notice?: string
+}
 
 export interface LoadRunResult {
   target: string
-  load: LoadSpec
+  /** The load step, or the accuracy evaluation (`kind: 'accuracy'`). */
+  load: RunSpec
   loadIndex: number
   runId: string
   state: Exclude<RunState, 'running'>
@@ -61,6 +85,8 @@ export interface LoadRunResult {
    * targets that failed to start). When it did not pass, state is `failed` and error is its reason.
    */
   errorRateCheck?: ErrorRateCheck
+  /** An accuracy run's figures (absent for load runs and for accuracy runs that never scored). */
+  accuracy?: AccuracyRunResult
 }
 
 export interface ScenarioRunResult {
@@ -75,8 +101,10 @@ export interface ScenarioRunResult {
 
 export interface RunScenarioOptions {
   scenario: Scenario
-  /** Where relative paths in the scenario (JSONL prompts) resolve. */
+  /** Where relative paths in the scenario (JSONL prompts, the accuracy dataset) resolve. */
   baseDir: string
+  /** The scenario's file, named in configuration errors found at start (a missing dataset). @default scenario.name */
+  source?: string
   sink: ResultSink
   /** @default systemClock */
   clock?: Clock
@@ -106,11 +134,26 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const emit = options.onEvent ?? (() => {})
   const create = options.createEngine ?? ((t: TargetConfig) => createTargetEngine(t.engine))
   checkEnvironment(scenario)
-  const prompts = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: options.baseDir })
+  const measureLatency = scenario.measure.includes('latency')
+  const prompts =
+    measureLatency && scenario.prompts
+      ? await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: options.baseDir })
+      : undefined
+  // Every configuration problem before the first target starts: a missing dataset is not a half-run scenario.
+  const accuracy =
+    scenario.measure.includes('accuracy') && scenario.accuracy
+      ? await prepareAccuracy(scenario.accuracy, {
+          baseDir: options.baseDir,
+          scenarioSeed: scenario.seed,
+          source: options.source ?? scenario.name,
+        })
+      : undefined
   // Synthetic prompt text is new in every run, of this invocation and of any other (prompts/synthetic.ts).
   const invocationSalt = randomInt(2 ** 31)
   let runOrdinal = 0
-  const loads = expandLoads(scenario.loads)
+  const loads = measureLatency ? expandLoads(scenario.loads) : []
+  // The accuracy run's loadIndex: after the load steps, so (target, loadIndex) stays one run per invocation.
+  const accuracyIndex = loads.length
   const hash = scenarioHash(scenario)
   const source = withoutSecrets(scenario)
   const maxErrorRate = options.maxErrorRate ?? scenario.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE
@@ -149,6 +192,21 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         runs.push(result)
         emit({ type: 'load-end', result })
       }
+      if (accuracy) {
+        const spec = accuracySpec(accuracy, accuracy.requestedScoring === 'generate' ? 'generate' : 'loglik')
+        const recorder = await sink.startRun(meta(target, created, spec, accuracyIndex))
+        await recorder.finish('failed', undefined, message)
+        const result: LoadRunResult = {
+          target: target.name,
+          load: spec,
+          loadIndex: accuracyIndex,
+          runId: recorder.runId,
+          state: 'failed',
+          error: message,
+        }
+        runs.push(result)
+        emit({ type: 'load-end', result })
+      }
       await created?.dispose().catch(() => {})
       continue
     }
@@ -156,6 +214,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       for (const [loadIndex, load] of loads.entries()) {
         if (signal.aborted) break
         const result = await runLoad(target, created, load, loadIndex)
+        runs.push(result)
+        emit({ type: 'load-end', result })
+        if (result.state === 'interrupted') state = 'interrupted'
+        else if (result.state === 'failed' && state === 'completed') state = 'failed'
+      }
+      if (accuracy && !signal.aborted) {
+        const result = await runAccuracy(target, created, accuracy)
         runs.push(result)
         emit({ type: 'load-end', result })
         if (result.state === 'interrupted') state = 'interrupted'
@@ -171,7 +236,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   function meta(
     target: TargetConfig,
     created: CreatedEngine | undefined,
-    load: LoadSpec,
+    load: RunSpec,
     loadIndex: number,
   ): RunMeta {
     return {
@@ -207,7 +272,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     const engine = created.engine
     let cursor = 0
     const salt = mixSeed(invocationSalt, runOrdinal++)
-    const nextPrompt = (): Prompt => prompts.at(cursor++, salt)
+    // Loads run only when latency is measured, which the schema allows only with prompts.
+    const source = prompts as NonNullable<typeof prompts>
+    const nextPrompt = (): Prompt => source.at(cursor++, salt)
     // Warm up as many streams as the load keeps in flight (up to warmupRequests), so measured requests
     // do not pay for opening connections or first-use allocations.
     const warmupParallel = Math.max(
@@ -248,6 +315,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     const recorder: RunRecorder = {
       runId: started.runId,
       record: (outcome) => started.record(outcome),
+      recordItem: (item) => started.recordItem(item),
       finish: (...args) => {
         finishCalled = true
         return started.finish(...args)
@@ -331,6 +399,95 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     }
   }
 
+  /**
+   * One accuracy run of a started target: scoring resolved (probing with the first item), the run row,
+   * every item recorded as it is scored, figures at the end. Like runLoad: an interrupt keeps what was
+   * scored (interrupted), more failed items than maxErrorRate allows fail the run with every item kept, and
+   * a refused scoring (loglik on an engine that cannot) fails it with the reason and no figure.
+   */
+  async function runAccuracy(
+    target: TargetConfig,
+    created: CreatedEngine,
+    prepared: PreparedAccuracy,
+  ): Promise<LoadRunResult> {
+    const engine = created.engine
+    const first = prepared.items[0]
+    if (!first) throw new HarnessError('an accuracy run without items') // prepareAccuracy refuses it
+    const probeOrigin = clock.now()
+    const ctx = { clock, origin: probeOrigin, timeoutMs: scenario.requestTimeoutMs, signal }
+    let decision: Awaited<ReturnType<typeof resolveScoring>>
+    try {
+      decision = await resolveScoring(engine, prepared.requestedScoring, first, ctx)
+    } catch (err) {
+      decision = { state: 'refused', scoring: 'loglik', reason: toError(err).message }
+    }
+    const spec = accuracySpec(prepared, decision.scoring)
+    const runMeta = { ...meta(target, created, spec, accuracyIndex), clockOrigin: probeOrigin }
+    const started = await sink.startRun(runMeta)
+    const base = { target: target.name, load: spec, loadIndex: accuracyIndex, runId: started.runId }
+    emit({
+      type: 'load-start',
+      target: target.name,
+      load: spec,
+      loadIndex: accuracyIndex,
+      runId: started.runId,
+    })
+    let finishCalled = false
+    const finish: RunRecorder['finish'] = (...args) => {
+      finishCalled = true
+      return started.finish(...args)
+    }
+    try {
+      if (decision.state === 'refused') {
+        await finish('failed', undefined, decision.reason)
+        return { ...base, state: 'failed', error: decision.reason }
+      }
+      const { scoring } = decision
+      if (decision.notice) emit({ type: 'notice', target: target.name, message: decision.notice })
+      const items: ItemOutcome[] = []
+      const take = (outcome: ItemOutcome) => {
+        items.push(outcome)
+        started.recordItem(outcome)
+        emit({ type: 'item', target: target.name, loadIndex: accuracyIndex, outcome })
+      }
+      if (decision.first) take(decision.first)
+      for (let seq = items.length; seq < prepared.items.length && !signal.aborted; seq++) {
+        const item = prepared.items[seq] as (typeof prepared.items)[number]
+        const outcome = await scoreItem(engine, scoring, seq, item, ctx)
+        // An item cut by the interrupt is not a result: nothing was measured.
+        if (outcome.error?.kind === 'aborted') break
+        take(outcome)
+      }
+      const summary = summarizeItems(items)
+      const figures = accuracyMetricRows(summary)
+      const result: AccuracyRunResult = {
+        ...summary,
+        scoring,
+        ...(decision.notice !== undefined ? { notice: decision.notice } : {}),
+      }
+      if (signal.aborted) {
+        await finish('interrupted', figures)
+        return { ...base, state: 'interrupted', accuracy: result }
+      }
+      const reason =
+        summary.n === 0
+          ? `no item was scored (${summary.errors} of ${summary.attempted} failed)`
+          : itemErrorRateReason(summary, maxErrorRate)
+      const runState = reason === undefined ? 'completed' : 'failed'
+      await finish(runState, figures, reason)
+      return {
+        ...base,
+        state: runState,
+        accuracy: result,
+        ...(reason !== undefined ? { error: reason } : {}),
+      }
+    } catch (err) {
+      const message = toError(err).message
+      if (!finishCalled) await started.finish('failed', undefined, message)
+      return { ...base, state: 'failed', error: message }
+    }
+  }
+
   function toRequest(p: Prompt): GenerationRequest {
     return {
       prompt: p.prompt,
@@ -340,6 +497,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       sampling: scenario.sampling,
     }
   }
+}
+
+/** The stored spec of an accuracy run that scores (or would have scored) by `scoring`. */
+function accuracySpec(prepared: PreparedAccuracy, scoring: Scoring): AccuracySpec {
+  return { ...prepared.spec, scoring, requestedScoring: prepared.requestedScoring }
 }
 
 const noCapabilities: Engine['info']['capabilities'] = {

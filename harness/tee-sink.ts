@@ -15,6 +15,9 @@ export function teeSinks(sinks: readonly ResultSink[]): ResultSink {
         record: (outcome) => {
           for (const r of recorders) r.record(outcome)
         },
+        recordItem: (item) => {
+          for (const r of recorders) r.recordItem(item)
+        },
         async finish(state, metrics, error) {
           await Promise.all(recorders.map((r) => r.finish(state, metrics, error)))
         },

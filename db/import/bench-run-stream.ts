@@ -11,7 +11,8 @@
  *   INGEST_BATCH rows, each its own statement, yielding to the event loop between batches, so other pages
  *   are served meanwhile (one long transaction would hold PGlite's only connection for seconds).
  * - At the end: the checks that need the whole document (requestCounts.total, duplicate seqs), then the
- *   metrics and the run's own state, finish time and error in one transaction. Any problem or failure
+ *   metrics, an accuracy run's items (held with the head: `bench export` writes them before `requests`)
+ *   and the run's own state, finish time and error in one transaction. Any problem or failure
  *   deletes the staged run (its requests go with it, ON DELETE CASCADE): nothing half-stored stays.
  * - A run staged by a process that died (interrupted, with STAGING_ERROR) is replaced by the next push.
  * @module
@@ -19,6 +20,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { eq, sql } from 'drizzle-orm'
 import type { z } from 'zod'
+import { insertAccuracyItems, itemRow, logliksFromJson } from '../accuracy-items.ts'
 import { analyzeAfterBulkWrite } from '../analyze.ts'
 import { type BenchRunDocument, documentSchema, requestSchema } from '../bench-run-document.ts'
 import type { Db } from '../client.ts'
@@ -207,6 +209,12 @@ export async function streamBenchRun(
     await db.transaction(async (tx) => {
       if (doc.metrics.length > 0)
         await tx.insert(runMetrics).values(doc.metrics.map((m) => ({ ...m, runId: run.id })))
+      await insertAccuracyItems(
+        tx,
+        doc.items.map((item) =>
+          itemRow(run.id, { ...item, logliks: logliksFromJson(item.logliks) }, prep.redact),
+        ),
+      )
       await tx
         .update(runs)
         .set({

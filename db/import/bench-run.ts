@@ -17,6 +17,8 @@
  *   was pushed to) gives the same key. A run with the same identity already here (pushed before, or
  *   measured here) is answered with its id and nothing is written.
  * - Secrets: the same Redactor as the sink and the other importers, with this machine's environment.
+ * - An accuracy run's items (the document's `items`) are stored as its accuracy_items rows, in the same
+ *   transaction.
  * - Requests are inserted in batches (a document may carry 100 k of them), all in one transaction, so a
  *   failure leaves nothing half-stored and readers never see a partial run.
  * @module
@@ -24,6 +26,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import { HarnessError } from '../../harness/errors.ts'
 import type { EnvironmentInfo, VariantIdentity } from '../../harness/results.ts'
+import { insertAccuracyItems, itemRow, logliksFromJson } from '../accuracy-items.ts'
 import { analyzeAfterBulkWrite } from '../analyze.ts'
 import { BENCH_RUN_FORMAT, type BenchRunDocument, documentSchema } from '../bench-run-document.ts'
 import type { Db } from '../client.ts'
@@ -88,6 +91,12 @@ export function consistencyProblems(doc: BenchRunDocument): string[] {
     if (seqs.has(r.seq))
       problems.push(`requests[${i}].seq: ${r.seq} appears more than once; each request needs its own seq`)
     seqs.add(r.seq)
+  })
+  const itemSeqs = new Set<number>()
+  doc.items.forEach((item, i) => {
+    if (itemSeqs.has(item.seq))
+      problems.push(`items[${i}].seq: ${item.seq} appears more than once; each item needs its own seq`)
+    itemSeqs.add(item.seq)
   })
   const names = new Set<string>()
   doc.metrics.forEach((m, i) => {
@@ -219,7 +228,7 @@ export async function insertRunRow(
   const { redact } = prep
   const variantId = prep.variant ? await upsertVariant(tx, prep.variant) : null
   const environmentId = prep.environment ? await upsertEnvironment(tx, prep.environment) : null
-  const { requests: _rows, metrics: _metrics, ...head } = doc
+  const { requests: _rows, metrics: _metrics, items: _items, ...head } = doc
   const imported: ImportedSource = {
     format: BENCH_RUN_FORMAT,
     file: options.source,
@@ -286,6 +295,10 @@ export async function storeBenchRun(
         tx,
         doc.requests.slice(i, i + REQUEST_BATCH).map((r) => requestRow(id, r, redact)),
       )
+    await insertAccuracyItems(
+      tx,
+      doc.items.map((item) => itemRow(id, { ...item, logliks: logliksFromJson(item.logliks) }, redact)),
+    )
     return {
       state: 'imported' as const,
       id,

@@ -3,9 +3,9 @@
  * @module
  */
 
-import { describeLoad } from '../load/index.ts'
 import type { Distribution } from '../metrics/types.ts'
 import type { LoadRunResult } from '../runner.ts'
+import { describeRun } from './describe-run.ts'
 
 export type OutputFormat = 'table' | 'json' | 'md'
 
@@ -30,31 +30,87 @@ const COLUMNS = [
   'goodput/s',
 ] as const
 
+const isAccuracy = (r: LoadRunResult) => r.load.kind === 'accuracy'
+
 export function resultRows(results: readonly LoadRunResult[]): string[][] {
-  return results.map((r) => {
-    const m = r.metrics
-    return [
-      r.target,
-      describeLoad(r.load),
-      m?.clientSaturated ? `${r.state}*` : r.state,
-      String(m?.ok ?? 0),
-      String(m?.errors ?? 0),
-      num(m?.requestsPerS, 2),
-      num(m?.outputTokensPerS),
-      pick(m?.ttftMs, 'p50'),
-      pick(m?.ttftMs, 'p99'),
-      pick(m?.tpotMs, 'p50', 2),
-      pick(m?.tpotMs, 'p99', 2),
-      pick(m?.chunkGapsMs, 'p99', 2),
-      pick(m?.e2eMs, 'p50'),
-      num(m?.goodputRequestsPerS, 2),
-    ]
-  })
+  return results
+    .filter((r) => !isAccuracy(r))
+    .map((r) => {
+      const m = r.metrics
+      return [
+        r.target,
+        describeRun(r.load),
+        m?.clientSaturated ? `${r.state}*` : r.state,
+        String(m?.ok ?? 0),
+        String(m?.errors ?? 0),
+        num(m?.requestsPerS, 2),
+        num(m?.outputTokensPerS),
+        pick(m?.ttftMs, 'p50'),
+        pick(m?.ttftMs, 'p99'),
+        pick(m?.tpotMs, 'p50', 2),
+        pick(m?.tpotMs, 'p99', 2),
+        pick(m?.chunkGapsMs, 'p99', 2),
+        pick(m?.e2eMs, 'p50'),
+        num(m?.goodputRequestsPerS, 2),
+      ]
+    })
 }
 
 /** One line per run that failed, saying why (an engine error, or `error rate 20.0 % (40 of 200) > max 1 %: http 500 ×40`). */
 function failureLines(results: readonly LoadRunResult[]): string[] {
-  return results.filter((r) => r.error).map((r) => `${r.target} / ${describeLoad(r.load)}: ${r.error}`)
+  return results.filter((r) => r.error).map((r) => `${r.target} / ${describeRun(r.load)}: ${r.error}`)
+}
+
+const ACCURACY_COLUMNS = [
+  'target',
+  'scoring',
+  'state',
+  'items',
+  'err',
+  'acc ± stderr',
+  'macro',
+  'subjects',
+] as const
+
+/** ± with the stderr, or the accuracy alone when there is none (one item). */
+const accText = (acc: number | undefined, se: number | undefined) =>
+  acc === undefined ? '-' : `${num(acc, 3)}${se === undefined ? '' : ` ± ${num(se, 3)}`}`
+
+/** One row per accuracy run: acc ± stderr (METRICS.md), the macro average, each subject's acc. */
+export function accuracyRows(results: readonly LoadRunResult[]): string[][] {
+  return results.filter(isAccuracy).map((r) => {
+    const a = r.accuracy
+    const spec = r.load.kind === 'accuracy' ? r.load : undefined
+    return [
+      r.target,
+      a?.scoring ?? spec?.scoring ?? '-',
+      r.state,
+      String(a?.n ?? 0),
+      String(a?.errors ?? 0),
+      accText(a?.acc, a?.accStderr),
+      accText(a?.summary?.macro.acc, a?.summary?.macro.accStderr),
+      a?.summary?.subjects.map((s) => `${s.subject} ${num(s.acc, 2)}`).join(' ') ?? '-',
+    ]
+  })
+}
+
+/** Why auto scoring did not use log-likelihoods, per target. */
+function noticeLines(results: readonly LoadRunResult[]): string[] {
+  return results.flatMap((r) => (r.accuracy?.notice ? [`${r.target}: ${r.accuracy.notice}`] : []))
+}
+
+const ACCURACY_FOOTNOTE =
+  'acc = correct / scored items · stderr = sqrt(acc·(1−acc)/(n−1)) · macro = mean of subject accuracies'
+
+function grid(header: readonly string[], body: readonly string[][], left: number): string[] {
+  const rows = [header, ...body]
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+  const line = (r: readonly string[]) =>
+    r
+      .map((cell, c) => (c < left ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)]
 }
 
 /** One line per target that measured llama-bench-style pp / tg (the same figures ride along with each of its runs). */
@@ -79,30 +135,43 @@ const FOOTNOTE =
   'times in ms · TPOT = (E2E − TTFT)/(tokens − 1) (vLLM TPOT, AIPerf ITL) · ITL = gap between content chunks (vLLM ITL) · * client saturated'
 
 export function formatTable(results: readonly LoadRunResult[]): string {
-  const rows = [COLUMNS as readonly string[], ...resultRows(results)]
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
-  const line = (r: readonly string[]) =>
-    r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
-  return [
-    line(rows[0] ?? []),
-    widths.map((w) => '─'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
-    '',
-    FOOTNOTE,
-    ...nativeSpeedLines(results),
-    ...failureLines(results),
-  ].join('\n')
+  const loadRows = resultRows(results)
+  const accRows = accuracyRows(results)
+  // A scenario that measures accuracy only prints no empty latency table.
+  const latency =
+    loadRows.length > 0 || accRows.length === 0
+      ? [...grid(COLUMNS, loadRows, 3).map((l) => l.trimEnd()), '', FOOTNOTE, ...nativeSpeedLines(results)]
+      : []
+  const accuracy =
+    accRows.length > 0
+      ? [...(latency.length > 0 ? [''] : []), ...grid(ACCURACY_COLUMNS, accRows, 3), '', ACCURACY_FOOTNOTE]
+      : []
+  return [...latency, ...accuracy, ...noticeLines(results), ...failureLines(results)].join('\n')
 }
 
 export function formatMarkdown(results: readonly LoadRunResult[]): string {
   const esc = (s: string) => s.replaceAll('|', '\\|')
   const failures = failureLines(results)
+  const accRows = accuracyRows(results)
+  const accuracy =
+    accRows.length > 0
+      ? [
+          '',
+          `| ${ACCURACY_COLUMNS.join(' | ')} |`,
+          `|${ACCURACY_COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
+          ...accRows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+          '',
+          `_${ACCURACY_FOOTNOTE}_`,
+          ...noticeLines(results).map((line) => `- ${esc(line)}`),
+        ]
+      : []
   return [
     `| ${COLUMNS.join(' | ')} |`,
     `|${COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...resultRows(results).map((r) => `| ${r.map(esc).join(' | ')} |`),
     '',
     `_${FOOTNOTE}_`,
+    ...accuracy,
     ...(failures.length > 0 ? ['', ...failures.map((line) => `- ${esc(line)}`)] : []),
   ].join('\n')
 }

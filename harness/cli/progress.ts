@@ -4,8 +4,8 @@
  * @module
  */
 import cliProgress from 'cli-progress'
-import { describeLoad, expectedRequests } from '../load/index.ts'
 import type { RunnerEvent } from '../runner.ts'
+import { describeRun, expectedEvents } from './describe-run.ts'
 
 export function createProgressReporter(
   enabled = process.stderr.isTTY === true,
@@ -17,11 +17,12 @@ export function createProgressReporter(
     switch (event.type) {
       case 'load-start': {
         errors = 0
-        const total = expectedRequests(event.load)
+        const total = expectedEvents(event.load)
+        const unit = event.load.kind === 'accuracy' ? 'items' : 'req'
         bar = new cliProgress.SingleBar(
           {
             stream: process.stderr,
-            format: `${event.target} · ${describeLoad(event.load)} [{bar}] {value}${total ? '/{total}' : ''} req · {errors} err · {duration_formatted}`,
+            format: `${event.target} · ${describeRun(event.load)} [{bar}] {value}${total ? '/{total}' : ''} ${unit} · {errors} err · {duration_formatted}`,
             hideCursor: true,
             clearOnComplete: true,
           },
@@ -34,6 +35,13 @@ export function createProgressReporter(
         // Requests aborted by Ctrl-C are not errors (errorRate leaves them out too).
         if (event.outcome.state === 'error' && event.outcome.error.kind !== 'aborted') errors++
         bar?.increment(1, { errors })
+        break
+      case 'item':
+        if (event.outcome.error) errors++
+        bar?.increment(1, { errors })
+        break
+      case 'notice':
+        process.stderr.write(`${event.target}: ${event.message}\n`)
         break
       case 'load-end':
         bar?.stop()

@@ -96,10 +96,19 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
  * Stable hash of what a scenario asks of every target (prompts, loads, sampling, limits): part of the
  * comparability fingerprint. Targets and the description are left out, so adding a target to a scenario
  * keeps the history of the others; each target's engine enters the fingerprint on its own. maxErrorRate is
- * left out too: it judges a run's measurements, it does not change them.
+ * left out too: it judges a run's measurements, it does not change them. So are `measure` and `accuracy`:
+ * an accuracy run beside the loads changes no latency figure, and an accuracy run's own fingerprint has
+ * its evaluation in its load (AccuracySpec: dataset, items by content, shots, scoring).
  */
 export function scenarioHash(scenario: Scenario): string {
-  const { targets: _targets, description: _description, maxErrorRate: _maxErrorRate, ...workload } = scenario
+  const {
+    targets: _targets,
+    description: _description,
+    maxErrorRate: _maxErrorRate,
+    measure: _measure,
+    accuracy: _accuracy,
+    ...workload
+  } = scenario
   return createHash('sha256').update(canonicalJson(workload)).digest('hex').slice(0, 16)
 }
 

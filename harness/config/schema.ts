@@ -252,6 +252,47 @@ export const targetSchema = z
   })
 export type TargetConfig = z.infer<typeof targetSchema>
 
+/** What a scenario measures on each target: load runs (its `loads`), an accuracy evaluation, or both. */
+export const MEASURES = ['latency', 'accuracy'] as const
+export type Measure = (typeof MEASURES)[number]
+
+/**
+ * An MMLU-style accuracy evaluation (METRICS.md "Accuracy"; harness/accuracy/README.md), run once per
+ * target after its load steps, as a run of its own (`load_kind` 'accuracy').
+ */
+export const accuracySchema = z
+  .object({
+    /**
+     * The dataset: a directory in the MMLU CSV layout (`dev/ val/ test/` holding `{subject}_{split}.csv`)
+     * or a JSONL file (`{subject, question, choices, answer}` per line). Relative paths resolve against the
+     * scenario file.
+     */
+    dataset: z.string().min(1),
+    /** @default 'jsonl' for a path ending in .jsonl, else 'mmlu-csv' */
+    format: z.enum(['mmlu-csv', 'jsonl']).optional(),
+    /** The split scored; shots always come from `dev`. @default 'test' */
+    split: z.enum(['dev', 'val', 'test']).default('test'),
+    /** Dev examples before each item (lm-eval's first k of the subject's dev split). @default 5 */
+    shots: z.number().int().min(0).default(5),
+    /** Items per subject (lm-eval's `--limit`); all when absent. */
+    limitPerSubject: positiveInt.optional(),
+    /** Subjects to score (names as in the files, underscores kept); all when absent. */
+    subjects: z.array(z.string().min(1)).min(1).optional(),
+    /** `first`: the first limitPerSubject items in file order (lm-eval); `shuffle`: a seeded sample. @default 'first' */
+    order: z.enum(['first', 'shuffle']).default('first'),
+    /**
+     * `loglik`: argmax of log P(" A") … after the prompt (engines with scoreChoices); an engine that cannot
+     * score fails the run with its reason, never a chance-level figure. `generate`: ≤ 5 tokens at
+     * temperature 0, the first line's letter. `auto`: loglik where the engine can score, else generate, with
+     * a notice saying why. @default 'auto'
+     */
+    scoring: z.enum(['loglik', 'generate', 'auto']).default('auto'),
+    /** Seed of `order: 'shuffle'`. @default the scenario's seed */
+    seed: z.number().int().optional(),
+  })
+  .strict()
+export type AccuracyConfig = z.infer<typeof accuracySchema>
+
 export const sloSchema = z
   .object({
     ttftMs: z.number().positive().optional(),
@@ -269,9 +310,11 @@ export const scenarioSchema = z
     description: z.string().optional(),
     /** Seed of prompts and arrival times. @default 1 */
     seed: z.number().int().default(1),
-    prompts: promptSourceSchema,
+    /** What the load runs send; required when `measure` has 'latency' (the accuracy run asks its dataset). */
+    prompts: promptSourceSchema.optional(),
     targets: z.array(targetSchema).min(1, 'add at least one target'),
-    loads: z.array(loadSchema).min(1, 'add at least one load'),
+    /** Load runs, in order; required when `measure` has 'latency'. @default [] */
+    loads: z.array(loadSchema).default([]),
     /** Requests sent before each load and excluded from all statistics. @default 2 */
     warmupRequests: z.number().int().min(0).default(2),
     /** A request still unfinished after this long is aborted and recorded as `timeout`. ms. @default 60000 */
@@ -289,9 +332,49 @@ export const scenarioSchema = z
      * ratio in [0, 1]. @default DEFAULT_MAX_ERROR_RATE (0.01 = 1 %)
      */
     maxErrorRate: z.number().min(0).max(1).optional(),
+    /**
+     * What to measure on every target: `latency` runs the loads, `accuracy` the evaluation `accuracy`
+     * describes (after the loads). Not part of the scenario hash: latency runs measure the same with or
+     * without an accuracy run beside them. @default ['latency']
+     */
+    measure: z
+      .array(z.enum(MEASURES))
+      .min(1, 'name at least one of "latency", "accuracy"')
+      .default(['latency']),
+    /** The accuracy evaluation; required when `measure` has 'accuracy'. Not part of the scenario hash. */
+    accuracy: accuracySchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.measure.includes('latency')) {
+      if (s.prompts === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            "required to measure latency: add prompts (e.g. { kind: 'synthetic', promptTokens: 256, outputTokens: 128 }), or measure: ['accuracy'] only",
+          path: ['prompts'],
+          input: undefined,
+        })
+      if (s.loads.length === 0)
+        ctx.addIssue({ code: 'custom', message: 'add at least one load', path: ['loads'], input: undefined })
+    }
+    if (s.measure.includes('accuracy') && s.accuracy === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "measure has 'accuracy' but no accuracy evaluation is described: add accuracy: { dataset: 'path/to/mmlu' }",
+        path: ['accuracy'],
+        input: undefined,
+      })
+    if (s.accuracy !== undefined && !s.measure.includes('accuracy'))
+      ctx.addIssue({
+        code: 'custom',
+        message: "accuracy is described but not measured: add 'accuracy' to measure, or remove accuracy",
+        path: ['measure'],
+        input: undefined,
+      })
+    if (new Set(s.measure).size !== s.measure.length)
+      ctx.addIssue({ code: 'custom', message: 'names a measure twice', path: ['measure'], input: s.measure })
     const seen = new Set<string>()
     s.targets.forEach((t, i) => {
       if (seen.has(t.name))

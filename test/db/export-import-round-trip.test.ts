@@ -6,9 +6,11 @@
  * exported from the receiving database reads (db/bench-run-document.ts) the same as the one sent, but for
  * the source's id and the provenance the import adds. And the document as older exports wrote it (before
  * connectionRetries, roles and lineage were exported) still reads, with the values those versions meant.
+ * An accuracy run's items (every form in every-outcome.ts) go the same way.
  */
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fromItemRow, listAccuracyItems } from '../../db/accuracy-items.ts'
 import { type BenchRunDocument, documentSchema } from '../../db/bench-run-document.ts'
 import type { Db } from '../../db/client.ts'
 import { exportRun } from '../../db/export.ts'
@@ -17,11 +19,12 @@ import { streamBenchRun } from '../../db/import/bench-run-stream.ts'
 import { fromRequestRow } from '../../db/request-rows.ts'
 import { type RequestRow, requests } from '../../db/schema.ts'
 import { createPostgresSink } from '../../db/sink.ts'
+import { accuracyMetricRows, summarizeItems } from '../../harness/accuracy/run-metrics.ts'
 import { summarizeRun } from '../../harness/metrics/index.ts'
 import type { EnvironmentInfo, VariantIdentity } from '../../harness/results.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import { runMeta } from './fixtures/data.ts'
-import { asStored, outcomes } from './fixtures/every-outcome.ts'
+import { accuracySpec, asStored, items, outcomes } from './fixtures/every-outcome.ts'
 
 const base: VariantIdentity = { name: 'tiny', family: 'tiny', method: 'base', format: 'gguf', bits: 32 }
 const q8: VariantIdentity = {
@@ -170,5 +173,56 @@ describe.each(dbBackends())('export → import round trip on %s', (backend) => {
     const result = documentSchema.safeParse({ ...JSON.parse(text), version: 2 })
     expect(result.success, 'version 2').toBe(false)
     expect(result.error?.issues[0]?.message, 'message').toMatch(/expected 1, the version this bench reads/)
+  })
+})
+
+describe.each(dbBackends())('export → import of an accuracy run on %s', (backend) => {
+  let source: TestDatabase
+  let text: string
+  beforeAll(async () => {
+    source = await createTestDatabase(backend)
+    const sink = createPostgresSink(source.db)
+    const recorder = await sink.startRun(
+      runMeta({ startedAtIso: '2026-11-25T11:00:00.000Z', load: accuracySpec, loadIndex: 1 }),
+    )
+    for (const item of items) recorder.recordItem(item)
+    await recorder.finish('completed', accuracyMetricRows(summarizeItems(items)))
+    await sink.close()
+    text = await exported(source.db, Number(recorder.runId))
+  })
+  afterAll(async () => {
+    await source?.dispose()
+  })
+
+  it.each([
+    [
+      'whole',
+      (db: Db) => storeBenchRun(db, parseBenchRun(JSON.parse(text)), { source: 'acc.json', env: {} }),
+    ],
+    ['streamed', (db: Db) => streamBenchRun(db, chunksOf(text, 61), { source: 'stream', env: {} })],
+  ] as const)('gives back every item, the spec and the figures stored %s', async (_how, store) => {
+    const sent = parseBenchRun(JSON.parse(text))
+    expect(sent.items, 'every item in the document').toHaveLength(items.length)
+    expect(sent.run.loadKind, 'load kind').toBe('accuracy')
+    const target = await createTestDatabase(backend)
+    try {
+      const stored = await store(target.db)
+      expect(stored.state, 'a new run').toBe('imported')
+      expect(
+        (await listAccuracyItems(target.db, stored.id)).map(fromItemRow),
+        'every item as scored (float8 scores exact)',
+      ).toEqual(items)
+      const back = parseBenchRun(JSON.parse(await exported(target.db, stored.id)))
+      expect(comparable(back), 'the document exported from the receiving database').toEqual(comparable(sent))
+      expect(back.metrics.find((m) => m.name === 'acc')?.direction, 'acc: higher is better').toBe('higher')
+    } finally {
+      await target.dispose()
+    }
+  })
+
+  it('refuses a document naming an item twice', () => {
+    const doc = JSON.parse(text) as { items: unknown[] }
+    doc.items.push(doc.items[0])
+    expect(() => parseBenchRun(doc), 'duplicate seq').toThrow(/items\[12\]\.seq: 0 appears more than once/)
   })
 })

@@ -9,12 +9,12 @@ import { type LoadedScenario, loadScenario } from '../../config/index.ts'
 import { detectEnvironment, detectGit } from '../../environment.ts'
 import { ScenarioError } from '../../errors.ts'
 import { createJsonlSink, createNullSink } from '../../jsonl-sink.ts'
-import { describeLoad } from '../../load/index.ts'
 import { type LoadRunResult, RunInterrupted, runScenario } from '../../runner.ts'
 import type { ResultSink } from '../../sink.ts'
 import { teeSinks } from '../../tee-sink.ts'
 import { EXIT_ERROR, EXIT_OK } from '../action.ts'
 import { dbOptions } from '../commands/db.ts'
+import { describeRun } from '../describe-run.ts'
 import { formatResults, type OutputFormat } from '../format.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
 import { createProgressReporter } from '../progress.ts'
@@ -118,7 +118,9 @@ export async function runScenarios(files: readonly string[], options: RunCommand
   // Last on stderr, where a CI log ends: which runs lost requests, of what kinds, how many.
   for (const r of all)
     if (r.errorRateCheck && !r.errorRateCheck.passed)
-      process.stderr.write(`bench: ${r.target} / ${describeLoad(r.load)}: ${r.errorRateCheck.reason}\n`)
+      process.stderr.write(`bench: ${r.target} / ${describeRun(r.load)}: ${r.errorRateCheck.reason}\n`)
+    else if (r.accuracy && r.error !== undefined)
+      process.stderr.write(`bench: ${r.target} / ${describeRun(r.load)}: ${r.error}\n`)
   if (database) process.stderr.write(`results stored in ${database.location}\n`)
   if (options.out) process.stderr.write(`results written to ${options.out}\n`)
   return code

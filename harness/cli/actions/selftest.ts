@@ -312,6 +312,7 @@ async function runHarnessLevel(scenario: Scenario): Promise<HarnessHalf> {
         record: (o) => {
           if (o.state === 'ok') outcomes.push(o)
         },
+        recordItem: () => {},
         finish: async () => {
           cpu = process.cpuUsage(cpuAtStart)
         },
@@ -341,6 +342,7 @@ async function runBareLevel(scenario: Scenario, baseUrl: string): Promise<BareRe
     throw new HarnessError('selftest needs an openai target and a concurrent load with requests')
   const { concurrency, requests, rampUpMs = 0 } = load
   const { model, api } = target.engine
+  if (!scenario.prompts) throw new HarnessError('selftest needs a scenario with prompts')
   const source = await loadPrompts(scenario.prompts, { seed: scenario.seed, baseDir: process.cwd() })
   // The same lengths in the same order as the harness's run (the text differs, as between any two runs).
   const prompts = Array.from({ length: scenario.warmupRequests + requests }, (_, k) => source.at(k))

@@ -31,6 +31,7 @@ describe('runner finish', () => {
       startRun: async () => ({
         runId: '1',
         record: () => {},
+        recordItem: () => {},
         async finish(state) {
           finishes.push(state)
           throw new Error('storage said no')
