@@ -15,12 +15,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mmluPrompt } from '../../harness/accuracy/prompt.ts'
 import { argmaxIndex } from '../../harness/accuracy/score.ts'
+import { parseScenario } from '../../harness/config/index.ts'
 import { createLlamaCppEngine } from '../../harness/engines/llama-cpp/llama-cpp.ts'
 import { createOpenAIEngine, type OpenAIEngine } from '../../harness/engines/openai/openai.ts'
 import { CapabilityError } from '../../harness/errors.ts'
 import { type MockServerHandle, startMockServer } from '../../harness/mock-server/server.ts'
+import { runScenario } from '../../harness/runner.ts'
 import { tinyModels } from '../helpers/fixture-models.ts'
 import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
+import { writeMcKey } from '../helpers/mc-key.ts'
+import { createMemorySink } from '../helpers/memory-sink.ts'
 import { type LlamaServer, startLlamaServer } from './llama-server.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -207,6 +211,44 @@ describe.skipIf(!tool.found)(
           }
         } finally {
           await native[Symbol.asyncDispose]()
+        }
+      }, 60_000)
+    }
+    // Through the runner: lm-eval's " A" … " D" are 4 tokens each here, so `auto` scores by generation and
+    // says why, and `loglik` fails the run with the same reason — never a chance-level figure.
+    for (const scoring of ['auto', 'loglik'] as const) {
+      it(`accuracy run, scoring ${scoring}: ${scoring === 'auto' ? 'falls back to generate, saying why' : 'refused, saying why'}`, async () => {
+        const key = writeMcKey({ subjects: 2, perSubject: 3, seed: 7 })
+        const notices: string[] = []
+        const result = await runScenario({
+          scenario: parseScenario({
+            name: 'llama-server-accuracy',
+            measure: ['accuracy'],
+            accuracy: { dataset: key.file, shots: 1, scoring },
+            targets: [
+              {
+                name: 'llama-server',
+                engine: { kind: 'openai', baseUrl: server.url, model: 'tiny-q4_0', api: 'completions' },
+              },
+            ],
+          }),
+          baseDir: ROOT,
+          sink: createMemorySink(),
+          monitorEventLoop: false,
+          onEvent: (e) => {
+            if (e.type === 'notice') notices.push(e.message)
+          },
+        })
+        const run = result.runs[0]
+        const why = 'choice " A" is 4 tokens after this prompt'
+        if (scoring === 'auto') {
+          expect(run?.state, 'completed').toBe('completed')
+          expect(run?.accuracy?.scoring, 'by generation').toBe('generate')
+          expect(run?.accuracy?.n, 'every item scored').toBe(6)
+          expect(notices.join('\n'), 'the notice says why').toContain(why)
+        } else {
+          expect(run?.state, 'failed').toBe('failed')
+          expect(run?.error, 'the reason').toContain(why)
         }
       }, 60_000)
     }
