@@ -1,11 +1,18 @@
 /**
  * `bench fixtures`: generates the fixture models (GGUF and ONNX variants with manifests) into a folder,
- * skipping files that are already up to date, and prints what is there.
+ * skipping files that are already up to date, and prints what is there. Beside them, `knowledge/`: the
+ * knowledge fixture set in the MMLU CSV layout (harness/fixtures/knowledge, the default knowledge seed the
+ * teacher is trained on), the dataset scenarios/mmlu-sample.ts scores.
  * @module
  */
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { HarnessError } from '../../errors.ts'
 import { FIXTURE_SIZES, generateFixtures } from '../../fixtures/generate.ts'
+import {
+  buildKnowledgeSet,
+  DEFAULT_KNOWLEDGE_SEED,
+  writeKnowledgeSet,
+} from '../../fixtures/knowledge/index.ts'
 import type { FixtureSize } from '../../fixtures/llama-weights.ts'
 import type { FixtureManifest } from '../../fixtures/manifest.ts'
 
@@ -63,6 +70,16 @@ export function formatFixtureTable(rows: readonly { manifest: FixtureManifest; s
   return all.map(line).join('\n')
 }
 
+/**
+ * Writes `<outDir>/knowledge` (dev/ val/ test/ CSVs and corpus.txt) from the default knowledge seed, every
+ * time: a few ms, and never stale against this checkout's generator. Returns the directory.
+ */
+export function writeSampleKnowledge(outDir: string): string {
+  const dir = join(outDir, 'knowledge')
+  writeKnowledgeSet(dir, buildKnowledgeSet(DEFAULT_KNOWLEDGE_SEED))
+  return dir
+}
+
 /** `bench fixtures`: generates what is missing or out of date, prints the table (or the manifests). */
 export async function fixturesCommand(opts: FixturesCommandOptions): Promise<number> {
   const sizes = parseSizes(opts.size)
@@ -81,13 +98,15 @@ export async function fixturesCommand(opts: FixturesCommandOptions): Promise<num
       if (!opts.json && state === 'generated') process.stderr.write(`generated ${manifest.file}\n`)
     },
   })
+  const knowledge = writeSampleKnowledge(opts.out)
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ outDir: opts.out, variants: manifests })}\n`)
+    process.stdout.write(`${JSON.stringify({ outDir: opts.out, variants: manifests, knowledge })}\n`)
     return 0
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   process.stdout.write(
-    `${formatFixtureTable(rows)}\n${manifests.length} variants in ${relative(process.cwd(), opts.out) || '.'} (${seconds} s); index: manifest.json\n`,
+    `${formatFixtureTable(rows)}\n${manifests.length} variants in ${relative(process.cwd(), opts.out) || '.'} (${seconds} s); index: manifest.json\n` +
+      `knowledge set (MMLU CSV layout, scenarios/mmlu-sample.ts): ${relative(process.cwd(), knowledge) || knowledge}\n`,
   )
   return 0
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
+import { prepareAccuracy } from '../../accuracy/prepare.ts'
 import { type LoadedScenario, loadScenario } from '../../config/index.ts'
 import { detectEnvironment, detectGit } from '../../environment.ts'
 import { ScenarioError } from '../../errors.ts'
@@ -53,9 +54,38 @@ export async function loadScenarios(files: readonly string[]): Promise<LoadedSce
   return settled.map((s) => (s as PromiseFulfilledResult<LoadedScenario>).value)
 }
 
+/**
+ * Every accuracy dataset of every scenario read and its items selected before the first run starts: a
+ * missing file or bad row in the second scenario must not show up after the first has run. All problems
+ * together, each naming its file and field.
+ */
+export async function checkAccuracyDatasets(loaded: readonly LoadedScenario[]): Promise<void> {
+  const settled = await Promise.allSettled(
+    loaded
+      .filter(({ scenario }) => scenario.measure.includes('accuracy') && scenario.accuracy)
+      .map(({ scenario, file }) =>
+        prepareAccuracy(scenario.accuracy!, {
+          baseDir: path.dirname(file),
+          scenarioSeed: scenario.seed,
+          source: file,
+        }),
+      ),
+  )
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
+  if (failures.length === 0) return
+  const scenarioErrors = failures.filter((f): f is ScenarioError => f instanceof ScenarioError)
+  if (scenarioErrors.length !== failures.length) throw failures.find((f) => !(f instanceof ScenarioError))
+  if (scenarioErrors.length === 1) throw scenarioErrors[0]
+  throw new ScenarioError(
+    `files (${scenarioErrors.length})`,
+    scenarioErrors.flatMap((e) => e.issues.map((i) => ({ ...i, path: `${e.source}: ${i.path}` }))),
+  )
+}
+
 /** Runs scenarios with SIGINT wired to a clean interrupt; returns the exit code. */
 export async function runScenarios(files: readonly string[], options: RunCommandOptions): Promise<number> {
   const loaded = await loadScenarios(files)
+  await checkAccuracyDatasets(loaded)
   // The scenarios' keys (apiKeyEnv), header values and literal credentials are secrets in every output.
   coverSecretsIn(loaded.map((l) => l.scenario))
   const [environment, git] = await Promise.all([
@@ -96,6 +126,7 @@ export async function runScenarios(files: readonly string[], options: RunCommand
       const result = await runScenario({
         scenario,
         baseDir: path.dirname(file),
+        source: file,
         sink: target,
         signal: controller.signal,
         context,
