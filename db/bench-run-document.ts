@@ -139,6 +139,8 @@ export const itemSchema = z.object({
   answer: int4,
   predicted: optionalInt4,
   correct: z.boolean().nullable(),
+  // Absent before acc_norm was stored.
+  predictedNorm: optionalInt4.default(null),
   /** Natural-log scores; -Infinity, Infinity and NaN as text (JSON has none of them). */
   logliks: z.array(z.union([z.number(), z.enum(['-Infinity', 'Infinity', 'NaN'])])).nullable(),
   generated: optionalText,

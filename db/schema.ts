@@ -247,6 +247,8 @@ export const accuracyItems = pgTable(
     predicted: integer('predicted'),
     /** null when the item failed (not scored). */
     correct: boolean('correct'),
+    /** mmlu-continuation: the acc_norm choice (argmax of loglik / choice length); null otherwise. */
+    predictedNorm: integer('predicted_norm'),
     /** loglik mode: natural-log likelihood of each choice, in choice order (float8: ties stay ties). */
     logliks: doublePrecision('logliks').array(),
     /** generate mode: the text generated. */

@@ -91,6 +91,8 @@ export interface AccuracySpec {
   split: 'dev' | 'val' | 'test'
   /** Dev examples before each item (lm-eval's first_n). */
   shots: number
+  /** lm-eval task layout: `mmlu` (letters) or `mmlu-continuation` (choice texts; acc and acc_norm). */
+  prompt: 'mmlu' | 'mmlu-continuation'
   /** The scoring actually used: `auto` resolved, after any fallback. */
   scoring: 'loglik' | 'generate'
   /** What the scenario asked for (`auto` may have become either). */
@@ -134,6 +136,11 @@ export interface ItemOutcome {
   correct: boolean | null
   /** loglik mode: natural-log likelihood of each choice's continuation, in choice order. */
   logliks?: number[]
+  /**
+   * mmlu-continuation only, on scored items: the acc_norm choice, argmax of loglik / length of the choice
+   * text. acc_norm counts it right when it equals `answer`.
+   */
+  predictedNorm?: number | null
   /** generate mode: the generated text as received. */
   generated?: string
   /** When scoring the item started, run clock ms relative to the run's origin. */

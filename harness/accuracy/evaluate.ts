@@ -27,8 +27,7 @@ import { RequestTimeout } from '../request.ts'
 import type { ItemErrorKind, ItemOutcome } from '../results.ts'
 import { GENERATE_MAX_TOKENS, GENERATE_STOP } from './extract.ts'
 import type { PreparedItem } from './prepare.ts'
-import { choiceContinuations } from './prompt.ts'
-import { scoreGenerate, scoreLoglik } from './score.ts'
+import { scoreGenerate, scoreLoglik, scoreLoglikNorm } from './score.ts'
 
 export type Scoring = 'loglik' | 'generate'
 
@@ -114,7 +113,7 @@ export async function scoreItem(
 
 async function attemptLoglik(
   engine: Engine,
-  { item, prompt }: PreparedItem,
+  { item, prompt, continuations }: PreparedItem,
   ctx: ItemContext,
 ): Promise<Attempt> {
   const t0 = ctx.clock.now()
@@ -125,7 +124,7 @@ async function attemptLoglik(
   let onAbort = () => {}
   try {
     const logliks = await Promise.race([
-      score.call(engine, prompt, choiceContinuations(item.choices.length)),
+      score.call(engine, prompt, [...continuations]),
       new Promise<never>((_, reject) => {
         cancelTimeout = ctx.clock.after(ctx.timeoutMs, () =>
           reject(new RequestTimeout(`no scores within ${ctx.timeoutMs} ms`)),
@@ -187,7 +186,7 @@ async function attemptGenerate(engine: Engine, { prompt }: PreparedItem, ctx: It
 
 function toOutcome(
   seq: number,
-  { item }: PreparedItem,
+  { item, normalizeBy }: PreparedItem,
   attempt: Attempt,
   runSignal: AbortSignal,
 ): ItemOutcome {
@@ -204,7 +203,15 @@ function toOutcome(
     try {
       if (attempt.logliks) {
         const { predicted, correct } = scoreLoglik(attempt.logliks, item.answer)
-        return { ...base, predicted: predicted ?? null, correct, logliks: attempt.logliks }
+        // acc_norm (mmlu-continuation): the same scores divided by each choice text's length.
+        const norm = normalizeBy ? scoreLoglikNorm(attempt.logliks, normalizeBy, item.answer) : undefined
+        return {
+          ...base,
+          predicted: predicted ?? null,
+          correct,
+          logliks: attempt.logliks,
+          ...(norm ? { predictedNorm: norm.predicted ?? null } : {}),
+        }
       }
       const text = attempt.generated ?? ''
       const { predicted, correct } = scoreGenerate(text, item.answer, item.choices.length)
@@ -220,7 +227,12 @@ function toOutcome(
       }
     }
   }
-  return { ...base, predicted: null, correct: null, error: describeItemError(attempt.error, runSignal) }
+  return {
+    ...base,
+    predicted: null,
+    correct: null,
+    error: describeItemError(attempt.error, runSignal),
+  }
 }
 
 function describeItemError(err: unknown, runSignal: AbortSignal): { kind: ItemErrorKind; message: string } {

@@ -27,7 +27,9 @@ export { extractChoiceLetter, GENERATE_MAX_TOKENS, GENERATE_STOP, NO_ANSWER } fr
 export { loadMcJsonl, parseMcJsonl } from './load-jsonl.ts'
 export { type LoadMmluCsvOptions, loadMmluCsv, parseMmluCsv } from './load-mmlu-csv.ts'
 export {
+  answerContinuations,
   choiceContinuations,
+  continuationPrompt,
   formatQuestion,
   formatShot,
   MMLU_CONTINUATIONS,

@@ -15,7 +15,7 @@ import { HarnessError, ScenarioError } from '../errors.ts'
 import type { AccuracySpec } from '../results.ts'
 import { loadMcJsonl } from './load-jsonl.ts'
 import { loadMmluCsv } from './load-mmlu-csv.ts'
-import { mmluPrompt } from './prompt.ts'
+import { answerContinuations, choiceContinuations, continuationPrompt, mmluPrompt } from './prompt.ts'
 import { fewShots, selectItems } from './select.ts'
 import type { McDataset, McItem } from './types.ts'
 
@@ -23,6 +23,10 @@ import type { McDataset, McItem } from './types.ts'
 export interface PreparedItem {
   readonly item: McItem
   readonly prompt: string
+  /** What loglik scores after the prompt: `[" A", …]`, or each choice's text (mmlu-continuation). */
+  readonly continuations: readonly string[]
+  /** mmlu-continuation: the choice texts acc_norm divides by (their lengths); absent for letters. */
+  readonly normalizeBy?: readonly string[]
 }
 
 export interface PreparedAccuracy {
@@ -101,7 +105,16 @@ export async function prepareAccuracy(
       }
       shotsBySubject.set(item.subject, shots)
     }
-    items.push({ item, prompt: mmluPrompt(item, shots) })
+    items.push(
+      config.prompt === 'mmlu-continuation'
+        ? {
+            item,
+            prompt: continuationPrompt(item, shots),
+            continuations: answerContinuations(item.choices),
+            normalizeBy: item.choices,
+          }
+        : { item, prompt: mmluPrompt(item, shots), continuations: choiceContinuations(item.choices.length) },
+    )
   }
   // What was asked, by content: the same prompts and answers compare whatever the file is called.
   const itemsSha256 = createHash('sha256')
@@ -116,6 +129,7 @@ export async function prepareAccuracy(
       format,
       split: config.split,
       shots: config.shots,
+      prompt: config.prompt,
       items: items.length,
       itemsSha256,
       ...(config.limitPerSubject !== undefined ? { limitPerSubject: config.limitPerSubject } : {}),

@@ -46,6 +46,32 @@ export function choiceContinuations(choiceCount: number): string[] {
   return Array.from({ length: choiceCount }, (_, i) => ` ${choiceLetter(i)}`)
 }
 
+/**
+ * lm-eval's `mmlu_continuation` task (lm_eval/tasks/mmlu/continuation/_continuation_template_yaml and the
+ * per-subject yaml): the choices are not listed, each is scored as the continuation of `Answer:` itself
+ * (acc, and acc_norm by its length):
+ *
+ *   The following are questions (with answers) about {subject}.\n\n
+ *   Question: {question}\nAnswer: {right choice's text}\n\n          ← k shots
+ *   Question: {question}\nAnswer:                                    ← the item; continuations " {choice}"
+ */
+export function continuationPrompt(
+  item: Pick<McItem, 'subject' | 'question'>,
+  shots: readonly Pick<McItem, 'question' | 'choices' | 'answer'>[],
+): string {
+  const question = (q: string) => `Question: ${pythonStrip(q)}\nAnswer:`
+  return (
+    `The following are questions (with answers) about ${item.subject.replaceAll('_', ' ')}.\n\n` +
+    shots.map((s) => `${question(s.question)} ${s.choices[s.answer] ?? ''}\n\n`).join('') +
+    question(item.question)
+  )
+}
+
+/** The continuations of mmlu_continuation: each choice's text after the target delimiter " ". */
+export function answerContinuations(choices: readonly string[]): string[] {
+  return choices.map((choice) => ` ${choice}`)
+}
+
 /** MMLU's four: `[" A", " B", " C", " D"]`. */
 export const MMLU_CONTINUATIONS: readonly string[] = choiceContinuations(4)
 

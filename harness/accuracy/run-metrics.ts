@@ -7,6 +7,7 @@
  * - `accWeighted` (= acc: lm-eval's size-weighted group average) with `accWeightedStderr`, lm-eval's pooled
  *   stderr; `accMacro` (unweighted mean of subjects) with `accMacroStderr`;
  * - `acc/<subject>`, `accStderr/<subject>` per subject;
+ * - `accNorm`, `accNormStderr` (lm-eval acc_norm: argmax of loglik / choice length) for mmlu-continuation;
  * - `accItems` (scored), `accErrors` (failed, aborted excluded), `accErrorRate` = errors / attempted.
  * Items aborted by the run's interrupt are in no figure. Stderrs undefined (one item) give no row.
  * @module
@@ -28,6 +29,9 @@ export interface AccuracyRunSummary {
   /** Absent when no item was scored. */
   acc?: number
   accStderr?: number
+  /** acc_norm (mmlu-continuation runs only) and its stderr, over the same scored items. */
+  accNorm?: number
+  accNormStderr?: number
   summary?: AccuracySummary
 }
 
@@ -47,11 +51,22 @@ export function summarizeItems(items: readonly ItemOutcome[]): AccuracyRunSummar
   }
   if (scored.length === 0) return result
   const summary = summarizeAccuracy(scored)
+  const stderr = (p: number) =>
+    scored.length > 1 ? Math.sqrt((p * (1 - p)) / (scored.length - 1)) : undefined
   const acc = result.correct / scored.length
+  const normed = scored.filter((i) => i.predictedNorm !== undefined)
+  const accNorm =
+    normed.length === scored.length
+      ? normed.filter((i) => i.predictedNorm === i.answer).length / scored.length
+      : undefined
+  const accStderr = stderr(acc)
+  const accNormStderr = accNorm === undefined ? undefined : stderr(accNorm)
   return {
     ...result,
     acc,
-    ...(scored.length > 1 ? { accStderr: Math.sqrt((acc * (1 - acc)) / (scored.length - 1)) } : {}),
+    ...(accStderr !== undefined ? { accStderr } : {}),
+    ...(accNorm !== undefined ? { accNorm } : {}),
+    ...(accNormStderr !== undefined ? { accNormStderr } : {}),
     summary,
   }
 }
@@ -69,6 +84,8 @@ export function accuracyMetricRows(s: AccuracyRunSummary): MetricRow[] {
   if (s.summary === undefined) return rows
   ratio('acc', s.acc, s.n, 'higher')
   ratio('accStderr', s.accStderr, s.n, 'none')
+  ratio('accNorm', s.accNorm, s.n, 'higher')
+  ratio('accNormStderr', s.accNormStderr, s.n, 'none')
   ratio('accWeighted', s.summary.weighted.acc, s.n, 'higher')
   ratio('accWeightedStderr', s.summary.weighted.accStderr, s.n, 'none')
   ratio('accMacro', s.summary.macro.acc, s.n, 'higher')

@@ -68,6 +68,7 @@ const ACCURACY_COLUMNS = [
   'items',
   'err',
   'acc ± stderr',
+  'acc_norm',
   'macro',
   'subjects',
 ] as const
@@ -88,6 +89,7 @@ export function accuracyRows(results: readonly LoadRunResult[]): string[][] {
       String(a?.n ?? 0),
       String(a?.errors ?? 0),
       accText(a?.acc, a?.accStderr),
+      accText(a?.accNorm, a?.accNormStderr),
       accText(a?.summary?.macro.acc, a?.summary?.macro.accStderr),
       a?.summary?.subjects.map((s) => `${s.subject} ${num(s.acc, 2)}`).join(' ') ?? '-',
     ]
@@ -100,7 +102,7 @@ function noticeLines(results: readonly LoadRunResult[]): string[] {
 }
 
 const ACCURACY_FOOTNOTE =
-  'acc = correct / scored items · stderr = sqrt(acc·(1−acc)/(n−1)) · macro = mean of subject accuracies'
+  'acc = correct / scored items · stderr = sqrt(acc·(1−acc)/(n−1)) · acc_norm = argmax of loglik / choice length (mmlu-continuation) · macro = mean of subject accuracies'
 
 function grid(header: readonly string[], body: readonly string[][], left: number): string[] {
   const rows = [header, ...body]

@@ -278,6 +278,12 @@ export const accuracySchema = z
     limitPerSubject: positiveInt.optional(),
     /** Subjects to score (names as in the files, underscores kept); all when absent. */
     subjects: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * `mmlu`: lm-eval's MMLU prompt (lettered choices, continuations " A" … " D"). `mmlu-continuation`:
+     * lm-eval's mmlu_continuation (choices unlisted, each choice's text scored as the answer; reports acc and
+     * acc_norm, length-normalized). mmlu-continuation needs `scoring: 'loglik'`. @default 'mmlu'
+     */
+    prompt: z.enum(['mmlu', 'mmlu-continuation']).default('mmlu'),
     /** `first`: the first limitPerSubject items in file order (lm-eval); `shuffle`: a seeded sample. @default 'first' */
     order: z.enum(['first', 'shuffle']).default('first'),
     /**
@@ -371,6 +377,13 @@ export const scenarioSchema = z
         code: 'custom',
         message: "accuracy is described but not measured: add 'accuracy' to measure, or remove accuracy",
         path: ['measure'],
+        input: undefined,
+      })
+    if (s.accuracy?.prompt === 'mmlu-continuation' && s.accuracy.scoring !== 'loglik')
+      ctx.addIssue({
+        code: 'custom',
+        message: `prompt 'mmlu-continuation' scores each choice's text by log-likelihood: set scoring: 'loglik' (got '${s.accuracy.scoring}')`,
+        path: ['accuracy', 'scoring'],
         input: undefined,
       })
     if (new Set(s.measure).size !== s.measure.length)

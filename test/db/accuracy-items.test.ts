@@ -26,6 +26,7 @@ const spec: AccuracySpec = {
   format: 'mmlu-csv',
   split: 'test',
   shots: 5,
+  prompt: 'mmlu',
   scoring: 'loglik',
   requestedScoring: 'auto',
   items: 10,

@@ -9,7 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fewShots, loadMmluCsv, type McItem, mmluPrompt } from '../../harness/accuracy/index.ts'
+import {
+  continuationPrompt,
+  fewShots,
+  loadMmluCsv,
+  type McDataset,
+  type McItem,
+  mmluPrompt,
+} from '../../harness/accuracy/index.ts'
 import { parseScenario, type ScenarioInput } from '../../harness/config/index.ts'
 import type { Engine } from '../../harness/engines/engine.ts'
 import { createOnnxEngine } from '../../harness/engines/onnx/onnx.ts'
@@ -30,6 +37,7 @@ let modelPath: string
 /** The engine the assertions ask, a separate instance from the one each run uses. */
 let reference: Engine
 let items: { item: McItem; prompt: string }[]
+let dataset: McDataset
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bench-accuracy-'))
@@ -38,7 +46,7 @@ beforeAll(async () => {
   reference = createOnnxEngine({ modelPath, intraOpNumThreads: 1 })
   await reference.start()
   // The prompts by the loader, lm-eval's first-k shots and mmluPrompt: the pieces test/unit/accuracy checks.
-  const dataset = await loadMmluCsv(dir)
+  dataset = await loadMmluCsv(dir)
   const bySubject = new Map<string, McItem[]>()
   for (const item of dataset.test) bySubject.set(item.subject, [...(bySubject.get(item.subject) ?? []), item])
   items = [...bySubject.values()].flatMap((group) =>
@@ -152,6 +160,42 @@ describe('accuracy run on onnx tiny-onnx-fp32', () => {
         row?.predicted === item.answer,
       )
     }
+  })
+
+  it('mmlu-continuation: acc is the argmax of the choice texts’ scores, acc_norm of score / length', async () => {
+    const sink = createMemorySink()
+    const input = scenario('loglik')
+    const result = await runScenario({
+      scenario: { ...input, accuracy: { ...input.accuracy!, prompt: 'mmlu-continuation' } },
+      baseDir: dir,
+      sink,
+      monitorEventLoop: false,
+      createEngine: async () => {
+        const engine = createOnnxEngine({ modelPath, intraOpNumThreads: 1 })
+        return { engine, storedOptions: {}, dispose: async () => await engine[Symbol.asyncDispose]() }
+      },
+    })
+    expect(result.state, 'completed').toBe('completed')
+    const stored = sink.runs[0]
+    let norm = 0
+    for (const [seq, { item }] of items.entries()) {
+      const prompt = continuationPrompt(item, fewShots(dataset.dev, item.subject, SHOTS))
+      const logliks = await reference.scoreChoices!(
+        prompt,
+        item.choices.map((c) => ` ${c}`),
+      )
+      const perChar = logliks.map((l, i) => l / [...(item.choices[i] ?? '')].length)
+      const row = stored?.items[seq]
+      expect(row?.logliks, `item ${item.id}: scores of the choice texts`).toEqual(logliks)
+      expect(row?.predicted, `item ${item.id}: acc's choice`).toBe(logliks.indexOf(Math.max(...logliks)))
+      const best = perChar.indexOf(Math.max(...perChar))
+      expect(row?.predictedNorm, `item ${item.id}: acc_norm's choice`).toBe(best)
+      if (best === item.answer) norm++
+    }
+    expect(figure(stored?.figures, 'accNorm'), 'acc_norm = right by norm / n').toBeCloseTo(
+      norm / items.length,
+      12,
+    )
   })
 
   it('loglik on an engine that cannot score fails the run with its reason and no figure', async () => {

@@ -33,6 +33,7 @@ const config = (extra: Partial<AccuracyConfig> = {}): AccuracyConfig => ({
   dataset: 'mmlu',
   split: 'test',
   shots: 2,
+  prompt: 'mmlu',
   order: 'first',
   scoring: 'auto',
   ...extra,

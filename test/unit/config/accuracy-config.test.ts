@@ -53,6 +53,7 @@ describe('measure and accuracy', () => {
       dataset: 'd',
       split: 'test',
       shots: 5,
+      prompt: 'mmlu',
       order: 'first',
       scoring: 'auto',
     })
@@ -91,6 +92,17 @@ describe('measure and accuracy', () => {
       expect.stringMatching(/^accuracy\.shots: must be ≥ 0, got -1/),
       expect.stringMatching(/^accuracy\.limitPerSubject: must be > 0, got 0/),
       expect.stringMatching(/^accuracy\.scoring: /),
+    ])
+    expect(
+      issuesOf({
+        name: 'x',
+        targets: [target],
+        measure: ['accuracy'],
+        accuracy: { dataset: 'd', prompt: 'mmlu-continuation' },
+      }),
+      'continuation scored by generation',
+    ).toEqual([
+      "accuracy.scoring: prompt 'mmlu-continuation' scores each choice's text by log-likelihood: set scoring: 'loglik' (got 'auto')",
     ])
     expect(issuesOf({ ...latency, measure: ['speed'] })[0], 'unknown measure').toMatch(/^measure\[0\]: /)
   })

@@ -1,0 +1,1 @@
+ALTER TABLE "accuracy_items" ADD COLUMN "predicted_norm" integer;
