@@ -198,6 +198,41 @@ describe('accuracy run on onnx tiny-onnx-fp32', () => {
     )
   })
 
+  it('runs after the target’s load steps, as a run of its own; a target that cannot start fails both', async () => {
+    const sink = createMemorySink()
+    const result = await runScenario({
+      scenario: parseScenario({
+        ...scenario('loglik'),
+        measure: ['latency', 'accuracy'],
+        prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+        loads: [{ kind: 'sequential', requests: 2 }],
+        warmupRequests: 0,
+        targets: [
+          { name: 'onnx', engine: { kind: 'onnx', model: modelPath, tokenizer: 'byte', isolate: false } },
+          {
+            name: 'missing',
+            engine: { kind: 'onnx', model: join(dir, 'missing.onnx'), tokenizer: 'byte', isolate: false },
+          },
+        ],
+      }),
+      baseDir: dir,
+      sink,
+      monitorEventLoop: false,
+    })
+    expect(
+      result.runs.map((r) => [r.target, r.load.kind, r.loadIndex, r.state]),
+      'load then accuracy per target; the missing model fails both',
+    ).toEqual([
+      ['onnx', 'sequential', 0, 'completed'],
+      ['onnx', 'accuracy', 1, 'completed'],
+      ['missing', 'sequential', 0, 'failed'],
+      ['missing', 'accuracy', 1, 'failed'],
+    ])
+    expect(sink.runs[1]?.items, 'the accuracy run’s items').toHaveLength(items.length)
+    expect(sink.runs[0]?.items, 'the load run has none').toEqual([])
+    expect(result.runs[3]?.error, 'why').toMatch(/missing\.onnx/)
+  })
+
   it('loglik on an engine that cannot score fails the run with its reason and no figure', async () => {
     const { result, run: stored } = await run('loglik', (engine) =>
       Object.assign(Object.create(engine) as Engine, {
