@@ -1,6 +1,7 @@
 /**
- * `bench export`: one run as JSON (run, variant, environment, metrics, requests) or CSV (one row per
- * request, columns named as METRICS.md). Requests are read and written page by page, so a run of any size
+ * `bench export`: one run as JSON (run, variant, environment, metrics, an accuracy run's items, requests)
+ * or CSV (one row per request, columns named as METRICS.md; an accuracy run: one row per item,
+ * ITEM_CSV_COLUMNS). Requests are read and written page by page, so a run of any size
  * exports in bounded memory. tpotMs is computed per request (METRICS.md); chunk gaps, stored as float32,
  * are printed with the fewest digits that read back as the same float32. The JSON document is versioned
  * (`format: "bench-run"`, `version`): it is also what `bench import`, `bench push` and `POST /api/runs` take
@@ -77,12 +78,34 @@ export const CSV_COLUMNS = [
   'chunkGapsMs',
 ] as const satisfies readonly (keyof RequestDetail)[]
 
-/** Writes the run; returns how many requests were written. Throws RunNotFoundError for an unknown id. */
+/** CSV columns of an accuracy run, one row per item (logliks space-separated, -Infinity as text). */
+export const ITEM_CSV_COLUMNS = [
+  'runId',
+  'seq',
+  'itemId',
+  'subject',
+  'itemIndex',
+  'answer',
+  'predicted',
+  'correct',
+  'predictedNorm',
+  'logliks',
+  'generated',
+  'startedAtMs',
+  'durationMs',
+  'errorKind',
+  'message',
+] as const
+
+/**
+ * Writes the run; returns how many requests and accuracy items were written. Throws RunNotFoundError for
+ * an unknown id.
+ */
 export async function exportRun(
   db: Db,
   runId: number,
   options: ExportOptions,
-): Promise<{ requests: number }> {
+): Promise<{ requests: number; items: number }> {
   const [detail, [row], itemRows] = await Promise.all([
     getRunDetail(db, runId),
     db.select().from(runs).where(eq(runs.id, runId)),
@@ -157,7 +180,15 @@ export async function exportRun(
       await options.write(chunk)
     })
     await options.write(written > 0 ? '\n  ]\n}\n' : ']\n}\n')
-    return { requests: written }
+    return { requests: written, items: items.length }
+  }
+  if (itemRows.length > 0) {
+    // An accuracy run has items, not requests: its CSV is one row per item.
+    await options.write(`${ITEM_CSV_COLUMNS.join(',')}\n`)
+    await options.write(
+      items.map((r) => `${ITEM_CSV_COLUMNS.map((c) => itemCell(r[c], c, redact)).join(',')}\n`).join(''),
+    )
+    return { requests: 0, items: items.length }
   }
   await options.write(`${CSV_COLUMNS.join(',')}\n`)
   await eachPage(async (rows) => {
@@ -165,7 +196,14 @@ export async function exportRun(
       rows.map((r) => `${CSV_COLUMNS.map((c) => csvCell(c, r, redact)).join(',')}\n`).join(''),
     )
   })
-  return { requests: written }
+  return { requests: written, items: 0 }
+}
+
+function itemCell(v: unknown, column: (typeof ITEM_CSV_COLUMNS)[number], redact: Redactor): string {
+  if (v === null || v === undefined) return ''
+  if (column === 'logliks') return (v as (number | string)[]).join(' ')
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return quote(redact.text(String(v)))
 }
 
 function requestJson(r: RequestDetail, redact: Redactor): string {

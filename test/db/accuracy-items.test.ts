@@ -11,6 +11,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromItemRow, listAccuracyItems } from '../../db/accuracy-items.ts'
 import { createDb } from '../../db/client.ts'
+import { exportRun, ITEM_CSV_COLUMNS } from '../../db/export.ts'
 import { journalDirOf } from '../../db/journal.ts'
 import { accuracyItems, runMetrics, runs } from '../../db/schema.ts'
 import { createPostgresSink } from '../../db/sink.ts'
@@ -105,6 +106,25 @@ describe.each(dbBackends())('accuracy items on %s', (backend) => {
     expect(byName.get('accStderr')?.value, 'sqrt(.25/9)').toBeCloseTo(Math.sqrt(0.25 / 9), 12)
     expect(byName.get('accErrors')?.value, 'one failed item').toBe(1)
     expect(byName.get('acc/a')?.n, 'subject a: seqs 0, 2, 4, 6, 8, 10').toBe(6)
+
+    let csv = ''
+    const counts = await exportRun(t.db, id, {
+      format: 'csv',
+      env: {},
+      write: (chunk) => {
+        csv += chunk
+      },
+    })
+    expect(counts, 'an accuracy run exports its items').toEqual({ requests: 0, items: 11 })
+    const lines = csv.split('\n')
+    expect(lines[0], 'header').toBe(ITEM_CSV_COLUMNS.join(','))
+    expect(lines[6], 'item 5: -Infinity as text').toMatch(
+      new RegExp(`^${id},5,b/test/5,b,5,1,1,true,,-Infinity -1\\.0000001 `),
+    )
+    expect(lines[8], 'item 7: the error').toBe(
+      `${id},7,b/test/7,b,7,3,,,,,,24.5,3.25,timeout,no scores within 10 ms`,
+    )
+    expect(csv, 'generated text quoted').toContain(`${id},10,a/test/10,a,10,2,1,false,,," B\n",35,3.25,,\n`)
   })
 
   it('journals items while the database is away; the next open writes each once', async () => {

@@ -25,11 +25,13 @@ export async function exportCommand(runId: number, opts: ExportFlags): Promise<u
     const write = async (chunk: string) => {
       if (!out.write(chunk)) await Promise.race([once(out, 'drain'), ...(failed ? [failed] : [])])
     }
-    const { requests } = await exportRun(database, runId, { format: opts.format, write })
+    const { requests, items } = await exportRun(database, runId, { format: opts.format, write })
     if (opts.out) {
       out.end()
       await Promise.race([once(out, 'finish'), failed])
-      process.stderr.write(`run ${runId}: ${requests} requests written to ${opts.out}\n`)
+      process.stderr.write(
+        `run ${runId}: ${items > 0 ? `${items} accuracy items` : `${requests} requests`} written to ${opts.out}\n`,
+      )
     }
   } catch (err) {
     if (err instanceof RunNotFoundError)
