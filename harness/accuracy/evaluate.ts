@@ -93,7 +93,7 @@ export async function resolveScoring(
       notice: `loglik scoring unavailable: ${why}; scoring by generation instead`,
     }
   }
-  return { state: 'use', scoring: 'loglik', first: toOutcome(0, first, attempt, ctx.signal) }
+  return { state: 'use', scoring: 'loglik', first: toOutcome(0, first, attempt, ctx) }
 }
 
 /** Scores one item in `scoring` mode; never throws. */
@@ -108,7 +108,7 @@ export async function scoreItem(
     scoring === 'loglik'
       ? await attemptLoglik(engine, prepared, ctx)
       : await attemptGenerate(engine, prepared, ctx)
-  return toOutcome(seq, prepared, attempt, ctx.signal)
+  return toOutcome(seq, prepared, attempt, ctx)
 }
 
 async function attemptLoglik(
@@ -188,7 +188,7 @@ function toOutcome(
   seq: number,
   { item, normalizeBy }: PreparedItem,
   attempt: Attempt,
-  runSignal: AbortSignal,
+  ctx: ItemContext,
 ): ItemOutcome {
   const base = {
     seq,
@@ -196,7 +196,8 @@ function toOutcome(
     subject: item.subject,
     itemIndex: item.index,
     answer: item.answer,
-    startedAt: attempt.startedAt,
+    // Relative to the run's origin, as request outcomes are.
+    startedAt: attempt.startedAt - ctx.origin,
     durationMs: attempt.durationMs,
   }
   if (attempt.ok) {
@@ -231,7 +232,7 @@ function toOutcome(
     ...base,
     predicted: null,
     correct: null,
-    error: describeItemError(attempt.error, runSignal),
+    error: describeItemError(attempt.error, ctx.signal),
   }
 }
 

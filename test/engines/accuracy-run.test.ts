@@ -140,6 +140,13 @@ describe('accuracy run on onnx tiny-onnx-fp32', () => {
       12,
     )
     expect(result.runs[0]?.accuracy?.acc, 'the result the CLI prints').toBeCloseTo(acc, 12)
+    const starts = stored?.items.map((i) => i.startedAt) ?? []
+    expect(starts[0], 'item 0 starts at the run origin (ms)').toBeGreaterThanOrEqual(0)
+    expect(starts[0], 'item 0 starts at the run origin (ms)').toBeLessThan(1000)
+    expect(
+      starts.every((t, i) => i === 0 || t >= (starts[i - 1] ?? 0) + (stored?.items[i - 1]?.durationMs ?? 0)),
+      'one at a time: each starts after the previous ended',
+    ).toBe(true)
   })
 
   it('generate: the stored text is the engine’s greedy answer and the prediction its letter', async () => {
