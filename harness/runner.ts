@@ -451,13 +451,20 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         emit({ type: 'item', target: target.name, loadIndex: accuracyIndex, outcome })
       }
       if (decision.first) take(decision.first)
-      for (let seq = items.length; seq < prepared.items.length && !signal.aborted; seq++) {
-        const item = prepared.items[seq] as (typeof prepared.items)[number]
-        const outcome = await scoreItem(engine, scoring, seq, item, ctx)
-        // An item cut by the interrupt is not a result: nothing was measured.
-        if (outcome.error?.kind === 'aborted') break
-        take(outcome)
+      // `concurrency` workers take the next item in order; seq is the item's place in the selection, so
+      // the stored order is the same whatever finished first.
+      let next = items.length
+      const worker = async () => {
+        while (next < prepared.items.length && !signal.aborted) {
+          const seq = next++
+          const item = prepared.items[seq] as (typeof prepared.items)[number]
+          const outcome = await scoreItem(engine, scoring, seq, item, ctx)
+          // An item cut by the interrupt is not a result: nothing was measured.
+          if (outcome.error?.kind === 'aborted') return
+          take(outcome)
+        }
       }
+      await Promise.all(Array.from({ length: prepared.concurrency }, worker))
       const summary = summarizeItems(items)
       const figures = accuracyMetricRows(summary)
       const result: AccuracyRunResult = {

@@ -34,6 +34,8 @@ export interface PreparedAccuracy {
   /** The run's spec except what the engine decides (scoring, requestedScoring). */
   readonly spec: Omit<AccuracySpec, 'scoring' | 'requestedScoring'>
   readonly requestedScoring: AccuracyConfig['scoring']
+  /** Items in flight at once (accuracy.concurrency). */
+  readonly concurrency: number
 }
 
 /**
@@ -123,6 +125,7 @@ export async function prepareAccuracy(
   return {
     items,
     requestedScoring: config.scoring,
+    concurrency: config.concurrency,
     spec: {
       kind: 'accuracy',
       dataset: path.basename(file),

@@ -293,6 +293,13 @@ export const accuracySchema = z
      * a notice saying why. @default 'auto'
      */
     scoring: z.enum(['loglik', 'generate', 'auto']).default('auto'),
+    /**
+     * Items scored at once (after the first, which decides the scoring). A native engine needs as many
+     * sequences (`parallel`); an endpoint as many slots. Not part of the fingerprint: it changes how long the
+     * evaluation takes, not what is asked (a batched native evaluation may move scores in the last digits).
+     * @default 1
+     */
+    concurrency: positiveInt.default(1),
     /** Seed of `order: 'shuffle'`. @default the scenario's seed */
     seed: z.number().int().optional(),
   })

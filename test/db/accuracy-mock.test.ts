@@ -25,11 +25,16 @@ beforeAll(() => {
   key = writeMcKey({ subjects: 2, perSubject: PER_SUBJECT, seed: 9 })
 })
 
-function scenario(scoring: 'loglik' | 'generate', personality: 'vllm' | 'default', ttftMs = 0) {
+function scenario(
+  scoring: 'loglik' | 'generate',
+  personality: 'vllm' | 'default',
+  ttftMs = 0,
+  concurrency = 1,
+) {
   return parseScenario({
     name: 'accuracy-mock',
     measure: ['accuracy'],
-    accuracy: { dataset: key.file, scoring },
+    accuracy: { dataset: key.file, scoring, concurrency },
     targets: [
       {
         name: `mock-${scoring}`,
@@ -103,6 +108,27 @@ describe.each(dbBackends())('accuracy of the answering mock on %s', (backend) =>
       expect(acc?.n, 'n').toBe(N)
     },
   )
+
+  it('items scored 4 at a time: the same answers, stored by their place in the selection', async () => {
+    const runWith = async (concurrency: number) => {
+      const sink = createPostgresSink(t.db, { flushIntervalMs: 20 })
+      const result = await runScenario({
+        scenario: scenario('generate', 'default', 2, concurrency),
+        baseDir: '/',
+        sink,
+        monitorEventLoop: false,
+      })
+      await sink.close()
+      return listAccuracyItems(t.db, Number(result.runs[0]?.runId))
+    }
+    const [one, four] = [await runWith(1), await runWith(4)]
+    const answers = (rows: typeof one) => rows.map((r) => [r.seq, r.itemId, r.predicted, r.generated])
+    expect(answers(four), 'same items, same answers, seq 0..n−1').toEqual(answers(one))
+    const overlapping = four.some(
+      (r, i) => i > 0 && r.startedAtMs < (four[i - 1]?.startedAtMs ?? 0) + (four[i - 1]?.durationMs ?? 0),
+    )
+    expect(overlapping, 'scored at the same time').toBe(true)
+  })
 
   it('an interrupted accuracy run keeps every item it scored, and reads interrupted', async () => {
     const sink = createPostgresSink(t.db, { flushIntervalMs: 20 })

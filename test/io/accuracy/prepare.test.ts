@@ -34,6 +34,7 @@ const config = (extra: Partial<AccuracyConfig> = {}): AccuracyConfig => ({
   split: 'test',
   shots: 2,
   prompt: 'mmlu',
+  concurrency: 1,
   order: 'first',
   scoring: 'auto',
   ...extra,

@@ -54,6 +54,7 @@ describe('measure and accuracy', () => {
       split: 'test',
       shots: 5,
       prompt: 'mmlu',
+      concurrency: 1,
       order: 'first',
       scoring: 'auto',
     })
