@@ -255,6 +255,34 @@ describe('accuracy run on onnx tiny-onnx-fp32', () => {
     expect(stored?.items, 'no item').toEqual([])
   })
 
+  it('loglik on an engine without scoreChoices is refused, naming what to use instead', async () => {
+    const { run: stored } = await run('loglik', (engine) =>
+      Object.assign(Object.create(engine) as Engine, { scoreChoices: undefined }),
+    )
+    expect(stored?.state, 'failed').toBe('failed')
+    expect(stored?.error, 'why and what to do').toBe(
+      "the onnx engine cannot score choices by log-likelihood (no scoreChoices); use scoring: 'generate' (or 'auto') for this target",
+    )
+    expect(stored?.items, 'nothing scored').toEqual([])
+  })
+
+  it('an item past requestTimeoutMs is recorded as a timeout and the next item goes on', async () => {
+    let calls = 0
+    const { run: stored } = await run(
+      'loglik',
+      (engine) =>
+        Object.assign(Object.create(engine) as Engine, {
+          scoreChoices: (prompt: string, choices: string[]) =>
+            ++calls === 3 ? new Promise<number[]>(() => {}) : engine.scoreChoices!(prompt, choices),
+        }),
+      { requestTimeoutMs: 300, maxErrorRate: 0.5 },
+    )
+    expect(stored?.items[2]?.error, 'item 2').toEqual({ kind: 'timeout', message: 'no scores within 300 ms' })
+    expect(stored?.items[2]?.durationMs, 'cut at the timeout (ms)').toBeGreaterThanOrEqual(299)
+    expect(stored?.items[3]?.correct, 'item 3 scored').not.toBeNull()
+    expect(stored?.state, 'within maxErrorRate').toBe('completed')
+  })
+
   it('auto falls back to generate with a notice saying why', async () => {
     const notices: string[] = []
     const sink = createMemorySink()
