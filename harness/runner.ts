@@ -413,7 +413,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     const engine = created.engine
     const first = prepared.items[0]
     if (!first) throw new HarnessError('an accuracy run without items') // prepareAccuracy refuses it
+    // The run starts with the probe (item 0 is scored by it): its origin and wall time are the run's.
     const probeOrigin = clock.now()
+    const probeStartedAtIso = new Date().toISOString()
     const ctx = { clock, origin: probeOrigin, timeoutMs: scenario.requestTimeoutMs, signal }
     let decision: Awaited<ReturnType<typeof resolveScoring>>
     try {
@@ -422,7 +424,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       decision = { state: 'refused', scoring: 'loglik', reason: toError(err).message }
     }
     const spec = accuracySpec(prepared, decision.scoring)
-    const runMeta = { ...meta(target, created, spec, accuracyIndex), clockOrigin: probeOrigin }
+    const runMeta = {
+      ...meta(target, created, spec, accuracyIndex),
+      clockOrigin: probeOrigin,
+      startedAtIso: probeStartedAtIso,
+    }
     const started = await sink.startRun(runMeta)
     const base = { target: target.name, load: spec, loadIndex: accuracyIndex, runId: started.runId }
     emit({
