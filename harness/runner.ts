@@ -8,7 +8,7 @@
  * evaluate.ts): items instead of requests, the same sink, states and error threshold.
  * @module
  */
-import { randomInt } from 'node:crypto'
+import { createHash, randomInt } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { resolveScoring, type Scoring, scoreItem } from './accuracy/evaluate.ts'
@@ -19,6 +19,7 @@ import {
   itemErrorRateReason,
   summarizeItems,
 } from './accuracy/run-metrics.ts'
+import { canonicalJson } from './canonical-json.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { DEFAULT_MAX_ERROR_RATE, scenarioHash } from './config/index.ts'
 import type { Scenario, TargetConfig } from './config/schema.ts'
@@ -243,7 +244,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       scenario: {
         name: scenario.name,
         ...(scenario.description ? { description: scenario.description } : {}),
-        hash,
+        // An accuracy run asks its items, not the loads: its series must not break when a load step is
+        // added. Its hash is that of what it asks (the spec: items by content, shots, prompt, scoring).
+        hash: load.kind === 'accuracy' ? accuracyHash(load) : hash,
         source,
       },
       target: { name: target.name },
@@ -510,6 +513,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       sampling: scenario.sampling,
     }
   }
+}
+
+/** The scenario hash of an accuracy run: sha256 of its spec's canonical JSON, 16 hex digits as scenarioHash. */
+function accuracyHash(spec: AccuracySpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16)
 }
 
 /** The stored spec of an accuracy run that scores (or would have scored) by `scoring`. */

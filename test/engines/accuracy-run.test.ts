@@ -236,6 +236,14 @@ describe('accuracy run on onnx tiny-onnx-fp32', () => {
       ['missing', 'accuracy', 1, 'failed'],
     ])
     expect(sink.runs[1]?.items, 'the accuracy run’s items').toHaveLength(items.length)
+    expect(sink.runs[1]?.meta.scenario.hash, 'the accuracy run’s hash is its own').not.toBe(
+      sink.runs[0]?.meta.scenario.hash,
+    )
+    const accuracyOnly = await run('loglik')
+    expect(
+      accuracyOnly.run?.meta.scenario.hash,
+      'and the same without the load steps: adding loads keeps the accuracy series',
+    ).toBe(sink.runs[1]?.meta.scenario.hash)
     expect(sink.runs[0]?.items, 'the load run has none').toEqual([])
     expect(result.runs[3]?.error, 'why').toMatch(/missing\.onnx/)
   })
