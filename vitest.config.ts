@@ -25,7 +25,6 @@ const CHILDREN_ELSEWHERE = [
   'test/db/environment.test.ts',
   'test/db/killed-run.test.ts',
   'test/db/lock.test.ts',
-  'test/db/open-errors.test.ts',
   'test/db/postgres-open.test.ts',
   'test/db/shared-dir.test.ts',
 ]
@@ -36,7 +35,6 @@ const TIMED = [
   'test/e2e/kill-recovery.test.ts',
   'test/e2e/db-outage.test.ts',
   'test/db/postgres-open.test.ts',
-  'test/db/open-errors.test.ts',
   'test/engines/isolate-timing.test.ts',
   'test/engines/isolate-faults.test.ts',
   'test/gate/gate-cli.test.ts',
