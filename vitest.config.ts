@@ -25,6 +25,7 @@ const CHILDREN_ELSEWHERE = [
   'test/db/environment.test.ts',
   'test/db/killed-run.test.ts',
   'test/db/lock.test.ts',
+  'test/db/open-errors.test.ts',
   'test/db/postgres-open.test.ts',
   'test/db/shared-dir.test.ts',
 ]
