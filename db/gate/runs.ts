@@ -12,7 +12,7 @@
  * Confirmation re-runs (runs.role = 'confirm') are never part of a baseline.
  * @module
  */
-import { and, desc, eq, inArray, lt, lte, notInArray, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, lte, ne, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type DimensionSource, differingDimensions, dimensionColumns } from '../queries/dimensions.ts'
 import { environments, runMetrics, runs, variants } from '../schema.ts'
@@ -61,7 +61,9 @@ export interface CandidateSelection {
 /** Completed candidate runs, oldest first; empty when nothing matches. */
 export async function findCandidateRuns(db: Db, sel: CandidateSelection): Promise<GateRun[]> {
   const scenario = sel.scenario !== undefined ? eq(runs.scenarioName, sel.scenario) : undefined
-  const completed = eq(runs.state, 'completed')
+  // The gate judges latency metrics: an invocation's accuracy runs (load kind 'accuracy', no latency
+  // figures) would read "insufficient data" and fail --require-baseline.
+  const completed = and(eq(runs.state, 'completed'), ne(runs.loadKind, 'accuracy'))
   const ordered = (where: ReturnType<typeof and>) =>
     db.select(gateRunColumns).from(runs).where(where).orderBy(runs.startedAt, runs.id)
   if (sel.runIds && sel.runIds.length > 0) return ordered(and(inArray(runs.id, [...sel.runIds]), completed))

@@ -43,9 +43,17 @@ describe.each(dbBackends())('gate database side (%s)', (backend) => {
         { tag: 21, startedAtIso: at(20), ...git('pr', 'p1', 'm1') },
         { tag: 21, startedAtIso: at(21), ...git('pr2', 'p2', 'never-measured') },
       ])
+      // The same commit's accuracy run, measured last: no latency figures, so never a gate candidate.
+      const [accuracyRun] = await seedRuns(t.db, [
+        { tag: 21, startedAtIso: at(22), ...git('pr', 'p1', 'm1') },
+      ])
+      await t.db
+        .update(runs)
+        .set({ loadKind: 'accuracy' })
+        .where(eq(runs.id, accuracyRun ?? 0))
 
       const [candidate] = await findCandidateRuns(t.db, { commit: 'p1' })
-      expect(candidate?.id, 'candidate found by commit').toBe(pr)
+      expect(candidate?.id, 'candidate found by commit, not its accuracy run').toBe(pr)
       if (!candidate) return
       const h = await baselineHistory(t.db, candidate, {
         branch: 'main',
