@@ -112,8 +112,11 @@ let template: Promise<string> | undefined
 function templatePgdata(): Promise<string> {
   template ??= (async () => {
     const hash = createHash('sha256')
+    // Names too: a migration regenerated under another name with the same SQL is another schema history.
     for (const file of readdirSync(MIGRATIONS_FOLDER).sort())
-      if (file.endsWith('.sql')) hash.update(readFileSync(path.join(MIGRATIONS_FOLDER, file)))
+      if (file.endsWith('.sql')) hash.update(file).update(readFileSync(path.join(MIGRATIONS_FOLDER, file)))
+    // drizzle keys applied migrations by the journal's timestamps: a regenerated migration changes them.
+    hash.update(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json')))
     const target = path.join(os.tmpdir(), `bench-pglite-template-${hash.digest('hex').slice(0, 16)}`)
     if (existsSync(target)) return target
     const work = mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-build-'))
