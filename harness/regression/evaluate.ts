@@ -13,6 +13,7 @@
  * @module
  */
 import type { MetricRow } from '../metrics/types.ts'
+import type { AccuracyGateMethod } from './accuracy.ts'
 import { normalCdf, studentTCdf } from './distributions.ts'
 import {
   deltaIqrLimits,
@@ -97,7 +98,8 @@ export interface BaselineSummary {
 }
 
 export interface Verdict {
-  method: GateMethod
+  /** The --method of a figure, or the test of an accuracy figure (accuracy.ts). */
+  method: GateMethod | AccuracyGateMethod
   direction: GatedDirection
   verdict: VerdictState
   /** The figure compared: the candidate, the mean of its repetitions, or (mann-whitney) its median sample. */

@@ -4,6 +4,14 @@
  * @module
  */
 export {
+  type AccuracyComparisonOf,
+  type AccuracyEvaluateOptions,
+  type AccuracyGateMethod,
+  compareItems,
+  evaluateAccuracy,
+  type ItemResult,
+} from './accuracy.ts'
+export {
   type ChangePoint,
   type ChangePointOptions,
   type ChangePointSignificance,
