@@ -90,7 +90,7 @@ ${llamaCppNote({
 })}
 ${serverTruthNote(m)}
 ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.file}). ${run.imported.notes.join(' ')}`) : ''}
-<p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors).</p>
+<p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors${requests.aborted > 0 ? h`, ${requests.aborted} aborted by the interrupt` : ''}).</p>
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
 ${
   m.percentiles.length === 0

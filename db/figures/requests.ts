@@ -27,23 +27,27 @@ export function requestTpotMs(r: StoredTimes): number | null {
 export interface RequestCounts {
   total: number
   ok: number
+  /** Error outcomes other than aborted ones (what the run's errorRate counts). */
   errors: number
-  /** Error outcomes per kind (timeout, http, stream, engine, crash, aborted). */
+  /** Error outcomes per kind (timeout, http, stream, engine, crash), aborted ones not. */
   errorsByKind: Record<string, number>
+  /** Requests an interrupt aborted: stored, in `total`, but not errors (METRICS.md errorRate). */
+  aborted: number
 }
 
 /**
  * Counts of a run's requests from (state, errorKind) groups of `n` rows each (a GROUP BY's rows). An error
  * row without a kind (imported from a tool that does not say) counts as `unknown`. Aborted requests are
- * counted as errors of kind `aborted` here: this is what is stored, not the run's errorRate.
+ * counted apart, as the run's errorRate leaves them out.
  */
 export function tallyRequests(
   groups: readonly { state: 'ok' | 'error'; errorKind: string | null; n: number }[],
 ): RequestCounts {
-  const counts: RequestCounts = { total: 0, ok: 0, errors: 0, errorsByKind: {} }
+  const counts: RequestCounts = { total: 0, ok: 0, errors: 0, errorsByKind: {}, aborted: 0 }
   for (const g of groups) {
     counts.total += g.n
     if (g.state === 'ok') counts.ok += g.n
+    else if (g.errorKind === 'aborted') counts.aborted += g.n
     else {
       counts.errors += g.n
       const kind = g.errorKind ?? 'unknown'

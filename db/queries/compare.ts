@@ -4,7 +4,7 @@
  * significance test needs (harness/regression works on these, not on summary figures).
  * @module
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { compareMetrics, type MetricComparison } from '../figures/compare.ts'
 import { type RequestSamples, requestSamplesOf } from '../figures/requests.ts'
@@ -100,7 +100,7 @@ export async function compareRuns(
   }
 }
 
-/** The per-request samples of one run (ok requests; errors counted). */
+/** The per-request samples of one run (ok requests; errors counted, aborted requests not). */
 async function requestSamples(db: Db, runId: number, chunkGaps: boolean): Promise<RequestSamples> {
   const okRows = db
     .select({
@@ -112,7 +112,15 @@ async function requestSamples(db: Db, runId: number, chunkGaps: boolean): Promis
     .from(requests)
     .where(and(eq(requests.runId, runId), eq(requests.state, 'ok')))
     .orderBy(asc(requests.seq))
-  const errorCount = db.$count(requests, and(eq(requests.runId, runId), eq(requests.state, 'error')))
+  // Requests aborted by an interrupt are not errors (METRICS.md errorRate; summarizeRun leaves them out too).
+  const errorCount = db.$count(
+    requests,
+    and(
+      eq(requests.runId, runId),
+      eq(requests.state, 'error'),
+      or(isNull(requests.errorKind), ne(requests.errorKind, 'aborted')),
+    ),
+  )
   const [rows, errors] = await Promise.all([okRows, errorCount])
   return requestSamplesOf(rows, errors, chunkGaps)
 }

@@ -336,6 +336,7 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
         ok: REQUESTS_PER_RUN - 2,
         errors: 2,
         errorsByKind: { http: 1, timeout: 1 },
+        aborted: 0,
       })
       const ttft = m.percentiles.find((p) => p.name === 'ttftMs')!
       expect([ttft.unit, ttft.n], 'ttftMs row').toEqual(['ms', REQUESTS_PER_RUN - 2])

@@ -101,6 +101,7 @@ describe.each(dbBackends())('bench import on %s', (backend) => {
       ok: 11,
       errors: 1,
       errorsByKind: { http: 1 },
+      aborted: 0,
     })
 
     const [stored] = await t.db.select({ imported: runs.imported }).from(runs).where(eq(runs.id, id))

@@ -40,7 +40,13 @@ describe.each(dbBackends())('queries on %s', (backend) => {
     t = await createTestDatabase(backend)
     const ids = await seedRuns(t.db, [
       { tag: 1, startedAtIso: '2026-11-20T10:00:00Z', meta: main('c1') },
-      { tag: 2, startedAtIso: '2026-11-20T11:00:00Z', errorRequests: 1, meta: main('c2') },
+      {
+        tag: 2,
+        startedAtIso: '2026-11-20T11:00:00Z',
+        errorRequests: 1,
+        abortedRequests: 1,
+        meta: main('c2'),
+      },
       // Another engine version: a different fingerprint of target A.
       {
         tag: 3,
@@ -104,9 +110,15 @@ describe.each(dbBackends())('queries on %s', (backend) => {
     ).toEqual(['tiny'])
     expect(d?.environment?.cpuModel, 'environment').toBe('Test CPU')
     expect(d?.metrics.find((m) => m.name === 'ttftMsP50')?.value, 'ttftMsP50').toBe(5)
-    expect(d?.requests, 'requests').toEqual({ total: 3, ok: 3, errors: 0, errorsByKind: {} })
+    expect(d?.requests, 'requests').toEqual({ total: 3, ok: 3, errors: 0, errorsByKind: {}, aborted: 0 })
     const two = await getRunDetail(t.db, r[2] as number)
-    expect(two?.requests, 'with an error').toEqual({ total: 4, ok: 3, errors: 1, errorsByKind: { http: 1 } })
+    expect(two?.requests, 'an error and an aborted request').toEqual({
+      total: 5,
+      ok: 3,
+      errors: 1,
+      errorsByKind: { http: 1 },
+      aborted: 1,
+    })
     expect(two?.variant, 'no variant').toBeNull()
     expect(two?.run.imported, 'not imported').toBeNull()
     expect(await getRunDetail(t.db, 999_999), 'unknown id').toBeUndefined()
@@ -194,7 +206,9 @@ describe.each(dbBackends())('queries on %s', (backend) => {
     expect(c?.samples.base.ttftMs, 'base ttft samples').toEqual([1, 1, 1])
     expect(c?.samples.candidate.tpotMs, 'candidate tpot samples').toEqual([10, 10, 10])
     expect(c?.samples.candidate.e2eMs, 'e2e samples').toEqual([72, 72, 72])
-    expect([c?.samples.candidate.ok, c?.samples.candidate.errors], 'ok / errors').toEqual([3, 1])
+    expect([c?.samples.candidate.ok, c?.samples.candidate.errors], 'ok / errors (aborted not)').toEqual([
+      3, 1,
+    ])
     expect(c?.samples.base.chunkGapsMs?.length, 'pooled gaps').toBe(9)
     const other = await compareRuns(t.db, r[1] as number, r[3] as number)
     expect(other?.comparable, 'different fingerprints').toBe(false)

@@ -139,7 +139,7 @@ export function formatRunDetail(d: RunDetail): string {
               .map(([k, n]) => `${n} ${k}`)
               .join(', ')}`
           : ''
-      })`,
+      }${d.requests.aborted > 0 ? `; ${d.requests.aborted} aborted` : ''})`,
     ],
   ]
   const shown = fields.filter(

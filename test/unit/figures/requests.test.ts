@@ -29,10 +29,17 @@ describe('tallyRequests', () => {
         { state: 'error', errorKind: 'timeout', n: 2 },
         { state: 'error', errorKind: 'http', n: 1 },
         { state: 'error', errorKind: null, n: 3 },
+        { state: 'error', errorKind: 'aborted', n: 4 },
       ]),
-      '7 ok + 2 + 1 + 3 errors = 13',
-    ).toEqual({ total: 13, ok: 7, errors: 6, errorsByKind: { timeout: 2, http: 1, unknown: 3 } })
-    expect(tallyRequests([]), 'no requests').toEqual({ total: 0, ok: 0, errors: 0, errorsByKind: {} })
+      '7 ok + 2 + 1 + 3 errors + 4 aborted = 17',
+    ).toEqual({ total: 17, ok: 7, errors: 6, errorsByKind: { timeout: 2, http: 1, unknown: 3 }, aborted: 4 })
+    expect(tallyRequests([]), 'no requests').toEqual({
+      total: 0,
+      ok: 0,
+      errors: 0,
+      errorsByKind: {},
+      aborted: 0,
+    })
   })
 })
 
