@@ -37,7 +37,12 @@ export type ScalarMetricName = Exclude<
 >
 /** One row per error kind that occurred, e.g. `errorsTimeout`. */
 export type ErrorKindMetricName = `errors${Capitalize<RequestErrorKind>}`
-export type MetricName = ScalarMetricName | DistributionMetricName | ErrorKindMetricName | NativeMetricName
+export type MetricName =
+  | ScalarMetricName
+  | DistributionMetricName
+  | ErrorKindMetricName
+  | NativeMetricName
+  | AccuracyMetricName
 
 /** Statistics of a Distribution, in row order; `P999` is the 99.9th percentile. */
 export const DISTRIBUTION_STATS = ['Mean', 'Sd', 'Min', 'Max', 'P50', 'P90', 'P95', 'P99', 'P999'] as const
@@ -336,12 +341,65 @@ export const NATIVE_METRICS = {
 } as const satisfies Record<string, MetricInfo>
 export type NativeMetricName = keyof typeof NATIVE_METRICS
 
+/**
+ * An accuracy run's figures (harness/accuracy/run-metrics.ts, METRICS.md "Accuracy"); per-subject rows
+ * `acc/<subject>` and `accStderr/<subject>` resolve through SUBJECT_METRICS.
+ */
+export const ACCURACY_METRICS = {
+  acc: {
+    unit: 'ratio',
+    direction: 'higher',
+    description: 'Accuracy: correct / scored items (failed items left out). lm-evaluation-harness "acc".',
+  },
+  accStderr: {
+    unit: 'ratio',
+    direction: 'none',
+    description: 'Standard error of acc, sqrt(acc·(1−acc)/(n−1)).',
+  },
+  accNorm: {
+    unit: 'ratio',
+    direction: 'higher',
+    description:
+      'Length-normalized accuracy (mmlu-continuation): argmax of loglik / choice length. lm-evaluation-harness "acc_norm".',
+  },
+  accNormStderr: { unit: 'ratio', direction: 'none', description: 'Standard error of accNorm.' },
+  accWeighted: {
+    unit: 'ratio',
+    direction: 'higher',
+    description:
+      'Size-weighted average of the subjects’ accuracies (= acc), lm-evaluation-harness’s group figure.',
+  },
+  accWeightedStderr: {
+    unit: 'ratio',
+    direction: 'none',
+    description: 'Pooled standard error of accWeighted (lm-evaluation-harness).',
+  },
+  accMacro: {
+    unit: 'ratio',
+    direction: 'higher',
+    description: 'Unweighted mean of the subjects’ accuracies.',
+  },
+  accMacroStderr: { unit: 'ratio', direction: 'none', description: 'Standard error of accMacro.' },
+  accItems: { unit: 'count', direction: 'none', description: 'Items scored (attempted − failed).' },
+  accErrors: { unit: 'count', direction: 'none', description: 'Items that failed (not scored).' },
+  accErrorRate: {
+    unit: 'ratio',
+    direction: 'lower',
+    description: 'Failed items / attempted items (items aborted by an interrupt excluded).',
+  },
+} as const satisfies Record<string, MetricInfo>
+export type AccuracyMetricName = keyof typeof ACCURACY_METRICS
+
+/** Per-subject accuracy rows, `${base}/${subject}`. */
+export const SUBJECT_METRICS = ['acc', 'accStderr'] as const satisfies readonly AccuracyMetricName[]
+
 /** Every metric by base name: scalars, error kinds and distributions (whose rows add a Stat suffix). */
 export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
   ...SCALAR_METRICS,
   ...ERROR_KIND_METRICS,
   ...DISTRIBUTION_METRICS,
   ...NATIVE_METRICS,
+  ...ACCURACY_METRICS,
 }
 
 export interface ResolvedMetricInfo extends MetricInfo {
@@ -368,11 +426,21 @@ export function statInfo(base: DistributionMetricName, stat: DistributionStat): 
   }
 }
 
-/** Catalogue entry of a MetricRow name (`outputTokensPerS`, `ttftMsP95`, `errorsHttp`); undefined if unknown. */
+/**
+ * Catalogue entry of a MetricRow name (`outputTokensPerS`, `ttftMsP95`, `errorsHttp`, `acc/anatomy`);
+ * undefined if unknown.
+ */
 export function metricInfo(name: string): ResolvedMetricInfo | undefined {
   if (Object.hasOwn(METRIC_CATALOGUE, name)) {
     const base = name as MetricName
     return { ...METRIC_CATALOGUE[base], base }
+  }
+  const slash = name.indexOf('/')
+  if (slash > 0) {
+    const base = name.slice(0, slash) as (typeof SUBJECT_METRICS)[number]
+    if (!SUBJECT_METRICS.includes(base) || slash === name.length - 1) return undefined
+    const info = ACCURACY_METRICS[base]
+    return { ...info, description: `${info.description} Subject ${name.slice(slash + 1)} only.`, base }
   }
   for (const stat of DISTRIBUTION_STATS) {
     const base = name.slice(0, -stat.length)
