@@ -235,6 +235,8 @@ export interface EngineCapabilities {
   memory: boolean
   /** Supports a draft model (speculative decoding). */
   draft: boolean
+  /** Implements tokenLogProbs() (full next-token distributions over a text: quality). Absent = false. */
+  tokenLogProbs?: boolean
 }
 
 /** Static facts stored with every run so results stay comparable. */

@@ -160,6 +160,36 @@ export function canPushEvents(
   return typeof (stream as Partial<EventPusher>).pushEvents === 'function'
 }
 
+/**
+ * One window of a text for quality (METRICS.md, "Quality relative to a reference variant"), as
+ * llama-perplexity --kl-divergence cuts it: the text is tokenized once as a prompt (BOS first when the model
+ * adds one), window w is tokens [w·contextTokens, (w + 1)·contextTokens), evaluated from an empty context
+ * with its first token replaced by BOS (when the model adds one), and only its second half is scored.
+ */
+export interface TokenLogProbsOptions {
+  /** Tokens per window (llama-perplexity `-c`); ≥ 4 and ≤ the engine's context. */
+  contextTokens: number
+  /** 0-based window index; `windows` of the answer says how many the text holds. */
+  window: number
+}
+
+export interface TokenLogProbs {
+  /** The window's token ids as the text tokenized (position 0 as in the text, though evaluated as BOS). */
+  tokens: number[]
+  /** Whole windows in the text: floor(text tokens / contextTokens). */
+  windows: number
+  /** First scored position: floor(contextTokens / 2) (llama-perplexity's `first = n_ctx/2`). */
+  firstScored: number
+  vocabSize: number
+  /**
+   * Natural-log next-token probabilities over the whole vocabulary, row-major: row i is the distribution
+   * after tokens[0 … firstScored + i], predicting tokens[firstScored + i + 1]; contextTokens − 1 −
+   * firstScored rows (llama-perplexity's n_ctx − 1 − first). One window per call keeps memory at
+   * rows × vocabSize × 4 bytes (256 × 152k ≈ 156 MB for a Qwen vocabulary at contextTokens 512).
+   */
+  logProbs: Float32Array
+}
+
 export interface Engine extends AsyncDisposable {
   readonly info: EngineInfo
   /** Load the model or probe the server. Not timed. Throws EngineStartError. */
@@ -185,6 +215,12 @@ export interface Engine extends AsyncDisposable {
   scoreChoices?(prompt: string, choices: string[]): Promise<number[]>
   /** Top-k log-probabilities at each position of a greedy continuation (quality, speculative studies). */
   topLogprobs?(prompt: string, k: number): Promise<TokenLogprob[][]>
+  /**
+   * Full next-token distributions over one window of a text (quality, TokenLogProbsOptions). Native engines
+   * only; the same text gives the same token ids on engines that share a tokenizer, which the caller checks.
+   * A window past the text's end or a contextTokens the engine cannot hold throws RequestError.
+   */
+  tokenLogProbs?(text: string, options: TokenLogProbsOptions): Promise<TokenLogProbs>
   /**
    * Memory of the engine's process. The runner calls it right before a measurement window (which starts
    * a new peak) and right after it, and stores the second answer with the run's metrics.

@@ -8,8 +8,9 @@
  */
 import { wallMs } from '../../clock.ts'
 import type { EngineDefinition } from '../definition.ts'
-import type { Engine } from '../engine.ts'
+import type { Engine, TokenLogProbs } from '../engine.ts'
 import { engineDefinition } from '../registry.ts'
+import { toLogProbsWire } from './log-probs-wire.ts'
 import type { ChildMessage, ParentMessage } from './protocol.ts'
 import { toWire } from './wire-error.ts'
 
@@ -145,7 +146,12 @@ async function call(message: Extract<ParentMessage, { type: 'call' }>): Promise<
     const method = engine[message.method] as ((...args: unknown[]) => Promise<unknown>) | undefined
     if (typeof method !== 'function')
       throw new Error(`the ${engine.info.kind} engine has no ${message.method}()`)
-    send({ type: 'result', id: message.id, value: await method.apply(engine, message.args) })
+    const value = await method.apply(engine, message.args)
+    send({
+      type: 'result',
+      id: message.id,
+      value: message.method === 'tokenLogProbs' ? toLogProbsWire(value as TokenLogProbs) : value,
+    })
   } catch (err) {
     send({ type: 'call-failed', id: message.id, error: toWire(err) })
   }

@@ -39,6 +39,7 @@ import type {
   NativeSpeedOptions,
   NativeSpeedResult,
   StreamEvent,
+  TokenLogProbsOptions,
   TokenLogprob,
 } from '../engine.ts'
 import { engineDefinition, requireEngineDefinition } from '../registry.ts'
@@ -46,6 +47,7 @@ import { ChildHost, type Launched, type RequestMessage } from './child-host.ts'
 import type { ClockOffset } from './clock-sync.ts'
 import { EventQueue } from './event-queue.ts'
 import { type IpcStats, LatencyRecorder } from './ipc-stats.ts'
+import { fromLogProbsWire, type TokenLogProbsWire } from './log-probs-wire.ts'
 import type { CallMethod, IsolatedEngineSpec } from './protocol.ts'
 import { type IsolateState, Supervisor } from './supervisor.ts'
 import { fromWire } from './wire-error.ts'
@@ -330,6 +332,12 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
     generate,
     scoreChoices: (prompt: string, choices: string[]) => call<number[]>('scoreChoices', [prompt, choices]),
     topLogprobs: (prompt: string, k: number) => call<TokenLogprob[][]>('topLogprobs', [prompt, k]),
+    ...(definition.capabilities.tokenLogProbs
+      ? {
+          tokenLogProbs: async (text: string, o: TokenLogProbsOptions) =>
+            fromLogProbsWire(await call<TokenLogProbsWire>('tokenLogProbs', [text, o])),
+        }
+      : {}),
     // Only engines with the nativeSpeed capability measure llama-bench-style pp / tg (in the child).
     ...(definition.capabilities.nativeSpeed
       ? {

@@ -14,7 +14,8 @@ export interface IsolatedEngineSpec {
   options: unknown
 }
 
-export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'memory' | 'nativeSpeed'
+/** tokenLogProbs' result crosses as TokenLogProbsWire (log-probs-wire.ts). */
+export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'tokenLogProbs' | 'memory' | 'nativeSpeed'
 
 export type ParentMessage =
   /**

@@ -88,6 +88,7 @@ export const llamaCppEngine = defineEngine({
     tokenize: true,
     memory: true,
     draft: false,
+    tokenLogProbs: true,
     nativeSpeed: true,
   },
   async create(config) {

@@ -55,6 +55,8 @@ import type {
   NativeSpeedTest,
   Sampling,
   StreamEvent,
+  TokenLogProbs,
+  TokenLogProbsOptions,
   TokenLogprob,
 } from '../engine.ts'
 import {
@@ -65,6 +67,7 @@ import {
   SlotPool,
 } from '../native/native-common.ts'
 import { GeneratedOutput, TokenTextStream } from '../native/native-text.ts'
+import { scoringWindow, TextTokensCache } from '../native/token-windows.ts'
 import type { LlamaCppEngineOptions } from './definition.ts'
 
 export type { LlamaCppEngineOptions } from './definition.ts'
@@ -124,13 +127,21 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
   const info: EngineInfo = {
     kind: 'llama-cpp',
     model: modelName,
-    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: true, draft: false },
+    capabilities: {
+      logprobs: true,
+      scoreChoices: true,
+      tokenize: true,
+      memory: true,
+      draft: false,
+      tokenLogProbs: true,
+    },
   }
   const libraryVersion = installedVersion('node-llama-cpp')
   if (libraryVersion !== undefined) info.engineVersion = `node-llama-cpp ${libraryVersion}`
   let loaded: Loaded | undefined
   let starting: Promise<void> | undefined
   let disposed = false
+  const textTokens = new TextTokensCache()
 
   const fail = (message: string, cause?: unknown) =>
     new EngineStartError('llama-cpp', modelName, message, { cause })
@@ -518,6 +529,51 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
           for (const r of results) positions.push(topEntries(s.model, r?.next.probabilities, k))
         }
         return positions
+      } finally {
+        await sequence.clearHistory().catch(() => {})
+        s.pool.release(sequence)
+      }
+    },
+    /**
+     * Full distributions of one window (engine.ts TokenLogProbsOptions): the first half evaluated without
+     * output, then each scored position's probabilities (node-llama-cpp's softmax at temperature 0, in
+     * LOGPROB_CHUNK positions per call) as natural logs. node-llama-cpp gives probabilities, not logits: a
+     * token whose float probability underflows to 0 (ln p below about −104) reads −Infinity.
+     */
+    async tokenLogProbs(text: string, o: TokenLogProbsOptions): Promise<TokenLogProbs> {
+      const s = ready()
+      const all = textTokens.get(text, () => tokenizePrompt(s.model, text))
+      const bos = s.model.tokens.bos
+      const w = scoringWindow(all, o, s.contextSize, s.model.tokens.shouldPrependBosToken ? bos : null)
+      const vocabSize = s.vocabSize
+      const rows = w.tokens.length - 1 - w.firstScored
+      const logProbs = new Float32Array(rows * vocabSize)
+      const sequence = await s.pool.acquire()
+      try {
+        await sequence.clearHistory()
+        const input = w.input as Token[]
+        await sequence.evaluateWithoutGeneratingNewTokens(input.slice(0, w.firstScored))
+        for (let start = w.firstScored; start < input.length - 1; start += LOGPROB_CHUNK) {
+          const end = Math.min(start + LOGPROB_CHUNK, input.length - 1)
+          const results = await sequence.controlledEvaluate(
+            input.slice(start, end).map((t) => [t, { generateNext: { probabilities: true } }] as const),
+          )
+          for (let i = 0; i < end - start; i++) {
+            const row = logProbs.subarray(
+              (start - w.firstScored + i) * vocabSize,
+              (start - w.firstScored + i + 1) * vocabSize,
+            )
+            row.fill(Number.NEGATIVE_INFINITY)
+            const probabilities = results[i]?.next.probabilities
+            if (!probabilities)
+              throw new RequestError(
+                'engine',
+                `node-llama-cpp returned no probabilities at position ${start + i}`,
+              )
+            for (const [token, p] of probabilities) if (token < vocabSize) row[token] = Math.log(p)
+          }
+        }
+        return { tokens: w.tokens, windows: w.windows, firstScored: w.firstScored, vocabSize, logProbs }
       } finally {
         await sequence.clearHistory().catch(() => {})
         s.pool.release(sequence)

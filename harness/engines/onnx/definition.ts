@@ -64,6 +64,7 @@ export const onnxEngine = defineEngine({
     tokenize: true,
     memory: false,
     draft: false,
+    tokenLogProbs: true,
     nativeSpeed: false,
   },
   async create(config) {

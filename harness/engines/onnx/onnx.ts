@@ -19,9 +19,18 @@ import { basename } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { EngineStartError, RequestError, toError } from '../../errors.ts'
 import { createRandom } from '../../random.ts'
-import type { Engine, EngineInfo, GenerationRequest, StreamEvent, TokenLogprob } from '../engine.ts'
+import type {
+  Engine,
+  EngineInfo,
+  GenerationRequest,
+  StreamEvent,
+  TokenLogProbs,
+  TokenLogProbsOptions,
+  TokenLogprob,
+} from '../engine.ts'
 import { defaultThreads, generationBudget, generationFailure } from '../native/native-common.ts'
 import { GeneratedOutput, TokenTextStream } from '../native/native-text.ts'
+import { scoringWindow, TextTokensCache } from '../native/token-windows.ts'
 import { createByteTokenizer, type NativeTokenizer } from './byte-tokenizer.ts'
 import type { OnnxEngineOptions } from './definition.ts'
 import { loadHfTokenizer } from './hf-tokenizer.ts'
@@ -51,10 +60,18 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
     engineVersion: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}`,
     model: modelName,
     device: executionProviders[0] ?? 'cpu',
-    capabilities: { logprobs: true, scoreChoices: true, tokenize: true, memory: false, draft: false },
+    capabilities: {
+      logprobs: true,
+      scoreChoices: true,
+      tokenize: true,
+      memory: false,
+      draft: false,
+      tokenLogProbs: true,
+    },
   }
   let loaded: Loaded | undefined
   let disposed = false
+  const textTokens = new TextTokensCache()
   const fail = (message: string, cause?: unknown) =>
     new EngineStartError('onnx', modelName, message, { cause })
 
@@ -265,6 +282,45 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
           ),
         )
       return positions
+    },
+    /**
+     * Full distributions of one window (engine.ts TokenLogProbsOptions): log-softmax of the logits. With a
+     * cache the unscored half runs first and only the scored half's logits are copied out; without one the
+     * whole window runs in one pass. BOS is the first id the tokenizer puts before an empty prompt.
+     */
+    async tokenLogProbs(text: string, o: TokenLogProbsOptions): Promise<TokenLogProbs> {
+      const s = ready()
+      const all = textTokens.get(text, () => s.tokenizer.encodePrompt(text))
+      const bos = s.tokenizer.encodePrompt('')[0]
+      const w = scoringWindow(all, o, Number.MAX_SAFE_INTEGER, bos)
+      const scored = w.input.slice(0, -1)
+      let logits: Float32Array
+      let vocabSize: number
+      let offset: number
+      if (s.cached) {
+        const head = await forward(s.session, s.layout, scored.slice(0, w.firstScored), 0, undefined, true)
+        const tail = await forward(
+          s.session,
+          s.layout,
+          scored.slice(w.firstScored),
+          w.firstScored,
+          head.past,
+          false,
+        )
+        ;({ logits, vocabSize } = tail)
+        offset = 0
+      } else {
+        ;({ logits, vocabSize } = await forward(s.session, s.layout, scored, 0, undefined, false))
+        offset = w.firstScored
+      }
+      const rows = scored.length - w.firstScored
+      const logProbs = new Float32Array(rows * vocabSize)
+      for (let i = 0; i < rows; i++)
+        logProbs.set(
+          logSoftmax(logits.subarray((offset + i) * vocabSize, (offset + i + 1) * vocabSize)),
+          i * vocabSize,
+        )
+      return { tokens: w.tokens, windows: w.windows, firstScored: w.firstScored, vocabSize, logProbs }
     },
     async [Symbol.asyncDispose](): Promise<void> {
       if (disposed) return
