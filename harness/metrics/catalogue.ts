@@ -17,6 +17,7 @@ export type MetricUnit =
   | 'bool'
   | 'tokens/chunk'
   | 'bytes'
+  | 'nats'
 
 export type MetricDirection = MetricRow['direction']
 
@@ -43,6 +44,7 @@ export type MetricName =
   | ErrorKindMetricName
   | NativeMetricName
   | AccuracyMetricName
+  | QualityMetricName
 
 /** Statistics of a Distribution, in row order; `P999` is the 99.9th percentile. */
 export const DISTRIBUTION_STATS = ['Mean', 'Sd', 'Min', 'Max', 'P50', 'P90', 'P95', 'P99', 'P999'] as const
@@ -393,6 +395,53 @@ export type AccuracyMetricName = keyof typeof ACCURACY_METRICS
 /** Per-subject accuracy rows, `${base}/${subject}`. */
 export const SUBJECT_METRICS = ['acc', 'accStderr'] as const satisfies readonly AccuracyMetricName[]
 
+/**
+ * A quality run's figures against its reference target (harness/quality/run-metrics.ts, METRICS.md
+ * "Quality relative to a reference variant"; llama-perplexity --kl-divergence's names in the descriptions).
+ */
+export const QUALITY_METRICS = {
+  klDivergence: {
+    unit: 'nats',
+    direction: 'lower',
+    description:
+      'Mean KL divergence Σ p_ref·(ln p_ref − ln p_var) of the next-token distributions over the scored positions (llama-perplexity "Mean KLD").',
+  },
+  klDivergenceSe: { unit: 'nats', direction: 'none', description: 'Standard error of klDivergence.' },
+  klDivergenceMedian: { unit: 'nats', direction: 'lower', description: 'Median per-position KLD.' },
+  klDivergenceP99: { unit: 'nats', direction: 'lower', description: '99th percentile of per-position KLD.' },
+  klDivergenceMax: { unit: 'nats', direction: 'lower', description: 'Largest per-position KLD.' },
+  top1Agreement: {
+    unit: 'ratio',
+    direction: 'higher',
+    description:
+      'Fraction of positions where variant and reference rank the same token first (llama-perplexity "Same top p").',
+  },
+  top1AgreementSe: {
+    unit: 'ratio',
+    direction: 'none',
+    description: 'Standard error of top1Agreement, sqrt(p(1−p)/(n−1)).',
+  },
+  deltaPMean: {
+    unit: 'ratio',
+    direction: 'none',
+    description: 'Mean of p_var(x) − p_ref(x) for the actual next token x (llama-perplexity "Mean Δp").',
+  },
+  deltaPRms: { unit: 'ratio', direction: 'lower', description: 'RMS of Δp (llama-perplexity "RMS Δp").' },
+  lnPplRatio: {
+    unit: 'nats',
+    direction: 'lower',
+    description:
+      'ln(PPL_var / PPL_ref) = mean(nll_var − nll_ref) (llama-perplexity "Mean ln(PPL(Q)/PPL(base))").',
+  },
+  lnPplRatioSe: { unit: 'nats', direction: 'none', description: 'Standard error of lnPplRatio.' },
+  qualityTokens: {
+    unit: 'count',
+    direction: 'none',
+    description: 'Scored positions behind the quality figures.',
+  },
+} as const satisfies Record<string, MetricInfo>
+export type QualityMetricName = keyof typeof QUALITY_METRICS
+
 /** Every metric by base name: scalars, error kinds and distributions (whose rows add a Stat suffix). */
 export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
   ...SCALAR_METRICS,
@@ -400,6 +449,7 @@ export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
   ...DISTRIBUTION_METRICS,
   ...NATIVE_METRICS,
   ...ACCURACY_METRICS,
+  ...QUALITY_METRICS,
 }
 
 export interface ResolvedMetricInfo extends MetricInfo {
