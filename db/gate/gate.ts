@@ -3,24 +3,42 @@
  * one candidate), finds each group's baseline (start-point history, explicit runs, or a file), and
  * evaluates every requested metric with harness/regression. A group with no comparable history whose
  * scenario and target do have runs on the baseline branch is refused, naming the differing dimensions.
+ *
+ * Accuracy figures (`acc`, `accNorm`, `acc/<subject>`) are judged on accuracy runs only, latency figures
+ * on the other runs only, so `--metric ttftMsP95 --metric acc` gates each kind on its own runs. An
+ * accuracy run is compared item by item with ONE baseline run — the latest of its start-point history, or
+ * the latest named accuracy run — with harness/regression/accuracy.ts: runs of the same items are not
+ * independent observations, so neither side pools repetitions (the candidate is the group's first run).
  * @module
  */
 
 import { HarnessError } from '../../harness/errors.ts'
 import {
+  ACCURACY_METRICS,
   DISTRIBUTION_METRICS,
   DISTRIBUTION_STATS,
   METRIC_CATALOGUE,
   metricInfo,
 } from '../../harness/metrics/catalogue.ts'
 import {
+  compareItems,
   type EvaluateOptions,
   evaluate,
+  evaluateAccuracy,
   type GatedDirection,
+  type ItemResult,
   type Verdict,
 } from '../../harness/regression/index.ts'
 import type { Db } from '../client.ts'
-import { baselineHistory, type GateRun, incomparableBecause, metricValues } from './runs.ts'
+import {
+  accuracyItemsOf,
+  baselineHistory,
+  type GateItem,
+  type GateRun,
+  gateRuns,
+  incomparableBecause,
+  metricValues,
+} from './runs.ts'
 
 export interface GateRow {
   /** `target · step n` of the series. */
@@ -61,6 +79,29 @@ export interface GateDbOptions {
   baselineValues?: ReadonlyMap<string, readonly number[]>
 }
 
+/** The accuracy figures the gate judges on items (the others are not one proportion over items). */
+export interface AccuracyMetric {
+  /** `acc` counts `correct`; `accNorm` counts predictedNorm = answer. */
+  figure: 'acc' | 'accNorm'
+  /** acc/<subject>: that subject's items only. */
+  subject?: string
+}
+
+/**
+ * The accuracy figure a metric names, undefined for a latency metric; throws for an accuracy run's
+ * figure that is no single proportion over items (accMacro, accErrorRate, …).
+ */
+export function accuracyMetricOf(metric: string): AccuracyMetric | undefined {
+  if (metric === 'acc' || metric === 'accNorm') return { figure: metric }
+  if (metric.startsWith('acc/') && metric.length > 4) return { figure: 'acc', subject: metric.slice(4) }
+  const base = metricInfo(metric)?.base
+  if (base !== undefined && Object.hasOwn(ACCURACY_METRICS, base))
+    throw new HarnessError(
+      `metric "${metric}" is not one proportion over items; the gate judges acc, accNorm and acc/<subject> of accuracy runs`,
+    )
+  return undefined
+}
+
 /** Direction of a gated metric; throws for unknown metrics and for ones that have none. */
 export function gatedDirection(metric: string): GatedDirection {
   const info = metricInfo(metric)
@@ -76,6 +117,12 @@ export async function gateStoredRuns(
   o: GateDbOptions,
 ): Promise<GateReport> {
   const directions = new Map(o.metrics.map((m) => [m, gatedDirection(m)] as const))
+  const accuracyMetrics = new Map<string, AccuracyMetric>()
+  for (const m of o.metrics) {
+    const a = accuracyMetricOf(m)
+    if (a) accuracyMetrics.set(m, a)
+  }
+  const latencyMetrics = o.metrics.filter((m) => !accuracyMetrics.has(m))
   const groups = new Map<string, GateRun[]>()
   for (const run of candidates) groups.set(run.fingerprint, [...(groups.get(run.fingerprint) ?? []), run])
   const report: GateReport = { rows: [], refused: [], notes: [] }
@@ -84,10 +131,16 @@ export async function gateStoredRuns(
     const first = group[0]
     if (!first) continue
     const series = `${first.targetName} · step ${first.loadIndex}`
+    if (first.loadKind === 'accuracy') {
+      if (accuracyMetrics.size > 0)
+        await gateAccuracyGroup(db, group, series, accuracyMetrics, o, excludeIds, report)
+      continue
+    }
+    if (latencyMetrics.length === 0) continue
     const candidateValues = await metricValues(
       db,
       group.map((r) => r.id),
-      o.metrics,
+      latencyMetrics,
     )
     let baselineOf: (metric: string) => number[]
     if (o.baselineValues) {
@@ -119,10 +172,11 @@ export async function gateStoredRuns(
         ids = history.runs.map((r) => r.id)
         report.notes.push(`${series}: baseline ${history.runs.length} run(s), ${history.startPoint}`)
       }
-      const values = await metricValues(db, ids, o.metrics)
+      const values = await metricValues(db, ids, latencyMetrics)
       baselineOf = (m) => ids.flatMap((id) => values.get(id)?.get(m) ?? [])
     }
-    for (const [metric, direction] of directions) {
+    for (const metric of latencyMetrics) {
+      const direction = directions.get(metric) ?? gatedDirection(metric)
       const cand = group.flatMap((r) => candidateValues.get(r.id)?.get(metric) ?? [])
       report.rows.push({
         series,
@@ -134,7 +188,113 @@ export async function gateStoredRuns(
       })
     }
   }
+  const kinds = new Set(candidates.map((c) => c.loadKind === 'accuracy'))
+  if (accuracyMetrics.size > 0 && !kinds.has(true))
+    report.notes.push(
+      `${[...accuracyMetrics.keys()].join(', ')}: no accuracy run among the candidates; not gated`,
+    )
+  if (latencyMetrics.length > 0 && !kinds.has(false))
+    report.notes.push(`${latencyMetrics.join(', ')}: no latency run among the candidates; not gated`)
   return report
+}
+
+/** One accuracy series: its first run against one baseline run, item by item, for each accuracy figure. */
+async function gateAccuracyGroup(
+  db: Db,
+  group: readonly GateRun[],
+  series: string,
+  metrics: ReadonlyMap<string, AccuracyMetric>,
+  o: GateDbOptions,
+  excludeIds: readonly number[],
+  report: GateReport,
+): Promise<void> {
+  const [first] = group
+  if (!first) return
+  const row = (metric: string, verdict: Verdict) =>
+    report.rows.push({
+      series,
+      fingerprint: first.fingerprint,
+      runId: first.id,
+      candidateRunIds: [first.id],
+      metric,
+      verdict,
+    })
+  if (group.length > 1)
+    report.notes.push(
+      `${series}: accuracy of run ${first.id}; ${group.length - 1} more run(s) of the same items not pooled (the same items are not independent observations)`,
+    )
+  let baseline: GateRun | undefined
+  if (o.baselineValues) {
+    baseline = undefined
+  } else if (o.baselineRunIds && o.baselineRunIds.length > 0) {
+    const named = (await gateRuns(db, o.baselineRunIds)).filter((r) => r.loadKind === 'accuracy')
+    baseline = named.findLast((r) => r.fingerprint === first.fingerprint) ?? named.at(-1)
+    if (baseline) report.notes.push(`${series}: baseline accuracy run ${baseline.id} (of --baseline-run)`)
+  } else {
+    const history = await baselineHistory(db, first, {
+      branch: o.baselineBranch,
+      maxSamples: 1,
+      excludeIds,
+    })
+    baseline = history.runs.at(-1)
+    if (!baseline) {
+      const why = await incomparableBecause(db, first, o.baselineBranch)
+      if (why) {
+        report.refused.push({ series, runId: first.id, otherRunId: why.runId, differences: why.differences })
+        return
+      }
+    } else
+      report.notes.push(`${series}: baseline accuracy run ${baseline.id}, ${history.startPoint} (the latest)`)
+  }
+  const items = await accuracyItemsOf(db, baseline ? [first.id, baseline.id] : [first.id])
+  const candidateItems = items.get(first.id) ?? []
+  for (const [metric, which] of metrics) {
+    const cand = itemResults(candidateItems, which)
+    if (!baseline) {
+      const scored = cand.filter((i) => i.correct !== null)
+      row(metric, {
+        method: 'mcnemar-exact',
+        direction: 'higher',
+        verdict: 'insufficient-data',
+        candidateN: scored.length,
+        ...(scored.length > 0 ? { candidate: scored.filter((i) => i.correct).length / scored.length } : {}),
+        reason: o.baselineValues
+          ? 'a values file has no items: the accuracy test needs a baseline accuracy run'
+          : o.baselineRunIds && o.baselineRunIds.length > 0
+            ? 'none of the --baseline-run runs is a completed accuracy run'
+            : `no ${o.baselineBranch} accuracy run with the candidate's fingerprint yet`,
+      })
+      continue
+    }
+    const compared = compareItems(itemResults(items.get(baseline.id) ?? [], which), cand)
+    const verdict = evaluateAccuracy(compared.comparison, o.evaluate)
+    const extra = [
+      ...(compared.unpairedBecause ? [`unpaired: ${compared.unpairedBecause}`] : []),
+      ...(compared.leftOut.base + compared.leftOut.candidate > 0
+        ? [
+            `failed items left out: ${compared.leftOut.base} baseline, ${compared.leftOut.candidate} candidate${compared.comparison?.kind === 'paired' ? ' (each pair with one)' : ''}`,
+          ]
+        : []),
+    ]
+    row(metric, extra.length > 0 ? { ...verdict, reason: `${verdict.reason}; ${extra.join('; ')}` } : verdict)
+  }
+}
+
+/** The outcomes one accuracy figure counts: a subject's items only, accNorm's choice for accNorm. */
+function itemResults(items: readonly GateItem[], which: AccuracyMetric): ItemResult[] {
+  return items
+    .filter((i) => which.subject === undefined || i.subject === which.subject)
+    .map((i) => ({
+      id: i.itemId,
+      correct:
+        i.correct === null
+          ? null
+          : which.figure === 'accNorm'
+            ? i.predictedNorm === null
+              ? null
+              : i.predictedNorm === i.answer
+            : i.correct,
+    }))
 }
 
 /** The gate with no database: baseline and candidate values from files. */
@@ -144,6 +304,11 @@ export function gateValues(
   candidate: ReadonlyMap<string, readonly number[]>,
   options: EvaluateOptions,
 ): GateReport {
+  for (const metric of metrics)
+    if (accuracyMetricOf(metric))
+      throw new HarnessError(
+        `${metric} is gated item by item on stored accuracy runs: it needs the database, not values files`,
+      )
   return {
     rows: metrics.map((metric) => ({
       series: 'file',

@@ -15,7 +15,7 @@
 import { and, desc, eq, inArray, lt, lte, ne, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type DimensionSource, differingDimensions, dimensionColumns } from '../queries/dimensions.ts'
-import { environments, runMetrics, runs, variants } from '../schema.ts'
+import { accuracyItems, environments, runMetrics, runs, variants } from '../schema.ts'
 
 export interface GateRun {
   id: number
@@ -29,6 +29,8 @@ export interface GateRun {
   gitMergeBase: string | null
   startedAt: Date
   label: string | null
+  /** `accuracy` for an accuracy run (gated on its items), else the latency load's kind. */
+  loadKind: string
 }
 
 const gateRunColumns = {
@@ -43,6 +45,7 @@ const gateRunColumns = {
   gitMergeBase: runs.gitMergeBase,
   startedAt: runs.startedAt,
   label: runs.label,
+  loadKind: runs.loadKind,
 }
 
 export interface CandidateSelection {
@@ -56,14 +59,25 @@ export interface CandidateSelection {
   branch?: string
   /** Only runs of this scenario name. */
   scenario?: string
+  /**
+   * Accuracy runs (load kind 'accuracy'): left out (latency metrics only), included beside the latency
+   * runs (both kinds gated), or the only runs read (accuracy metrics only). @default 'exclude'
+   */
+  accuracy?: 'exclude' | 'include' | 'only'
 }
 
 /** Completed candidate runs, oldest first; empty when nothing matches. */
 export async function findCandidateRuns(db: Db, sel: CandidateSelection): Promise<GateRun[]> {
   const scenario = sel.scenario !== undefined ? eq(runs.scenarioName, sel.scenario) : undefined
-  // The gate judges latency metrics: an invocation's accuracy runs (load kind 'accuracy', no latency
-  // figures) would read "insufficient data" and fail --require-baseline.
-  const completed = and(eq(runs.state, 'completed'), ne(runs.loadKind, 'accuracy'))
+  // Latency metrics only: an invocation's accuracy runs (no latency figures) would read "insufficient
+  // data" and fail --require-baseline; accuracy metrics only: its latency runs likewise.
+  const kind =
+    sel.accuracy === 'only'
+      ? eq(runs.loadKind, 'accuracy')
+      : sel.accuracy === 'include'
+        ? undefined
+        : ne(runs.loadKind, 'accuracy')
+  const completed = and(eq(runs.state, 'completed'), kind)
   const ordered = (where: ReturnType<typeof and>) =>
     db.select(gateRunColumns).from(runs).where(where).orderBy(runs.startedAt, runs.id)
   if (sel.runIds && sel.runIds.length > 0) return ordered(and(inArray(runs.id, [...sel.runIds]), completed))
@@ -92,6 +106,16 @@ export async function findCandidateRuns(db: Db, sel: CandidateSelection): Promis
     invocationId = row.invocationId
   }
   return ordered(and(eq(runs.invocationId, invocationId), completed, scenario))
+}
+
+/** These runs (completed, any kind), oldest first. */
+export function gateRuns(db: Db, ids: readonly number[]): Promise<GateRun[]> {
+  if (ids.length === 0) return Promise.resolve([])
+  return db
+    .select(gateRunColumns)
+    .from(runs)
+    .where(and(inArray(runs.id, [...ids]), eq(runs.state, 'completed')))
+    .orderBy(runs.startedAt, runs.id)
 }
 
 export interface BaselineQuery {
@@ -246,6 +270,36 @@ export async function metricValues(
     out.set(r.runId, m)
     m.set(r.name, r.value)
   }
+  return out
+}
+
+/** One item of an accuracy run as the gate reads it (accuracy_items). */
+export interface GateItem {
+  itemId: string
+  subject: string
+  answer: number
+  /** null when the item failed (not scored). */
+  correct: boolean | null
+  predictedNorm: number | null
+}
+
+/** runId → its accuracy items, in scoring order. */
+export async function accuracyItemsOf(db: Db, runIds: readonly number[]): Promise<Map<number, GateItem[]>> {
+  const out = new Map<number, GateItem[]>(runIds.map((id) => [id, []]))
+  if (runIds.length === 0) return out
+  const rows = await db
+    .select({
+      runId: accuracyItems.runId,
+      itemId: accuracyItems.itemId,
+      subject: accuracyItems.subject,
+      answer: accuracyItems.answer,
+      correct: accuracyItems.correct,
+      predictedNorm: accuracyItems.predictedNorm,
+    })
+    .from(accuracyItems)
+    .where(inArray(accuracyItems.runId, [...runIds]))
+    .orderBy(accuracyItems.runId, accuracyItems.seq)
+  for (const { runId, ...item } of rows) out.get(runId)?.push(item)
   return out
 }
 

@@ -9,7 +9,11 @@
  * line goes to stderr and the gate passes (exit 0), so adding a benchmark never breaks the build;
  * `--require-baseline` makes it exit 1 instead.
  *
- * `--confirm N`: only when the first verdict has a regression, the scenario is run N more times (stored
+ * Accuracy figures (`--metric acc`, `accNorm`, `acc/<subject>`) are judged on the invocation's accuracy
+ * runs with a proportion test item by item (db/gate/gate.ts, harness/regression/accuracy.ts), latency
+ * figures on its other runs; exit 2 on a regression of either.
+ *
+ * `--confirm N`: only when the first verdict has a latency regression, the scenario is run N more times (stored
  * with runs.role = 'confirm', never a baseline) and the verdict is taken again on the mean of all the
  * candidate's repetitions — harness/regression measured that one run cannot hold 1 % false positives and
  * 95 % detection on a 5 % noisy runner while a mean of about six can.
@@ -22,7 +26,7 @@ import { appendFile } from 'node:fs/promises'
 import { createDb, type Database } from '../../../db/client.ts'
 import { createAlerts, saveRunLimits } from '../../../db/gate/alerts.ts'
 import { formatGateReport, type GateFormat } from '../../../db/gate/format.ts'
-import { type GateReport, gateStoredRuns, gateValues } from '../../../db/gate/gate.ts'
+import { accuracyMetricOf, type GateReport, gateStoredRuns, gateValues } from '../../../db/gate/gate.ts'
 import { findCandidateRuns, type GateRun, markConfirmRuns } from '../../../db/gate/runs.ts'
 import { readValuesFile } from '../../../db/gate/values-file.ts'
 import { loadScenario } from '../../config/index.ts'
@@ -134,7 +138,11 @@ async function gateDatabase(
       ? undefined
       : await detectGit({ overrides: o.commit ? { commit: o.commit } : {} })
   const commit = o.commit ?? git?.commit
+  const accuracyMetrics = o.metric.filter((m) => accuracyMetricOf(m) !== undefined).length
+  const accuracy =
+    accuracyMetrics === 0 ? 'exclude' : accuracyMetrics === o.metric.length ? 'only' : 'include'
   let candidates = await findCandidateRuns(db, {
+    accuracy,
     ...(o.run ? { runIds: o.run } : {}),
     ...(o.invocation !== undefined ? { invocationId: o.invocation } : {}),
     ...(commit !== undefined && !o.branch ? { commit } : {}),
@@ -161,7 +169,10 @@ async function gateDatabase(
     ...(baselineValues ? { baselineValues } : {}),
   }
   let report = await gateStoredRuns(db, candidates, gateOptions)
-  const regressed = report.rows.some((r) => r.verdict.verdict === 'regression')
+  // Re-running the same items adds no evidence to an accuracy verdict: only a latency one is confirmed.
+  const regressed = report.rows.some(
+    (r) => r.verdict.verdict === 'regression' && accuracyMetricOf(r.metric) === undefined,
+  )
   if (regressed && o.confirm > 0 && scenarioFile && report.refused.length === 0) {
     const label = `bench gate --confirm ${randomUUID()}`
     const first = candidates[0]
@@ -170,7 +181,10 @@ async function gateDatabase(
       await rerun(scenarioFile, label, o.db, first)
     }
     const confirmIds = await markConfirmRuns(db, label)
-    candidates = await findCandidateRuns(db, { runIds: [...candidates.map((c) => c.id), ...confirmIds] })
+    candidates = await findCandidateRuns(db, {
+      runIds: [...candidates.map((c) => c.id), ...confirmIds],
+      accuracy,
+    })
     report = await gateStoredRuns(db, candidates, gateOptions)
     report.notes.push(`confirmed with ${confirmIds.length} re-run(s) (runs ${confirmIds.join(', ')}), pooled`)
   }
