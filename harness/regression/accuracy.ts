@@ -134,8 +134,9 @@ export function evaluateAccuracy(
   const confidence = options.confidence ?? EVALUATE_DEFAULTS.confidence
   const minEffect = options.minEffect ?? EVALUATE_DEFAULTS.minEffect
   const minSamples = options.minSamples ?? EVALUATE_DEFAULTS.minSamples
-  if (!(confidence >= 0.5 && confidence < 1))
-    throw new RangeError(`confidence must be in [0.5, 1), got ${confidence}`)
+  // Above ½: the Δacc interval is two-sided at 1 − 2·(1 − confidence).
+  if (!(confidence > 0.5 && confidence < 1))
+    throw new RangeError(`confidence of the accuracy test must be in (0.5, 1), got ${confidence}`)
   if (!(minEffect >= 0)) throw new RangeError(`minEffect must be ≥ 0, got ${minEffect}`)
   const alpha = 1 - confidence
   const method: AccuracyGateMethod = comparison?.kind === 'paired' ? 'mcnemar-exact' : 'two-proportion-z'

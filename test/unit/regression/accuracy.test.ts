@@ -88,6 +88,9 @@ describe('evaluateAccuracy', () => {
   it('says insufficient data with nothing scored or too few items', () => {
     expect(evaluateAccuracy(undefined).verdict, 'nothing scored').toBe('insufficient-data')
     expect(evaluateAccuracy(paired(3, 3, 0, 0)).verdict, '3 items < minSamples 5').toBe('insufficient-data')
+    expect(() => evaluateAccuracy(paired(100, 80, 0, 0), { confidence: 0.5 }), 'no interval at 0').toThrow(
+      /must be in \(0\.5, 1\)/,
+    )
   })
 })
 
