@@ -67,16 +67,20 @@ export interface CandidateSelection {
 }
 
 /** Completed candidate runs, oldest first; empty when nothing matches. */
+/** Load kinds of runs that measure something other than latency (no latency figures to gate). */
+const NOT_LATENCY_LOAD_KINDS = ['accuracy', 'quality']
+
 export async function findCandidateRuns(db: Db, sel: CandidateSelection): Promise<GateRun[]> {
   const scenario = sel.scenario !== undefined ? eq(runs.scenarioName, sel.scenario) : undefined
   // Latency metrics only: an invocation's accuracy runs (no latency figures) would read "insufficient
   // data" and fail --require-baseline; accuracy metrics only: its latency runs likewise.
+  // Quality runs (KLD against a reference) are never gated here.
   const kind =
     sel.accuracy === 'only'
       ? eq(runs.loadKind, 'accuracy')
       : sel.accuracy === 'include'
-        ? undefined
-        : ne(runs.loadKind, 'accuracy')
+        ? ne(runs.loadKind, 'quality')
+        : notInArray(runs.loadKind, NOT_LATENCY_LOAD_KINDS)
   const completed = and(eq(runs.state, 'completed'), kind)
   const ordered = (where: ReturnType<typeof and>) =>
     db.select(gateRunColumns).from(runs).where(where).orderBy(runs.startedAt, runs.id)
