@@ -33,7 +33,7 @@ export function registerGateCommand(program: Command): void {
     .description('fail (exit 2) when the candidate runs regress against the baseline branch')
     .requiredOption(
       '--metric <name>',
-      'metric to gate, repeatable (e.g. outputTokensPerS, ttftMsP95)',
+      'metric to gate, repeatable (e.g. outputTokensPerS, ttftMsP95; acc gates accuracy runs item by item)',
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
     .option('--scenario <name|file>', 'only runs of this scenario (a file is also what --confirm re-runs)')
