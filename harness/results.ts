@@ -110,8 +110,29 @@ export interface AccuracySpec {
   seed: number
 }
 
-/** What one run measured: a load step, or an accuracy evaluation. */
-export type RunSpec = LoadSpec | AccuracySpec
+/**
+ * A quality run (METRICS.md "Quality relative to a reference variant"; harness/quality/README.md): this
+ * target's next-token distributions over a corpus against the reference target's, in llama-perplexity
+ * --kl-divergence windows. Stored as the run's load (`runs.load`, `load_kind` 'quality').
+ */
+export interface QualitySpec {
+  kind: 'quality'
+  /** The corpus file's name (not its path). */
+  corpus: string
+  /** sha256 (hex) of the corpus bytes: what was scored, whatever the file is called. */
+  corpusSha256: string
+  /** The reference target's name in the scenario. */
+  reference: string
+  /** The reference's variant name, when it has one (a fixture manifest or a declared variant). */
+  referenceVariant?: string
+  /** Tokens per window (llama-perplexity -c); the second half of each is scored. */
+  contextTokens: number
+  /** Scored tokens asked for at most. */
+  maxTokens: number
+}
+
+/** What one run measured: a load step, an accuracy evaluation, or quality against a reference. */
+export type RunSpec = LoadSpec | AccuracySpec | QualitySpec
 
 /** Why an item could not be scored (its error): a request failure, or an engine that cannot score at all. */
 export type ItemErrorKind = RequestErrorKind | 'capability'

@@ -5,7 +5,9 @@
  * failed (metrics kept, the reason in its error); an interrupt marks the current run interrupted with every
  * recorded outcome kept. The runner prints nothing: results and verdicts are returned and emitted.
  * A scenario that measures accuracy adds one run per target after its load steps (harness/accuracy/
- * evaluate.ts): items instead of requests, the same sink, states and error threshold.
+ * evaluate.ts): items instead of requests, the same sink, states and error threshold. A scenario that
+ * measures quality adds one more run per target (harness/quality/measure.ts): the reference target goes
+ * first, its distributions are kept, and every target's are compared with them (KLD, top-1 agreement).
  * @module
  */
 import { createHash, randomInt } from 'node:crypto'
@@ -31,6 +33,10 @@ import { memoryMetrics } from './memory/index.ts'
 import { checkErrorRate, type ErrorRateCheck, percentileOfHistogram, summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
 import { loadPrompts, mixSeed, type Prompt } from './prompts/index.ts'
+import { collectReference, compareWithReference, type ReferenceDistributions } from './quality/measure.ts'
+import { type PreparedQuality, prepareQuality } from './quality/prepare.ts'
+import { qualityMetricRows } from './quality/run-metrics.ts'
+import { type QualitySummary, summarizeQuality } from './quality/summary.ts'
 import { createRandom } from './random.ts'
 import { executeRequest } from './request.ts'
 import type {
@@ -39,6 +45,7 @@ import type {
   GitInfo,
   ItemOutcome,
   LoadSpec,
+  QualitySpec,
   RequestOutcome,
   RunMeta,
   RunSpec,
@@ -72,6 +79,13 @@ export interface AccuracyRunResult extends AccuracyRunSummary {
   notice?: string
 }
 
+/** What a quality run measured against its reference. */
+export interface QualityRunResult {
+  /** The reference target's name. */
+  reference: string
+  summary: QualitySummary
+}
+
 export interface LoadRunResult {
   target: string
   /** The load step, or the accuracy evaluation (`kind: 'accuracy'`). */
@@ -88,6 +102,8 @@ export interface LoadRunResult {
   errorRateCheck?: ErrorRateCheck
   /** An accuracy run's figures (absent for load runs and for accuracy runs that never scored). */
   accuracy?: AccuracyRunResult
+  /** A quality run's figures (absent for other runs and for quality runs that compared nothing). */
+  quality?: QualityRunResult
 }
 
 export interface ScenarioRunResult {
@@ -149,12 +165,31 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           source: options.source ?? scenario.name,
         })
       : undefined
+  const quality =
+    scenario.measure.includes('quality') && scenario.quality
+      ? prepareQuality(scenario.quality, {
+          baseDir: options.baseDir,
+          source: options.source ?? scenario.name,
+        })
+      : undefined
   // Synthetic prompt text is new in every run, of this invocation and of any other (prompts/synthetic.ts).
   const invocationSalt = randomInt(2 ** 31)
   let runOrdinal = 0
   const loads = measureLatency ? expandLoads(scenario.loads) : []
   // The accuracy run's loadIndex: after the load steps, so (target, loadIndex) stays one run per invocation.
   const accuracyIndex = loads.length
+  const qualityIndex = loads.length + (accuracy ? 1 : 0)
+  // The reference's distributions, once its quality run collected them; or why there are none.
+  let reference: ReferenceDistributions | undefined
+  let referenceFailure: string | undefined
+  let referenceVariant: string | undefined
+  // The reference target is measured first, so every other target's quality run has it to compare with.
+  const targets = quality
+    ? [
+        ...scenario.targets.filter((t) => t.name === quality.spec.reference),
+        ...scenario.targets.filter((t) => t.name !== quality.spec.reference),
+      ]
+    : scenario.targets
   const hash = scenarioHash(scenario)
   const source = withoutSecrets(scenario)
   const maxErrorRate = options.maxErrorRate ?? scenario.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE
@@ -162,7 +197,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const nativeSpeeds = new Map<string, NativeSpeedResult>()
   let state: ScenarioRunResult['state'] = 'completed'
 
-  for (const target of scenario.targets) {
+  for (const target of targets) {
     if (signal.aborted) break
     let created: CreatedEngine | undefined
     try {
@@ -208,6 +243,23 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         runs.push(result)
         emit({ type: 'load-end', result })
       }
+      if (quality) {
+        if (target.name === quality.spec.reference)
+          referenceFailure = `reference target "${target.name}" failed to start: ${message}`
+        const spec = qualitySpec(quality)
+        const recorder = await sink.startRun(meta(target, created, spec, qualityIndex))
+        await recorder.finish('failed', undefined, message)
+        const result: LoadRunResult = {
+          target: target.name,
+          load: spec,
+          loadIndex: qualityIndex,
+          runId: recorder.runId,
+          state: 'failed',
+          error: message,
+        }
+        runs.push(result)
+        emit({ type: 'load-end', result })
+      }
       await created?.dispose().catch(() => {})
       continue
     }
@@ -222,6 +274,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       }
       if (accuracy && !signal.aborted) {
         const result = await runAccuracy(target, created, accuracy)
+        runs.push(result)
+        emit({ type: 'load-end', result })
+        if (result.state === 'interrupted') state = 'interrupted'
+        else if (result.state === 'failed' && state === 'completed') state = 'failed'
+      }
+      if (quality && !signal.aborted) {
+        const result = await runQuality(target, created, quality)
         runs.push(result)
         emit({ type: 'load-end', result })
         if (result.state === 'interrupted') state = 'interrupted'
@@ -246,7 +305,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         ...(scenario.description ? { description: scenario.description } : {}),
         // An accuracy run asks its items, not the loads: its series must not break when a load step is
         // added. Its hash is that of what it asks (the spec: items by content, shots, prompt, scoring).
-        hash: load.kind === 'accuracy' ? accuracyHash(load) : hash,
+        hash: load.kind === 'accuracy' || load.kind === 'quality' ? specHash(load) : hash,
         source,
       },
       target: { name: target.name },
@@ -504,6 +563,87 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     }
   }
 
+  /** The stored spec of a quality run: with the reference's variant name once the reference has started. */
+  function qualitySpec(prepared: PreparedQuality): QualitySpec {
+    return { ...prepared.spec, ...(referenceVariant !== undefined ? { referenceVariant } : {}) }
+  }
+
+  /**
+   * One quality run of a started target. The reference target's run collects its distributions (kept for
+   * the others) and then evaluates the same windows once more against them: its figures say how far the
+   * engine repeats itself (KLD 0 and agreement 1 on a deterministic CPU backend). Any other target is
+   * compared with the kept distributions; a different tokenization or vocabulary fails the run with the
+   * reason, as does a reference that gave none. Fewer than 100 scored tokens: failed, no statistic.
+   */
+  async function runQuality(
+    target: TargetConfig,
+    created: CreatedEngine,
+    prepared: PreparedQuality,
+  ): Promise<LoadRunResult> {
+    const isReference = target.name === prepared.spec.reference
+    if (isReference) {
+      const name = variantOf(target, created).variant?.name
+      if (name !== undefined) referenceVariant = name
+    }
+    const spec = qualitySpec(prepared)
+    const started = await sink.startRun(meta(target, created, spec, qualityIndex))
+    const base = { target: target.name, load: spec, loadIndex: qualityIndex, runId: started.runId }
+    emit({
+      type: 'load-start',
+      target: target.name,
+      load: spec,
+      loadIndex: qualityIndex,
+      runId: started.runId,
+    })
+    let finishCalled = false
+    const finish: RunRecorder['finish'] = (...args) => {
+      finishCalled = true
+      return started.finish(...args)
+    }
+    try {
+      if (isReference) {
+        try {
+          reference = await collectReference(created.engine, target.name, prepared.text, spec, signal)
+        } catch (err) {
+          if (!signal.aborted) referenceFailure = `reference target "${target.name}": ${toError(err).message}`
+          throw err
+        }
+      }
+      if (!reference)
+        throw new HarnessError(
+          `quality: no distributions of reference target "${spec.reference}" to compare with (${referenceFailure ?? 'it was not measured'})`,
+        )
+      const positions = await compareWithReference(
+        created.engine,
+        target.name,
+        prepared.text,
+        spec.contextTokens,
+        reference,
+        signal,
+      )
+      const summary = summarizeQuality(positions)
+      const figures = qualityMetricRows(summary)
+      const result: QualityRunResult = { reference: spec.reference, summary }
+      const reason =
+        summary.state === 'ok'
+          ? undefined
+          : `quality: ${summary.reason} (raise quality.maxTokens or use a longer corpus)`
+      const runState = reason === undefined ? 'completed' : 'failed'
+      await finish(runState, figures, reason)
+      return { ...base, state: runState, quality: result, ...(reason !== undefined ? { error: reason } : {}) }
+    } catch (err) {
+      const interrupted = signal.aborted
+      const message = interrupted ? 'interrupted' : toError(err).message
+      if (!finishCalled)
+        await started.finish(
+          interrupted ? 'interrupted' : 'failed',
+          undefined,
+          interrupted ? undefined : message,
+        )
+      return interrupted ? { ...base, state: 'interrupted' } : { ...base, state: 'failed', error: message }
+    }
+  }
+
   function toRequest(p: Prompt): GenerationRequest {
     return {
       prompt: p.prompt,
@@ -515,8 +655,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   }
 }
 
-/** The scenario hash of an accuracy run: sha256 of its spec's canonical JSON, 16 hex digits as scenarioHash. */
-function accuracyHash(spec: AccuracySpec): string {
+/**
+ * The scenario hash of an accuracy or quality run: sha256 of its spec's canonical JSON, 16 hex digits as
+ * scenarioHash.
+ */
+function specHash(spec: AccuracySpec | QualitySpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16)
 }
 

@@ -98,7 +98,8 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
  * keeps the history of the others; each target's engine enters the fingerprint on its own. maxErrorRate is
  * left out too: it judges a run's measurements, it does not change them. So are `measure` and `accuracy`:
  * an accuracy run beside the loads changes no latency figure, and an accuracy run's own fingerprint has
- * its evaluation in its load (AccuracySpec: dataset, items by content, shots, scoring).
+ * its evaluation in its load (AccuracySpec: dataset, items by content, shots, scoring). `quality` likewise
+ * (a quality run's own hash is that of its QualitySpec).
  */
 export function scenarioHash(scenario: Scenario): string {
   const {
@@ -107,6 +108,7 @@ export function scenarioHash(scenario: Scenario): string {
     maxErrorRate: _maxErrorRate,
     measure: _measure,
     accuracy: _accuracy,
+    quality: _quality,
     ...workload
   } = scenario
   return createHash('sha256').update(canonicalJson(workload)).digest('hex').slice(0, 16)

@@ -252,8 +252,11 @@ export const targetSchema = z
   })
 export type TargetConfig = z.infer<typeof targetSchema>
 
-/** What a scenario measures on each target: load runs (its `loads`), an accuracy evaluation, or both. */
-export const MEASURES = ['latency', 'accuracy'] as const
+/**
+ * What a scenario measures on each target: load runs (its `loads`), an accuracy evaluation, quality against
+ * a reference target (KLD, top-1 agreement), in any combination.
+ */
+export const MEASURES = ['latency', 'accuracy', 'quality'] as const
 export type Measure = (typeof MEASURES)[number]
 
 /**
@@ -306,6 +309,30 @@ export const accuracySchema = z
   .strict()
 export type AccuracyConfig = z.infer<typeof accuracySchema>
 
+/**
+ * Quality of each target against a reference target over a text corpus (METRICS.md "Quality relative to a
+ * reference variant"; harness/quality/README.md): llama-perplexity --kl-divergence's windows and figures,
+ * from the full next-token distributions of native engines (tokenLogProbs), as a run of its own per target
+ * (`load_kind` 'quality').
+ */
+export const qualitySchema = z
+  .object({
+    /** A UTF-8 text file; relative paths resolve against the scenario file. */
+    corpus: z.string().min(1),
+    /** The name of the target every target is compared with (one of `targets`); measured first. */
+    reference: z.string().min(1),
+    /** Scored tokens at most (whole windows; fewer when the corpus is shorter). @default 2048 */
+    maxTokens: positiveInt.default(2048),
+    /**
+     * Tokens per window (llama-perplexity `-c`): the corpus is cut into non-overlapping windows, each
+     * evaluated from an empty context with BOS first, and its second half scored
+     * (contextTokens − 1 − floor(contextTokens / 2) positions per window). @default 512
+     */
+    contextTokens: z.number().int().min(4).default(512),
+  })
+  .strict()
+export type QualityConfig = z.infer<typeof qualitySchema>
+
 export const sloSchema = z
   .object({
     ttftMs: z.number().positive().optional(),
@@ -352,10 +379,12 @@ export const scenarioSchema = z
      */
     measure: z
       .array(z.enum(MEASURES))
-      .min(1, 'name at least one of "latency", "accuracy"')
+      .min(1, 'name at least one of "latency", "accuracy", "quality"')
       .default(['latency']),
     /** The accuracy evaluation; required when `measure` has 'accuracy'. Not part of the scenario hash. */
     accuracy: accuracySchema.optional(),
+    /** Quality against a reference target; required when `measure` has 'quality'. Not part of the scenario hash. */
+    quality: qualitySchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -393,6 +422,40 @@ export const scenarioSchema = z
         path: ['accuracy', 'scoring'],
         input: undefined,
       })
+    if (s.measure.includes('quality') && s.quality === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "measure has 'quality' but no quality measurement is described: add quality: { corpus: 'path/to/text.txt', reference: '<target name>' }",
+        path: ['quality'],
+        input: undefined,
+      })
+    if (s.quality !== undefined && !s.measure.includes('quality'))
+      ctx.addIssue({
+        code: 'custom',
+        message: "quality is described but not measured: add 'quality' to measure, or remove quality",
+        path: ['measure'],
+        input: undefined,
+      })
+    if (s.quality !== undefined && !s.targets.some((t) => t.name === s.quality?.reference))
+      ctx.addIssue({
+        code: 'custom',
+        message: `no target is named "${s.quality.reference}": set reference to one of ${s.targets.map((t) => `"${t.name}"`).join(', ')}`,
+        path: ['quality', 'reference'],
+        input: s.quality.reference,
+      })
+    if (s.quality !== undefined && s.measure.includes('quality')) {
+      const native = engineDefinitions().filter((d) => d.capabilities.tokenLogProbs)
+      s.targets.forEach((t, i) => {
+        if (engineDefinition(t.engine.kind)?.capabilities.tokenLogProbs) return
+        ctx.addIssue({
+          code: 'custom',
+          message: `quality needs the full next-token distributions that only ${native.map((d) => d.kind).join(', ')} engines give; ${t.engine.kind} targets cannot be measured: remove 'quality' from measure or this target`,
+          path: ['targets', i, 'engine', 'kind'],
+          input: t.engine.kind,
+        })
+      })
+    }
     if (new Set(s.measure).size !== s.measure.length)
       ctx.addIssue({ code: 'custom', message: 'names a measure twice', path: ['measure'], input: s.measure })
     const seen = new Set<string>()

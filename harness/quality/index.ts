@@ -5,11 +5,21 @@
  */
 export { type LogProbs, logSoftmax } from './log-softmax.ts'
 export {
+  collectReference,
+  compareWithReference,
+  REFERENCE_MAX_BYTES,
+  type ReferenceDistributions,
+  type ReferenceWindow,
+  scoredPerWindow,
+} from './measure.ts'
+export {
   type ComparePositionOptions,
   comparePosition,
   compareSequence,
   type PositionComparison,
 } from './position.ts'
+export { type PreparedQuality, prepareQuality } from './prepare.ts'
+export { qualityMetricRows } from './run-metrics.ts'
 export {
   type MeanSe,
   MIN_SCORED_TOKENS,

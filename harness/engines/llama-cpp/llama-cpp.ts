@@ -105,6 +105,11 @@ const DEFAULT_LLAMA_CONTEXT_SIZE = 4096
 const PENALTY_WINDOW = 64
 /** Prompt positions per controlledEvaluate() call in topLogprobs(): bounds the probability maps in memory. */
 const LOGPROB_CHUNK = 64
+/**
+ * tokenLogProbs' second pass for probabilities that underflowed at temperature 1: softmax(logits / 16) keeps
+ * tokens up to ~1650 nats below the top (measured on tiny-f32: its smallest is ~108 nats below).
+ */
+const UNDERFLOW_TEMPERATURE = 16
 
 interface Loaded {
   llama: Llama
@@ -536,9 +541,12 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
     },
     /**
      * Full distributions of one window (engine.ts TokenLogProbsOptions): the first half evaluated without
-     * output, then each scored position's probabilities (node-llama-cpp's softmax at temperature 0, in
-     * LOGPROB_CHUNK positions per call) as natural logs. node-llama-cpp gives probabilities, not logits: a
-     * token whose float probability underflows to 0 (ln p below about −104) reads −Infinity.
+     * output, then each scored position's probabilities (LOGPROB_CHUNK positions per call) as natural logs.
+     * node-llama-cpp gives float probabilities, not logits, and a token more than ~103 nats below the top
+     * underflows to 0 (the fixtures' next-byte models put almost all mass on one token). When a window has
+     * such zeros it is evaluated once more at temperature UNDERFLOW_TEMPERATURE (no top-k / top-p / min-p), whose
+     * softmax of logits / T does not underflow, and each zero is filled from it relative to the top token:
+     * ln p(v) = T·(ln p_T(v) − ln p_T(top)) + ln p(top). The other entries stay the exact T = 1 values.
      */
     async tokenLogProbs(text: string, o: TokenLogProbsOptions): Promise<TokenLogProbs> {
       const s = ready()
@@ -546,31 +554,49 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
       const bos = s.model.tokens.bos
       const w = scoringWindow(all, o, s.contextSize, s.model.tokens.shouldPrependBosToken ? bos : null)
       const vocabSize = s.vocabSize
-      const rows = w.tokens.length - 1 - w.firstScored
-      const logProbs = new Float32Array(rows * vocabSize)
+      const input = w.input as Token[]
+      const rows = input.length - 1 - w.firstScored
       const sequence = await s.pool.acquire()
-      try {
+      /** Natural-log probabilities of every scored position, rows × vocabSize, at a temperature. */
+      const pass = async (temperature: number | undefined): Promise<Float32Array> => {
+        const out = new Float32Array(rows * vocabSize).fill(Number.NEGATIVE_INFINITY)
+        const generateNext = {
+          probabilities: true,
+          ...(temperature !== undefined ? { options: { temperature, topK: 0, topP: 1, minP: 0 } } : {}),
+        }
         await sequence.clearHistory()
-        const input = w.input as Token[]
         await sequence.evaluateWithoutGeneratingNewTokens(input.slice(0, w.firstScored))
         for (let start = w.firstScored; start < input.length - 1; start += LOGPROB_CHUNK) {
           const end = Math.min(start + LOGPROB_CHUNK, input.length - 1)
           const results = await sequence.controlledEvaluate(
-            input.slice(start, end).map((t) => [t, { generateNext: { probabilities: true } }] as const),
+            input.slice(start, end).map((t) => [t, { generateNext }] as const),
           )
           for (let i = 0; i < end - start; i++) {
-            const row = logProbs.subarray(
-              (start - w.firstScored + i) * vocabSize,
-              (start - w.firstScored + i + 1) * vocabSize,
-            )
-            row.fill(Number.NEGATIVE_INFINITY)
             const probabilities = results[i]?.next.probabilities
             if (!probabilities)
               throw new RequestError(
                 'engine',
                 `node-llama-cpp returned no probabilities at position ${start + i}`,
               )
-            for (const [token, p] of probabilities) if (token < vocabSize) row[token] = Math.log(p)
+            const offset = (start - w.firstScored + i) * vocabSize
+            for (const [token, p] of probabilities) if (token < vocabSize) out[offset + token] = Math.log(p)
+          }
+        }
+        return out
+      }
+      try {
+        const logProbs = await pass(undefined)
+        if (logProbs.includes(Number.NEGATIVE_INFINITY)) {
+          const hot = await pass(UNDERFLOW_TEMPERATURE)
+          for (let r = 0; r < rows; r++) {
+            const row = logProbs.subarray(r * vocabSize, (r + 1) * vocabSize)
+            if (!row.includes(Number.NEGATIVE_INFINITY)) continue
+            let top = 0
+            for (let v = 1; v < vocabSize; v++) if (row[v]! > row[top]!) top = v
+            const base = r * vocabSize
+            for (let v = 0; v < vocabSize; v++)
+              if (row[v] === Number.NEGATIVE_INFINITY)
+                row[v] = UNDERFLOW_TEMPERATURE * (hot[base + v]! - hot[base + top]!) + row[top]!
           }
         }
         return { tokens: w.tokens, windows: w.windows, firstScored: w.firstScored, vocabSize, logProbs }

@@ -39,6 +39,11 @@ export function scoringWindow(
       `tokenLogProbs: contextTokens must be an integer in ${MIN_CONTEXT_TOKENS}..${contextLimit} (the engine's context), got ${contextTokens}`,
     )
   const windows = Math.floor(all.length / contextTokens)
+  if (windows === 0)
+    throw new RequestError(
+      'engine',
+      `tokenLogProbs: the text is ${all.length} tokens, shorter than one window of ${contextTokens}: lower contextTokens or give a longer text`,
+    )
   if (!Number.isInteger(window) || window < 0 || window >= windows)
     throw new RequestError(
       'engine',
