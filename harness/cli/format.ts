@@ -31,10 +31,11 @@ const COLUMNS = [
 ] as const
 
 const isAccuracy = (r: LoadRunResult) => r.load.kind === 'accuracy'
+const isQuality = (r: LoadRunResult) => r.load.kind === 'quality'
 
 export function resultRows(results: readonly LoadRunResult[]): string[][] {
   return results
-    .filter((r) => !isAccuracy(r))
+    .filter((r) => !isAccuracy(r) && !isQuality(r))
     .map((r) => {
       const m = r.metrics
       return [
@@ -96,6 +97,52 @@ export function accuracyRows(results: readonly LoadRunResult[]): string[][] {
   })
 }
 
+const QUALITY_COLUMNS = [
+  'target',
+  'vs',
+  'state',
+  'tokens',
+  'KLD ± SE',
+  'KLD p50',
+  'KLD p99',
+  'KLD max',
+  'top-1 ± SE',
+  'RMS Δp',
+  'ln PPL ratio',
+] as const
+
+/** A figure in nats or a ratio, 3 significant digits (KLDs of close variants are 1e-5 and below). */
+const sig = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v)
+    ? v === undefined
+      ? '-'
+      : String(v)
+    : Number(v.toPrecision(3)).toString()
+
+/** One row per quality run: KLD ± SE and its spread, top-1 agreement ± SE, RMS Δp, ln(PPL/PPL_ref). */
+export function qualityRows(results: readonly LoadRunResult[]): string[][] {
+  return results.filter(isQuality).map((r) => {
+    const q = r.quality?.summary
+    const ok = q?.state === 'ok' ? q : undefined
+    return [
+      r.target,
+      r.load.kind === 'quality' ? r.load.reference : '-',
+      r.state,
+      String(q?.count ?? 0),
+      ok ? `${sig(ok.klDivergence.mean)} ± ${sig(ok.klDivergence.se)}` : '-',
+      sig(ok?.klDivergence.median),
+      sig(ok?.klDivergence.p99),
+      sig(ok?.klDivergence.max),
+      ok ? `${num(ok.top1Agreement.p, 3)} ± ${num(ok.top1Agreement.se, 3)}` : '-',
+      sig(ok?.deltaP.rms),
+      ok ? `${sig(ok.lnPplRatio.mean)} ± ${sig(ok.lnPplRatio.se)}` : '-',
+    ]
+  })
+}
+
+const QUALITY_FOOTNOTE =
+  'KLD = Σ p_ref·(ln p_ref − ln p_var) per scored token, nats (llama-perplexity --kl-divergence) · top-1 = same most likely token · Δp = p_var − p_ref of the actual next token'
+
 /** Why auto scoring did not use log-likelihoods, per target. */
 function noticeLines(results: readonly LoadRunResult[]): string[] {
   return results.flatMap((r) => (r.accuracy?.notice ? [`${r.target}: ${r.accuracy.notice}`] : []))
@@ -139,16 +186,26 @@ const FOOTNOTE =
 export function formatTable(results: readonly LoadRunResult[]): string {
   const loadRows = resultRows(results)
   const accRows = accuracyRows(results)
-  // A scenario that measures accuracy only prints no empty latency table.
+  const qualRows = qualityRows(results)
+  // A scenario that measures accuracy or quality only prints no empty latency table.
   const latency =
-    loadRows.length > 0 || accRows.length === 0
+    loadRows.length > 0 || (accRows.length === 0 && qualRows.length === 0)
       ? [...grid(COLUMNS, loadRows, 3).map((l) => l.trimEnd()), '', FOOTNOTE, ...nativeSpeedLines(results)]
       : []
   const accuracy =
     accRows.length > 0
       ? [...(latency.length > 0 ? [''] : []), ...grid(ACCURACY_COLUMNS, accRows, 3), '', ACCURACY_FOOTNOTE]
       : []
-  return [...latency, ...accuracy, ...noticeLines(results), ...failureLines(results)].join('\n')
+  const quality =
+    qualRows.length > 0
+      ? [
+          ...(latency.length > 0 || accuracy.length > 0 ? [''] : []),
+          ...grid(QUALITY_COLUMNS, qualRows, 3),
+          '',
+          QUALITY_FOOTNOTE,
+        ]
+      : []
+  return [...latency, ...accuracy, ...quality, ...noticeLines(results), ...failureLines(results)].join('\n')
 }
 
 export function formatMarkdown(results: readonly LoadRunResult[]): string {
@@ -167,6 +224,18 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
           ...noticeLines(results).map((line) => `- ${esc(line)}`),
         ]
       : []
+  const qualRows = qualityRows(results)
+  const quality =
+    qualRows.length > 0
+      ? [
+          '',
+          `| ${QUALITY_COLUMNS.join(' | ')} |`,
+          `|${QUALITY_COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
+          ...qualRows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+          '',
+          `_${QUALITY_FOOTNOTE}_`,
+        ]
+      : []
   return [
     `| ${COLUMNS.join(' | ')} |`,
     `|${COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
@@ -174,6 +243,7 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
     '',
     `_${FOOTNOTE}_`,
     ...accuracy,
+    ...quality,
     ...(failures.length > 0 ? ['', ...failures.map((line) => `- ${esc(line)}`)] : []),
   ].join('\n')
 }

@@ -10,6 +10,7 @@ import { type LoadedScenario, loadScenario } from '../../config/index.ts'
 import { detectEnvironment, detectGit } from '../../environment.ts'
 import { ScenarioError } from '../../errors.ts'
 import { createJsonlSink, createNullSink } from '../../jsonl-sink.ts'
+import { prepareQuality } from '../../quality/prepare.ts'
 import { type LoadRunResult, RunInterrupted, runScenario } from '../../runner.ts'
 import type { ResultSink } from '../../sink.ts'
 import { teeSinks } from '../../tee-sink.ts'
@@ -55,13 +56,13 @@ export async function loadScenarios(files: readonly string[]): Promise<LoadedSce
 }
 
 /**
- * Every accuracy dataset of every scenario read and its items selected before the first run starts: a
+ * Every accuracy dataset (and quality corpus) of every scenario read and its items selected before the first run starts: a
  * missing file or bad row in the second scenario must not show up after the first has run. All problems
  * together, each naming its file and field.
  */
 export async function checkAccuracyDatasets(loaded: readonly LoadedScenario[]): Promise<void> {
-  const settled = await Promise.allSettled(
-    loaded
+  const settled = await Promise.allSettled([
+    ...loaded
       .filter(({ scenario }) => scenario.measure.includes('accuracy') && scenario.accuracy)
       .map(({ scenario, file }) =>
         prepareAccuracy(scenario.accuracy!, {
@@ -70,7 +71,13 @@ export async function checkAccuracyDatasets(loaded: readonly LoadedScenario[]): 
           source: file,
         }),
       ),
-  )
+    // Quality corpora too (missing, not UTF-8): read before the first run, named quality.corpus.
+    ...loaded
+      .filter(({ scenario }) => scenario.measure.includes('quality') && scenario.quality)
+      .map(async ({ scenario, file }) =>
+        prepareQuality(scenario.quality!, { baseDir: path.dirname(file), source: file }),
+      ),
+  ])
   const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
   if (failures.length === 0) return
   const scenarioErrors = failures.filter((f): f is ScenarioError => f instanceof ScenarioError)
@@ -150,7 +157,7 @@ export async function runScenarios(files: readonly string[], options: RunCommand
   for (const r of all)
     if (r.errorRateCheck && !r.errorRateCheck.passed)
       process.stderr.write(`bench: ${r.target} / ${describeRun(r.load)}: ${r.errorRateCheck.reason}\n`)
-    else if (r.accuracy && r.error !== undefined)
+    else if ((r.accuracy || r.load.kind === 'quality') && r.error !== undefined)
       process.stderr.write(`bench: ${r.target} / ${describeRun(r.load)}: ${r.error}\n`)
   if (database) process.stderr.write(`results stored in ${database.location}\n`)
   if (options.out) process.stderr.write(`results written to ${options.out}\n`)
