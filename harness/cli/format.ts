@@ -111,13 +111,12 @@ const QUALITY_COLUMNS = [
   'ln PPL ratio',
 ] as const
 
-/** A figure in nats or a ratio, 3 significant digits (KLDs of close variants are 1e-5 and below). */
-const sig = (v: number | undefined) =>
-  v === undefined || !Number.isFinite(v)
-    ? v === undefined
-      ? '-'
-      : String(v)
-    : Number(v.toPrecision(3)).toString()
+/** A figure in nats or a ratio, 3 significant digits; below 0.001 in exponent form (KLDs of close variants are ~1e-5). */
+const sig = (v: number | undefined): string => {
+  if (v === undefined) return '-'
+  if (!Number.isFinite(v) || v === 0) return String(v)
+  return Math.abs(v) < 1e-3 ? v.toExponential(2) : Number(v.toPrecision(3)).toString()
+}
 
 /** One row per quality run: KLD ± SE and its spread, top-1 agreement ± SE, RMS Δp, ln(PPL/PPL_ref). */
 export function qualityRows(results: readonly LoadRunResult[]): string[][] {
