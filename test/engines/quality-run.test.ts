@@ -155,6 +155,28 @@ describe('quality runs on the tiny GGUF variants', () => {
     expect(sink.runs.find((r) => r.meta.target.name === 'onnx')?.state, 'stored failed').toBe('failed')
   }, 30_000)
 
+  it('ONNX variants against an ONNX reference: int8 > 0, the reference at 0', async () => {
+    const onnx = (name: string) => ({
+      name,
+      engine: { kind: 'onnx' as const, model: models.path(name), intraOpNumThreads: 1, isolate: false },
+    })
+    const sink = createMemorySink()
+    const result = await runScenario({
+      scenario: scenario({
+        quality: { corpus, reference: 'tiny-onnx-fp32', maxTokens: MAX_TOKENS, contextTokens: CONTEXT },
+        targets: [onnx('tiny-onnx-int8'), onnx('tiny-onnx-fp32')],
+      }),
+      baseDir: dir,
+      sink,
+    })
+    expect(result.state, result.runs.map((r) => r.error).join('; ')).toBe('completed')
+    const [ref, int8] = sink.runs
+    expect(ref?.meta.target.name).toBe('tiny-onnx-fp32')
+    expect(figure(ref?.figures, 'klDivergence'), 'reference vs itself').toBeLessThan(1e-6)
+    expect(figure(int8?.figures, 'klDivergence'), 'int8 > 0').toBeGreaterThan(1e-7)
+    expect(Number.isFinite(figure(int8?.figures, 'lnPplRatio')), 'finite ln PPL ratio').toBe(true)
+  }, 30_000)
+
   it('a corpus shorter than 100 scored tokens fails the run without statistics', async () => {
     const short = join(dir, 'short.txt')
     // 8 × (14 bytes + 3 spaces × 2) + BOS = 161 tokens: 2 windows of 64, 2 × 31 = 62 scored.
