@@ -197,98 +197,106 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const nativeSpeeds = new Map<string, NativeSpeedResult>()
   let state: ScenarioRunResult['state'] = 'completed'
 
-  for (const target of targets) {
-    if (signal.aborted) break
-    let created: CreatedEngine | undefined
-    try {
-      created = await create(target)
-      await created.engine.start(signal)
-      // [nativeSpeed] llama-bench-style pp / tg, once per target before its first load; kept with each run.
-      if (target.nativeSpeed) {
-        if (!created.engine.nativeSpeed)
-          throw new HarnessError(`${target.engine.kind} engines do not measure nativeSpeed`)
-        nativeSpeeds.set(target.name, await created.engine.nativeSpeed(target.nativeSpeed))
-      }
-    } catch (err) {
+  // The reference may sit in a temporary file (quality/measure.ts): removed however the loop ends.
+  try {
+    for (const target of targets) {
       if (signal.aborted) break
-      const message = toError(err).message
-      emit({ type: 'target-failed', target: target.name, message })
-      state = 'failed'
-      for (const [loadIndex, load] of loads.entries()) {
-        const recorder = await sink.startRun(meta(target, created, load, loadIndex))
-        await recorder.finish('failed', undefined, message)
-        const result: LoadRunResult = {
-          target: target.name,
-          load,
-          loadIndex,
-          runId: recorder.runId,
-          state: 'failed',
-          error: message,
+      let created: CreatedEngine | undefined
+      try {
+        created = await create(target)
+        await created.engine.start(signal)
+        // [nativeSpeed] llama-bench-style pp / tg, once per target before its first load; kept with each run.
+        if (target.nativeSpeed) {
+          if (!created.engine.nativeSpeed)
+            throw new HarnessError(`${target.engine.kind} engines do not measure nativeSpeed`)
+          nativeSpeeds.set(target.name, await created.engine.nativeSpeed(target.nativeSpeed))
         }
-        runs.push(result)
-        emit({ type: 'load-end', result })
-      }
-      if (accuracy) {
-        const spec = accuracySpec(accuracy, accuracy.requestedScoring === 'generate' ? 'generate' : 'loglik')
-        const recorder = await sink.startRun(meta(target, created, spec, accuracyIndex))
-        await recorder.finish('failed', undefined, message)
-        const result: LoadRunResult = {
-          target: target.name,
-          load: spec,
-          loadIndex: accuracyIndex,
-          runId: recorder.runId,
-          state: 'failed',
-          error: message,
-        }
-        runs.push(result)
-        emit({ type: 'load-end', result })
-      }
-      if (quality) {
-        if (target.name === quality.spec.reference)
-          referenceFailure = `reference target "${target.name}" failed to start: ${message}`
-        const spec = qualitySpec(quality)
-        const recorder = await sink.startRun(meta(target, created, spec, qualityIndex))
-        await recorder.finish('failed', undefined, message)
-        const result: LoadRunResult = {
-          target: target.name,
-          load: spec,
-          loadIndex: qualityIndex,
-          runId: recorder.runId,
-          state: 'failed',
-          error: message,
-        }
-        runs.push(result)
-        emit({ type: 'load-end', result })
-      }
-      await created?.dispose().catch(() => {})
-      continue
-    }
-    try {
-      for (const [loadIndex, load] of loads.entries()) {
+      } catch (err) {
         if (signal.aborted) break
-        const result = await runLoad(target, created, load, loadIndex)
-        runs.push(result)
-        emit({ type: 'load-end', result })
-        if (result.state === 'interrupted') state = 'interrupted'
-        else if (result.state === 'failed' && state === 'completed') state = 'failed'
+        const message = toError(err).message
+        emit({ type: 'target-failed', target: target.name, message })
+        state = 'failed'
+        for (const [loadIndex, load] of loads.entries()) {
+          const recorder = await sink.startRun(meta(target, created, load, loadIndex))
+          await recorder.finish('failed', undefined, message)
+          const result: LoadRunResult = {
+            target: target.name,
+            load,
+            loadIndex,
+            runId: recorder.runId,
+            state: 'failed',
+            error: message,
+          }
+          runs.push(result)
+          emit({ type: 'load-end', result })
+        }
+        if (accuracy) {
+          const spec = accuracySpec(
+            accuracy,
+            accuracy.requestedScoring === 'generate' ? 'generate' : 'loglik',
+          )
+          const recorder = await sink.startRun(meta(target, created, spec, accuracyIndex))
+          await recorder.finish('failed', undefined, message)
+          const result: LoadRunResult = {
+            target: target.name,
+            load: spec,
+            loadIndex: accuracyIndex,
+            runId: recorder.runId,
+            state: 'failed',
+            error: message,
+          }
+          runs.push(result)
+          emit({ type: 'load-end', result })
+        }
+        if (quality) {
+          if (target.name === quality.spec.reference)
+            referenceFailure = `reference target "${target.name}" failed to start: ${message}`
+          const spec = qualitySpec(quality)
+          const recorder = await sink.startRun(meta(target, created, spec, qualityIndex))
+          await recorder.finish('failed', undefined, message)
+          const result: LoadRunResult = {
+            target: target.name,
+            load: spec,
+            loadIndex: qualityIndex,
+            runId: recorder.runId,
+            state: 'failed',
+            error: message,
+          }
+          runs.push(result)
+          emit({ type: 'load-end', result })
+        }
+        await created?.dispose().catch(() => {})
+        continue
       }
-      if (accuracy && !signal.aborted) {
-        const result = await runAccuracy(target, created, accuracy)
-        runs.push(result)
-        emit({ type: 'load-end', result })
-        if (result.state === 'interrupted') state = 'interrupted'
-        else if (result.state === 'failed' && state === 'completed') state = 'failed'
+      try {
+        for (const [loadIndex, load] of loads.entries()) {
+          if (signal.aborted) break
+          const result = await runLoad(target, created, load, loadIndex)
+          runs.push(result)
+          emit({ type: 'load-end', result })
+          if (result.state === 'interrupted') state = 'interrupted'
+          else if (result.state === 'failed' && state === 'completed') state = 'failed'
+        }
+        if (accuracy && !signal.aborted) {
+          const result = await runAccuracy(target, created, accuracy)
+          runs.push(result)
+          emit({ type: 'load-end', result })
+          if (result.state === 'interrupted') state = 'interrupted'
+          else if (result.state === 'failed' && state === 'completed') state = 'failed'
+        }
+        if (quality && !signal.aborted) {
+          const result = await runQuality(target, created, quality)
+          runs.push(result)
+          emit({ type: 'load-end', result })
+          if (result.state === 'interrupted') state = 'interrupted'
+          else if (result.state === 'failed' && state === 'completed') state = 'failed'
+        }
+      } finally {
+        await created.dispose()
       }
-      if (quality && !signal.aborted) {
-        const result = await runQuality(target, created, quality)
-        runs.push(result)
-        emit({ type: 'load-end', result })
-        if (result.state === 'interrupted') state = 'interrupted'
-        else if (result.state === 'failed' && state === 'completed') state = 'failed'
-      }
-    } finally {
-      await created.dispose()
     }
+  } finally {
+    reference?.dispose()
   }
   if (signal.aborted) state = 'interrupted'
   return { scenario: scenario.name, state, runs }

@@ -8,6 +8,7 @@ export {
   collectReference,
   compareWithReference,
   REFERENCE_MAX_BYTES,
+  REFERENCE_MEMORY_BYTES,
   type ReferenceDistributions,
   type ReferenceWindow,
   scoredPerWindow,

@@ -4,20 +4,27 @@
  * comparisons for summarizeQuality. Windows are llama-perplexity --kl-divergence's (engine.ts
  * TokenLogProbsOptions); at most `maxTokens` positions are scored, the last window's rows cut to fit.
  *
- * Memory: the variant's distributions are held one window at a time; the reference's are kept whole, in
- * memory, as float32 (scored tokens × vocabulary × 4 bytes: 2048 × 259 ≈ 2 MiB for the fixtures, 2048 ×
- * 152k ≈ 1.2 GiB for a Qwen vocabulary). Above REFERENCE_MAX_BYTES the run is refused with the figure and
- * the largest maxTokens that fits. llama-perplexity's answer for large vocabularies — a temporary file of
- * 16-bit quantized log-probs per token (its --kl-divergence-base) — is not implemented.
+ * Memory: the variant's distributions are held one window at a time. The reference's (scored tokens ×
+ * vocabulary × 4 bytes: 2048 × 259 ≈ 2 MiB for the fixtures, 2048 × 152k ≈ 1.2 GiB for a Qwen vocabulary)
+ * stay in memory up to `memoryBytes` (REFERENCE_MEMORY_BYTES, 256 MiB); above it they are written as they
+ * come to a temporary file of float32 rows and read back one window at a time, so memory stays at one window
+ * on both sides. Float32, not llama-perplexity's 16-bit quantized log-probs (its --kl-divergence-base
+ * file): exact, at twice the disk. Above REFERENCE_MAX_BYTES (32 GiB) the run is refused with the figure and
+ * the largest maxTokens that fits. dispose() removes the file.
  * @module
  */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Engine, TokenLogProbs } from '../engines/engine.ts'
 import { HarnessError } from '../errors.ts'
 import type { QualitySpec } from '../results.ts'
 import { comparePosition, type PositionComparison } from './position.ts'
 
-/** Largest reference kept in memory. bytes */
-export const REFERENCE_MAX_BYTES = 512 * 1024 ** 2
+/** Largest reference kept in memory; a larger one goes to a temporary file. bytes */
+export const REFERENCE_MEMORY_BYTES = 256 * 1024 ** 2
+/** Largest reference at all (in memory or on disk). bytes */
+export const REFERENCE_MAX_BYTES = 32 * 1024 ** 3
 
 export interface ReferenceWindow {
   /** The window's token ids (what the variant must also have). */
@@ -25,8 +32,10 @@ export interface ReferenceWindow {
   firstScored: number
   /** Rows kept (scored positions of this window that count). */
   rows: number
-  /** rows × vocabSize natural-log probabilities. */
-  logProbs: Float32Array
+  /** rows × vocabSize natural-log probabilities, in memory; absent when they are in the file. */
+  logProbs?: Float32Array
+  /** Byte offset of the rows in the reference file. */
+  fileOffset?: number
 }
 
 export interface ReferenceDistributions {
@@ -36,6 +45,10 @@ export interface ReferenceDistributions {
   windows: ReferenceWindow[]
   /** Σ rows. */
   scored: number
+  /** The temporary file holding the rows, when they did not fit in memory. */
+  file?: string
+  /** Removes the file (idempotent). */
+  dispose(): void
 }
 
 /** Scored positions of one window (llama-perplexity's n_ctx − 1 − n_ctx/2). */
@@ -62,38 +75,91 @@ export async function collectReference(
   text: string,
   spec: Pick<QualitySpec, 'contextTokens' | 'maxTokens'>,
   signal?: AbortSignal,
+  options: { memoryBytes?: number } = {},
 ): Promise<ReferenceDistributions> {
   const tokenLogProbs = logProbsOf(engine, target)
   const per = scoredPerWindow(spec.contextTokens)
+  const memoryBytes = options.memoryBytes ?? REFERENCE_MEMORY_BYTES
   const windows: ReferenceWindow[] = []
   let scored = 0
   let vocabSize = 0
   let total = 1
-  for (let w = 0; w < total && scored < spec.maxTokens; w++) {
-    signal?.throwIfAborted()
-    const r = await tokenLogProbs(text, { contextTokens: spec.contextTokens, window: w })
-    if (w === 0) {
-      vocabSize = r.vocabSize
-      total = r.windows
-      const tokens = Math.min(spec.maxTokens, total * per)
-      const bytes = tokens * vocabSize * 4
-      if (bytes > REFERENCE_MAX_BYTES) {
-        const fits = Math.floor(REFERENCE_MAX_BYTES / (vocabSize * 4))
-        throw new HarnessError(
-          `quality: the reference's distributions would take ${mib(bytes)} MiB in memory (${tokens} tokens × ${vocabSize}-token vocabulary × 4 bytes), more than ${mib(REFERENCE_MAX_BYTES)} MiB: set quality.maxTokens to at most ${fits} (a 16-bit reference file as llama-perplexity --kl-divergence-base writes is not implemented)`,
-        )
-      }
-    }
-    const rows = Math.min(per, spec.maxTokens - scored)
-    windows.push({
-      tokens: r.tokens,
-      firstScored: r.firstScored,
-      rows,
-      logProbs: r.logProbs.slice(0, rows * r.vocabSize),
-    })
-    scored += rows
+  let dir: string | undefined
+  let fd: number | undefined
+  let offset = 0
+  const reference: ReferenceDistributions = {
+    target,
+    vocabSize,
+    windows,
+    scored,
+    dispose() {
+      if (fd !== undefined) closeSync(fd)
+      fd = undefined
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+      dir = undefined
+    },
   }
-  return { target, vocabSize, windows, scored }
+  try {
+    for (let w = 0; w < total && scored < spec.maxTokens; w++) {
+      signal?.throwIfAborted()
+      const r = await tokenLogProbs(text, { contextTokens: spec.contextTokens, window: w })
+      if (w === 0) {
+        vocabSize = r.vocabSize
+        total = r.windows
+        const tokens = Math.min(spec.maxTokens, total * per)
+        const bytes = tokens * vocabSize * 4
+        if (bytes > REFERENCE_MAX_BYTES) {
+          const fits = Math.floor(REFERENCE_MAX_BYTES / (vocabSize * 4))
+          throw new HarnessError(
+            `quality: the reference's distributions would take ${mib(bytes)} MiB (${tokens} tokens × ${vocabSize}-token vocabulary × 4 bytes), more than ${mib(REFERENCE_MAX_BYTES)} MiB: set quality.maxTokens to at most ${fits}`,
+          )
+        }
+        if (bytes > memoryBytes) {
+          dir = mkdtempSync(join(tmpdir(), 'bench-quality-'))
+          reference.file = join(dir, 'reference.f32')
+          fd = openSync(reference.file, 'w+')
+        }
+      }
+      const rows = Math.min(per, spec.maxTokens - scored)
+      const logProbs = r.logProbs.subarray(0, rows * r.vocabSize)
+      const window: ReferenceWindow = { tokens: r.tokens, firstScored: r.firstScored, rows }
+      if (fd === undefined) window.logProbs = logProbs.slice()
+      else {
+        writeSync(
+          fd,
+          new Uint8Array(logProbs.buffer, logProbs.byteOffset, logProbs.byteLength),
+          0,
+          logProbs.byteLength,
+          offset,
+        )
+        window.fileOffset = offset
+        offset += logProbs.byteLength
+      }
+      windows.push(window)
+      scored += rows
+    }
+  } catch (err) {
+    reference.dispose()
+    throw err
+  }
+  reference.vocabSize = vocabSize
+  reference.scored = scored
+  return reference
+}
+
+/** A reference window's rows, from memory or read back from the file. */
+function rowsOf(reference: ReferenceDistributions, window: ReferenceWindow): Float32Array {
+  if (window.logProbs) return window.logProbs
+  if (reference.file === undefined || window.fileOffset === undefined)
+    throw new HarnessError('quality: the reference window has no rows (its file was removed)')
+  const rows = new Float32Array(window.rows * reference.vocabSize)
+  const fd = openSync(reference.file, 'r')
+  try {
+    readSync(fd, new Uint8Array(rows.buffer), 0, rows.byteLength, window.fileOffset)
+  } finally {
+    closeSync(fd)
+  }
+  return rows
 }
 
 /**
@@ -123,11 +189,12 @@ export async function compareWithReference(
         `quality: target "${target}" tokenizes the corpus differently from reference "${reference.target}" (window ${w}, position ${at}: token ${r.tokens[at]} vs ${ref.tokens[at]}): KLD needs the same token ids on both sides, i.e. the same tokenizer. A GGUF target through llama.cpp (spaces as "▁") and an ONNX target with the byte tokenizer (spaces as 0x20) are not comparable this way: compare GGUF variants with a GGUF reference and ONNX variants with an ONNX reference`,
       )
     const v = reference.vocabSize
+    const refRows = rowsOf(reference, ref)
     for (let i = 0; i < ref.rows; i++) {
       const next = ref.tokens[ref.firstScored + i + 1] as number
       positions.push(
         comparePosition(
-          ref.logProbs.subarray(i * v, (i + 1) * v),
+          refRows.subarray(i * v, (i + 1) * v),
           r.logProbs.subarray(i * v, (i + 1) * v),
           next,
           {},

@@ -4,13 +4,13 @@
  * KLD, and the refusals — a reference that failed to start, a reference too large for memory, another
  * vocabulary — fail the runs with their reasons. The real engines: test/engines/quality-run.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseScenario } from '../../../harness/config/index.ts'
 import type { Engine, TokenLogProbs, TokenLogProbsOptions } from '../../../harness/engines/engine.ts'
-import { logSoftmax } from '../../../harness/quality/index.ts'
+import { collectReference, compareWithReference, logSoftmax } from '../../../harness/quality/index.ts'
 import { runScenario } from '../../../harness/runner.ts'
 import { createMemorySink } from '../../helpers/memory-sink.ts'
 
@@ -136,20 +136,45 @@ describe('quality runs on made-up distributions', () => {
     )
   })
 
-  it('a reference larger than the memory bound is refused with the largest maxTokens that fits', async () => {
+  it('a reference larger than REFERENCE_MAX_BYTES is refused with the largest maxTokens that fits', async () => {
     const { result } = await run(
-      { ref: { vocab: 2_000_000, noise: 0 }, v: { vocab: 2_000_000, noise: 0 } },
+      { ref: { vocab: 40_000_000, noise: 0 }, v: { vocab: 40_000_000, noise: 0 } },
       'ref',
       2048,
     )
     const [ref, v] = result.runs
     expect(ref?.state).toBe('failed')
-    // The corpus holds 37 windows of 16 (7 scored each) = 259 tokens < 2048: 259 × 2 M × 4 bytes = 1976 MiB;
-    // 512 MiB / 8 MB = 67 tokens.
+    // The corpus holds 37 windows of 16 (7 scored each) = 259 tokens < 2048: 259 × 40 M × 4 bytes = 39520 MiB;
+    // 32 GiB / 160 MB = 214 tokens.
     expect(ref?.error).toMatch(
-      /would take 1976 MiB in memory \(259 tokens × 2000000-token vocabulary × 4 bytes\), more than 512 MiB: set quality\.maxTokens to at most 67/,
+      /would take 39520 MiB \(259 tokens × 40000000-token vocabulary × 4 bytes\), more than 32768 MiB: set quality\.maxTokens to at most 214/,
     )
     expect(v?.error).toMatch(/no distributions of reference target "ref"/)
+  })
+
+  it('a reference over memoryBytes goes to a temporary file: the same figures, the file removed by dispose()', async () => {
+    const text = readFileSync(join(dir, 'corpus.txt'), 'utf8')
+    const spec = { contextTokens: 16, maxTokens: 140 }
+    const inMemory = await collectReference(fakeEngine('ref', { vocab: 50, noise: 0 }), 'ref', text, spec)
+    const onDisk = await collectReference(
+      fakeEngine('ref', { vocab: 50, noise: 0 }),
+      'ref',
+      text,
+      spec,
+      undefined,
+      {
+        memoryBytes: 1,
+      },
+    )
+    expect(inMemory.file, 'small: in memory').toBeUndefined()
+    expect(onDisk.file && existsSync(onDisk.file), 'over memoryBytes: a file').toBe(true)
+    expect(onDisk.windows[0]?.logProbs, 'no rows in memory').toBeUndefined()
+    const compare = (reference: typeof inMemory) =>
+      compareWithReference(fakeEngine('v', { vocab: 50, noise: 0.3 }), 'v', text, 16, reference)
+    expect(await compare(onDisk), 'same comparisons').toEqual(await compare(inMemory))
+    const file = onDisk.file!
+    onDisk.dispose()
+    expect(existsSync(file), 'removed').toBe(false)
   })
 
   it('another vocabulary is refused', async () => {
