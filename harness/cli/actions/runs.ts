@@ -9,7 +9,7 @@ import { HEADLINE_METRICS, type MetricValues } from '../../../db/queries/metrics
 import { getRunDetail, type RunDetail } from '../../../db/queries/run-detail.ts'
 import { listRuns, type RunFilter, type RunListItem } from '../../../db/queries/runs.ts'
 import { HarnessError } from '../../errors.ts'
-import type { AccuracySpec } from '../../results.ts'
+import type { AccuracySpec, QualitySpec } from '../../results.ts'
 import { dbOptions } from '../commands/db.ts'
 import type { ListOptions } from '../commands/runs.ts'
 import { describeRun } from '../describe-run.ts'
@@ -56,9 +56,13 @@ const LIST_COLUMNS: [header: string, metric: string, digits: number, scale?: num
   ['tg tok/s', 'genTokensPerS', 1],
 ]
 
-/** A stored load in words; an accuracy run as `accuracy loglik 5-shot 40 items` (its spec, runs.load). */
+/**
+ * A stored load in words; an accuracy run as `accuracy loglik 5-shot 40 items`, a quality run as `quality vs
+ * f32 2048 tokens, ctx 512` (their specs, runs.load).
+ */
 function describeStored(load: unknown): string {
   const kind = load !== null && typeof load === 'object' ? (load as { kind?: unknown }).kind : undefined
+  if (kind === 'quality') return describeRun(load as QualitySpec)
   return kind === 'accuracy' ? describeRun(load as AccuracySpec) : describeStoredLoad(load)
 }
 
