@@ -269,28 +269,18 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         continue
       }
       try {
+        const ended = (result: LoadRunResult) => {
+          runs.push(result)
+          emit({ type: 'load-end', result })
+          if (result.state === 'interrupted') state = 'interrupted'
+          else if (result.state === 'failed' && state === 'completed') state = 'failed'
+        }
         for (const [loadIndex, load] of loads.entries()) {
           if (signal.aborted) break
-          const result = await runLoad(target, created, load, loadIndex)
-          runs.push(result)
-          emit({ type: 'load-end', result })
-          if (result.state === 'interrupted') state = 'interrupted'
-          else if (result.state === 'failed' && state === 'completed') state = 'failed'
+          ended(await runLoad(target, created, load, loadIndex))
         }
-        if (accuracy && !signal.aborted) {
-          const result = await runAccuracy(target, created, accuracy)
-          runs.push(result)
-          emit({ type: 'load-end', result })
-          if (result.state === 'interrupted') state = 'interrupted'
-          else if (result.state === 'failed' && state === 'completed') state = 'failed'
-        }
-        if (quality && !signal.aborted) {
-          const result = await runQuality(target, created, quality)
-          runs.push(result)
-          emit({ type: 'load-end', result })
-          if (result.state === 'interrupted') state = 'interrupted'
-          else if (result.state === 'failed' && state === 'completed') state = 'failed'
-        }
+        if (accuracy && !signal.aborted) ended(await runAccuracy(target, created, accuracy))
+        if (quality && !signal.aborted) ended(await runQuality(target, created, quality))
       } finally {
         await created.dispose()
       }
@@ -499,20 +489,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       clockOrigin: probeOrigin,
       startedAtIso: probeStartedAtIso,
     }
-    const started = await sink.startRun(runMeta)
-    const base = { target: target.name, load: spec, loadIndex: accuracyIndex, runId: started.runId }
-    emit({
-      type: 'load-start',
-      target: target.name,
-      load: spec,
-      loadIndex: accuracyIndex,
-      runId: started.runId,
-    })
-    let finishCalled = false
-    const finish: RunRecorder['finish'] = (...args) => {
-      finishCalled = true
-      return started.finish(...args)
-    }
+    const { started, base, finish, finishCalled } = await startMeasuredRun(runMeta, spec, accuracyIndex)
     try {
       if (decision.state === 'refused') {
         await finish('failed', undefined, decision.reason)
@@ -566,9 +543,25 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       }
     } catch (err) {
       const message = toError(err).message
-      if (!finishCalled) await started.finish('failed', undefined, message)
+      if (!finishCalled()) await started.finish('failed', undefined, message)
       return { ...base, state: 'failed', error: message }
     }
+  }
+
+  /**
+   * The run row of an accuracy or quality run, and its load-start event; `finish` records that it was
+   * called, so a failure after it does not finish the run twice.
+   */
+  async function startMeasuredRun(runMeta: RunMeta, load: RunSpec, loadIndex: number) {
+    const started = await sink.startRun(runMeta)
+    const base = { target: runMeta.target.name, load, loadIndex, runId: started.runId }
+    emit({ type: 'load-start', ...base })
+    let called = false
+    const finish: RunRecorder['finish'] = (...args) => {
+      called = true
+      return started.finish(...args)
+    }
+    return { started, base, finish, finishCalled: () => called }
   }
 
   /** The stored spec of a quality run: with the reference's variant name once the reference has started. */
@@ -594,20 +587,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       if (name !== undefined) referenceVariant = name
     }
     const spec = qualitySpec(prepared)
-    const started = await sink.startRun(meta(target, created, spec, qualityIndex))
-    const base = { target: target.name, load: spec, loadIndex: qualityIndex, runId: started.runId }
-    emit({
-      type: 'load-start',
-      target: target.name,
-      load: spec,
-      loadIndex: qualityIndex,
-      runId: started.runId,
-    })
-    let finishCalled = false
-    const finish: RunRecorder['finish'] = (...args) => {
-      finishCalled = true
-      return started.finish(...args)
-    }
+    const { started, base, finish, finishCalled } = await startMeasuredRun(
+      meta(target, created, spec, qualityIndex),
+      spec,
+      qualityIndex,
+    )
     try {
       if (isReference) {
         try {
@@ -642,7 +626,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     } catch (err) {
       const interrupted = signal.aborted
       const message = interrupted ? 'interrupted' : toError(err).message
-      if (!finishCalled)
+      if (!finishCalled())
         await started.finish(
           interrupted ? 'interrupted' : 'failed',
           undefined,
