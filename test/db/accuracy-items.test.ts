@@ -16,25 +16,13 @@ import { journalDirOf } from '../../db/journal.ts'
 import { accuracyItems, runMetrics, runs } from '../../db/schema.ts'
 import { createPostgresSink } from '../../db/sink.ts'
 import { accuracyMetricRows, summarizeItems } from '../../harness/accuracy/run-metrics.ts'
-import type { AccuracySpec, ItemOutcome } from '../../harness/results.ts'
+import type { ItemOutcome } from '../../harness/results.ts'
+import { accuracySpec } from '../fixtures/accuracy-spec.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import { eventually } from './fixtures/child.ts'
 import { runMeta } from './fixtures/data.ts'
 
-const spec: AccuracySpec = {
-  kind: 'accuracy',
-  dataset: 'knowledge',
-  format: 'mmlu-csv',
-  split: 'test',
-  shots: 5,
-  prompt: 'mmlu',
-  scoring: 'loglik',
-  requestedScoring: 'auto',
-  items: 10,
-  itemsSha256: 'a'.repeat(64),
-  order: 'first',
-  seed: 1,
-}
+const spec = accuracySpec(10)
 
 /** Item `seq`: subject a (even) or b (odd), answer seq % 4, right when seq % 3 ≠ 0; item 7 failed. */
 function item(seq: number): ItemOutcome {

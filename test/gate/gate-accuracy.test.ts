@@ -11,26 +11,14 @@ import { gateStoredRuns } from '../../db/gate/gate.ts'
 import { findCandidateRuns } from '../../db/gate/runs.ts'
 import { createPostgresSink } from '../../db/sink.ts'
 import { accuracyMetricRows, summarizeItems } from '../../harness/accuracy/run-metrics.ts'
-import type { AccuracySpec, ItemOutcome } from '../../harness/results.ts'
+import type { ItemOutcome } from '../../harness/results.ts'
 import { runMeta } from '../db/fixtures/data.ts'
 import { seedRuns } from '../db/fixtures/seed.ts'
+import { accuracySpec } from '../fixtures/accuracy-spec.ts'
 import { runCli } from '../helpers/cli.ts'
 import { createTestDatabase, dbBackends } from '../helpers/db.ts'
 
-const spec: AccuracySpec = {
-  kind: 'accuracy',
-  dataset: 'knowledge',
-  format: 'mmlu-csv',
-  split: 'test',
-  shots: 5,
-  prompt: 'mmlu',
-  scoring: 'loglik',
-  requestedScoring: 'auto',
-  items: 100,
-  itemsSha256: 'a'.repeat(64),
-  order: 'first',
-  seed: 1,
-}
+const spec = accuracySpec(100)
 
 const at = (minute: number) => `2026-11-25T10:${String(minute).padStart(2, '0')}:00.000Z`
 const git = (branch: string, commit: string, mergeBase?: string) => ({

@@ -6,23 +6,11 @@
 import { describe, expect, it } from 'vitest'
 import { summarizeItems } from '../../../harness/accuracy/run-metrics.ts'
 import { formatResults } from '../../../harness/cli/format.ts'
-import type { AccuracySpec, ItemOutcome } from '../../../harness/results.ts'
+import type { ItemOutcome } from '../../../harness/results.ts'
 import type { LoadRunResult } from '../../../harness/runner.ts'
+import { accuracySpec } from '../../fixtures/accuracy-spec.ts'
 
-const spec: AccuracySpec = {
-  kind: 'accuracy',
-  dataset: 'knowledge',
-  format: 'mmlu-csv',
-  split: 'test',
-  shots: 5,
-  prompt: 'mmlu',
-  scoring: 'loglik',
-  requestedScoring: 'auto',
-  items: 4,
-  itemsSha256: 'd'.repeat(64),
-  order: 'first',
-  seed: 1,
-}
+const spec = accuracySpec(4, 'd')
 const item = (seq: number, subject: string, correct: boolean): ItemOutcome => ({
   seq,
   itemId: `${subject}/test/${seq}`,
