@@ -216,7 +216,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         const message = toError(err).message
         emit({ type: 'target-failed', target: target.name, message })
         state = 'failed'
-        for (const [loadIndex, load] of loads.entries()) {
+        // Every run the target would have made is stored as failed with the reason.
+        const failed = async (load: RunSpec, loadIndex: number) => {
           const recorder = await sink.startRun(meta(target, created, load, loadIndex))
           await recorder.finish('failed', undefined, message)
           const result: LoadRunResult = {
@@ -230,40 +231,15 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           runs.push(result)
           emit({ type: 'load-end', result })
         }
+        for (const [loadIndex, load] of loads.entries()) await failed(load, loadIndex)
         if (accuracy) {
-          const spec = accuracySpec(
-            accuracy,
-            accuracy.requestedScoring === 'generate' ? 'generate' : 'loglik',
-          )
-          const recorder = await sink.startRun(meta(target, created, spec, accuracyIndex))
-          await recorder.finish('failed', undefined, message)
-          const result: LoadRunResult = {
-            target: target.name,
-            load: spec,
-            loadIndex: accuracyIndex,
-            runId: recorder.runId,
-            state: 'failed',
-            error: message,
-          }
-          runs.push(result)
-          emit({ type: 'load-end', result })
+          const scoring = accuracy.requestedScoring === 'generate' ? 'generate' : 'loglik'
+          await failed(accuracySpec(accuracy, scoring), accuracyIndex)
         }
         if (quality) {
           if (target.name === quality.spec.reference)
             referenceFailure = `reference target "${target.name}" failed to start: ${message}`
-          const spec = qualitySpec(quality)
-          const recorder = await sink.startRun(meta(target, created, spec, qualityIndex))
-          await recorder.finish('failed', undefined, message)
-          const result: LoadRunResult = {
-            target: target.name,
-            load: spec,
-            loadIndex: qualityIndex,
-            runId: recorder.runId,
-            state: 'failed',
-            error: message,
-          }
-          runs.push(result)
-          emit({ type: 'load-end', result })
+          await failed(qualitySpec(quality), qualityIndex)
         }
         await created?.dispose().catch(() => {})
         continue
