@@ -43,22 +43,16 @@ export async function executeRequest(
   slot: RequestSlot,
   options: { clock: Clock; origin: number; timeoutMs: number; signal: AbortSignal },
 ): Promise<RequestOutcome> {
-  const { clock, origin, signal: runSignal } = options
-  // One controller: the engine's signal. Its reason says who cut the request (timeout or the run).
-  const controller = new AbortController()
-  const cancelTimeout = clock.after(options.timeoutMs, () =>
-    controller.abort(new RequestTimeout(`no complete response within ${options.timeoutMs} ms`)),
-  )
-  const onRunAbort = () => controller.abort(runSignal.reason)
-  if (runSignal.aborted) onRunAbort()
-  else runSignal.addEventListener('abort', onRunAbort, { once: true })
+  const { clock, origin } = options
+  const deadline = requestDeadline(clock, options.timeoutMs, options.signal, 'no complete response')
+  const { signal } = deadline
 
   const record = new ChunkRecord(clock, clock.now())
   try {
-    const stream = engine.generate(request, controller.signal)
+    const stream = engine.generate(request, signal)
     if (canPushEvents(stream)) await stream.pushEvents(record.onEvent)
     else for await (const event of stream) record.onEvent(event)
-    if (controller.signal.aborted) throw controller.signal.reason
+    if (signal.aborted) throw signal.reason
     const { chunks, tokenSum, t1, tPrev, startedAt, chunkGapsMs, done } = record
     if (chunks === 0) throw new RequestError('stream', 'the response ended without any generated content')
     const serverOutputTokens = done?.tokensSource === 'server' ? done.outputTokens : undefined
@@ -96,11 +90,11 @@ export async function executeRequest(
       promptIndex: slot.promptIndex,
       scheduledAt: slot.scheduledAt - origin,
       startedAt: record.startedAt - origin,
-      error: describeFailure(controller.signal.aborted ? controller.signal.reason : err),
+      error: describeFailure(signal.aborted ? signal.reason : err),
     }
     // Only the run's interrupt makes an `aborted` (left out of errorRate): an abort nobody here asked
     // for is the engine's failure and must count.
-    if (outcome.error.kind === 'aborted' && !runSignal.aborted) outcome.error.kind = 'engine'
+    if (outcome.error.kind === 'aborted' && !options.signal.aborted) outcome.error.kind = 'engine'
     const connectionRetries = connectionRetriesOf(err)
     if (connectionRetries > 0) outcome.connectionRetries = connectionRetries
     if (record.chunks > 0) {
@@ -110,8 +104,35 @@ export async function executeRequest(
     }
     return outcome
   } finally {
-    cancelTimeout()
-    runSignal.removeEventListener('abort', onRunAbort)
+    deadline.release()
+  }
+}
+
+/**
+ * A request's one deadline (what the engine gets as its signal): aborted with a RequestTimeout
+ * (`${what} within N ms`) once timeoutMs pass on `clock`, or with the run's reason when `runSignal` aborts,
+ * so its reason says who cut the request. `release()` stops the timer and the listener. Used by load
+ * requests and by accuracy items (harness/accuracy/evaluate.ts).
+ */
+export function requestDeadline(
+  clock: Clock,
+  timeoutMs: number,
+  runSignal: AbortSignal,
+  what: string,
+): { readonly signal: AbortSignal; release(): void } {
+  const controller = new AbortController()
+  const cancelTimeout = clock.after(timeoutMs, () =>
+    controller.abort(new RequestTimeout(`${what} within ${timeoutMs} ms`)),
+  )
+  const onRunAbort = () => controller.abort(runSignal.reason)
+  if (runSignal.aborted) onRunAbort()
+  else runSignal.addEventListener('abort', onRunAbort, { once: true })
+  return {
+    signal: controller.signal,
+    release() {
+      cancelTimeout()
+      runSignal.removeEventListener('abort', onRunAbort)
+    },
   }
 }
 

@@ -23,7 +23,7 @@
 import type { Clock } from '../clock.ts'
 import type { Engine } from '../engines/engine.ts'
 import { CapabilityError, RequestError } from '../errors.ts'
-import { RequestTimeout } from '../request.ts'
+import { RequestTimeout, requestDeadline } from '../request.ts'
 import type { ItemErrorKind, ItemOutcome } from '../results.ts'
 import { GENERATE_MAX_TOKENS, GENERATE_STOP } from './extract.ts'
 import type { PreparedItem } from './prepare.ts'
@@ -120,20 +120,14 @@ async function attemptLoglik(
   const score = engine.scoreChoices
   if (!score)
     return failed(new CapabilityError('scoreChoices', `the ${engine.info.kind} engine has no scoreChoices`))
-  let cancelTimeout = () => {}
-  let onAbort = () => {}
+  const deadline = requestDeadline(ctx.clock, ctx.timeoutMs, ctx.signal, 'no scores')
   try {
-    const logliks = await Promise.race([
-      score.call(engine, prompt, [...continuations]),
-      new Promise<never>((_, reject) => {
-        cancelTimeout = ctx.clock.after(ctx.timeoutMs, () =>
-          reject(new RequestTimeout(`no scores within ${ctx.timeoutMs} ms`)),
-        )
-        onAbort = () => reject(ctx.signal.reason)
-        if (ctx.signal.aborted) onAbort()
-        else ctx.signal.addEventListener('abort', onAbort, { once: true })
-      }),
-    ])
+    // scoreChoices takes no signal (engine contract): the item ends at the deadline, the engine's work not.
+    const cut = new Promise<never>((_, reject) => {
+      if (deadline.signal.aborted) reject(deadline.signal.reason)
+      else deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true })
+    })
+    const logliks = await Promise.race([score.call(engine, prompt, [...continuations]), cut])
     if (logliks.length !== item.choices.length)
       return failed(
         new RequestError('engine', `${logliks.length} log-likelihoods for ${item.choices.length} choices`),
@@ -142,8 +136,7 @@ async function attemptLoglik(
   } catch (err) {
     return failed(err)
   } finally {
-    cancelTimeout()
-    ctx.signal.removeEventListener('abort', onAbort)
+    deadline.release()
   }
   function failed(error: unknown): Attempt {
     return { ok: false, error, startedAt: t0, durationMs: ctx.clock.now() - t0 }
@@ -152,13 +145,7 @@ async function attemptLoglik(
 
 async function attemptGenerate(engine: Engine, { prompt }: PreparedItem, ctx: ItemContext): Promise<Attempt> {
   const t0 = ctx.clock.now()
-  const controller = new AbortController()
-  const cancelTimeout = ctx.clock.after(ctx.timeoutMs, () =>
-    controller.abort(new RequestTimeout(`no complete answer within ${ctx.timeoutMs} ms`)),
-  )
-  const onAbort = () => controller.abort(ctx.signal.reason)
-  if (ctx.signal.aborted) onAbort()
-  else ctx.signal.addEventListener('abort', onAbort, { once: true })
+  const deadline = requestDeadline(ctx.clock, ctx.timeoutMs, ctx.signal, 'no complete answer')
   let text = ''
   try {
     const stream = engine.generate(
@@ -167,20 +154,19 @@ async function attemptGenerate(engine: Engine, { prompt }: PreparedItem, ctx: It
         maxTokens: GENERATE_MAX_TOKENS,
         sampling: { temperature: 0, stop: [...GENERATE_STOP] },
       },
-      controller.signal,
+      deadline.signal,
     )
     for await (const event of stream) if (event.type === 'token') text += event.text
     return { ok: true, generated: text, startedAt: t0, durationMs: ctx.clock.now() - t0 }
   } catch (err) {
     return {
       ok: false,
-      error: controller.signal.aborted ? controller.signal.reason : err,
+      error: deadline.signal.aborted ? deadline.signal.reason : err,
       startedAt: t0,
       durationMs: ctx.clock.now() - t0,
     }
   } finally {
-    cancelTimeout()
-    ctx.signal.removeEventListener('abort', onAbort)
+    deadline.release()
   }
 }
 
