@@ -17,8 +17,6 @@ if ('entry' in build) {
     process.setSourceMapsEnabled(true)
     process.stderr.write(`bench: running the build ${build.entry}\n`)
   }
-  // Read by harness/cli/typescript.ts: a .ts scenario then needs tsx registered before it is imported.
-  globalThis[Symbol.for('bench.compiled')] = true
   await import(pathToFileURL(build.entry).href)
 } else {
   if (debug) process.stderr.write(`bench: running the sources with tsx (${build.stale})\n`)

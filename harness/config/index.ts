@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -120,22 +121,61 @@ export interface LoadedScenario {
   file: string
 }
 
-/** Loads a .ts/.js/.mjs (default export) or .json scenario file and validates it. */
+/**
+ * Loads a .ts/.js/.mjs (default export) or .json scenario file and validates it.
+ *
+ * Code files go through tsx's tsImport (a loader scoped to this import), not a bare import(): outside the
+ * repo no package.json says "type": "module", so tsx compiles a .ts file to CommonJS, and with tsx
+ * registered globally Node 20 then fails it with "Cannot require() ES Module … in a cycle" — valid file or
+ * not. Through tsImport it loads (its exports under a CommonJS wrapper, unwrapped here) and a syntax error
+ * is esbuild's, shown as `file:line:column: message`.
+ */
 export async function loadScenario(file: string): Promise<LoadedScenario> {
   const abs = path.resolve(file)
+  if (!existsSync(abs))
+    throw new ScenarioError(file, [{ path: '', message: 'cannot read the scenario: file not found' }])
   let raw: unknown
   try {
     if (abs.endsWith('.json')) raw = JSON.parse(await readFile(abs, 'utf8'))
-    else raw = ((await import(pathToFileURL(abs).href)) as { default?: unknown }).default
+    else raw = await importDefault(abs)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const why =
-      code === 'ENOENT' || code === 'ERR_MODULE_NOT_FOUND' ? 'file not found' : (err as Error).message
-    throw new ScenarioError(file, [{ path: '', message: `cannot read the scenario: ${why}` }])
+    const syntax = syntaxErrors(err)
+    if (syntax.length > 0)
+      throw new ScenarioError(
+        file,
+        syntax.map((message) => ({ path: '', message: `syntax error: ${message}` })),
+      )
+    throw new ScenarioError(file, [
+      { path: '', message: `cannot read the scenario: ${(err as Error).message}` },
+    ])
   }
   if (raw === undefined)
     throw new ScenarioError(file, [
       { path: '', message: 'the file has no default export; write `export default defineScenario({...})`' },
     ])
   return { scenario: parseScenario(raw, file), file: abs }
+}
+
+/** The default export of a code file, through tsx (imported only here: JSON scenarios never load it). */
+async function importDefault(abs: string): Promise<unknown> {
+  const { tsImport } = await import('tsx/esm/api')
+  const ns = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown }
+  // A file tsx compiled to CommonJS arrives as { default: module.exports }, its own default inside.
+  const exported = ns.default as { __esModule?: unknown; default?: unknown } | undefined
+  return exported !== null && typeof exported === 'object' && exported.__esModule === true
+    ? exported.default
+    : exported
+}
+
+/**
+ * esbuild's syntax errors as `file:line:column: message`, one per error; empty for any other error.
+ * tsx throws them as one Error whose message lists `file:line:column: ERROR: message` lines.
+ */
+function syntaxErrors(err: unknown): string[] {
+  const message = err instanceof Error ? err.message : ''
+  if (!message.startsWith('Transform failed')) return []
+  // esbuild counts columns from 0; editors and tsc from 1.
+  return [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.+)$/gm)].map(
+    (m) => `${m[1]}:${m[2]}:${Number(m[3]) + 1}: ${m[4]}`,
+  )
 }

@@ -36,7 +36,6 @@ import type { EvaluateOptions, GateMethod } from '../../regression/index.ts'
 import { EXIT_ERROR, EXIT_OK, EXIT_REGRESSION } from '../action.ts'
 import { dbOptions } from '../commands/db.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
-import { allowTypeScriptImports } from '../typescript.ts'
 
 export interface GateCommandOptions {
   db?: string | false
@@ -77,7 +76,6 @@ export async function gateCommand(o: GateCommandOptions): Promise<number> {
     report = gateValues(o.metric, baselineValues, await readValuesFile(o.candidateFile), evaluateOptions)
   } else {
     const scenarioFile = o.scenario !== undefined && existsSync(o.scenario) ? o.scenario : undefined
-    if (scenarioFile) await allowTypeScriptImports()
     const loaded = scenarioFile ? await loadScenario(scenarioFile) : undefined
     if (loaded) coverSecretsIn([loaded.scenario])
     const scenarioName = loaded ? loaded.scenario.name : o.scenario

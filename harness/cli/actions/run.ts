@@ -20,7 +20,6 @@ import { describeRun } from '../describe-run.ts'
 import { formatResults, type OutputFormat } from '../format.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
 import { createProgressReporter } from '../progress.ts'
-import { allowTypeScriptImports } from '../typescript.ts'
 
 export interface RunCommandOptions {
   out?: string
@@ -40,7 +39,6 @@ export interface RunCommandOptions {
 
 /** Loads all scenarios; reports every invalid one together. */
 export async function loadScenarios(files: readonly string[]): Promise<LoadedScenario[]> {
-  await allowTypeScriptImports()
   const settled = await Promise.allSettled(files.map((f) => loadScenario(f)))
   const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
   if (failures.length > 0) {
