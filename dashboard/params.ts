@@ -72,6 +72,45 @@ const isoTime = z
 /** Run ids are PostgreSQL integers. */
 export const runId = intParam(1, 2 ** 31 - 1)
 
+/**
+ * `branch=*` on the leaderboard and history: every branch. `*` cannot appear in a git branch name
+ * (git check-ref-format), so it never shadows a real branch.
+ */
+export const ANY_BRANCH = '*'
+
+/** The branch the leaderboard and history show when none is asked for, without BENCH_DEFAULT_BRANCH. */
+export const FALLBACK_DEFAULT_BRANCH = 'main'
+
+/**
+ * The default branch: BENCH_DEFAULT_BRANCH when set (e.g. `master`, `trunk`), else `main`. A value that
+ * cannot be a branch name is an error naming the variable and the fix, not a silently empty page.
+ */
+export function defaultBranch(env: NodeJS.ProcessEnv = process.env): string {
+  const raw = env.BENCH_DEFAULT_BRANCH
+  if (raw === undefined || raw.trim() === '') return FALLBACK_DEFAULT_BRANCH
+  const value = raw.trim()
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (value.length > MAX_TEXT || /[\u0000-\u001f\u007f*]/.test(value))
+    throw new Error(
+      `BENCH_DEFAULT_BRANCH: "${value.slice(0, 40)}" is not a git branch name (at most ${MAX_TEXT} characters, no '*' or control characters); set it to your default branch, e.g. BENCH_DEFAULT_BRANCH=master, or unset it for main`,
+    )
+  return value
+}
+
+/**
+ * Which runs of a series count: `run` (default) leaves out confirmation re-runs of `bench gate --confirm`
+ * (runs.role = 'confirm'), which are extra samples of a gated commit, not its own measurement; `confirm`
+ * shows only them; `any` both.
+ */
+export const ROLE_FILTERS = ['run', 'confirm', 'any'] as const
+export type RoleFilter = (typeof ROLE_FILTERS)[number]
+const roleFilter = z.enum(ROLE_FILTERS).default('run')
+
+/** A branch filter: a branch name, or `*` for every branch; absent = the default branch. */
+const branchParam = textParam.meta({
+  description: `A git branch name, or \`${ANY_BRANCH}\` for every branch; absent: the default branch (BENCH_DEFAULT_BRANCH, else ${FALLBACK_DEFAULT_BRANCH}) and runs that recorded no branch.`,
+})
+
 export const LEADERBOARD_SORTS = [
   'target',
   'outputTokensPerS',
@@ -90,7 +129,8 @@ export type LeaderboardSort = (typeof LEADERBOARD_SORTS)[number]
 
 export const leaderboardQuery = z.object({
   scenario: textParam.optional(),
-  branch: textParam.optional(),
+  branch: branchParam.optional(),
+  role: roleFilter,
   engine: textParam.optional(),
   hardware: textParam.optional(),
   method: textParam.optional(),
@@ -115,7 +155,8 @@ export const DEFAULT_POINT_BUDGET = 500
 export const historyQuery = z.object({
   fingerprint,
   metric: metricName.default('outputTokensPerS'),
-  branch: textParam.optional(),
+  branch: branchParam.optional(),
+  role: roleFilter,
   since: isoTime.optional(),
   until: isoTime.optional(),
   points: intParam(10, 5000).default(DEFAULT_POINT_BUDGET),

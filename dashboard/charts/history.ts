@@ -1,5 +1,6 @@
 /**
- * One figure of one series over time or commits. Points link to their runs. The chart also draws, when
+ * One figure of one series over time or commits, one line per git branch with a legend entry each (a
+ * pull request's runs never join the default branch's line). Points link to their runs. The chart also draws, when
  * given, a limit band (the gate's stored lower/upper limits per run) and markers (alerts, change points):
  * the history page passes what the database returns for them.
  * @module
@@ -21,6 +22,8 @@ export interface HistoryChartPoint {
   gitCommit: string | null
   /** 0-based position in the full series (the x of the `commit` axis, kept through downsampling). */
   index: number
+  /** The line it belongs to (a branch, e.g. `main`); points without one share the first line. */
+  line?: string
 }
 
 export interface LimitBandPoint {
@@ -39,12 +42,20 @@ export interface HistoryChartInput {
   metric: string
   unit: string | null
   points: HistoryChartPoint[]
+  /** Line keys in legend order (the default branch first); missing keys follow in order of appearance. */
+  lines?: string[]
   /** `time`: x is the start time; `commit`: one slot per run, labelled by short commit. */
   xAxis: 'time' | 'commit'
   band?: LimitBandPoint[]
   markers?: HistoryMarker[]
   format?: ValueFormat
 }
+
+/**
+ * Palette indices of lines: every colour but those of the limit band (2), alerts (FRONT_COLOUR, 3) and
+ * change points (6), so a branch never reads as a band or a marker.
+ */
+const LINE_COLOURS = [0, 1, 4, 5, 7, 8, 9] as const
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -89,24 +100,31 @@ export function historyChart(input: HistoryChartInput): ChartConfig {
   for (const p of input.points) xOf.set(p.runId, input.xAxis === 'time' ? p.startedAtMs : p.index)
   const yOf = new Map(input.points.map((p) => [p.runId, p.value]))
   const title = input.unit ? `${input.metric} (${input.unit})` : input.metric
-  const datasets: ChartDataset[] = [
-    {
-      label: title,
+  const keys = [...(input.lines ?? [])]
+  for (const p of input.points) if (p.line !== undefined && !keys.includes(p.line)) keys.push(p.line)
+  const lineOf = (p: HistoryChartPoint) => p.line ?? keys[0] ?? title
+  if (keys.length === 0) keys.push(title)
+  const datasets: ChartDataset[] = keys.map((key, i) => {
+    const colour = seriesColour(LINE_COLOURS[i % LINE_COLOURS.length]!)
+    const mine = input.points.filter((p) => lineOf(p) === key)
+    return {
+      // The legend names the branch when there are lines to tell apart; one line keeps the metric's title.
+      label: input.lines !== undefined || keys.length > 1 ? key : title,
       type: 'line',
-      data: input.points.map(
+      data: mine.map(
         (p): ChartPoint => ({
           x: xOf.get(p.runId)!,
           y: p.value,
           href: `/runs/${p.runId}`,
-          label: `run ${p.runId}${p.gitCommit ? ` @ ${p.gitCommit.slice(0, 8)}` : ''}`,
+          label: `run ${p.runId}${p.gitCommit ? ` @ ${p.gitCommit.slice(0, 8)}` : ''}${keys.length > 1 ? ` (${key})` : ''}`,
         }),
       ),
-      borderColor: seriesColour(0),
-      backgroundColor: seriesColour(0),
+      borderColor: colour,
+      backgroundColor: colour,
       pointRadius: input.points.length > 200 ? 1.5 : 3,
       borderWidth: 1.5,
-    },
-  ]
+    }
+  })
   const band = (input.band ?? []).filter((b) => xOf.has(b.runId))
   if (band.length > 0) {
     const bandColour = seriesColour(2)

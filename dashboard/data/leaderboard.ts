@@ -2,6 +2,8 @@
  * The leaderboard page and /api/leaderboard: per scenario, one row per target and fingerprint (latest
  * completed run; db/queries/leaderboard.ts), with what each target is (variant × engine × environment),
  * filtered on those dimensions, sorted on any column, plus the Pareto fronts and a recommendation.
+ * By default only the default branch (and runs without a branch) and no confirmation re-runs (scope.ts);
+ * client-saturated rows and rows over 1 % errors are flagged and never picked as best nor on a front.
  * @module
  */
 import type { Db } from '../../db/client.ts'
@@ -20,11 +22,23 @@ import { NotFoundError } from '../errors.ts'
 import type { LeaderboardQuery, LeaderboardSort } from '../params.ts'
 import type { ReadCache } from './cache.ts'
 import { cachedScenarios } from './pickers.ts'
+import {
+  type BranchView,
+  branchView,
+  FLAG_METRICS,
+  fallBackToEveryBranch,
+  mayFallBack,
+  type RunFlag,
+  runFlags,
+  scopeOptions,
+} from './scope.ts'
 
 /** Accuracy (METRICS.md `acc`) and its standard error, when the scenario measured them. */
 export const ACCURACY_METRIC = 'acc'
 export const ACCURACY_STDERR_METRIC = 'accStderr'
 const LEADERBOARD_METRICS = [...HEADLINE_METRICS, ACCURACY_METRIC, ACCURACY_STDERR_METRIC]
+/** What the rows are read with: the shown figures plus what the flags need. */
+const READ_METRICS = [...new Set([...LEADERBOARD_METRICS, ...FLAG_METRICS])]
 
 export interface LeaderboardTarget {
   runId: number
@@ -36,6 +50,10 @@ export interface LeaderboardTarget {
   startedAt: Date
   gitCommit: string | null
   gitBranch: string | null
+  /** 'confirm' for a `bench gate --confirm` re-run (shown only when the query asks for them). */
+  role: 'run' | 'confirm'
+  /** Why this row's figures are not a best (scope.ts); empty for a clean row. */
+  flags: RunFlag[]
   runsInSeries: number
   engine: string
   engineKind: string
@@ -54,7 +72,7 @@ export interface ParetoPlot {
   y: { metric: string; better: Better }
   /** Rows having both figures. */
   runIds: number[]
-  /** Of those, the non-dominated ones, by x. */
+  /** Of those, the non-dominated ones among unflagged rows, by x (a flagged row is never on a front). */
   frontRunIds: number[]
 }
 
@@ -64,6 +82,10 @@ export interface Choice {
   metric: string
   value: number
   unit: string
+  /** Set when every row with the figure is flagged, so the choice is one of them: shown with its flags. */
+  flags?: RunFlag[]
+  /** The chosen row's error rate (ratio), with `flags`. */
+  errorRate?: number
 }
 
 export interface Recommendation {
@@ -73,6 +95,8 @@ export interface Recommendation {
   bestAccuracy?: Choice
   /** The first Pareto plot's front (throughput against memory, else latency). */
   paretoSet: { plot: string; labels: string[] }
+  /** Rows left out of every pick and front because they are flagged. */
+  flaggedRows: number
 }
 
 export interface LeaderboardModel {
@@ -80,9 +104,11 @@ export interface LeaderboardModel {
   /** The scenario shown; null when the database has no completed run. */
   scenario: string | null
   filters: Pick<LeaderboardQuery, 'branch' | 'engine' | 'hardware' | 'method' | 'quant'>
+  /** Which branch and run roles the rows come from (the default branch unless asked; scope.ts). */
+  view: BranchView
   sort: LeaderboardSort
   dir: 'asc' | 'desc'
-  /** Values present among the scenario's rows, for the filter pickers. */
+  /** Values present among the scenario's rows, for the filter pickers (branch: every branch of the scenario). */
   options: { branch: string[]; engine: string[]; hardware: string[]; method: string[]; quant: string[] }
   /** Rows before the dimension filters (after the branch filter, which the query applies). */
   totalRows: number
@@ -119,10 +145,12 @@ async function computeLeaderboard(
   }
   const sort = query.sort ?? 'outputTokensPerS'
   const dir = query.dir ?? defaultDir(sort)
+  let view = branchView(query.branch, query.role)
   const empty: LeaderboardModel = {
     scenarios,
     scenario,
     filters,
+    view,
     sort,
     dir,
     options: { branch: [], engine: [], hardware: [], method: [], quant: [] },
@@ -130,20 +158,20 @@ async function computeLeaderboard(
     rows: [],
     present: [],
     pareto: [],
-    recommendation: { paretoSet: { plot: '', labels: [] } },
+    recommendation: { paretoSet: { plot: '', labels: [] }, flaggedRows: 0 },
   }
   if (scenario === null) return empty
   if (!scenarios.some((s) => s.name === scenario))
     throw new NotFoundError(`no completed runs of scenario "${scenario}"`)
 
-  const [raw, branches] = await Promise.all([
-    leaderboard(db, {
-      scenario,
-      metrics: LEADERBOARD_METRICS,
-      ...(query.branch !== undefined ? { branch: query.branch } : {}),
-    }),
-    scenarioBranches(db, scenario),
-  ])
+  const read = (v: BranchView) => leaderboard(db, { scenario, metrics: READ_METRICS, ...scopeOptions(v) })
+  let [raw, branches] = await Promise.all([read(view), scenarioBranches(db, scenario)])
+  // No run of this scenario on the default branch (a repository whose default is `master`, runs made on
+  // a feature branch): every branch rather than an empty page, and the page says so.
+  if (raw.length === 0 && mayFallBack(view, query.branch)) {
+    view = fallBackToEveryBranch(view)
+    raw = await read(view)
+  }
   const facets = await targetFacets(
     db,
     raw.map((r) => r.runId),
@@ -161,6 +189,7 @@ async function computeLeaderboard(
   const pareto = paretoPlots(rows)
   return {
     ...empty,
+    view,
     options: {
       branch: branches,
       engine: distinct(all.map((r) => r.engineKind)),
@@ -187,6 +216,8 @@ function toTarget(r: LeaderboardRow, f: TargetFacets | undefined): LeaderboardTa
     startedAt: r.startedAt,
     gitCommit: r.gitCommit,
     gitBranch: r.gitBranch,
+    role: r.role,
+    flags: runFlags(r.metrics),
     runsInSeries: r.runsInSeries,
     engine: f?.engineVersion ? `${r.engineKind} ${f.engineVersion}` : r.engineKind,
     engineKind: r.engineKind,
@@ -194,7 +225,8 @@ function toTarget(r: LeaderboardRow, f: TargetFacets | undefined): LeaderboardTa
     method: f?.method ?? null,
     quant: f?.quantLabel ?? null,
     hardware: f?.hardware ?? 'unknown',
-    metrics: r.metrics,
+    // The flags' figures stay out of the row's figures unless shown (errorRate is a column).
+    metrics: Object.fromEntries(Object.entries(r.metrics).filter(([name]) => name !== 'clientSaturated')),
   }
 }
 
@@ -237,13 +269,15 @@ function paretoPlots(rows: LeaderboardTarget[]): ParetoPlot[] {
       (r) => r.metrics.outputTokensPerS !== undefined && r.metrics[yMetric] !== undefined,
     )
     if (having.length < 2) return undefined
-    const points = having.map((r) => ({ x: r.metrics.outputTokensPerS!.value, y: r.metrics[yMetric]!.value }))
+    // The front is drawn among clean rows: a saturated or error-heavy row must not dominate them.
+    const clean = having.filter((r) => r.flags.length === 0)
+    const points = clean.map((r) => ({ x: r.metrics.outputTokensPerS!.value, y: r.metrics[yMetric]!.value }))
     return {
       id,
       x: { metric: 'outputTokensPerS', better: 'higher' },
       y: { metric: yMetric, better: yBetter },
       runIds: having.map((r) => r.runId),
-      frontRunIds: paretoFront(points, 'higher', yBetter).map((i) => having[i]!.runId),
+      frontRunIds: paretoFront(points, 'higher', yBetter).map((i) => clean[i]!.runId),
     }
   }
   const tradeOff =
@@ -253,15 +287,34 @@ function paretoPlots(rows: LeaderboardTarget[]): ParetoPlot[] {
   return [tradeOff, accuracy].filter((p): p is ParetoPlot => p !== undefined)
 }
 
+/**
+ * The best row for `metric` among unflagged rows; only when every row having the figure is flagged, the
+ * best of those, carrying its flags so the page shows them beside it.
+ */
 function best(rows: LeaderboardTarget[], metric: string, better: Better): Choice | undefined {
-  let chosen: Choice | undefined
-  for (const r of rows) {
-    const m = r.metrics[metric]
-    if (m === undefined) continue
-    if (!chosen || (better === 'higher' ? m.value > chosen.value : m.value < chosen.value))
-      chosen = { runId: r.runId, label: r.label, metric, value: m.value, unit: m.unit }
+  const pick = (candidates: LeaderboardTarget[]): Choice | undefined => {
+    let chosen: Choice | undefined
+    for (const r of candidates) {
+      const m = r.metrics[metric]
+      if (m === undefined) continue
+      if (!chosen || (better === 'higher' ? m.value > chosen.value : m.value < chosen.value))
+        chosen = {
+          runId: r.runId,
+          label: r.label,
+          metric,
+          value: m.value,
+          unit: m.unit,
+          ...(r.flags.length > 0
+            ? {
+                flags: r.flags,
+                ...(r.metrics.errorRate ? { errorRate: r.metrics.errorRate.value } : {}),
+              }
+            : {}),
+        }
+    }
+    return chosen
   }
-  return chosen
+  return pick(rows.filter((r) => r.flags.length === 0)) ?? pick(rows)
 }
 
 function recommend(
@@ -289,5 +342,6 @@ function recommend(
       plot: first?.id ?? '',
       labels: (first?.frontRunIds ?? []).map((id) => byId.get(id)?.label ?? String(id)),
     },
+    flaggedRows: rows.filter((r) => r.flags.length > 0).length,
   }
 }

@@ -30,18 +30,25 @@ export async function runSeries(db: Db, runId: number): Promise<RunSeries> {
   }
 }
 
-/** Every second from 0 to the last token, empty ones included; the last one partial unless it is full. */
-function toBuckets(rows: readonly TokenBucketRow[]): TokenBucket[] {
+/**
+ * Every second from 0 (the first send) to the last token, empty ones included; the last one partial
+ * unless it is full, with the seconds it covers (its tokens are divided by them: tokens-over-time.ts).
+ */
+export function toBuckets(rows: readonly TokenBucketRow[]): TokenBucket[] {
   const last = rows.at(-1)
   if (!last) return []
   const endMs = last.endMs
   // A token exactly on the boundary that ends the run belongs to the second it closes.
   const count = Math.max(1, Math.ceil(endMs / 1000))
-  const buckets: TokenBucket[] = Array.from({ length: count }, (_, i) => ({
-    startS: i,
-    tokens: 0,
-    partial: i === count - 1 && endMs < count * 1000,
-  }))
+  const buckets: TokenBucket[] = Array.from({ length: count }, (_, i) => {
+    const partial = i === count - 1 && endMs < count * 1000
+    return {
+      startS: i,
+      tokens: 0,
+      partial,
+      ...(partial ? { coveredS: Math.max(0, endMs - i * 1000) / 1000 } : {}),
+    }
+  })
   for (const r of rows) buckets[Math.min(count - 1, r.b)]!.tokens += r.tokens
   return buckets
 }

@@ -1,12 +1,13 @@
 /**
  * The run page and /api/runs/:id: the run in full (db/queries getRunDetail), its percentiles as a table,
  * and the series its charts draw (run-series.ts; cached once the run is final): TTFT and TPOT CDFs and
- * output tokens per second. Errors by kind come with the detail.
+ * output tokens per second. Errors by kind and HTTP status, and the SLO goodput was measured under.
  * @module
  */
 import type { Db } from '../../db/client.ts'
 import { hardwareLabel } from '../../db/queries/facets.ts'
 import { getRunDetail, type RunDetail, runDimensions } from '../../db/queries/index.ts'
+import { type ErrorGroup, errorGroups } from '../../db/queries/run-detail.ts'
 import { DISTRIBUTION_STATS, type DistributionStat, metricInfo } from '../../harness/metrics/catalogue.ts'
 import { NotFoundError } from '../errors.ts'
 import type { ReadCache } from './cache.ts'
@@ -30,8 +31,19 @@ export interface ScalarRow {
   description: string | null
 }
 
+/** Bounds of the scenario's SLO as run, ms (harness/config sloSchema); a request meeting all is good. */
+export interface RunSlo {
+  ttftMs?: number
+  tpotMs?: number
+  e2eMs?: number
+}
+
 export interface RunModel extends RunSeries {
   detail: RunDetail
+  /** Errors by kind and HTTP status, most frequent first (aborted requests are not errors). */
+  errors: ErrorGroup[]
+  /** The SLO goodputRequestsPerS and goodFraction were computed under; null when the scenario had none. */
+  slo: RunSlo | null
   /** Dimension → value (model, engine, options.*, load, scenario, environment). */
   dimensions: Record<string, string>
   hardware: string
@@ -57,7 +69,7 @@ export async function loadRun(db: Db, runId: number, cache?: ReadCache): Promise
 }
 
 async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<RunModel> {
-  const detail = await getRunDetail(db, runId)
+  const [detail, errors] = await Promise.all([getRunDetail(db, runId), errorGroups(db, runId)])
   if (!detail) throw new NotFoundError(`no run with id ${runId}`)
   const series =
     cache && FINAL_STATES.has(detail.run.state)
@@ -106,6 +118,8 @@ async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<Run
   return {
     ...series,
     detail,
+    errors,
+    slo: sloOf(run.scenario),
     dimensions: Object.fromEntries(dimensions),
     hardware: hardwareLabel(
       environment?.cpuModel ?? null,
@@ -127,3 +141,18 @@ async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<Run
 
 /** Stat columns of the percentiles table, in catalogue order. */
 export const PERCENTILE_COLUMNS: readonly DistributionStat[] = DISTRIBUTION_STATS
+
+/**
+ * The SLO in the scenario as run (`scenario.slo`: ttftMs, tpotMs, e2eMs, each optional, ms); null when it
+ * has none or the stored document (an imported run's) has no usable bound.
+ */
+export function sloOf(scenario: unknown): RunSlo | null {
+  const slo = (scenario as { slo?: unknown } | null)?.slo
+  if (typeof slo !== 'object' || slo === null) return null
+  const out: RunSlo = {}
+  for (const key of ['ttftMs', 'tpotMs', 'e2eMs'] as const) {
+    const v = (slo as Record<string, unknown>)[key]
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = v
+  }
+  return Object.keys(out).length > 0 ? out : null
+}

@@ -164,7 +164,9 @@ export const OPENAPI_DOCUMENT = {
           'One row per target and fingerprint (latest completed run), filtered on fingerprint dimensions, with Pareto fronts and a recommendation.',
         parameters: queryParameters(leaderboardQuery, {
           scenario: 'Scenario name; default: the most recently run.',
-          branch: 'Only runs of this git branch.',
+          branch:
+            'Only runs of this git branch; `*` every branch; absent: the default branch (BENCH_DEFAULT_BRANCH, else main) with runs that recorded none, or every branch when it has no run (`view.fellBack`).',
+          role: 'Run roles: `run` leaves out `bench gate --confirm` re-runs, `confirm` only them, `any` both.',
           engine: 'Engine kind (openai, llama-cpp, onnx).',
           hardware: 'Hardware label as listed in `options.hardware`.',
           method: 'Variant method (base, quantized, pruned, distilled).',
@@ -181,7 +183,9 @@ export const OPENAPI_DOCUMENT = {
         parameters: queryParameters(historyQuery, {
           fingerprint: 'Comparability fingerprint (hex).',
           metric: 'run_metrics name, e.g. ttftMsP95.',
-          branch: 'Only runs of this git branch.',
+          branch:
+            'Only runs of this git branch; `*` every branch (one line each); absent: the default branch (BENCH_DEFAULT_BRANCH, else main) with runs that recorded none, or every branch when it has no run.',
+          role: 'Run roles: `run` leaves out `bench gate --confirm` re-runs, `confirm` only them, `any` both.',
           since: 'Runs started at or after.',
           until: 'Runs started before.',
           points: 'Point budget; longer series are downsampled (LTTB).',

@@ -1,6 +1,6 @@
 /**
- * History page: one figure of one series over time or commits (downsampled past the point budget) with the
- * gate's limit band and alert / change-point markers, a legend saying what they are, the alerts and change
+ * History page: one figure of one series over time or commits, one line per branch with a legend (the
+ * default branch unless asked; downsampled past the point budget) with the gate's limit band and alert / change-point markers, a legend saying what they are, the alerts and change
  * points as tables, then the latest points; without a fingerprint, the list of series to choose from.
  * @module
  */
@@ -9,10 +9,12 @@ import type { SeriesSummary } from '../../db/queries/pickers.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { historyChart } from '../charts/history.ts'
 import type { HistoryModel } from '../data/history.ts'
+import { ANY_BRANCH } from '../params.ts'
 import { alertState, formatLimits, formatPValue } from './alert-cells.ts'
 import { formatDeltaPct, formatTime, formatValue, shortSha } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { flagTags, roleSelect, scopeLine } from './scope.ts'
 
 /** Rows of the table under the chart (newest first). */
 const TABLE_ROWS = 50
@@ -21,11 +23,12 @@ export function historyPage(m: HistoryModel): Html {
   const q = m.query
   const unit = m.unit
   const format = unit === 'bytes' ? 'bytes' : unit === 'ratio' ? 'percent' : undefined
-  const base = { fingerprint: q.fingerprint, branch: q.branch, points: q.points }
+  const role = q.role === 'run' ? undefined : q.role
+  const base = { fingerprint: q.fingerprint, branch: q.branch, role, points: q.points }
   const chart =
     m.points.length === 0
       ? notice(
-          h`No completed run of this series has ${metricName(q.metric)}${q.branch ? ` on branch ${q.branch}` : ''}.`,
+          h`No completed run of this series has ${metricName(q.metric)}${m.view.branch !== null ? ` on branch ${m.view.branch}` : ''}.`,
           'warn',
         )
       : chartFigure(
@@ -36,7 +39,9 @@ export function historyPage(m: HistoryModel): Html {
               metric: q.metric,
               unit,
               xAxis: q.x,
+              lines: m.lines.map((l) => l.key),
               points: m.points.map((p) => ({
+                line: p.line,
                 runId: p.runId,
                 startedAtMs: p.startedAt.getTime(),
                 value: p.value,
@@ -71,10 +76,13 @@ export function historyPage(m: HistoryModel): Html {
       <option value="commit"${q.x === 'commit' ? raw(' selected') : ''}>commits (run order)</option>
     </select>
   </label>
-  <label>branch <input name="branch" value="${q.branch ?? ''}" placeholder="any" size="12"></label>
+  <label>branch <input name="branch" value="${q.branch ?? ''}" placeholder="default (${m.view.defaultBranch})" title="a branch name, * for every branch, empty for the default branch" size="12"></label>
+  ${roleSelect(q.role)}
   <label>points <input name="points" value="${q.points}" inputmode="numeric" size="5"></label>
   <button type="submit">apply</button>
 </form>
+${scopeLine(m.view)}
+${linesLegend(m)}
 ${m.downsampled ? notice(`${m.totalPoints.toLocaleString('en-US')} runs, downsampled to ${m.points.length} points (largest-triangle-three-buckets keeps spikes). Raise "points" to see more.`) : ''}
 ${chart}
 ${m.points.length === 0 ? '' : gateLegend(m)}
@@ -84,14 +92,32 @@ ${
     ? ''
     : h`<h2>Latest points <small>${latest.length} shown${m.downsampled ? ' (of the downsampled series)' : ''}</small></h2>
 <div class="table-wrap"><table class="data" id="history-points">
-<thead><tr><th scope="col">run</th><th scope="col">started</th><th scope="col">commit</th><th scope="col">branch</th><th scope="col">${metricName(q.metric)}</th><th scope="col">n</th></tr></thead>
+<thead><tr><th scope="col">run</th><th scope="col">started</th><th scope="col">commit</th><th scope="col">branch</th><th scope="col">${metricName(q.metric)}</th><th scope="col">n</th><th scope="col">flags</th></tr></thead>
 <tbody>${latest.map(
         (p) =>
-          h`<tr><td><a href="/runs/${p.runId}">${p.runId}</a></td><td>${formatTime(p.startedAt)}</td><td><code>${shortSha(p.gitCommit)}</code></td><td>${p.gitBranch ?? '–'}</td><td class="num">${formatValue(p.value, unit ?? metricInfo(q.metric)?.unit)}</td><td class="num">${p.n}</td></tr>`,
+          h`<tr><td><a href="/runs/${p.runId}">${p.runId}</a></td><td>${formatTime(p.startedAt)}</td><td><code>${shortSha(p.gitCommit)}</code></td><td>${p.gitBranch ?? '–'}</td><td class="num">${formatValue(p.value, unit ?? metricInfo(q.metric)?.unit)}</td><td class="num">${p.n}</td><td>${p.role === 'confirm' ? h`<span class="tag">confirm re-run</span>` : ''}${flagTags(p.flags, undefined)}</td></tr>`,
       )}</tbody></table></div>`
 }
 <p><a href="${link('/history', { ...base, metric: q.metric, x: q.x === 'time' ? 'commit' : 'time' })}">switch x axis</a></p>`,
   })
+}
+
+/**
+ * The lines in words (the chart's legend draws the same on the canvas): one per branch, with its run
+ * count, and a link to every branch when only one is shown.
+ */
+function linesLegend(m: HistoryModel): Html | '' {
+  const q = m.query
+  const role = q.role === 'run' ? undefined : q.role
+  const others =
+    m.view.branch === null
+      ? h`<a href="${link('/history', { fingerprint: q.fingerprint, metric: q.metric, x: q.x, role })}">default branch only</a>`
+      : h`<a href="${link('/history', { fingerprint: q.fingerprint, metric: q.metric, x: q.x, role, branch: ANY_BRANCH })}">every branch, one line each</a>`
+  if (m.lines.length === 0) return h`<p class="legend">${others}</p>`
+  return h`<p class="legend">Lines: <span id="history-lines">${m.lines.map(
+    (l, i) =>
+      h`${i > 0 ? ' · ' : ''}<span class="line-key" data-line="${l.key}">${l.key}</span> (${l.totalPoints} run${l.totalPoints === 1 ? '' : 's'})`,
+  )}</span> — ${others}.</p>`
 }
 
 /** What the band and the markers mean, or how to get them when the series has none. */

@@ -21,6 +21,7 @@ import type { LeaderboardSort } from '../params.ts'
 import { formatCell, formatTime, formatValue, headerUnit, shortSha } from './format.ts'
 import { chartFigure, filterSelect, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { branchSelect, flagTags, roleSelect, scopeLine } from './scope.ts'
 
 const ALWAYS = ['outputTokensPerS', 'ttftMsP50', 'ttftMsP95', 'tpotMsP50', 'tpotMsP95', 'errorRate'] as const
 const WHEN_PRESENT = ['goodputRequestsPerS', 'peakRssBytes', 'vramBytes', ACCURACY_METRIC] as const
@@ -41,6 +42,7 @@ export function leaderboardPage(m: LeaderboardModel): Html {
     title,
     active: 'leaderboard',
     body: h`${filterForm(m)}
+${scopeLine(m.view)}
 ${recommendationLine(m)}
 ${m.rows.length === 0 ? notice('No rows match these filters.', 'warn') : charts(m)}
 <h2>Targets <small>${m.rows.length} of ${m.totalRows} (latest completed run per target and fingerprint)</small></h2>
@@ -55,7 +57,8 @@ function filterForm(m: LeaderboardModel): Html {
       ${m.scenarios.map((s) => h`<option value="${s.name}"${s.name === m.scenario ? raw(' selected') : ''}>${s.name} (${s.completedRuns})</option>`)}
     </select>
   </label>
-  ${filterSelect('branch', 'branch', m.options.branch, m.filters.branch)}
+  ${branchSelect(m.view, m.options.branch, m.filters.branch)}
+  ${roleSelect(m.view.role)}
   ${filterSelect('engine', 'engine', m.options.engine, m.filters.engine)}
   ${filterSelect('hardware', 'hardware', m.options.hardware, m.filters.hardware)}
   ${filterSelect('method', 'method', m.options.method, m.filters.method)}
@@ -70,7 +73,8 @@ function filterForm(m: LeaderboardModel): Html {
 function choice(label: string, c: Choice | undefined): Html | '' {
   if (!c) return ''
   const value = c.metric === ACCURACY_METRIC ? formatValue(c.value * 100, '%') : formatValue(c.value, c.unit)
-  return h`<li><span class="rec-label">${label}</span> <a href="/runs/${c.runId}">${c.label}</a> <span class="rec-value">${value} ${metricName(c.metric)}</span></li>`
+  // Only when every row with the figure is flagged is the choice a flagged one: it carries its marks.
+  return h`<li><span class="rec-label">${label}</span> <a href="/runs/${c.runId}">${c.label}</a> <span class="rec-value">${value} ${metricName(c.metric)}</span>${c.flags ? h` <span class="flag-note">(every row with it is flagged:</span>${flagTags(c.flags, c.errorRate)}<span class="flag-note">)</span>` : ''}</li>`
 }
 
 function recommendationLine(m: LeaderboardModel): Html | '' {
@@ -85,6 +89,7 @@ function recommendationLine(m: LeaderboardModel): Html | '' {
     ${choice('Best accuracy', r.bestAccuracy)}
     ${plot ? h`<li><span class="rec-label">Pareto set</span> (${plotTitle(plot)}): ${r.paretoSet.labels.join(', ')}</li>` : ''}
   </ul>
+  ${r.flaggedRows > 0 ? h`<p class="flag-note" id="flagged-note">${r.flaggedRows} flagged row${r.flaggedRows === 1 ? '' : 's'} (client-saturated, or errors over 1 %) left out of these picks and the Pareto fronts; they stay in the table, marked.</p>` : ''}
 </section>`
 }
 
@@ -165,10 +170,15 @@ function charts(m: LeaderboardModel): Html {
   return h`<div class="chart-grid">${bars}${scatters}</div>`
 }
 
+/** The role as a query value: absent for the default (`run`). */
+function roleParam(m: LeaderboardModel): string | undefined {
+  return m.view.role === 'run' ? undefined : m.view.role
+}
+
 function sortHeader(m: LeaderboardModel, key: LeaderboardSort, label: Html | string): Html {
   const active = m.sort === key
   const dir = active ? (m.dir === 'asc' ? 'desc' : 'asc') : defaultDir(key)
-  const href = link('/', { ...m.filters, scenario: m.scenario, sort: key, dir })
+  const href = link('/', { ...m.filters, role: roleParam(m), scenario: m.scenario, sort: key, dir })
   const arrow = active ? (m.dir === 'asc' ? ' ▲' : ' ▼') : ''
   return h`<th scope="col"${active ? raw(` aria-sort="${m.dir === 'asc' ? 'ascending' : 'descending'}"`) : ''}><a href="${href}" data-sort="${key}">${label}${arrow}</a></th>`
 }
@@ -199,12 +209,14 @@ function table(m: LeaderboardModel, columns: readonly LeaderboardSort[]): Html {
 </tr></thead>
 <tbody>
 ${m.rows.map(
-  (r) => h`<tr data-run-id="${r.runId}" data-target="${r.targetName}">
-  <td class="target"><a href="/runs/${r.runId}">${r.targetName}</a>${r.differsBy.length > 0 ? h`<div class="differs">${r.differsBy.join(' · ')}</div>` : ''}</td>
+  (
+    r,
+  ) => h`<tr data-run-id="${r.runId}" data-target="${r.targetName}"${r.flags.length > 0 ? raw(` data-flags="${r.flags.join(' ')}" class="flagged"`) : ''}>
+  <td class="target"><a href="/runs/${r.runId}">${r.targetName}</a>${flagTags(r.flags, r.metrics.errorRate?.value)}${r.role === 'confirm' ? h` <span class="tag" title="a bench gate --confirm re-run">confirm re-run</span>` : ''}${r.differsBy.length > 0 ? h`<div class="differs">${r.differsBy.join(' · ')}</div>` : ''}</td>
   <td class="what">${r.model}${r.method ? h` <span class="tag">${r.method}</span>` : ''}<br><small>${r.engine} · ${r.hardware}</small></td>
   <td title="${formatTime(r.startedAt)}"><code>${shortSha(r.gitCommit)}</code>${r.gitBranch ? h` <small>${r.gitBranch}</small>` : ''}</td>
   ${columns.map((c) => cell(r, c))}
-  <td><a href="${link('/history', { fingerprint: r.fingerprint, metric: m.sort === 'target' ? 'outputTokensPerS' : m.sort })}">${r.runsInSeries} run${r.runsInSeries === 1 ? '' : 's'}</a></td>
+  <td><a href="${link('/history', { fingerprint: r.fingerprint, metric: m.sort === 'target' ? 'outputTokensPerS' : m.sort, branch: m.filters.branch, role: roleParam(m) })}">${r.runsInSeries} run${r.runsInSeries === 1 ? '' : 's'}</a></td>
 </tr>`,
 )}
 </tbody></table></div>`

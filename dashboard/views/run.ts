@@ -1,12 +1,15 @@
 /**
  * Run page: identity (fingerprint dimensions, environment), percentiles, TTFT and TPOT CDFs, output tokens
- * per second over the run, errors by kind, every other figure, and the scenario as run.
+ * per second over the run (partial last bucket as a rate), errors by kind and HTTP status, every other
+ * figure (goodput with the SLO it was measured under), and the scenario as run.
  * @module
  */
+
+import type { ErrorGroup } from '../../db/queries/run-detail.ts'
 import { barChart } from '../charts/bar.ts'
 import { cdfChart } from '../charts/cdf.ts'
 import { tokensOverTimeChart } from '../charts/tokens-over-time.ts'
-import { PERCENTILE_COLUMNS, type RunModel } from '../data/run.ts'
+import { PERCENTILE_COLUMNS, type RunModel, type RunSlo } from '../data/run.ts'
 import { formatCell, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
@@ -14,7 +17,6 @@ import { serverTruthNote } from './server-truth.ts'
 
 export function runPage(m: RunModel): Html {
   const { run, environment, variant, variantLineage, requests } = m.detail
-  const errorKinds = Object.entries(requests.errorsByKind).sort((a, b) => b[1] - a[1])
   const charts: Html[] = []
   if (m.ttftCdf.length > 0)
     charts.push(
@@ -48,21 +50,21 @@ export function runPage(m: RunModel): Html {
           (m.outputTokensPerSecond[0]?.widthS ?? 1) === 1
             ? '1-s buckets'
             : `${m.outputTokensPerSecond[0]?.widthS}-s bars, the average per second`
-        }; first token at t1, the rest spread to tLast)`,
+        } from the first send; each request's first token at t1, the rest spread to tLast; a last bucket the run ends inside is divided by the time it covers and drawn lighter)`,
         config: tokensOverTimeChart(m.outputTokensPerSecond),
       }),
     )
-  if (errorKinds.length > 0)
+  if (m.errors.length > 0)
     charts.push(
       chartFigure(
         {
           id: 'chart-errors',
-          title: 'Errors by kind',
+          title: 'Errors by kind and HTTP status',
           config: barChart({
             title: 'requests (count)',
             colours: 'per-row',
             integer: true,
-            rows: errorKinds.map(([kind, n]) => ({ label: kind, value: n })),
+            rows: m.errors.map((e) => ({ label: errorLabel(e), value: e.n })),
           }),
         },
         'short',
@@ -92,6 +94,7 @@ ${serverTruthNote(m)}
 ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.file}). ${run.imported.notes.join(' ')}`) : ''}
 <p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors${requests.aborted > 0 ? h`, ${requests.aborted} aborted by the interrupt` : ''}).</p>
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
+${errorTable(m.errors, requests.total - requests.aborted)}
 ${
   m.percentiles.length === 0
     ? ''
@@ -104,11 +107,12 @@ ${
       )}</tbody></table></div>`
 }
 <h2>Figures</h2>
+${m.slo || m.scalars.some((s) => GOODPUT_METRICS.has(s.name)) ? h`<p class="slo" id="slo">Goodput SLO: ${describeSlo(m.slo)}.</p>` : ''}
 <div class="table-wrap"><table class="data" id="figures">
 <thead><tr><th scope="col">name</th><th scope="col">value</th><th scope="col">better</th><th scope="col">n</th></tr></thead>
 <tbody>${m.scalars.map(
       (s) =>
-        h`<tr><th scope="row">${metricName(s.name)}</th><td class="num">${formatValue(s.value, s.unit)}</td><td>${s.direction === 'none' ? '' : s.direction}</td><td class="num">${s.n}</td></tr>`,
+        h`<tr><th scope="row">${metricName(s.name)}</th><td class="num">${formatValue(s.value, s.unit)}${GOODPUT_METRICS.has(s.name) ? sloNote(m.slo) : ''}</td><td>${s.direction === 'none' ? '' : s.direction}</td><td class="num">${s.n}</td></tr>`,
     )}</tbody></table></div>
 <h2>Identity</h2>
 <div class="two-col">
@@ -134,6 +138,38 @@ ${Object.entries(environment.engineVersions).map(([k, v]) => h`<tr><th scope="ro
 <h2>Scenario as run</h2>
 <pre class="json" id="scenario-json">${JSON.stringify(run.scenario, null, 2)}</pre>`,
   })
+}
+
+/** Figures computed under the scenario's SLO (harness/metrics/run.ts meetsSlo). */
+const GOODPUT_METRICS = new Set(['goodputRequestsPerS', 'goodFraction'])
+
+/** `ttftMs ≤ 500 ms · tpotMs ≤ 50 ms`: a request meeting every bound counts as good. */
+export function describeSlo(slo: RunSlo | null): string {
+  if (!slo) return 'none stored with this run (the scenario set no slo)'
+  const parts = (['ttftMs', 'tpotMs', 'e2eMs'] as const).flatMap((k) =>
+    slo[k] === undefined ? [] : [`${k} ≤ ${formatValue(slo[k], 'ms')}`],
+  )
+  return `${parts.join(' · ')} per request (a request meeting every bound is good)`
+}
+
+function sloNote(slo: RunSlo | null): Html {
+  return h`<br><small class="slo">SLO: ${slo ? describeSlo(slo).replace(/ per request.*$/, '') : 'not stored'}</small>`
+}
+
+/** `http 429`, `timeout`: the bar and row label of an error group. */
+export function errorLabel(e: ErrorGroup): string {
+  return e.httpStatus === null ? e.kind : `${e.kind} ${e.httpStatus}`
+}
+
+function errorTable(errors: readonly ErrorGroup[], attempted: number): Html | '' {
+  if (errors.length === 0) return ''
+  return h`<div class="table-wrap"><table class="data" id="errors">
+<caption>Errors by kind and HTTP status</caption>
+<thead><tr><th scope="col">kind</th><th scope="col">HTTP status</th><th scope="col">requests</th><th scope="col">of attempted</th></tr></thead>
+<tbody>${errors.map(
+    (e) =>
+      h`<tr data-kind="${e.kind}" data-status="${e.httpStatus ?? ''}"><td>${e.kind}</td><td class="num">${e.httpStatus ?? '–'}</td><td class="num">${e.n}</td><td class="num">${attempted > 0 ? formatValue(e.n / attempted, 'ratio') : '–'}</td></tr>`,
+  )}</tbody></table></div>`
 }
 
 /**

@@ -6,9 +6,11 @@ import { raw } from 'hono/html'
 import { describeStoredLoad } from '../../db/queries/index.ts'
 import { runStates } from '../../db/schema.ts'
 import type { RunsModel } from '../data/runs.ts'
+import { runFlags } from '../data/scope.ts'
 import { formatCell, formatTime, shortSha } from './format.ts'
 import { type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { flagTags } from './scope.ts'
 
 export function runsPage(m: RunsModel): Html {
   const q = m.query
@@ -63,15 +65,17 @@ ${
   <th scope="col">${metricName('errorRate', true)}</th><th scope="col">label</th>
 </tr></thead>
 <tbody>
-${m.runs.map(
-  (r) => h`<tr data-run-id="${r.id}">
+${m.runs.map((r) => {
+  // Marked as on the leaderboard: figures of a saturated client or of a run losing > 1 % of requests.
+  const flags = runFlags(r.metrics)
+  return h`<tr data-run-id="${r.id}"${flags.length > 0 ? raw(` data-flags="${flags.join(' ')}" class="flagged"`) : ''}>
   <td><input type="radio" name="a" value="${r.id}" aria-label="compare: base run ${r.id}"></td>
   <td><input type="radio" name="b" value="${r.id}" aria-label="compare: candidate run ${r.id}"></td>
   <td><a href="/runs/${r.id}">${r.id}</a></td>
   <td class="nowrap">${formatTime(r.startedAt)}</td>
   <td>${r.scenarioName}</td>
   <td>${r.targetName}</td>
-  <td><span class="state state-${r.state}">${r.state}</span>${r.importedFormat ? h` <span class="tag">imported: ${r.importedFormat}</span>` : ''}</td>
+  <td><span class="state state-${r.state}">${r.state}</span>${flagTags(flags, r.metrics.errorRate?.value)}${r.role === 'confirm' ? h` <span class="tag" title="a bench gate --confirm re-run: never a baseline, left out of the leaderboard and history unless asked">confirm re-run</span>` : ''}${r.importedFormat ? h` <span class="tag">imported: ${r.importedFormat}</span>` : ''}</td>
   <td class="nowrap">${r.engineKind}<br><small>${r.engineModel}</small></td>
   <td class="nowrap">${describeStoredLoad(r.load)}</td>
   <td><code>${shortSha(r.gitCommit)}</code>${r.gitBranch ? h` <small>${r.gitBranch}</small>` : ''}</td>
@@ -79,8 +83,8 @@ ${m.runs.map(
   <td class="num">${formatCell(r.metrics.ttftMsP50?.value, 'ms')}</td>
   <td class="num">${formatCell(r.metrics.errorRate?.value, 'ratio')}</td>
   <td>${r.label ?? ''}</td>
-</tr>`,
-)}
+</tr>`
+})}
 </tbody></table></div>
 <p><button type="submit">compare A → B</button></p>
 </form>`

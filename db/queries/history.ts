@@ -7,6 +7,7 @@ import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import type { Db } from '../client.ts'
 import { runMetrics, runs } from '../schema.ts'
+import { type BranchScope, branchCondition, type RunRole, roleCondition } from './scope.ts'
 
 export interface HistoryOptions {
   fingerprint: string
@@ -14,6 +15,10 @@ export interface HistoryOptions {
   metric: string
   /** Only runs of this git branch. */
   branch?: string
+  /** Which branches count (wins over `branch`); @default every branch (or `branch` alone when given) */
+  branches?: BranchScope
+  /** Only runs of these roles (runs.role); @default every role */
+  roles?: readonly RunRole[]
   /** Runs started at or after this time. */
   since?: Date
   /** Runs started before this time. */
@@ -26,6 +31,8 @@ export interface HistoryPoint {
   runId: number
   gitCommit: string | null
   gitBranch: string | null
+  /** 'run', or 'confirm' for a `bench gate --confirm` re-run. */
+  role: RunRole
   startedAt: Date
   value: number
   /** Samples behind the value. */
@@ -48,6 +55,7 @@ export async function historySeries(db: Db, options: HistoryOptions): Promise<Hi
       runId: runs.id,
       gitCommit: runs.gitCommit,
       gitBranch: runs.gitBranch,
+      role: runs.role,
       startedAt: runs.startedAt,
       value: runMetrics.value,
       n: runMetrics.n,
@@ -60,7 +68,10 @@ export async function historySeries(db: Db, options: HistoryOptions): Promise<Hi
       and(
         eq(runs.fingerprint, options.fingerprint),
         eq(runs.state, 'completed'),
-        options.branch !== undefined ? eq(runs.gitBranch, options.branch) : undefined,
+        branchCondition(
+          options.branches ?? (options.branch !== undefined ? { branch: options.branch } : undefined),
+        ),
+        roleCondition(options.roles),
         options.since !== undefined ? gte(runs.startedAt, options.since) : undefined,
         options.until !== undefined ? lt(runs.startedAt, options.until) : undefined,
       ),

@@ -11,11 +11,16 @@ import { orderByFigure } from '../figures/leaderboard.ts'
 import { environments, runs, variants } from '../schema.ts'
 import { type DimensionSource, differingDimensions, dimensionColumns } from './dimensions.ts'
 import { HEADLINE_METRICS, type MetricValues, metricsOf } from './metrics-of.ts'
+import { type BranchScope, branchCondition, type RunRole, roleCondition } from './scope.ts'
 
 export interface LeaderboardOptions {
   scenario: string
   /** Only runs of this git branch. */
   branch?: string
+  /** Which branches count (wins over `branch`); @default every branch (or `branch` alone when given) */
+  branches?: BranchScope
+  /** Only runs of these roles (runs.role); @default every role */
+  roles?: readonly RunRole[]
   /** Figures to return per row. @default HEADLINE_METRICS */
   metrics?: readonly string[]
   /** Rows are ordered best first by this figure (its catalogue direction); rows without it last. @default 'outputTokensPerS' */
@@ -31,6 +36,8 @@ export interface LeaderboardRow {
   startedAt: Date
   gitCommit: string | null
   gitBranch: string | null
+  /** Why the run exists: 'run', or 'confirm' for a `bench gate --confirm` re-run. */
+  role: RunRole
   engineKind: string
   engineModel: string
   /** Completed runs with this target and fingerprint (the series behind the row). */
@@ -43,7 +50,10 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
   const inScope = and(
     eq(runs.scenarioName, options.scenario),
     eq(runs.state, 'completed'),
-    options.branch !== undefined ? eq(runs.gitBranch, options.branch) : undefined,
+    branchCondition(
+      options.branches ?? (options.branch !== undefined ? { branch: options.branch } : undefined),
+    ),
+    roleCondition(options.roles),
   )
   // Both CTEs read only runs_leaderboard_idx (index-only, already in order: no sort, no heap); the wide
   // columns are fetched for the chosen rows alone. One DISTINCT ON query with a window count sorted and
@@ -79,6 +89,7 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
       startedAt: runs.startedAt,
       gitCommit: runs.gitCommit,
       gitBranch: runs.gitBranch,
+      role: runs.role,
       ...dimensionColumns,
       runsInSeries: seriesSizes.runs,
     })
@@ -129,6 +140,7 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
         startedAt: r.startedAt,
         gitCommit: r.gitCommit,
         gitBranch: r.gitBranch,
+        role: r.role,
         engineKind: r.engineKind,
         engineModel: r.engineModel,
         runsInSeries: r.runsInSeries,

@@ -136,3 +136,33 @@ export async function runExists(db: Db, runId: number): Promise<boolean> {
   const rows = await db.select({ id: runs.id }).from(runs).where(eq(runs.id, runId)).limit(1)
   return rows.length > 0
 }
+
+/** Error outcomes of one kind and HTTP status (null: no status, e.g. a timeout before any response). */
+export interface ErrorGroup {
+  /** timeout · http · stream · engine · crash; `unknown` for an imported error without one. */
+  kind: string
+  httpStatus: number | null
+  n: number
+}
+
+/**
+ * A run's errors by kind and HTTP status (429 and 500 are different problems), most frequent first;
+ * aborted requests are not errors (METRICS.md errorRate) and are left out, as in RequestCounts.
+ */
+export async function errorGroups(db: Db, runId: number): Promise<ErrorGroup[]> {
+  const rows = await db
+    .select({ kind: requests.errorKind, httpStatus: requests.httpStatus, n: count() })
+    .from(requests)
+    .where(
+      sql`${requests.runId} = ${runId} and ${requests.state} = 'error' and ${requests.errorKind} is distinct from 'aborted'`,
+    )
+    .groupBy(requests.errorKind, requests.httpStatus)
+  return rows
+    .map((r) => ({ kind: r.kind ?? 'unknown', httpStatus: r.httpStatus, n: r.n }))
+    .sort(
+      (a, b) =>
+        b.n - a.n ||
+        (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
+        (a.httpStatus ?? -1) - (b.httpStatus ?? -1),
+    )
+}

@@ -30,6 +30,7 @@ const LIST_METRICS = [
   'requestsPerS',
   'ttftMsP50',
   'errorRate',
+  'clientSaturated',
   'promptTokensPerS',
   'genTokensPerS',
 ] as const
@@ -51,6 +52,8 @@ export interface RunListItem {
   fingerprint: string
   gitCommit: string | null
   gitBranch: string | null
+  /** 'run', or 'confirm' for a `bench gate --confirm` re-run. */
+  role: Run['role']
   error: string | null
   /** Source format of an imported run; null for runs measured here. */
   importedFormat: ImportFormat | null
@@ -82,6 +85,7 @@ export async function listRuns(db: Db, filter: RunFilter = {}): Promise<RunListI
       fingerprint: runs.fingerprint,
       gitCommit: runs.gitCommit,
       gitBranch: runs.gitBranch,
+      role: runs.role,
       error: runs.error,
       // Only the format: the stored document can be megabytes.
       importedFormat: sql<ImportFormat | null>`${runs.imported} ->> 'format'`,

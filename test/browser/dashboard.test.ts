@@ -132,10 +132,10 @@ describe.skipIf(!hasChromium)(inChromium('dashboard'), () => {
     await page.selectOption('select[name="quant"]', 'Q4_0')
     await page.waitForURL(/quant=Q4_0/)
     expect(await rowTargets(page), 'Q4_0 only').toEqual(['tiny-q4'])
-    expect(await rowRuns(), 'latest tiny-q4 run: the feature branch').toEqual([seeded.featureRun])
-    await page.selectOption('select[name="branch"]', 'main')
-    await page.waitForURL(/branch=main/)
-    expect(await rowRuns(), 'latest tiny-q4 run on main').toEqual([seeded.slowRun])
+    expect(await rowRuns(), 'default branch: the latest tiny-q4 run on main').toEqual([seeded.slowRun])
+    await page.selectOption('select[name="branch"]', '*')
+    await page.waitForURL(/branch=\*/)
+    expect(await rowRuns(), 'any branch: the newer feature-branch run').toEqual([seeded.featureRun])
     await page.waitForFunction(CHARTS_DRAWN)
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'dashboard-leaderboard-filtered.png'),

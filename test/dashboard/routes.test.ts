@@ -62,8 +62,20 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
       const throughput = m.rows.map((r) => r.metrics.outputTokensPerS!.value)
       expect(throughput, 'best first').toEqual([...throughput].sort((a, b) => b - a))
       const q4 = m.rows.find((r) => r.targetName === 'tiny-q4')!
-      expect(q4.runId, 'latest tiny-q4 run (feature branch)').toBe(s.featureRun)
-      expect(q4.runsInSeries, 'series length').toBe(6)
+      expect(m.view, 'default: branch main, no confirm re-runs').toMatchObject({
+        branch: 'main',
+        defaultBranch: 'main',
+        fellBack: false,
+        role: 'run',
+      })
+      expect(q4.runId, 'latest tiny-q4 run on main, not the newer feature-branch one').toBe(s.slowRun)
+      expect(q4.runsInSeries, 'series length on main').toBe(5)
+      const any = await json<LeaderboardModel>('/api/leaderboard?branch=*')
+      const anyQ4 = any.rows.find((r) => r.targetName === 'tiny-q4')!
+      expect([anyQ4.runId, anyQ4.runsInSeries], 'branch=*: the feature run, every branch').toEqual([
+        s.featureRun,
+        6,
+      ])
       expect([q4.model, q4.method, q4.quant, q4.engine, q4.hardware], 'facets').toEqual([
         'tiny Q4_0',
         'quantized',
@@ -85,7 +97,7 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
     })
 
     it('marks the Pareto fronts and recommends', async () => {
-      const m = await json<LeaderboardModel>('/api/leaderboard?scenario=chat')
+      const m = await json<LeaderboardModel>('/api/leaderboard?scenario=chat&branch=*')
       const id = (target: string) => m.rows.find((r) => r.targetName === target)!.runId
       expect(
         m.pareto.map((p) => p.id),
@@ -108,11 +120,17 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
         runId: id('tiny-f32'),
         value: 0.41,
       })
-      const fastest = m.rows.reduce((a, b) =>
+      // remote-a loses 2 of 40 requests (5 % > 1 %): flagged, so never the best.
+      expect(
+        m.rows.filter((r) => r.flags.length > 0).map((r) => [r.targetName, r.flags]),
+        'flagged rows',
+      ).toEqual([['remote-a', ['errors-over-threshold']]])
+      const clean = m.rows.filter((r) => r.flags.length === 0)
+      const fastest = clean.reduce((a, b) =>
         b.metrics.outputTokensPerS!.value > a.metrics.outputTokensPerS!.value ? b : a,
       )
       expect(m.recommendation.bestThroughput?.runId, 'best throughput').toBe(fastest.runId)
-      const quickest = m.rows.reduce((a, b) =>
+      const quickest = clean.reduce((a, b) =>
         b.metrics.ttftMsP95!.value < a.metrics.ttftMsP95!.value ? b : a,
       )
       expect(m.recommendation.lowestLatency, 'lowest latency on ttftMsP95').toMatchObject({
@@ -228,11 +246,19 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
   describe('history', () => {
     it('returns one figure of a series oldest first, filtered by branch, linked to runs', async () => {
       const fp = await fingerprintOf(s.slowRun)
-      const all = await json<HistoryModel>(`/api/history?fingerprint=${fp}&metric=ttftMsP95`)
+      const all = await json<HistoryModel>(`/api/history?fingerprint=${fp}&metric=ttftMsP95&branch=*`)
       expect(
         all.points.map((p) => p.runId),
         'every run of the series, oldest first',
       ).toEqual([...s.chat['tiny-q4']!.slice(0, 4), s.slowRun, s.featureRun])
+      expect(
+        all.lines.map((l) => [l.key, l.totalPoints]),
+        'one line per branch, main first',
+      ).toEqual([
+        ['main', 5],
+        ['feature', 1],
+      ])
+      expect(all.points.at(-1)?.line, 'the feature run on its own line').toBe('feature')
       expect([all.unit, all.direction, all.totalPoints, all.downsampled], 'meta').toEqual([
         'ms',
         'lower',
@@ -248,8 +274,12 @@ describe.each(dbBackends())('dashboard routes on %s', (backend) => {
         expect.arrayContaining(['ttftMsP95', 'outputTokensPerS']),
       )
       expect(all.description, 'catalogue description').toMatch(/^95th percentile/)
-      const main = await json<HistoryModel>(`/api/history?fingerprint=${fp}&metric=ttftMsP95&branch=main`)
-      expect(main.points.map((p) => p.runId).at(-1), 'main only').toBe(s.slowRun)
+      const main = await json<HistoryModel>(`/api/history?fingerprint=${fp}&metric=ttftMsP95`)
+      expect(main.points.map((p) => p.runId).at(-1), 'default: main only').toBe(s.slowRun)
+      expect(
+        main.lines.map((l) => l.key),
+        'default: one line',
+      ).toEqual(['main'])
       const window = await json<HistoryModel>(
         `/api/history?fingerprint=${fp}&since=2026-11-11T00:00:00Z&until=2026-11-13T00:00:00Z`,
       )

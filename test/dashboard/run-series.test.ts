@@ -3,6 +3,7 @@
  * percentile_disc and output tokens per 1-s bucket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ratePerS, tokensOverTimeChart } from '../../dashboard/charts/tokens-over-time.ts'
 import { runSeries } from '../../dashboard/data/run-series.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
 import { errorOutcome, okOutcome, recordRun } from '../db/fixtures/data.ts'
@@ -59,6 +60,15 @@ describe.each(dbBackends())('run series on %s', (backend) => {
       [1, 3, false],
       [2, 2, true],
     ])
+    // The run ends at 2500 ms (request 1's last token): the last bucket covers 0.5 s, so its 2 tokens
+    // are 4 tokens/s, not a bar of 2 that reads as a collapse.
+    const last = s.outputTokensPerSecond.at(-1)!
+    expect(last.coveredS, 'last bucket: seconds covered').toBeCloseTo(0.5, 9)
+    expect(ratePerS(last), 'last bucket: tokens per covered second').toBeCloseTo(4, 9)
+    expect(
+      tokensOverTimeChart(s.outputTokensPerSecond).data.datasets[0]?.data,
+      'chart: every bar a rate',
+    ).toEqual([5, 3, 4])
   })
 
   it('gives the exact empirical CDFs of TTFT and TPOT for a small run', async () => {
