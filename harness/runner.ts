@@ -28,11 +28,11 @@ import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { Engine, GenerationRequest, NativeSpeedResult } from './engines/engine.ts'
 import { engineDefinition, requireEngineDefinition } from './engines/registry.ts'
 import { HarnessError, toError } from './errors.ts'
-import { executeLoad, expandLoads } from './load/index.ts'
+import { executeLoad, expandLoads, expectedRequests } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
 import { checkErrorRate, type ErrorRateCheck, percentileOfHistogram, summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
-import { loadPrompts, mixSeed, type Prompt } from './prompts/index.ts'
+import { loadPrompts, mixSeed, type Prompt, promptsAhead } from './prompts/index.ts'
 import { collectReference, compareWithReference, type ReferenceDistributions } from './quality/measure.ts'
 import { type PreparedQuality, prepareQuality } from './quality/prepare.ts'
 import { qualityMetricRows } from './quality/run-metrics.ts'
@@ -343,6 +343,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'interrupted' }
     }
 
+    // Measured prompts are drawn before the run's clock starts (prompts/ahead.ts: not on the event loop
+    // while chunks wait to be stamped).
+    const measuredPrompts = promptsAhead(source, { from: cursor, salt, expected: expectedRequests(load) })
     const runMeta = meta(target, created, load, loadIndex)
     const started: RunRecorder = await sink.startRun(runMeta)
     // finish is called once per run, whatever throws: a finish that threw must not be followed by a
@@ -373,7 +376,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         signal,
         random: createRandom(scenario.seed + loadIndex),
         send: async (scheduledAt) => {
-          const p = nextPrompt()
+          const p = measuredPrompts.next()
           const outcome = await executeRequest(
             engine,
             toRequest(p),

@@ -4,6 +4,7 @@ import { readJsonlPrompts } from './jsonl.ts'
 import { syntheticPromptSource } from './synthetic.ts'
 import type { Prompt, PromptSource } from './types.ts'
 
+export { MAX_AHEAD_CHARS, MAX_AHEAD_PROMPTS, type PromptCursor, promptsAhead } from './ahead.ts'
 export { createSyntheticPrompts, drawLength, mixSeed, syntheticPromptSource } from './synthetic.ts'
 export type { Prompt, PromptSource } from './types.ts'
 

@@ -45,6 +45,12 @@ export interface SelftestOptions {
   requests?: number
   /** The openai engine's HTTP client under test. @default the engine's default */
   client?: OpenAIClient
+  /**
+   * Rounds per level, each the full ABBA measurement; the figures are the median over rounds. One p99
+   * comparison at 64 streams swings by several ms on a shared 2-vCPU machine (session 8: ITL p99 excess
+   * +0.52 … +3.29 ms over four runs), so judging the goal takes ≥ 5. @default 1
+   */
+  rounds?: number
   json?: boolean
 }
 
@@ -90,9 +96,14 @@ export interface SelftestLevel {
   bareCpuUsPerChunk: number
   /**
    * Who ran when: each reader ran half the requests twice, `HBBH` (harness, bare, bare, harness) or `BHHB`
-   * (alternating by level), and its figures pool both halves.
+   * (alternating by level), and its figures pool both halves. With rounds, the first round's order (the
+   * next round takes the other).
    */
   order: 'HBBH' | 'BHHB'
+  /** Rounds measured; every figure above is their median (counts are summed). */
+  rounds: number
+  /** Each round's TTFT and ITL p99 excess, ms, in the order run: the spread the median hides. */
+  roundExcessMs: { ttftP99: number; itlP99: number }[]
 }
 
 /** Goal on the excess (harness − bare) of TTFT and ITL p50/p99, ms, at GOAL_LEVELS streams. */
@@ -175,22 +186,26 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
     for (const [index, concurrency] of options.levels.entries()) {
       // A p99 needs a few hundred TTFTs; at high levels 16 rounds also put the start-up ramp in the minority.
       const requests = options.requests ?? Math.max(300, concurrency * 16)
-      // Each reader runs its requests in two halves, in ABBA order (harness, bare, bare, harness; BAAB at
-      // the next level), and its samples are pooled: on a shared machine conditions drift within a level,
-      // and this way both readers see the same drift, whoever starts.
-      const order: SelftestLevel['order'] = index % 2 === 0 ? 'HBBH' : 'BHHB'
-      const halves = [Math.ceil(requests / 2), Math.floor(requests / 2)]
-      const harness: HarnessHalf[] = []
-      const bare: BareReaderResult[] = []
-      for (const who of order) {
-        // Each reader's first run takes the first half, its second the rest (none with --requests 1).
-        const half = halves[who === 'H' ? harness.length : bare.length]!
-        if (half === 0) continue
-        const scenario = scenarioAt(concurrency, half)
-        if (who === 'H') harness.push(await runHarnessLevel(scenario))
-        else bare.push(await runBareLevel(scenario, mock.url))
+      const rounds: SelftestLevel[] = []
+      for (let round = 0; round < (options.rounds ?? 1); round++) {
+        // Each reader runs its requests in two halves, in ABBA order (harness, bare, bare, harness; BAAB at
+        // the next level or round), and its samples are pooled: on a shared machine conditions drift within
+        // a level, and this way both readers see the same drift, whoever starts.
+        const order: SelftestLevel['order'] = (index + round) % 2 === 0 ? 'HBBH' : 'BHHB'
+        const halves = [Math.ceil(requests / 2), Math.floor(requests / 2)]
+        const harness: HarnessHalf[] = []
+        const bare: BareReaderResult[] = []
+        for (const who of order) {
+          // Each reader's first run takes the first half, its second the rest (none with --requests 1).
+          const half = halves[who === 'H' ? harness.length : bare.length]!
+          if (half === 0) continue
+          const scenario = scenarioAt(concurrency, half)
+          if (who === 'H') harness.push(await runHarnessLevel(scenario))
+          else bare.push(await runBareLevel(scenario, mock.url))
+        }
+        rounds.push(summarizeLevel(concurrency, requests, harness, bare, options, order))
       }
-      levels.push(summarizeLevel(concurrency, requests, harness, bare, options, order))
+      levels.push(medianOfRounds(rounds))
     }
   } finally {
     await mock.stop()
@@ -295,7 +310,44 @@ function summarizeLevel(
     itlP99ExcessMs: figures.itlP99ErrorMs - figures.bareItlP99ErrorMs,
     bareCpuUsPerChunk: bare.reduce((sum, b) => sum + b.cpuUs, 0) / bareChunks,
     order,
+    rounds: 1,
+    roundExcessMs: [
+      {
+        ttftP99: figures.ttftP99ErrorMs - figures.bareTtftP99ErrorMs,
+        itlP99: figures.itlP99ErrorMs - figures.bareItlP99ErrorMs,
+      },
+    ],
   }
+}
+
+/** Counts a level sums over its rounds; every other number is the rounds' median. */
+const SUMMED: ReadonlySet<keyof SelftestLevel> = new Set(['requests', 'ok', 'bareOk'] as const)
+
+/** One level from its rounds: medians (counts summed), saturated if any round was, each round's excess kept. */
+export function medianOfRounds(rounds: readonly SelftestLevel[]): SelftestLevel {
+  const first = rounds[0]
+  if (first === undefined) throw new HarnessError('selftest: a level needs at least one round')
+  if (rounds.length === 1) return first
+  const out: Record<string, unknown> = { ...first }
+  for (const [key, value] of Object.entries(first) as [keyof SelftestLevel, unknown][]) {
+    if (typeof value !== 'number' && value !== null) continue
+    const values = rounds.flatMap((r) => (typeof r[key] === 'number' ? [r[key] as number] : []))
+    if (key === 'concurrency') continue
+    if (SUMMED.has(key)) out[key] = values.reduce((a, b) => a + b, 0)
+    else out[key] = values.length === 0 ? null : median(values)
+  }
+  return {
+    ...(out as unknown as SelftestLevel),
+    clientSaturated: rounds.some((r) => r.clientSaturated),
+    rounds: rounds.length,
+    roundExcessMs: rounds.flatMap((r) => r.roundExcessMs),
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /** One run through the harness: the runner, the openai engine, the client under test. */
@@ -436,6 +488,9 @@ function formatSelftest(levels: readonly SelftestLevel[], options: SelftestOptio
   const goal = `goal: excess (harness error − bare error) ≤ ${EXCESS_GOAL_MS} ms for TTFT and ITL p50/p99 at ${GOAL_LEVELS.join(' and ')} streams`
   return [
     `client ${options.client ?? DEFAULT_OPENAI_CLIENT}; injected TTFT ${options.ttftMs} ms, gap ${options.itlMs} ms, ${options.outputTokens} tokens; errors = |measured − injected| in ms`,
+    ...((options.rounds ?? 1) > 1
+      ? [`${options.rounds} rounds per level: every figure is the median over rounds (counts summed)`]
+      : []),
     'bare = the same error seen by a bare raw-socket reader at the same load (the floor: mock, kernel, scheduling); excess = harness − bare',
     'client = measured − what the mock reports it did (the harness share); server late = mock first write − injected',
     line(header),

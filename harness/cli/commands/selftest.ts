@@ -27,6 +27,12 @@ export function registerSelftestCommand(program: Command): void {
       'measured requests per level (default max(300, 16 × streams): a p99 needs a few hundred)',
       parseNumberFlag('--requests', 'int', 1),
     )
+    .option(
+      '--rounds <n>',
+      'rounds per level, figures = median over rounds (judge the goal with ≥ 5: one p99 swings by ms)',
+      parseNumberFlag('--rounds', 'int', 1),
+      1,
+    )
     .action(
       action(async (opts: SelftestFlags) => (await import('../actions/selftest.ts')).selftestCommand(opts)),
     )
