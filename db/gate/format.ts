@@ -2,7 +2,7 @@
  * The gate's report as a Markdown table (stdout and $GITHUB_STEP_SUMMARY), a plain table, or JSON.
  * @module
  */
-import type { GateReport, GateRow } from './gate.ts'
+import type { GateReport, GateRow, Refusal } from './gate.ts'
 
 export type GateFormat = 'md' | 'json' | 'table'
 
@@ -12,11 +12,10 @@ export function formatGateReport(report: GateReport, format: GateFormat): string
   if (format === 'json') return JSON.stringify(report, null, 2)
   const multi = new Set(report.rows.map((r) => r.series)).size > 1
   const cells = report.rows.map((r) => rowCells(r, multi))
-  const refused = report.refused.map(
-    (r) =>
-      `REFUSED ${r.series} (run ${r.runId}): not comparable with run ${r.otherRunId}: ${r.differences.join('; ')}`,
-  )
   if (format === 'md') {
+    const refused = report.refused.map((r) =>
+      [`${refusalHead(r)}:`, ...refusalFields(r).map((f) => `  - ${f}`)].join('\n'),
+    )
     const lines = [
       `| ${HEAD.join(' | ')} |`,
       `|${HEAD.map((_, i) => (i === 0 || i === 5 ? ' --- ' : ' ---: ')).join('|')}|`,
@@ -33,7 +32,23 @@ export function formatGateReport(report: GateReport, format: GateFormat): string
       .join('  ')
       .trimEnd(),
   )
+  const refused = report.refused.map((r) =>
+    [`${refusalHead(r)}:`, ...refusalFields(r).map((f) => `  ${f}`)].join('\n'),
+  )
   return [...(cells.length > 0 ? table : []), ...refused, ...report.notes].join('\n')
+}
+
+/** `REFUSED mock · concurrent 4 (run 12): not comparable with main's run 7; fields that differ (main vs candidate)` */
+export function refusalHead(r: Refusal): string {
+  return (
+    `REFUSED ${r.series} (run ${r.runId}): not comparable with ${r.baselineBranch}'s run ${r.otherRunId}; ` +
+    `fields that differ (${r.baselineBranch} vs candidate)`
+  )
+}
+
+/** One line per differing field: `mock.itl.ms: 3 vs 2` (baseline first). */
+export function refusalFields(r: Refusal): string[] {
+  return r.differences.map((d) => `${d.field}: ${d.baseline} vs ${d.candidate}`)
 }
 
 function rowCells(r: GateRow, multi: boolean): string[] {

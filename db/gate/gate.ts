@@ -12,6 +12,7 @@
  * @module
  */
 
+import { describeStoredRun } from '../../harness/cli/describe-run.ts'
 import { HarnessError } from '../../harness/errors.ts'
 import {
   ACCURACY_METRICS,
@@ -32,7 +33,10 @@ import {
 import type { Db } from '../client.ts'
 import {
   accuracyItemsOf,
+  type BaselineHistory,
+  type BaselineQuery,
   baselineHistory,
+  type FieldDifference,
   type GateItem,
   type GateRun,
   gateRuns,
@@ -41,7 +45,7 @@ import {
 } from './runs.ts'
 
 export interface GateRow {
-  /** `target · step n` of the series. */
+  /** `target · load` of the series (`mock · concurrent 4`), with ` (step n)` when two steps read alike. */
   series: string
   fingerprint: string | null
   /** The first candidate run of the series (not a confirmation): where limits and alerts are stored. */
@@ -54,9 +58,11 @@ export interface GateRow {
 export interface Refusal {
   series: string
   runId: number
-  /** The baseline-branch run compared against. */
+  /** The baseline-branch run compared against, and its branch. */
   otherRunId: number
-  differences: string[]
+  baselineBranch: string
+  /** Each differing field, baseline's value and the candidate's (`mock.itl.ms: 3 vs 2`). */
+  differences: FieldDifference[]
 }
 
 export interface GateReport {
@@ -77,6 +83,13 @@ export interface GateDbOptions {
   baselineRunIds?: readonly number[]
   /** Use these values (metric → values) as the baseline of every series. */
   baselineValues?: ReadonlyMap<string, readonly number[]>
+  /**
+   * Candidate commit → the start point's commit (`--baseline-ref`: its merge-base with that ref), instead
+   * of the merge-base stored with the candidate run.
+   */
+  mergeBaseOf?: ReadonlyMap<string, string>
+  /** Whether a commit is an ancestor of another in the gate's clone (git), to word an empty history. */
+  isAncestor?: (ancestor: string, of: string) => Promise<boolean | undefined>
 }
 
 /** The accuracy figures the gate judges on items (the others are not one proportion over items). */
@@ -127,10 +140,11 @@ export async function gateStoredRuns(
   for (const run of candidates) groups.set(run.fingerprint, [...(groups.get(run.fingerprint) ?? []), run])
   const report: GateReport = { rows: [], refused: [], notes: [] }
   const excludeIds = candidates.map((c) => c.id)
+  const seriesOf = seriesNames(candidates)
   for (const [fingerprint, group] of groups) {
     const first = group[0]
     if (!first) continue
-    const series = `${first.targetName} · step ${first.loadIndex}`
+    const series = seriesOf(first)
     if (first.loadKind === 'accuracy') {
       if (accuracyMetrics.size > 0)
         await gateAccuracyGroup(db, group, series, accuracyMetrics, o, excludeIds, report)
@@ -143,6 +157,8 @@ export async function gateStoredRuns(
       latencyMetrics,
     )
     let baselineOf: (metric: string) => number[]
+    /** Why the start-point history is empty though the branch has comparable runs. */
+    let emptyBecause: string | undefined
     if (o.baselineValues) {
       const file = o.baselineValues
       baselineOf = (m) => [...(file.get(m) ?? [])]
@@ -152,11 +168,7 @@ export async function gateStoredRuns(
         ids = [...o.baselineRunIds]
         report.notes.push(`${series}: baseline runs ${ids.join(', ')}`)
       } else {
-        const history = await baselineHistory(db, first, {
-          branch: o.baselineBranch,
-          maxSamples: o.maxSamples,
-          excludeIds,
-        })
+        const history = await baselineHistory(db, first, historyQuery(o, first, o.maxSamples, excludeIds))
         if (history.runs.length === 0) {
           const why = await incomparableBecause(db, first, o.baselineBranch)
           if (why) {
@@ -164,13 +176,18 @@ export async function gateStoredRuns(
               series,
               runId: first.id,
               otherRunId: why.runId,
+              baselineBranch: o.baselineBranch,
               differences: why.differences,
             })
             continue
           }
         }
         ids = history.runs.map((r) => r.id)
-        report.notes.push(`${series}: baseline ${history.runs.length} run(s), ${history.startPoint}`)
+        emptyBecause = history.emptyBecause
+        report.notes.push(
+          `${series}: baseline ${history.runs.length} run(s), ${history.startPoint}` +
+            (emptyBecause ? `; ${emptyBecause}` : ''),
+        )
       }
       const values = await metricValues(db, ids, latencyMetrics)
       baselineOf = (m) => ids.flatMap((id) => values.get(id)?.get(m) ?? [])
@@ -178,13 +195,20 @@ export async function gateStoredRuns(
     for (const metric of latencyMetrics) {
       const direction = directions.get(metric) ?? gatedDirection(metric)
       const cand = group.flatMap((r) => candidateValues.get(r.id)?.get(metric) ?? [])
+      const verdict = evaluate(direction, baselineOf(metric), cand, {
+        ...o.evaluate,
+        maxSamples: o.maxSamples,
+      })
       report.rows.push({
         series,
         fingerprint,
         runId: first.id,
         candidateRunIds: group.map((r) => r.id),
         metric,
-        verdict: evaluate(direction, baselineOf(metric), cand, { ...o.evaluate, maxSamples: o.maxSamples }),
+        verdict:
+          emptyBecause && verdict.verdict === 'insufficient-data'
+            ? { ...verdict, reason: `no baseline: ${emptyBecause}` }
+            : verdict,
       })
     }
   }
@@ -224,6 +248,7 @@ async function gateAccuracyGroup(
       `${series}: accuracy of run ${first.id}; ${group.length - 1} more run(s) of the same items not pooled (the same items are not independent observations)`,
     )
   let baseline: GateRun | undefined
+  let history: BaselineHistory | undefined
   if (o.baselineValues) {
     baseline = undefined
   } else if (o.baselineRunIds && o.baselineRunIds.length > 0) {
@@ -231,16 +256,20 @@ async function gateAccuracyGroup(
     baseline = named.findLast((r) => r.fingerprint === first.fingerprint) ?? named.at(-1)
     if (baseline) report.notes.push(`${series}: baseline accuracy run ${baseline.id} (of --baseline-run)`)
   } else {
-    const history = await baselineHistory(db, first, {
-      branch: o.baselineBranch,
-      maxSamples: 1,
-      excludeIds,
-    })
+    history = await baselineHistory(db, first, historyQuery(o, first, 1, excludeIds))
     baseline = history.runs.at(-1)
+    if (!baseline && history.emptyBecause)
+      report.notes.push(`${series}: no baseline accuracy run; ${history.emptyBecause}`)
     if (!baseline) {
       const why = await incomparableBecause(db, first, o.baselineBranch)
       if (why) {
-        report.refused.push({ series, runId: first.id, otherRunId: why.runId, differences: why.differences })
+        report.refused.push({
+          series,
+          runId: first.id,
+          otherRunId: why.runId,
+          baselineBranch: o.baselineBranch,
+          differences: why.differences,
+        })
         return
       }
     } else
@@ -262,7 +291,9 @@ async function gateAccuracyGroup(
           ? 'a values file has no items: the accuracy test needs a baseline accuracy run'
           : o.baselineRunIds && o.baselineRunIds.length > 0
             ? 'none of the --baseline-run runs is a completed accuracy run'
-            : `no ${o.baselineBranch} accuracy run with the candidate's fingerprint yet`,
+            : history?.emptyBecause
+              ? `no baseline: ${history.emptyBecause}`
+              : `no ${o.baselineBranch} accuracy run with the candidate's fingerprint yet`,
       })
       continue
     }
@@ -278,6 +309,34 @@ async function gateAccuracyGroup(
     ]
     row(metric, extra.length > 0 ? { ...verdict, reason: `${verdict.reason}; ${extra.join('; ')}` } : verdict)
   }
+}
+
+/** The start-point query of one series: the branch, the --baseline-ref merge-base, git's ancestry. */
+function historyQuery(
+  o: GateDbOptions,
+  candidate: GateRun,
+  maxSamples: number,
+  excludeIds: readonly number[],
+): BaselineQuery {
+  const mergeBase = candidate.gitCommit === null ? undefined : o.mergeBaseOf?.get(candidate.gitCommit)
+  return {
+    branch: o.baselineBranch,
+    maxSamples,
+    excludeIds,
+    ...(mergeBase !== undefined ? { mergeBase } : {}),
+    ...(o.isAncestor ? { isAncestor: o.isAncestor } : {}),
+  }
+}
+
+/**
+ * Series names as `bench runs show` describes loads: `mock · concurrent 4`, `mock · accuracy loglik 5-shot
+ * 40 items`; ` (step n)` is added only where two steps of one target read the same.
+ */
+function seriesNames(candidates: readonly GateRun[]): (run: GateRun) => string {
+  const name = (r: GateRun) => `${r.targetName} · ${describeStoredRun(r.load)}`
+  const steps = new Map<string, Set<number>>()
+  for (const r of candidates) steps.set(name(r), (steps.get(name(r)) ?? new Set()).add(r.loadIndex))
+  return (r) => ((steps.get(name(r))?.size ?? 0) > 1 ? `${name(r)} (step ${r.loadIndex})` : name(r))
 }
 
 /** The outcomes one accuracy figure counts: a subject's items only, accNorm's choice for accNorm. */

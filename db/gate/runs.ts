@@ -14,7 +14,8 @@
  */
 import { and, desc, eq, inArray, lt, lte, ne, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
-import { type DimensionSource, differingDimensions, dimensionColumns } from '../queries/dimensions.ts'
+import { canonicalJson } from '../identity.ts'
+import { describeStoredLoad, dimensionColumns, runDimensions } from '../queries/dimensions.ts'
 import { accuracyItems, environments, runMetrics, runs, variants } from '../schema.ts'
 
 export interface GateRun {
@@ -31,6 +32,8 @@ export interface GateRun {
   label: string | null
   /** `accuracy` for an accuracy run (gated on its items), else the latency load's kind. */
   loadKind: string
+  /** The load step (or accuracy / quality spec) as stored: names the series (`mock · concurrent 4`). */
+  load: unknown
 }
 
 const gateRunColumns = {
@@ -46,6 +49,7 @@ const gateRunColumns = {
   startedAt: runs.startedAt,
   label: runs.label,
   loadKind: runs.loadKind,
+  load: runs.load,
 }
 
 export interface CandidateSelection {
@@ -129,6 +133,16 @@ export interface BaselineQuery {
   maxSamples: number
   /** Runs never to use (the candidate and its confirmations). */
   excludeIds: readonly number[]
+  /**
+   * The start point's commit instead of the candidate's stored merge-base (`bench gate --baseline-ref`:
+   * the merge-base of the candidate commit with that ref, found by git when the gate runs).
+   */
+  mergeBase?: string
+  /**
+   * Whether commit `ancestor` is an ancestor of commit `of` in the clone the gate runs in; undefined when
+   * git cannot tell (no clone, unknown commit). Only words the explanation of an empty history.
+   */
+  isAncestor?: (ancestor: string, of: string) => Promise<boolean | undefined>
 }
 
 export interface BaselineHistory {
@@ -136,6 +150,11 @@ export interface BaselineHistory {
   runs: GateRun[]
   /** How the history was cut, in words (printed under the table). */
   startPoint: string
+  /**
+   * When no run is left but the baseline branch does have runs with the candidate's fingerprint (all
+   * after the cut): why, in words, and what to do — push, fetch, or --baseline-ref.
+   */
+  emptyBecause?: string
 }
 
 export async function baselineHistory(
@@ -145,7 +164,8 @@ export async function baselineHistory(
 ): Promise<BaselineHistory> {
   let cutoff: { op: 'lt' | 'lte'; at: Date }
   let startPoint: string
-  const mergeBase = candidate.gitMergeBase
+  const mergeBase = q.mergeBase ?? candidate.gitMergeBase
+  const from = q.mergeBase !== undefined ? ' (--baseline-ref)' : ''
   if (candidate.gitBranch === q.branch) {
     cutoff = { op: 'lt', at: candidate.startedAt }
     startPoint = `${q.branch} history before the candidate`
@@ -170,43 +190,110 @@ export async function baselineHistory(
           )[0]
     if (marker) {
       cutoff = { op: 'lte', at: marker.startedAt }
-      startPoint = `${q.branch} up to the merge-base ${mergeBase?.slice(0, 12)}`
+      startPoint = `${q.branch} up to the merge-base ${mergeBase?.slice(0, 12)}${from}`
     } else {
       cutoff = { op: 'lt', at: candidate.startedAt }
       startPoint =
         mergeBase === null
           ? `${q.branch} history before the candidate (the candidate has no merge-base)`
-          : `${q.branch} history before the candidate (merge-base ${mergeBase.slice(0, 12)} was never measured on ${q.branch})`
+          : `${q.branch} history before the candidate (merge-base ${mergeBase.slice(0, 12)}${from} was never measured on ${q.branch})`
     }
   }
+  const comparable = and(
+    eq(runs.fingerprint, candidate.fingerprint),
+    eq(runs.gitBranch, q.branch),
+    eq(runs.state, 'completed'),
+    eq(runs.role, 'run'),
+    q.excludeIds.length > 0 ? notInArray(runs.id, [...q.excludeIds]) : undefined,
+  )
   const rows = await db
     .select(gateRunColumns)
     .from(runs)
     .where(
-      and(
-        eq(runs.fingerprint, candidate.fingerprint),
-        eq(runs.gitBranch, q.branch),
-        eq(runs.state, 'completed'),
-        eq(runs.role, 'run'),
-        cutoff.op === 'lt' ? lt(runs.startedAt, cutoff.at) : lte(runs.startedAt, cutoff.at),
-        q.excludeIds.length > 0 ? notInArray(runs.id, [...q.excludeIds]) : undefined,
-      ),
+      and(comparable, cutoff.op === 'lt' ? lt(runs.startedAt, cutoff.at) : lte(runs.startedAt, cutoff.at)),
     )
     .orderBy(desc(runs.startedAt), desc(runs.id))
     .limit(Math.max(1, q.maxSamples))
-  return { runs: rows.reverse(), startPoint }
+  if (rows.length > 0) return { runs: rows.reverse(), startPoint }
+  // Nothing before the cut: say why when the branch does have comparable runs (all after it).
+  const after = await db
+    .select({ gitCommit: runs.gitCommit })
+    .from(runs)
+    .where(comparable)
+    .orderBy(runs.startedAt, runs.id)
+  if (after.length === 0) return { runs: [], startPoint }
+  const emptyBecause = await whyEmpty(candidate, q, {
+    runs: after.length,
+    commits: [...new Set(after.flatMap((r) => (r.gitCommit === null ? [] : [r.gitCommit])))],
+    mergeBase,
+    measuredMergeBase: cutoff.op === 'lte',
+  })
+  return { runs: [], startPoint, emptyBecause }
 }
 
 /**
- * Why a candidate with no comparable baseline is not comparable: the dimensions in which it differs from
- * the latest completed run of the same scenario, target and load step on the baseline branch. Undefined
- * when the baseline branch has no such run at all (then there is simply no history yet).
+ * Why the baseline branch's runs with the candidate's fingerprint all fall after the start point, and what
+ * to do. The usual cause: the branch's runs were measured on commits that are not on the ref bench run took
+ * the merge-base against (origin/main: local commits not pushed, or not fetched), so the merge-base is an
+ * older commit measured before them — or none was found at all (a shallow clone, no origin/main).
+ */
+async function whyEmpty(
+  candidate: GateRun,
+  q: BaselineQuery,
+  found: { runs: number; commits: string[]; mergeBase: string | null; measuredMergeBase: boolean },
+): Promise<string> {
+  const b = q.branch
+  const short = (c: string) => c.slice(0, 12)
+  const commits = found.commits.slice(-3).map(short).join(', ')
+  const has = `${b} has ${found.runs} run(s) with the candidate's fingerprint (commit${found.commits.length === 1 ? '' : 's'} ${commits}${found.commits.length > 3 ? ', …' : ''})`
+  if (candidate.gitBranch === b) return `${has}, all started after the candidate`
+  const retry = `--baseline-ref ${b} (the merge-base with ${b} as this clone has it)`
+  if (found.mergeBase === null)
+    return (
+      `the candidate has no merge-base: bench run found none of origin/HEAD, origin/${b}, ${b} in its clone ` +
+      `(a shallow CI checkout: fetch-depth: 0; else git fetch origin ${b}), and ${has} all started after ` +
+      `the candidate. Fetch ${b} and run bench again, or gate with ${retry}`
+    )
+  // Measured commits that the candidate's own history contains: on the branch, yet not before its merge-base.
+  const head = candidate.gitCommit
+  const local =
+    head && q.isAncestor
+      ? (await Promise.all(found.commits.map((c) => q.isAncestor?.(c, head)))).some((a) => a === true)
+      : undefined
+  const point = found.measuredMergeBase
+    ? `all after its merge-base ${short(found.mergeBase)} was measured on ${b}`
+    : `all started after the candidate (its merge-base ${short(found.mergeBase)} was never measured on ${b})`
+  if (local === false)
+    return (
+      `${has}, ${point}: ${b} moved on after the candidate forked and nothing comparable was measured up to ` +
+      `the fork. Rebase onto ${b}, or gate with --baseline-run <id> to name a baseline`
+    )
+  return (
+    `${has}, ${point}: ${local ? "those commits are in the candidate's history but" : 'those commits are'} ` +
+    `not ancestors of the merge-base — local commits not on origin/${b} when bench run took it. ` +
+    `Push ${b} (git push origin ${b}) and fetch, or gate with ${retry}`
+  )
+}
+
+/** One field in which two runs' fingerprinted identity differs, as printed: `path: baseline vs candidate`. */
+export interface FieldDifference {
+  /** `mock.itl.ms` (an engine option), `model`, `engine`, `load`, `scenario.prompts.outputTokens`, `environment.cores`. */
+  field: string
+  baseline: string
+  candidate: string
+}
+
+/**
+ * Why a candidate with no comparable baseline is not comparable: the fields in which it differs from the
+ * latest completed run of the same scenario, target and load step on the baseline branch — each leaf of the
+ * engine options, load, workload and environment that differs, not the whole objects. Undefined when the
+ * baseline branch has no such run at all (then there is simply no history yet).
  */
 export async function incomparableBecause(
   db: Db,
   candidate: GateRun,
   branch: string,
-): Promise<{ runId: number; differences: string[] } | undefined> {
+): Promise<{ runId: number; differences: FieldDifference[] } | undefined> {
   const other = (
     await db
       .select({ id: runs.id })
@@ -226,35 +313,94 @@ export async function incomparableBecause(
       .limit(1)
   )[0]
   if (!other) return undefined
-  const sources = await dimensionSources(db, [candidate.id, other.id])
-  const mine = sources.get(candidate.id)
-  const theirs = sources.get(other.id)
+  const fields = await identityFields(db, [candidate.id, other.id])
+  const mine = fields.get(candidate.id)
+  const theirs = fields.get(other.id)
   if (!mine || !theirs) return undefined
-  const [candidateParts = [], baselineParts = []] = differingDimensions([mine, theirs])
-  const differences = candidateParts.map((part, i) => {
-    const name = part.slice(0, part.indexOf(': '))
-    return `${name}: ${part.slice(name.length + 2)} (candidate) vs ${baselineParts[i]?.slice(name.length + 2) ?? '?'} (${branch})`
-  })
-  return {
-    runId: other.id,
-    differences:
-      differences.length > 0
-        ? differences
-        : ['a dimension not shown (engine options or environment details)'],
+  const differences: FieldDifference[] = []
+  for (const field of new Set([...theirs.keys(), ...mine.keys()])) {
+    const baseline = theirs.get(field) ?? '(unset)'
+    const cand = mine.get(field) ?? '(unset)'
+    if (baseline !== cand) differences.push({ field, baseline, candidate: cand })
   }
+  // Custom header values count in the fingerprint through a digest that is never stored (db/identity.ts).
+  const hidden = { field: 'headers', baseline: 'one value', candidate: 'another (stored redacted)' }
+  return { runId: other.id, differences: differences.length > 0 ? differences : [hidden] }
 }
 
-async function dimensionSources(db: Db, ids: number[]): Promise<Map<number, DimensionSource>> {
+/** Workload fields of a stored scenario that are not part of its hash (harness/config scenarioHash). */
+const NOT_WORKLOAD = new Set(['targets', 'description', 'maxErrorRate', 'measure', 'accuracy', 'quality'])
+
+/**
+ * Every fingerprinted field of each run, flattened to leaf paths in a fixed order: model, engine, each
+ * engine option (`mock.itl.ms`, `api`), the load (in words, its leaves when the words agree), the
+ * workload (`scenario.prompts.outputTokens`), the environment (`environment.cores`).
+ */
+async function identityFields(db: Db, ids: number[]): Promise<Map<number, Map<string, string>>> {
   const rows = await db
     .select({
       id: runs.id,
       ...dimensionColumns,
+      loadIndex: runs.loadIndex,
+      scenario: runs.scenario,
+      ramBytes: environments.ramBytes,
+      gpus: environments.gpus,
+      os: environments.os,
+      nodeVersion: environments.nodeVersion,
+      engineVersions: environments.engineVersions,
     })
     .from(runs)
     .leftJoin(environments, eq(environments.id, runs.environmentId))
     .leftJoin(variants, eq(variants.id, runs.variantId))
     .where(inArray(runs.id, ids))
-  return new Map(rows.map(({ id, ...source }) => [id, source]))
+  const loads = new Set(rows.map((r) => describeStoredLoad(r.load)))
+  return new Map(
+    rows.map((r) => {
+      const out = new Map<string, string>()
+      const dims = runDimensions(r)
+      out.set('model', dims.get('model') ?? '?')
+      out.set('engine', dims.get('engine') ?? '?')
+      leaves(r.engineOptions, '', out)
+      if (loads.size > 1) out.set('load', describeStoredLoad(r.load))
+      else leaves(r.load, 'load', out)
+      const scenario = r.scenario !== null && typeof r.scenario === 'object' ? r.scenario : {}
+      for (const [k, v] of Object.entries(scenario)) if (!NOT_WORKLOAD.has(k)) leaves(v, `scenario.${k}`, out)
+      // This run's own step is the `load` above; the scenario's other steps stay (they change its hash).
+      for (const k of [...out.keys()]) if (k.startsWith(`scenario.loads[${r.loadIndex}]`)) out.delete(k)
+      if (r.environmentHash === null) out.set('environment', 'unknown')
+      else
+        leaves(
+          {
+            cpuModel: r.cpuModel,
+            cores: r.cores,
+            ramBytes: r.ramBytes,
+            gpus: r.gpus,
+            os: r.os,
+            nodeVersion: r.nodeVersion,
+            engineVersions: r.engineVersions,
+          },
+          'environment',
+          out,
+        )
+      return [r.id, out] as const
+    }),
+  )
+}
+
+/** Leaf values of a JSON value under dotted paths (`a.b[2].c`); scalars as canonical JSON. */
+function leaves(value: unknown, at: string, out: Map<string, string>): void {
+  if (Array.isArray(value)) {
+    if (value.length === 0) out.set(at, '[]')
+    for (const [i, v] of value.entries()) leaves(v, `${at}[${i}]`, out)
+    return
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))
+    for (const [k, v] of entries) leaves(v, at === '' ? k : `${at}.${k}`, out)
+    return
+  }
+  if (value === undefined) return
+  out.set(at, typeof value === 'string' ? value : (canonicalJson(value) ?? String(value)))
 }
 
 /** runId → metric → value, for the named metrics of the given runs. */

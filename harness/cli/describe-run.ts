@@ -3,14 +3,26 @@
  * run as `accuracy loglik 5-shot 136 items`, a quality run as `quality vs f32 2048 tokens, ctx 512`; and how many events its progress bar counts.
  * @module
  */
+import { describeStoredLoad } from '../../db/queries/dimensions.ts'
 import { describeLoad, expectedRequests } from '../load/index.ts'
-import type { RunSpec } from '../results.ts'
+import type { AccuracySpec, QualitySpec, RunSpec } from '../results.ts'
 
 export function describeRun(spec: RunSpec): string {
   if (spec.kind === 'accuracy') return `accuracy ${spec.scoring} ${spec.shots}-shot ${spec.items} items`
   if (spec.kind === 'quality')
     return `quality vs ${spec.reference} ${spec.maxTokens} tokens, ctx ${spec.contextTokens}`
   return describeLoad(spec)
+}
+
+/**
+ * A stored run's load (runs.load) in words, as `bench runs list|show` and the gate print it: a load step as
+ * `concurrent 4`, an accuracy run as `accuracy loglik 5-shot 40 items`, a quality run as `quality vs f32
+ * 2048 tokens, ctx 512`.
+ */
+export function describeStoredRun(load: unknown): string {
+  const kind = load !== null && typeof load === 'object' ? (load as { kind?: unknown }).kind : undefined
+  if (kind === 'quality') return describeRun(load as QualitySpec)
+  return kind === 'accuracy' ? describeRun(load as AccuracySpec) : describeStoredLoad(load)
 }
 
 /** Requests (items, for an accuracy run) the run is expected to count, when known. */

@@ -134,7 +134,7 @@ describe.each(dbBackends())('bench gate --metric acc (%s)', (backend) => {
         new RegExp(`baseline accuracy run ${mainAcc}, main up to the merge-base m1`),
       )
       expect(failed.stderr, 'stderr names acc').toMatch(
-        /regression in mock · step 1 acc, mock · step 1 acc\/arith/,
+        /regression in mock · accuracy \w+ \d+-shot \d+ items acc, mock · accuracy \w+ \d+-shot \d+ items acc\/arith/,
       )
 
       const candidates = await findCandidateRuns(t.db, { commit: 'p2', accuracy: 'only' })

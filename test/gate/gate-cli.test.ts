@@ -69,7 +69,7 @@ describe.each(dbBackends())('bench gate end to end (%s)', (backend) => {
       expect(failed.stdout, 'table names ttft').toMatch(
         /\| ttftMsMin \| 3\d\.\d+ \(n=2\) \| 2\d\.\d+ \(n=6\) \|.*regression/,
       )
-      expect(failed.stderr, 'stderr names ttft').toMatch(/regression in mock · step 0 ttftMsMin/)
+      expect(failed.stderr, 'stderr names ttft').toMatch(/regression in mock · sequential ttftMsMin/)
       expect(failed.stdout, 'start point').toMatch(/main up to the merge-base aaaaaaaaaaaa/)
       const summary = await readFile(path.join(dir, 'summary.md'), 'utf8')
       expect(summary, 'job summary appended').toMatch(/\| ttftMsMin \|.*regression/)
@@ -115,8 +115,8 @@ describe.each(dbBackends())('bench gate end to end (%s)', (backend) => {
       ).toBe(0)
       const refused = await gate('--commit', PR_OTHER_LOAD)
       expect(refused.code, `refused exit code (stdout: ${refused.stdout})`).toBe(1)
-      expect(refused.stderr, 'names the load').toMatch(
-        /load: concurrent 2 \(candidate\) vs sequential \(main\)/,
+      expect(refused.stderr, 'names the load, baseline first, on its own line').toMatch(
+        /\(main vs candidate\):\n {2}load: sequential vs concurrent 2\n/,
       )
     } finally {
       await mock.close()

@@ -3,7 +3,7 @@
  * latest invocation of the current commit) with the baseline branch's history up to the merge-base
  * (db/gate/runs.ts), an explicit baseline run, or a values file, and exits 2 on a regression, 0 otherwise,
  * 1 on an error — including a candidate whose fingerprint differs from the baseline branch's runs of the
- * same scenario and target (refused, naming the dimension).
+ * same scenario and target (refused, listing each differing field: `mock.itl.ms: 3 vs 2`).
  *
  * No comparable history at all (a new scenario or target): the verdict is insufficient-data, a WARNING
  * line goes to stderr and the gate passes (exit 0), so adding a benchmark never breaks the build;
@@ -25,7 +25,7 @@ import { existsSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { createDb, type Database } from '../../../db/client.ts'
 import { createAlerts, saveRunLimits } from '../../../db/gate/alerts.ts'
-import { formatGateReport, type GateFormat } from '../../../db/gate/format.ts'
+import { formatGateReport, type GateFormat, refusalFields, refusalHead } from '../../../db/gate/format.ts'
 import { accuracyMetricOf, type GateReport, gateStoredRuns, gateValues } from '../../../db/gate/gate.ts'
 import { findCandidateRuns, type GateRun, markConfirmRuns } from '../../../db/gate/runs.ts'
 import { readValuesFile } from '../../../db/gate/values-file.ts'
@@ -51,6 +51,7 @@ export interface GateCommandOptions {
   minSamples: number
   maxSamples: number
   baselineBranch: string
+  baselineRef?: string
   baselineRun?: number[]
   baselineFile?: string
   candidateFile?: string
@@ -98,8 +99,9 @@ export async function gateCommand(o: GateCommandOptions): Promise<number> {
     )
   for (const r of report.refused)
     process.stderr.write(
-      `bench: refused: ${r.series} (run ${r.runId}) is not comparable with the baseline branch's run ` +
-        `${r.otherRunId}; differing dimension(s): ${r.differences.join('; ')}\n`,
+      `bench: ${refusalHead(r)}:\n${refusalFields(r)
+        .map((f) => `  ${f}\n`)
+        .join('')}`,
     )
   const insufficient = report.rows.filter((r) => r.verdict.verdict === 'insufficient-data')
   for (const r of insufficient)
@@ -165,6 +167,8 @@ async function gateDatabase(
     maxSamples: o.maxSamples,
     ...(o.baselineRun ? { baselineRunIds: o.baselineRun } : {}),
     ...(baselineValues ? { baselineValues } : {}),
+    ...(o.baselineRef !== undefined ? { mergeBaseOf: await mergeBasesWith(o.baselineRef, candidates) } : {}),
+    isAncestor,
   }
   let report = await gateStoredRuns(db, candidates, gateOptions)
   // Re-running the same items adds no evidence to an accuracy verdict: only a latency one is confirmed.
@@ -191,8 +195,53 @@ async function gateDatabase(
   )
   await saveRunLimits(db, gated)
   const alertIds = await createAlerts(db, gated)
-  if (alertIds.length > 0) report.notes.push(`alerts opened: ${alertIds.join(', ')} (bench alerts list)`)
+  if (alertIds.length > 0)
+    report.notes.push(`alerts opened: ${alertIds.length} (id ${alertIds.join(', ')}; bench alerts list)`)
   return report
+}
+
+/** git's stdout in the working directory, trimmed; undefined when git fails or is missing. */
+function git(...args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { timeout: 10_000, windowsHide: true }, (err, stdout) =>
+      resolve(err ? undefined : stdout.trim()),
+    )
+  })
+}
+
+/** Whether `ancestor` is an ancestor of `of` in this clone; undefined when git cannot tell. */
+async function isAncestor(ancestor: string, of: string): Promise<boolean | undefined> {
+  if ((await git('cat-file', '-e', `${ancestor}^{commit}`)) === undefined) return undefined
+  if ((await git('cat-file', '-e', `${of}^{commit}`)) === undefined) return undefined
+  return (await git('merge-base', '--is-ancestor', ancestor, of)) !== undefined
+}
+
+/**
+ * `--baseline-ref REF`: each candidate commit → its merge-base with REF in this clone, the start point
+ * instead of the merge-base bench run stored (taken against origin/main, which may lack local commits).
+ */
+async function mergeBasesWith(ref: string, candidates: readonly GateRun[]): Promise<Map<string, string>> {
+  if ((await git('rev-parse', '--verify', '--quiet', `${ref}^{commit}`)) === undefined)
+    throw new HarnessError(
+      `--baseline-ref ${ref}: no such commit, branch or tag in this clone (${process.cwd()}); ` +
+        `fetch it (git fetch origin ${ref}) or name one that exists`,
+    )
+  const out = new Map<string, string>()
+  for (const c of candidates) {
+    if (c.gitCommit === null)
+      throw new HarnessError(
+        `--baseline-ref: candidate run ${c.id} has no git commit stored; record one with bench run --commit`,
+      )
+    if (out.has(c.gitCommit)) continue
+    const base = await git('merge-base', c.gitCommit, ref)
+    if (base === undefined)
+      throw new HarnessError(
+        `--baseline-ref ${ref}: no merge-base with the candidate commit ${c.gitCommit.slice(0, 12)} (run ${c.id}) ` +
+          'in this clone: fetch that commit (a shallow clone needs fetch-depth: 0) or run the gate where it was measured',
+      )
+    out.set(c.gitCommit, base)
+  }
+  return out
 }
 
 /** One `bench run` of the scenario as a child process, with the candidate's git identity and a label. */

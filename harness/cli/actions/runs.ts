@@ -4,15 +4,13 @@
  */
 import { createDb } from '../../../db/client.ts'
 import { canonicalJson } from '../../../db/identity.ts'
-import { describeStoredLoad } from '../../../db/queries/dimensions.ts'
 import { HEADLINE_METRICS, type MetricValues } from '../../../db/queries/metrics-of.ts'
 import { getRunDetail, type RunDetail } from '../../../db/queries/run-detail.ts'
 import { listRuns, type RunFilter, type RunListItem } from '../../../db/queries/runs.ts'
 import { HarnessError } from '../../errors.ts'
-import type { AccuracySpec, QualitySpec } from '../../results.ts'
 import { dbOptions } from '../commands/db.ts'
 import type { ListOptions } from '../commands/runs.ts'
-import { describeRun } from '../describe-run.ts'
+import { describeStoredRun } from '../describe-run.ts'
 
 export async function listCommand(opts: ListOptions): Promise<undefined> {
   const filter: RunFilter = {
@@ -56,16 +54,6 @@ const LIST_COLUMNS: [header: string, metric: string, digits: number, scale?: num
   ['tg tok/s', 'genTokensPerS', 1],
 ]
 
-/**
- * A stored load in words; an accuracy run as `accuracy loglik 5-shot 40 items`, a quality run as `quality vs
- * f32 2048 tokens, ctx 512` (their specs, runs.load).
- */
-function describeStored(load: unknown): string {
-  const kind = load !== null && typeof load === 'object' ? (load as { kind?: unknown }).kind : undefined
-  if (kind === 'quality') return describeRun(load as QualitySpec)
-  return kind === 'accuracy' ? describeRun(load as AccuracySpec) : describeStoredLoad(load)
-}
-
 export function formatRunList(items: readonly RunListItem[]): string {
   if (items.length === 0) return 'no runs\n'
   const header = [
@@ -83,7 +71,7 @@ export function formatRunList(items: readonly RunListItem[]): string {
     minuteOf(r.startedAt),
     r.scenarioName,
     r.targetName,
-    describeStored(r.load),
+    describeStoredRun(r.load),
     r.importedFormat ? `${r.state} (imported)` : r.state,
     gitOf(r.gitBranch, r.gitCommit),
     ...LIST_COLUMNS.map(([, name, digits, scale]) => metricText(r.metrics, name, digits, scale)),
@@ -106,7 +94,7 @@ export function formatRunDetail(d: RunDetail): string {
     ],
     ['model', r.engineModel],
     ['options', Object.keys(r.engineOptions).length > 0 ? canonicalJson(r.engineOptions) : null],
-    ['load', `${describeStored(r.load)}${r.loadIndex > 0 ? ` (step ${r.loadIndex})` : ''}`],
+    ['load', `${describeStoredRun(r.load)}${r.loadIndex > 0 ? ` (step ${r.loadIndex})` : ''}`],
     ['label', r.label],
     [
       'git',

@@ -3,7 +3,7 @@
  * latest invocation of the current commit) with the baseline branch's history up to the merge-base
  * (db/gate/runs.ts), an explicit baseline run, or a values file, and exits 2 on a regression, 0 otherwise,
  * 1 on an error — including a candidate whose fingerprint differs from the baseline branch's runs of the
- * same scenario and target (refused, naming the dimension).
+ * same scenario and target (refused, listing each differing field: `mock.itl.ms: 3 vs 2`).
  *
  * No comparable history at all (a new scenario or target): the verdict is insufficient-data, a WARNING
  * line goes to stderr and the gate passes (exit 0), so adding a benchmark never breaks the build;
@@ -74,6 +74,10 @@ export function registerGateCommand(program: Command): void {
       EVALUATE_DEFAULTS.maxSamples,
     )
     .option('--baseline-branch <name>', 'branch whose history is the baseline', 'main')
+    .option(
+      '--baseline-ref <ref>',
+      "start point = the candidate commit's merge-base with this git ref here (default: the merge-base bench run stored)",
+    )
     .option(
       '--baseline-run <id>',
       'baseline run id instead of the branch history, repeatable',

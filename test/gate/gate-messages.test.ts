@@ -1,0 +1,213 @@
+/**
+ * What `bench gate` says, through the real CLI on a real PGlite database and a real git clone:
+ * - a fingerprint refusal lists each differing field on its own line, `path: baseline vs candidate`
+ *   (`mock.itl.ms: 3 vs 2`), not the two engine-option objects;
+ * - a series is named by its load as `bench runs show` describes it (`mock · concurrent 2`), not `step 0`;
+ * - "alerts opened" is a count, the ids beside it;
+ * - when the merge-base start point leaves no baseline because main's runs are on local commits that
+ *   origin/main lacks, it says so and what to do; --require-baseline then fails; --baseline-ref main
+ *   (the merge-base with the local main) finds them; an unknown --baseline-ref is an error naming it.
+ */
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BENCH_BIN, type CliResult } from '../helpers/cli.ts'
+
+let dir = ''
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-msg-'))
+})
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+/** The real CLI in `cwd` (git facts come from there). */
+function bench(cwd: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BENCH_BIN, ...args],
+      { cwd, timeout: 120_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GITHUB_SHA: '' } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+/** A scenario on the built-in mock: its delays are engine options, so part of the fingerprint. */
+function scenario(name: string, mock: { ttftMs: number; itlMs: number }, load: unknown) {
+  return {
+    name,
+    seed: 1,
+    prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4, count: 4 },
+    targets: [
+      {
+        name: 'mock',
+        engine: {
+          kind: 'openai',
+          model: 'mock-model',
+          mock: { ttft: { kind: 'fixed', ms: mock.ttftMs }, itl: { kind: 'fixed', ms: mock.itlMs } },
+        },
+      },
+    ],
+    loads: [load],
+    warmupRequests: 0,
+  }
+}
+
+const LOAD = { kind: 'concurrent', concurrency: 2, requests: 8 }
+
+async function write(file: string, content: unknown): Promise<string> {
+  await writeFile(file, JSON.stringify(content))
+  return file
+}
+
+function runIds(r: CliResult): number[] {
+  expect(r.code, `bench run (stderr: ${r.stderr})`).toBe(0)
+  return (JSON.parse(r.stdout) as { runs: { runId: string }[] }).runs.map((x) => Number(x.runId))
+}
+
+describe('bench gate messages', () => {
+  it('a refusal lists the differing fields one per line; series by load name; alerts counted', async () => {
+    const db = path.join(dir, 'db-a')
+    const run = async (file: string, ...args: string[]) =>
+      bench(dir, ['run', file, '--db', db, '--no-progress', '--format', 'json', ...args])
+    const base = await write(path.join(dir, 'base.json'), scenario('gate-msg', { ttftMs: 1, itlMs: 3 }, LOAD))
+    const baseIds = runIds(await run(base, '--branch', 'main', '--commit', 'a'.repeat(40), '--repeat', '3'))
+    // Only the mock's ITL differs: one field, not two JSON objects of options.
+    const other = await write(
+      path.join(dir, 'other.json'),
+      scenario('gate-msg', { ttftMs: 1, itlMs: 2 }, LOAD),
+    )
+    runIds(await run(other, '--branch', 'pr', '--commit', 'b'.repeat(40), '--merge-base', 'a'.repeat(40)))
+    const refused = await bench(dir, [
+      'gate',
+      '--db',
+      db,
+      '--commit',
+      'b'.repeat(40),
+      '--metric',
+      'ttftMsP50',
+      '--format',
+      'table',
+    ])
+    expect(refused.code, `refused (stderr: ${refused.stderr})`).toBe(1)
+    const header = new RegExp(
+      `REFUSED mock · concurrent 2 \\(run \\d+\\): not comparable with main's run ${baseIds.at(-1)}; ` +
+        'fields that differ \\(main vs candidate\\):\\n {2}mock\\.itl\\.ms: 3 vs 2\\n',
+    )
+    expect(refused.stderr, 'stderr: the field, baseline first').toMatch(header)
+    expect(`${refused.stdout}\n`, 'stdout table: the same').toMatch(header)
+    expect(refused.stderr, 'no JSON object of options').not.toMatch(/\{"/)
+    expect(refused.stderr, 'no "step 0"').not.toMatch(/step 0/)
+
+    // A slower candidate against named baseline runs: two regressions, two alerts, counted.
+    const slow = await write(
+      path.join(dir, 'slow.json'),
+      scenario('gate-msg', { ttftMs: 60, itlMs: 3 }, LOAD),
+    )
+    runIds(await run(slow, '--branch', 'pr', '--commit', 'c'.repeat(40), '--merge-base', 'a'.repeat(40)))
+    const failed = await bench(dir, [
+      'gate',
+      '--db',
+      db,
+      '--commit',
+      'c'.repeat(40),
+      '--metric',
+      'ttftMsP50',
+      '--metric',
+      'ttftMsMin',
+      '--min-samples',
+      '3',
+      ...baseIds.flatMap((id) => ['--baseline-run', String(id)]),
+    ])
+    expect(failed.code, `regression (stdout: ${failed.stdout} stderr: ${failed.stderr})`).toBe(2)
+    expect(failed.stderr, 'series named by its load').toMatch(
+      /regression in mock · concurrent 2 ttftMsP50, mock · concurrent 2 ttftMsMin/,
+    )
+    const alerts = /alerts opened: (\d+) \(id (\d+), (\d+); bench alerts list\)/.exec(failed.stdout)
+    expect(alerts?.[1], `a count of two (stdout: ${failed.stdout})`).toBe('2')
+    expect(Number(alerts?.[3]), 'then the two ids').toBe(Number(alerts?.[2]) + 1)
+  }, 240_000)
+
+  it('local main commits not on origin/main: says so and what to do; --require-baseline fails; --baseline-ref main finds them', async () => {
+    const origin = path.join(dir, 'origin.git')
+    const work = path.join(dir, 'work')
+    await mkdir(work)
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: work,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+        },
+      }).trim()
+    execFileSync('git', ['init', '--quiet', '--bare', origin])
+    git('init', '--quiet', '--initial-branch', 'main')
+    git('remote', 'add', 'origin', origin)
+    await writeFile(path.join(work, 'f.txt'), 'o\n')
+    git('add', 'f.txt')
+    git('commit', '--quiet', '-m', 'o')
+    git('push', '--quiet', 'origin', 'main')
+    git('fetch', '--quiet', 'origin')
+    const o = git('rev-parse', 'HEAD')
+
+    const db = path.join(dir, 'db-git')
+    const scenarios = path.join(dir, 'scenarios')
+    await mkdir(scenarios)
+    const ci = await write(path.join(scenarios, 'ci.json'), scenario('ci', { ttftMs: 1, itlMs: 1 }, LOAD))
+    const quick = await write(
+      path.join(scenarios, 'quick.json'),
+      scenario('quick', { ttftMs: 1, itlMs: 1 }, { kind: 'sequential', requests: 2 }),
+    )
+    const run = (file: string, ...args: string[]) =>
+      bench(work, ['run', file, '--db', db, '--no-progress', '--format', 'json', ...args])
+    // The pushed commit measured (another scenario): it marks the merge-base as measured on main.
+    runIds(await run(quick))
+    // A local commit on main, never pushed: the CI scenario measured there.
+    await writeFile(path.join(work, 'f.txt'), 'm1\n')
+    git('commit', '--quiet', '-am', 'm1')
+    const m1 = git('rev-parse', 'HEAD')
+    runIds(await run(ci, '--repeat', '3'))
+    // The PR branch forks from that local commit; bench run takes its merge-base against origin/main.
+    git('checkout', '--quiet', '-b', 'pr')
+    await writeFile(path.join(work, 'f.txt'), 'p\n')
+    git('commit', '--quiet', '-am', 'p')
+    runIds(await run(ci))
+
+    const gate = (...args: string[]) =>
+      bench(work, ['gate', '--db', db, '--metric', 'ttftMsP50', '--min-samples', '3', ...args])
+    const warned = await gate()
+    expect(warned.code, `no baseline: warns and passes (stderr: ${warned.stderr})`).toBe(0)
+    const why =
+      `main has 3 run\\(s\\) with the candidate's fingerprint \\(commit ${m1.slice(0, 12)}\\), all after its ` +
+      `merge-base ${o.slice(0, 12)} was measured on main: those commits are in the candidate's history but ` +
+      'not ancestors of the merge-base — local commits not on origin/main when bench run took it. ' +
+      'Push main \\(git push origin main\\) and fetch, or gate with --baseline-ref main'
+    expect(warned.stderr, 'the WARNING says why and what to do').toMatch(
+      new RegExp(`WARNING: mock · concurrent 2 ttftMsP50: insufficient data \\(no baseline: ${why}`),
+    )
+    expect(warned.stdout, 'the report says it too').toMatch(new RegExp(why))
+
+    const required = await gate('--require-baseline')
+    expect(required.code, `--require-baseline fails (stderr: ${required.stderr})`).toBe(1)
+    expect(required.stderr, 'and says why').toMatch(new RegExp(why))
+
+    const local = await gate('--baseline-ref', 'main', '--require-baseline')
+    expect(local.code, `--baseline-ref main (stdout: ${local.stdout} stderr: ${local.stderr})`).toBe(0)
+    expect(local.stdout, 'the start point is the local merge-base').toMatch(
+      new RegExp(`baseline 3 run\\(s\\), main up to the merge-base ${m1.slice(0, 12)} \\(--baseline-ref\\)`),
+    )
+    expect(local.stdout, 'gated on them').toMatch(/\| ttftMsP50 \| [\d.]+ \| [\d.]+ \(n=3\) \|/)
+
+    const missing = await gate('--baseline-ref', 'origin/nope')
+    expect(missing.code, 'unknown ref').toBe(1)
+    expect(missing.stderr).toMatch(/--baseline-ref origin\/nope: no such commit, branch or tag in this clone/)
+  }, 240_000)
+})
