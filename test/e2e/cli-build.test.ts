@@ -80,7 +80,7 @@ describe('the compiled CLI', () => {
       fileURLToPath(new URL('../../harness/config/index.ts', import.meta.url)),
     ).href
     const scenario = path.join(dir, 'tiny.ts')
-    // A user's project is an ES module package (a .ts file outside one fails under tsx alone too).
+    // A user's project as an ES module package (one outside any package: test/e2e/scenario-anywhere.test.ts).
     await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n')
     await writeFile(
       scenario,
