@@ -39,6 +39,11 @@ export interface ParetoPoint extends ChartPoint {
   label: string
   /** Palette index, so a target keeps its colour across a page's charts. */
   colour?: number
+  /**
+   * Its figures are not a best (client-saturated, errors over 1 %: dashboard/data/scope.ts): never on the
+   * front, drawn as a hollow cross with the reason after its label.
+   */
+  flagged?: string
 }
 
 export interface ParetoChartInput {
@@ -72,7 +77,12 @@ function byteTicks(
 
 /** A dashed line through the front, then one series per target; front members drawn larger, as diamonds. */
 export function paretoChart(input: ParetoChartInput): ChartConfig {
-  const frontIdx = paretoFront(input.points, input.x.better, input.y.better)
+  const eligible = input.points.flatMap((p, i) => (p.flagged ? [] : [i]))
+  const frontIdx = paretoFront(
+    eligible.map((i) => input.points[i]!),
+    input.x.better,
+    input.y.better,
+  ).map((k) => eligible[k]!)
   const onFront = new Set(frontIdx)
   const options = baseOptions()
   options.scales = {
@@ -122,6 +132,19 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
         ...input.points.map((p, i) => {
           const colour = seriesColour(p.colour ?? i)
           const front = onFront.has(i)
+          if (p.flagged)
+            return {
+              label: `${p.label} (${p.flagged})`,
+              data: [
+                { x: p.x, y: p.y, label: `${p.label} (${p.flagged})`, ...(p.href ? { href: p.href } : {}) },
+              ],
+              borderColor: colour,
+              backgroundColor: withAlpha(colour, 0),
+              pointStyle: 'crossRot',
+              pointRadius: 7,
+              pointHoverRadius: 9,
+              borderWidth: 2,
+            }
           return {
             label: front ? `${p.label} ◆` : p.label,
             data: [{ x: p.x, y: p.y, label: p.label, ...(p.href ? { href: p.href } : {}) }],

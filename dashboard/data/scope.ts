@@ -5,7 +5,6 @@
  * run that is client-saturated or lost more than 1 % of its requests is marked and never picked as best.
  * @module
  */
-import type { MetricValues } from '../../db/queries/metrics-of.ts'
 import type { BranchScope, RunRole } from '../../db/queries/scope.ts'
 import { DEFAULT_MAX_ERROR_RATE } from '../../harness/config/schema.ts'
 import { ANY_BRANCH, defaultBranch, type RoleFilter } from '../params.ts'
@@ -83,7 +82,7 @@ export type RunFlag = 'client-saturated' | 'errors-over-threshold'
 export const FLAG_METRICS = ['clientSaturated', 'errorRate'] as const
 
 /** The flags of a run from its stored figures (clientSaturated 1/0, errorRate ratio). */
-export function runFlags(metrics: MetricValues): RunFlag[] {
+export function runFlags(metrics: Readonly<Record<string, { value: number } | undefined>>): RunFlag[] {
   const flags: RunFlag[] = []
   if ((metrics.clientSaturated?.value ?? 0) >= 1) flags.push('client-saturated')
   if ((metrics.errorRate?.value ?? 0) > BEST_MAX_ERROR_RATE) flags.push('errors-over-threshold')

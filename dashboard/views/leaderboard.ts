@@ -17,6 +17,7 @@ import {
   type LeaderboardTarget,
   type ParetoPlot,
 } from '../data/leaderboard.ts'
+import { flagText } from '../data/scope.ts'
 import type { LeaderboardSort } from '../params.ts'
 import { formatCell, formatTime, formatValue, headerUnit, shortSha } from './format.ts'
 import { chartFigure, filterSelect, type Html, h, link, metricName, notice } from './html.ts'
@@ -133,7 +134,8 @@ function charts(m: LeaderboardModel): Html {
         unit: 'tokens/s',
         colours: 'per-row',
         rows: withThroughput.map((r) => ({
-          label: r.label,
+          // ⚠ on a flagged row's bar: the table says why (client-saturated, errors over 1 %).
+          label: r.flags.length > 0 ? `${r.label} ⚠` : r.label,
           value: r.metrics.outputTokensPerS!.value,
           href: `/runs/${r.runId}`,
           colour: colourOf.get(r.runId) ?? 0,
@@ -162,6 +164,9 @@ function charts(m: LeaderboardModel): Html {
             href: `/runs/${id}`,
             label: r.label,
             colour: colourOf.get(id) ?? 0,
+            ...(r.flags.length > 0
+              ? { flagged: r.flags.map((f) => flagText(f, r.metrics.errorRate?.value)).join(', ') }
+              : {}),
           }
         }),
       }),

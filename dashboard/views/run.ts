@@ -10,9 +10,11 @@ import { barChart } from '../charts/bar.ts'
 import { cdfChart } from '../charts/cdf.ts'
 import { tokensOverTimeChart } from '../charts/tokens-over-time.ts'
 import { PERCENTILE_COLUMNS, type RunModel, type RunSlo } from '../data/run.ts'
+import { runFlags } from '../data/scope.ts'
 import { formatCell, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { flagTags } from './scope.ts'
 import { serverTruthNote } from './server-truth.ts'
 
 export function runPage(m: RunModel): Html {
@@ -71,12 +73,14 @@ export function runPage(m: RunModel): Html {
       ),
     )
   const dims = Object.entries(m.dimensions)
+  // Marked as on the leaderboard: a saturated client's or a run with errors over 1 % (data/scope.ts).
+  const figures = Object.fromEntries(m.scalars.map((x) => [x.name, x]))
   return page({
     title: `Run ${run.id}: ${run.targetName}`,
     active: 'runs',
     charts: charts.length > 0,
     body: h`<p class="lede">
-  <span class="state state-${run.state}">${run.state}</span>
+  <span class="state state-${run.state}">${run.state}</span>${flagTags(runFlags(figures), figures.errorRate?.value)}${run.role === 'confirm' ? h` <span class="tag">confirm re-run</span>` : ''}
   scenario <a href="${link('/', { scenario: run.scenarioName })}">${run.scenarioName}</a>,
   started ${formatTime(run.startedAt)}${run.finishedAt ? h`, finished ${formatTime(run.finishedAt)}` : ''}.
   ${run.label ? h`Label: <strong class="run-label">${run.label}</strong>.` : ''}
