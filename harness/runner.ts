@@ -104,6 +104,10 @@ export interface LoadRunResult {
   accuracy?: AccuracyRunResult
   /** A quality run's figures (absent for other runs and for quality runs that compared nothing). */
   quality?: QualityRunResult
+  /** The target's engine kind (`llama-cpp`, `onnx`, `openai` …), as its runs store it. */
+  engine?: string
+  /** The variant the target runs, when known (scenario `variant:`, or the engine's model file). */
+  variant?: VariantIdentity
 }
 
 export interface ScenarioRunResult {
@@ -136,6 +140,13 @@ export interface RunScenarioOptions {
   /** Replaces the engine registry (tests). */
   createEngine?: (target: TargetConfig) => Promise<CreatedEngine>
   onEvent?: (event: RunnerEvent) => void
+  /**
+   * Ends the current load step early without interrupting the scenario (`bench sweep`'s over-saturation
+   * stop): once it fires no new request is issued, in-flight ones are aborted (left out of every figure, as
+   * on an interrupt), and the run is stored `failed` with every measurement kept and the signal's reason
+   * (an Error's message) as its error. Its reason should be a RunInterrupted, so the aborts read `aborted`.
+   */
+  stopLoad?: AbortSignal
   /** Sample event-loop delay during each load to flag clientSaturated. @default true */
   monitorEventLoop?: boolean
   /** Where and what was measured, stored with every run (the CLI detects them). */
@@ -227,6 +238,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
             runId: recorder.runId,
             state: 'failed',
             error: message,
+            engine: target.engine.kind,
+            ...variantOf(target, created),
           }
           runs.push(result)
           emit({ type: 'load-end', result })
@@ -245,7 +258,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         continue
       }
       try {
-        const ended = (result: LoadRunResult) => {
+        const identity = { engine: target.engine.kind, ...variantOf(target, created) }
+        const ended = (measured: LoadRunResult) => {
+          const result = { ...measured, ...identity }
           runs.push(result)
           emit({ type: 'load-end', result })
           if (result.state === 'interrupted') state = 'interrupted'
@@ -363,6 +378,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     emit({ type: 'load-start', target: target.name, load, loadIndex, runId: recorder.runId })
     const outcomes: RequestOutcome[] = []
     let seq = 0
+    const stopLoad = options.stopLoad
+    const loadSignal = stopLoad === undefined ? signal : AbortSignal.any([signal, stopLoad])
     const histogram =
       options.monitorEventLoop === false
         ? undefined
@@ -373,7 +390,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     try {
       const loadResult = await executeLoad(load, {
         clock,
-        signal,
+        signal: loadSignal,
         random: createRandom(scenario.seed + loadIndex),
         send: async (scheduledAt) => {
           const p = measuredPrompts.next()
@@ -385,7 +402,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
               clock,
               origin: runMeta.clockOrigin,
               timeoutMs: scenario.requestTimeoutMs,
-              signal,
+              signal: loadSignal,
             },
           )
           outcomes.push(outcome)
@@ -411,9 +428,22 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       Object.assign(metrics, memoryMetrics(await engine.memory?.().catch(() => undefined)))
       const nativeSpeed = nativeSpeeds.get(target.name)
       if (nativeSpeed) metrics.nativeSpeed = nativeSpeed
-      if (loadResult.ended === 'aborted' || signal.aborted) {
+      if (signal.aborted || (loadResult.ended === 'aborted' && stopLoad?.aborted !== true)) {
         await recorder.finish('interrupted', metrics)
         return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'interrupted', metrics }
+      }
+      if (stopLoad?.aborted === true) {
+        const reason = toError(stopLoad.reason).message
+        await recorder.finish('failed', metrics, reason)
+        return {
+          target: target.name,
+          load,
+          loadIndex,
+          runId: recorder.runId,
+          state: 'failed',
+          metrics,
+          error: reason,
+        }
       }
       // A run that lost requests must not read as completed (nor feed leaderboards and baselines, which
       // take completed runs only): above the threshold it is failed, every measurement kept.

@@ -6,6 +6,7 @@
 import type { Distribution } from '../metrics/types.ts'
 import type { LoadRunResult } from '../runner.ts'
 import { describeRun } from './describe-run.ts'
+import { VARIANT_COLUMNS, VARIANT_FOOTNOTE, variantRows } from './variant-table.ts'
 
 export type OutputFormat = 'table' | 'json' | 'md'
 
@@ -204,7 +205,16 @@ export function formatTable(results: readonly LoadRunResult[]): string {
           QUALITY_FOOTNOTE,
         ]
       : []
-  return [...latency, ...accuracy, ...quality, ...noticeLines(results), ...failureLines(results)].join('\n')
+  const varRows = variantRows(results)
+  const variants = varRows.length > 0 ? ['', ...grid(VARIANT_COLUMNS, varRows, 4), '', VARIANT_FOOTNOTE] : []
+  return [
+    ...latency,
+    ...accuracy,
+    ...quality,
+    ...variants,
+    ...noticeLines(results),
+    ...failureLines(results),
+  ].join('\n')
 }
 
 export function formatMarkdown(results: readonly LoadRunResult[]): string {
@@ -235,6 +245,18 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
           `_${QUALITY_FOOTNOTE}_`,
         ]
       : []
+  const varRows = variantRows(results)
+  const variants =
+    varRows.length > 0
+      ? [
+          '',
+          `| ${VARIANT_COLUMNS.join(' | ')} |`,
+          `|${VARIANT_COLUMNS.map((_, c) => (c < 4 ? ' --- ' : ' ---: ')).join('|')}|`,
+          ...varRows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+          '',
+          `_${VARIANT_FOOTNOTE}_`,
+        ]
+      : []
   return [
     `| ${COLUMNS.join(' | ')} |`,
     `|${COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
@@ -243,6 +265,7 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
     `_${FOOTNOTE}_`,
     ...accuracy,
     ...quality,
+    ...variants,
     ...(failures.length > 0 ? ['', ...failures.map((line) => `- ${esc(line)}`)] : []),
   ].join('\n')
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { variantRows } from '../../harness/cli/variant-table.ts'
 import { parseScenario, type ScenarioInput } from '../../harness/config/index.ts'
 import { createLlamaCppEngine } from '../../harness/engines/llama-cpp/llama-cpp.ts'
 import { ScenarioError } from '../../harness/errors.ts'
@@ -97,6 +98,18 @@ describe('quality runs on the tiny GGUF variants', () => {
     // Q8_0 < Q4_0 < pruned is expected of trained weights (the teacher fixtures), not of these.
     expect(kld('tiny-magprune50-f32'), 'pruned > 0').toBeGreaterThan(1e-7)
     expect(kld('tiny-magprune50-f32'), 'pruned < Q4_0 on the built fixtures').toBeLessThan(kld('tiny-q4_0'))
+    // The variant table joins each target's identity (from the fixture manifest) with its quality figures.
+    const table = variantRows(result.runs)
+    expect(
+      table.map((r) => [r[0], r[1], r[2], r[3]]),
+      'target, engine, method, quant',
+    ).toEqual([
+      ['tiny-f32', 'llama-cpp', 'base', 'F32'],
+      ['tiny-q8_0', 'llama-cpp', 'quantized', 'Q8_0'],
+      ['tiny-q4_0', 'llama-cpp', 'quantized', 'Q4_0'],
+      ['tiny-magprune50-f32', 'llama-cpp', 'pruned', 'F32'],
+    ])
+    expect(table.find((r) => r[0] === 'tiny-q4_0')?.[10], 'KLD ± SE').toMatch(/^[\d.e-]+ ± [\d.e-]+$/)
     for (const target of ['tiny-q8_0', 'tiny-q4_0', 'tiny-magprune50-f32']) {
       const rows = sink.runs.find((r) => r.meta.target.name === target)?.figures
       for (const name of ['klDivergence', 'klDivergenceSe', 'top1Agreement', 'deltaPRms', 'lnPplRatio'])
