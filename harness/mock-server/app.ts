@@ -11,6 +11,7 @@ import { fromMonotonicMs } from '../clock.ts'
 import { SENT_AT_HEADER } from '../openai-wire.ts'
 import { createRandom } from '../random.ts'
 import type { AnswerKey } from './answers.ts'
+import { BatchCapacity, TokenBucket } from './capacity.ts'
 import { Generation, type GenerationContext, type StreamFault } from './generation.ts'
 import { LlamaServerModel } from './llama-server.ts'
 import { mockTokenId, mockTokens } from './mock-tokens.ts'
@@ -153,6 +154,19 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     return given.length === expectedKey.length && timingSafeEqual(given, expectedKey)
   }
 
+  const capacity =
+    options.capacity === undefined
+      ? undefined
+      : new BatchCapacity(options.capacity.slots, options.capacity.itlGrowth)
+  const bucket =
+    options.rateLimit === undefined
+      ? undefined
+      : new TokenBucket(
+          options.rateLimit.requestsPerS,
+          options.rateLimit.burst ?? Math.max(1, Math.ceil(options.rateLimit.requestsPerS)),
+          now(),
+        )
+
   const app = new Hono<MockEnv>()
 
   app.use(async (c, next) => {
@@ -170,6 +184,24 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   app.use('/v1/*', requireKey)
   // llama-server asks for the key on /tokenize too (measured: 401 without it under --api-key).
   if (llama !== undefined) app.use('/tokenize', requireKey)
+  // The rate limit (token bucket) after the key check, before the body is read, as a proxy in front of a
+  // server would: a refused request costs the server nothing and draws no fault.
+  if (bucket !== undefined) {
+    const limit = async (c: Context<MockEnv>, next: () => Promise<void>) => {
+      if (bucket.take(now())) return next()
+      return c.json(
+        errorBody(
+          `Rate limit reached: at most ${options.rateLimit?.requestsPerS} requests per second (mock server rateLimit).`,
+          'rate_limit_error',
+          'rate_limit_exceeded',
+        ),
+        429,
+        { 'retry-after': String(bucket.retryAfterS()) },
+      )
+    }
+    app.use('/v1/chat/completions', limit)
+    app.use('/v1/completions', limit)
+  }
 
   const generate = async (c: Context<MockEnv>, plan: (body: unknown) => GenerationPlan) => {
     // Deadlines count from here, before the body is read: the client's clock started even earlier.
@@ -221,22 +253,28 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
       outgoing !== undefined ? new NodeSink(outgoing, llama !== undefined) : new WebSink(c.req.raw.signal)
     const prefix = p.api === 'chat' ? 'chatcmpl' : 'cmpl'
     const ttftScale = llama?.admit(p) ?? 1
-    const generation = new Generation(
-      ctx,
-      p,
-      sink,
-      fault as StreamFault,
-      arrivalMs,
-      {
-        id: `${prefix}-mock-${options.seed}-${index}`,
-        delaySeed: mix32(options.seed, index),
-        created: Math.floor(Date.now() / 1000),
-      },
-      ttftScale,
-    )
+    const ids = {
+      id: `${prefix}-mock-${options.seed}-${index}`,
+      delaySeed: mix32(options.seed, index),
+      created: Math.floor(Date.now() / 1000),
+    }
     stats.countRequest(c.req.path, 200)
     c.set('counted', true)
-    generation.start()
+    if (capacity === undefined) {
+      new Generation(ctx, p, sink, fault as StreamFault, arrivalMs, ids, ttftScale).start()
+      return sink.response
+    }
+    // Capacity model: generate once a batch slot is free; until then nothing is sent (the wait is TTFT).
+    // Admitted at once: deadlines count from arrival as without the model; after a wait, from admission.
+    let queued = false
+    const withdraw = capacity.admit(() =>
+      new Generation(ctx, p, sink, fault as StreamFault, arrivalMs, ids, ttftScale, {
+        model: capacity,
+        admittedMs: queued ? now() : arrivalMs,
+      }).start(),
+    )
+    queued = true
+    sink.onClose(withdraw)
     return sink.response
   }
 

@@ -4,6 +4,7 @@
  * JSON.stringify per chunk) because a zero-delay mock must out-run the client it benchmarks.
  * @module
  */
+import { type BatchCapacity, CapacityDeadlines } from './capacity.ts'
 import { ChunkDeadlines } from './deadlines.ts'
 import { answerLogprobs, appendGenerated, echoLogprobs, withTokenIds } from './mock-tokens.ts'
 import type { Delay } from './options.ts'
@@ -87,7 +88,9 @@ export class Generation implements ScheduledTask {
   readonly #sink: ResponseSink
   readonly #fault: StreamFault
   readonly #arrivalMs: number
-  readonly #deadlines: ChunkDeadlines
+  readonly #deadlines: { next(): number }
+  /** The capacity model's slots: released when the response ends. */
+  readonly #capacity: BatchCapacity | undefined
   readonly #chunks: number
   /** Content chunks after which a drop or malformed fault strikes. */
   readonly #faultAfter: number
@@ -108,7 +111,11 @@ export class Generation implements ScheduledTask {
   #text = ''
   #logprobs: TokenLogprobs[] = []
 
-  /** `ttftScale` scales the TTFT draw (the prompt-cache model: only uncached prompt tokens cost time). */
+  /**
+   * `ttftScale` scales the TTFT draw (the prompt-cache model: only uncached prompt tokens cost time).
+   * `capacity`: the request holds one of its slots since `admittedMs` (capacity.ts): deadlines count from
+   * then, the ITL grows with the batch, and the slot is released when the response ends.
+   */
   constructor(
     ctx: GenerationContext,
     plan: GenerationPlan,
@@ -117,6 +124,7 @@ export class Generation implements ScheduledTask {
     arrivalMs: number,
     ids: GenerationIds,
     ttftScale = 1,
+    capacity?: { model: BatchCapacity; admittedMs: number },
   ) {
     this.#ctx = ctx
     this.#plan = plan
@@ -127,7 +135,18 @@ export class Generation implements ScheduledTask {
     this.#created = ids.created
     this.#chunks = Math.ceil(plan.outputTokens / ctx.tokensPerChunk)
     this.#faultAfter = Math.ceil(this.#chunks / 2)
-    this.#deadlines = new ChunkDeadlines(arrivalMs, ctx.ttft, ctx.itl, ids.delaySeed, ttftScale)
+    this.#capacity = capacity?.model
+    this.#deadlines =
+      capacity === undefined
+        ? new ChunkDeadlines(arrivalMs, ctx.ttft, ctx.itl, ids.delaySeed, ttftScale)
+        : new CapacityDeadlines(
+            capacity.admittedMs,
+            ctx.ttft,
+            ctx.itl,
+            ids.delaySeed,
+            ttftScale,
+            capacity.model,
+          )
     this.deadlineMs = this.#deadlines.next()
     this.#firstDeadlineMs = this.deadlineMs
     const object = plan.api === 'chat' ? 'chat.completion.chunk' : 'text_completion'
@@ -188,6 +207,7 @@ export class Generation implements ScheduledTask {
   }
 
   #ended(completed: boolean): void {
+    this.#capacity?.release()
     this.#ctx.observer?.onEnd({
       plan: this.#plan,
       arrivalMs: this.#arrivalMs,

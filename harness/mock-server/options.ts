@@ -63,6 +63,32 @@ export const answersSchema = z
   })
   .strict()
 
+/**
+ * The capacity model (capacity.ts): `slots` requests generate at once (the batch), more wait in a FIFO queue
+ * (their wait is part of their TTFT); the time per token grows with the batch b:
+ * itl(b) = itl · (1 + itlGrowth · (b − 1)). knee.ts computes the highest rate that meets an SLO.
+ */
+export const capacitySchema = z
+  .object({
+    /** Batch slots B: requests generating at once. */
+    slots: z.number().int().positive(),
+    /** k in itl · (1 + k · (b − 1)): growth of the per-token time per extra request in the batch. @default 0 */
+    itlGrowth: z.number().min(0).default(0),
+  })
+  .strict()
+export type CapacityOptions = z.infer<typeof capacitySchema>
+
+/** A token bucket on the generation routes: above `requestsPerS` (after a burst of `burst`) → 429. */
+export const rateLimitSchema = z
+  .object({
+    /** Refill rate, requests per second. */
+    requestsPerS: z.number().positive(),
+    /** Bucket size: requests accepted back to back from idle. @default max(1, ceil(requestsPerS)) */
+    burst: z.number().int().positive().optional(),
+  })
+  .strict()
+export type RateLimitOptions = z.infer<typeof rateLimitSchema>
+
 export const mockOptionsSchema = z
   .object({
     /** Real server whose behaviour the mock reproduces. @default 'default' */
@@ -104,6 +130,10 @@ export const mockOptionsSchema = z
     serverTimings: z.boolean().default(true),
     /** Answer multiple-choice items of a key with probability p (answers.ts). @default none */
     answers: answersSchema.optional(),
+    /** Batch slots, a queue and a per-token time growing with the batch (capacity.ts). @default none: unlimited */
+    capacity: capacitySchema.optional(),
+    /** Answer 429 above this request rate (token bucket) on /v1/chat/completions and /v1/completions. @default none */
+    rateLimit: rateLimitSchema.optional(),
     faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),
   })
   .strict()

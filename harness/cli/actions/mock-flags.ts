@@ -18,6 +18,12 @@ const FLAG_OF_FIELD: Record<string, string> = {
   spinWindowMs: '--spin-window',
   clientClock: '--client-clock',
   apiKey: '--api-key-env',
+  capacity: '--slots',
+  'capacity.slots': '--slots',
+  'capacity.itlGrowth': '--itl-growth',
+  rateLimit: '--rate-limit',
+  'rateLimit.requestsPerS': '--rate-limit',
+  'rateLimit.burst': '--rate-limit-burst',
   faults: '--fault-*',
   'faults.rate429': '--fault-429',
   'faults.rate500': '--fault-500',
@@ -39,6 +45,10 @@ export interface MockServerFlags {
   spinWindow?: number
   clientClock?: boolean
   apiKeyEnv?: string
+  slots?: number
+  itlGrowth?: number
+  rateLimit?: number
+  rateLimitBurst?: number
   fault429?: number
   fault500?: number
   faultDrop?: number
@@ -67,6 +77,20 @@ export function mockOptionsFromFlags(flags: MockServerFlags, env: NodeJS.Process
   if (flags.seed !== undefined) input.seed = flags.seed
   if (flags.spinWindow !== undefined) input.spinWindowMs = flags.spinWindow
   if (flags.clientClock === true) input.clientClock = true
+  if (flags.itlGrowth !== undefined && flags.slots === undefined)
+    throw new HarnessError('--itl-growth needs --slots (the batch it grows with); add --slots N')
+  if (flags.slots !== undefined)
+    input.capacity = {
+      slots: flags.slots,
+      ...(flags.itlGrowth !== undefined ? { itlGrowth: flags.itlGrowth } : {}),
+    }
+  if (flags.rateLimitBurst !== undefined && flags.rateLimit === undefined)
+    throw new HarnessError('--rate-limit-burst needs --rate-limit (the refill rate); add --rate-limit R')
+  if (flags.rateLimit !== undefined)
+    input.rateLimit = {
+      requestsPerS: flags.rateLimit,
+      ...(flags.rateLimitBurst !== undefined ? { burst: flags.rateLimitBurst } : {}),
+    }
   if (flags.apiKeyEnv !== undefined) {
     const key = env[flags.apiKeyEnv]
     if (!key)

@@ -122,6 +122,26 @@ export function registerMockServerCommand(program: Command): void {
       "count delays from the client's x-bench-sent-at send stamp (a harness on this machine with sendTimeHeader)",
     )
     .option('--api-key-env <name>', 'require the API key held in this environment variable')
+    .option(
+      '--slots <n>',
+      'capacity model: at most N requests generate at once, the rest wait in a FIFO queue (default: unlimited)',
+      intFlag('--slots', 1),
+    )
+    .option(
+      '--itl-growth <k>',
+      'capacity model: ITL × (1 + k·(batch − 1)) (needs --slots; default 0)',
+      numberFlag('--itl-growth', 0, 1000),
+    )
+    .option(
+      '--rate-limit <r>',
+      'answer 429 above r generation requests per second (token bucket)',
+      numberFlag('--rate-limit', 0.001, 1e6),
+    )
+    .option(
+      '--rate-limit-burst <n>',
+      'token bucket size: requests accepted back to back (default: ceil(r), at least 1)',
+      intFlag('--rate-limit-burst', 1),
+    )
     .option('--fault-429 <rate>', 'fraction of requests answered 429', rateFlag('--fault-429'))
     .option('--fault-500 <rate>', 'fraction of requests answered 500', rateFlag('--fault-500'))
     .option(
