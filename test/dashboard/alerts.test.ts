@@ -71,7 +71,10 @@ describe.each(dbBackends())('gate results on the dashboard (%s)', (backend) => {
   describe('history', () => {
     it('carries the stored limit band (one method per run: the latest) and the alert markers', async () => {
       const q4 = s.chat['tiny-q4']!
-      const m = await json<HistoryModel>(`/api/history?fingerprint=${g.q4Fingerprint}&metric=ttftMsP95`)
+      // Every branch: the feature-branch run was gated too (the default view shows main only).
+      const m = await json<HistoryModel>(
+        `/api/history?fingerprint=${g.q4Fingerprint}&metric=ttftMsP95&branch=*`,
+      )
       const gated = [q4[2]!, q4[3]!, s.slowRun, s.featureRun]
       expect(
         m.band.map((b) => b.runId),
@@ -132,7 +135,9 @@ describe.each(dbBackends())('gate results on the dashboard (%s)', (backend) => {
         (c) => c.fingerprint === g.q4Fingerprint && c.metric === 'chunkGapsMsP99',
       )
       expect(series?.changePoints.length, 'the job found steps in tiny-q4 chunkGapsMsP99').toBeGreaterThan(0)
-      const m = await json<HistoryModel>(`/api/history?fingerprint=${g.q4Fingerprint}&metric=chunkGapsMsP99`)
+      const m = await json<HistoryModel>(
+        `/api/history?fingerprint=${g.q4Fingerprint}&metric=chunkGapsMsP99&branch=*`,
+      )
       expect(
         m.changePoints.map((c) => [c.runId, c.pointIndex]),
         'stored change points',
