@@ -122,12 +122,15 @@ async function attemptLoglik(
     return failed(new CapabilityError('scoreChoices', `the ${engine.info.kind} engine has no scoreChoices`))
   const deadline = requestDeadline(ctx.clock, ctx.timeoutMs, ctx.signal, 'no scores')
   try {
-    // scoreChoices takes no signal (engine contract): the item ends at the deadline, the engine's work not.
+    // The engine stops at its next step when the deadline passes (engine.ts); the race ends the item at
+    // the deadline itself even while that step runs.
     const cut = new Promise<never>((_, reject) => {
       if (deadline.signal.aborted) reject(deadline.signal.reason)
       else deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true })
     })
-    const logliks = await Promise.race([score.call(engine, prompt, [...continuations]), cut])
+    const scoring = score.call(engine, prompt, [...continuations], deadline.signal)
+    scoring.catch(() => {}) // after the cut its rejection is the deadline's, already reported
+    const logliks = await Promise.race([scoring, cut])
     if (logliks.length !== item.choices.length)
       return failed(
         new RequestError('engine', `${logliks.length} log-likelihoods for ${item.choices.length} choices`),

@@ -210,17 +210,20 @@ export interface Engine extends AsyncDisposable {
    * of prompt (accuracy, METRICS.md `scoring: 'loglik'`). An engine that turns out unable to (an endpoint
    * without prompt logprobs, a continuation longer than the one next token an endpoint scores) throws
    * CapabilityError (harness/errors.ts) rather than returning a made-up figure; other failures throw
-   * RequestError.
+   * RequestError. `signal` (the item's deadline) aborted: the engine stops at its next step (between
+   * choices, or its HTTP request) and rejects with the signal's reason, so a timed-out item does not keep
+   * the engine busy for the next.
    */
-  scoreChoices?(prompt: string, choices: string[]): Promise<number[]>
+  scoreChoices?(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]>
   /** Top-k log-probabilities at each position of a greedy continuation (quality, speculative studies). */
   topLogprobs?(prompt: string, k: number): Promise<TokenLogprob[][]>
   /**
    * Full next-token distributions over one window of a text (quality, TokenLogProbsOptions). Native engines
    * only; the same text gives the same token ids on engines that share a tokenizer, which the caller checks.
-   * A window past the text's end or a contextTokens the engine cannot hold throws RequestError.
+   * A window past the text's end or a contextTokens the engine cannot hold throws RequestError. `signal`
+   * as for scoreChoices (checked between evaluation chunks).
    */
-  tokenLogProbs?(text: string, options: TokenLogProbsOptions): Promise<TokenLogProbs>
+  tokenLogProbs?(text: string, options: TokenLogProbsOptions, signal?: AbortSignal): Promise<TokenLogProbs>
   /**
    * Memory of the engine's process. The runner calls it right before a measurement window (which starts
    * a new peak) and right after it, and stores the second answer with the run's metrics.

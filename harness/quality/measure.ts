@@ -102,7 +102,7 @@ export async function collectReference(
   try {
     for (let w = 0; w < total && scored < spec.maxTokens; w++) {
       signal?.throwIfAborted()
-      const r = await tokenLogProbs(text, { contextTokens: spec.contextTokens, window: w })
+      const r = await tokenLogProbs(text, { contextTokens: spec.contextTokens, window: w }, signal)
       if (w === 0) {
         vocabSize = r.vocabSize
         total = r.windows
@@ -178,7 +178,7 @@ export async function compareWithReference(
   const positions: PositionComparison[] = []
   for (const [w, ref] of reference.windows.entries()) {
     signal?.throwIfAborted()
-    const r: TokenLogProbs = await tokenLogProbs(text, { contextTokens, window: w })
+    const r: TokenLogProbs = await tokenLogProbs(text, { contextTokens, window: w }, signal)
     if (r.vocabSize !== reference.vocabSize)
       throw new HarnessError(
         `quality: target "${target}" has a ${r.vocabSize}-token vocabulary, reference "${reference.target}" ${reference.vocabSize}: KLD compares distributions over the same vocabulary (same tokenizer)`,

@@ -11,6 +11,7 @@ import type { EngineDefinition } from '../definition.ts'
 import type { Engine, TokenLogProbs } from '../engine.ts'
 import { engineDefinition } from '../registry.ts'
 import { toLogProbsWire } from './log-probs-wire.ts'
+import { toNumbersWire } from './numbers-wire.ts'
 import type { ChildMessage, ParentMessage } from './protocol.ts'
 import { toWire } from './wire-error.ts'
 
@@ -141,21 +142,35 @@ async function generate(message: Extract<ParentMessage, { type: 'generate' }>): 
 }
 
 async function call(message: Extract<ParentMessage, { type: 'call' }>): Promise<void> {
+  // The parent's abort of this call (its item timed out) reaches the method as its last argument.
+  const controller = new AbortController()
+  running.set(message.id, controller)
   try {
     if (!engine) throw new Error('the engine is not started')
     const method = engine[message.method] as ((...args: unknown[]) => Promise<unknown>) | undefined
     if (typeof method !== 'function')
       throw new Error(`the ${engine.info.kind} engine has no ${message.method}()`)
-    const value = await method.apply(engine, message.args)
+    const args = SIGNALLED_CALLS.has(message.method) ? [...message.args, controller.signal] : message.args
+    const value = await method.apply(engine, args)
     send({
       type: 'result',
       id: message.id,
-      value: message.method === 'tokenLogProbs' ? toLogProbsWire(value as TokenLogProbs) : value,
+      value:
+        message.method === 'tokenLogProbs'
+          ? toLogProbsWire(value as TokenLogProbs)
+          : message.method === 'scoreChoices'
+            ? toNumbersWire(value as number[])
+            : value,
     })
   } catch (err) {
     send({ type: 'call-failed', id: message.id, error: toWire(err) })
+  } finally {
+    running.delete(message.id)
   }
 }
+
+/** Methods whose last parameter is an abort signal (engine.ts). */
+const SIGNALLED_CALLS: ReadonlySet<string> = new Set(['scoreChoices', 'tokenLogProbs'])
 
 async function stop(): Promise<void> {
   for (const controller of running.values()) controller.abort(new Error('the engine is stopping'))

@@ -48,6 +48,7 @@ import type { ClockOffset } from './clock-sync.ts'
 import { EventQueue } from './event-queue.ts'
 import { type IpcStats, LatencyRecorder } from './ipc-stats.ts'
 import { fromLogProbsWire, type TokenLogProbsWire } from './log-probs-wire.ts'
+import { fromNumbersWire } from './numbers-wire.ts'
 import type { CallMethod, IsolatedEngineSpec } from './protocol.ts'
 import { type IsolateState, Supervisor } from './supervisor.ts'
 import { fromWire } from './wire-error.ts'
@@ -287,11 +288,29 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
     }
   }
 
-  async function call<T>(method: CallMethod, args: unknown[]): Promise<T> {
-    const host = await supervisor.acquire()
+  /**
+   * One method call in the child. `signal` aborted: rejects with its reason at once and tells the child to
+   * abort the call (the engine method gets the child's signal as its last argument and stops at its next
+   * step), so a timed-out scoring does not hold the child's engine; a late result is dropped.
+   */
+  async function call<T>(method: CallMethod, args: unknown[], signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted()
+    const host = await supervisor.acquire(signal)
     const id = nextId++
     return new Promise<T>((resolve, reject) => {
-      calls.set(id, { host, resolve: resolve as (value: unknown) => void, reject })
+      const onAbort = () => {
+        if (!calls.delete(id)) return
+        host.post({ type: 'abort', id })
+        reject(signal!.reason)
+      }
+      const settle =
+        <V>(then: (value: V) => void) =>
+        (value: V) => {
+          signal?.removeEventListener('abort', onAbort)
+          then(value)
+        }
+      calls.set(id, { host, resolve: settle(resolve as (value: unknown) => void), reject: settle(reject) })
+      signal?.addEventListener('abort', onAbort, { once: true })
       host.post({ type: 'call', id, method, args })
     })
   }
@@ -330,12 +349,13 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
         return host
       }),
     generate,
-    scoreChoices: (prompt: string, choices: string[]) => call<number[]>('scoreChoices', [prompt, choices]),
+    scoreChoices: async (prompt: string, choices: string[], signal?: AbortSignal) =>
+      fromNumbersWire(await call<(number | string)[]>('scoreChoices', [prompt, choices], signal)),
     topLogprobs: (prompt: string, k: number) => call<TokenLogprob[][]>('topLogprobs', [prompt, k]),
     ...(definition.capabilities.tokenLogProbs
       ? {
-          tokenLogProbs: async (text: string, o: TokenLogProbsOptions) =>
-            fromLogProbsWire(await call<TokenLogProbsWire>('tokenLogProbs', [text, o])),
+          tokenLogProbs: async (text: string, o: TokenLogProbsOptions, signal?: AbortSignal) =>
+            fromLogProbsWire(await call<TokenLogProbsWire>('tokenLogProbs', [text, o], signal)),
         }
       : {}),
     // Only engines with the nativeSpeed capability measure llama-bench-style pp / tg (in the child).

@@ -482,10 +482,11 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
       }
     },
     generate,
-    async scoreChoices(prompt: string, choices: string[]): Promise<number[]> {
+    async scoreChoices(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]> {
       const s = ready()
       const context = tokenizePrompt(s.model, prompt)
       if (context.length === 0) throw new RequestError('engine', 'scoreChoices needs a non-empty prompt')
+      signal?.throwIfAborted()
       const sequence = await s.pool.acquire()
       try {
         await sequence.clearHistory()
@@ -493,6 +494,8 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
         const base = sequence.nextTokenIndex
         const scores: number[] = []
         for (const choice of choices) {
+          // A timed-out item gives its sequence back now rather than after every choice (engine.ts).
+          signal?.throwIfAborted()
           // As lm-evaluation-harness: the continuation is what tokenizing prompt + choice adds to the prompt.
           const whole = tokenizePrompt(s.model, prompt + choice)
           const continuation = context.every((t, i) => whole[i] === t)
@@ -548,8 +551,9 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
      * softmax of logits / T does not underflow, and each zero is filled from it relative to the top token:
      * ln p(v) = T·(ln p_T(v) − ln p_T(top)) + ln p(top). The other entries stay the exact T = 1 values.
      */
-    async tokenLogProbs(text: string, o: TokenLogProbsOptions): Promise<TokenLogProbs> {
+    async tokenLogProbs(text: string, o: TokenLogProbsOptions, signal?: AbortSignal): Promise<TokenLogProbs> {
       const s = ready()
+      signal?.throwIfAborted()
       const all = textTokens.get(text, () => tokenizePrompt(s.model, text))
       const bos = s.model.tokens.bos
       const w = scoringWindow(all, o, s.contextSize, s.model.tokens.shouldPrependBosToken ? bos : null)
@@ -567,6 +571,7 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
         await sequence.clearHistory()
         await sequence.evaluateWithoutGeneratingNewTokens(input.slice(0, w.firstScored))
         for (let start = w.firstScored; start < input.length - 1; start += LOGPROB_CHUNK) {
+          signal?.throwIfAborted()
           const end = Math.min(start + LOGPROB_CHUNK, input.length - 1)
           const results = await sequence.controlledEvaluate(
             input.slice(start, end).map((t) => [t, { generateNext }] as const),

@@ -233,14 +233,17 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
       if (!loaded) await load(signal)
     },
     generate,
-    async scoreChoices(prompt: string, choices: string[]): Promise<number[]> {
+    async scoreChoices(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]> {
       const s = ready()
+      signal?.throwIfAborted()
       const context = s.tokenizer.encodePrompt(prompt)
       // The prompt once; each choice then runs on its cache (or the whole sequence without one).
       const base = await forward(s.session, s.layout, context, 0, undefined, s.cached)
       const first = logSoftmax(lastRow(base))
       const scores: number[] = []
       for (const choice of choices) {
+        // A timed-out item frees the session now rather than after every choice (engine.ts).
+        signal?.throwIfAborted()
         const continuation = s.tokenizer.encodeContinuation(choice)
         if (continuation.length === 0) {
           scores.push(0)
@@ -288,8 +291,9 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
      * cache the unscored half runs first and only the scored half's logits are copied out; without one the
      * whole window runs in one pass. BOS is the first id the tokenizer puts before an empty prompt.
      */
-    async tokenLogProbs(text: string, o: TokenLogProbsOptions): Promise<TokenLogProbs> {
+    async tokenLogProbs(text: string, o: TokenLogProbsOptions, signal?: AbortSignal): Promise<TokenLogProbs> {
       const s = ready()
+      signal?.throwIfAborted()
       const all = textTokens.get(text, () => s.tokenizer.encodePrompt(text))
       const bos = s.tokenizer.encodePrompt('')[0]
       const w = scoringWindow(all, o, Number.MAX_SAFE_INTEGER, bos)

@@ -51,7 +51,7 @@ export interface ScoreTarget {
 }
 
 export interface ChoiceScorer {
-  score(prompt: string, choices: readonly string[]): Promise<number[]>
+  score(prompt: string, choices: readonly string[], signal?: AbortSignal): Promise<number[]>
   /** The mode the first answer chose; undefined before it (or while it failed other than by capability). */
   readonly mode: ScoreMode | undefined
 }
@@ -71,14 +71,21 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
   let detected: Promise<ScoreMode> | undefined
   let mode: ScoreMode | undefined
 
-  const post = async (path: string, url: string, body: Record<string, unknown>): Promise<Answer> => {
+  // `signal`: the item's deadline (engine.ts scoreChoices); each request is also bounded by SCORE_TIMEOUT_MS.
+  const post = async (
+    path: string,
+    url: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<Answer> => {
+    const timeout = AbortSignal.timeout(SCORE_TIMEOUT_MS)
     try {
       const response = await target.pool.request({
         path,
         method: 'POST',
         headers: { ...target.headers, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(SCORE_TIMEOUT_MS),
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       })
       const text = await response.body.text()
       let json: unknown
@@ -89,22 +96,31 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
       }
       return { status: response.statusCode, text, json }
     } catch (error) {
+      // The caller's deadline cut it: its reason, as every engine reports an aborted signal.
+      if (signal?.aborted) throw signal.reason
       throw new RequestError('http', `POST ${url}: ${describeError(error)}`, undefined, { cause: error })
     }
   }
   const ok = (a: Answer) => a.status >= 200 && a.status <= 299
   const why = (a: Answer) => `HTTP ${a.status}: ${errorMessageFromText(a.text)}`
-  const completion = (body: Record<string, unknown>) =>
-    post(completionsPath, completionsUrl, {
-      ...target.extraBody,
-      model: target.model,
-      ...body,
-      max_tokens: 1,
-      temperature: 0,
-      stream: false,
-    })
-  const echoRequest = (text: string) => completion({ prompt: text, echo: true, logprobs: 1 })
-  const nextTokenRequest = (prompt: string, k: number) => completion({ prompt, logprobs: k })
+  const completion = (body: Record<string, unknown>, signal: AbortSignal | undefined) =>
+    post(
+      completionsPath,
+      completionsUrl,
+      {
+        ...target.extraBody,
+        model: target.model,
+        ...body,
+        max_tokens: 1,
+        temperature: 0,
+        stream: false,
+      },
+      signal,
+    )
+  const echoRequest = (text: string, signal: AbortSignal | undefined) =>
+    completion({ prompt: text, echo: true, logprobs: 1 }, signal)
+  const nextTokenRequest = (prompt: string, k: number, signal: AbortSignal | undefined) =>
+    completion({ prompt, logprobs: k }, signal)
   const refuse = (lacks: string) =>
     new CapabilityError(
       'scoreChoices',
@@ -113,14 +129,15 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
   /** A transient or unexpected failure of one request: the item fails, the mode is not decided. */
   const failed = (url: string, a: Answer) => new RequestError('http', `POST ${url}: ${why(a)}`, a.status)
 
-  const tokenize = async (content: string): Promise<number[] | Answer> => {
-    const a = await post(tokenizePath, tokenizeUrl, { content, add_special: false })
+  const tokenize = async (content: string, signal: AbortSignal | undefined): Promise<number[] | Answer> => {
+    const a = await post(tokenizePath, tokenizeUrl, { content, add_special: false }, signal)
     const tokens = ok(a) ? tokenIds(a.json) : undefined
     return tokens ?? a
   }
 
+  // Not cut by an item's deadline: the decision is shared by every item, and a half-made one decides nothing.
   const detect = async (prompt: string, choice: string): Promise<ScoreMode> => {
-    const echo = await echoRequest(prompt + choice)
+    const echo = await echoRequest(prompt + choice, undefined)
     if (echo.status === 404 || echo.status === 405 || echo.status === 501)
       throw refuse(
         `it serves no text completions (${why(echo)}), and a chat answer carries no prompt logprobs`,
@@ -141,13 +158,13 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
       else echoLacks = 'it returns no prompt logprobs (no tokens / token_logprobs / text_offset)'
     } else echoLacks = `it refused echo with logprobs (${why(echo)})`
 
-    const next = await nextTokenRequest(prompt, TOP_K_STEPS[0])
+    const next = await nextTokenRequest(prompt, TOP_K_STEPS[0], undefined)
     if (!ok(next)) throw refuse(`${echoLacks}, and it refused logprobs of the next token (${why(next)})`)
     const top = topEntries(next.json)
     if (top === undefined) throw refuse(`${echoLacks}, and it returns no top logprobs of the next token`)
     if (top === 'no-ids')
       throw refuse(`${echoLacks}, and its next-token top logprobs carry no token ids to match the choices by`)
-    const tokens = await tokenize(prompt)
+    const tokens = await tokenize(prompt, undefined)
     if (!Array.isArray(tokens))
       throw refuse(
         `${echoLacks}; its next-token top logprobs could score one-token choices, but ${tokenizeUrl} does not tokenize (${why(tokens)}), so whether a choice is one token cannot be told`,
@@ -155,10 +172,10 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
     return 'next-token'
   }
 
-  const scoreEcho = (prompt: string, choices: readonly string[]) =>
+  const scoreEcho = (prompt: string, choices: readonly string[], signal: AbortSignal | undefined) =>
     Promise.all(
       choices.map(async (choice) => {
-        const a = await echoRequest(prompt + choice)
+        const a = await echoRequest(prompt + choice, signal)
         if (!ok(a)) throw failed(completionsUrl, a)
         const first = firstChoice(a.json)
         const lp = legacyLogprobs(first?.logprobs)
@@ -176,8 +193,12 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
     )
 
   /** The one token of each choice after `prompt`, by the server's tokenizer; a longer choice is a CapabilityError. */
-  const choiceTokenIds = async (prompt: string, choices: readonly string[]): Promise<number[]> => {
-    const all = await Promise.all([prompt, ...choices.map((c) => prompt + c)].map(tokenize))
+  const choiceTokenIds = async (
+    prompt: string,
+    choices: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<number[]> => {
+    const all = await Promise.all([prompt, ...choices.map((c) => prompt + c)].map((t) => tokenize(t, signal)))
     const [context, ...full] = all
     if (!Array.isArray(context)) throw failed(tokenizeUrl, context!)
     return full.map((tokens, i) => {
@@ -197,11 +218,15 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
     })
   }
 
-  const scoreNextToken = async (prompt: string, choices: readonly string[]): Promise<number[]> => {
-    const ids = await choiceTokenIds(prompt, choices)
+  const scoreNextToken = async (
+    prompt: string,
+    choices: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<number[]> => {
+    const ids = await choiceTokenIds(prompt, choices, signal)
     let reason = ''
     for (const k of TOP_K_STEPS) {
-      const a = await nextTokenRequest(prompt, k)
+      const a = await nextTokenRequest(prompt, k, signal)
       if (!ok(a)) throw failed(completionsUrl, a)
       const top = topEntries(a.json)
       if (top === undefined || top === 'no-ids')
@@ -224,8 +249,9 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
     get mode() {
       return mode
     },
-    async score(prompt: string, choices: readonly string[]): Promise<number[]> {
+    async score(prompt: string, choices: readonly string[], signal?: AbortSignal): Promise<number[]> {
       if (choices.length === 0) return []
+      signal?.throwIfAborted()
       if (detected === undefined) {
         const attempt = detect(prompt, choices[0]!)
         detected = attempt
@@ -240,7 +266,8 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
         )
       }
       const m = await detected
-      return m === 'echo' ? scoreEcho(prompt, choices) : scoreNextToken(prompt, choices)
+      signal?.throwIfAborted()
+      return m === 'echo' ? scoreEcho(prompt, choices, signal) : scoreNextToken(prompt, choices, signal)
     },
   }
 }

@@ -38,7 +38,7 @@ export interface OpenAIEngine extends Engine {
   readonly servedModels: readonly string[]
   /** How scoreChoices() scores on this server, decided by its first answer (openai-score.ts); undefined before. */
   readonly scoreMode: ScoreMode | undefined
-  scoreChoices(prompt: string, choices: string[]): Promise<number[]>
+  scoreChoices(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]>
 }
 
 const DEFAULT_MAX_CONNECTIONS = 1024
@@ -124,8 +124,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
         ? streamLean(leanTarget, body, signal)
         : streamWithSdk(sdk, options.api, body, signal, options.sendTimeHeader === true)
     },
-    scoreChoices(prompt: string, choices: string[]): Promise<number[]> {
-      return scorer.score(prompt, choices)
+    scoreChoices(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]> {
+      return scorer.score(prompt, choices, signal)
     },
     async [Symbol.asyncDispose](): Promise<void> {
       // Requests still in flight belong to runs that are over; do not wait for them.
