@@ -16,7 +16,7 @@ import {
   type RunLimitMark,
 } from '../../db/queries/index.ts'
 import { metricsOf } from '../../db/queries/metrics-of.ts'
-import { type FingerprintSummary, fingerprintSummary } from '../../db/queries/pickers.ts'
+import { type FingerprintSummary, fingerprintBranches, fingerprintSummary } from '../../db/queries/pickers.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { lttb } from '../charts/downsample.ts'
 import type { HistoryMarker } from '../charts/history.ts'
@@ -71,6 +71,8 @@ export interface HistoryModel {
   view: BranchView
   /** The lines drawn: the default branch first, then runs without a branch, then the others by name. */
   lines: HistoryLine[]
+  /** Branches with completed runs of the series, by name (the branch picker). */
+  branches: string[]
   series: FingerprintSummary
   unit: string | null
   direction: 'higher' | 'lower' | 'none' | null
@@ -141,7 +143,10 @@ function markersOf(alerts: readonly AlertMark[], changePoints: readonly ChangePo
 }
 
 export async function loadHistory(db: Db, query: HistoryQuery): Promise<HistoryModel> {
-  const series = await fingerprintSummary(db, query.fingerprint)
+  const [series, branches] = await Promise.all([
+    fingerprintSummary(db, query.fingerprint),
+    fingerprintBranches(db, query.fingerprint),
+  ])
   if (!series) throw new NotFoundError(`no completed runs with fingerprint ${query.fingerprint}`)
   const read = (v: BranchView) =>
     historySeries(db, {
@@ -200,6 +205,7 @@ export async function loadHistory(db: Db, query: HistoryQuery): Promise<HistoryM
     query,
     view,
     lines,
+    branches,
     series,
     unit: result.unit,
     direction: result.direction,

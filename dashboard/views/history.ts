@@ -14,7 +14,7 @@ import { alertState, formatLimits, formatPValue } from './alert-cells.ts'
 import { formatDeltaPct, formatTime, formatValue, shortSha } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
-import { flagTags, roleSelect, scopeLine } from './scope.ts'
+import { branchSelect, flagTags, roleSelect, scopeLine } from './scope.ts'
 
 /** Rows of the table under the chart (newest first). */
 const TABLE_ROWS = 50
@@ -76,7 +76,7 @@ export function historyPage(m: HistoryModel): Html {
       <option value="commit"${q.x === 'commit' ? raw(' selected') : ''}>commits (run order)</option>
     </select>
   </label>
-  <label>branch <input name="branch" value="${q.branch ?? ''}" placeholder="default (${m.view.defaultBranch})" title="a branch name, * for every branch, empty for the default branch" size="12"></label>
+  ${branchSelect(m.view, m.branches, q.branch)}
   ${roleSelect(q.role)}
   <label>points <input name="points" value="${q.points}" inputmode="numeric" size="5"></label>
   <button type="submit">apply</button>

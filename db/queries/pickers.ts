@@ -34,6 +34,16 @@ export async function scenarioBranches(db: Db, scenario: string): Promise<string
   return rows.flatMap((r) => (r.branch === null ? [] : [r.branch]))
 }
 
+/** Branches with completed runs of the series (fingerprint), by name: history's branch picker. */
+export async function fingerprintBranches(db: Db, fingerprint: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ branch: runs.gitBranch })
+    .from(runs)
+    .where(and(eq(runs.fingerprint, fingerprint), eq(runs.state, 'completed'), isNotNull(runs.gitBranch)))
+    .orderBy(runs.gitBranch)
+  return rows.flatMap((r) => (r.branch === null ? [] : [r.branch]))
+}
+
 export interface SeriesSummary {
   fingerprint: string
   scenarioName: string

@@ -110,6 +110,7 @@ describe.skipIf(!hasChromium)(inChromium('honest defaults'), () => {
       await page.$$eval('#history-lines .line-key', (keys) => keys.map((k) => k.textContent)),
       'legend in the page',
     ).toEqual(['main', PR_BRANCH])
+    expect(await page.inputValue('select[name="branch"]'), 'branch picker: any branch selected').toBe('*')
     const [ink] = await canvasInk(page)
     expect(ink?.inked, 'history drawn').toBeGreaterThan(500)
     await page.close()

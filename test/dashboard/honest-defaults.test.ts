@@ -179,6 +179,7 @@ describe.each(dbBackends())('honest defaults on %s', (backend) => {
       [s.main[cleanName(0)], 'main'],
       [s.prRun, PR_BRANCH],
     ])
+    expect(main.branches, 'branch picker: every branch of the series').toEqual(['main', PR_BRANCH])
     const all = await history(s.main[cleanName(0)]!, { branch: '*', role: 'any' })
     expect(
       all.lines.map((l) => l.key),
