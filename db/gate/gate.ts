@@ -2,7 +2,7 @@
  * The gate over stored runs: groups candidate runs by fingerprint (repetitions and confirmations pool into
  * one candidate), finds each group's baseline (start-point history, explicit runs, or a file), and
  * evaluates every requested metric with harness/regression. A group with no comparable history whose
- * scenario and target do have runs on the baseline branch is refused, naming the differing dimensions.
+ * scenario and target do have runs on the baseline branch is refused, listing each differing field.
  *
  * Accuracy figures (`acc`, `accNorm`, `acc/<subject>`) are judged on accuracy runs only, latency figures
  * on the other runs only, so `--metric ttftMsP95 --metric acc` gates each kind on its own runs. An

@@ -195,7 +195,7 @@ export async function baselineHistory(
       cutoff = { op: 'lt', at: candidate.startedAt }
       startPoint =
         mergeBase === null
-          ? `${q.branch} history before the candidate (the candidate has no merge-base)`
+          ? `${q.branch} history before the candidate (the candidate has no merge-base: ${noMergeBase(q.branch)})`
           : `${q.branch} history before the candidate (merge-base ${mergeBase.slice(0, 12)}${from} was never measured on ${q.branch})`
     }
   }
@@ -231,6 +231,15 @@ export async function baselineHistory(
   return { runs: [], startPoint, emptyBecause }
 }
 
+/** What to do about a candidate stored without a merge-base. */
+function noMergeBase(branch: string): string {
+  return (
+    `bench run found no base ref (origin/HEAD, origin/${branch}, ${branch}) in its clone — fetch ` +
+    `${branch} (git fetch origin ${branch}; a shallow CI checkout needs fetch-depth: 0) and run bench again, ` +
+    `or gate with --baseline-ref ${branch}`
+  )
+}
+
 /**
  * Why the baseline branch's runs with the candidate's fingerprint all fall after the start point, and what
  * to do. The usual cause: the branch's runs were measured on commits that are not on the ref bench run took
@@ -249,16 +258,16 @@ async function whyEmpty(
   if (candidate.gitBranch === b) return `${has}, all started after the candidate`
   const retry = `--baseline-ref ${b} (the merge-base with ${b} as this clone has it)`
   if (found.mergeBase === null)
-    return (
-      `the candidate has no merge-base: bench run found none of origin/HEAD, origin/${b}, ${b} in its clone ` +
-      `(a shallow CI checkout: fetch-depth: 0; else git fetch origin ${b}), and ${has} all started after ` +
-      `the candidate. Fetch ${b} and run bench again, or gate with ${retry}`
-    )
+    return `${has}, all started after the candidate, which has no merge-base: ${noMergeBase(b)}`
   // Measured commits that the candidate's own history contains: on the branch, yet not before its merge-base.
   const head = candidate.gitCommit
-  const local =
-    head && q.isAncestor
-      ? (await Promise.all(found.commits.map((c) => q.isAncestor?.(c, head)))).some((a) => a === true)
+  const answers =
+    head && q.isAncestor ? await Promise.all(found.commits.map((c) => q.isAncestor?.(c, head))) : []
+  // true: one is in the candidate's history; false: git says none is; undefined: git could not tell.
+  const local = answers.some((a) => a === true)
+    ? true
+    : answers.length > 0 && answers.every((a) => a === false)
+      ? false
       : undefined
   const point = found.measuredMergeBase
     ? `all after its merge-base ${short(found.mergeBase)} was measured on ${b}`
@@ -268,6 +277,8 @@ async function whyEmpty(
       `${has}, ${point}: ${b} moved on after the candidate forked and nothing comparable was measured up to ` +
       `the fork. Rebase onto ${b}, or gate with --baseline-run <id> to name a baseline`
     )
+  if (q.mergeBase !== undefined)
+    return `${has}, ${point}: those commits are not ancestors of the merge-base with --baseline-ref; name a ref that contains them`
   return (
     `${has}, ${point}: ${local ? "those commits are in the candidate's history but" : 'those commits are'} ` +
     `not ancestors of the merge-base — local commits not on origin/${b} when bench run took it. ` +
