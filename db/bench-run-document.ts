@@ -182,7 +182,7 @@ export type BenchRunDocumentIn = z.input<typeof documentSchema>
  * every database; bookkeeping times; tpotMs, computed from the row (METRICS.md) for people reading the file.
  */
 export type NotRead = {
-  run: 'variantId' | 'environmentId' | 'heartbeatAt'
+  run: 'variantId' | 'environmentId' | 'heartbeatAt' | 'sweepId' | 'sweepStep'
   variant: 'id' | 'parentId' | 'createdAt'
   environment: 'id' | 'createdAt'
   metric: 'runId'

@@ -107,6 +107,38 @@ export const environments = pgTable(
 )
 
 /** One target × one load step of one scenario. Written (state running) before its first request. */
+/**
+ * One `bench sweep`: the search for the highest arrival rate an endpoint serves within its SLOs. Each step
+ * is a run (runs.sweep_id, runs.sweep_step); the knee and how the search ended are set when it ends.
+ */
+export const sweeps = pgTable('sweeps', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  /** The invocation of `bench sweep` (runs.invocation_id of its steps). */
+  invocationId: text('invocation_id'),
+  /** Scenario and target names of the step runs. */
+  scenarioName: text('scenario_name').notNull(),
+  targetName: text('target_name').notNull(),
+  /** Endpoint swept, without credentials. */
+  baseUrl: text('base_url').notNull(),
+  model: text('model').notNull(),
+  /** 'constant' | 'poisson'. */
+  arrivals: text('arrivals').notNull(),
+  /** The bounds: [{ name: 'ttftMsP95', metric, percentile, maxMs }]. */
+  slo: jsonb('slo').notNull(),
+  /** Search and step settings: minRatePerS, maxRatePerS, tolerance, maxSteps, durationS, promptTokens, outputTokens. */
+  options: jsonb('options').$type<Record<string, unknown>>().notNull(),
+  label: text('label'),
+  state: text('state', { enum: runStates }).notNull(),
+  /** How the search ended (harness/sweep/search.ts SearchEnd); null while running. */
+  end: text('end'),
+  /** Highest passing rate, requests/s; null when none passed. */
+  kneeRatePerS: doublePrecision('knee_rate_per_s'),
+  /** Lowest failing rate above the knee, requests/s. */
+  firstFailingRatePerS: doublePrecision('first_failing_rate_per_s'),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+})
+
 export const runs = pgTable(
   'runs',
   {
@@ -154,6 +186,9 @@ export const runs = pgTable(
     imported: jsonb('imported').$type<ImportedSource>(),
     /** Why the run exists (runRoles); baselines read only 'run'. */
     role: text('role', { enum: runRoles }).notNull().default('run'),
+    /** The `bench sweep` this run is a step of, and which step (0-based, in the order run); null otherwise. */
+    sweepId: integer('sweep_id').references(() => sweeps.id, { onDelete: 'set null' }),
+    sweepStep: integer('sweep_step'),
   },
   (t) => [
     check('runs_state_check', sql`${t.state} in ('running', 'completed', 'failed', 'interrupted')`),
@@ -179,6 +214,7 @@ export const runs = pgTable(
     index('runs_running_heartbeat_idx').on(t.heartbeatAt).where(sql`${t.state} = 'running'`),
     index('runs_state_started_idx').on(t.state, t.startedAt.desc()),
     index('runs_invocation_idx').on(t.invocationId),
+    index('runs_sweep_idx').on(t.sweepId, t.sweepStep),
   ],
 )
 

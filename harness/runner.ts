@@ -380,6 +380,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     let seq = 0
     const stopLoad = options.stopLoad
     const loadSignal = stopLoad === undefined ? signal : AbortSignal.any([signal, stopLoad])
+    // As for `signal`: every in-flight request listens to it.
+    if (loadSignal !== signal) setMaxListeners(0, loadSignal)
     const histogram =
       options.monitorEventLoop === false
         ? undefined

@@ -17,6 +17,7 @@ import { registerQuickstartCommand } from './commands/quickstart.ts'
 import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
+import { registerSweepCommand } from './commands/sweep.ts'
 import { redactStandardStreams } from './output.ts'
 
 // Before anything prints: every byte on stdout and stderr passes through the one redactor (output.ts).
@@ -44,5 +45,6 @@ registerDashboardCommand(program)
 registerGateCommand(program)
 registerAlertsCommands(program)
 registerChangePointsCommand(program)
+registerSweepCommand(program)
 
 await program.parseAsync(process.argv)
