@@ -131,6 +131,19 @@ describe('loadScenario', () => {
     await expect(loadScenario(path.join(dir, 'nope.ts')), 'missing').rejects.toThrow(/file not found/)
   })
 
+  it('a syntax error names the file, line, column (from 1) and the parser message', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-scn-'))
+    const broken = path.join(dir, 'broken.ts')
+    await writeFile(broken, "export default {\n  name: 'x',,\n}\n")
+    await expect(loadScenario(broken)).rejects.toThrow(
+      `syntax error: ${broken}:2:13: Expected identifier but found ","`,
+    )
+    // An import the scenario names that does not exist is not "file not found" for the scenario itself.
+    const importer = path.join(dir, 'importer.ts')
+    await writeFile(importer, "import { x } from './missing.ts'\nexport default { name: x }\n")
+    await expect(loadScenario(importer)).rejects.toThrow(/cannot read the scenario: .*missing\.ts/)
+  })
+
   it('validates the shipped scenarios', async () => {
     for (const f of ['scenarios/mock-sweep.ts']) {
       const { scenario } = await loadScenario(f)
