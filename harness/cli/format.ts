@@ -217,6 +217,23 @@ export function formatTable(results: readonly LoadRunResult[]): string {
   ].join('\n')
 }
 
+/** A Markdown table: `left` columns left-aligned, the rest right-aligned; then its footnote in italics. */
+function mdTable(
+  header: readonly string[],
+  body: readonly string[][],
+  left: number,
+  footnote: string,
+): string[] {
+  const esc = (s: string) => s.replaceAll('|', '\\|')
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, c) => (c < left ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
+    '',
+    `_${footnote}_`,
+  ]
+}
+
 export function formatMarkdown(results: readonly LoadRunResult[]): string {
   const esc = (s: string) => s.replaceAll('|', '\\|')
   const failures = failureLines(results)
@@ -225,44 +242,16 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
     accRows.length > 0
       ? [
           '',
-          `| ${ACCURACY_COLUMNS.join(' | ')} |`,
-          `|${ACCURACY_COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
-          ...accRows.map((r) => `| ${r.map(esc).join(' | ')} |`),
-          '',
-          `_${ACCURACY_FOOTNOTE}_`,
+          ...mdTable(ACCURACY_COLUMNS, accRows, 3, ACCURACY_FOOTNOTE),
           ...noticeLines(results).map((line) => `- ${esc(line)}`),
         ]
       : []
   const qualRows = qualityRows(results)
-  const quality =
-    qualRows.length > 0
-      ? [
-          '',
-          `| ${QUALITY_COLUMNS.join(' | ')} |`,
-          `|${QUALITY_COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
-          ...qualRows.map((r) => `| ${r.map(esc).join(' | ')} |`),
-          '',
-          `_${QUALITY_FOOTNOTE}_`,
-        ]
-      : []
+  const quality = qualRows.length > 0 ? ['', ...mdTable(QUALITY_COLUMNS, qualRows, 3, QUALITY_FOOTNOTE)] : []
   const varRows = variantRows(results)
-  const variants =
-    varRows.length > 0
-      ? [
-          '',
-          `| ${VARIANT_COLUMNS.join(' | ')} |`,
-          `|${VARIANT_COLUMNS.map((_, c) => (c < 4 ? ' --- ' : ' ---: ')).join('|')}|`,
-          ...varRows.map((r) => `| ${r.map(esc).join(' | ')} |`),
-          '',
-          `_${VARIANT_FOOTNOTE}_`,
-        ]
-      : []
+  const variants = varRows.length > 0 ? ['', ...mdTable(VARIANT_COLUMNS, varRows, 4, VARIANT_FOOTNOTE)] : []
   return [
-    `| ${COLUMNS.join(' | ')} |`,
-    `|${COLUMNS.map((_, c) => (c < 3 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...resultRows(results).map((r) => `| ${r.map(esc).join(' | ')} |`),
-    '',
-    `_${FOOTNOTE}_`,
+    ...mdTable(COLUMNS, resultRows(results), 3, FOOTNOTE),
     ...accuracy,
     ...quality,
     ...variants,

@@ -6,22 +6,11 @@
 import { describe, expect, it } from 'vitest'
 import { summarizeItems } from '../../../harness/accuracy/run-metrics.ts'
 import { formatResults } from '../../../harness/cli/format.ts'
-import type { ItemOutcome } from '../../../harness/results.ts'
 import type { LoadRunResult } from '../../../harness/runner.ts'
-import { accuracySpec } from '../../fixtures/accuracy-spec.ts'
+import { accuracyItem, accuracySpec } from '../../fixtures/accuracy-spec.ts'
 
 const spec = accuracySpec(4, 'd')
-const item = (seq: number, subject: string, correct: boolean): ItemOutcome => ({
-  seq,
-  itemId: `${subject}/test/${seq}`,
-  subject,
-  itemIndex: seq,
-  answer: 0,
-  predicted: correct ? 0 : 1,
-  correct,
-  startedAt: seq,
-  durationMs: 1,
-})
+const item = accuracyItem
 // 3 of 4: a 2/2, b 1/2 → acc 0.75, stderr sqrt(.75·.25/3) = 0.25; macro (1 + 0.5)/2 = 0.75.
 const summary = summarizeItems([
   item(0, 'a', true),

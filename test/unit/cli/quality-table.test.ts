@@ -7,17 +7,10 @@ import { describe, expect, it } from 'vitest'
 import { formatResults } from '../../../harness/cli/format.ts'
 import type { PositionComparison } from '../../../harness/quality/index.ts'
 import { summarizeQuality } from '../../../harness/quality/index.ts'
-import type { QualitySpec } from '../../../harness/results.ts'
 import type { LoadRunResult } from '../../../harness/runner.ts'
+import { QUALITY_SPEC } from '../../fixtures/accuracy-spec.ts'
 
-const spec: QualitySpec = {
-  kind: 'quality',
-  corpus: 'corpus.txt',
-  corpusSha256: 'c'.repeat(64),
-  reference: 'f32',
-  contextTokens: 128,
-  maxTokens: 100,
-}
+const spec = QUALITY_SPEC
 // 100 positions. KLD i/1000: mean 0.0495, SE 0.001·sqrt(100·101/12)/10 = 0.00290, median 0.0495,
 // p99 at rank 98.01 = 0.09801, max 0.099. The first 50 agree on the top token → p 0.5, SE sqrt(0.25/99)
 // = 0.0503. Δp 0.1 each → RMS 0.1. nll_var − nll_ref alternately 0.2 and 0.4 → 0.3 ± sqrt(100·0.01/99)/10

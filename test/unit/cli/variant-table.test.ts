@@ -9,21 +9,14 @@ import { formatResults } from '../../../harness/cli/format.ts'
 import { variantRows } from '../../../harness/cli/variant-table.ts'
 import type { RunMetrics } from '../../../harness/metrics/types.ts'
 import { type PositionComparison, summarizeQuality } from '../../../harness/quality/index.ts'
-import type { ItemOutcome, LoadSpec, QualitySpec, VariantIdentity } from '../../../harness/results.ts'
+import type { LoadSpec, VariantIdentity } from '../../../harness/results.ts'
 import type { LoadRunResult } from '../../../harness/runner.ts'
-import { accuracySpec } from '../../fixtures/accuracy-spec.ts'
+import { accuracyItem, accuracySpec, QUALITY_SPEC } from '../../fixtures/accuracy-spec.ts'
 
 const MB = 1024 * 1024
 const sequential: LoadSpec = { kind: 'sequential', requests: 6 }
 const concurrent: LoadSpec = { kind: 'concurrent', concurrency: 4, requests: 16 }
-const quality: QualitySpec = {
-  kind: 'quality',
-  corpus: 'corpus.txt',
-  corpusSha256: 'c'.repeat(64),
-  reference: 'f32',
-  contextTokens: 128,
-  maxTokens: 100,
-}
+const quality = QUALITY_SPEC
 /** Only the figures the table reads; the rest of RunMetrics does not matter here. */
 const metrics = (ttftP50: number, tokPerS: number, rssMb: number) =>
   ({
@@ -32,17 +25,7 @@ const metrics = (ttftP50: number, tokPerS: number, rssMb: number) =>
     peakRssBytes: rssMb * MB,
     modelBytes: 2 * MB,
   }) as unknown as RunMetrics
-const item = (seq: number, correct: boolean): ItemOutcome => ({
-  seq,
-  itemId: `s/test/${seq}`,
-  subject: 's',
-  itemIndex: seq,
-  answer: 0,
-  predicted: correct ? 0 : 1,
-  correct,
-  startedAt: seq,
-  durationMs: 1,
-})
+const item = (seq: number, correct: boolean) => accuracyItem(seq, 's', correct)
 // 3 of 4 → acc 0.750, stderr sqrt(.75·.25/3) = 0.250.
 const accuracy = { ...summarizeItems([item(0, true), item(1, true), item(2, true), item(3, false)]) }
 // KLD i/1000 over 100 positions: mean 0.0495 ± 0.0029; the first 50 agree → top-1 0.500.
