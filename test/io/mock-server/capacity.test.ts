@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mockOptionsFromFlags } from '../../../harness/cli/actions/mock-flags.ts'
+import { parseScenario } from '../../../harness/config/index.ts'
 import type { MockOptionsInput } from '../../../harness/mock-server/options.ts'
 import { MockOptionsError, parseMockOptions } from '../../../harness/mock-server/parse-options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
@@ -46,11 +47,12 @@ describe('mock server capacity model', () => {
         const [first, second] = ta[0]! < tb[0]! ? [ta, tb] : [tb, ta]
         const ttftFirst = first[0]! - Math.min(a.sentMs, b.sentMs)
         const ttftSecond = second[0]! - Math.max(a.sentMs, b.sentMs)
-        // 40 ms alone; behind the first: its whole response (40 + 9 × 20 = 220 ms) + its own 40 ms.
+        // 40 ms alone; behind the first: its whole response (40 + 9 × 20 = 220 ms) + its own 40 ms. Deadlines
+        // are never early, so the lower bounds are exact; the upper ones leave room for a loaded machine.
         expect(ttftFirst).toBeGreaterThanOrEqual(39)
-        expect(ttftFirst).toBeLessThan(100)
+        expect(ttftFirst).toBeLessThan(250)
         expect(ttftSecond).toBeGreaterThanOrEqual(255)
-        expect(ttftSecond).toBeLessThan(400)
+        expect(ttftSecond).toBeLessThan(1000)
         // The second starts only after the first's last chunk.
         expect(second[0]!).toBeGreaterThan(first[9]!)
       },
@@ -73,12 +75,13 @@ describe('mock server capacity model', () => {
           post(`${s.url}/chat/completions`, body),
         ])
         const tpot = (t: number[]) => (t[t.length - 1]! - t[0]!) / (t.length - 1)
+        // Alone ~10 ms, together ~20 ms: the bounds split the two with room for a loaded machine's jitter.
         expect(tpot(alone)).toBeGreaterThan(9)
-        expect(tpot(alone)).toBeLessThan(13)
+        expect(tpot(alone)).toBeLessThan(15)
         for (const r of together) {
           // Both hold a slot for all but the last gap of the one that finishes first.
           expect(tpot(contentTimes(r))).toBeGreaterThan(17)
-          expect(tpot(contentTimes(r))).toBeLessThan(24)
+          expect(tpot(contentTimes(r))).toBeLessThan(30)
         }
       },
     )
@@ -172,6 +175,25 @@ describe('capacity and rate-limit options', () => {
     expect(() => parseMockOptions({ capacity: { slots: 0 } })).toThrow(/capacity\.slots/)
     expect(() => parseMockOptions({ capacity: { slots: 2, itlGrowth: -1 } })).toThrow(/capacity\.itlGrowth/)
     expect(() => parseMockOptions({ rateLimit: { requestsPerS: 0 } })).toThrow(/rateLimit\.requestsPerS/)
+  })
+
+  it("are a scenario target's `mock:` fields, a bad one named by its path", () => {
+    const scenario = (mock: unknown) => ({
+      name: 'cap',
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+      targets: [{ name: 'm', engine: { kind: 'openai', model: 'mock-model', mock } }],
+      loads: [{ kind: 'sequential', requests: 1 }],
+    })
+    const ok = parseScenario(
+      scenario({ capacity: { slots: 4, itlGrowth: 0.5 }, rateLimit: { requestsPerS: 10 } }),
+    )
+    expect((ok.targets[0]!.engine as { mock?: unknown }).mock).toMatchObject({
+      capacity: { slots: 4, itlGrowth: 0.5 },
+      rateLimit: { requestsPerS: 10 },
+    })
+    expect(() => parseScenario(scenario({ capacity: { slots: 1.5 } }))).toThrow(
+      /targets\[0\]\.engine\.mock\.capacity\.slots/,
+    )
   })
 
   it('come from the mock-server flags, with the flag named on a bad combination', () => {
