@@ -425,6 +425,36 @@ export const environmentPrices = pgTable(
   ],
 )
 
+/**
+ * The machine serving an endpoint target (its hardware, GPUs and hourly price), entered on the dashboard
+ * for procurement: an endpoint run's environment is the client that ran bench, never the server. Keyed by
+ * scenario and target name (what the procurement page lists); it overrides the `serving` the scenario
+ * declared for that target (stored with each run in runs.scenario). US dollars per hour, finite and > 0.
+ */
+export const servingIdentities = pgTable(
+  'serving_identities',
+  {
+    scenarioName: text('scenario_name').notNull(),
+    targetName: text('target_name').notNull(),
+    hardware: text('hardware').notNull(),
+    gpu: text('gpu'),
+    gpuCount: integer('gpu_count'),
+    usdPerHour: doublePrecision('usd_per_hour').notNull(),
+    note: text('note'),
+    /** Who entered it (free text from the writer; not authenticated beyond the bearer token). */
+    updatedBy: text('updated_by'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scenarioName, t.targetName] }),
+    check(
+      'serving_identities_usd_per_hour_check',
+      sql`${t.usdPerHour} > 0 and ${t.usdPerHour} < 'Infinity'::double precision`,
+    ),
+    check('serving_identities_gpu_count_check', sql`${t.gpuCount} is null or ${t.gpuCount} > 0`),
+  ],
+)
+
 export type Variant = typeof variants.$inferSelect
 export type NewVariant = typeof variants.$inferInsert
 export type Environment = typeof environments.$inferSelect

@@ -227,6 +227,39 @@ export const variantSchema = z
   .strict()
 export type VariantConfig = z.infer<typeof variantSchema>
 
+/** Highest price/hour a serving identity may declare, US dollars (far above any machine; catches unit slips). */
+export const MAX_SERVING_USD_PER_HOUR = 100_000
+
+/**
+ * The machine an endpoint target is served from, for procurement (dashboard /procurement): bench runs on a
+ * client machine, so for an `openai` target the run's environment is the client, not the server, and is
+ * never priced for it. Native engines (llama-cpp, onnx) run on the machine that runs bench: their serving
+ * machine is the run's environment, priced on the dashboard. Stored with each run (in its scenario); not
+ * part of any hash or fingerprint: it describes and prices the server, it does not change the requests.
+ */
+export const servingSchema = z
+  .object({
+    /** What serves the endpoint, in words: `AWS p5.48xlarge`, `on-prem 8×H100 node`. */
+    hardware: z.string().trim().min(1, 'describe the serving machine, e.g. "AWS g6.xlarge"').max(200),
+    /** GPU model: `NVIDIA L4`, `H100 SXM 80GB`; absent for a CPU-only server. */
+    gpu: z.string().trim().min(1).max(200).optional(),
+    /** GPUs serving this endpoint (needs gpu). */
+    gpuCount: positiveInt.max(1024).optional(),
+    /** What an hour of this serving machine costs, US dollars per hour (> 0). Absent: listed unpriced. */
+    pricePerHour: z.number().positive().max(MAX_SERVING_USD_PER_HOUR).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.gpuCount !== undefined && s.gpu === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'gpuCount needs gpu: name the GPU model, e.g. gpu: "NVIDIA L4"',
+        path: ['gpu'],
+        input: undefined,
+      })
+  })
+export type ServingConfig = z.infer<typeof servingSchema>
+
 export const targetSchema = z
   .object({
     /** Unique within the scenario; [A-Za-z0-9._-]. */
@@ -239,9 +272,17 @@ export const targetSchema = z
      * Not part of any fingerprint: it adds figures, it does not change the requests' measurements.
      */
     nativeSpeed: nativeSpeedSchema.optional(),
+    /** The machine serving an endpoint target (engines with variantFormat 'remote': openai). */
+    serving: servingSchema.optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
+    if (t.serving !== undefined && engineDefinition(t.engine.kind)?.variantFormat !== 'remote')
+      ctx.addIssue({
+        code: 'custom',
+        message: `a ${t.engine.kind} target is served by the machine that runs bench (its environment): remove serving and price that environment on the dashboard's procurement page; serving describes a remote endpoint (openai targets)`,
+        path: ['serving'],
+      })
     if (t.nativeSpeed === undefined || engineDefinition(t.engine.kind)?.capabilities.nativeSpeed) return
     const kinds = engineDefinitions().filter((d) => d.capabilities.nativeSpeed)
     ctx.addIssue({
