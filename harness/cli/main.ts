@@ -14,6 +14,7 @@ import { registerImportCommand } from './commands/import.ts'
 import { registerMockServerCommand } from './commands/mock-server-flags.ts'
 import { registerPushCommand } from './commands/push.ts'
 import { registerQuickstartCommand } from './commands/quickstart.ts'
+import { registerReportCommand } from './commands/report.ts'
 import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
@@ -46,5 +47,6 @@ registerGateCommand(program)
 registerAlertsCommands(program)
 registerChangePointsCommand(program)
 registerSweepCommand(program)
+registerReportCommand(program)
 
 await program.parseAsync(process.argv)
