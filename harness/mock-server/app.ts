@@ -313,11 +313,18 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     })
   // The server's own family first, then the mock's (mock_*: schedule error, faults), which no scraper of
   // the real server reads but `bench selftest` and these tests do.
+  // With the capacity model, requests waiting for a slot: the personality's own gauge, and mock_requests_waiting.
   const metricsText = (): string => {
+    const waiting = capacity?.waiting ?? 0
+    const queue =
+      capacity === undefined
+        ? ''
+        : `# HELP mock_requests_waiting Requests queued for a batch slot (capacity model).\n# TYPE mock_requests_waiting gauge\nmock_requests_waiting ${waiting}\n`
     if (llama !== undefined)
-      return llama.metrics.toPrometheus(stats.streamsInFlight) + stats.toPrometheus(false)
-    if (vllm !== undefined) return vllm.toPrometheus(stats.streamsInFlight) + stats.toPrometheus(false)
-    return stats.toPrometheus()
+      return llama.metrics.toPrometheus(stats.streamsInFlight, waiting) + stats.toPrometheus(false) + queue
+    if (vllm !== undefined)
+      return vllm.toPrometheus(stats.streamsInFlight, waiting) + stats.toPrometheus(false) + queue
+    return stats.toPrometheus() + queue
   }
   app.get('/metrics', (c) =>
     c.body(metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),

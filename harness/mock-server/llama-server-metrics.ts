@@ -57,8 +57,11 @@ export class LlamaServerMetrics {
     this.#decodes(steps, sequenceTokens)
   }
 
-  /** Prometheus text; `processing` = requests in flight. Resets the throughput gauges' window. */
-  toPrometheus(processing: number): string {
+  /**
+   * Prometheus text; `processing` = requests in flight, `deferred` = requests queued for a slot (capacity
+   * model). Resets the throughput gauges' window.
+   */
+  toPrometheus(processing: number, deferred = 0): string {
     const out: string[] = []
     const one = (name: string, type: string, help: string, value: number) =>
       metricFamily(out, `llamacpp:${name}`, type, help, [`llamacpp:${name} ${value}`])
@@ -93,8 +96,8 @@ export class LlamaServerMetrics {
       this.#predictBucket.perSecond(),
     )
     gauge('requests_processing', 'Number of requests processing', processing)
-    // The mock serves every request at once: nothing waits for a slot.
-    gauge('requests_deferred', 'Number of requests deferred', 0)
+    // Without the capacity model the mock serves every request at once: nothing waits for a slot.
+    gauge('requests_deferred', 'Number of requests deferred', deferred)
     gauge(
       'n_busy_slots_per_decode',
       'Average number of busy slots per llama_decode() call',

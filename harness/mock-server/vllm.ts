@@ -99,8 +99,8 @@ export class VllmModel implements GenerationObserver {
     if (end.tokens > 1) this.#requestTpot.observe(decodeS / (end.tokens - 1))
   }
 
-  /** Prometheus text; `running` = requests in flight. */
-  toPrometheus(running: number): string {
+  /** Prometheus text; `running` = requests in flight, `waiting` = requests queued for a slot (capacity model). */
+  toPrometheus(running: number, waiting = 0): string {
     const labels = `model_name=${JSON.stringify(this.#model)},engine="0"`
     const out: string[] = []
     const one = (name: string, type: string, help: string, value: number) =>
@@ -108,7 +108,7 @@ export class VllmModel implements GenerationObserver {
     const histogram = (name: string, help: string, h: Histogram) =>
       metricFamily(out, name, 'histogram', help, h.samples(name, labels))
     one('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', running)
-    one('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', 0)
+    one('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', waiting)
     one('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', 0)
     one(
       'vllm:prefix_cache_queries_total',

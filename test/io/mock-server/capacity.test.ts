@@ -4,7 +4,14 @@ import { parseScenario } from '../../../harness/config/index.ts'
 import type { MockOptionsInput } from '../../../harness/mock-server/options.ts'
 import { MockOptionsError, parseMockOptions } from '../../../harness/mock-server/parse-options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
-import { chatBody, type ErrorBody, post, type WireResponse } from '../../helpers/sse-client.ts'
+import {
+  chatBody,
+  type ErrorBody,
+  get,
+  metricValue,
+  post,
+  type WireResponse,
+} from '../../helpers/sse-client.ts'
 
 async function withServer(options: MockOptionsInput, fn: (s: MockServerHandle) => Promise<void>) {
   const server = await startMockServer(options)
@@ -109,6 +116,53 @@ describe('mock server capacity model', () => {
         expect(t[0]! - sent).toBeLessThan(60)
       },
     )
+  })
+})
+
+describe('capacity model metrics', () => {
+  it('report the queue: mock_requests_waiting, vllm:num_requests_waiting / llamacpp:requests_deferred', async () => {
+    for (const personality of ['default', 'vllm', 'llama-server'] as const)
+      await withServer(
+        {
+          personality,
+          ttft: { kind: 'fixed', ms: 5 },
+          itl: { kind: 'fixed', ms: 50 },
+          capacity: { slots: 1 },
+        },
+        async (s) => {
+          const stop = new AbortController()
+          const long = chatBody({ stream: true, max_tokens: 100 })
+          const pending = Array.from({ length: 3 }, () =>
+            post(`${s.url}/chat/completions`, long, { signal: stop.signal }).catch(() => undefined),
+          )
+          const metrics = async () => (await get(s.url.replace('/v1', '/metrics'))).text
+          let text = ''
+          for (let i = 0; i < 100; i++) {
+            text = await metrics()
+            if (metricValue(text, 'mock_requests_waiting') === 2) break
+            await new Promise((r) => setTimeout(r, 10))
+          }
+          expect(metricValue(text, 'mock_requests_waiting'), personality).toBe(2)
+          if (personality === 'vllm') {
+            const labels = '{model_name="mock-model",engine="0"}'
+            expect(metricValue(text, `vllm:num_requests_waiting${labels}`)).toBe(2)
+            expect(metricValue(text, `vllm:num_requests_running${labels}`)).toBe(1)
+          }
+          if (personality === 'llama-server') {
+            expect(metricValue(text, 'llamacpp:requests_deferred')).toBe(2)
+            expect(metricValue(text, 'llamacpp:requests_processing')).toBe(1)
+          }
+          stop.abort()
+          await Promise.all(pending)
+        },
+      )
+  })
+
+  it('leave /metrics as it was without the model', async () => {
+    await withServer({}, async (s) => {
+      const text = (await get(s.url.replace('/v1', '/metrics'))).text
+      expect(text).not.toContain('mock_requests_waiting')
+    })
   })
 })
 
