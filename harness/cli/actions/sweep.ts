@@ -255,7 +255,8 @@ export function formatSweep(result: SweepResult, slos: readonly SweepSlo[]): str
     num(s.tpotMsP95),
     ...extra.map((e) => num(s.values[e.name])),
     num(s.goodputRequestsPerS, 2),
-    s.pass ? 'pass' : `FAIL: ${s.reason ?? ''}`,
+    // The runner's verdict that the client, not the server, limited the step (harness/METRICS.md).
+    `${s.pass ? 'pass' : `FAIL: ${s.reason ?? ''}`}${s.clientSaturated ? ' (client saturated)' : ''}`,
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: string[]) =>
