@@ -270,7 +270,12 @@ export const procurementQuery = z.object({
     .transform((list) => [...new Set(list)]),
   sloTtftMs: sloMs.optional(),
   sloTpotMs: sloMs.optional(),
+  sloE2eMs: sloMs.optional(),
   rank: z.enum(PROCUREMENT_OBJECTIVES).default('cost-efficiency'),
+  branch: branchParam.optional(),
+  role: roleFilter,
+  /** One model's targets (its family, else variant, else served model id); `*`: every model ranked together. */
+  model: textParam.optional(),
 })
 export type ProcurementQuery = z.infer<typeof procurementQuery>
 
@@ -303,6 +308,26 @@ export const priceBody = z.object({
   by: z.union([textParam, z.null()]).meta({ description: 'Who set it; null clears it.' }).optional(),
 })
 export type PriceBody = z.infer<typeof priceBody>
+
+/** An endpoint target's serving machine and hourly price, set on the procurement page. */
+export const servingBody = z
+  .object({
+    scenario: textParam.meta({ description: 'Scenario name.' }),
+    target: textParam.meta({ description: 'Target name within the scenario.' }),
+    hardware: textParam
+      .refine((s) => s.trim() !== '', 'describe the serving machine, e.g. "AWS g6.xlarge"')
+      .meta({ description: 'The serving machine in words.' }),
+    gpu: z.union([textParam, z.null()]).meta({ description: 'GPU model; null: none.' }).optional(),
+    gpuCount: z
+      .union([z.number().int('a whole number of GPUs').positive('must be > 0').max(1024), z.null()])
+      .meta({ description: 'GPUs serving the endpoint.' })
+      .optional(),
+    usdPerHour: priceBody.shape.usdPerHour,
+    note: priceBody.shape.note,
+    by: priceBody.shape.by,
+  })
+  .strict()
+export type ServingBody = z.infer<typeof servingBody>
 
 export function parseEnvironmentId(raw: string | undefined): number {
   const result = environmentId.safeParse(raw ?? '')

@@ -1,12 +1,14 @@
 /**
- * Hourly prices of environments (environment_prices): the one input procurement figures need beyond the
- * measurements. Entered by people (dashboard `PUT /api/environments/:id/price`), one current price per
- * environment; a write replaces it and records who and when.
+ * What procurement prices, entered by people: the hourly price of an environment (environment_prices: the
+ * machine a native engine ran on, dashboard `PUT /api/environments/:id/price`), and the serving identity of
+ * an endpoint target (serving_identities: hardware, GPUs and hourly price of the server behind an openai
+ * target, whose run environment is only the client; `PUT /api/serving`). One current entry each; a write
+ * replaces it and records who and when.
  * @module
  */
-import { asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from './client.ts'
-import { type Environment, environmentPrices, environments, runs } from './schema.ts'
+import { type Environment, environmentPrices, environments, runs, servingIdentities } from './schema.ts'
 
 export interface EnvironmentPrice {
   environmentId: number
@@ -90,6 +92,79 @@ export async function setEnvironmentPrice(
     .insert(environmentPrices)
     .values({ environmentId, ...values })
     .onConflictDoUpdate({ target: environmentPrices.environmentId, set: values })
+    .returning()
+  return row
+}
+
+/** An endpoint target's serving machine as entered on the dashboard. */
+export interface ServingIdentityRow {
+  scenarioName: string
+  targetName: string
+  hardware: string
+  gpu: string | null
+  gpuCount: number | null
+  /** US dollars per hour, finite and > 0. */
+  usdPerHour: number
+  note: string | null
+  updatedBy: string | null
+  updatedAt: Date
+}
+
+export interface ServingInput {
+  hardware: string
+  gpu?: string | null
+  gpuCount?: number | null
+  /** US dollars per hour; the database refuses ≤ 0, NaN and ±Infinity. */
+  usdPerHour: number
+  note?: string | null
+  updatedBy?: string | null
+}
+
+/** target name → its dashboard-entered serving identity, for the scenario's targets that have one. */
+export async function servingIdentitiesOf(
+  db: Db,
+  scenarioName: string,
+): Promise<Map<string, ServingIdentityRow>> {
+  const rows = await db
+    .select()
+    .from(servingIdentities)
+    .where(eq(servingIdentities.scenarioName, scenarioName))
+  return new Map(rows.map((r) => [r.targetName, r]))
+}
+
+/**
+ * Sets (replaces) the serving identity of a scenario's target; undefined when the scenario has no run of
+ * that target (nothing to price).
+ */
+export async function setServingIdentity(
+  db: Db,
+  scenarioName: string,
+  targetName: string,
+  input: ServingInput,
+): Promise<ServingIdentityRow | undefined> {
+  const [exists] = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.scenarioName, scenarioName), eq(runs.targetName, targetName)))
+    .limit(1)
+  if (!exists) return undefined
+  const values = {
+    hardware: input.hardware.trim(),
+    gpu: input.gpu?.trim() || null,
+    gpuCount: input.gpuCount ?? null,
+    usdPerHour: input.usdPerHour,
+    note: input.note ?? null,
+    updatedBy: input.updatedBy ?? null,
+    // The database's clock, also on a replace: the dashboard's cached reads key on the newest one.
+    updatedAt: sql<Date>`now()`,
+  }
+  const [row] = await db
+    .insert(servingIdentities)
+    .values({ scenarioName, targetName, ...values })
+    .onConflictDoUpdate({
+      target: [servingIdentities.scenarioName, servingIdentities.targetName],
+      set: values,
+    })
     .returning()
   return row
 }

@@ -30,6 +30,7 @@ import {
   runId,
   runsQuery,
   seriesQuery,
+  servingBody,
 } from '../params.ts'
 
 export type JsonSchema = Record<string, unknown>
@@ -307,9 +308,16 @@ export const OPENAPI_DOCUMENT = {
           load: 'Workload key (scenario hash + load step) from `loads`; default: the one with the most targets.',
           targets:
             'Fingerprint of a target to compare; repeat for several (duplicates count once). None: every target of the load.',
-          sloTtftMs: 'SLO bound on ttftMs. Neither bound given: the scenario’s SLO, else 500 ms / 50 ms.',
+          sloTtftMs:
+            'SLO bound on ttftMs. No bound given: every bound the scenario set (e2eMs included), else 500 ms / 50 ms.',
           sloTpotMs: 'SLO bound on tpotMs (see sloTtftMs).',
+          sloE2eMs: 'SLO bound on e2eMs (see sloTtftMs).',
           rank: 'Objective to rank by.',
+          branch:
+            'Git branch of the runs compared; `*`: every branch. Default: the default branch and runs without one (as the leaderboard).',
+          role: 'Run roles: `run` leaves out `bench gate --confirm` re-runs, `confirm` only them, `any` both.',
+          model:
+            'Model key from `models` (variant family, root variant or served model id): targets are ranked within one model, across hardware and engines; `*` ranks every model together. Default: the model with the most targets.',
         }),
         responses: ok('The procurement model'),
       },
@@ -318,6 +326,15 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Environments (machines runs were recorded on) with their hourly price',
         responses: { '200': { description: '`{ environments }`, each with `price` (null until entered)' } },
+      },
+    },
+    '/api/serving': {
+      put: {
+        summary:
+          "Set an endpoint target's serving machine and hourly price (replaces the previous one; overrides the scenario's `serving`)",
+        security: [{ bearer: [] }],
+        requestBody: jsonBody(servingBody, true),
+        responses: { ...ok('`{ serving }`'), ...writeErrors },
       },
     },
     '/api/environments/{id}/price': {

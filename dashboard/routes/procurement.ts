@@ -1,21 +1,24 @@
 /**
  * Procurement routes, mounted by routes/pages.ts (the page) and routes/api.ts (its JSON twin, the
- * environments with their prices, and the price write behind the bearer token, dashboard/auth.ts).
+ * environments with their prices, and the two price writes behind the bearer token, dashboard/auth.ts:
+ * an environment's price, for native targets; an endpoint target's serving identity).
  * @module
  */
 import { Hono } from 'hono'
 import type { Db } from '../../db/client.ts'
-import { listEnvironmentsWithPrices, setEnvironmentPrice } from '../../db/prices.ts'
+import { listEnvironmentsWithPrices, setEnvironmentPrice, setServingIdentity } from '../../db/prices.ts'
 import { hardwareLabel } from '../../db/queries/facets.ts'
 import type { ReadCache } from '../data/cache.ts'
 import { loadProcurement } from '../data/procurement.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
-import { parseEnvironmentId, parseProcurementQuery, priceBody } from '../params.ts'
+import { parseEnvironmentId, parseProcurementQuery, priceBody, servingBody } from '../params.ts'
 import { procurementPage } from '../views/procurement.ts'
 import { readJsonBody, smallBody } from './write-body.ts'
 
 /** Largest price body accepted, bytes (a number and two short texts). */
 const MAX_PRICE_BODY_BYTES = 4 * 1024
+/** Largest serving body accepted, bytes (six short texts and two numbers). */
+const MAX_SERVING_BODY_BYTES = 8 * 1024
 
 export function procurementPageRoutes(db: Db, cache?: ReadCache): Hono {
   const app = new Hono()
@@ -57,6 +60,27 @@ export function procurementApiRoutes(db: Db, json: (value: unknown) => Response,
     // This process's next read sees the price at once; other processes notice through dataVersion.
     cache?.invalidate()
     return json({ price })
+  })
+
+  app.put('/serving', smallBody(MAX_SERVING_BODY_BYTES), async (c) => {
+    const parsed = servingBody.safeParse(
+      await readJsonBody(c, {
+        example: '{"scenario": "chat", "target": "vllm", "hardware": "AWS g6.xlarge", "usdPerHour": 0.8}',
+      }),
+    )
+    if (!parsed.success) throw BadRequestError.fromZod(parsed.error)
+    const b = parsed.data
+    const serving = await setServingIdentity(db, b.scenario, b.target, {
+      hardware: b.hardware,
+      gpu: b.gpu ?? null,
+      gpuCount: b.gpuCount ?? null,
+      usdPerHour: b.usdPerHour,
+      note: b.note ?? null,
+      updatedBy: b.by ?? null,
+    })
+    if (!serving) throw new NotFoundError(`scenario "${b.scenario}" has no run of target "${b.target}"`)
+    cache?.invalidate()
+    return json({ serving })
   })
 
   return app

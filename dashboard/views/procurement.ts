@@ -1,11 +1,12 @@
 /**
- * Procurement page: choose the scenario, load, targets, SLO and objective (GET forms, no script); charts of
- * the ranked objective and of a trade-off; the table; the recommendation; then the environments' hourly
- * prices, each saved by dashboard/public/procurement.js with the bearer token typed into the page.
+ * Procurement page: choose the scenario, branch, load, model, targets, SLO and objective (GET forms, no
+ * script); charts of the ranked objective and of a trade-off; the table; the recommendation and each
+ * model's best; then what to price: endpoint targets' serving machines and native targets' environments,
+ * each saved by dashboard/public/procurement.js with the bearer token typed into the page.
  * @module
  */
 import { raw } from 'hono/html'
-import { PROCUREMENT_OBJECTIVES } from '../../db/queries/procurement.ts'
+import { PROCUREMENT_OBJECTIVES, SET_SERVING_HINT } from '../../db/queries/procurement.ts'
 import {
   type FigureAxis,
   type FigureRow,
@@ -14,16 +15,21 @@ import {
   tradeOffScatter,
 } from '../charts/procurement.ts'
 import {
+  ANY_MODEL,
+  type EndpointTarget,
   FIGURE_INFO,
   OBJECTIVE_INFO,
   type PricedEnvironment,
   type ProcurementModel,
   type RankedTarget,
+  type ServingSource,
+  servingText,
   sloText,
 } from '../data/procurement.ts'
 import { formatBytes, formatNumber, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { branchSelect, roleSelect, scopeLine } from './scope.ts'
 
 /** The trade-offs worth a scatter, in order of preference (the first two targets have both of). */
 const SCATTER_PLANS: readonly ScatterPlan[] = [
@@ -59,16 +65,58 @@ export function procurementPage(m: ProcurementModel): Html {
     title,
     active: 'procurement',
     scripts: ['writes.js', 'procurement.js'],
-    body: h`<p class="lede">Which target to buy for: throughput per dollar-hour of its environment, per GB of peak
-memory, and goodput at your SLO, recomputed from the stored requests. Targets compare within one load only.</p>
+    body: h`<p class="lede">Which machine to buy for a model: throughput per dollar-hour of the machine that serves it
+(a native engine's environment, an endpoint's serving identity — never the client that ran bench), per GB of peak
+memory, and goodput at your SLO, recomputed from the stored requests. Targets compare within one load and one model.</p>
+${scopeLine(m.view)}
 ${pickers(m)}
 ${chooseForm(m)}
 ${m.rows.length === 0 ? notice('No target chosen.', 'warn') : charts(m)}
-<h2>Targets <small>${m.rows.length} of ${m.candidates.length} at ${loadLabel(m)}; ranked by ${OBJECTIVE_INFO[m.rank].title}</small></h2>
+<h2>Targets <small>${m.rows.length} of ${m.candidates.length} at ${loadLabel(m)}${modelHeading(m)}; ranked by ${OBJECTIVE_INFO[m.rank].title}</small></h2>
 ${m.rows.length === 0 ? '' : table(m)}
 <section class="recommendation" aria-label="recommendation" id="procurement-recommendation"><p>${m.recommendation.text}</p></section>
+${modelBests(m)}
+${m.endpoints.length > 0 || m.environments.length > 0 ? tokenPanel() : ''}
+${endpoints(m)}
 ${prices(m.environments)}`,
   })
+}
+
+function modelName(m: ProcurementModel): string {
+  return m.models.find((x) => x.key === m.model)?.name ?? String(m.model)
+}
+
+function modelHeading(m: ProcurementModel): string {
+  if (m.model === null) return ''
+  return m.model === ANY_MODEL ? ', every model together' : ` serving model ${modelName(m)}`
+}
+
+/** Each model's best target under the objective: the answer to "for model X, which machine?". */
+function modelBests(m: ProcurementModel): Html | '' {
+  if (m.models.length < 2) return ''
+  const unit = FIGURE_INFO[m.objectiveFigure].unit
+  const href = (key: string) =>
+    link('/procurement', {
+      scenario: m.scenario,
+      load: m.load,
+      model: key,
+      rank: m.rank,
+      ...(m.branch !== undefined ? { branch: m.branch } : {}),
+      ...(m.view.role !== 'run' ? { role: m.view.role } : {}),
+    })
+  return h`<h2 id="models">Per model <small>best by ${OBJECTIVE_INFO[m.rank].title}; ranked only within a model</small></h2>
+<div class="table-wrap"><table class="data" id="procurement-models">
+<thead><tr><th scope="col">model</th><th scope="col">from</th><th scope="col">targets</th><th scope="col">best</th><th scope="col">${figureName(m.objectiveFigure)}${unit ? h` <small class="unit">${unit}</small>` : ''}</th></tr></thead>
+<tbody>
+${m.models.map(
+  (x) => h`<tr data-model="${x.key}"${x.key === m.model ? raw(' class="current"') : ''}>
+  <td><a href="${href(x.key)}">${x.name}</a></td><td><small>${x.source}</small></td><td class="num">${x.targets}</td>
+  <td>${x.best ? h`<a href="/runs/${x.best.runId}">${x.best.label}</a>` : h`<span class="missing">none ranked</span>`}</td>
+  <td class="num">${x.best ? formatNumber(x.best.value) : '–'}</td>
+</tr>`,
+)}
+</tbody></table></div>
+<p class="legend">A model is its variant's family (fixture manifests and scenario variants set one), else its root variant, else the served model id: a random-weights fixture is another model than a trained one. <a href="${href(ANY_MODEL)}">Rank every model together</a>.</p>`
 }
 
 function loadLabel(m: ProcurementModel): string {
@@ -76,9 +124,12 @@ function loadLabel(m: ProcurementModel): string {
 }
 
 /** Query parameters that carry the reader's SLO and objective across a scenario or load change. */
-function kept(m: ProcurementModel): Html {
+function kept(m: ProcurementModel, scope = true): Html {
   return h`${m.slo.source === 'query' && m.slo.ttftMs !== null ? h`<input type="hidden" name="sloTtftMs" value="${m.slo.ttftMs}">` : ''}
   ${m.slo.source === 'query' && m.slo.tpotMs !== null ? h`<input type="hidden" name="sloTpotMs" value="${m.slo.tpotMs}">` : ''}
+  ${m.slo.source === 'query' && m.slo.e2eMs !== null ? h`<input type="hidden" name="sloE2eMs" value="${m.slo.e2eMs}">` : ''}
+  ${scope && m.branch !== undefined ? h`<input type="hidden" name="branch" value="${m.branch}">` : ''}
+  ${scope && m.view.role !== 'run' ? h`<input type="hidden" name="role" value="${m.view.role}">` : ''}
   <input type="hidden" name="rank" value="${m.rank}">`
 }
 
@@ -96,6 +147,13 @@ function pickers(m: ProcurementModel): Html {
 </form>
 <form class="filters" method="get" action="/procurement">
   <input type="hidden" name="scenario" value="${m.scenario}">
+  ${branchSelect(m.view, m.branches, m.branch)}
+  ${roleSelect(m.view.role)}
+  ${kept(m, false)}
+  <noscript><button type="submit">show</button></noscript>
+</form>
+<form class="filters" method="get" action="/procurement">
+  <input type="hidden" name="scenario" value="${m.scenario}">
   <label>load
     <select name="load" data-autosubmit>
       ${m.loads.map((l) => h`<option value="${l.key}"${l.key === m.load ? raw(' selected') : ''}>${l.label} (${l.targets} target${l.targets === 1 ? '' : 's'})</option>`)}
@@ -104,6 +162,22 @@ function pickers(m: ProcurementModel): Html {
   ${kept(m)}
   <noscript><button type="submit">show</button></noscript>
 </form>
+${
+  m.models.length > 0
+    ? h`<form class="filters" method="get" action="/procurement">
+  <input type="hidden" name="scenario" value="${m.scenario}">
+  ${m.load ? h`<input type="hidden" name="load" value="${m.load}">` : ''}
+  <label>model
+    <select name="model" data-autosubmit>
+      ${m.models.map((x) => h`<option value="${x.key}"${x.key === m.model ? raw(' selected') : ''}>${x.name} (${x.targets} target${x.targets === 1 ? '' : 's'})</option>`)}
+      <option value="${ANY_MODEL}"${m.model === ANY_MODEL ? raw(' selected') : ''}>every model together</option>
+    </select>
+  </label>
+  ${kept(m)}
+  <noscript><button type="submit">show</button></noscript>
+</form>`
+    : ''
+}
 </div>`
 }
 
@@ -112,6 +186,9 @@ function chooseForm(m: ProcurementModel): Html {
   return h`<form class="filters procurement-choose" method="get" action="/procurement" id="procurement-form">
   <input type="hidden" name="scenario" value="${m.scenario}">
   ${m.load ? h`<input type="hidden" name="load" value="${m.load}">` : ''}
+  ${m.model ? h`<input type="hidden" name="model" value="${m.model}">` : ''}
+  ${m.branch !== undefined ? h`<input type="hidden" name="branch" value="${m.branch}">` : ''}
+  ${m.view.role !== 'run' ? h`<input type="hidden" name="role" value="${m.view.role}">` : ''}
   <fieldset class="targets">
     <legend>targets <small>(none ticked = all)</small></legend>
     ${m.candidates.map(
@@ -124,6 +201,9 @@ function chooseForm(m: ProcurementModel): Html {
   </label>
   <label><span>SLO ${metricName('tpotMs')} ≤ (ms)</span>
     <input type="number" name="sloTpotMs" min="0" step="any" value="${bound(m.slo.tpotMs)}" placeholder="no bound">
+  </label>
+  <label><span>SLO ${metricName('e2eMs')} ≤ (ms)</span>
+    <input type="number" name="sloE2eMs" min="0" step="any" value="${bound(m.slo.e2eMs)}" placeholder="no bound">
   </label>
   <label>rank by
     <select name="rank">
@@ -195,7 +275,7 @@ function charts(m: ProcurementModel): Html {
   const missing = bars
     ? ''
     : notice(
-        h`No chosen target has ${figureName(figure)} yet${figure === 'outputTokensPerSPerUsdHour' || figure === 'goodRequestsPerUsd' ? ': enter the hourly price of their environments below' : ''}.`,
+        h`No chosen target has ${figureName(figure)} yet${figure === 'outputTokensPerSPerUsdHour' || figure === 'goodRequestsPerUsd' ? ': price their serving machines below (endpoints: a serving identity; native engines: their environment)' : ''}.`,
         'warn',
       )
   return h`${missing}${figures.length > 0 ? h`<div class="chart-grid">${figures}</div>` : ''}`
@@ -246,7 +326,7 @@ function cell(r: RankedTarget, figure: (typeof COLUMNS)[number], objective: stri
 function table(m: ProcurementModel): Html {
   return h`<div class="table-wrap"><table class="data" id="procurement">
 <thead><tr>
-  <th scope="col">rank</th><th scope="col">target</th><th scope="col">variant · engine · hardware</th>
+  <th scope="col">rank</th><th scope="col">target</th><th scope="col">variant · engine · serving machine</th>
   ${COLUMNS.map((c) => {
     const unit = FIGURE_INFO[c].unit
     const shown = unit === 'bytes' || unit === 'ratio' ? '' : unit
@@ -258,12 +338,65 @@ ${m.rows.map(
   (r) => h`<tr data-run-id="${r.runId}" data-fingerprint="${r.fingerprint}" data-rank="${r.rank ?? ''}">
   <td class="num">${r.rank ?? h`<span class="unranked" title="${r.unrankedReason ?? ''}">–</span>`}</td>
   <td class="target"><a href="/runs/${r.runId}">${r.label}</a>${r.unrankedReason ? h`<div class="differs">not ranked: ${r.unrankedReason}</div>` : ''}</td>
-  <td class="what">${r.model}<br><small>${r.engine} · ${r.hardware}</small></td>
+  <td class="what">${r.variant}<br><small>${r.engine} · <span class="serving" data-serving-source="${r.servingSource}" title="${SOURCE_TEXT[r.servingSource]}">${r.hardware}</span>${m.model === ANY_MODEL ? h` · model ${r.model.name}` : ''}</small></td>
   ${COLUMNS.map((c) => cell(r, c, m.objectiveFigure))}
 </tr>`,
 )}
 </tbody></table></div>
 <p class="legend">Goodput is recomputed from each run's stored requests at ${sloText(m.slo)} (METRICS.md: ok requests meeting every bound / window; goodFraction = good / (ok + errors)). Memory: peakRssBytes, else vramBytes; GB = 10⁹ bytes. <a href="${link('/', { scenario: m.scenario })}">Leaderboard of this scenario</a>.</p>`
+}
+
+const SOURCE_TEXT: Readonly<Record<ServingSource, string>> = {
+  environment: 'The machine that ran this native engine (the run’s environment), priced below.',
+  dashboard: 'The endpoint’s serving identity, set on this page.',
+  scenario: 'The endpoint’s serving identity declared in the scenario (targets[].serving).',
+  'unpriced endpoint': `The run’s environment is only the client that ran bench: ${SET_SERVING_HINT}.`,
+}
+
+function servingCell(e: EndpointTarget): Html {
+  const s = e.identity
+  if (!s) return h`<td class="missing">unpriced<br><small>${SET_SERVING_HINT}</small></td>`
+  const price = s.usdPerHour !== null ? `$${formatNumber(s.usdPerHour)}/h` : 'no price'
+  const from =
+    s.source === 'dashboard'
+      ? h`set here${s.updatedBy ? ` by ${s.updatedBy}` : ''}${s.updatedAt ? ` · ${formatTime(s.updatedAt)}` : ''}${s.note ? ` · ${s.note}` : ''}${s.overrides ? ` (overrides the scenario’s ${servingText(s.overrides)}${s.overrides.usdPerHour !== null ? `, $${formatNumber(s.overrides.usdPerHour)}/h` : ''})` : ''}`
+      : h`from the scenario`
+  return h`<td${s.usdPerHour !== null ? raw(` data-price="${s.usdPerHour}"`) : ''}>${servingText(s)} · ${price}<br><small>${from}</small></td>`
+}
+
+/** Endpoint targets and their serving machines, each settable with the bearer token. */
+function endpoints(m: ProcurementModel): Html | '' {
+  if (m.endpoints.length === 0) return ''
+  return h`<h2 id="serving">Endpoint serving machines <small>what serves each endpoint target; its run's environment is only the client</small></h2>
+<div class="table-wrap"><table class="data" id="endpoint-serving">
+<thead><tr><th scope="col">target</th><th scope="col">model</th><th scope="col">serving machine</th><th scope="col">set it</th></tr></thead>
+<tbody>
+${m.endpoints.map((e) => {
+  const s = e.identity
+  return h`<tr data-target="${e.targetName}">
+  <td>${e.labels.join(', ')}</td>
+  <td>${e.model}</td>
+  ${servingCell(e)}
+  <td><form class="price-form serving-form" data-serving-for="${e.targetName}" data-scenario="${m.scenario}">
+    <label>hardware <input type="text" name="hardware" maxlength="200" required value="${s?.hardware ?? ''}" placeholder="AWS g6.xlarge"></label>
+    <label>GPU <input type="text" name="gpu" maxlength="200" value="${s?.gpu ?? ''}" placeholder="NVIDIA L4"></label>
+    <label>GPUs <input type="number" name="gpuCount" min="1" step="1" value="${s?.gpuCount ?? ''}"></label>
+    <label>$/h <input type="number" name="usdPerHour" min="0" step="any" required value="${s?.usdPerHour ?? ''}"></label>
+    <label>note <input type="text" name="note" maxlength="200" value="${s?.source === 'dashboard' ? (s.note ?? '') : ''}"></label>
+    <label>by <input type="text" name="by" maxlength="200"></label>
+    <button type="submit">save</button>
+    <output class="price-status" role="status"></output>
+  </form></td>
+</tr>`
+})}
+</tbody></table></div>`
+}
+
+function tokenPanel(): Html {
+  return h`<div class="token-panel">
+  <label>bearer token <input type="password" id="bench-token" autocomplete="off" placeholder="BENCH_TOKEN"></label>
+  <small>For the prices below. Kept in this tab only (sessionStorage); sent as <code>Authorization: Bearer …</code> with each price.</small>
+</div>`
 }
 
 function priceCell(e: PricedEnvironment): Html {
@@ -273,11 +406,7 @@ function priceCell(e: PricedEnvironment): Html {
 
 function prices(environments: readonly PricedEnvironment[]): Html | '' {
   if (environments.length === 0) return ''
-  return h`<h2 id="prices">Hourly prices <small>per environment of these targets; US dollars per hour</small></h2>
-<div class="token-panel">
-  <label>bearer token <input type="password" id="bench-token" autocomplete="off" placeholder="BENCH_TOKEN"></label>
-  <small>Kept in this tab only (sessionStorage); sent as <code>Authorization: Bearer …</code> with each price.</small>
-</div>
+  return h`<h2 id="prices">Hourly prices <small>per environment of the native targets (the machine that ran them); US dollars per hour</small></h2>
 <div class="table-wrap"><table class="data" id="environment-prices">
 <thead><tr><th scope="col">environment</th><th scope="col">targets</th><th scope="col">price</th><th scope="col">set a price</th></tr></thead>
 <tbody>

@@ -55,15 +55,17 @@ export function goodputOf(outcomes: StoredOutcomes, slo: Slo): GoodputAtSlo {
 }
 
 /**
- * The SLO bounds (ttftMs, tpotMs) a stored scenario declared: each kept only when a finite number > 0;
- * empty when it declared none (or the scenario is not an object). A declared `e2eMs` bound is not kept:
- * the procurement page offers TTFT and TPOT bounds only, so for a scenario with an E2E bound its goodput
- * "at the scenario's SLO" counts requests the run's own goodputRequestsPerS (all three bounds) did not.
+ * Every SLO bound (ttftMs, tpotMs, e2eMs) a stored scenario declared: each kept only when a finite number
+ * > 0; empty when it declared none (or the scenario is not an object). Goodput "at the scenario's SLO" then
+ * counts the requests the run's own goodputRequestsPerS counted (all its bounds).
  */
-export function declaredSlo(scenario: unknown): Pick<Slo, 'ttftMs' | 'tpotMs'> {
+export function declaredSlo(scenario: unknown): Slo {
   const slo = (scenario as { slo?: Record<string, unknown> } | null)?.slo
   const bound = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined)
-  const ttftMs = bound(slo?.ttftMs)
-  const tpotMs = bound(slo?.tpotMs)
-  return { ...(ttftMs !== undefined ? { ttftMs } : {}), ...(tpotMs !== undefined ? { tpotMs } : {}) }
+  const out: Slo = {}
+  for (const name of ['ttftMs', 'tpotMs', 'e2eMs'] as const) {
+    const v = bound(slo?.[name])
+    if (v !== undefined) out[name] = v
+  }
+  return out
 }

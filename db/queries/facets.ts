@@ -11,10 +11,19 @@ export interface TargetFacets {
   engineKind: string
   engineVersion: string | null
   variantName: string | null
+  /** The variant's family (a model and what derives from it), when stored. */
+  family: string | null
+  /** Bits per weight of the variant, when stored. */
+  bits: number | null
   method: string | null
   quantLabel: string | null
   /** `GPU name · CPU model ×cores`, or `CPU model ×cores`; `unknown` without a stored environment. */
   hardware: string
+  /** The environment's parts (null without one), for pages that word the machine their own way. */
+  cpuModel: string | null
+  /** Logical cores (os.availableParallelism at the run), not sockets. */
+  cores: number | null
+  gpus: { name: string }[] | null
 }
 
 /** run id → its facets, for the given runs (missing ids are left out). */
@@ -26,6 +35,8 @@ export async function targetFacets(db: Db, runIds: readonly number[]): Promise<M
       engineKind: runs.engineKind,
       engineVersion: runs.engineVersion,
       variantName: variants.name,
+      family: variants.family,
+      bits: variants.bits,
       method: variants.method,
       quantLabel: variants.quantLabel,
       cpuModel: environments.cpuModel,
@@ -43,9 +54,14 @@ export async function targetFacets(db: Db, runIds: readonly number[]): Promise<M
         engineKind: r.engineKind,
         engineVersion: r.engineVersion,
         variantName: r.variantName,
+        family: r.family,
+        bits: r.bits,
         method: r.method,
         quantLabel: r.quantLabel,
         hardware: hardwareLabel(r.cpuModel, r.cores, r.gpus),
+        cpuModel: r.cpuModel,
+        cores: r.cores,
+        gpus: r.gpus,
       },
     ]),
   )

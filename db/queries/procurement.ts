@@ -6,10 +6,17 @@
  *
  * A fingerprint includes the load step, so each target appears once per workload (scenario hash + load
  * spec): figures compare only within one workload, like with like.
+ *
+ * What is priced is the machine that serves a target: for a native engine (llama-cpp, onnx) the run's
+ * environment, which ran it; for an endpoint (an engine whose variant format is 'remote': openai) its
+ * serving identity — set on the dashboard (serving_identities), else declared in the scenario
+ * (`targets[].serving`, stored with the run) — never the run's environment, which is only the client.
  * @module
  */
-import { asc, eq, inArray } from 'drizzle-orm'
+import { asc, eq, inArray, sql } from 'drizzle-orm'
 import { canonicalJson } from '../../harness/canonical-json.ts'
+import { servingSchema } from '../../harness/config/schema.ts'
+import { engineDefinition } from '../../harness/engines/registry.ts'
 import type { Slo } from '../../harness/metrics/types.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
 import type { Db } from '../client.ts'
@@ -22,7 +29,7 @@ import {
   peakMemoryOf,
 } from '../figures/procurement.ts'
 import { sha256Hex } from '../identity.ts'
-import { pricesOf } from '../prices.ts'
+import { type EnvironmentPrice, pricesOf, type ServingIdentityRow, servingIdentitiesOf } from '../prices.ts'
 import { fromRequestRow } from '../request-rows.ts'
 import { environments, requests, runs, variants } from '../schema.ts'
 import {
@@ -33,16 +40,62 @@ import {
 } from './dimensions.ts'
 import { type LeaderboardRow, leaderboard } from './leaderboard.ts'
 import type { MetricValues } from './metrics-of.ts'
+import type { BranchScope, RunRole } from './scope.ts'
 
 // The dashboard's parameters and OpenAPI document take the objectives from here.
 export { PROCUREMENT_OBJECTIVES, type ProcurementObjective } from '../figures/procurement.ts'
 
 const PROCUREMENT_METRICS = ['outputTokensPerS', ...MEMORY_METRICS, 'goodputRequestsPerS'] as const
 
+/** The serving identity of an endpoint target, from the dashboard or the scenario. */
+export interface EndpointServing {
+  source: 'dashboard' | 'scenario'
+  hardware: string
+  gpu: string | null
+  gpuCount: number | null
+  /** US dollars per hour; null when the scenario's identity gives none. */
+  usdPerHour: number | null
+  /** The dashboard entry's note, author and time (null for the scenario's). */
+  note: string | null
+  updatedBy: string | null
+  updatedAt: Date | null
+  /** The scenario's own identity when a dashboard entry overrides it. */
+  overrides: ServingIdentityFromScenario | null
+}
+
+/** `targets[].serving` as stored with the run's scenario. */
+export interface ServingIdentityFromScenario {
+  hardware: string
+  gpu: string | null
+  gpuCount: number | null
+  usdPerHour: number | null
+}
+
+/**
+ * The machine whose hour a target's figures are priced by: a native engine's run environment, or an
+ * endpoint's serving identity (null: unpriced, the client that ran bench is never priced for it).
+ */
+export type ServingMachine =
+  | { kind: 'environment'; environmentId: number | null }
+  | { kind: 'endpoint'; identity: EndpointServing | null }
+
+/** What model a target serves, for ranking like with like: targets compare within one model. */
+export interface ModelIdentity {
+  /** `family:fixture-tiny`, `variant:…`, `model:qwen2.5-7b`. */
+  key: string
+  /** The family, root variant or served model id. */
+  name: string
+  /** Where the name comes from: the variant's family, its root variant (parent chain), the engine's model id. */
+  source: 'family' | 'variant' | 'served model'
+}
+
 /** A leaderboard row of the scenario with its workload; differsBy and metrics are as said below. */
 export interface ProcurementCandidate extends LeaderboardRow {
-  /** The run's environment (what a price is attached to); null for runs recorded without one. */
+  /** The run's environment: the machine that ran bench (for an endpoint, only the client). */
   environmentId: number | null
+  /** What is priced: the environment (native engines) or the endpoint's serving identity. */
+  serving: ServingMachine
+  model: ModelIdentity
   /** 12 hex digits identifying scenario hash + load spec: rows compare only within one workload. */
   workload: string
   /** The load in words (`concurrent 4`), plus the scenario hash when the scenario has had several. */
@@ -55,26 +108,51 @@ export interface ProcurementCandidate extends LeaderboardRow {
   metrics: MetricValues
 }
 
-/** Every target × fingerprint of the scenario (latest completed run each), with its workload. */
-export async function procurementCandidates(db: Db, scenario: string): Promise<ProcurementCandidate[]> {
-  const rows = await leaderboard(db, { scenario, metrics: PROCUREMENT_METRICS })
+/** Which runs count, as the leaderboard reads them (dashboard/data/scope.ts scopeOptions). */
+export interface ProcurementScope {
+  branches?: BranchScope
+  roles?: readonly RunRole[]
+}
+
+/**
+ * Every target × fingerprint of the scenario (latest completed run each, of the branches and roles in
+ * `scope`), with its workload, serving machine and model.
+ */
+export async function procurementCandidates(
+  db: Db,
+  scenario: string,
+  scope: ProcurementScope = {},
+): Promise<ProcurementCandidate[]> {
+  const rows = await leaderboard(db, { scenario, metrics: PROCUREMENT_METRICS, ...scope })
   if (rows.length === 0) return []
-  const details = await db
-    .select({
-      id: runs.id,
-      environmentId: runs.environmentId,
-      loadIndex: runs.loadIndex,
-      ...dimensionColumns,
-    })
-    .from(runs)
-    .leftJoin(environments, eq(environments.id, runs.environmentId))
-    .leftJoin(variants, eq(variants.id, runs.variantId))
-    .where(
-      inArray(
-        runs.id,
-        rows.map((r) => r.runId),
+  const [details, dashboardServing, lineage] = await Promise.all([
+    db
+      .select({
+        id: runs.id,
+        environmentId: runs.environmentId,
+        loadIndex: runs.loadIndex,
+        // Only the targets' part of the stored scenario: where a target's `serving` is.
+        scenarioTargets: sql<unknown>`${runs.scenario} -> 'targets'`,
+        variantId: runs.variantId,
+        variantFormat: variants.format,
+        ...dimensionColumns,
+      })
+      .from(runs)
+      .leftJoin(environments, eq(environments.id, runs.environmentId))
+      .leftJoin(variants, eq(variants.id, runs.variantId))
+      .where(
+        inArray(
+          runs.id,
+          rows.map((r) => r.runId),
+        ),
       ),
-    )
+    servingIdentitiesOf(db, scenario),
+    // Every variant's name, family and parent (one row per distinct variant: a small table).
+    db
+      .select({ id: variants.id, name: variants.name, family: variants.family, parentId: variants.parentId })
+      .from(variants),
+  ])
+  const variantsById = new Map(lineage.map((v) => [v.id, v]))
   const byId = new Map(details.map((d) => [d.id, d]))
   const scenarioHashes = new Set(details.map((d) => d.scenarioHash))
   const candidates = rows.flatMap((r: LeaderboardRow): ProcurementCandidate[] => {
@@ -85,6 +163,16 @@ export async function procurementCandidates(db: Db, scenario: string): Promise<P
       {
         ...r,
         environmentId: d.environmentId,
+        serving: isEndpoint(d.engineKind, d.variantFormat)
+          ? {
+              kind: 'endpoint',
+              identity: endpointServing(
+                dashboardServing.get(r.targetName),
+                servingFromScenario(d.scenarioTargets, r.targetName),
+              ),
+            }
+          : { kind: 'environment', environmentId: d.environmentId },
+        model: modelIdentity(d.variantId, variantsById, d.engineModel),
         workload: workloadKey(d.scenarioHash, d.load),
         workloadLabel: scenarioHashes.size > 1 ? `${words} · scenario ${d.scenarioHash.slice(0, 8)}` : words,
         loadIndex: d.loadIndex,
@@ -111,13 +199,90 @@ export async function procurementCandidates(db: Db, scenario: string): Promise<P
   return candidates
 }
 
+/**
+ * Whether a run's target is a remote endpoint: its engine's variant format is 'remote' (openai), or the
+ * stored variant says so (a kind this process has not registered).
+ */
+export function isEndpoint(engineKind: string, variantFormat: string | null): boolean {
+  return engineDefinition(engineKind)?.variantFormat === 'remote' || variantFormat === 'remote'
+}
+
+/** The target's `serving` in the scenario stored with its run; null when absent or not valid. */
+export function servingFromScenario(
+  scenarioTargets: unknown,
+  targetName: string,
+): ServingIdentityFromScenario | null {
+  if (!Array.isArray(scenarioTargets)) return null
+  const target = scenarioTargets.find(
+    (t): t is { serving?: unknown } =>
+      t !== null && typeof t === 'object' && (t as { name?: unknown }).name === targetName,
+  )
+  // Validated by the harness's own schema: a stored scenario (an import, an older run) may hold anything.
+  const parsed = servingSchema.safeParse(target?.serving)
+  if (!parsed.success) return null
+  return {
+    hardware: parsed.data.hardware,
+    gpu: parsed.data.gpu ?? null,
+    gpuCount: parsed.data.gpuCount ?? null,
+    usdPerHour: parsed.data.pricePerHour ?? null,
+  }
+}
+
+/** The dashboard's entry when there is one (it overrides the scenario's), else the scenario's, else null. */
+function endpointServing(
+  entered: ServingIdentityRow | undefined,
+  declared: ServingIdentityFromScenario | null,
+): EndpointServing | null {
+  if (entered)
+    return {
+      source: 'dashboard',
+      hardware: entered.hardware,
+      gpu: entered.gpu,
+      gpuCount: entered.gpuCount,
+      usdPerHour: entered.usdPerHour,
+      note: entered.note,
+      updatedBy: entered.updatedBy,
+      updatedAt: entered.updatedAt,
+      overrides: declared,
+    }
+  if (declared)
+    return { source: 'scenario', ...declared, note: null, updatedBy: null, updatedAt: null, overrides: null }
+  return null
+}
+
+/**
+ * The model a run served: its variant's family (fixture manifests and scenarios set one: a random-weights
+ * fixture's family differs from a trained one's), else the root of its parent chain, else the engine's
+ * model id (an endpoint's served model name).
+ */
+export function modelIdentity(
+  variantId: number | null,
+  variantsById: ReadonlyMap<number, { name: string; family: string | null; parentId: number | null }>,
+  engineModel: string,
+): ModelIdentity {
+  let v = variantId === null ? undefined : variantsById.get(variantId)
+  if (v?.family) return { key: `family:${v.family}`, name: v.family, source: 'family' }
+  if (v) {
+    const seen = new Set<number>()
+    while (v.parentId !== null && !seen.has(v.parentId)) {
+      seen.add(v.parentId)
+      const parent = variantsById.get(v.parentId)
+      if (!parent) break
+      if (parent.family) return { key: `family:${parent.family}`, name: parent.family, source: 'family' }
+      v = parent
+    }
+    return { key: `variant:${v.name}`, name: v.name, source: 'variant' }
+  }
+  return { key: `model:${engineModel}`, name: engineModel, source: 'served model' }
+}
+
 /** Identity of what a run's requests asked for: the scenario's workload hash and the load step. */
 export function workloadKey(scenarioHash: string, load: unknown): string {
   return sha256Hex(canonicalJson({ scenario: scenarioHash, load })).slice(0, 12)
 }
 
-/** The SLO bounds (ttftMs, tpotMs) the scenario of this run declared; empty when it declared none. */
-export async function scenarioSlo(db: Db, runId: number): Promise<Pick<Slo, 'ttftMs' | 'tpotMs'>> {
+/** Every SLO bound (ttftMs, tpotMs, e2eMs) the scenario of this run declared; empty when it declared none. */
+export async function scenarioSlo(db: Db, runId: number): Promise<Slo> {
   const [row] = await db.select({ scenario: runs.scenario }).from(runs).where(eq(runs.id, runId))
   return declaredSlo(row?.scenario)
 }
@@ -169,24 +334,54 @@ export async function procurementRows(
   slo: Slo,
   loadOutcomes: StoredOutcomesLoader = (runId) => storedOutcomes(db, runId),
 ): Promise<ProcurementRow[]> {
+  // Only native targets' environments are priced: an endpoint's environment is the client machine.
   const prices = await pricesOf(
     db,
-    candidates.flatMap((c) => (c.environmentId === null ? [] : [c.environmentId])),
+    candidates.flatMap((c) =>
+      c.serving.kind === 'environment' && c.serving.environmentId !== null ? [c.serving.environmentId] : [],
+    ),
   )
   const goodputs = await Promise.all(candidates.map(async (c) => goodputOf(await loadOutcomes(c.runId), slo)))
   return candidates.map((c, i) => {
-    const price = c.environmentId === null ? undefined : prices.get(c.environmentId)
+    const { usdPerHour, noPriceReason } = priceOf(c.serving, prices)
     const goodput = goodputs[i] as GoodputAtSlo
     const { figures, why } = deriveFigures({
       outputTokensPerS: c.metrics.outputTokensPerS?.value,
       memory: peakMemoryOf(c.metrics),
-      usdPerHour: price?.usdPerHour,
+      usdPerHour,
       goodput,
-      noPriceReason:
-        c.environmentId === null
-          ? 'the run recorded no environment to price'
-          : `no hourly price is entered for its environment #${c.environmentId}`,
+      noPriceReason,
     })
     return { ...c, figures, why, goodput }
   })
+}
+
+/** How to give an unpriced endpoint a serving identity (said wherever one is listed unpriced). */
+export const SET_SERVING_HINT =
+  "add serving: { hardware, gpu, gpuCount, pricePerHour } to the target in the scenario, or set it under 'Endpoint serving machines' on this page"
+
+/** The hourly price of a serving machine, or why there is none. */
+export function priceOf(
+  serving: ServingMachine,
+  prices: ReadonlyMap<number, EnvironmentPrice>,
+): { usdPerHour: number | undefined; noPriceReason: string } {
+  if (serving.kind === 'environment') {
+    const price = serving.environmentId === null ? undefined : prices.get(serving.environmentId)
+    return {
+      usdPerHour: price?.usdPerHour,
+      noPriceReason:
+        serving.environmentId === null
+          ? 'the run recorded no environment to price'
+          : `no hourly price is entered for its environment #${serving.environmentId}`,
+    }
+  }
+  if (serving.identity === null)
+    return {
+      usdPerHour: undefined,
+      noPriceReason: `unpriced endpoint: the run's environment is the client that ran bench, never priced for a remote endpoint; ${SET_SERVING_HINT}`,
+    }
+  return {
+    usdPerHour: serving.identity.usdPerHour ?? undefined,
+    noPriceReason: `the endpoint's serving identity (${serving.identity.hardware}, from the scenario) gives no pricePerHour; add it there, or set a price under 'Endpoint serving machines' on this page`,
+  }
 }

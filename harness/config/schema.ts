@@ -243,21 +243,12 @@ export const servingSchema = z
     hardware: z.string().trim().min(1, 'describe the serving machine, e.g. "AWS g6.xlarge"').max(200),
     /** GPU model: `NVIDIA L4`, `H100 SXM 80GB`; absent for a CPU-only server. */
     gpu: z.string().trim().min(1).max(200).optional(),
-    /** GPUs serving this endpoint (needs gpu). */
+    /** GPUs serving this endpoint (shown as `2× NVIDIA L4`, or `2 GPUs` without gpu). */
     gpuCount: positiveInt.max(1024).optional(),
     /** What an hour of this serving machine costs, US dollars per hour (> 0). Absent: listed unpriced. */
     pricePerHour: z.number().positive().max(MAX_SERVING_USD_PER_HOUR).optional(),
   })
   .strict()
-  .superRefine((s, ctx) => {
-    if (s.gpuCount !== undefined && s.gpu === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        message: 'gpuCount needs gpu: name the GPU model, e.g. gpu: "NVIDIA L4"',
-        path: ['gpu'],
-        input: undefined,
-      })
-  })
 export type ServingConfig = z.infer<typeof servingSchema>
 
 export const targetSchema = z

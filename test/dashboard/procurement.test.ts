@@ -65,6 +65,18 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     })
 
+  const putServing = (
+    body: unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
+  ) =>
+    app.request('/api/serving', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(
+        typeof body === 'object' && body !== null ? { scenario: BUY_SCENARIO, ...body } : body,
+      ),
+    })
+
   it('computes goodput at the scenario SLO from the stored requests, by the METRICS.md definition', async () => {
     const m = await json<ProcurementModel>(`/api/procurement?scenario=${BUY_SCENARIO}`)
     expect(
@@ -75,7 +87,7 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
       ['concurrent 4', 2],
     ])
     expect(m.load, 'default load').toBe(m.loads[0]!.key)
-    expect(m.slo, "the scenario's SLO").toEqual({ ttftMs: 200, tpotMs: 60, source: 'scenario' })
+    expect(m.slo, "the scenario's SLO").toEqual({ ttftMs: 200, tpotMs: 60, e2eMs: null, source: 'scenario' })
     expect(
       m.candidates.map((c) => [c.label, c.selected]),
       'every target of the load, ticked',
@@ -119,9 +131,15 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
     for (const r of m.rows) {
       expect(r.rank, `${r.label}: unranked without a price`).toBeNull()
       expect(r.unrankedReason, `${r.label}: says why`).toMatch(
-        /no hourly price is entered for its environment/,
+        r.targetName === 'beta'
+          ? /^unpriced endpoint: the run's environment is the client that ran bench, never priced for a remote endpoint; add serving: \{ hardware, gpu, gpuCount, pricePerHour \}/
+          : /no hourly price is entered for its environment/,
       )
     }
+    expect(
+      m.models.map((x) => [x.key, x.targets]),
+      'one model: ranked across hardware and engines',
+    ).toEqual([['family:buy-model', 3]])
     expect(m.recommendation.best, 'nothing to recommend by cost').toBeNull()
     expect(m.recommendation.text, 'recommendation says why').toMatch(
       /^No target can be ranked by cost efficiency\. Not ranked, listed last: alpha \(no hourly price/,
@@ -142,9 +160,10 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
       0, 0,
     ])
     const m = await json<ProcurementModel>(`/api/procurement?scenario=${BUY_SCENARIO}&sloTpotMs=50.5`)
-    expect(m.slo, 'one bound given: the other is none').toEqual({
+    expect(m.slo, 'one bound given: the others are none').toEqual({
       ttftMs: null,
       tpotMs: 50.5,
+      e2eMs: null,
       source: 'query',
     })
   })
@@ -152,7 +171,8 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
   it('recomputes the stored goodput exactly when asked at the SLO the run was summarized with', async () => {
     // The seeded history was summarized by the harness at ttftMs ≤ 80, tpotMs ≤ 8.
     const m = await json<ProcurementModel>(
-      '/api/procurement?scenario=chat&sloTtftMs=80&sloTpotMs=8&rank=goodput',
+      // model=*: the chat targets serve different models, ranked together only when asked.
+      '/api/procurement?scenario=chat&sloTtftMs=80&sloTpotMs=8&rank=goodput&model=*',
     )
     expect(m.rows, 'every chat target').toHaveLength(5)
     for (const r of m.rows) {
@@ -166,7 +186,18 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
     }
     const ranked = m.rows.map((r) => r.figures.goodputRequestsPerS!)
     expect(ranked, 'ranked by goodput, best first').toEqual([...ranked].sort((a, b) => b - a))
-    expect(m.rows.map((r) => r.runId).sort(), 'latest run of each target').toContain(history.featureRun)
+    expect(m.view.branch, 'the default branch, as the leaderboard').toBe('main')
+    expect(
+      m.rows.map((r) => r.runId),
+      'no feature-branch run by default',
+    ).not.toContain(history.featureRun)
+    const every = await json<ProcurementModel>(
+      '/api/procurement?scenario=chat&sloTtftMs=80&sloTpotMs=8&rank=goodput&model=*&branch=*',
+    )
+    expect(
+      every.rows.map((r) => r.runId),
+      'branch=*: latest run of each target',
+    ).toContain(history.featureRun)
   })
 
   it('compares the chosen targets of one load and refuses mixing loads', async () => {
@@ -316,7 +347,21 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
     expect(res.status, 'with the token').toBe(200)
     const { price } = (await res.json()) as { price: { environmentId: number; usdPerHour: number } }
     expect([price.environmentId, price.usdPerHour], 'answer').toEqual([cpu, 2])
+    // beta's environment: the client machine of an endpoint run. Its price must never reach beta.
     expect((await put(gpu, { usdPerHour: 8 })).status, 'second machine').toBe(200)
+    const clientPriced = await json<ProcurementModel>(`/api/procurement?scenario=${BUY_SCENARIO}`)
+    expect(
+      [row(clientPriced, 'beta').figures.usdPerHour, row(clientPriced, 'beta').rank],
+      "beta: the client's $8/h is not its price",
+    ).toEqual([null, null])
+    expect(
+      clientPriced.environments.map((e) => e.id),
+      "only native targets' environments are offered for pricing",
+    ).toEqual([cpu])
+    expect(clientPriced.endpoints, 'beta listed unpriced').toEqual([
+      { targetName: 'beta', labels: ['beta'], model: 'buy-model', identity: null },
+    ])
+    expect((await putServing({ target: 'beta', hardware: 'Buy cloud box', usdPerHour: 8 })).status).toBe(200)
 
     const m = await json<ProcurementModel>(`/api/procurement?scenario=${BUY_SCENARIO}`)
     const alpha = row(m, 'alpha')
@@ -334,7 +379,7 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
       ['beta', 3, 2.125],
     ])
     expect(m.recommendation.text, 'recommendation').toBe(
-      'By cost efficiency, choose alpha: 3.75 tokens/s per $/h (13,500 output tokens per dollar at $2/h), 1.5× the next, gamma (2.5 tokens/s per $/h).',
+      'By cost efficiency for model buy-model, choose alpha: 3.75 tokens/s per $/h (13,500 output tokens per dollar at $2/h), 1.5× the next, gamma (2.5 tokens/s per $/h).',
     )
     const ranking = async (rank: string) =>
       (await json<ProcurementModel>(`/api/procurement?scenario=${BUY_SCENARIO}&rank=${rank}`)).rows.map(
@@ -364,9 +409,14 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
       [priced.hardware, priced.price?.usdPerHour, priced.price?.note, priced.price?.updatedBy],
       'listed',
     ).toEqual(['Buy CPU 3.0GHz ×8', 2, 'spot <price>', 'ana'])
+    expect(m.rows.map((r) => r.hardware).sort(), 'serving machines in words, cores as cores').toEqual([
+      'Buy CPU 3.0GHz · 8 cores',
+      'Buy CPU 3.0GHz · 8 cores',
+      'Buy cloud box',
+    ])
     const body = await (await app.request(`/procurement?scenario=${BUY_SCENARIO}`)).text()
     expect(body, 'recommendation on the page').toContain(
-      'By cost efficiency, choose alpha: 3.75 tokens/s per $/h',
+      'By cost efficiency for model buy-model, choose alpha: 3.75 tokens/s per $/h',
     )
     expect(body, 'price on the page').toContain(`data-price="2"`)
     expect(body, 'note escaped').toContain('spot &lt;price&gt;')
@@ -396,8 +446,11 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
 
   it('keeps hostile price notes as text and never echoes markup from a refused write', async () => {
     const hostile = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>']
-    for (const text of hostile)
+    for (const text of hostile) {
       expect((await put(gpu, { usdPerHour: 3, note: text, by: text })).status, `stored: ${text}`).toBe(200)
+      const serving = { target: 'beta', hardware: text, gpu: text, usdPerHour: 8, note: text, by: text }
+      expect((await putServing(serving)).status, `serving stored: ${text}`).toBe(200)
+    }
     const page = await (await app.request(`/procurement?scenario=${BUY_SCENARIO}`)).text()
     const listed = await (await app.request('/api/environments')).text()
     for (const text of hostile) {
@@ -421,7 +474,7 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
   })
 
   it('renders the page with charts, the form and escaped names', async () => {
-    const res = await app.request('/procurement?scenario=chat')
+    const res = await app.request('/procurement?scenario=chat&model=*')
     const body = await res.text()
     expect(res.status, body.slice(0, 300)).toBe(200)
     expect(body, 'hostile target escaped').not.toContain(HOSTILE_TARGET)
@@ -432,7 +485,7 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
     expect(body, 'script').toContain('<script src="/public/procurement.js" defer></script>')
     expect(body, 'navigation').toContain('<a href="/procurement" aria-current="page">Procurement</a>')
     expect(body, 'no price yet: no bars, says so').toContain(
-      'enter the hourly price of their environments below',
+      'price their serving machines below (endpoints: a serving identity; native engines: their environment)',
     )
     expect(body, 'trade-off scatter (throughput vs memory)').toContain(
       'id="chart-tradeoff-throughput-memory"',

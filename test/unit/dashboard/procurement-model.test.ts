@@ -15,7 +15,7 @@ import { rankProcurement } from '../../../db/figures/procurement.ts'
 import { procurementTarget } from '../../helpers/procurement-target.ts'
 
 describe('recommend', () => {
-  const slo: ProcurementSlo = { ttftMs: 200, tpotMs: 60, source: 'query' }
+  const slo: ProcurementSlo = { ttftMs: 200, tpotMs: 60, e2eMs: null, source: 'query' }
   const as = (ranked: ReturnType<typeof rankProcurement>) => ranked as unknown as RankedTarget[]
   const rows = [
     procurementTarget(1, 'a', { outputTokensPerS: 100, usdPerHour: 10, goodputRequestsPerS: 1 }),

@@ -226,14 +226,16 @@ describe('stored requests as outcomes', () => {
 })
 
 describe('declaredSlo', () => {
-  it('keeps the TTFT and TPOT bounds a scenario declared, each only when a finite number > 0', () => {
+  it('keeps every bound a scenario declared (TTFT, TPOT, E2E), each only when a finite number > 0', () => {
     expect(
       declaredSlo({ name: 's', slo: { ttftMs: 500, tpotMs: 50, e2eMs: 9000 } }),
-      'both; the E2E bound is not kept',
+      'all three, the E2E bound included',
     ).toEqual({
       ttftMs: 500,
       tpotMs: 50,
+      e2eMs: 9000,
     })
+    expect(declaredSlo({ slo: { e2eMs: 1200 } }), 'E2E alone').toEqual({ e2eMs: 1200 })
     expect(declaredSlo({ slo: { ttftMs: 0, tpotMs: Number.POSITIVE_INFINITY } }), 'neither').toEqual({})
     expect(declaredSlo({ slo: { ttftMs: '500', tpotMs: -1 } }), 'not numbers or negative').toEqual({})
     expect(declaredSlo({ slo: { tpotMs: 20 } }), 'one').toEqual({ tpotMs: 20 })
