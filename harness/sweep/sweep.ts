@@ -48,7 +48,10 @@ export interface SweepOptions {
   context?: { environment?: EnvironmentInfo; git?: GitInfo; invocationId?: string }
   /** Each runner event (progress bars). */
   onEvent?: (event: RunnerEvent) => void
-  /** A step's run was created (before its first request): its id in the sink, its index and rate. */
+  /**
+   * A step's run was created (before its first request; for a step interrupted in its warm-up, once it
+   * ended): its id in the sink, its index and rate.
+   */
   onStepStart?: (runId: string, index: number, ratePerS: number) => void | Promise<void>
   /** A step was judged. */
   onStep?: (step: SweepStep) => void
@@ -178,6 +181,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     })
     await Promise.all(pendingStarts)
     const run = result.runs[0]
+    // A step interrupted during its warm-up has a run (interrupted) but no load-start event: tie it now.
+    if (run !== undefined && pendingStarts.length === 0 && options.onStepStart)
+      await options.onStepStart(run.runId, index, ratePerS)
     const stoppedEarly =
       stop.signal.aborted && run?.state === 'failed' ? (stop.signal.reason as Error).message : undefined
     const verdict = judgeStep(run, options.slos, stoppedEarly)

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb } from '../../db/client.ts'
@@ -6,7 +7,7 @@ import { capacityKnee } from '../../harness/mock-server/knee.ts'
 import type { MockServerHandle } from '../../harness/mock-server/server.ts'
 import { startMockServerInWorker } from '../../harness/mock-server/worker.ts'
 import { runSweep } from '../../harness/sweep/sweep.ts'
-import { runCli } from '../helpers/cli.ts'
+import { BENCH_BIN, runCli } from '../helpers/cli.ts'
 import { createTestDatabase, dbBackends, freshPgliteDir, removeTestDir } from '../helpers/db.ts'
 import { createMemorySink } from '../helpers/memory-sink.ts'
 
@@ -151,6 +152,59 @@ describe('bench sweep', () => {
     }
   })
 
+  it('Ctrl-C ends the current step and the sweep: exit 1, the steps so far printed', async () => {
+    // Its own mock: the count of served requests below must start at 0.
+    const own = await startMockServerInWorker({
+      ttft: { kind: 'fixed', ms: 20 },
+      itl: { kind: 'fixed', ms: 10 },
+    })
+    const child = spawn(
+      process.execPath,
+      [
+        BENCH_BIN,
+        'sweep',
+        mock.url,
+        '--slo',
+        'tpotMsP95=20',
+        '--min-rate',
+        '4',
+        '--duration',
+        '20',
+        '--no-db',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      // Interrupt once the first step is sending (the mock has answered a generation request).
+      const served = async () =>
+        /mock_requests_total\{route="\/v1\/chat\/completions",status="200"\} [1-9]/.test(
+          await (await fetch(own.url.replace('/v1', '/metrics'))).text(),
+        )
+      for (let i = 0; i < 300 && !(await served()); i++) await new Promise((r) => setTimeout(r, 50))
+      const sentAt = performance.now()
+      child.kill('SIGINT')
+      const code = await exited
+      expect(code, stderr).toBe(1)
+      // In-flight requests are aborted: the sweep ends long before the 20 s step would.
+      expect(performance.now() - sentAt).toBeLessThan(10_000)
+      expect(stderr).toMatch(/interrupting: ending the current step/)
+      expect(stdout).toMatch(/\n1\s+coarse\s+4\s/)
+      expect(stdout).toMatch(/\ninterrupted\n?$/)
+    } finally {
+      child.kill('SIGKILL')
+      await own.close()
+    }
+  }, 60_000)
+
   const lowestFails = (db: string[]) => [
     'sweep',
     mock.url,
@@ -173,7 +227,7 @@ describe('bench sweep', () => {
     expect(r.stdout).toMatch(
       /^step\s+phase\s+rate\/s\s+achieved rps\s+TTFT p95 ms\s+TPOT p95 ms\s+goodput rps\s+result\n/,
     )
-    expect(r.stdout).toMatch(/\n1\s+coarse\s+2\s.*FAIL: ttftMsP95 \d+\.\d ms > 5 ms\n/)
+    expect(r.stdout).toMatch(/\n1\s+coarse\s+2\s.*FAIL: ttftMsP95 \d+\.\d ms > 5 ms( \(client saturated\))?\n/)
     expect(r.stdout).toMatch(
       /no knee: even the lowest rate, 2\/s, fails ttftMsP95 ≤ 5 ms .*lower --min-rate or loosen --slo/,
     )
@@ -236,6 +290,48 @@ describe('runSweep over-saturation stop', () => {
     // The requests cut by the stop are aborted, in no figure.
     expect(run.metrics?.abortedRequests).toBeGreaterThan(0)
     expect(run.metrics?.errors).toBe(0)
+  }, 30_000)
+})
+
+describe('runSweep interrupted', () => {
+  it('ties a step interrupted in its warm-up to the sweep too (its run has no load-start)', async () => {
+    const slow = await startMockServerInWorker({ ttft: { kind: 'fixed', ms: 3000 } })
+    try {
+      const sink = createMemorySink()
+      const controller = new AbortController()
+      const tied: [string, number, number][] = []
+      const sweep = runSweep({
+        baseUrl: slow.url,
+        model: 'mock-model',
+        slos: [{ name: 'ttftMsP95', metric: 'ttftMs', percentile: 95, maxMs: 5000 }],
+        search: { minRatePerS: 1, maxRatePerS: 4, tolerance: 0.05, maxSteps: 5 },
+        durationS: 5,
+        arrivals: 'constant',
+        promptTokens: 8,
+        outputTokens: 4,
+        warmupRequests: 1,
+        requestTimeoutMs: 30_000,
+        maxErrorRate: 0.01,
+        name: 'sweep-interrupt',
+        target: 'mock',
+        sink,
+        signal: controller.signal,
+        onStepStart: (runId, index, rate) => {
+          tied.push([runId, index, rate])
+        },
+      })
+      // Interrupt while the warm-up request waits for its first token.
+      const inFlight = async () =>
+        /mock_streams_in_flight 1/.test(await (await fetch(slow.url.replace('/v1', '/metrics'))).text())
+      for (let i = 0; i < 200 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 25))
+      controller.abort(new Error('test interrupt'))
+      const result = await sweep
+      expect(result.end).toBe('aborted')
+      expect(sink.runs.map((r) => r.state)).toEqual(['interrupted'])
+      expect(tied).toEqual([['1', 0, 1]])
+    } finally {
+      await slow.close()
+    }
   }, 30_000)
 })
 

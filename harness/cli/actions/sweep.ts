@@ -156,13 +156,22 @@ export async function sweepCommand(baseUrl: string, opts: SweepCommandOptions): 
         if (!opts.json) process.stderr.write(`${stepLine(step, slos)}\n`)
       },
     })
+    // The runs are the sink's (journaled while the database is away); the sweep row is best effort: a
+    // failure to write it is said, and the result is still printed.
     if (db && database && sweepId !== undefined)
-      await db.finishSweep(database, sweepId, {
-        state: result.end === 'aborted' ? 'interrupted' : result.knee !== undefined ? 'completed' : 'failed',
-        end: result.end,
-        ...(result.knee !== undefined ? { kneeRatePerS: result.knee } : {}),
-        ...(result.firstFailing !== undefined ? { firstFailingRatePerS: result.firstFailing } : {}),
-      })
+      await db
+        .finishSweep(database, sweepId, {
+          state:
+            result.end === 'aborted' ? 'interrupted' : result.knee !== undefined ? 'completed' : 'failed',
+          end: result.end,
+          ...(result.knee !== undefined ? { kneeRatePerS: result.knee } : {}),
+          ...(result.firstFailing !== undefined ? { firstFailingRatePerS: result.firstFailing } : {}),
+        })
+        .catch((err: unknown) => {
+          process.stderr.write(
+            `bench: sweep ${sweepId}: its result was not stored (${err instanceof Error ? err.message : String(err)})\n`,
+          )
+        })
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
