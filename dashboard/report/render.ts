@@ -59,7 +59,7 @@ export function renderReport(m: ReportModel, assets: ReportAssets): string {
 ${variantTable(m.variants)}
 <p class="flag-note">${codeSpans(VARIANT_TABLE_NOTE)}</p>
 <h2>Trade-offs and latency distributions</h2>
-${charts.length === 0 ? notice('No latency run with completed requests among the selected runs: nothing to chart.', 'warn') : h`<div class="chart-grid">${charts.map((c) => chartFigure(c))}</div>`}
+${charts.length === 0 ? notice('No latency run with completed requests among the selected runs: nothing to chart.', 'warn') : h`<div class="chart-grid">${charts.map(figure)}</div>`}
 <h2>Runs <small>${m.runs.length}</small></h2>
 ${runsTable(m)}
 <h2>Environments <small>the machine each run’s client (and in-process engine) ran on</small></h2>
@@ -75,6 +75,18 @@ ${assets.scripts.map((s) => h`<script>${raw(s.body)}</script>`)}
 </html>
 `
   return String(doc)
+}
+
+/**
+ * Legend entries past which a chart takes the grid's full width and the tall box: at quickstart size (24
+ * latency runs) a half-width CDF's legend left the plot ~60 px high and dropped entries.
+ */
+const CROWDED_LEGEND = 8
+
+function figure(spec: ChartSpec): Html {
+  return spec.config.data.datasets.length > CROWDED_LEGEND
+    ? h`<div class="chart-wide">${chartFigure(spec, 'tall')}</div>`
+    : chartFigure(spec)
 }
 
 /** `a \`b\` c` with the backticked parts as <code>, everything escaped. */
