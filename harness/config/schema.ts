@@ -240,9 +240,18 @@ export const MAX_SERVING_USD_PER_HOUR = 100_000
 export const servingSchema = z
   .object({
     /** What serves the endpoint, in words: `AWS p5.48xlarge`, `on-prem 8×H100 node`. */
-    hardware: z.string().trim().min(1, 'describe the serving machine, e.g. "AWS g6.xlarge"').max(200),
+    hardware: z
+      .string()
+      .trim()
+      .max(200)
+      .refine((s) => s !== '', 'describe the serving machine, e.g. hardware: "AWS g6.xlarge"'),
     /** GPU model: `NVIDIA L4`, `H100 SXM 80GB`; absent for a CPU-only server. */
-    gpu: z.string().trim().min(1).max(200).optional(),
+    gpu: z
+      .string()
+      .trim()
+      .max(200)
+      .refine((s) => s !== '', 'name the GPU model, e.g. gpu: "NVIDIA L4", or leave gpu out')
+      .optional(),
     /** GPUs serving this endpoint (shown as `2× NVIDIA L4`, or `2 GPUs` without gpu). */
     gpuCount: positiveInt.max(1024).optional(),
     /** What an hour of this serving machine costs, US dollars per hour (> 0). Absent: listed unpriced. */
@@ -273,6 +282,7 @@ export const targetSchema = z
         code: 'custom',
         message: `a ${t.engine.kind} target is served by the machine that runs bench (its environment): remove serving and price that environment on the dashboard's procurement page; serving describes a remote endpoint (openai targets)`,
         path: ['serving'],
+        input: undefined,
       })
     if (t.nativeSpeed === undefined || engineDefinition(t.engine.kind)?.capabilities.nativeSpeed) return
     const kinds = engineDefinitions().filter((d) => d.capabilities.nativeSpeed)
