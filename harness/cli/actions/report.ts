@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { defaultBranch } from '../../../dashboard/params.ts'
 import { createDb } from '../../../db/client.ts'
 import { HarnessError } from '../../errors.ts'
 import { dbOptions } from '../commands/db.ts'
@@ -18,6 +19,9 @@ export interface ReportFlags {
   out?: string
   db?: string
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/
 
 const USAGE = 'bench report <run ids…> | --scenario NAME [--branch B] --out report.html'
 
@@ -34,6 +38,22 @@ export function reportSelection(
     throw new HarnessError(`--branch selects runs of a --scenario; with run ids, leave it out (${USAGE})`)
   if (opts.scenario !== undefined) {
     if (opts.scenario.trim() === '') throw new HarnessError('--scenario: give a scenario name')
+    for (const [flag, value] of [
+      ['--scenario', opts.scenario],
+      ['--branch', opts.branch],
+    ] as const)
+      if (value !== undefined && CONTROL.test(value))
+        throw new HarnessError(
+          `${flag}: control characters are not part of a name; give it as shown by bench runs list`,
+        )
+    if (opts.branch === undefined) {
+      // The default branch the selection falls to: a bad BENCH_DEFAULT_BRANCH is one line here, not later.
+      try {
+        defaultBranch()
+      } catch (err) {
+        throw new HarnessError((err as Error).message)
+      }
+    }
     return {
       kind: 'scenario',
       scenario: opts.scenario,

@@ -149,6 +149,22 @@ describe('bench report arguments', () => {
     expect(fails(['0'], { out: 'r.html' })).toBe('run id "0" is not a positive integer')
     for (const m of [fails(['1'], {}), fails([], { out: 'x' })]) expect(m).not.toContain('\n')
     expect(reportSelection(['3', '5'], { out: 'r.html' })).toEqual({ kind: 'runs', runIds: [3, 5] })
+    expect(fails([], { out: 'r.html', scenario: 'chat\u001b[2J' })).toMatch(/^--scenario: control characters/)
+    expect(fails([], { out: 'r.html', scenario: 'chat', branch: 'a\nb' })).toMatch(
+      /^--branch: control characters/,
+    )
+    const saved = process.env.BENCH_DEFAULT_BRANCH
+    process.env.BENCH_DEFAULT_BRANCH = 'ma*in'
+    try {
+      expect(fails([], { out: 'r.html', scenario: 'chat' })).toMatch(
+        /^BENCH_DEFAULT_BRANCH: "ma\*in" is not a git branch name/,
+      )
+      // An explicit --branch does not read it.
+      expect(reportSelection([], { out: 'r.html', scenario: 'chat', branch: 'main' }).kind).toBe('scenario')
+    } finally {
+      if (saved === undefined) delete process.env.BENCH_DEFAULT_BRANCH
+      else process.env.BENCH_DEFAULT_BRANCH = saved
+    }
     expect(reportSelection([], { out: 'r.html', scenario: 'chat', branch: '*' })).toEqual({
       kind: 'scenario',
       scenario: 'chat',
