@@ -40,6 +40,8 @@ const TIMED = [
   'test/engines/isolate-faults.test.ts',
   'test/gate/gate-cli.test.ts',
   'test/real-server/llama-server.test.ts',
+  // The knee of the capacity mock within 10 %: latency percentiles under a paced load.
+  'test/e2e/sweep.test.ts',
 ]
 
 /** Every core: pure files are CPU-bound and independent. */
