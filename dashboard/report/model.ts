@@ -1,14 +1,15 @@
 /**
  * A report's model: the selected runs (select.ts) with what each is and ran on, the variant table joined from
- * their stored figures (variant-rows.ts), the TTFT and TPOT CDFs of their latency runs (the run page's
- * series, dashboard/data/run-series.ts) and the definitions of the figures shown. Plain data: render.ts
- * turns it into the one HTML file.
+ * their stored figures (variant-rows.ts), the CDFs of their latency runs — TTFT and TPOT as the run page has
+ * them (dashboard/data/run-series.ts), chunk gaps (vLLM's ITL) pooled over each run's requests — and the
+ * definitions of the figures shown. Plain data: render.ts turns it into the one HTML file.
  * @module
  */
 import type { Db } from '../../db/client.ts'
 import { hardwareLabel } from '../../db/queries/facets.ts'
-import { describeStoredLoad, type RunDetail } from '../../db/queries/index.ts'
-import { runSeries } from '../data/run-series.ts'
+import { describeStoredLoad, listRunRequests, type RunDetail } from '../../db/queries/index.ts'
+import { empiricalCdf } from '../charts/cdf.ts'
+import { CDF_POINTS, runSeries } from '../data/run-series.ts'
 import { type RunFlag, runFlags } from '../data/scope.ts'
 import { type MetricDefinition, metricDefinitions } from './definitions.ts'
 import { type ReportSelection, selectRuns } from './select.ts'
@@ -69,7 +70,8 @@ export interface ReportModel {
   variants: VariantRow[]
   runs: ReportRun[]
   environments: ReportEnvironment[]
-  cdf: { ttftMs: CdfLine[]; tpotMs: CdfLine[] }
+  /** TTFT, TPOT (per request) and chunk gaps (pooled over a run's requests: vLLM's ITL) per latency run. */
+  cdf: { ttftMs: CdfLine[]; tpotMs: CdfLine[]; chunkGapsMs: CdfLine[] }
   definitions: MetricDefinition[]
 }
 
@@ -77,6 +79,7 @@ export interface ReportModel {
 export const DEFINED_METRICS = [
   'ttftMs',
   'tpotMs',
+  'chunkGapsMs',
   'outputTokensPerS',
   'peakRssBytes',
   'modelBytes',
@@ -145,12 +148,20 @@ export async function loadReport(
   })
   const ttftMs: CdfLine[] = []
   const tpotMs: CdfLine[] = []
+  const chunkGapsMs: CdfLine[] = []
   for (const r of runs) {
     if (!isLatencyRun(r) || r.requests.ok === 0) continue
     const series = await runSeries(db, r.id)
     const label = `${r.targetName} · ${r.load} (run ${r.id})`
     if (series.ttftCdf.length > 0) ttftMs.push({ runId: r.id, label, points: series.ttftCdf })
     if (series.tpotCdf.length > 0) tpotMs.push({ runId: r.id, label, points: series.tpotCdf })
+    const gaps = await chunkGapSamples(db, r.id, r.requests.ok)
+    if (gaps.values.length > 0)
+      chunkGapsMs.push({
+        runId: r.id,
+        label: gaps.ofRequests < r.requests.ok ? `${label}, first ${gaps.ofRequests} requests` : label,
+        points: empiricalCdf(gaps.values, CDF_POINTS),
+      })
   }
   const distinct = (values: string[]) => [...new Set(values)]
   return {
@@ -162,9 +173,27 @@ export async function loadReport(
     variants: variantRows(stored),
     runs,
     environments,
-    cdf: { ttftMs, tpotMs },
+    cdf: { ttftMs, tpotMs, chunkGapsMs },
     definitions: metricDefinitions(DEFINED_METRICS),
   }
+}
+
+/**
+ * Requests whose chunk gaps a report reads per run, at most: a run of 100 k requests would otherwise decode
+ * every gap it stored (tens of MB) for one line of 200 points. Past it the line says which requests it shows.
+ */
+export const CHUNK_GAP_REQUESTS = 20_000
+
+/** Chunk gaps (ms) of a run's ok requests, pooled, from the first CHUNK_GAP_REQUESTS requests. */
+async function chunkGapSamples(
+  db: Db,
+  runId: number,
+  okRequests: number,
+): Promise<{ values: number[]; ofRequests: number }> {
+  const rows = await listRunRequests(db, runId, { state: 'ok', limit: CHUNK_GAP_REQUESTS })
+  const values: number[] = []
+  for (const r of rows) for (const g of r.chunkGapsMs ?? []) values.push(g)
+  return { values, ofRequests: Math.min(rows.length, okRequests) }
 }
 
 function toStoredRun(d: RunDetail): StoredRun {

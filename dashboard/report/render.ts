@@ -1,6 +1,6 @@
 /**
  * A report model as one HTML document: a header saying what was selected, the variant table, the Pareto
- * charts (throughput against TTFT p50, and against accuracy when measured) and the TTFT / TPOT CDFs built
+ * charts (throughput against TTFT p50, and against accuracy when measured) and the TTFT, TPOT and chunk-gap CDFs built
  * by the dashboard's chart builders, the runs and their environments, and the metric definitions. Every
  * interpolated value is escaped (views/html.ts `h`); chart configs travel as script-safe JSON; Chart.js,
  * charts.js and the stylesheets are inlined and allowed by hash in a CSP that forbids every fetch.
@@ -208,7 +208,7 @@ export function reportCharts(m: ReportModel): ChartSpec[] {
         y: { title: 'acc', better: 'higher', format: 'percent' },
       }),
     })
-  const cdf = (id: string, title: string, metric: 'ttftMs' | 'tpotMs') => {
+  const cdf = (id: string, title: string, metric: 'ttftMs' | 'tpotMs' | 'chunkGapsMs') => {
     const lines = m.cdf[metric]
     if (lines.length > 0)
       specs.push({
@@ -223,5 +223,10 @@ export function reportCharts(m: ReportModel): ChartSpec[] {
   }
   cdf('chart-ttft-cdf', 'TTFT distribution per latency run (CDF)', 'ttftMs')
   cdf('chart-tpot-cdf', 'TPOT distribution per latency run (CDF; AIPerf’s and guidellm’s ITL)', 'tpotMs')
+  cdf(
+    'chart-chunk-gaps-cdf',
+    'Inter-chunk gaps per latency run (CDF over every gap; vLLM’s ITL)',
+    'chunkGapsMs',
+  )
   return specs
 }

@@ -321,8 +321,17 @@ describe.skipIf(!hasChromium)(inChromium('bench report'), () => {
       'chart-pareto-accuracy',
       'chart-ttft-cdf',
       'chart-tpot-cdf',
+      'chart-chunk-gaps-cdf',
     ])
     for (const c of ink) expect(c.inked, `pixels drawn on ${c.id}`).toBeGreaterThan(500)
+    // The chunk-gap CDF pools the stored gaps: tiny-q8's sequential run had gaps of 3, 3.5 and 4 ms.
+    const gapLines = (await page.$eval('script[data-chart-for="chart-chunk-gaps-cdf"]', (s) =>
+      JSON.parse(s.textContent ?? ''),
+    )) as { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } }
+    const sequentialGaps = gapLines.data.datasets[0]!
+    expect(sequentialGaps.label).toBe(`tiny-q8 · sequential (run ${seeded.latestRuns[0]})`)
+    expect(new Set(sequentialGaps.data.map((p) => p.x))).toEqual(new Set([3, 3.5, 4]))
+    expect(sequentialGaps.data.at(-1)).toEqual({ x: 4, y: 1 })
 
     const rows = await page.$$eval('#variants tbody tr', (trs) =>
       trs.map((tr) => ({

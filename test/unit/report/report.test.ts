@@ -237,7 +237,11 @@ function hostileModel(): ReportModel {
         runIds: [11, 12],
       },
     ],
-    cdf: { ttftMs: [cdf(11, HOSTILE), cdf(12, 'tiny-f32')], tpotMs: [cdf(11, HOSTILE)] },
+    cdf: {
+      ttftMs: [cdf(11, HOSTILE), cdf(12, 'tiny-f32')],
+      tpotMs: [cdf(11, HOSTILE)],
+      chunkGapsMs: [cdf(12, 'tiny-f32')],
+    },
     definitions: metricDefinitions(['ttftMs', 'acc']),
   }
 }
@@ -268,6 +272,7 @@ describe('renderReport', () => {
       'chart-pareto-accuracy',
       'chart-ttft-cdf',
       'chart-tpot-cdf',
+      'chart-chunk-gaps-cdf',
     ])
     const ttftCdf = JSON.parse(configs[2]![2]!) as { data: { datasets: { label: string }[] } }
     expect(ttftCdf.data.datasets.map((d) => d.label)).toEqual([HOSTILE, 'tiny-f32'])
