@@ -361,7 +361,8 @@ async function computeProcurement(
       os: e.os,
       targets: inLoad
         .filter((c) => c.serving.kind === 'environment' && c.serving.environmentId === e.id)
-        .map(labelOf),
+        .map(labelOf)
+        .sort(),
       price: e.price,
     })),
     endpoints: [...endpointTargets.values()].sort((a, b) =>
