@@ -304,7 +304,8 @@ const COLUMNS = [
 
 function cell(r: RankedTarget, figure: (typeof COLUMNS)[number], objective: string): Html {
   const v = r.figures[figure]
-  if (v === null) return h`<td class="num missing" title="${r.why[figure] ?? ''}">–</td>`
+  if (v === null)
+    return h`<td class="num missing" data-figure="${figure}" title="${r.why[figure] ?? ''}">–</td>`
   const unit = FIGURE_INFO[figure].unit
   const text =
     unit === 'bytes'

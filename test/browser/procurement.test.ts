@@ -2,8 +2,10 @@
  * The procurement page in a real browser (Debian's Chromium via playwright-core, the real server on
  * 127.0.0.1, port 0, over seeded PGlite): it loads without a console error, its charts draw, ticking
  * targets and setting the SLO change the rows, and a price saved with the token typed into the page is
- * applied, while without it (or on a dashboard with no token configured) the server's refusal is shown.
- * Screenshot: test-results/procurement.png.
+ * applied — an environment's for the native targets, a serving machine for the endpoint (beta, whose run
+ * environment is only the client and is not offered for pricing) — while without it (or on a dashboard
+ * with no token configured) the server's refusal is shown; the model picker ranks one model at a time.
+ * Screenshots: test-results/procurement.png, test-results/procurement-models.png.
  */
 import path from 'node:path'
 import type { Page } from 'playwright-core'
@@ -62,6 +64,14 @@ describe.skipIf(!hasChromium)(inChromium('procurement'), () => {
   async function submitPrice(page: Page, target: string, usdPerHour: string): Promise<void> {
     const form = page.locator('#environment-prices tbody tr', { hasText: target }).locator('form.price-form')
     await form.locator('input[name="usdPerHour"]').fill(usdPerHour)
+    await form.locator('button[type="submit"]').click()
+  }
+
+  /** Fills and submits the serving-machine form of endpoint target `target`. */
+  async function submitServing(page: Page, target: string, fields: Record<string, string>): Promise<void> {
+    const form = page.locator(`#endpoint-serving form[data-serving-for="${target}"]`)
+    for (const [name, value] of Object.entries(fields))
+      await form.locator(`input[name="${name}"]`).fill(value)
     await form.locator('button[type="submit"]').click()
   }
 
@@ -134,8 +144,34 @@ describe.skipIf(!hasChromium)(inChromium('procurement'), () => {
     ).toBe(TOKEN)
     await Promise.all([page.waitForEvent('load'), submitPrice(page, 'alpha', '2')])
     await page.waitForFunction(CHARTS_DRAWN)
-    await Promise.all([page.waitForEvent('load'), submitPrice(page, 'beta', '8')])
+    expect(
+      await page.$$eval('#environment-prices tbody tr', (trs) =>
+        trs.map((tr) => tr.children[1]?.textContent),
+      ),
+      "only the native targets' machine is offered for an environment price",
+    ).toEqual(['alpha, gamma'])
+    expect(
+      await page.textContent('#endpoint-serving tr[data-target="beta"] td:nth-child(3)'),
+      'beta unpriced until a serving machine is set',
+    ).toMatch(/^unpriced/)
+    expect(
+      (await rows(page)).find((r) => r.target === 'beta')?.usdPerHour,
+      "beta: not the client's price",
+    ).toBe('–')
+    await Promise.all([
+      page.waitForEvent('load'),
+      submitServing(page, 'beta', {
+        hardware: 'Buy cloud box',
+        gpu: 'Buy GPU 80GB',
+        gpuCount: '1',
+        usdPerHour: '8',
+      }),
+    ])
     await page.waitForFunction(CHARTS_DRAWN)
+    expect(
+      await page.textContent('#procurement tr:has(a:text-is("beta")) .serving'),
+      "beta's serving machine in the table",
+    ).toBe('1× Buy GPU 80GB · Buy cloud box')
     expect(
       (await rows(page)).map((r) => [r.target, r.rank, r.usdPerHour]),
       'ranked by cost efficiency after the reload',
@@ -146,7 +182,7 @@ describe.skipIf(!hasChromium)(inChromium('procurement'), () => {
     ])
     expect(await page.inputValue('#bench-token'), 'token restored after the reload').toBe(TOKEN)
     expect(await page.textContent('#procurement-recommendation'), 'recommendation').toContain(
-      'By cost efficiency, choose alpha: 3.75 tokens/s per $/h',
+      'By cost efficiency for model buy-model, choose alpha: 3.75 tokens/s per $/h',
     )
     const ink = await canvasInk(page)
     expect(
@@ -162,11 +198,30 @@ describe.skipIf(!hasChromium)(inChromium('procurement'), () => {
   it('shows the refusal of a dashboard with no token configured', async () => {
     const { page } = await visit(`/procurement?scenario=${BUY_SCENARIO}`, readOnly)
     await page.fill('#bench-token', TOKEN)
-    await submitPrice(page, 'beta', '9')
-    const status = page.locator('#environment-prices tr', { hasText: 'beta' }).locator('.price-status')
+    await submitServing(page, 'beta', { hardware: 'Buy cloud box', usdPerHour: '9' })
+    const status = page.locator('#endpoint-serving tr[data-target="beta"] .price-status')
     await expect
       .poll(() => status.textContent(), { timeout: 5000 })
-      .toMatch(/^Price not saved: 403 Forbidden: writes are disabled/)
+      .toMatch(/^Serving machine not saved: 403 Forbidden: writes are disabled/)
+    await page.close()
+  })
+
+  it('ranks one model at a time and lists each model with its best', async () => {
+    const { page, problems } = await visit('/procurement?scenario=chat&rank=throughput-per-gb')
+    const models = await page.$$eval('#procurement-models tbody tr', (trs) =>
+      trs.map((tr) => tr.getAttribute('data-model') ?? ''),
+    )
+    expect(models.length, 'the chat targets serve several models').toBeGreaterThan(1)
+    const chosen = await page.inputValue('select[name="model"]')
+    expect(chosen, 'the model with the most targets first').toBe(models[0])
+    const other = models[1]!
+    await Promise.all([page.waitForURL(/model=/), page.selectOption('select[name="model"]', other)])
+    expect(await page.inputValue('select[name="model"]'), 'the picked model').toBe(other)
+    expect(await page.textContent('h2:has-text("Targets") small'), 'heading names it').toContain(
+      'serving model',
+    )
+    expect(problems, 'console and network').toEqual([])
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'procurement-models.png'), fullPage: true })
     await page.close()
   })
 })
