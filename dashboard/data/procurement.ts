@@ -258,6 +258,10 @@ async function computeProcurement(
   const model = chooseModel(modelKeys, picked, query.model)
   const ofModel = (c: ProcurementCandidate) => model === ANY_MODEL || c.model.key === model
   const chosen = picked.filter(ofModel)
+  if (query.targets.length > 0 && chosen.length === 0)
+    throw new BadRequestError([
+      `targets: none of them serves model "${model}"; tick targets of that model, or leave model out to follow the targets`,
+    ])
 
   const latest = [...inLoad].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0]
   const slo = sloOf(query, latest ? await scenarioSlo(db, latest.runId) : {})

@@ -7,9 +7,8 @@
 import { Hono } from 'hono'
 import type { Db } from '../../db/client.ts'
 import { listEnvironmentsWithPrices, setEnvironmentPrice, setServingIdentity } from '../../db/prices.ts'
-import { hardwareLabel } from '../../db/queries/facets.ts'
 import type { ReadCache } from '../data/cache.ts'
-import { loadProcurement } from '../data/procurement.ts'
+import { loadProcurement, machineText } from '../data/procurement.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { parseEnvironmentId, parseProcurementQuery, priceBody, servingBody } from '../params.ts'
 import { procurementPage } from '../views/procurement.ts'
@@ -43,7 +42,7 @@ export function procurementApiRoutes(db: Db, json: (value: unknown) => Response,
   app.get('/environments', async () => {
     const environments = await listEnvironmentsWithPrices(db)
     return json({
-      environments: environments.map((e) => ({ ...e, hardware: hardwareLabel(e.cpuModel, e.cores, e.gpus) })),
+      environments: environments.map((e) => ({ ...e, hardware: machineText(e) })),
     })
   })
 

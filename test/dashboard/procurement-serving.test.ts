@@ -272,7 +272,23 @@ describe.each(dbBackends())('procurement per serving machine on %s', (backend) =
       /^unpriced endpoint: the run's environment is the client that ran bench, never priced for a remote endpoint; add serving: \{ hardware, gpu, gpuCount, pricePerHour \} to the target in the scenario, or set it/,
     )
 
+    const problems = async (query: string, status: number) =>
+      (await json<{ problems: string[] }>(`/api/procurement?scenario=${SCENARIO}&${query}`, status)).problems
+    expect(
+      await problems(`model=model:other-model&targets=${row(m, 'l4').fingerprint}`, 400),
+      'ticked targets of another model',
+    ).toEqual([
+      'targets: none of them serves model "model:other-model"; tick targets of that model, or leave model out to follow the targets',
+    ])
+    expect(await problems('model=nope', 404), 'unknown model').toEqual([
+      'model: no target of this load serves "nope"; choose one of "family:m7", "family:m7-random", "model:other-model", or * for every model',
+    ])
     const all = await json<ProcurementModel>(`/api/procurement?scenario=${SCENARIO}&model=*`)
+    const random = row(all, 'random').fingerprint
+    expect(
+      (await json<ProcurementModel>(`/api/procurement?scenario=${SCENARIO}&targets=${random}`)).model,
+      'the model follows the ticked targets',
+    ).toBe('family:m7-random')
     expect(all.rows[0]?.targetName, 'every model together: the random fixture first').toBe('random')
     expect(all.recommendation.text, 'said to be different models').toContain(
       'These are different models ranked together (model=*)',

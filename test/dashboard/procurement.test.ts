@@ -408,7 +408,7 @@ describe.each(dbBackends())('procurement on %s', (backend) => {
     expect(
       [priced.hardware, priced.price?.usdPerHour, priced.price?.note, priced.price?.updatedBy],
       'listed',
-    ).toEqual(['Buy CPU 3.0GHz ×8', 2, 'spot <price>', 'ana'])
+    ).toEqual(['Buy CPU 3.0GHz · 8 cores', 2, 'spot <price>', 'ana'])
     expect(m.rows.map((r) => r.hardware).sort(), 'serving machines in words, cores as cores').toEqual([
       'Buy CPU 3.0GHz · 8 cores',
       'Buy CPU 3.0GHz · 8 cores',
