@@ -302,7 +302,7 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Targets ranked for buying (the /procurement page)',
         description:
-          'For one scenario and load: each chosen target’s latest completed run with outputTokensPerS, peak memory, its environment’s hourly price, tokens/s per $·hour, output tokens per dollar, tokens/s per GB, and goodputRequestsPerS / goodFraction recomputed from the stored requests at the SLO given; ranked by `rank` (targets missing the figure last, with the reason) and a recommendation.',
+          'For one scenario, load and model: each chosen target’s latest completed run (default branch, no confirm re-runs, as the leaderboard) with outputTokensPerS, peak memory, the hourly price of its serving machine (a native target’s environment; an endpoint’s serving identity, never the client that ran bench), tokens/s per $·hour, output tokens per dollar, tokens/s per GB, and goodputRequestsPerS / goodFraction recomputed from the stored requests at the SLO given; ranked within the model by `rank` (targets missing the figure last, with the reason), each model’s best, the endpoints’ serving identities and a recommendation.',
         parameters: queryParameters(procurementQuery, {
           scenario: 'Scenario name; default: the most recently run.',
           load: 'Workload key (scenario hash + load step) from `loads`; default: the one with the most targets.',
