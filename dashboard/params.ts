@@ -140,6 +140,40 @@ export const leaderboardQuery = z.object({
 })
 export type LeaderboardQuery = z.infer<typeof leaderboardQuery>
 
+/**
+ * Figures of the variant × engine table's cells (METRICS.md names), each sortable: per engine column with
+ * `sortEngine`, else by the row's best over its engines.
+ */
+export const VARIANT_FIGURES = [
+  'outputTokensPerS',
+  'ttftMsP50',
+  'peakRssBytes',
+  'vramBytes',
+  'acc',
+  'klDivergence',
+  'top1Agreement',
+] as const
+export type VariantFigure = (typeof VARIANT_FIGURES)[number]
+/** Row sorts: a figure, or the variant's name, bits per weight or file size. */
+export const VARIANT_SORTS = ['variant', 'bits', 'sizeBytes', ...VARIANT_FIGURES] as const
+export type VariantSort = (typeof VARIANT_SORTS)[number]
+
+export const variantsQuery = z.object({
+  scenario: textParam.optional(),
+  /** A load step's key (12 hex digits, as `loads[].key` lists them); absent: the scenario's first step. */
+  load: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/, 'expected a load key (12 hex digits) as the page lists them in loads[].key')
+    .optional(),
+  branch: branchParam.optional(),
+  role: roleFilter,
+  sort: z.enum(VARIANT_SORTS).optional(),
+  /** The engine column a figure sort reads (an engine kind); absent: each row's best over its engines. */
+  sortEngine: textParam.optional(),
+  dir: z.enum(['asc', 'desc']).optional(),
+})
+export type VariantsQuery = z.infer<typeof variantsQuery>
+
 const fingerprint = z
   .string()
   .regex(/^[0-9a-f]{8,128}$/, 'expected a fingerprint (hex)')

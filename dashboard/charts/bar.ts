@@ -12,6 +12,8 @@ export interface BarRow {
   href?: string
   /** Palette index (with `colours: 'per-row'`); default: the row's position. */
   colour?: number
+  /** A colour (`#rrggbb`, e.g. the row's family colour, palette.ts familyColours); wins over `colour`. */
+  fill?: string
 }
 
 export interface BarChartInput {
@@ -30,6 +32,10 @@ export function barChart(input: BarChartInput): ChartConfig {
   const options = baseOptions()
   options.indexAxis = 'y'
   options.plugins = { legend: { display: false } }
+  // Every row labelled (no auto-skip), each label shortened in the page to what the axis can hold with
+  // the full name in the tooltip (charts.js benchFitLabels), and the chart as tall as its rows
+  // (benchRows: charts.js sizes the box), so a 60-row chart is not 60 bars squeezed into 320 px.
+  options.benchRows = input.rows.length
   options.scales = {
     x: {
       type: 'linear',
@@ -38,7 +44,7 @@ export function barChart(input: BarChartInput): ChartConfig {
       ...(input.integer ? { ticks: { precision: 0 } } : {}),
       ...(input.format ? { benchFormat: input.format } : {}),
     },
-    y: { type: 'category' },
+    y: { type: 'category', ticks: { autoSkip: false }, benchFitLabels: true },
   }
   // Horizontal bars: the value axis is x.
   options.benchTooltip = {
@@ -56,7 +62,7 @@ export function barChart(input: BarChartInput): ChartConfig {
           data: input.rows.map((r) => r.value),
           backgroundColor:
             input.colours === 'per-row'
-              ? input.rows.map((r, i) => seriesColour(r.colour ?? i))
+              ? input.rows.map((r, i) => r.fill ?? seriesColour(r.colour ?? i))
               : seriesColour(0),
           ...(links.some((l) => l !== null) ? { benchLinks: links } : {}),
         },

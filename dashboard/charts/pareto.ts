@@ -3,7 +3,7 @@
  * axes and better on one) marked and joined, since those are the only sensible choices under the trade-off.
  * @module
  */
-import { FRONT_COLOUR, seriesColour, withAlpha } from './palette.ts'
+import { FRONT_COLOUR, familyColours, seriesColour, withAlpha } from './palette.ts'
 import { baseOptions, type ChartConfig, type ChartPoint, type ValueFormat } from './types.ts'
 
 export type Better = 'higher' | 'lower'
@@ -35,10 +35,12 @@ export interface ParetoAxis {
 }
 
 export interface ParetoPoint extends ChartPoint {
-  /** Legend entry (the target); each point is its own series so the legend names them. */
+  /** The target: its tooltip title, and its label on the chart when it is on the front. */
   label: string
-  /** Palette index, so a target keeps its colour across a page's charts. */
+  /** Palette index, used when the point has no `family`. */
   colour?: number
+  /** Variant family (palette.ts variantFamily): the point's colour and legend entry. */
+  family?: string
   /**
    * Its figures are not a best (client-saturated, errors over 1 %: dashboard/data/scope.ts): never on the
    * front, drawn as a hollow cross with the reason after its label.
@@ -75,7 +77,17 @@ function byteTicks(
   return step === undefined ? {} : { ticks: { stepSize: step } }
 }
 
-/** A dashed line through the front, then one series per target; front members drawn larger, as diamonds. */
+/** Datasets past which the legend is hidden (points still name themselves on hover). */
+const MAX_LEGEND_ENTRIES = 12
+
+/**
+ * A dashed line through the front, then the points grouped by variant family (one dataset and one legend
+ * entry per family, in its family colour: palette.ts familyColours), flagged points last as hollow crosses.
+ * Front members are drawn larger, as diamonds, and labelled on the chart (`benchTag`, drawn by charts.js
+ * without overlapping); every other point names itself on hover. So the legend lists a handful of families
+ * however many targets there are (28 per-target entries did not fit and repeated colours). Points without
+ * a family form one `targets` dataset, each in its palette colour (`colour`, else its position).
+ */
 export function paretoChart(input: ParetoChartInput): ChartConfig {
   const eligible = input.points.flatMap((p, i) => (p.flagged ? [] : [i]))
   const frontIdx = paretoFront(
@@ -85,10 +97,12 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
   ).map((k) => eligible[k]!)
   const onFront = new Set(frontIdx)
   const options = baseOptions()
+  // Two lines (name and unit; which way is better): a one-line title longer than a short chart's height
+  // was clipped.
   options.scales = {
     x: {
       type: 'linear',
-      title: { display: true, text: `${input.x.title} (${input.x.better} is better)` },
+      title: { display: true, text: [input.x.title, `${input.x.better} is better`] },
       ...(input.x.format ? { benchFormat: input.x.format } : {}),
       ...byteTicks(
         input.x.format,
@@ -97,7 +111,7 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
     },
     y: {
       type: 'linear',
-      title: { display: true, text: `${input.y.title} (${input.y.better} is better)` },
+      title: { display: true, text: [input.y.title, `${input.y.better} is better`] },
       ...(input.y.format ? { benchFormat: input.y.format } : {}),
       ...byteTicks(
         input.y.format,
@@ -111,53 +125,77 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
     ...(input.x.unit ? { xUnit: input.x.unit } : {}),
     ...(input.y.unit ? { yUnit: input.y.unit } : {}),
   }
-  return {
-    type: 'scatter',
-    data: {
-      datasets: [
-        {
-          label: 'Pareto front',
-          data: frontIdx.map((i) => {
-            const p = input.points[i]!
-            return { x: p.x, y: p.y, label: p.label, ...(p.href ? { href: p.href } : {}) }
-          }),
-          showLine: true,
-          borderColor: FRONT_COLOUR,
-          backgroundColor: FRONT_COLOUR,
-          borderDash: [6, 4],
-          borderWidth: 2,
-          pointRadius: 0,
-          pointHitRadius: 0,
-        },
-        ...input.points.map((p, i) => {
-          const colour = seriesColour(p.colour ?? i)
-          const front = onFront.has(i)
-          if (p.flagged)
-            return {
-              label: `${p.label} (${p.flagged})`,
-              data: [
-                { x: p.x, y: p.y, label: `${p.label} (${p.flagged})`, ...(p.href ? { href: p.href } : {}) },
-              ],
-              borderColor: colour,
-              backgroundColor: withAlpha(colour, 0),
-              pointStyle: 'crossRot',
-              pointRadius: 7,
-              pointHoverRadius: 9,
-              borderWidth: 2,
-            }
-          return {
-            label: front ? `${p.label} ◆` : p.label,
-            data: [{ x: p.x, y: p.y, label: p.label, ...(p.href ? { href: p.href } : {}) }],
-            borderColor: front ? FRONT_COLOUR : colour,
-            backgroundColor: withAlpha(colour, 0.85),
-            pointStyle: front ? 'rectRot' : 'circle',
-            pointRadius: front ? 8 : 6,
-            pointHoverRadius: front ? 10 : 8,
-            borderWidth: front ? 2 : 1,
-          }
+  const point = (p: ParetoPoint, label: string, tag?: string): ChartPoint & { benchTag?: string } => ({
+    x: p.x,
+    y: p.y,
+    label,
+    ...(p.href ? { href: p.href } : {}),
+    ...(tag !== undefined ? { benchTag: tag } : {}),
+  })
+  const colours = familyColours(input.points.flatMap((p) => (p.family !== undefined ? [p.family] : [])))
+  const groups = new Map<string, number[]>()
+  input.points.forEach((p, i) => {
+    if (p.flagged) return
+    const key = p.family ?? ''
+    groups.set(key, [...(groups.get(key) ?? []), i])
+  })
+  const groupDatasets = [...groups]
+    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a < b ? -1 : a > b ? 1 : 0))
+    .map(([family, members]) => {
+      const fill = (i: number) => colours.get(family) ?? seriesColour(input.points[i]!.colour ?? i)
+      const front = members.map((i) => onFront.has(i))
+      return {
+        label: family === '' ? 'targets' : family,
+        data: members.map((i) => {
+          const p = input.points[i]!
+          return onFront.has(i) ? point(p, `${p.label} ◆ Pareto front`, p.label) : point(p, p.label)
         }),
-      ],
-    },
-    options,
+        borderColor: members.map((i, k) => (front[k] ? FRONT_COLOUR : fill(i))),
+        backgroundColor: members.map((i) => withAlpha(fill(i), 0.85)),
+        pointStyle: front.map((f) => (f ? 'rectRot' : 'circle')),
+        pointRadius: front.map((f) => (f ? 8 : 5)),
+        pointHoverRadius: front.map((f) => (f ? 10 : 7)),
+        borderWidth: front.map((f) => (f ? 2 : 1)),
+      }
+    })
+  const flagged = input.points.flatMap((p, i) => (p.flagged ? [i] : []))
+  const flaggedColour = (i: number) => {
+    const p = input.points[i]!
+    return (p.family !== undefined ? colours.get(p.family) : undefined) ?? seriesColour(p.colour ?? i)
   }
+  const datasets = [
+    {
+      label: 'Pareto front',
+      data: frontIdx.map((i) => point(input.points[i]!, input.points[i]!.label)),
+      showLine: true,
+      borderColor: FRONT_COLOUR,
+      backgroundColor: FRONT_COLOUR,
+      borderDash: [6, 4],
+      borderWidth: 2,
+      pointRadius: 0,
+      pointHitRadius: 0,
+    },
+    ...groupDatasets,
+    ...(flagged.length > 0
+      ? [
+          {
+            label: 'flagged (not a best)',
+            data: flagged.map((i) => {
+              const p = input.points[i]!
+              return point(p, `${p.label} (${p.flagged})`)
+            }),
+            borderColor: flagged.map(flaggedColour),
+            backgroundColor: flagged.map((i) => withAlpha(flaggedColour(i), 0)),
+            pointStyle: 'crossRot',
+            pointRadius: 7,
+            pointHoverRadius: 9,
+            borderWidth: 2,
+          },
+        ]
+      : []),
+  ]
+  options.plugins = {
+    legend: { display: datasets.length <= MAX_LEGEND_ENTRIES, position: 'bottom' },
+  }
+  return { type: 'scatter', data: { datasets }, options }
 }

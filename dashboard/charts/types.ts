@@ -30,11 +30,17 @@ export interface ChartDataset {
 
 export interface ChartAxis {
   type?: 'linear' | 'logarithmic' | 'category'
-  title?: { display: true; text: string }
+  /** An array is one line each (Chart.js). */
+  title?: { display: true; text: string | string[] }
   /** Formats tick labels (charts.js). */
   benchFormat?: ValueFormat
   /** Tick value → label (a commit for a run's position); other ticks stay blank. */
   benchTickLabels?: Record<string, string>
+  /**
+   * Category axis: charts.js shortens each tick label (middle ellipsis) to fit the width Chart.js gives
+   * the axis (at most half the chart), so none is clipped; the tooltip keeps the full label.
+   */
+  benchFitLabels?: boolean
   beginAtZero?: boolean
   min?: number
   max?: number
@@ -50,6 +56,8 @@ export interface ChartConfig {
     scales?: Record<string, ChartAxis>
     /** How charts.js formats tooltip values: per axis, plus the unit appended. */
     benchTooltip?: { x?: ValueFormat; y?: ValueFormat; xUnit?: string; yUnit?: string }
+    /** Rows of a horizontal bar chart: charts.js makes the chart's box tall enough for each (BAR_ROW_PX). */
+    benchRows?: number
     [option: string]: unknown
   }
 }

@@ -17,6 +17,7 @@ import {
 } from '../../db/queries/index.ts'
 import { type ScenarioSummary, scenarioBranches } from '../../db/queries/pickers.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
+import { variantFamily } from '../charts/palette.ts'
 import { type Better, paretoFront } from '../charts/pareto.ts'
 import { NotFoundError } from '../errors.ts'
 import type { LeaderboardQuery, LeaderboardSort } from '../params.ts'
@@ -61,6 +62,8 @@ export interface LeaderboardTarget {
   model: string
   method: string | null
   quant: string | null
+  /** Variant family, the key of the row's colour on every page (charts/palette.ts variantFamily). */
+  family: string
   hardware: string
   metrics: MetricValues
 }
@@ -224,6 +227,7 @@ function toTarget(r: LeaderboardRow, f: TargetFacets | undefined): LeaderboardTa
     model,
     method: f?.method ?? null,
     quant: f?.quantLabel ?? null,
+    family: variantFamily({ family: f?.family, variantName: f?.variantName, engineModel: r.engineModel }),
     hardware: f?.hardware ?? 'unknown',
     // The flags' figures stay out of the row's figures unless shown (errorRate is a column).
     metrics: Object.fromEntries(Object.entries(r.metrics).filter(([name]) => name !== 'clientSaturated')),

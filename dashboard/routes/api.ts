@@ -17,6 +17,7 @@ import { loadLeaderboard } from '../data/leaderboard.ts'
 import { cachedSeries } from '../data/pickers.ts'
 import { loadRun } from '../data/run.ts'
 import { loadRuns } from '../data/runs.ts'
+import { loadVariants } from '../data/variants.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import {
   alertActionBody,
@@ -31,6 +32,7 @@ import {
   requestsQuery,
   runsQuery,
   seriesQuery,
+  variantsQuery,
 } from '../params.ts'
 import { safeJson } from '../views/html.ts'
 import { OPENAPI_DOCUMENT } from './openapi.ts'
@@ -54,6 +56,10 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
 
   app.get('/leaderboard', async (c) =>
     jsonResponse(await loadLeaderboard(db, parseQuery(leaderboardQuery, c.req.query()), cache)),
+  )
+
+  app.get('/variants', async (c) =>
+    jsonResponse(await loadVariants(db, parseQuery(variantsQuery, c.req.query()), cache)),
   )
 
   app.get('/history', async (c) =>

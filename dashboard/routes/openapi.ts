@@ -31,6 +31,7 @@ import {
   runsQuery,
   seriesQuery,
   servingBody,
+  variantsQuery,
 } from '../params.ts'
 
 export type JsonSchema = Record<string, unknown>
@@ -176,6 +177,25 @@ export const OPENAPI_DOCUMENT = {
           dir: 'Sort direction; default: best first.',
         }),
         responses: ok('The leaderboard model'),
+      },
+    },
+    '/api/variants': {
+      get: {
+        summary: 'Variant × engine table of a scenario at one load step (the /variants page)',
+        description:
+          'Rows are variants (method, quant, bits, size, parent), columns engines; each cell holds out tok/s and TTFT p50 of the load step, peak memory, and acc ± stderr, KLD ± SE and top-1 from the target’s accuracy and quality runs (joined by target, engine and variant). Latest runs in the branch and role scope; flagged cells carry their flags.',
+        parameters: queryParameters(variantsQuery, {
+          scenario: 'Scenario name; default: the most recently run.',
+          load: 'Load step key as `loads[].key` lists it; absent: the scenario’s first load step (`loadChosen: "first-step"`).',
+          branch:
+            'Only runs of this git branch; `*` every branch; absent: the default branch (BENCH_DEFAULT_BRANCH, else main) with runs that recorded none, or every branch when it has no run (`view.fellBack`).',
+          role: 'Run roles: `run` leaves out `bench gate --confirm` re-runs, `confirm` only them, `any` both.',
+          sort: 'What rows are sorted by: a figure, or the variant’s name, bits or size.',
+          sortEngine:
+            'The engine column (an engine kind in `engines`) a figure sort reads; absent: each row’s best over its engines.',
+          dir: 'Sort direction; default: best first (names, bits and size ascending).',
+        }),
+        responses: ok('The variant table model'),
       },
     },
     '/api/history': {

@@ -13,6 +13,7 @@ import { loadLeaderboard } from '../data/leaderboard.ts'
 import { cachedSeries } from '../data/pickers.ts'
 import { loadRun } from '../data/run.ts'
 import { loadRuns } from '../data/runs.ts'
+import { loadVariants } from '../data/variants.ts'
 import {
   alertsQuery,
   comparePickerQuery,
@@ -23,6 +24,7 @@ import {
   parseRunId,
   runsQuery,
   seriesQuery,
+  variantsQuery,
 } from '../params.ts'
 import { alertsPage } from '../views/alerts.ts'
 import { comparePage, comparePickerPage } from '../views/compare.ts'
@@ -31,6 +33,7 @@ import { leaderboardPage } from '../views/leaderboard.ts'
 import { navCounts } from '../views/nav-counts.ts'
 import { runPage } from '../views/run.ts'
 import { runsPage } from '../views/runs.ts'
+import { variantsPage } from '../views/variants.ts'
 import { procurementPageRoutes } from './procurement.ts'
 
 export function pageRoutes(db: Db, cache?: ReadCache): Hono {
@@ -41,6 +44,10 @@ export function pageRoutes(db: Db, cache?: ReadCache): Hono {
 
   app.get('/', async (c) =>
     c.html(leaderboardPage(await loadLeaderboard(db, parseQuery(leaderboardQuery, c.req.query()), cache))),
+  )
+
+  app.get('/variants', async (c) =>
+    c.html(variantsPage(await loadVariants(db, parseQuery(variantsQuery, c.req.query()), cache))),
   )
 
   app.get('/history', async (c) => {

@@ -27,13 +27,32 @@ export function safeJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029')
 }
 
-/** A chart: a titled figure with a canvas, and its config as JSON for dashboard/public/charts.js. */
-export function chartFigure(spec: ChartSpec, size: 'normal' | 'tall' | 'short' = 'normal'): Html {
-  return h`<figure class="chart chart-${size}">
+/**
+ * A chart: a titled figure with a canvas, and its config as JSON for dashboard/public/charts.js; `key`
+ * (e.g. `familyKey`) goes under the canvas.
+ */
+export function chartFigure(
+  spec: ChartSpec,
+  size: 'normal' | 'tall' | 'short' = 'normal',
+  key: Html | '' = '',
+): Html {
+  const rows = spec.config.options.benchRows !== undefined ? ' chart-rows' : ''
+  return h`<figure class="chart chart-${size}${rows}">
   <figcaption>${spec.title}</figcaption>
   <div class="chart-box"><canvas id="${spec.id}" role="img" aria-label="${spec.title}"></canvas></div>
+  ${key}
   <script type="application/json" data-chart-for="${spec.id}">${raw(safeJson(spec.config))}</script>
 </figure>`
+}
+
+/**
+ * What a chart's colours mean when they are variant families (charts/palette.ts familyColours): one
+ * swatch per family, as HTML (wraps, never overflows; a chart legend of 28 targets did). The swatch is an
+ * SVG square: the CSP forbids inline styles, and SVG presentation attributes are not styles.
+ */
+export function familyKey(colours: ReadonlyMap<string, string>): Html | '' {
+  if (colours.size === 0) return ''
+  return h`<p class="family-key"><span class="family-key-title">colour: variant family</span> ${[...colours].map(([family, colour]) => h`<span class="family" data-family="${family}"><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${colour}"/></svg> ${family}</span> `)}</p>`
 }
 
 /** `path?k=v…` from the defined, non-empty parameters (values encoded; the template escapes the rest). */

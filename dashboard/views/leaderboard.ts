@@ -6,6 +6,7 @@
 import { raw } from 'hono/html'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { barChart } from '../charts/bar.ts'
+import { familyColours } from '../charts/palette.ts'
 import { paretoChart } from '../charts/pareto.ts'
 import type { ValueFormat } from '../charts/types.ts'
 import {
@@ -20,7 +21,7 @@ import {
 import { flagText } from '../data/scope.ts'
 import type { LeaderboardSort } from '../params.ts'
 import { formatCell, formatTime, formatValue, headerUnit, shortSha } from './format.ts'
-import { chartFigure, filterSelect, type Html, h, link, metricName, notice } from './html.ts'
+import { chartFigure, familyKey, filterSelect, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
 import { branchSelect, flagTags, roleSelect, scopeLine } from './scope.ts'
 
@@ -109,18 +110,11 @@ function axisTitle(metric: string): string {
   return unit ? `${metric} (${unit})` : metric
 }
 
-/** A target's palette index: its place among the rows by label, so sorting does not recolour it. */
-function colours(rows: readonly LeaderboardTarget[]): Map<number, number> {
-  const byLabel = [...rows].sort((a, b) =>
-    a.label < b.label ? -1 : a.label > b.label ? 1 : a.runId - b.runId,
-  )
-  return new Map(byLabel.map((r, i) => [r.runId, i]))
-}
-
 function charts(m: LeaderboardModel): Html {
   const withThroughput = m.rows.filter((r) => r.metrics.outputTokensPerS !== undefined)
   const byId = new Map(m.rows.map((r) => [r.runId, r]))
-  const colourOf = colours(m.rows)
+  // Colour by variant family, the same on every page (charts/palette.ts); names are labels and tooltips.
+  const colours = familyColours(m.rows.map((r) => r.family))
   if (withThroughput.length === 0)
     return notice(
       h`No row has ${metricName('outputTokensPerS')} (imported tool results may carry only engine throughput); the table lists what they have.`,
@@ -138,11 +132,12 @@ function charts(m: LeaderboardModel): Html {
           label: r.flags.length > 0 ? `${r.label} ⚠` : r.label,
           value: r.metrics.outputTokensPerS!.value,
           href: `/runs/${r.runId}`,
-          colour: colourOf.get(r.runId) ?? 0,
+          ...(colours.has(r.family) ? { fill: colours.get(r.family)! } : {}),
         })),
       }),
     },
     withThroughput.length > 8 ? 'tall' : 'normal',
+    familyKey(colours),
   )
   const scatters = m.pareto.map((p) =>
     chartFigure({
@@ -163,7 +158,7 @@ function charts(m: LeaderboardModel): Html {
             y: r.metrics[p.y.metric]!.value,
             href: `/runs/${id}`,
             label: r.label,
-            colour: colourOf.get(id) ?? 0,
+            family: r.family,
             ...(r.flags.length > 0
               ? { flagged: r.flags.map((f) => flagText(f, r.metrics.errorRate?.value)).join(', ') }
               : {}),

@@ -75,7 +75,10 @@ export function differingDimensions(sources: readonly DimensionSource[]): string
   return all.map((d) => differing.map((k) => `${k}: ${d.get(k) ?? '(unset)'}`))
 }
 
-/** A stored load spec in words (`concurrent 4`, `poisson 2/s γ=0.5`, `llama-bench pp64 tg32`). */
+/**
+ * A stored load spec in words (`concurrent 4`, `poisson 2/s γ=0.5`, `llama-bench pp64 tg32`,
+ * `accuracy loglik 5-shot 40 items`, `quality vs f32 2048 tokens, ctx 512`).
+ */
 export function describeStoredLoad(load: unknown): string {
   if (load === null || typeof load !== 'object') return displayValue(load)
   const l = load as Record<string, unknown>
@@ -92,6 +95,12 @@ export function describeStoredLoad(load: unknown): string {
       const gamma = typeof l.burstiness === 'number' ? l.burstiness : 1
       return `poisson ${displayValue(l.ratePerS)}/s${gamma === 1 ? '' : ` γ=${gamma}`}`
     }
+    // Accuracy and quality runs in the words `bench run` prints them (harness/cli/describe-run.ts), not
+    // as their spec's JSON (a 300-character label that widened every page it was shown on).
+    case 'accuracy':
+      return `accuracy ${displayValue(l.scoring)} ${displayValue(l.shots)}-shot ${displayValue(l.items)} items`
+    case 'quality':
+      return `quality vs ${displayValue(l.reference)} ${displayValue(l.maxTokens)} tokens, ctx ${displayValue(l.contextTokens)}`
     case 'llama-bench':
       return Array.isArray(l.tests)
         ? `llama-bench ${l.tests.map((t) => (t as { test?: unknown }).test).join(' ')}`

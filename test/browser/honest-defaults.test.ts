@@ -79,15 +79,18 @@ describe.skipIf(!hasChromium)(inChromium('honest defaults'), () => {
       `/runs/${s.main[cleanName(0)]}`,
     ])
     expect(await page.textContent('#flagged-note'), 'why two rows are left out').toMatch(/^2 flagged rows/)
+    // Point labels by series: flagged points in their own series (hollow crosses), q-00 on the front.
     const pareto = (await page.evaluate(`(() => {
       const chart = window.Chart.getChart('chart-pareto-throughput-latency')
-      return chart.data.datasets.map((d) => d.label)
-    })()`)) as string[]
+      return chart.data.datasets.map((d) => [d.label, d.data.map((p) => p.label)])
+    })()`)) as [string, string[]][]
     expect(
-      pareto.filter((l) => l.startsWith('sat') || l.startsWith('err')),
+      pareto.find(([series]) => series === 'flagged (not a best)')?.[1],
       'Pareto: flagged points marked, off the front',
     ).toEqual(['sat (client-saturated)', 'err (errors 4.8 % > 1 %)'])
-    expect(pareto, 'Pareto: q-00 on the front').toContain(`${cleanName(0)} ◆`)
+    expect(pareto.find(([series]) => series === 'mock-model')?.[1], 'Pareto: q-00 on the front').toContain(
+      `${cleanName(0)} ◆ Pareto front`,
+    )
     for (const c of await canvasInk(page)) expect(c.inked, `pixels on ${c.id}`).toBeGreaterThan(500)
     await page.close()
   })

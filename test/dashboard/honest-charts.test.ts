@@ -3,10 +3,12 @@
  * dataset per branch line (legend entries), a flagged Pareto point is never on the front, and a partial
  * last token bucket is a rate over the time it covers, also once merged.
  */
+
 import { describe, expect, it } from 'vitest'
 import { historyChart } from '../../dashboard/charts/history.ts'
 import { paretoChart } from '../../dashboard/charts/pareto.ts'
 import { mergeBuckets, ratePerS, tokensOverTimeChart } from '../../dashboard/charts/tokens-over-time.ts'
+import type { ChartPoint } from '../../dashboard/charts/types.ts'
 
 describe('historyChart lines', () => {
   it('draws one dataset per line in the given order, points on their own line', () => {
@@ -48,13 +50,13 @@ describe('paretoChart flagged points', () => {
         { x: 500, y: 5, label: 'sat', flagged: 'client-saturated' },
       ],
     })
-    const labels = config.data.datasets.map((d) => d.label)
-    expect(labels, 'the clean point is the front; the flagged one is marked').toEqual([
-      'Pareto front',
-      'clean ◆',
-      'sat (client-saturated)',
+    const points = config.data.datasets.map((d) => [d.label, (d.data as ChartPoint[]).map((p) => p.label)])
+    expect(points, 'the clean point is the front; the flagged one is marked').toEqual([
+      ['Pareto front', ['clean']],
+      ['targets', ['clean ◆ Pareto front']],
+      ['flagged (not a best)', ['sat (client-saturated)']],
     ])
-    expect(config.data.datasets[0]?.data, 'front line: the clean point only').toHaveLength(1)
+    expect(config.data.datasets[2]?.pointStyle, 'flagged: a cross').toBe('crossRot')
   })
 })
 

@@ -103,9 +103,9 @@ describe('procurement charts', () => {
       { x: 30, y: 1, label: 'best', href: '/runs/1' },
     ])
     expect(
-      targets.map((d) => d.label),
-      'one series per target, front marked',
-    ).toEqual(['best ◆', 'second ◆'])
+      targets.map((d) => [d.label, (d.data as { label?: string }[]).map((p) => p.label)]),
+      'the points in one series (no family given), front marked',
+    ).toEqual([['targets', ['best ◆ Pareto front', 'second ◆ Pareto front']]])
     const memory = tradeOffScatter(
       [rows[0]!, { ...rows[1]!, figures: { ...rows[1]!.figures, goodput: null } }, rows[2]!],
       plans,
