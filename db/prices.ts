@@ -6,9 +6,26 @@
  * replaces it and records who and when.
  * @module
  */
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
+import { engineDefinition } from '../harness/engines/registry.ts'
 import type { Db } from './client.ts'
-import { type Environment, environmentPrices, environments, runs, servingIdentities } from './schema.ts'
+import {
+  type Environment,
+  environmentPrices,
+  environments,
+  runs,
+  servingIdentities,
+  variants,
+} from './schema.ts'
+
+/**
+ * Whether a run's target is a remote endpoint: its engine's variant format is 'remote' (openai), or the
+ * stored variant says so (a kind this process has not registered). Its environment is then only the
+ * client that ran bench.
+ */
+export function isEndpoint(engineKind: string, variantFormat: string | null): boolean {
+  return engineDefinition(engineKind)?.variantFormat === 'remote' || variantFormat === 'remote'
+}
 
 export interface EnvironmentPrice {
   environmentId: number
@@ -132,22 +149,32 @@ export async function servingIdentitiesOf(
   return new Map(rows.map((r) => [r.targetName, r]))
 }
 
+/** Why a serving identity was not stored: no run of the target, or the target is not an endpoint. */
+export type ServingRefusal =
+  | { refused: 'no-run' }
+  | { refused: 'native'; engineKind: string; environmentId: number | null }
+
 /**
- * Sets (replaces) the serving identity of a scenario's target; undefined when the scenario has no run of
- * that target (nothing to price).
+ * Sets (replaces) the serving identity of a scenario's endpoint target. Refused when the scenario has no
+ * run of that target (nothing to price), or when its latest run is a native engine's (served by the
+ * machine that ran it: its environment is what to price).
  */
 export async function setServingIdentity(
   db: Db,
   scenarioName: string,
   targetName: string,
   input: ServingInput,
-): Promise<ServingIdentityRow | undefined> {
-  const [exists] = await db
-    .select({ id: runs.id })
+): Promise<ServingIdentityRow | ServingRefusal> {
+  const [latest] = await db
+    .select({ engineKind: runs.engineKind, environmentId: runs.environmentId, format: variants.format })
     .from(runs)
+    .leftJoin(variants, eq(variants.id, runs.variantId))
     .where(and(eq(runs.scenarioName, scenarioName), eq(runs.targetName, targetName)))
+    .orderBy(desc(runs.startedAt), desc(runs.id))
     .limit(1)
-  if (!exists) return undefined
+  if (!latest) return { refused: 'no-run' }
+  if (!isEndpoint(latest.engineKind, latest.format))
+    return { refused: 'native', engineKind: latest.engineKind, environmentId: latest.environmentId }
   const values = {
     hardware: input.hardware.trim(),
     gpu: input.gpu?.trim() || null,
@@ -166,5 +193,6 @@ export async function setServingIdentity(
       set: values,
     })
     .returning()
-  return row
+  // An upsert returning a row returns exactly one.
+  return row as ServingIdentityRow
 }

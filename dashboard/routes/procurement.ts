@@ -77,7 +77,13 @@ export function procurementApiRoutes(db: Db, json: (value: unknown) => Response,
       note: b.note ?? null,
       updatedBy: b.by ?? null,
     })
-    if (!serving) throw new NotFoundError(`scenario "${b.scenario}" has no run of target "${b.target}"`)
+    if ('refused' in serving) {
+      if (serving.refused === 'no-run')
+        throw new NotFoundError(`scenario "${b.scenario}" has no run of target "${b.target}"`)
+      throw new BadRequestError([
+        `target: "${b.target}" runs on ${serving.engineKind}, served by the machine that ran it: price its environment${serving.environmentId !== null ? ` (#${serving.environmentId})` : ''} with PUT /api/environments/:id/price instead`,
+      ])
+    }
     cache?.invalidate()
     return json({ serving })
   })

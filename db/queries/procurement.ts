@@ -16,7 +16,6 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm'
 import { canonicalJson } from '../../harness/canonical-json.ts'
 import { servingSchema } from '../../harness/config/schema.ts'
-import { engineDefinition } from '../../harness/engines/registry.ts'
 import type { Slo } from '../../harness/metrics/types.ts'
 import type { RequestOutcome } from '../../harness/results.ts'
 import type { Db } from '../client.ts'
@@ -29,7 +28,13 @@ import {
   peakMemoryOf,
 } from '../figures/procurement.ts'
 import { sha256Hex } from '../identity.ts'
-import { type EnvironmentPrice, pricesOf, type ServingIdentityRow, servingIdentitiesOf } from '../prices.ts'
+import {
+  type EnvironmentPrice,
+  isEndpoint,
+  pricesOf,
+  type ServingIdentityRow,
+  servingIdentitiesOf,
+} from '../prices.ts'
 import { fromRequestRow } from '../request-rows.ts'
 import { environments, requests, runs, variants } from '../schema.ts'
 import {
@@ -197,14 +202,6 @@ export async function procurementCandidates(
     })
   }
   return candidates
-}
-
-/**
- * Whether a run's target is a remote endpoint: its engine's variant format is 'remote' (openai), or the
- * stored variant says so (a kind this process has not registered).
- */
-export function isEndpoint(engineKind: string, variantFormat: string | null): boolean {
-  return engineDefinition(engineKind)?.variantFormat === 'remote' || variantFormat === 'remote'
 }
 
 /** The target's `serving` in the scenario stored with its run; null when absent or not valid. */

@@ -202,6 +202,21 @@ describe.each(dbBackends())('procurement per serving machine on %s', (backend) =
       [unknown.status, ((await unknown.json()) as { problems: string[] }).problems],
       'unknown target',
     ).toEqual([404, ['scenario "fleet" has no run of target "nope"']])
+    const native = await send('/api/serving', {
+      scenario: SCENARIO,
+      target: 'local-q4',
+      hardware: 'x',
+      usdPerHour: 1,
+    })
+    expect(
+      [native.status, ((await native.json()) as { problems: string[] }).problems],
+      'a native target is priced by its environment',
+    ).toEqual([
+      400,
+      [
+        `target: "local-q4" runs on llama-cpp, served by the machine that ran it: price its environment (#${clientId}) with PUT /api/environments/:id/price instead`,
+      ],
+    ])
     const bad = await send('/api/serving', {
       scenario: SCENARIO,
       target: 'h100',
