@@ -15,7 +15,7 @@
  * @module
  */
 import { z } from 'zod'
-import { runRoles, variantFormats, variantMethods } from './schema.ts'
+import { runRoles, runStates, variantFormats, variantMethods } from './schema.ts'
 
 /** `format` of the document; with `version`, how a reader knows what it holds. */
 export const BENCH_RUN_FORMAT = 'bench-run'
@@ -72,6 +72,41 @@ export const runSchema = z.object({
   imported: jsonObject.nullable().optional(),
   // Absent in documents exported before roles existed: those runs were all ordinary runs.
   role: z.enum(runRoles).default('run'),
+  /** The run's step in its sweep (0-based, in the order run; `sweep` says which); null otherwise. */
+  sweepStep: optionalInt4.default(null),
+})
+
+/** One bound of a sweep's SLO (harness/sweep/slo.ts SweepSlo): a percentile of a metric, at most maxMs. */
+export const sweepSloSchema = z.object({
+  name,
+  metric: name,
+  percentile: z.number().positive().max(100),
+  maxMs: z.number().positive(),
+})
+
+/**
+ * The `bench sweep` the run is a step of (the source's `sweeps` row): the importer finds it — same
+ * invocation, start, endpoint, model, scenario and target — or creates it, so the steps pushed one by one
+ * from one sweep meet again under one sweep.
+ */
+export const sweepSchema = z.object({
+  /** The sweep's id in the database it was exported from; kept in the provenance only. */
+  id: z.number().int().positive().optional(),
+  invocationId: optionalText,
+  scenarioName: name,
+  targetName: name,
+  baseUrl: name,
+  model: name,
+  arrivals: name,
+  slo: z.array(sweepSloSchema),
+  options: jsonObject,
+  label: optionalText,
+  state: z.enum(runStates),
+  end: optionalText,
+  kneeRatePerS: z.number().nonnegative().nullable(),
+  firstFailingRatePerS: z.number().nonnegative().nullable(),
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
 })
 
 export const variantSchema = z.object({
@@ -167,6 +202,8 @@ export const documentSchema = z.object({
   environment: environmentSchema.nullable(),
   metrics: z.array(metricSchema),
   requestCounts: requestCountsSchema.optional(),
+  /** The sweep the run is a step of (absent for other runs, and before sweeps were exported). */
+  sweep: sweepSchema.nullable().default(null),
   /** An accuracy run's items, before `requests` (so a streamed import holds them with the head). */
   items: z.array(itemSchema).default([]),
   requests: z.array(requestSchema),
@@ -182,7 +219,8 @@ export type BenchRunDocumentIn = z.input<typeof documentSchema>
  * every database; bookkeeping times; tpotMs, computed from the row (METRICS.md) for people reading the file.
  */
 export type NotRead = {
-  run: 'variantId' | 'environmentId' | 'heartbeatAt' | 'sweepId' | 'sweepStep'
+  /** sweepId: the sweep travels whole as the document's `sweep`. */
+  run: 'variantId' | 'environmentId' | 'heartbeatAt' | 'sweepId'
   variant: 'id' | 'parentId' | 'createdAt'
   environment: 'id' | 'createdAt'
   metric: 'runId'

@@ -31,7 +31,7 @@ import {
   type RequestCounts,
   type RequestDetail,
 } from './queries/run-detail.ts'
-import { runs } from './schema.ts'
+import { runs, sweeps } from './schema.ts'
 
 export type ExportFormat = 'json' | 'csv'
 
@@ -113,6 +113,9 @@ export async function exportRun(
   ])
   const items = itemRows.map((r) => ({ ...r, logliks: logliksToJson(r.logliks) }))
   if (!detail || !row) throw new RunNotFoundError(runId)
+  // A sweep step carries its sweep whole (the importer ties the steps together again by it).
+  const [sweepRow] =
+    row.sweepId === null ? [] : await db.select().from(sweeps).where(eq(sweeps.id, row.sweepId))
   // Which process on which machine wrote it is for this database's liveness check only (db/liveness.ts).
   const { writerPid: _pid, writerHost: _host, ...columns } = row
   // The column is untyped jsonb; what the runner stores there is the scenario's load object.
@@ -156,6 +159,7 @@ export async function exportRun(
         NotRead['metric']
       >[],
       requestCounts: detail.requests satisfies Writes<RequestCounts, NonNullable<Doc['requestCounts']>>,
+      ...(sweepRow !== undefined ? { sweep: sweepDocument(sweepRow) } : {}),
       // An accuracy run's items (none for a load run); -Infinity and NaN scores as text (JSON has neither).
       ...(items.length > 0
         ? {
@@ -197,6 +201,12 @@ export async function exportRun(
     )
   })
   return { requests: written, items: 0 }
+}
+
+/** The sweeps row as the document carries it; its SLO is the jsonb the CLI wrote (harness/sweep/slo.ts). */
+function sweepDocument(row: typeof sweeps.$inferSelect) {
+  const sweep = { ...row, slo: row.slo as NonNullable<BenchRunDocumentIn['sweep']>['slo'] }
+  return sweep satisfies Writes<typeof sweep, NonNullable<BenchRunDocumentIn['sweep']>>
 }
 
 function itemCell(v: unknown, column: (typeof ITEM_CSV_COLUMNS)[number], redact: Redactor): string {

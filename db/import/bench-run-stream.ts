@@ -42,6 +42,7 @@ import {
   type StoredBenchRun,
 } from './bench-run.ts'
 import { JsonObjectStream, JsonStreamError } from './json-stream.ts'
+import { dropEmptySweep } from './sweep.ts'
 import { issueLines } from './zod-issues.ts'
 
 /** Request rows per INSERT while streaming: short statements, so a page's query waits behind one at most. */
@@ -238,10 +239,14 @@ export async function streamBenchRun(
     if (staged) {
       clearInterval(staged.heartbeat)
       const { id } = staged
-      await db
+      const deleted = await db
         .delete(runs)
         .where(eq(runs.id, id))
-        .catch(() => {})
+        .returning({ sweepId: runs.sweepId })
+        .catch(() => [])
+      // A sweep created for this step alone goes with it.
+      const sweepId = deleted[0]?.sweepId
+      if (sweepId != null) await dropEmptySweep(db, sweepId).catch(() => {})
     }
     throw err
   }

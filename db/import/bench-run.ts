@@ -19,6 +19,8 @@
  * - Secrets: the same Redactor as the sink and the other importers, with this machine's environment.
  * - An accuracy run's items (the document's `items`) are stored as its accuracy_items rows, in the same
  *   transaction.
+ * - A sweep step (the document's `sweep` and `run.sweepStep`) is tied to that sweep here, found by its
+ *   identity or created (db/import/sweep.ts), in the same transaction.
  * - Requests are inserted in batches (a document may carry 100 k of them), all in one transaction, so a
  *   failure leaves nothing half-stored and readers never see a partial run.
  * @module
@@ -44,6 +46,7 @@ import { createRedactor, type Redactor } from '../redact.ts'
 import { requestRow } from '../request-rows.ts'
 import { type ImportedSource, runMetrics, runs } from '../schema.ts'
 import { REQUEST_BATCH } from './store.ts'
+import { upsertSweep } from './sweep.ts'
 import { importedRunColumns } from './types.ts'
 import { issueLines } from './zod-issues.ts'
 
@@ -111,6 +114,12 @@ export function consistencyProblems(doc: BenchRunDocument): string[] {
     )
   if (doc.variant === null && doc.variantLineage.length > 0)
     problems.push('variantLineage: a lineage without a variant; send variant too, or an empty lineage')
+  if (doc.sweep !== null && doc.run.sweepStep === null)
+    problems.push(
+      'run.sweepStep: a sweep without the step this run is of; send run.sweepStep too, or no sweep',
+    )
+  if (doc.sweep === null && doc.run.sweepStep !== null)
+    problems.push('sweep: run.sweepStep without the sweep it is a step of; send sweep too, or sweepStep null')
   return problems
 }
 
@@ -228,6 +237,9 @@ export async function insertRunRow(
   const { redact } = prep
   const variantId = prep.variant ? await upsertVariant(tx, prep.variant) : null
   const environmentId = prep.environment ? await upsertEnvironment(tx, prep.environment) : null
+  // A sweep step joins its sweep here (found by its identity, or created): the sweep's id differs per database.
+  const sweepId =
+    doc.sweep !== null && run.sweepStep !== null ? await upsertSweep(tx, doc.sweep, redact) : null
   const { requests: _rows, metrics: _metrics, items: _items, ...head } = doc
   const imported: ImportedSource = {
     format: BENCH_RUN_FORMAT,
@@ -261,6 +273,8 @@ export async function insertRunRow(
       ...(override.state === 'running' ? runWriter() : {}),
       imported,
       role: run.role,
+      sweepId,
+      sweepStep: sweepId === null ? null : run.sweepStep,
     })
     .returning({ id: runs.id })
   if (!row) throw new Error('inserting a pushed run returned no id')
