@@ -269,10 +269,11 @@ async function computeProcurement(
     ? (runId: number) => cache.get(`stored-outcomes:${runId}`, () => storedOutcomes(db, runId))
     : undefined
   const [rows, facets, environments] = await Promise.all([
-    // Every picked target, of every model: each model's best is listed beside the one compared.
+    // Every target of the load, of every model: each model's best is listed beside the one compared,
+    // whichever targets are ticked.
     procurementRows(
       db,
-      picked,
+      inLoad,
       boundsOf(slo),
       // A run's requests are read once and reused for every SLO and ranking asked of it: reading them
       // was most of an uncached page (p95 101 ms on PGlite with 5,000-request runs, bench:dashboard).
@@ -313,7 +314,7 @@ async function computeProcurement(
     }
   })
   const ranked = rankProcurement(
-    targetRows.filter((r) => ofModel(r)),
+    targetRows.filter((r) => chosen.some((c) => c.runId === r.runId)),
     query.rank,
   )
   const models = modelKeys.map((m): ModelOption => {

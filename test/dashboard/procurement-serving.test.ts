@@ -300,10 +300,16 @@ describe.each(dbBackends())('procurement per serving machine on %s', (backend) =
     ])
     const all = await json<ProcurementModel>(`/api/procurement?scenario=${SCENARIO}&model=*`)
     const random = row(all, 'random').fingerprint
+    const ticked = await json<ProcurementModel>(`/api/procurement?scenario=${SCENARIO}&targets=${random}`)
+    expect(ticked.model, 'the model follows the ticked targets').toBe('family:m7-random')
     expect(
-      (await json<ProcurementModel>(`/api/procurement?scenario=${SCENARIO}&targets=${random}`)).model,
-      'the model follows the ticked targets',
-    ).toBe('family:m7-random')
+      ticked.models.map((x) => [x.key, x.best?.label ?? null]),
+      "every model's best whichever targets are ticked",
+    ).toEqual([
+      ['family:m7', 'l4'],
+      ['family:m7-random', 'random'],
+      ['model:other-model', null],
+    ])
     expect(all.rows[0]?.targetName, 'every model together: the random fixture first').toBe('random')
     expect(all.recommendation.text, 'said to be different models').toContain(
       'These are different models ranked together (model=*)',
