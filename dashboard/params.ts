@@ -127,8 +127,19 @@ export const LEADERBOARD_SORTS = [
 ] as const
 export type LeaderboardSort = (typeof LEADERBOARD_SORTS)[number]
 
+/** `load=*` on the leaderboard: every load step, ranked together (asked for, never the default). */
+export const EVERY_LOAD = '*'
+
 export const leaderboardQuery = z.object({
   scenario: textParam.optional(),
+  /** A load step's key as `loads[].key` lists it, or `*` every step; absent: the scenario's first step. */
+  load: z
+    .string()
+    .regex(
+      /^(\*|[0-9a-f]{12})$/,
+      'expected a load key (12 hex digits, as loads[].key lists them) or * for every step',
+    )
+    .optional(),
   branch: branchParam.optional(),
   role: roleFilter,
   engine: textParam.optional(),

@@ -16,12 +16,14 @@ import {
   type MetricValues,
 } from '../../db/queries/index.ts'
 import { type ScenarioSummary, scenarioBranches } from '../../db/queries/pickers.ts'
+import { type RunLoad, runLoads } from '../../db/queries/variant-table.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { variantFamily } from '../charts/palette.ts'
 import { type Better, paretoFront } from '../charts/pareto.ts'
 import { NotFoundError } from '../errors.ts'
-import type { LeaderboardQuery, LeaderboardSort } from '../params.ts'
+import { EVERY_LOAD, type LeaderboardQuery, type LeaderboardSort } from '../params.ts'
 import type { ReadCache } from './cache.ts'
+import { chooseLoad, isLoadStep, type LoadOption, loadOptions } from './loads.ts'
 import { cachedScenarios } from './pickers.ts'
 import {
   type BranchView,
@@ -51,6 +53,12 @@ export interface LeaderboardTarget {
   startedAt: Date
   gitCommit: string | null
   gitBranch: string | null
+  /** The run's load step (its workload key), or its accuracy / quality spec's; and the load in words. */
+  workload: string
+  loadKind: string
+  /** 0-based step in the scenario (accuracy and quality runs come after the steps). */
+  loadIndex: number
+  loadLabel: string
   /** 'confirm' for a `bench gate --confirm` re-run (shown only when the query asks for them). */
   role: 'run' | 'confirm'
   /** Why this row's figures are not a best (scope.ts); empty for a clean row. */
@@ -106,9 +114,17 @@ export interface LeaderboardModel {
   scenarios: ScenarioSummary[]
   /** The scenario shown; null when the database has no completed run. */
   scenario: string | null
-  filters: Pick<LeaderboardQuery, 'branch' | 'engine' | 'hardware' | 'method' | 'quant'>
+  filters: Pick<LeaderboardQuery, 'load' | 'branch' | 'engine' | 'hardware' | 'method' | 'quant'>
   /** Which branch and run roles the rows come from (the default branch unless asked; scope.ts). */
   view: BranchView
+  /**
+   * The scenario's load steps (data/loads.ts). Rows are one step's (the first unless `load=` asks for
+   * another, `*` every step ranked together) plus the accuracy and quality runs, which are no step.
+   */
+  loads: LoadOption[]
+  /** The step shown (a `loads` key), `*` for every step, null when the scenario has no load-step run. */
+  load: string | null
+  loadChosen: 'asked' | 'first-step' | 'every' | 'none'
   sort: LeaderboardSort
   dir: 'asc' | 'desc'
   /** Values present among the scenario's rows, for the filter pickers (branch: every branch of the scenario). */
@@ -140,6 +156,7 @@ async function computeLeaderboard(
   const scenarios = await cachedScenarios(db, cache)
   const scenario = query.scenario ?? scenarios[0]?.name ?? null
   const filters = {
+    ...(query.load !== undefined ? { load: query.load } : {}),
     ...(query.branch !== undefined ? { branch: query.branch } : {}),
     ...(query.engine !== undefined ? { engine: query.engine } : {}),
     ...(query.hardware !== undefined ? { hardware: query.hardware } : {}),
@@ -154,6 +171,9 @@ async function computeLeaderboard(
     scenario,
     filters,
     view,
+    loads: [],
+    load: null,
+    loadChosen: 'none',
     sort,
     dir,
     options: { branch: [], engine: [], hardware: [], method: [], quant: [] },
@@ -175,11 +195,17 @@ async function computeLeaderboard(
     view = fallBackToEveryBranch(view)
     raw = await read(view)
   }
-  const facets = await targetFacets(
-    db,
-    raw.map((r) => r.runId),
+  const ids = raw.map((r) => r.runId)
+  const [facets, runLoadsOf] = await Promise.all([targetFacets(db, ids), runLoads(db, ids)])
+  const everyStep = raw.map((r) => toTarget(r, facets.get(r.runId), runLoadsOf.get(r.runId)))
+  // One load step at a time (a concurrent run's throughput beside a sequential one's ranks nothing):
+  // the first unless asked, `*` every step; accuracy and quality runs are no step and always stay.
+  const loads = loadOptions(everyStep)
+  const load = query.load === EVERY_LOAD ? EVERY_LOAD : chooseLoad(scenario, loads, query.load)
+  const all = withStepLabels(
+    everyStep.filter((r) => load === EVERY_LOAD || !isLoadStep(r) || r.workload === load),
+    load !== EVERY_LOAD,
   )
-  const all = raw.map((r) => toTarget(r, facets.get(r.runId)))
   const rows = all.filter(
     (r) =>
       (query.engine === undefined || r.engineKind === query.engine) &&
@@ -193,6 +219,16 @@ async function computeLeaderboard(
   return {
     ...empty,
     view,
+    loads,
+    load,
+    loadChosen:
+      load === null
+        ? 'none'
+        : load === EVERY_LOAD
+          ? 'every'
+          : query.load !== undefined
+            ? 'asked'
+            : 'first-step',
     options: {
       branch: branches,
       engine: distinct(all.map((r) => r.engineKind)),
@@ -208,7 +244,35 @@ async function computeLeaderboard(
   }
 }
 
-function toTarget(r: LeaderboardRow, f: TargetFacets | undefined): LeaderboardTarget {
+/**
+ * With one load step shown, a target's row no longer needs the load (nor the scenario hash accuracy and
+ * quality runs carry) in its label when it is the target's only row of its kind: `tiny-q4_0`, not
+ * `tiny-q4_0 [load: sequential, scenario: scenario 3f2a…]`. Whatever else differs stays.
+ */
+function withStepLabels(rows: LeaderboardTarget[], oneStep: boolean): LeaderboardTarget[] {
+  if (!oneStep) return rows
+  const kindOf = (r: LeaderboardTarget) => (isLoadStep(r) ? 'step' : r.loadKind)
+  const count = new Map<string, number>()
+  for (const r of rows)
+    count.set(`${r.targetName}\u0000${kindOf(r)}`, (count.get(`${r.targetName}\u0000${kindOf(r)}`) ?? 0) + 1)
+  return rows.map((r) => {
+    if ((count.get(`${r.targetName}\u0000${kindOf(r)}`) ?? 0) > 1 || r.differsBy.length === 0) return r
+    const kept = r.differsBy.filter(
+      (d) => !d.startsWith('scenario: ') && (!isLoadStep(r) || !d.startsWith('load: ')),
+    )
+    return {
+      ...r,
+      differsBy: kept,
+      label: kept.length > 0 ? `${r.targetName} [${kept.join(', ')}]` : r.targetName,
+    }
+  })
+}
+
+function toTarget(
+  r: LeaderboardRow,
+  f: TargetFacets | undefined,
+  load: RunLoad | undefined,
+): LeaderboardTarget {
   const model = f?.variantName ? [f.variantName, f.quantLabel].filter(Boolean).join(' ') : r.engineModel
   return {
     runId: r.runId,
@@ -219,6 +283,10 @@ function toTarget(r: LeaderboardRow, f: TargetFacets | undefined): LeaderboardTa
     startedAt: r.startedAt,
     gitCommit: r.gitCommit,
     gitBranch: r.gitBranch,
+    workload: load?.workload ?? '',
+    loadKind: load?.loadKind ?? 'unknown',
+    loadIndex: load?.loadIndex ?? 0,
+    loadLabel: load?.loadLabel ?? 'unknown',
     role: r.role,
     flags: runFlags(r.metrics),
     runsInSeries: r.runsInSeries,

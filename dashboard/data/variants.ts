@@ -27,6 +27,7 @@ import { variantFamily } from '../charts/palette.ts'
 import { NotFoundError } from '../errors.ts'
 import { VARIANT_FIGURES, type VariantFigure, type VariantSort, type VariantsQuery } from '../params.ts'
 import type { ReadCache } from './cache.ts'
+import { chooseLoad, isLoadStep, type LoadOption, loadOptions } from './loads.ts'
 import { cachedScenarios } from './pickers.ts'
 import {
   type BranchView,
@@ -37,20 +38,6 @@ import {
   runFlags,
   scopeOptions,
 } from './scope.ts'
-
-/** One load step of the scenario, as the load filter lists it. */
-export interface LoadOption {
-  /** The `load` parameter value: 12 hex digits of scenario hash + load spec. */
-  key: string
-  /** `step 1: sequential`; with the scenario hash when the scenario has had several. */
-  label: string
-  /** runs.load_kind: `sequential`, `concurrent`, `poisson` … */
-  kind: string
-  /** 0-based position in the scenario. */
-  loadIndex: number
-  /** Targets with a run of this step in scope. */
-  targets: number
-}
 
 /** The figures of one cell; absent when not measured. Units: tokens/s, ms, bytes, ratio, nats. */
 export type CellFigures = Partial<Record<VariantFigure | 'accStderr' | 'klDivergenceSe', number>>
@@ -131,8 +118,6 @@ export function loadVariants(db: Db, query: VariantsQuery, cache?: ReadCache): P
   return cache.get(`variants:${JSON.stringify(query)}`, () => computeVariants(db, query, cache))
 }
 
-const isLoadStep = (r: VariantTableRun) => r.loadKind !== 'accuracy' && r.loadKind !== 'quality'
-
 /** Higher-is-better figures sort descending by default, the rest (latency, memory, KLD, names) ascending. */
 export function defaultVariantDir(sort: VariantSort): 'asc' | 'desc' {
   if (sort === 'variant' || sort === 'bits' || sort === 'sizeBytes') return 'asc'
@@ -174,12 +159,8 @@ async function computeVariants(db: Db, query: VariantsQuery, cache?: ReadCache):
     view = fallBackToEveryBranch(view)
     all = await read(view)
   }
-  const loads = loadOptions(all.filter(isLoadStep))
-  if (query.load !== undefined && !loads.some((l) => l.key === query.load))
-    throw new NotFoundError(
-      `load: scenario "${scenario}" has no load step ${query.load} in this view; use one of ${loads.map((l) => `${l.key} (${l.label})`).join(', ') || '(none: no load-step runs)'}, or leave load out for the first step`,
-    )
-  const load = query.load ?? loads[0]?.key ?? null
+  const loads = loadOptions(all)
+  const load = chooseLoad(scenario, loads, query.load)
   const cells = joinCells(all, load)
   const engines = [...new Set(cells.map((c) => c.engineKind))].sort()
   if (query.sortEngine !== undefined && !engines.includes(query.sortEngine))
@@ -211,40 +192,6 @@ async function computeVariants(db: Db, query: VariantsQuery, cache?: ReadCache):
       quality: cells.filter((c) => c.cell.qualityRunId !== null).length,
     },
   }
-}
-
-/**
- * The scenario's load steps among the runs in scope: by position (loadIndex), then the step most targets
- * ran; a step of an older scenario version (another hash) is told apart by the hash in its label.
- */
-function loadOptions(runs: readonly VariantTableRun[]): LoadOption[] {
-  const byKey = new Map<string, { option: LoadOption; targets: Set<string>; newest: number }>()
-  for (const r of runs) {
-    const entry = byKey.get(r.workload)
-    if (entry) {
-      entry.targets.add(r.targetName)
-      entry.newest = Math.max(entry.newest, r.startedAt.getTime())
-    } else
-      byKey.set(r.workload, {
-        option: { key: r.workload, label: r.loadLabel, kind: r.loadKind, loadIndex: r.loadIndex, targets: 0 },
-        targets: new Set([r.targetName]),
-        newest: r.startedAt.getTime(),
-      })
-  }
-  const entries = [...byKey.values()]
-  const words = (o: LoadOption) => `step ${o.loadIndex + 1}: ${o.label}`
-  const seen = new Map<string, number>()
-  for (const e of entries) seen.set(words(e.option), (seen.get(words(e.option)) ?? 0) + 1)
-  return entries
-    .map((e) => ({
-      ...e.option,
-      targets: e.targets.size,
-      // Two versions of the scenario with the same step in words: the key tells them apart.
-      label: (seen.get(words(e.option)) ?? 0) > 1 ? `${words(e.option)} (${e.option.key})` : words(e.option),
-      newest: e.newest,
-    }))
-    .sort((a, b) => a.loadIndex - b.loadIndex || b.targets - a.targets || b.newest - a.newest)
-    .map(({ newest: _, ...option }) => option)
 }
 
 interface JoinedCell {
@@ -428,4 +375,5 @@ export function sortVariantRows(
   })
 }
 
+export type { LoadOption }
 export { VARIANT_FIGURES }

@@ -208,7 +208,15 @@
 
   const wireFilters = () => {
     for (const select of document.querySelectorAll('select[data-autosubmit]')) {
-      select.addEventListener('change', () => select.form?.requestSubmit())
+      select.addEventListener('change', () => {
+        // data-resets="load": fields that belong to the old choice (a load step of the previous scenario)
+        // are left out of the submission, so the new scenario opens on its own default.
+        for (const name of (select.dataset.resets ?? '').split(' ').filter(Boolean)) {
+          const field = select.form?.elements.namedItem(name)
+          if (field && 'disabled' in field) field.disabled = true
+        }
+        select.form?.requestSubmit()
+      })
     }
   }
 

@@ -163,9 +163,10 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Leaderboard of a scenario (the / page)',
         description:
-          'One row per target and fingerprint (latest completed run), filtered on fingerprint dimensions, with Pareto fronts and a recommendation.',
+          'One row per target and fingerprint (latest completed run) at one load step (plus accuracy and quality runs), filtered on fingerprint dimensions, with Pareto fronts and a recommendation.',
         parameters: queryParameters(leaderboardQuery, {
           scenario: 'Scenario name; default: the most recently run.',
+          load: 'Load step key as `loads[].key` lists it, or `*` for every step ranked together; absent: the scenario’s first load step (`loadChosen: "first-step"`). Accuracy and quality runs are no step and always listed.',
           branch:
             'Only runs of this git branch; `*` every branch; absent: the default branch (BENCH_DEFAULT_BRANCH, else main) with runs that recorded none, or every branch when it has no run (`view.fellBack`).',
           role: 'Run roles: `run` leaves out `bench gate --confirm` re-runs, `confirm` only them, `any` both.',

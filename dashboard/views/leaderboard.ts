@@ -23,6 +23,7 @@ import type { LeaderboardSort } from '../params.ts'
 import { formatCell, formatTime, formatValue, headerUnit, shortSha } from './format.ts'
 import { chartFigure, familyKey, filterSelect, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
+import { loadLine, loadSelect } from './loads.ts'
 import { branchSelect, flagTags, roleSelect, scopeLine } from './scope.ts'
 
 const ALWAYS = ['outputTokensPerS', 'ttftMsP50', 'ttftMsP95', 'tpotMsP50', 'tpotMsP95', 'errorRate'] as const
@@ -45,6 +46,7 @@ export function leaderboardPage(m: LeaderboardModel): Html {
     active: 'leaderboard',
     body: h`${filterForm(m)}
 ${scopeLine(m.view)}
+${loadLine(m.loads, m.load, m.loadChosen)}
 ${recommendationLine(m)}
 ${m.rows.length === 0 ? notice('No rows match these filters.', 'warn') : charts(m)}
 <h2>Targets <small>${m.rows.length} of ${m.totalRows} (latest completed run per target and fingerprint)</small></h2>
@@ -55,10 +57,11 @@ ${m.rows.length === 0 ? '' : table(m, columns)}`,
 function filterForm(m: LeaderboardModel): Html {
   return h`<form class="filters" method="get" action="/">
   <label>scenario
-    <select name="scenario" data-autosubmit>
+    <select name="scenario" data-autosubmit data-resets="load">
       ${m.scenarios.map((s) => h`<option value="${s.name}"${s.name === m.scenario ? raw(' selected') : ''}>${s.name} (${s.completedRuns})</option>`)}
     </select>
   </label>
+  ${m.loads.length > 0 ? loadSelect(m.loads, m.load, m.loads.length > 1) : ''}
   ${branchSelect(m.view, m.options.branch, m.filters.branch)}
   ${roleSelect(m.view.role)}
   ${filterSelect('engine', 'engine', m.options.engine, m.filters.engine)}

@@ -14,6 +14,7 @@ import type { VariantFigure, VariantSort } from '../params.ts'
 import { formatBytes, formatNumber, formatValue, headerUnit } from './format.ts'
 import { familyKey, type Html, h, link, notice } from './html.ts'
 import { page } from './layout.ts'
+import { loadLine, loadSelect } from './loads.ts'
 import { branchSelect, flagTags, roleSelect, scopeLine } from './scope.ts'
 
 /** Short headers of the figures (the metric's catalogue description is the tooltip). */
@@ -44,7 +45,7 @@ export function variantsPage(m: VariantsModel): Html {
     charts: false,
     body: h`${filterForm(m)}
 ${scopeLine(m.view)}
-${loadLine(m)}
+${loadLine(m.loads, m.load, m.loadChosen)}
 ${m.flaggedCells > 0 ? h`<p class="flag-note" id="flagged-note">${m.flaggedCells} flagged cell${m.flaggedCells === 1 ? '' : 's'} (client-saturated, or errors over 1 %): their figures are not a best; marked in the table.</p>` : ''}
 ${m.rows.length === 0 ? notice('No runs of this scenario in this view.', 'warn') : table(m)}
 <p class="note">Per cell: the latest run in this view of the variant on that engine at the load step shown (out tok/s, TTFT p50); acc ± stderr from its target's accuracy run and KLD ± SE (nats) and top-1 agreement from its quality run against the reference, joined by target, engine and variant; peak memory the highest over those runs. ${m.joined.accuracy} accuracy and ${m.joined.quality} quality run${m.joined.quality === 1 ? '' : 's'} joined. Variants in other formats (F32 GGUF, FP32 ONNX) share a row; a row per target when two would share a cell.</p>`,
@@ -54,15 +55,11 @@ ${m.rows.length === 0 ? notice('No runs of this scenario in this view.', 'warn')
 function filterForm(m: VariantsModel): Html {
   return h`<form class="filters" method="get" action="/variants">
   <label>scenario
-    <select name="scenario" data-autosubmit>
+    <select name="scenario" data-autosubmit data-resets="load sortEngine">
       ${m.scenarios.map((s) => h`<option value="${s.name}"${s.name === m.scenario ? raw(' selected') : ''}>${s.name} (${s.completedRuns})</option>`)}
     </select>
   </label>
-  <label>load step
-    <select name="load" data-autosubmit>
-      ${m.loads.map((l) => h`<option value="${l.key}"${l.key === m.load ? raw(' selected') : ''}>${l.label} (${l.targets} target${l.targets === 1 ? '' : 's'})</option>`)}
-    </select>
-  </label>
+  ${loadSelect(m.loads, m.load, false)}
   ${branchSelect(m.view, m.branches, m.filters.branch)}
   ${roleSelect(m.view.role)}
   <input type="hidden" name="sort" value="${m.sort}">
@@ -71,14 +68,6 @@ function filterForm(m: VariantsModel): Html {
   <button type="submit">apply</button>
   <a class="reset" href="${link('/variants', { scenario: m.scenario })}">reset</a>
 </form>`
-}
-
-function loadLine(m: VariantsModel): Html | '' {
-  const shown = m.loads.find((l) => l.key === m.load)
-  if (!shown)
-    return h`<p class="scope" id="load-note">No load-step runs here: accuracy and quality figures only.</p>`
-  const why = m.loadChosen === 'first-step' ? "the scenario's first load step (the default)" : 'as chosen'
-  return h`<p class="scope" id="load-note">Load step: <strong>${shown.label}</strong>, ${why}. Figures of one load step only: sequential and concurrent runs are never ranked together${m.loads.length > 1 ? h` (${m.loads.length} steps: choose another above)` : ''}.</p>`
 }
 
 /** Query of a link that keeps the page's scenario, load, branch and role. */

@@ -138,3 +138,37 @@ export async function variantTableRuns(db: Db, options: VariantTableOptions): Pr
     ]
   })
 }
+
+/** What a run says of its load: kind, step, workload key and words. */
+export interface RunLoad {
+  loadKind: string
+  loadIndex: number
+  workload: string
+  loadLabel: string
+}
+
+/** run id → its load (the leaderboard's load filter); missing ids are left out. */
+export async function runLoads(db: Db, runIds: readonly number[]): Promise<Map<number, RunLoad>> {
+  if (runIds.length === 0) return new Map()
+  const rows = await db
+    .select({
+      id: runs.id,
+      loadKind: runs.loadKind,
+      loadIndex: runs.loadIndex,
+      load: runs.load,
+      scenarioHash: runs.scenarioHash,
+    })
+    .from(runs)
+    .where(inArray(runs.id, [...runIds]))
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        loadKind: r.loadKind,
+        loadIndex: r.loadIndex,
+        workload: workloadKey(r.scenarioHash, r.load),
+        loadLabel: describeStoredLoad(r.load),
+      },
+    ]),
+  )
+}

@@ -232,10 +232,11 @@ describe.skipIf(!hasChromium)(inChromium('charts legible at quickstart size and 
   })
 
   it('60 targets: every bar labelled, none clipped, long names abbreviated with the full name kept', async () => {
-    const { page, problems } = await visit(`/?scenario=${MATRIX}`)
+    // Every load step (load=*): 9 targets × 2 steps + 50 endpoints with a throughput (accuracy and quality
+    // rows have none); the default, one step, is 9 + 50.
+    const { page, problems } = await visit(`/?scenario=${MATRIX}&load=*`)
     await page.screenshot({ path: path.join(SCREENSHOTS, 'legible-60-leaderboard.png'), fullPage: true })
     expect(problems, 'console and network').toEqual([])
-    // Rows with a throughput: 9 targets × 2 load steps + 50 endpoints (accuracy and quality rows have none).
     const rows = 9 * 2 + ENDPOINTS
     expect(await page.$$eval('#leaderboard tbody tr', (trs) => trs.length), 'table rows').toBeGreaterThan(
       rows,
@@ -296,6 +297,16 @@ describe.skipIf(!hasChromium)(inChromium('charts legible at quickstart size and 
     await Promise.all([page.waitForURL(/sortEngine=llama-cpp/), page.keyboard.press('Enter')])
     const first = await page.$eval('#variants tbody th[scope="row"]', (th) => th.textContent?.trim())
     expect(first, 'fastest on llama-cpp first').toBe('tiny-q4_0')
+    // Another load step, then another scenario: the old scenario's step is not carried over (a 404).
+    await Promise.all([page.waitForURL(/load=/), page.selectOption('select[name="load"]', { index: 1 })])
+    expect(await page.textContent('#load-note')).toContain('step 2: concurrent 4')
+    await Promise.all([
+      page.waitForURL(/scenario=quick/),
+      page.selectOption('select[name="scenario"]', SCENARIO),
+    ])
+    expect(page.url(), 'no load or sortEngine of the old scenario').not.toMatch(/load=|sortEngine=/)
+    expect(await page.textContent('#load-note')).toContain('step 1: sequential')
+    expect(problems, 'console and network').toEqual([])
     await page.close()
   })
 })

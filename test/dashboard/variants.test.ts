@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
+import { loadLeaderboard } from '../../dashboard/data/leaderboard.ts'
 import { loadVariants, type VariantRow, type VariantsModel } from '../../dashboard/data/variants.ts'
-import { parseQuery, variantsQuery } from '../../dashboard/params.ts'
+import { leaderboardQuery, parseQuery, variantsQuery } from '../../dashboard/params.ts'
 import { metricsOf } from '../../db/queries/metrics-of.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import { ACC_ITEMS, MATRIX, seedVariants, type VariantSeed } from './fixtures/variant-seed.ts'
@@ -183,6 +184,46 @@ describe.each(dbBackends())('variant × engine table on %s', (backend) => {
     expect(rowOf(any, 'tiny-q4_0').cells['llama-cpp']!.runId, 'every branch: the newest, on the PR').toBe(
       s.prRun,
     )
+  })
+
+  it('the leaderboard ranks one load step too (the first by default, * every step), accuracy rows kept', async () => {
+    const board = (q: Record<string, string> = {}) =>
+      loadLeaderboard(t.db, parseQuery(leaderboardQuery, { scenario: MATRIX, ...q }))
+    const first = await board()
+    expect([first.loadChosen, first.load], 'default: the first step').toEqual([
+      'first-step',
+      first.loads[0]!.key,
+    ])
+    const seqRuns = Object.values(s.runs).flatMap((r) => (r.seq ? [r.seq] : []))
+    const withThroughput = first.rows.filter((r) => r.metrics.outputTokensPerS !== undefined)
+    expect(withThroughput.map((r) => r.runId).sort(), 'throughput rows: the sequential runs').toEqual(
+      seqRuns.sort(),
+    )
+    expect(
+      first.rows.filter((r) => r.loadKind === 'accuracy').length,
+      'accuracy runs are no step: still listed',
+    ).toBe(9)
+    expect(first.recommendation.bestAccuracy?.label, 'best accuracy still picked').toMatch(/^tiny-(f32|f16)/)
+    expect(
+      first.rows.find((r) => r.runId === s.runs['tiny-q4_0']!.seq)?.label,
+      'one step shown: the load and scenario hash leave the label',
+    ).toBe('tiny-q4_0')
+    const every = await board({ load: '*' })
+    expect(every.loadChosen).toBe('every')
+    expect(
+      every.rows.filter((r) => r.metrics.outputTokensPerS !== undefined),
+      'every step: both',
+    ).toHaveLength(seqRuns.length * 2)
+    expect(every.rows.find((r) => r.runId === s.runs['tiny-q4_0']!.seq)?.label).toBe(
+      'tiny-q4_0 [load: sequential, scenario: scenario hash-mat]',
+    )
+    const concurrent = await board({ load: first.loads[1]!.key })
+    expect(
+      concurrent.recommendation.bestThroughput?.runId,
+      'best throughput of the concurrent step: a concurrent run',
+    ).toBe(s.runs.mock!.conc)
+    const html = await (await createApp({ db: t.db, auth: {} }).request(`/?scenario=${MATRIX}`)).text()
+    expect(html, 'the page says which step').toContain('Load step: <strong>step 1: sequential</strong>')
   })
 
   it('a load or sortEngine not in the data: 404 naming the field and the choices; a malformed one 400', async () => {
