@@ -35,6 +35,7 @@ import { runPage } from '../views/run.ts'
 import { runsPage } from '../views/runs.ts'
 import { variantsPage } from '../views/variants.ts'
 import { procurementPageRoutes } from './procurement.ts'
+import { sweepPageRoutes } from './sweeps.ts'
 
 export function pageRoutes(db: Db, cache?: ReadCache): Hono {
   const app = new Hono()
@@ -78,6 +79,8 @@ export function pageRoutes(db: Db, cache?: ReadCache): Hono {
   )
 
   app.route('/', procurementPageRoutes(db, cache))
+
+  app.route('/', sweepPageRoutes(db, cache))
 
   return app
 }

@@ -7,13 +7,22 @@ import { raw } from 'hono/html'
 import { type Html, h } from './html.ts'
 import { NAV_COUNT_TITLES, type NavCounts, navCounts } from './nav-counts.ts'
 
-export type NavKey = 'leaderboard' | 'variants' | 'history' | 'runs' | 'compare' | 'alerts' | 'procurement'
+export type NavKey =
+  | 'leaderboard'
+  | 'variants'
+  | 'history'
+  | 'runs'
+  | 'sweeps'
+  | 'compare'
+  | 'alerts'
+  | 'procurement'
 
 export const NAV: readonly { key: NavKey; href: string; label: string; count?: keyof NavCounts }[] = [
   { key: 'leaderboard', href: '/', label: 'Leaderboard' },
   { key: 'variants', href: '/variants', label: 'Variants' },
   { key: 'history', href: '/history', label: 'History' },
   { key: 'runs', href: '/runs', label: 'Runs' },
+  { key: 'sweeps', href: '/sweeps', label: 'Sweeps' },
   { key: 'compare', href: '/compare', label: 'Compare' },
   { key: 'alerts', href: '/alerts', label: 'Alerts', count: 'activeAlerts' },
   { key: 'procurement', href: '/procurement', label: 'Procurement' },

@@ -16,6 +16,7 @@ import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
 import { flagTags } from './scope.ts'
 import { serverTruthNote } from './server-truth.ts'
+import { sweepTag } from './sweep.ts'
 
 export function runPage(m: RunModel): Html {
   const { run, environment, variant, variantLineage, requests } = m.detail
@@ -80,7 +81,7 @@ export function runPage(m: RunModel): Html {
     active: 'runs',
     charts: charts.length > 0,
     body: h`<p class="lede">
-  <span class="state state-${run.state}">${run.state}</span>${flagTags(runFlags(figures), figures.errorRate?.value)}${run.role === 'confirm' ? h` <span class="tag">confirm re-run</span>` : ''}
+  <span class="state state-${run.state}">${run.state}</span>${flagTags(runFlags(figures), figures.errorRate?.value)}${run.role === 'confirm' ? h` <span class="tag">confirm re-run</span>` : ''}${sweepTag(run.sweepId, run.sweepStep)}
   scenario <a href="${link('/', { scenario: run.scenarioName })}">${run.scenarioName}</a>,
   started ${formatTime(run.startedAt)}${run.finishedAt ? h`, finished ${formatTime(run.finishedAt)}` : ''}.
   ${run.label ? h`Label: <strong class="run-label">${run.label}</strong>.` : ''}

@@ -11,6 +11,7 @@ import { formatCell, formatTime, shortSha } from './format.ts'
 import { type Html, h, link, metricName, notice } from './html.ts'
 import { page } from './layout.ts'
 import { flagTags } from './scope.ts'
+import { sweepTag } from './sweep.ts'
 
 export function runsPage(m: RunsModel): Html {
   const q = m.query
@@ -75,7 +76,7 @@ ${m.runs.map((r) => {
   <td class="nowrap">${formatTime(r.startedAt)}</td>
   <td>${r.scenarioName}</td>
   <td>${r.targetName}</td>
-  <td><span class="state state-${r.state}">${r.state}</span>${flagTags(flags, r.metrics.errorRate?.value)}${r.role === 'confirm' ? h` <span class="tag" title="a bench gate --confirm re-run: never a baseline, left out of the leaderboard and history unless asked">confirm re-run</span>` : ''}${r.importedFormat ? h` <span class="tag">imported: ${r.importedFormat}</span>` : ''}</td>
+  <td><span class="state state-${r.state}">${r.state}</span>${flagTags(flags, r.metrics.errorRate?.value)}${r.role === 'confirm' ? h` <span class="tag" title="a bench gate --confirm re-run: never a baseline, left out of the leaderboard and history unless asked">confirm re-run</span>` : ''}${r.importedFormat ? h` <span class="tag">imported: ${r.importedFormat}</span>` : ''}${sweepTag(r.sweepId, r.sweepStep)}</td>
   <td class="nowrap">${r.engineKind}<br><small>${r.engineModel}</small></td>
   <td class="nowrap">${describeStoredLoad(r.load)}</td>
   <td><code>${shortSha(r.gitCommit)}</code>${r.gitBranch ? h` <small>${r.gitBranch}</small>` : ''}</td>

@@ -57,6 +57,9 @@ export interface RunListItem {
   error: string | null
   /** Source format of an imported run; null for runs measured here. */
   importedFormat: ImportFormat | null
+  /** The `bench sweep` this run is a step of, and which step (0-based); null otherwise. */
+  sweepId: number | null
+  sweepStep: number | null
   /** LIST_METRICS present on the run. */
   metrics: MetricValues
 }
@@ -87,6 +90,8 @@ export async function listRuns(db: Db, filter: RunFilter = {}): Promise<RunListI
       gitBranch: runs.gitBranch,
       role: runs.role,
       error: runs.error,
+      sweepId: runs.sweepId,
+      sweepStep: runs.sweepStep,
       // Only the format: the stored document can be megabytes.
       importedFormat: sql<ImportFormat | null>`${runs.imported} ->> 'format'`,
     })
