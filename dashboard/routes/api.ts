@@ -37,6 +37,7 @@ import {
 import { safeJson } from '../views/html.ts'
 import { OPENAPI_DOCUMENT } from './openapi.ts'
 import { procurementApiRoutes } from './procurement.ts'
+import { sweepApiRoutes } from './sweeps.ts'
 import { readJsonBody, smallBody } from './write-body.ts'
 
 /** Largest JSON body a write accepts, bytes. */
@@ -120,6 +121,8 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
     })
 
   app.route('/', procurementApiRoutes(db, jsonResponse, cache))
+
+  app.route('/', sweepApiRoutes(db, jsonResponse, cache))
 
   return app
 }

@@ -33,6 +33,7 @@ import {
   servingBody,
   variantsQuery,
 } from '../params.ts'
+import { sweepId, sweepsQuery } from './sweeps.ts'
 
 export type JsonSchema = Record<string, unknown>
 
@@ -273,6 +274,27 @@ export const OPENAPI_DOCUMENT = {
         summary: 'One run in full (the /runs/{id} page)',
         parameters: [runIdParam],
         responses: ok('Detail, percentiles, CDF points, tokens per second, dimensions'),
+      },
+    },
+    '/api/sweeps': {
+      get: {
+        summary: 'bench sweep results, newest first (the /sweeps page)',
+        description:
+          'Each sweep with its endpoint (without credentials), model, arrivals, SLO bounds, search settings, state, how the search ended (`end`), knee and first failing rate (requests/s) and its number of step runs.',
+        parameters: queryParameters(sweepsQuery, {
+          limit: 'Page size.',
+          offset: 'Sweeps to skip.',
+        }),
+        responses: ok('`{ sweeps, hasMore, query }`'),
+      },
+    },
+    '/api/sweeps/{id}': {
+      get: {
+        summary: 'One bench sweep with its steps (the /sweeps/{id} page)',
+        description:
+          'The sweep row, its SLO, and every step run in the order run: offered rate, state, verdict (`pass`, `fail`, `running`) and reason, judged as `bench sweep` judges it (completed, no arrival dropped, every SLO percentile within its bound), and the figures the charts draw.',
+        parameters: [pathParameter(sweepId, 'Sweep id.')],
+        responses: ok('`{ sweep, slo, steps }`'),
       },
     },
     '/api/runs/{id}/requests': {

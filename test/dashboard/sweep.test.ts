@@ -144,7 +144,7 @@ describe('sweep pages on pglite', () => {
     )
   })
 
-  it('renders the sweep page: every step in the table with its run link, verdict and reason', async () => {
+  it('renders the sweep page (every step in the table with its run link, verdict and reason) and its JSON', async () => {
     const html = await page(`/sweeps/${seeded.sweepId}`)
     for (const s of model.steps) {
       expect(html, `step ${s.step}`).toContain(`data-step="${s.step}" data-verdict="${s.verdict}"`)
@@ -155,6 +155,15 @@ describe('sweep pages on pglite', () => {
     expect(html, 'label escaped').not.toContain(LABEL)
     await page('/sweeps/999999', 404)
     await page('/sweeps/abc', 400)
+    // The JSON twins return the same models (dates as ISO text).
+    const api = (await (await app.request(`/api/sweeps/${seeded.sweepId}`)).json()) as SweepModel
+    expect(api, '/api/sweeps/:id').toEqual(JSON.parse(JSON.stringify(model)))
+    const listed = (await (await app.request('/api/sweeps?limit=1')).json()) as { sweeps: { id: number }[] }
+    expect(
+      listed.sweeps.map((x) => x.id),
+      '/api/sweeps',
+    ).toEqual([seeded.sweepId])
+    expect((await app.request('/api/sweeps/0')).status, 'id 0').toBe(400)
   })
 
   it('tags step runs "sweep N step k" on the runs list and the run page; ordinary runs not', async () => {
