@@ -81,12 +81,12 @@ function byteTicks(
 const MAX_LEGEND_ENTRIES = 12
 
 /**
- * A dashed line through the front, then the points grouped by variant family (one dataset and one legend
- * entry per family, in its family colour: palette.ts familyColours), flagged points last as hollow crosses.
- * Front members are drawn larger, as diamonds, and labelled on the chart (`benchTag`, drawn by charts.js
- * without overlapping); every other point names itself on hover. So the legend lists a handful of families
- * however many targets there are (28 per-target entries did not fit and repeated colours). Points without
- * a family form one `targets` dataset, each in its palette colour (`colour`, else its position).
+ * The front first (a dashed line through diamonds, each filled with its family colour and labelled on the
+ * chart: `benchTag`, drawn by charts.js without overlapping), then the other points grouped by variant
+ * family (one dataset and one legend entry per family, in its colour: palette.ts familyColours), flagged
+ * points last as hollow crosses. Every point names itself on hover. So the legend lists a handful of
+ * families however many targets there are (28 per-target entries did not fit and repeated colours). Points
+ * without a family form one `targets` dataset, each in its palette colour (`colour`, else its position).
  */
 export function paretoChart(input: ParetoChartInput): ChartConfig {
   const eligible = input.points.flatMap((p, i) => (p.flagged ? [] : [i]))
@@ -133,47 +133,52 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
     ...(tag !== undefined ? { benchTag: tag } : {}),
   })
   const colours = familyColours(input.points.flatMap((p) => (p.family !== undefined ? [p.family] : [])))
+  const colourOf = (i: number) => {
+    const p = input.points[i]!
+    return (p.family !== undefined ? colours.get(p.family) : undefined) ?? seriesColour(p.colour ?? i)
+  }
+  // Scalar dataset colours and point styles are what the legend draws (usePointStyle); per-point ones
+  // (pointBackgroundColor …) colour the points themselves.
   const groups = new Map<string, number[]>()
   input.points.forEach((p, i) => {
-    if (p.flagged) return
+    if (p.flagged || onFront.has(i)) return
     const key = p.family ?? ''
     groups.set(key, [...(groups.get(key) ?? []), i])
   })
   const groupDatasets = [...groups]
     .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a < b ? -1 : a > b ? 1 : 0))
     .map(([family, members]) => {
-      const fill = (i: number) => colours.get(family) ?? seriesColour(input.points[i]!.colour ?? i)
-      const front = members.map((i) => onFront.has(i))
+      const legendColour = colours.get(family) ?? seriesColour(0)
       return {
         label: family === '' ? 'targets' : family,
-        data: members.map((i) => {
-          const p = input.points[i]!
-          return onFront.has(i) ? point(p, `${p.label} ◆ Pareto front`, p.label) : point(p, p.label)
-        }),
-        borderColor: members.map((i, k) => (front[k] ? FRONT_COLOUR : fill(i))),
-        backgroundColor: members.map((i) => withAlpha(fill(i), 0.85)),
-        pointStyle: front.map((f) => (f ? 'rectRot' : 'circle')),
-        pointRadius: front.map((f) => (f ? 8 : 5)),
-        pointHoverRadius: front.map((f) => (f ? 10 : 7)),
-        borderWidth: front.map((f) => (f ? 2 : 1)),
+        data: members.map((i) => point(input.points[i]!, input.points[i]!.label)),
+        borderColor: legendColour,
+        backgroundColor: withAlpha(legendColour, 0.85),
+        pointBorderColor: members.map(colourOf),
+        pointBackgroundColor: members.map((i) => withAlpha(colourOf(i), 0.85)),
+        pointStyle: 'circle',
+        pointRadius: 5,
+        pointHoverRadius: 7,
+        borderWidth: 1,
       }
     })
   const flagged = input.points.flatMap((p, i) => (p.flagged ? [i] : []))
-  const flaggedColour = (i: number) => {
-    const p = input.points[i]!
-    return (p.family !== undefined ? colours.get(p.family) : undefined) ?? seriesColour(p.colour ?? i)
-  }
   const datasets = [
     {
+      // The front: a dashed line through diamonds in their family colour, each labelled on the chart.
       label: 'Pareto front',
-      data: frontIdx.map((i) => point(input.points[i]!, input.points[i]!.label)),
+      data: frontIdx.map((i) => point(input.points[i]!, input.points[i]!.label, input.points[i]!.label)),
       showLine: true,
       borderColor: FRONT_COLOUR,
       backgroundColor: FRONT_COLOUR,
       borderDash: [6, 4],
       borderWidth: 2,
-      pointRadius: 0,
-      pointHitRadius: 0,
+      pointStyle: 'rectRot',
+      pointRadius: 8,
+      pointHoverRadius: 10,
+      pointBorderColor: FRONT_COLOUR,
+      pointBackgroundColor: frontIdx.map((i) => withAlpha(colourOf(i), 0.85)),
+      pointBorderWidth: 2,
     },
     ...groupDatasets,
     ...(flagged.length > 0
@@ -184,8 +189,10 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
               const p = input.points[i]!
               return point(p, `${p.label} (${p.flagged})`)
             }),
-            borderColor: flagged.map(flaggedColour),
-            backgroundColor: flagged.map((i) => withAlpha(flaggedColour(i), 0)),
+            borderColor: '#6b7280',
+            backgroundColor: withAlpha('#6b7280', 0),
+            pointBorderColor: flagged.map(colourOf),
+            pointBackgroundColor: flagged.map((i) => withAlpha(colourOf(i), 0)),
             pointStyle: 'crossRot',
             pointRadius: 7,
             pointHoverRadius: 9,
@@ -195,7 +202,11 @@ export function paretoChart(input: ParetoChartInput): ChartConfig {
       : []),
   ]
   options.plugins = {
-    legend: { display: datasets.length <= MAX_LEGEND_ENTRIES, position: 'bottom' },
+    legend: {
+      display: datasets.length <= MAX_LEGEND_ENTRIES,
+      position: 'bottom',
+      labels: { usePointStyle: true },
+    },
   }
   return { type: 'scatter', data: { datasets }, options }
 }

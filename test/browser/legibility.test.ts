@@ -111,7 +111,7 @@ function measurePareto(page: Page, id: string): Promise<ParetoMeasure> {
       front: chart.data.datasets[0].data.map((p) => p.label),
       tags,
       area: { ...chart.chartArea },
-      points: chart.data.datasets.slice(1).reduce((n, d) => n + d.data.length, 0),
+      points: chart.data.datasets.reduce((n, d) => n + d.data.length, 0),
     }
   })()`)
 }
@@ -220,6 +220,9 @@ describe.skipIf(!hasChromium)(inChromium('charts legible at quickstart size and 
     })
     expect(problems, 'console and network').toEqual([])
     expectBarsLegible(await measureBars(page, 'chart-throughput'), CLEAN_TARGETS + 2, 'quickstart bars')
+    await page
+      .locator('figure', { has: page.locator('#chart-pareto-throughput-latency') })
+      .screenshot({ path: path.join(SCREENSHOTS, 'legible-quickstart-pareto.png') })
     const pareto = await measurePareto(page, 'chart-pareto-throughput-latency')
     // Every target serves mock-model (no variant): one family; the two flagged rows as crosses.
     expectParetoLegible(pareto, 'quickstart Pareto', ['Pareto front', 'mock-model', 'flagged (not a best)'])
@@ -251,6 +254,9 @@ describe.skipIf(!hasChromium)(inChromium('charts legible at quickstart size and 
     const box = await page.$eval('#chart-throughput', (c) => c.parentElement!.getBoundingClientRect().height)
     expect(box, 'chart as tall as its rows (22 px each)').toBeGreaterThanOrEqual(rows * 22)
     expect(await pageOverflow(page), 'the page no wider than the window').toBe(0)
+    await page
+      .locator('figure', { has: page.locator('#chart-pareto-throughput-memory') })
+      .screenshot({ path: path.join(SCREENSHOTS, 'legible-60-pareto.png') })
     const pareto = await measurePareto(page, 'chart-pareto-throughput-memory')
     expectParetoLegible(pareto, '60-target Pareto', ['Pareto front', 'fixture-tiny', 'flagged (not a best)'])
     // A narrow window: the names no longer fit half the chart, so they are shortened, still none clipped.

@@ -53,10 +53,9 @@ describe('paretoChart flagged points', () => {
     const points = config.data.datasets.map((d) => [d.label, (d.data as ChartPoint[]).map((p) => p.label)])
     expect(points, 'the clean point is the front; the flagged one is marked').toEqual([
       ['Pareto front', ['clean']],
-      ['targets', ['clean ◆ Pareto front']],
       ['flagged (not a best)', ['sat (client-saturated)']],
     ])
-    expect(config.data.datasets[2]?.pointStyle, 'flagged: a cross').toBe('crossRot')
+    expect(config.data.datasets[1]?.pointStyle, 'flagged: a cross').toBe('crossRot')
   })
 })
 

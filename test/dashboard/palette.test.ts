@@ -51,13 +51,15 @@ describe('paretoChart by family', () => {
     ])
     const colours = familyColours(['fixture-tiny', 'mock-model'])
     expect(
-      (config.data.datasets[1]!.backgroundColor as string[]).every((c) =>
+      (config.data.datasets[1]!.pointBackgroundColor as string[]).every((c) =>
         c.startsWith(colours.get('fixture-tiny')!),
       ),
       'family colour (with alpha)',
     ).toBe(true)
     // Higher x and lower y together: t-38 dominates every clean point (t-39 is flagged).
     expect(config.data.datasets[0]!.data).toHaveLength(1)
-    expect(config.options.plugins, 'legend shown: it fits').toMatchObject({ legend: { display: true } })
+    expect(config.options.plugins, 'legend shown: it fits; drawn with the point styles').toMatchObject({
+      legend: { display: true, labels: { usePointStyle: true } },
+    })
   })
 })

@@ -99,13 +99,10 @@ describe('procurement charts', () => {
     const [front, ...targets] = first.config.data.datasets
     // best (30, 1) and second (10, 3): neither dominates the other, both on the front.
     expect(front?.data, 'front, by x').toEqual([
-      { x: 10, y: 3, label: 'second', href: '/runs/2' },
-      { x: 30, y: 1, label: 'best', href: '/runs/1' },
+      { x: 10, y: 3, label: 'second', href: '/runs/2', benchTag: 'second' },
+      { x: 30, y: 1, label: 'best', href: '/runs/1', benchTag: 'best' },
     ])
-    expect(
-      targets.map((d) => [d.label, (d.data as { label?: string }[]).map((p) => p.label)]),
-      'the points in one series (no family given), front marked',
-    ).toEqual([['targets', ['best ◆ Pareto front', 'second ◆ Pareto front']]])
+    expect(targets, 'both on the front: no other series').toEqual([])
     const memory = tradeOffScatter(
       [rows[0]!, { ...rows[1]!, figures: { ...rows[1]!.figures, goodput: null } }, rows[2]!],
       plans,
