@@ -206,7 +206,14 @@ function throughputPanel(input: SweepChartInput, steps: SweepChartStep[], maxX: 
   const datasets: ChartDataset[] = [
     line(`achieved ${RATE_UNIT}`, rps, 0, { yAxisID: 'y' }),
     line(`goodput ${RATE_UNIT}`, goodput, 4, { yAxisID: 'y', borderDash: [3, 3] }),
-    line('output tokens/s', tokens, 1, { yAxisID: 'y1' }),
+    // Triangles, dashed: with fixed-length outputs tokens/s is a multiple of requests/s, and on its own
+    // axis its line can fall exactly on the requests/s one.
+    line('output tokens/s', tokens, 1, {
+      yAxisID: 'y1',
+      pointStyle: 'triangle',
+      pointRadius: 5,
+      borderDash: [6, 3],
+    }),
     // The offered rate itself: where achieved falls below it, the server stopped keeping up.
     {
       label: `offered = achieved`,
