@@ -131,8 +131,28 @@ export interface QualitySpec {
   maxTokens: number
 }
 
-/** What one run measured: a load step, an accuracy evaluation, or quality against a reference. */
-export type RunSpec = LoadSpec | AccuracySpec | QualitySpec
+/**
+ * A production checklist as run (`bench checklist`, harness/checklist/README.md): its items are the run's
+ * metric rows (`checklist/<item>` = 1 pass, 0.5 warn, 0 fail), stored as the run's load (`load_kind`
+ * 'checklist'). The load behind the latency items is described here, not stored as runs of its own.
+ */
+export interface ChecklistSpec {
+  kind: 'checklist'
+  /** Streams and measured requests of the concurrent load; requests of the sequential one before it. */
+  concurrency: number
+  requests: number
+  sequentialRequests: number
+  promptTokens: number
+  outputTokens: number
+  /** The rate-limit burst's bounds: requests and seconds. */
+  burstRequests: number
+  burstS: number
+  /** The thresholds judged against (harness/checklist/thresholds.ts ChecklistThresholds). */
+  thresholds: Record<string, number>
+}
+
+/** What one run measured: a load step, an accuracy evaluation, quality against a reference, or a checklist. */
+export type RunSpec = LoadSpec | AccuracySpec | QualitySpec | ChecklistSpec
 
 /** Why an item could not be scored (its error): a request failure, or an engine that cannot score at all. */
 export type ItemErrorKind = RequestErrorKind | 'capability'

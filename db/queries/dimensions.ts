@@ -101,6 +101,8 @@ export function describeStoredLoad(load: unknown): string {
       return `accuracy ${displayValue(l.scoring)} ${displayValue(l.shots)}-shot ${displayValue(l.items)} items`
     case 'quality':
       return `quality vs ${displayValue(l.reference)} ${displayValue(l.maxTokens)} tokens, ctx ${displayValue(l.contextTokens)}`
+    case 'checklist':
+      return `checklist at concurrency ${displayValue(l.concurrency)}`
     case 'llama-bench':
       return Array.isArray(l.tests)
         ? `llama-bench ${l.tests.map((t) => (t as { test?: unknown }).test).join(' ')}`

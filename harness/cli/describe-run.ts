@@ -5,12 +5,13 @@
  */
 import { describeStoredLoad } from '../../db/queries/dimensions.ts'
 import { describeLoad, expectedRequests } from '../load/index.ts'
-import type { AccuracySpec, QualitySpec, RunSpec } from '../results.ts'
+import type { AccuracySpec, ChecklistSpec, QualitySpec, RunSpec } from '../results.ts'
 
 export function describeRun(spec: RunSpec): string {
   if (spec.kind === 'accuracy') return `accuracy ${spec.scoring} ${spec.shots}-shot ${spec.items} items`
   if (spec.kind === 'quality')
     return `quality vs ${spec.reference} ${spec.maxTokens} tokens, ctx ${spec.contextTokens}`
+  if (spec.kind === 'checklist') return `checklist at concurrency ${spec.concurrency}`
   return describeLoad(spec)
 }
 
@@ -22,11 +23,12 @@ export function describeRun(spec: RunSpec): string {
 export function describeStoredRun(load: unknown): string {
   const kind = load !== null && typeof load === 'object' ? (load as { kind?: unknown }).kind : undefined
   if (kind === 'quality') return describeRun(load as QualitySpec)
+  if (kind === 'checklist') return describeRun(load as ChecklistSpec)
   return kind === 'accuracy' ? describeRun(load as AccuracySpec) : describeStoredLoad(load)
 }
 
 /** Requests (items, for an accuracy run) the run is expected to count, when known. */
 export function expectedEvents(spec: RunSpec): number | undefined {
-  if (spec.kind === 'quality') return undefined
+  if (spec.kind === 'quality' || spec.kind === 'checklist') return undefined
   return spec.kind === 'accuracy' ? spec.items : expectedRequests(spec)
 }

@@ -5,6 +5,7 @@
 import { Command } from 'commander'
 import { registerAlertsCommands } from './commands/alerts.ts'
 import { registerChangePointsCommand } from './commands/changepoints.ts'
+import { registerChecklistCommand } from './commands/checklist.ts'
 import { registerDashboardCommand } from './commands/dashboard.ts'
 import { registerDbCommands } from './commands/db.ts'
 import { registerExportCommand } from './commands/export.ts'
@@ -47,6 +48,7 @@ registerGateCommand(program)
 registerAlertsCommands(program)
 registerChangePointsCommand(program)
 registerSweepCommand(program)
+registerChecklistCommand(program)
 registerReportCommand(program)
 
 await program.parseAsync(process.argv)
