@@ -146,11 +146,13 @@ function kneeLine(knee: number | null, top: number, yAxisID = 'y'): ChartDataset
       type: 'line',
       data: [
         { x: knee, y: 0, label: `knee: ${rateText(knee)} ${RATE_UNIT}, the highest rate within every bound` },
+        // benchTag: charts.js writes the rate beside the line's top end (its pointTags plugin).
         {
           x: knee,
           y: top,
           label: `knee: ${rateText(knee)} ${RATE_UNIT}, the highest rate within every bound`,
-        },
+          benchTag: `knee ${rateText(knee)}/s`,
+        } as ChartPoint,
       ],
       yAxisID,
       benchKnee: knee,

@@ -29,6 +29,8 @@ interface ChartLines {
   id: string
   knee: { xs: number[]; pixelXs: number[]; expectedPixel: number; label: string } | null
   slo: { name: string; ys: number[]; pixelYs: number[]; expectedPixel: number; hidden: boolean }[]
+  /** Texts charts.js wrote beside points (benchTag). */
+  tags: string[]
 }
 
 describe.skipIf(!hasChromium)(inChromium('sweep pages'), () => {
@@ -83,7 +85,7 @@ describe.skipIf(!hasChromium)(inChromium('sweep pages'), () => {
         expectedPixel: Math.round(chart.scales.y.getPixelForValue(d.data[0].y)),
         hidden: meta(i).hidden === true || !chart.isDatasetVisible(i),
       }])
-      return { id: canvas.id, knee, slo }
+      return { id: canvas.id, knee, slo, tags: (chart.$benchTags ?? []).map((t) => t.text) }
     })`)) as ChartLines[]
     const knee = model.sweep.kneeRatePerS
     expect(knee, 'the stored knee').toBe(8)
@@ -94,6 +96,7 @@ describe.skipIf(!hasChromium)(inChromium('sweep pages'), () => {
         chart.knee!.expectedPixel,
       ])
       expect(chart.knee?.label, `${chart.id}: labelled with its value`).toBe(`knee ${knee} requests/s`)
+      expect(chart.tags, `${chart.id}: the knee's rate written beside the line`).toEqual([`knee ${knee}/s`])
     }
     const bounds = lines.flatMap((c) => c.slo.map((s) => ({ id: c.id, ...s })))
     expect(
