@@ -100,6 +100,7 @@ ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.f
 <p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors${requests.aborted > 0 ? h`, ${requests.aborted} aborted by the interrupt` : ''}).</p>
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
 ${errorTable(m.errors, requests.total - requests.aborted)}
+${checklistTable(m.scalars, run.load)}
 ${
   m.percentiles.length === 0
     ? ''
@@ -220,4 +221,48 @@ export function llamaCppNote(r: {
   return notice(
     h`llama-cpp = llama.cpp through node-llama-cpp, not llama-server. Measured against llama-bench on the same ggml code (${g.measured}): decode-only tg ${g.sameCodeTgRatio} of a bare llama_decode loop and ${g.sameCodeGenerateTgRatio} through a request (${g.perTokenMs} per token of node-llama-cpp's JavaScript and thread-pool hand-offs, then its sampling call), prompt processing ${g.sameCodePpRatio}. Against llama-bench built here with -march=native, tg was ${g.nativeBuildTgRatio}: node-llama-cpp's prebuilt ggml CPU code differs (see harness/engines/isolate/README.md). Do not read these figures as llama.cpp's best.${own}`,
   )
+}
+
+/**
+ * `bench checklist` items, in the order it prints them (harness/checklist/items.ts CHECKLIST_ITEMS), with
+ * the threshold key of run.load.thresholds each is judged against (absent: a fixed criterion).
+ */
+const CHECKLIST_ROWS: readonly [
+  item: string,
+  threshold: (t: Record<string, number>, burst: unknown) => string,
+][] = [
+  ['ttft-p50', (t) => bound('≤', t.ttftMsP50, 'ms')],
+  ['ttft-p95', (t) => bound('≤', t.ttftMsP95, 'ms')],
+  ['ttft-p99', (t) => bound('≤', t.ttftMsP99, 'ms')],
+  ['decode-tok-s', (t) => bound('≥', t.minDecodeTokensPerS, 'tokens/s')],
+  ['qps', (t) => bound('≥', t.minQps, 'requests/s')],
+  ['error-rate', (t) => (t.maxErrorRate === undefined ? '–' : `≤ ${formatValue(t.maxErrorRate, 'ratio')}`)],
+  ['health', () => 'HTTP 2xx from /health or /v1/models'],
+  ['auth', () => 'HTTP 401 or 403 without a key'],
+  ['rate-limit', (_t, burst) => `HTTP 429 within ${typeof burst === 'number' ? burst : '?'} requests`],
+  ['streaming', () => '≥ 2 content chunks, ≥ 1 ms apart'],
+  ['usage', () => 'usage in every stream'],
+  ['tls', () => 'https (loopback exempt)'],
+]
+
+function bound(op: string, v: number | undefined, unit: string): string {
+  return v === undefined ? '– (informational)' : `${op} ${formatValue(v, unit)}`
+}
+
+/** A checklist run's items (metric rows checklist/<item> = 1 pass, 0.5 warn, 0 fail, and /value). */
+function checklistTable(scalars: RunModel['scalars'], load: unknown): Html | string {
+  const byName = new Map(scalars.map((s) => [s.name, s]))
+  const rows = CHECKLIST_ROWS.filter(([item]) => byName.has(`checklist/${item}`))
+  if (rows.length === 0) return ''
+  const spec = (load ?? {}) as { thresholds?: Record<string, number>; burstRequests?: unknown }
+  const thresholds = spec.thresholds ?? {}
+  return h`<h2>Checklist</h2>
+<div class="table-wrap"><table class="data" id="checklist">
+<thead><tr><th scope="col">item</th><th scope="col">verdict</th><th scope="col">value</th><th scope="col">threshold</th></tr></thead>
+<tbody>${rows.map(([item, threshold]) => {
+    const score = byName.get(`checklist/${item}`)!.value
+    const verdict = score >= 1 ? 'PASS' : score > 0 ? 'WARN' : 'FAIL'
+    const value = byName.get(`checklist/${item}/value`)
+    return h`<tr><th scope="row">${item}</th><td class="verdict verdict-${verdict.toLowerCase()}">${verdict}</td><td class="num">${value ? formatValue(value.value, value.unit) : '–'}</td><td>${threshold(thresholds, spec.burstRequests)}</td></tr>`
+  })}</tbody></table></div>`
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../dashboard/app.ts'
 import { createDb } from '../../db/client.ts'
 import { runMetrics, runs } from '../../db/schema.ts'
 import type { MockServerHandle } from '../../harness/mock-server/server.ts'
@@ -142,6 +143,14 @@ describe('bench checklist', () => {
         expect(value('checklist/tls')).toBe(1)
         expect(value('checklist/error-rate/value')).toBe(0)
         expect(value('checklist/ttft-p95/value')).toBeGreaterThan(0)
+
+        // The run page shows the items as a table.
+        const page = await (await createApp({ db, auth: {} }).request(`/runs/${report.runId}`)).text()
+        const table = /<table class="data" id="checklist">[\s\S]*?<\/table>/.exec(page)?.[0] ?? ''
+        expect(table).toContain('<th scope="row">auth</th><td class="verdict verdict-pass">PASS</td>')
+        expect(table).toContain('<td>HTTP 429 within 60 requests</td>')
+        expect(table).toContain('<td>≤ 10,000 ms</td>')
+        expect((table.match(/<tr><th scope="row">/g) ?? []).length).toBe(12)
       } finally {
         await db.close()
       }
