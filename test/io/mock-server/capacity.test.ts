@@ -55,11 +55,11 @@ describe('mock server capacity model', () => {
         const ttftFirst = first[0]! - Math.min(a.sentMs, b.sentMs)
         const ttftSecond = second[0]! - Math.max(a.sentMs, b.sentMs)
         // 40 ms alone; behind the first: its whole response (40 + 9 × 20 = 220 ms) + its own 40 ms. Deadlines
-        // are never early, so the lower bounds are exact; the upper ones leave room for a loaded machine.
+        // are never early, so the lower bounds are exact. No tight upper bound: on a loaded machine (npm test
+        // beside other work) a late write can add hundreds of ms; the order below is what queueing means.
         expect(ttftFirst).toBeGreaterThanOrEqual(39)
-        expect(ttftFirst).toBeLessThan(250)
         expect(ttftSecond).toBeGreaterThanOrEqual(255)
-        expect(ttftSecond).toBeLessThan(1000)
+        expect(ttftSecond, 'the second waited longer than the first').toBeGreaterThan(ttftFirst)
         // The second starts only after the first's last chunk.
         expect(second[0]!).toBeGreaterThan(first[9]!)
       },
@@ -113,7 +113,9 @@ describe('mock server capacity model', () => {
         const c = await post(`${s.url}/chat/completions`, chatBody({ stream: true, max_tokens: 2 }))
         const t = contentTimes(c)
         expect(t).toHaveLength(2)
-        expect(t[0]! - sent).toBeLessThan(60)
+        // A slot still held would answer after the 100-token request (~5 s): 1 s tells the two apart with room
+        // for a loaded machine (unloaded it is ~5 ms).
+        expect(t[0]! - sent).toBeLessThan(1000)
       },
     )
   })
