@@ -77,6 +77,23 @@ export type LoadSpec =
       requests?: number
       durationS?: number
     }
+  | {
+      /** Replay of a Mooncake-style JSONL trace (harness/load/trace.ts): one request per line. */
+      kind: 'trace'
+      /** The trace file as the scenario names it (relative to the scenario file). */
+      path: string
+      /** Replay speed: 10 = ten times faster than recorded. */
+      timeScale: number
+      /** Tokens per `hash_ids` block (Mooncake: 512). */
+      hashBlockTokens: number
+      /** Refusal guards of the replay (lines, scaled span in s). */
+      maxLines: number
+      maxDurationS: number
+      /** Only the first N lines. */
+      requests?: number
+      /** Only the lines whose scaled offset is below this. s. */
+      durationS?: number
+    }
 
 /**
  * An accuracy evaluation as run (harness/accuracy/evaluate.ts): one run per target, stored like a load step

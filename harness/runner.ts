@@ -12,6 +12,7 @@
  */
 import { createHash, randomInt } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
+import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { resolveScoring, type Scoring, scoreItem } from './accuracy/evaluate.ts'
 import { type PreparedAccuracy, prepareAccuracy } from './accuracy/prepare.ts'
@@ -28,11 +29,18 @@ import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { Engine, GenerationRequest, NativeSpeedResult } from './engines/engine.ts'
 import { engineDefinition, requireEngineDefinition } from './engines/registry.ts'
 import { HarnessError, toError } from './errors.ts'
-import { executeLoad, expandLoads, expectedRequests } from './load/index.ts'
+import { executeLoad, expandLoads, expectedRequests, readTrace } from './load/index.ts'
 import { memoryMetrics } from './memory/index.ts'
 import { checkErrorRate, type ErrorRateCheck, percentileOfHistogram, summarizeRun } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
-import { loadPrompts, mixSeed, type Prompt, promptsAhead } from './prompts/index.ts'
+import {
+  loadPrompts,
+  mixSeed,
+  type Prompt,
+  type PromptSource,
+  promptsAhead,
+  tracePromptSource,
+} from './prompts/index.ts'
 import { collectReference, compareWithReference, type ReferenceDistributions } from './quality/measure.ts'
 import { type PreparedQuality, prepareQuality } from './quality/prepare.ts'
 import { qualityMetricRows } from './quality/run-metrics.ts'
@@ -187,6 +195,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const invocationSalt = randomInt(2 ** 31)
   let runOrdinal = 0
   const loads = measureLatency ? expandLoads(scenario.loads) : []
+  // Trace replays read their files now, so a bad trace stops the scenario before any target starts.
+  const traces = await readTraces(loads, stepPaths(scenario), options.baseDir, scenario.seed)
   // The accuracy run's loadIndex: after the load steps, so (target, loadIndex) stays one run per invocation.
   const accuracyIndex = loads.length
   const qualityIndex = loads.length + (accuracy ? 1 : 0)
@@ -323,9 +333,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     const engine = created.engine
     let cursor = 0
     const salt = mixSeed(invocationSalt, runOrdinal++)
-    // Loads run only when latency is measured, which the schema allows only with prompts.
-    const source = prompts as NonNullable<typeof prompts>
-    const nextPrompt = (): Prompt => source.at(cursor++, salt)
+    // A trace replay's prompts are its lines; other loads run only with prompts (the schema's rule).
+    const trace = traces.get(loadIndex)
+    const source = trace?.prompts ?? (prompts as NonNullable<typeof prompts>)
+    // A trace's warmups take its first lines' lengths with other text (their own salt), and its measured
+    // requests start at line 0, so request i is line i.
+    const warmupSalt = trace ? mixSeed(salt, 0x7761_726d) : salt // 'warm'
+    const nextPrompt = (): Prompt => source.at(cursor++, warmupSalt)
     // Warm up as many streams as the load keeps in flight (up to warmupRequests), so measured requests
     // do not pay for opening connections or first-use allocations.
     const warmupParallel = Math.max(
@@ -360,7 +374,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
 
     // Measured prompts are drawn before the run's clock starts (prompts/ahead.ts: not on the event loop
     // while chunks wait to be stamped).
-    const measuredPrompts = promptsAhead(source, { from: cursor, salt, expected: expectedRequests(load) })
+    const measuredPrompts = promptsAhead(source, {
+      from: trace ? 0 : cursor,
+      salt,
+      expected: trace ? trace.offsetsMs.length : expectedRequests(load),
+    })
     const runMeta = meta(target, created, load, loadIndex)
     const started: RunRecorder = await sink.startRun(runMeta)
     // finish is called once per run, whatever throws: a finish that threw must not be followed by a
@@ -394,6 +412,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         clock,
         signal: loadSignal,
         random: createRandom(scenario.seed + loadIndex),
+        ...(trace ? { traceOffsetsMs: trace.offsetsMs } : {}),
         send: async (scheduledAt) => {
           const p = measuredPrompts.next()
           const outcome = await executeRequest(
@@ -656,6 +675,32 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
       sampling: scenario.sampling,
     }
   }
+}
+
+/** The scenario path of each expanded load (`loads[1]`, `loads[2].loads[0]`), in expandLoads' order. */
+function stepPaths(scenario: Scenario): string[] {
+  return scenario.loads.flatMap((l, i) =>
+    l.kind === 'sweep' ? l.loads.map((_, j) => `loads[${i}].loads[${j}]`) : [`loads[${i}]`],
+  )
+}
+
+/** Each trace load's replay (offsets and prompts), by its index among the expanded loads. */
+async function readTraces(
+  loads: readonly LoadSpec[],
+  paths: readonly string[],
+  baseDir: string,
+  seed: number,
+): Promise<Map<number, { offsetsMs: number[]; prompts: PromptSource }>> {
+  const traces = new Map<number, { offsetsMs: number[]; prompts: PromptSource }>()
+  for (const [i, load] of loads.entries()) {
+    if (load.kind !== 'trace') continue
+    const trace = await readTrace(path.resolve(baseDir, load.path), load, paths[i] ?? 'loads')
+    traces.set(i, {
+      offsetsMs: trace.offsetsMs,
+      prompts: tracePromptSource(trace.entries, { seed, hashBlockTokens: load.hashBlockTokens }),
+    })
+  }
+  return traces
 }
 
 /**

@@ -107,17 +107,44 @@ const poissonLoad = z
   .strict()
   .refine(hasLimit, limitMessage)
 
+/**
+ * Replay of a Mooncake-style JSONL trace (harness/load/trace.ts): each line `{timestamp (ms), input_length,
+ * output_length, hash_ids?}` is one request sent at its scaled timestamp, with a synthetic prompt of its
+ * input_length words and its output_length. Needs no `prompts`: the trace gives the lengths.
+ */
+const traceLoad = z
+  .object({
+    kind: z.literal('trace'),
+    /** The JSONL trace; relative paths resolve against the scenario file. */
+    path: z.string().min(1),
+    /** Replay speed: 10 sends a trace recorded over 100 s in 10 s. @default 1 */
+    timeScale: z.number().positive().default(1),
+    /** Tokens (words) per hash_ids block: lines sharing a block id share that block's text. @default 512 (Mooncake) */
+    hashBlockTokens: positiveInt.default(512),
+    /** A trace replaying more lines is refused (bounded loads): raise it to replay more. @default 10000 */
+    maxLines: positiveInt.default(10_000),
+    /** A replay spanning more than this (scaled) is refused: raise it to replay longer. s. @default 600 */
+    maxDurationS: z.number().positive().default(600),
+    /** Replay only the first N lines. */
+    requests: positiveInt.optional(),
+    /** Replay only the lines whose scaled offset is below this. s. */
+    durationS: z.number().positive().optional(),
+  })
+  .strict()
+
 export const stepLoadSchema = z.discriminatedUnion('kind', [
   sequentialLoad,
   concurrentLoad,
   constantRateLoad,
   poissonLoad,
+  traceLoad,
 ])
 export const loadSchema = z.discriminatedUnion('kind', [
   sequentialLoad,
   concurrentLoad,
   constantRateLoad,
   poissonLoad,
+  traceLoad,
   z.object({ kind: z.literal('sweep'), loads: z.array(stepLoadSchema).min(1) }).strict(),
 ])
 export type LoadConfig = z.infer<typeof loadSchema>
@@ -431,7 +458,9 @@ export const scenarioSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.measure.includes('latency')) {
-      if (s.prompts === undefined)
+      // A trace replay takes its lengths from the trace: prompts are needed only by the other loads.
+      const steps = s.loads.flatMap((l) => (l.kind === 'sweep' ? l.loads : [l]))
+      if (s.prompts === undefined && (steps.length === 0 || steps.some((l) => l.kind !== 'trace')))
         ctx.addIssue({
           code: 'custom',
           message:

@@ -6,6 +6,7 @@ import { HarnessError } from '../errors.ts'
 import type { LoadSpec } from '../results.ts'
 import { runClosedLoop } from './closed-loop.ts'
 import { runOpenLoop } from './open-loop.ts'
+import { runTrace } from './trace.ts'
 import type { LoadContext, LoadResult } from './types.ts'
 
 /**
@@ -23,6 +24,10 @@ export function executeLoad(load: LoadSpec, ctx: LoadContext): Promise<LoadResul
     case 'constant-rate':
     case 'poisson':
       return runOpenLoop(load, ctx)
+    case 'trace':
+      if (ctx.traceOffsetsMs === undefined)
+        return Promise.reject(new HarnessError('cannot run a trace load without its offsets (readTrace)'))
+      return runTrace(ctx.traceOffsetsMs, load.durationS, ctx)
     default: {
       const never: never = load
       return Promise.reject(new HarnessError(`unknown load kind ${JSON.stringify(never)}`))
@@ -32,6 +37,12 @@ export function executeLoad(load: LoadSpec, ctx: LoadContext): Promise<LoadResul
 
 /** The schema rules executors rely on, rechecked because a spec built in code skips validation. */
 function findProblem(load: LoadSpec): string | undefined {
+  if (load.kind === 'trace') {
+    // The trace's line count bounds it (readTrace refuses more than maxLines).
+    if (!(load.timeScale > 0 && Number.isFinite(load.timeScale)))
+      return `timeScale must be positive and finite, got ${load.timeScale}`
+    return undefined
+  }
   if (load.requests === undefined && load.durationS === undefined)
     return 'give requests or durationS (or both) so the load ends'
   if (load.requests !== undefined && !(Number.isInteger(load.requests) && load.requests > 0))

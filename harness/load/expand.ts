@@ -3,6 +3,7 @@
  * label per profile for tables and progress bars.
  * @module
  */
+import path from 'node:path'
 import type { LoadConfig, StepLoadConfig } from '../config/schema.ts'
 import type { LoadSpec } from '../results.ts'
 
@@ -38,6 +39,16 @@ function toSpec(load: StepLoadConfig): LoadSpec {
         maxInFlight: load.maxInFlight,
         ...limits,
       }
+    case 'trace':
+      return {
+        kind: 'trace',
+        path: load.path,
+        timeScale: load.timeScale,
+        hashBlockTokens: load.hashBlockTokens,
+        maxLines: load.maxLines,
+        maxDurationS: load.maxDurationS,
+        ...limits,
+      }
     default: {
       const never: never = load
       throw new Error(`unknown load kind ${JSON.stringify(never)}`)
@@ -47,7 +58,7 @@ function toSpec(load: StepLoadConfig): LoadSpec {
 
 /**
  * The shape of a load in a few words: "sequential", "concurrent 8", "concurrent 8 ramp 100ms",
- * "constant-rate 5/s", "poisson 5/s γ=0.5". It is the only load label of a result-table row, so every
+ * "constant-rate 5/s", "poisson 5/s γ=0.5", "trace conv.jsonl ×10". It is the only load label of a result-table row, so every
  * field that changes the schedule shows.
  */
 export function describeLoad(spec: LoadSpec): string {
@@ -64,6 +75,8 @@ export function describeLoad(spec: LoadSpec): string {
       const gamma = spec.burstiness ?? 1
       return gamma === 1 ? `poisson ${spec.ratePerS}/s` : `poisson ${spec.ratePerS}/s γ=${gamma}`
     }
+    case 'trace':
+      return `trace ${path.basename(spec.path)} ×${spec.timeScale}`
     default: {
       const never: never = spec
       throw new Error(`unknown load kind ${JSON.stringify(never)}`)

@@ -15,6 +15,9 @@ export function expectedRequests(spec: LoadSpec): number | undefined {
     case 'sequential':
     case 'concurrent':
       return spec.requests
+    case 'trace':
+      // The line count is the trace's: the runner, which read it, knows it; the spec alone does not.
+      return spec.requests
     case 'constant-rate':
     case 'poisson': {
       if (spec.durationS === undefined) return spec.requests

@@ -28,15 +28,15 @@ export async function runOpenLoop(spec: OpenLoopSpec, ctx: LoadContext): Promise
       break
     }
     const scheduledAt = startedAt + offsetMs
-    const waitMs = scheduledAt - clock.now()
-    if (waitMs > 0) {
-      try {
+    try {
+      // Node's timers count whole ms from a loop time that may be stale, so a timer can fire up to ~1 ms
+      // before the intended time: sleep again until it has come (a send is never early: scheduleLagMs ≥ 0).
+      for (let waitMs = scheduledAt - clock.now(); waitMs > 0; waitMs = scheduledAt - clock.now())
         await clock.sleep(waitMs, signal)
-      } catch (error) {
-        // Only an abort is expected here; anything else still lets in-flight requests settle first.
-        if (!signal.aborted) sleepFailure = { error }
-        break
-      }
+    } catch (error) {
+      // Only an abort is expected here; anything else still lets in-flight requests settle first.
+      if (!signal.aborted) sleepFailure = { error }
+      break
     }
     if (signal.aborted || inFlight.failure !== undefined) break
     if (inFlight.count >= spec.maxInFlight) {

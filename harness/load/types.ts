@@ -20,6 +20,8 @@ export interface LoadContext {
   send(scheduledAt: number): Promise<void>
   /** Seeded; poisson inter-arrivals are drawn from it. */
   random: Random
+  /** A trace load's send offsets (ms after the start, non-decreasing), read by the runner (readTrace). */
+  traceOffsetsMs?: readonly number[]
 }
 
 /** Why the executor stopped issuing requests. */

@@ -6,6 +6,7 @@ import type { Prompt, PromptSource } from './types.ts'
 
 export { MAX_AHEAD_CHARS, MAX_AHEAD_PROMPTS, type PromptCursor, promptsAhead } from './ahead.ts'
 export { createSyntheticPrompts, drawLength, mixSeed, syntheticPromptSource } from './synthetic.ts'
+export { type TracePromptOptions, tracePromptSource } from './trace.ts'
 export type { Prompt, PromptSource } from './types.ts'
 
 /** Opens a scenario's prompt source; relative JSONL paths resolve against `baseDir`. */

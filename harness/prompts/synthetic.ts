@@ -75,7 +75,8 @@ export function createSyntheticPrompts(options: SyntheticPromptOptions & { count
   return Array.from({ length: options.count }, (_, position) => source.at(position))
 }
 
-function pickWord(random: Random): string {
+/** One word of the list, drawn from `random`. */
+export function pickWord(random: Random): string {
   return WORDS[random.int(0, WORDS.length - 1)] as string
 }
 
