@@ -50,6 +50,11 @@ export interface SweepStepModel {
 
 export interface SweepModel {
   sweep: Omit<SweepRow, 'slo'>
+  /**
+   * The row still says running but its last step was interrupted: the `bench sweep` process ended (killed,
+   * crashed) before recording how the search ended, so no knee was recorded; the steps are what it measured.
+   */
+  orphaned: boolean
   /** The bounds the steps were judged by (sweeps.slo). */
   slo: SweepChartSlo[]
   steps: SweepStepModel[]
@@ -123,7 +128,7 @@ export async function loadSweep(db: Db, id: number, cache?: ReadCache): Promise<
   return cache.get(
     `sweep:${id}`,
     () => computeSweep(db, id),
-    (m) => m.sweep.state !== 'running' && m.steps.every((s) => s.state !== 'running'),
+    (m) => (m.sweep.state !== 'running' || m.orphaned) && m.steps.every((s) => s.state !== 'running'),
   )
 }
 
@@ -136,6 +141,7 @@ async function computeSweep(db: Db, id: number): Promise<SweepModel> {
   const runs = await sweepSteps(db, id, [...names, ...VERDICT_FIGURES])
   return {
     sweep,
+    orphaned: sweep.state === 'running' && runs.at(-1)?.state === 'interrupted',
     slo,
     steps: runs.map((r) => ({
       runId: r.runId,

@@ -34,6 +34,8 @@ const END_TEXT: Record<string, string> = {
 
 function kneeSentence(m: SweepModel): Html {
   const { sweep } = m
+  if (m.orphaned)
+    return h`The sweep's process ended during step ${m.steps.length} without recording how the search ended: no knee was recorded; the steps below are what it measured.`
   if (sweep.state === 'running' && sweep.end === null)
     return h`The sweep is still running (${m.steps.length} steps so far).`
   const end = sweep.end === null ? '' : (END_TEXT[sweep.end] ?? sweep.end)
@@ -80,7 +82,7 @@ export function sweepPage(m: SweepModel): Html {
     active: 'sweeps',
     charts: panels.length > 0,
     body: h`<p class="lede">
-  <span class="state state-${sweep.state}">${sweep.state}</span>
+  ${m.orphaned ? h`<span class="state state-interrupted" title="stored as running; its last step was interrupted">interrupted</span>` : h`<span class="state state-${sweep.state}">${sweep.state}</span>`}
   ${kneeSentence(m)}
   <a href="/api/sweeps/${sweep.id}">JSON</a> · <a href="/sweeps">all sweeps</a>
 </p>

@@ -14,7 +14,7 @@ import { loadSweep, loadSweeps, type SweepModel } from '../../dashboard/data/swe
 import { runs } from '../../db/schema.ts'
 import { okOutcome, recordRun } from '../db/fixtures/data.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
-import { SEED_SLO, type SeededSweep, seedSweep } from './fixtures/sweep-seed.ts'
+import { SEED_SLO, type SeededSweep, seedStoredSweep, seedSweep } from './fixtures/sweep-seed.ts'
 
 const LABEL = '<img src=x onerror=alert(1)>'
 
@@ -22,6 +22,7 @@ describe('sweep pages on pglite', () => {
   let t: TestDatabase
   let seeded: SeededSweep
   let ordinaryRunId: number
+  let killedId: number
   let app: ReturnType<typeof createApp>
   let model: SweepModel
   const errors: unknown[] = []
@@ -30,6 +31,8 @@ describe('sweep pages on pglite', () => {
     t = await createTestDatabase('pglite')
     ordinaryRunId = await recordRun(t.db, [okOutcome(0), okOutcome(1)])
     seeded = await seedSweep(t.db, LABEL)
+    // Started after the real one: listed first.
+    killedId = await seedStoredSweep(t.db, 'killed', { killed: true })
     app = createApp({ db: t.db, auth: {}, logError: (e) => errors.push(e) })
     model = await loadSweep(t.db, seeded.sweepId)
   }, 60_000)
@@ -79,6 +82,7 @@ describe('sweep pages on pglite', () => {
   it('lists the sweep with model, endpoint, SLO, knee, state and step count', async () => {
     const list = await loadSweeps(t.db, { limit: 50, offset: 0 })
     expect(list.sweeps.map((s) => [s.id, s.model, s.baseUrl, s.kneeRatePerS, s.state, s.steps])).toEqual([
+      [killedId, 'mock-model', 'http://127.0.0.1:8000/v1', null, 'running', 4],
       [
         seeded.sweepId,
         'mock-model',
@@ -93,6 +97,18 @@ describe('sweep pages on pglite', () => {
     expect(html, 'the SLO').toContain('ttftMsP95 ≤ 500 ms, tpotMsP95 ≤ 25 ms, e2eMsP99 ≤ 5000 ms')
     expect(html, 'label escaped').toContain('&lt;img src=x onerror=alert(1)&gt;')
     expect(html, 'no raw label').not.toContain(LABEL)
+  })
+
+  it('says a sweep whose process died is over, not running (its last step interrupted, no end stored)', async () => {
+    const killed = await loadSweep(t.db, killedId)
+    expect(
+      [killed.orphaned, killed.sweep.state, killed.steps.at(-1)?.verdict, killed.steps.at(-1)?.reason],
+      'orphaned; the last step failed with its run error',
+    ).toEqual([true, 'running', 'fail', 'the process writing the run ended'])
+    expect(model.orphaned, 'the finished sweep is not').toBe(false)
+    const html = await page(`/sweeps/${killedId}`)
+    expect(html).toContain("The sweep's process ended during step 4 without recording how the search ended")
+    expect(html).not.toContain('still running')
   })
 
   it('draws the knee at the stored knee and every SLO bound on its metric panel', () => {
@@ -158,11 +174,13 @@ describe('sweep pages on pglite', () => {
     // The JSON twins return the same models (dates as ISO text).
     const api = (await (await app.request(`/api/sweeps/${seeded.sweepId}`)).json()) as SweepModel
     expect(api, '/api/sweeps/:id').toEqual(JSON.parse(JSON.stringify(model)))
-    const listed = (await (await app.request('/api/sweeps?limit=1')).json()) as { sweeps: { id: number }[] }
-    expect(
-      listed.sweeps.map((x) => x.id),
-      '/api/sweeps',
-    ).toEqual([seeded.sweepId])
+    type Listed = { sweeps: { id: number }[]; hasMore: boolean }
+    const pageOf = async (q: string) => {
+      const l = (await (await app.request(`/api/sweeps?${q}`)).json()) as Listed
+      return [l.sweeps.map((x) => x.id), l.hasMore]
+    }
+    expect(await pageOf('limit=1'), '/api/sweeps, newest first').toEqual([[killedId], true])
+    expect(await pageOf('limit=1&offset=1'), 'its next page').toEqual([[seeded.sweepId], false])
     expect((await app.request('/api/sweeps/0')).status, 'id 0').toBe(400)
   })
 
