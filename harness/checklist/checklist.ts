@@ -122,12 +122,7 @@ export async function runChecklist(o: ChecklistOptions): Promise<ChecklistResult
     judgeTtft('ttft-p99', concurrent?.ttftMs?.p99, t.ttftMsP99, c),
     judgeDecode(concurrent?.decodeTokensPerS?.p50, t.minDecodeTokensPerS, c),
     judgeQps(concurrent?.ok ? concurrent.requestsPerS : undefined, t.minQps, c),
-    judgeErrorRate(
-      errors,
-      attempted,
-      t.maxErrorRate,
-      startError !== undefined ? startError : formatErrorCounts(countErrors(all)),
-    ),
+    judgeErrorRate(errors, attempted, t.maxErrorRate, formatErrorCounts(countErrors(all)), startError),
     judgeHealth(health),
     judgeAuth(auth, key !== undefined),
     burst === undefined
@@ -197,6 +192,7 @@ async function runBurst(o: ChecklistOptions): Promise<{ result: BurstResult; int
   const stop = new AbortController()
   const outcomes: RequestOutcome[] = []
   let first429At: number | undefined
+  let startError: string | undefined
   const started = performance.now()
   const run = await runScenario({
     scenario: checklistScenario(
@@ -220,6 +216,7 @@ async function runBurst(o: ChecklistOptions): Promise<{ result: BurstResult; int
     monitorEventLoop: false,
     ...(o.signal !== undefined ? { signal: o.signal } : {}),
     onEvent: (event) => {
+      if (event.type === 'target-failed') startError = event.message
       if (event.type !== 'request') return
       outcomes.push(event.outcome)
       const x = event.outcome
@@ -238,6 +235,7 @@ async function runBurst(o: ChecklistOptions): Promise<{ result: BurstResult; int
       ...(first429At !== undefined ? { first429At } : {}),
       durationMs: performance.now() - started,
       ...(others.length > 0 ? { otherErrors: formatErrorCounts(others) } : {}),
+      ...(startError !== undefined ? { startError } : {}),
     },
     interrupted: run.state === 'interrupted',
   }

@@ -125,6 +125,8 @@ export function judgeErrorRate(
   attempted: number,
   maxErrorRate: number,
   byStatus: string,
+  /** Why the load never sent a request (the engine did not start), when it did not. */
+  startError?: string,
 ): ChecklistItem {
   const id: ChecklistItemId = 'error-rate'
   const threshold = `≤ ${pct(maxErrorRate)}`
@@ -134,7 +136,7 @@ export function judgeErrorRate(
       verdict: 'FAIL',
       value: '—',
       threshold,
-      note: 'no request was sent (the load did not start)',
+      note: `no request was sent: ${startError ?? 'the load did not start'}`,
     }
   const rate = errors / attempted
   const base = {
@@ -217,6 +219,8 @@ export interface BurstResult {
   durationMs: number
   /** Other errors by status (`http 401 ×3`), when any. */
   otherErrors?: string
+  /** Why the burst sent nothing (the engine did not start), when it did not. */
+  startError?: string
 }
 
 /** Rate limiting present: a 429 within the burst passes; none warns (saying the burst's size). */
@@ -224,6 +228,14 @@ export function judgeRateLimit(burst: BurstResult): ChecklistItem {
   const id: ChecklistItemId = 'rate-limit'
   const threshold = `HTTP 429 within ${burst.maxRequests} requests`
   const secs = `${(burst.durationMs / 1000).toFixed(1)} s`
+  if (burst.sent === 0)
+    return {
+      id,
+      verdict: 'WARN',
+      value: '—',
+      threshold,
+      note: `not measured: the burst sent no request (${burst.startError ?? 'it did not start'})`,
+    }
   if (burst.first429At !== undefined)
     return {
       id,

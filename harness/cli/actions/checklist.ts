@@ -79,7 +79,9 @@ export async function checklistCommand(baseUrl: string, opts: ChecklistCommandOp
     try {
       model = await firstModel(baseUrl, key, PROBE_TIMEOUT_MS)
     } catch (err) {
-      throw new HarnessError(`no --model given and ${(err as Error).message}; pass --model <id>`)
+      throw new HarnessError(
+        `no --model given and ${(err as Error).message}; pass --model <id>${key === undefined ? ' (or the key with --api-key-env NAME when the endpoint needs one)' : ''}`,
+      )
     }
   const base = {
     baseUrl,

@@ -51,7 +51,10 @@ describe('checklist verdicts from given numbers', () => {
       verdict: 'FAIL',
       note: 'http 429 ×2',
     })
-    expect(judgeErrorRate(0, 0, 0.01, 'none').verdict).toBe('FAIL')
+    expect(judgeErrorRate(0, 0, 0.01, 'none', 'http://h/v1 requires an API key (HTTP 401)')).toMatchObject({
+      verdict: 'FAIL',
+      note: 'no request was sent: http://h/v1 requires an API key (HTTP 401)',
+    })
   })
 
   it('health: the first 2xx passes; none fails naming what each route answered', () => {
@@ -96,6 +99,12 @@ describe('checklist verdicts from given numbers', () => {
     expect(none.verdict).toBe('WARN')
     expect(none.note).toBe('no rate limit seen: a burst of 100 requests in 2.5 s got no 429')
     expect(none.threshold).toBe('HTTP 429 within 100 requests')
+    expect(judgeRateLimit({ maxRequests: 100, sent: 0, durationMs: 3, startError: 'refused' })).toMatchObject(
+      {
+        verdict: 'WARN',
+        note: 'not measured: the burst sent no request (refused)',
+      },
+    )
   })
 
   it('streaming: one chunk fails, chunks all at once fail, spread chunks pass; usage: all, some, none', () => {
