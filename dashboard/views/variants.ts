@@ -9,10 +9,12 @@
 import { raw } from 'hono/html'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { familyColours } from '../charts/palette.ts'
+import { paretoChart } from '../charts/pareto.ts'
+import { flagText } from '../data/scope.ts'
 import { defaultVariantDir, type VariantCell, type VariantRow, type VariantsModel } from '../data/variants.ts'
 import type { VariantFigure, VariantSort } from '../params.ts'
 import { formatBytes, formatNumber, formatValue, headerUnit } from './format.ts'
-import { familyKey, type Html, h, link, notice } from './html.ts'
+import { chartFigure, familyKey, type Html, h, link, notice } from './html.ts'
 import { page } from './layout.ts'
 import { loadLine, loadSelect } from './loads.ts'
 import { branchSelect, flagTags, roleSelect, scopeLine } from './scope.ts'
@@ -39,16 +41,67 @@ export function variantsPage(m: VariantsModel): Html {
         h`No completed runs yet. Run <code>bench run scenarios/quickstart.ts</code> (or <code>npm run quickstart</code>) and reload.`,
       ),
     })
+  const charts = tradeOffs(m)
   return page({
     title,
     active: 'variants',
-    charts: false,
+    charts: charts.length > 0,
     body: h`${filterForm(m)}
 ${scopeLine(m.view)}
 ${loadLine(m.loads, m.load, m.loadChosen)}
+${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : ''}
 ${m.flaggedCells > 0 ? h`<p class="flag-note" id="flagged-note">${m.flaggedCells} flagged cell${m.flaggedCells === 1 ? '' : 's'} (client-saturated, or errors over 1 %): their figures are not a best; marked in the table.</p>` : ''}
 ${m.rows.length === 0 ? notice('No runs of this scenario in this view.', 'warn') : table(m)}
 <p class="note">Per cell: the latest run in this view of the variant on that engine at the load step shown (out tok/s, TTFT p50); acc ± stderr from its target's accuracy run and KLD ± SE (nats) and top-1 agreement from its quality run against the reference, joined by target, engine and variant; peak memory the highest over those runs. ${m.joined.accuracy} accuracy and ${m.joined.quality} quality run${m.joined.quality === 1 ? '' : 's'} joined. Variants in other formats (F32 GGUF, FP32 ONNX) share a row; a row per target when two would share a cell.</p>`,
+  })
+}
+
+/**
+ * What a variant costs against what it keeps, one point per cell (a variant on an engine) at this load
+ * step: out tok/s against KLD vs the reference, and against acc, each when two cells have both; the
+ * Pareto front marked and labelled (charts/pareto.ts), colours by variant family as on every page.
+ */
+function tradeOffs(m: VariantsModel): Html[] {
+  const plots: { id: string; figure: 'klDivergence' | 'acc'; better: 'lower' | 'higher'; title: string }[] = [
+    { id: 'chart-variants-kld', figure: 'klDivergence', better: 'lower', title: 'klDivergence (nats)' },
+    { id: 'chart-variants-acc', figure: 'acc', better: 'higher', title: 'acc (ratio)' },
+  ]
+  return plots.flatMap((plot) => {
+    const points = m.rows.flatMap((r) =>
+      Object.entries(r.cells).flatMap(([engine, c]) => {
+        const x = c.figures.outputTokensPerS
+        const y = c.figures[plot.figure]
+        if (x === undefined || y === undefined) return []
+        return [
+          {
+            x,
+            y,
+            label: `${c.targetName} · ${engine}`,
+            family: r.family,
+            ...(c.runId !== null ? { href: `/runs/${c.runId}` } : {}),
+            ...(c.flags.length > 0
+              ? { flagged: c.flags.map((f) => flagText(f, c.errorRate)).join(', ') }
+              : {}),
+          },
+        ]
+      }),
+    )
+    if (points.length < 2) return []
+    return [
+      chartFigure({
+        id: plot.id,
+        title: `Pareto: outputTokensPerS vs ${plot.figure}`,
+        config: paretoChart({
+          points,
+          x: { title: 'outputTokensPerS (tokens/s)', better: 'higher', unit: 'tokens/s' },
+          y: {
+            title: plot.title,
+            better: plot.better,
+            ...(plot.figure === 'acc' ? { format: 'percent' as const } : { unit: 'nats' }),
+          },
+        }),
+      }),
+    ]
   })
 }
 

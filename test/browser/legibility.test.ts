@@ -298,6 +298,15 @@ describe.skipIf(!hasChromium)(inChromium('charts legible at quickstart size and 
     expect(await clippedRowLabels(page, '#variants tbody th[scope="row"]'), 'clipped row labels').toEqual([])
     expect(await pageOverflow(page), 'the page no wider than the window').toBe(0)
     expect(await page.textContent('#load-note')).toContain('step 1: sequential')
+    // What a variant costs against what it keeps: tok/s against KLD and against acc, one point per cell.
+    for (const id of ['chart-variants-kld', 'chart-variants-acc']) {
+      const m = await measurePareto(page, id)
+      expectParetoLegible(m, id, ['Pareto front', 'fixture-tiny', 'flagged (not a best)'])
+      expect(m.points, `${id}: a point per cell with both figures`).toBe(id.endsWith('kld') ? 7 : 8)
+    }
+    await page
+      .locator('.chart-grid')
+      .screenshot({ path: path.join(SCREENSHOTS, 'legible-60-variants-tradeoffs.png') })
     // Keyboard: focus the llama-cpp throughput header link and follow it with Enter.
     await page.focus('a[data-sort="outputTokensPerS"][data-sort-engine="llama-cpp"]')
     await Promise.all([page.waitForURL(/sortEngine=llama-cpp/), page.keyboard.press('Enter')])
