@@ -65,6 +65,8 @@ const PATHS = [
   '/runs/{v}',
   '/compare',
   '/api/leaderboard',
+  '/variants',
+  '/api/variants',
   '/api/history',
   '/api/series',
   '/api/runs',
@@ -113,6 +115,8 @@ const KEYS = [
   'sloTtftMs',
   'sloTpotMs',
   'rank',
+  'sortEngine',
+  'role',
   '__proto__',
   '<script>',
 ]
