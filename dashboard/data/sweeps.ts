@@ -62,6 +62,8 @@ export interface SweepModel {
 
 export interface SweepListEntry extends Omit<SweepListItem, 'slo'> {
   slo: SweepChartSlo[]
+  /** As SweepModel.orphaned: stored running, its last step interrupted. */
+  orphaned: boolean
 }
 
 export interface SweepsModel {
@@ -161,12 +163,16 @@ export async function loadSweeps(db: Db, query: SweepsPage, cache?: ReadCache): 
     const rows = await listSweeps(db, { limit: query.limit + 1, offset: query.offset })
     return {
       query,
-      sweeps: rows.slice(0, query.limit).map((r) => ({ ...r, slo: parseSweepSlo(r.slo) })),
+      sweeps: rows.slice(0, query.limit).map((r) => ({
+        ...r,
+        slo: parseSweepSlo(r.slo),
+        orphaned: r.state === 'running' && r.lastStepState === 'interrupted',
+      })),
       hasMore: rows.length > query.limit,
     }
   }
   if (!cache) return compute()
   return cache.get(`sweeps:${JSON.stringify(query)}`, compute, (m) =>
-    m.sweeps.every((s) => s.state !== 'running'),
+    m.sweeps.every((s) => s.state !== 'running' || s.orphaned),
   )
 }

@@ -42,7 +42,7 @@ ${m.sweeps.map(
   <td><code>${s.baseUrl}</code></td>
   <td>${sloText(s.slo)}</td>
   <td class="num">${s.kneeRatePerS === null ? '–' : rateText(s.kneeRatePerS)}</td>
-  <td><span class="state state-${s.state}">${s.state}</span>${s.end ? h` <small>${s.end}</small>` : ''}</td>
+  <td>${s.orphaned ? h`<span class="state state-interrupted" title="stored as running; its last step was interrupted: its process ended">interrupted</span>` : h`<span class="state state-${s.state}">${s.state}</span>`}${s.end ? h` <small>${s.end}</small>` : ''}</td>
   <td class="num">${s.steps}</td>
   <td>${s.label ?? ''}</td>
 </tr>`,

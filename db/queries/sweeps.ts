@@ -15,6 +15,8 @@ export type SweepRow = typeof sweeps.$inferSelect
 export interface SweepListItem extends SweepRow {
   /** Runs tied to the sweep (its steps so far). */
   steps: number
+  /** State of its last step's run (null without steps): an interrupted one under a running sweep means its process died. */
+  lastStepState: Run['state'] | null
 }
 
 /** Most sweeps one list returns. */
@@ -25,6 +27,7 @@ export async function listSweeps(
   db: Db,
   page: { limit?: number; offset?: number } = {},
 ): Promise<SweepListItem[]> {
+  await markInterruptedRuns(db).catch(() => {})
   const limit = Math.min(Math.max(0, Math.trunc(page.limit ?? 50)), MAX_SWEEP_LIST)
   const stepCounts = db
     .select({ sweepId: runs.sweepId, steps: count().as('steps') })
@@ -33,13 +36,19 @@ export async function listSweeps(
     .groupBy(runs.sweepId)
     .as('step_counts')
   const rows = await db
-    .select({ sweep: sweeps, steps: stepCounts.steps })
+    .select({
+      sweep: sweeps,
+      steps: stepCounts.steps,
+      lastStepState: sql<
+        Run['state'] | null
+      >`(select ${runs.state} from ${runs} where ${runs.sweepId} = ${sweeps.id} order by ${runs.sweepStep} desc, ${runs.id} desc limit 1)`,
+    })
     .from(sweeps)
     .leftJoin(stepCounts, eq(stepCounts.sweepId, sweeps.id))
     .orderBy(desc(sweeps.startedAt), desc(sweeps.id))
     .limit(limit)
     .offset(Math.max(0, Math.trunc(page.offset ?? 0)))
-  return rows.map((r) => ({ ...r.sweep, steps: Number(r.steps ?? 0) }))
+  return rows.map((r) => ({ ...r.sweep, steps: Number(r.steps ?? 0), lastStepState: r.lastStepState }))
 }
 
 export async function getSweep(db: Db, id: number): Promise<SweepRow | undefined> {

@@ -81,14 +81,17 @@ describe('sweep pages on pglite', () => {
 
   it('lists the sweep with model, endpoint, SLO, knee, state and step count', async () => {
     const list = await loadSweeps(t.db, { limit: 50, offset: 0 })
-    expect(list.sweeps.map((s) => [s.id, s.model, s.baseUrl, s.kneeRatePerS, s.state, s.steps])).toEqual([
-      [killedId, 'mock-model', 'http://127.0.0.1:8000/v1', null, 'running', 4],
+    expect(
+      list.sweeps.map((s) => [s.id, s.model, s.baseUrl, s.kneeRatePerS, s.state, s.orphaned, s.steps]),
+    ).toEqual([
+      [killedId, 'mock-model', 'http://127.0.0.1:8000/v1', null, 'running', true, 4],
       [
         seeded.sweepId,
         'mock-model',
         seeded.baseUrl,
         seeded.result.knee ?? null,
         'completed',
+        false,
         seeded.result.steps.length,
       ],
     ])
@@ -97,6 +100,8 @@ describe('sweep pages on pglite', () => {
     expect(html, 'the SLO').toContain('ttftMsP95 ≤ 500 ms, tpotMsP95 ≤ 25 ms, e2eMsP99 ≤ 5000 ms')
     expect(html, 'label escaped').toContain('&lt;img src=x onerror=alert(1)&gt;')
     expect(html, 'no raw label').not.toContain(LABEL)
+    const killedRow = html.slice(html.indexOf(`data-sweep-id="${killedId}"`)).split('</tr>')[0]
+    expect(killedRow, 'the dead sweep reads interrupted').toContain('state-interrupted')
   })
 
   it('says a sweep whose process died is over, not running (its last step interrupted, no end stored)', async () => {
