@@ -44,8 +44,26 @@ export const promptSourceSchema = z.discriminatedUnion('kind', [
       count: positiveInt.optional(),
       /** Words every prompt starts with, the same for all: a shared prefix a server may cache. @default 0 */
       sharedPrefixTokens: z.number().int().min(0).optional(),
+      /**
+       * N prefixes × the requests of each (vLLM prefix_repetition, AIPerf shared-prefix): request i starts
+       * with prefix i mod `prefixes` (`prefixTokens` words, new each run, shared within it), then words of
+       * its own; promptTokens is the whole length, at least prefixTokens + 1.
+       */
+      sharedPrefix: z
+        .object({ prefixes: positiveInt.max(100_000), prefixTokens: positiveInt.max(1 << 20) })
+        .strict()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((p, ctx) => {
+      if (p.sharedPrefix !== undefined && p.sharedPrefixTokens !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'give sharedPrefix (N groups) or sharedPrefixTokens (one prefix for all), not both',
+          path: ['sharedPrefix'],
+          input: undefined,
+        })
+    }),
   z
     .object({
       kind: z.literal('jsonl'),
@@ -53,6 +71,20 @@ export const promptSourceSchema = z.discriminatedUnion('kind', [
       path: z.string().min(1),
       /** Used when a line gives no outputTokens. @default 128 */
       outputTokens: positiveInt.default(128),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('sharegpt'),
+      /**
+       * A ShareGPT JSON array, `[{ "conversations": [{ "from": "human" | "gpt" | "system", "value" }] }]`.
+       * Relative paths resolve against the scenario file.
+       */
+      path: z.string().min(1),
+      /** `first`: each conversation's first human turn; `all`: every human turn, with the turns before it. @default 'first' */
+      turns: z.enum(['first', 'all']).default('first'),
+      /** Fixed output length; absent: the gpt answer's length in words. */
+      outputTokens: positiveInt.optional(),
     })
     .strict(),
 ])

@@ -38,6 +38,13 @@ export interface SyntheticPromptOptions {
   count?: number
   /** Words every prompt starts with, the same for all (a shared prefix a server may cache). @default 0 */
   sharedPrefixTokens?: number
+  /**
+   * `prefixes` groups, each with its own first `prefixTokens` words: request i belongs to group i mod
+   * prefixes; the rest of its prompt is its own. A group's prefix is new in every run (salt), like all
+   * synthetic text, and shared by every request of that group within the run (vLLM's prefix_repetition,
+   * AIPerf's shared-prefix prompts): a server's prefix cache can hit the prefix, never the suffix.
+   */
+  sharedPrefix?: { prefixes: number; prefixTokens: number }
   seed: number
 }
 
@@ -59,14 +66,26 @@ export function syntheticPromptSource(options: SyntheticPromptOptions): PromptSo
     at(position: number, salt = 0): Prompt {
       const index = count === undefined ? position : position % count
       const lengths = createRandom(mixSeed(seed, index))
-      const promptTokens = Math.max(drawLength(options.promptTokens, lengths), prefixWords)
+      const textSalt = count === undefined ? salt + 1 : 0
+      const group = options.sharedPrefix
+      // A group's prompt is at least its prefix and one word of its own.
+      const minWords = group ? group.prefixTokens + 1 : prefixWords
+      const promptTokens = Math.max(drawLength(options.promptTokens, lengths), minWords)
       const outputTokens = drawLength(options.outputTokens, lengths)
-      const words = createRandom(mixSeed(mixSeed(seed, index), count === undefined ? salt + 1 : 0))
-      const text = prefix.slice(0, promptTokens)
+      const words = createRandom(mixSeed(mixSeed(seed, index), textSalt))
+      const text = group
+        ? groupPrefix(seed, textSalt, index % group.prefixes, group.prefixTokens)
+        : prefix.slice(0, promptTokens)
       while (text.length < promptTokens) text.push(pickWord(words))
       return { index, prompt: text.join(' '), promptTokens, outputTokens }
     },
   }
+}
+
+/** The first words of every prompt of group `group`: depend on the seed, the run's salt and the group only. */
+function groupPrefix(seed: number, salt: number, group: number, words: number): string[] {
+  const random = createRandom(mixSeed(mixSeed(mixSeed(seed, 0x6772_7000), salt), group)) // 'grp'
+  return Array.from({ length: words }, () => pickWord(random))
 }
 
 /** The first `count` prompts of a source with that many distinct prompts (salt 0). */
