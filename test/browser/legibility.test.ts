@@ -232,6 +232,25 @@ describe.skipIf(!hasChromium)(inChromium('charts legible at quickstart size and 
       'colour key in the page',
     ).toEqual(['mock-model'])
     await page.close()
+
+    // The variant × engine table at the same size: 26 endpoint targets serving one model id, a row each,
+    // the two flagged ones marked.
+    const variants = await visit(`/variants?scenario=${SCENARIO}`)
+    await variants.page.screenshot({
+      path: path.join(SCREENSHOTS, 'legible-quickstart-variants.png'),
+      fullPage: true,
+    })
+    expect(variants.problems, 'console and network').toEqual([])
+    expect(await variants.page.$$eval('#variants tbody tr', (trs) => trs.length)).toBe(CLEAN_TARGETS + 2)
+    expect(
+      await variants.page.$$eval('#variants tbody tr.flagged', (trs) =>
+        trs.map((tr) => tr.getAttribute('data-flags')),
+      ),
+      'flagged rows marked',
+    ).toEqual(['client-saturated', 'errors-over-threshold'])
+    expect(await clippedRowLabels(variants.page, '#variants tbody th[scope="row"]')).toEqual([])
+    expect(await pageOverflow(variants.page)).toBe(0)
+    await variants.page.close()
   })
 
   it('60 targets: every bar labelled, none clipped, long names abbreviated with the full name kept', async () => {
