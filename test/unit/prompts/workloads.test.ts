@@ -71,6 +71,13 @@ describe('shared-prefix synthetic prompts', () => {
       'prompts.sharedPrefix.prefixes: must be > 0, got 0',
       'prompts.sharedPrefix.suffix: unknown field "suffix"; remove it or check its spelling',
     ])
+    expect(issues({ kind: 'sharegpt', path: 'sg.json', turns: 'some' }), 'sharegpt turns').toEqual([
+      expect.stringMatching(/^prompts\.turns: .*"first".*"all"/),
+    ])
+    expect(issues({ kind: 'sharegpt', turns: 'all', outputTokens: 0 }), 'sharegpt fields').toEqual([
+      expect.stringMatching(/^prompts\.path: /),
+      'prompts.outputTokens: must be > 0, got 0',
+    ])
     expect(
       issues({ ...p, sharedPrefixTokens: 3, sharedPrefix: { prefixes: 2, prefixTokens: 4 } }),
       'both',
