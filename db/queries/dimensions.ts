@@ -76,7 +76,7 @@ export function differingDimensions(sources: readonly DimensionSource[]): string
 }
 
 /**
- * A stored load spec in words (`concurrent 4`, `poisson 2/s γ=0.5`, `llama-bench pp64 tg32`,
+ * A stored load spec in words (`concurrent 4`, `poisson 2/s γ=0.5`, `trace t.jsonl ×10`, `llama-bench pp64 tg32`,
  * `accuracy loglik 5-shot 40 items`, `quality vs f32 2048 tokens, ctx 512`).
  */
 export function describeStoredLoad(load: unknown): string {
@@ -95,6 +95,9 @@ export function describeStoredLoad(load: unknown): string {
       const gamma = typeof l.burstiness === 'number' ? l.burstiness : 1
       return `poisson ${displayValue(l.ratePerS)}/s${gamma === 1 ? '' : ` γ=${gamma}`}`
     }
+    // A trace replay as describeLoad says it (harness/load/expand.ts): the file's name and the speed-up.
+    case 'trace':
+      return `trace ${displayValue(l.path).split(/[\\/]/).at(-1)} ×${displayValue(l.timeScale)}`
     // Accuracy and quality runs in the words `bench run` prints them (harness/cli/describe-run.ts), not
     // as their spec's JSON (a 300-character label that widened every page it was shown on).
     case 'accuracy':

@@ -2,9 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { describeStoredLoad } from '../../../db/queries/dimensions.ts'
 import { parseScenario } from '../../../harness/config/index.ts'
 import { ScenarioError } from '../../../harness/errors.ts'
 import { executeLoad } from '../../../harness/load/execute.ts'
+import { describeLoad } from '../../../harness/load/expand.ts'
 import { readTrace, runTrace } from '../../../harness/load/trace.ts'
 import { tracePromptSource } from '../../../harness/prompts/trace.ts'
 import type { LoadSpec } from '../../../harness/results.ts'
@@ -164,6 +166,19 @@ describe('runTrace', () => {
     const result = await h.clock.run(executeLoad(spec, { ...h.ctx, traceOffsetsMs: [0, 5] }))
     expect(result.sent, 'sent').toBe(2)
     await expect(executeLoad(spec, h.ctx), 'no offsets').rejects.toThrow(/without its offsets/)
+  })
+
+  it('is labelled the same in tables and on the dashboard', () => {
+    const spec: LoadSpec = {
+      kind: 'trace',
+      path: 'traces/mooncake.jsonl',
+      timeScale: 10,
+      hashBlockTokens: 512,
+      maxLines: 10_000,
+      maxDurationS: 600,
+    }
+    expect(describeLoad(spec), 'describeLoad').toBe('trace mooncake.jsonl ×10')
+    expect(describeStoredLoad(JSON.parse(JSON.stringify(spec))), 'stored').toBe(describeLoad(spec))
   })
 })
 
