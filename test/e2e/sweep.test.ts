@@ -227,7 +227,9 @@ describe('bench sweep', () => {
     expect(r.stdout).toMatch(
       /^step\s+phase\s+rate\/s\s+achieved rps\s+TTFT p95 ms\s+TPOT p95 ms\s+goodput rps\s+result\n/,
     )
-    expect(r.stdout).toMatch(/\n1\s+coarse\s+2\s.*FAIL: ttftMsP95 \d+\.\d ms > 5 ms( \(client saturated\))?\n/)
+    expect(r.stdout).toMatch(
+      /\n1\s+coarse\s+2\s.*FAIL: ttftMsP95 \d+\.\d ms > 5 ms( \(client saturated\))?\n/,
+    )
     expect(r.stdout).toMatch(
       /no knee: even the lowest rate, 2\/s, fails ttftMsP95 ≤ 5 ms .*lower --min-rate or loosen --slo/,
     )
