@@ -26,7 +26,7 @@ export interface FixturesCommandOptions {
 function parseSizes(value: string): FixtureSize[] {
   if (value === 'all') return [...FIXTURE_SIZES]
   if ((FIXTURE_SIZES as readonly string[]).includes(value)) return [value as FixtureSize]
-  throw new HarnessError(`--size expects tiny, bench or all, got "${value}"`)
+  throw new HarnessError(`--size expects ${FIXTURE_SIZES.join(', ')} or all, got "${value}"`)
 }
 
 function formatSize(bytes: number): string {

@@ -15,7 +15,11 @@ export function registerFixturesCommand(program: Command): void {
       'generate the fixture models (GGUF + ONNX variants with manifests); up-to-date files are kept',
     )
     .option('--out <dir>', 'output folder', '.bench/models')
-    .option('--size <size>', 'tiny (tests), bench (compute-bound, ~576 MB) or all', 'all')
+    .option(
+      '--size <size>',
+      'tiny (tests), bench (compute-bound, ~576 MB), teacher (the trained knowledge teacher) or all',
+      'all',
+    )
     .option(
       '--seed <n>',
       'seed of the weights; same seed → same bytes',
