@@ -2,29 +2,31 @@ import { fileURLToPath } from 'node:url'
 import { defineScenario } from '../harness/config/index.ts'
 
 /**
- * The quickstart matrix: every tiny fixture variant on its native engine (GGUF on llama-cpp, ONNX on onnx,
- * each in its own child process) plus the built-in mock endpoint, sequential and concurrent 4. Small
- * request counts: well under a minute on a 2-core machine, most of it starting the engine processes.
- * Models come from `.bench/models` of the repository (not the working directory):
- * `bench fixtures --size tiny` writes them there.
+ * The quickstart matrix: every variant of the knowledge teacher (trained here, harness/fixtures/teacher) on
+ * its native engine (GGUF on llama-cpp, ONNX on onnx, each in its own child process), the random-weights
+ * tiny model for contrast, and the built-in mock endpoint; sequential and concurrent 4. Small request
+ * counts: about a minute on a 2-core machine, most of it starting the engine processes. Accuracy and KLD of
+ * the same variants: scenarios/quickstart-knowledge.ts (`bench quickstart` runs both and prints one
+ * variant table). Models come from `.bench/models` of the repository (not the working directory):
+ * `bench fixtures --size teacher` and `--size tiny` write them there.
  */
 const models = (file: string) => fileURLToPath(new URL(`../.bench/models/${file}`, import.meta.url))
 
 const GGUF = [
-  'tiny-f32',
-  'tiny-f16',
-  'tiny-q8_0',
-  'tiny-q4_0',
-  'tiny-layerdrop-f32',
-  'tiny-magprune50-f32',
+  'teacher-f32',
+  'teacher-f16',
+  'teacher-q8_0',
+  'teacher-q4_0',
+  'teacher-layerdrop-f32',
+  'teacher-magprune50-f32',
   'tiny-random-f32',
-  'tiny-random-q4_0',
 ]
-const ONNX = ['tiny-onnx-fp32', 'tiny-onnx-int8', 'tiny-random-onnx-fp32']
+const ONNX = ['teacher-onnx-fp32', 'teacher-onnx-int8']
 
 export default defineScenario({
   name: 'quickstart',
-  description: 'Tiny fixture variants on llama-cpp and onnx, and the mock endpoint: sequential, concurrent 4',
+  description:
+    'Teacher fixture variants on llama-cpp and onnx, a random model and the mock endpoint: sequential, concurrent 4',
   seed: 42,
   prompts: { kind: 'synthetic', promptTokens: 16, outputTokens: 32, count: 16 },
   targets: [

@@ -76,7 +76,8 @@ export function variantRows(results: readonly LoadRunResult[]): string[][] {
       runs.find((r) => r.engine)?.engine ?? '-',
       variant?.method ?? '-',
       variant?.quantLabel ?? '-',
-      variant?.bits === undefined ? '-' : String(variant.bits),
+      // Stored bits per weight, norms and scales included (4.579 for Q4_0): two decimals say enough.
+      variant?.bits === undefined ? '-' : String(Number(variant.bits.toFixed(2))),
       size === undefined ? '-' : fixed(size / MB, 1),
       rss === undefined ? '-' : fixed(rss / MB, 0),
       fixed(first?.ttftMs?.p50, 1),
