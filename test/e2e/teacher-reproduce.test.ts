@@ -3,8 +3,8 @@
  * are TEACHER_OPTIONS, training from them reproduces the recorded checksum of the weights after the
  * checkpoint step bit for bit, the weights file has the recorded sha256, and our forward pass on the
  * committed weights gives the recorded validation accuracy exactly (lm-eval's mmlu_continuation, 5 dev
- * shots, both space encodings). Made-up weights or figures fail.
- * ~55 s on the busy 2-vCPU box (2 training steps, 256 forward passes of ~200–500 tokens).
+ * shots, spaces as bytes; llama.cpp's "▁" encoding is checked by teacher-accuracy). Made-up weights or
+ * figures fail. ~30 s on the busy 2-vCPU box (2 training steps, 128 forward passes of ~200–500 tokens).
  */
 import { describe, expect, it } from 'vitest'
 import {
@@ -35,9 +35,9 @@ describe('committed teacher', () => {
 
   it('has the recorded validation accuracy under our forward pass', () => {
     const set = buildKnowledgeSet(record.options.knowledgeSeed)
-    for (const spaces of ['byte', 'spm'] as const) {
-      const got = accuracy(weights, set.splits.val, set.splits.dev, 5, spaces, 'mmlu-continuation')
-      expect(got, `val, spaces ${spaces}`).toEqual(record.accuracy.val[spaces])
-    }
+    // Spaces as 0x20 only: the "▁" encoding is what llama.cpp feeds the model, and teacher-accuracy checks
+    // llama.cpp's count against the recorded one (half this file's time, ~25 s, saved from npm test).
+    const got = accuracy(weights, set.splits.val, set.splits.dev, 5, 'byte', 'mmlu-continuation')
+    expect(got, 'val, spaces as bytes').toEqual(record.accuracy.val.byte)
   }, 120_000)
 })
