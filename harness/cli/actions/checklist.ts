@@ -23,6 +23,7 @@ import type { ChecklistSpec, RunMeta } from '../../results.ts'
 import { RunInterrupted } from '../../runner.ts'
 import type { ResultSink, RunRecorder } from '../../sink.ts'
 import { EXIT_ERROR, EXIT_OK } from '../action.ts'
+import { checkBaseUrl } from '../base-url.ts'
 import { dbOptions } from '../commands/db.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
 
@@ -205,18 +206,4 @@ export async function checklistCommand(baseUrl: string, opts: ChecklistCommandOp
   if (database && report.runId !== undefined)
     process.stderr.write(`checklist stored as run ${report.runId} in ${database.location}\n`)
   return report.passed && !interrupted ? EXIT_OK : EXIT_ERROR
-}
-
-function checkBaseUrl(baseUrl: string): URL {
-  let url: URL
-  try {
-    url = new URL(baseUrl)
-  } catch {
-    throw new HarnessError(
-      `<base-url> "${baseUrl}" is not a URL; give the endpoint with /v1, e.g. http://127.0.0.1:8000/v1`,
-    )
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new HarnessError(`<base-url> must be http:// or https://, got ${url.protocol}`)
-  return url
 }

@@ -20,6 +20,7 @@ import {
   stepScenario,
 } from '../../sweep/sweep.ts'
 import { EXIT_ERROR, EXIT_OK } from '../action.ts'
+import { checkBaseUrl } from '../base-url.ts'
 import { dbOptions } from '../commands/db.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
 import { createProgressReporter } from '../progress.ts'
@@ -186,20 +187,6 @@ export async function sweepCommand(baseUrl: string, opts: SweepCommandOptions): 
   )
   if (database) process.stderr.write(`sweep ${sweepId} stored in ${database.location}\n`)
   return result.knee !== undefined && result.end !== 'aborted' ? EXIT_OK : EXIT_ERROR
-}
-
-function checkBaseUrl(baseUrl: string): URL {
-  let url: URL
-  try {
-    url = new URL(baseUrl)
-  } catch {
-    throw new HarnessError(
-      `<base-url> "${baseUrl}" is not a URL; give the endpoint with /v1, e.g. http://127.0.0.1:8000/v1`,
-    )
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new HarnessError(`<base-url> must be http:// or https://, got ${url.protocol}`)
-  return url
 }
 
 function withoutCredentials(url: URL): string {
