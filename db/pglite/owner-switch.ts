@@ -36,6 +36,33 @@ export function isOwnerGone(err: unknown): boolean {
   return typeof code === 'string' && OWNER_GONE_CODES.has(code)
 }
 
+/**
+ * postgres.js 3.4 looks up array types on every new connection from its ReadyForQuery handler and never
+ * awaits that query (src/connection.js fetchArrayTypes). An owner that closes at that moment rejects it
+ * with nobody to catch: an unhandled rejection, which ends the process (seen in CI, shared-dir.test.ts).
+ * Nothing is lost: the statement that opened the connection is sent again by surviveOwnerSwitch, and the
+ * next connection looks the types up again. This tells that one rejection apart from every other.
+ */
+export function isLostTypeLookup(reason: unknown): boolean {
+  const query = (reason as { query?: unknown } | undefined)?.query
+  return isOwnerGone(reason) && typeof query === 'string' && /from pg_catalog\.pg_type a\b/.test(query)
+}
+
+let typeLookupGuarded = false
+
+/**
+ * Lets a lost type lookup (isLostTypeLookup) pass in this process; any other unhandled rejection is thrown
+ * again, so it ends the process as Node's default does (a listener alone would turn that default off).
+ */
+function guardTypeLookup(): void {
+  if (typeLookupGuarded) return
+  typeLookupGuarded = true
+  process.on('unhandledRejection', (reason) => {
+    if (isLostTypeLookup(reason)) return
+    throw reason
+  })
+}
+
 /** Runs `attempt` again while it fails because the owner went away, for up to OWNER_SWITCH_WAIT_MS. */
 export async function untilOwnerAnswers<T>(attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + OWNER_SWITCH_WAIT_MS
@@ -54,6 +81,7 @@ export async function untilOwnerAnswers<T>(attempt: () => Promise<T>): Promise<T
  * transaction) are repeated on an owner switch. Other members pass through.
  */
 export function surviveOwnerSwitch(sql: Sql): Sql {
+  guardTypeLookup()
   const unsafe = (...args: Parameters<Sql['unsafe']>) => ({
     // A thenable, as postgres.js's pending query is: each attempt builds (and so sends) a new statement.
     // biome-ignore lint/suspicious/noThenProperty: drizzle awaits what unsafe returns
