@@ -455,6 +455,91 @@ export const servingIdentities = pgTable(
   ],
 )
 
+/**
+ * Distributed execution (db/queue): a matrix is one scenario split into jobs (target × load step) that
+ * `bench worker` processes claim from graphile-worker's queue (schema graphile_worker, installed by
+ * graphile-worker's own migrations); these tables keep what outlives a queue row: each job's outcome,
+ * attempts and runs, and the workers' heartbeats.
+ */
+export const matrixJobStates = ['queued', 'running', 'retrying', 'completed', 'dead'] as const
+
+export const matrices = pgTable('matrices', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  /** runs.invocation_id of every run of the matrix. */
+  invocationId: text('invocation_id').notNull(),
+  scenarioName: text('scenario_name').notNull(),
+  /** The validated scenario the jobs run (workers read it from here, not from a file). */
+  scenario: jsonb('scenario').notNull(),
+  /** The scenario file as given to `bench enqueue`; relative paths in it resolve against its directory. */
+  source: text('source').notNull(),
+  baseDir: text('base_dir').notNull(),
+  label: text('label'),
+  /** Tags a worker must have to claim a job of this matrix, e.g. ['gpu=h100']. */
+  requiredTags: jsonb('required_tags').$type<string[]>().notNull(),
+  /** Attempts per job before it is dead (a killed worker's attempt counts). */
+  maxAttempts: integer('max_attempts').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+})
+
+export const matrixJobs = pgTable(
+  'matrix_jobs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    matrixId: integer('matrix_id')
+      .notNull()
+      .references(() => matrices.id, { onDelete: 'cascade' }),
+    /** 0-based position in the matrix. */
+    ordinal: integer('ordinal').notNull(),
+    /** The job kind (db/queue/kinds.ts): 'run' is one target × one load step. */
+    kind: text('kind').notNull(),
+    targetName: text('target_name').notNull(),
+    /** Index of the step in the scenario's expanded loads; null for a kind that is not a load step. */
+    loadIndex: integer('load_index'),
+    /** What the kind needs beyond the matrix (for 'run': the load step). */
+    spec: jsonb('spec').notNull(),
+    state: text('state', { enum: matrixJobStates }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** graphile_worker job id; its row is deleted once the job completes. */
+    queueJobId: bigint('queue_job_id', { mode: 'number' }),
+    /** queue_workers.id of the current or last attempt. */
+    workerId: text('worker_id'),
+    /** Every run any attempt started (a killed attempt's run is interrupted, never completed). */
+    runIds: integer('run_ids').array().notNull().default(sql`'{}'::integer[]`),
+    /** The one completed run of the job. */
+    runId: integer('run_id').references(() => runs.id, { onDelete: 'set null' }),
+    lastError: text('last_error'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('matrix_jobs_matrix_ordinal_idx').on(t.matrixId, t.ordinal),
+    check(
+      'matrix_jobs_state_check',
+      sql`${t.state} in ('queued', 'running', 'retrying', 'completed', 'dead')`,
+    ),
+  ],
+)
+
+/** One row per `bench worker` process: its heartbeat lets the others release the jobs of a dead one. */
+export const queueWorkers = pgTable(
+  'queue_workers',
+  {
+    /** graphile-worker's pool id: what its locked jobs carry in locked_by. */
+    id: text('id').primaryKey(),
+    host: text('host').notNull(),
+    pid: integer('pid').notNull(),
+    tags: jsonb('tags').$type<string[]>().notNull(),
+    concurrency: integer('concurrency').notNull(),
+    /** 'running' | 'stopped' (exited cleanly) | 'lost' (killed or silent; its jobs were released). */
+    state: text('state').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Database clock, refreshed every second while running. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    stoppedAt: timestamp('stopped_at', { withTimezone: true }),
+  },
+  (t) => [check('queue_workers_state_check', sql`${t.state} in ('running', 'stopped', 'lost')`)],
+)
+
 export type Variant = typeof variants.$inferSelect
 export type NewVariant = typeof variants.$inferInsert
 export type Environment = typeof environments.$inferSelect
@@ -471,3 +556,6 @@ export type RunLimitRow = typeof runLimits.$inferSelect
 export type AlertRow = typeof alerts.$inferSelect
 export type ChangePointRow = typeof changePoints.$inferSelect
 export type EnvironmentPriceRow = typeof environmentPrices.$inferSelect
+export type Matrix = typeof matrices.$inferSelect
+export type MatrixJob = typeof matrixJobs.$inferSelect
+export type QueueWorker = typeof queueWorkers.$inferSelect
