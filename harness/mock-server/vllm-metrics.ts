@@ -1,0 +1,182 @@
+/**
+ * The vllm personality's `/metrics`: names, help texts and buckets of vLLM 0.11's v1 engine
+ * (vllm/v1/metrics/loggers.py, PrometheusStatLogger), labelled `model_name` and `engine` like vLLM's.
+ * 0.11 serves both `vllm:time_per_output_token_seconds` (deprecated there, removed in 0.13) and its
+ * replacement `vllm:inter_token_latency_seconds`, observed per output (here: per content write). The mock
+ * has no scheduler queue, KV cache or prefix cache: waiting, queue time, KV usage and prefix-cache hits
+ * stay 0 (prefix-cache queries count every prompt token). Kept apart from vllm.ts (the personality's
+ * other behaviour) so the metrics and the wire can change independently; harness/server-metrics reads them.
+ * @module
+ */
+import type { GenerationEnd, GenerationObserver } from './generation.ts'
+import { Histogram, metricFamily } from './prometheus.ts'
+
+/** vLLM sizes its token-count buckets by max_model_len; the mock has no context limit and assumes this. */
+export const VLLM_MAX_MODEL_LEN = 32_768
+
+/** 1, 2, 5, 10, 20, 50 … up to `max` (loggers.py build_1_2_5_buckets). */
+export function buckets125(max: number): number[] {
+  const out: number[] = []
+  for (let scale = 1; ; scale *= 10)
+    for (const m of [1, 2, 5]) {
+      if (m * scale > max) return out
+      out.push(m * scale)
+    }
+}
+
+const TTFT_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0,
+  80.0, 160.0, 640.0, 2560.0,
+]
+const ITL_BUCKETS = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
+]
+const REQUEST_LATENCY_BUCKETS = [
+  0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0,
+  960.0, 1920.0, 7680.0,
+]
+
+/** vLLM's FinishReason values, as `finished_reason` labels. */
+const FINISH_REASONS = ['stop', 'length', 'abort'] as const
+
+export class VllmMetrics implements GenerationObserver {
+  readonly #model: string
+  #promptTokens = 0
+  #generationTokens = 0
+  readonly #success: Record<(typeof FINISH_REASONS)[number], number> = { stop: 0, length: 0, abort: 0 }
+  readonly #promptTokensRequest = new Histogram(buckets125(VLLM_MAX_MODEL_LEN))
+  readonly #generationTokensRequest = new Histogram(buckets125(VLLM_MAX_MODEL_LEN))
+  readonly #ttft = new Histogram(TTFT_BUCKETS)
+  readonly #tpot = new Histogram(ITL_BUCKETS)
+  readonly #itl = new Histogram(ITL_BUCKETS)
+  readonly #requestTpot = new Histogram(ITL_BUCKETS)
+  readonly #e2e = new Histogram(REQUEST_LATENCY_BUCKETS)
+  readonly #queue = new Histogram(REQUEST_LATENCY_BUCKETS)
+  readonly #inference = new Histogram(REQUEST_LATENCY_BUCKETS)
+  readonly #prefill = new Histogram(REQUEST_LATENCY_BUCKETS)
+  readonly #decode = new Histogram(REQUEST_LATENCY_BUCKETS)
+
+  /** `model` labels every series (`model_name`, the served model). */
+  constructor(model: string) {
+    this.#model = model
+  }
+
+  /** One output per content write: the first gap is to the previous write, the rest of a burst are 0. */
+  onContent(writtenMs: number, previousMs: number | undefined, count: number): void {
+    const first = previousMs === undefined ? 1 : 0
+    if (first === 0) {
+      const gapS = (writtenMs - previousMs!) / 1000
+      this.#itl.observe(gapS)
+      this.#tpot.observe(gapS)
+    }
+    for (let i = 1; i < count; i++) {
+      this.#itl.observe(0)
+      this.#tpot.observe(0)
+    }
+  }
+
+  onEnd(end: GenerationEnd): void {
+    const { plan } = end
+    if (end.firstMs === undefined || end.lastMs === undefined) {
+      this.#success.abort++
+      return
+    }
+    const ttftS = (end.firstMs - end.arrivalMs) / 1000
+    const decodeS = (end.lastMs - end.firstMs) / 1000
+    this.#promptTokens += plan.promptTokens
+    this.#generationTokens += end.tokens
+    this.#ttft.observe(ttftS)
+    this.#success[end.completed ? plan.finishReason : 'abort']++
+    this.#e2e.observe(ttftS + decodeS)
+    this.#queue.observe(0)
+    this.#prefill.observe(ttftS)
+    this.#decode.observe(decodeS)
+    this.#inference.observe(ttftS + decodeS)
+    this.#promptTokensRequest.observe(plan.promptTokens)
+    this.#generationTokensRequest.observe(end.tokens)
+    if (end.tokens > 1) this.#requestTpot.observe(decodeS / (end.tokens - 1))
+  }
+
+  /** Prometheus text; `running` = requests in flight, `waiting` = requests queued for a slot (capacity model). */
+  toPrometheus(running: number, waiting = 0): string {
+    const labels = `model_name=${JSON.stringify(this.#model)},engine="0"`
+    const out: string[] = []
+    const one = (name: string, type: string, help: string, value: number) =>
+      metricFamily(out, name, type, help, [`${name}{${labels}} ${value}`])
+    const histogram = (name: string, help: string, h: Histogram) =>
+      metricFamily(out, name, 'histogram', help, h.samples(name, labels))
+    one('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', running)
+    one('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', waiting)
+    one('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', 0)
+    one(
+      'vllm:prefix_cache_queries_total',
+      'counter',
+      'Prefix cache queries, in terms of number of queried tokens.',
+      this.#promptTokens,
+    )
+    one(
+      'vllm:prefix_cache_hits_total',
+      'counter',
+      'Prefix cache hits, in terms of number of cached tokens.',
+      0,
+    )
+    one('vllm:num_preemptions_total', 'counter', 'Cumulative number of preemption from the engine.', 0)
+    one('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', this.#promptTokens)
+    one(
+      'vllm:generation_tokens_total',
+      'counter',
+      'Number of generation tokens processed.',
+      this.#generationTokens,
+    )
+    metricFamily(
+      out,
+      'vllm:request_success_total',
+      'counter',
+      'Count of successfully processed requests.',
+      FINISH_REASONS.map(
+        (reason) =>
+          `vllm:request_success_total{${labels},finished_reason="${reason}"} ${this.#success[reason]}`,
+      ),
+    )
+    histogram('vllm:request_prompt_tokens', 'Number of prefill tokens processed.', this.#promptTokensRequest)
+    histogram(
+      'vllm:request_generation_tokens',
+      'Number of generation tokens processed.',
+      this.#generationTokensRequest,
+    )
+    histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', this.#ttft)
+    histogram(
+      'vllm:time_per_output_token_seconds',
+      'Histogram of time per output token in seconds.DEPRECATED: Use vllm:inter_token_latency_seconds instead.',
+      this.#tpot,
+    )
+    histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', this.#itl)
+    histogram(
+      'vllm:request_time_per_output_token_seconds',
+      'Histogram of time_per_output_token_seconds per request.',
+      this.#requestTpot,
+    )
+    histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', this.#e2e)
+    histogram(
+      'vllm:request_queue_time_seconds',
+      'Histogram of time spent in WAITING phase for request.',
+      this.#queue,
+    )
+    histogram(
+      'vllm:request_inference_time_seconds',
+      'Histogram of time spent in RUNNING phase for request.',
+      this.#inference,
+    )
+    histogram(
+      'vllm:request_prefill_time_seconds',
+      'Histogram of time spent in PREFILL phase for request.',
+      this.#prefill,
+    )
+    histogram(
+      'vllm:request_decode_time_seconds',
+      'Histogram of time spent in DECODE phase for request.',
+      this.#decode,
+    )
+    return `${out.join('\n')}\n`
+  }
+}
