@@ -316,6 +316,55 @@ export const runMetrics = pgTable(
   (t) => [primaryKey({ name: 'run_metrics_pkey', columns: [t.runId, t.name] })],
 )
 
+/** Kinds of a server metric as its `# TYPE` line declares them (harness/server-metrics/parse.ts). */
+export const serverMetricKinds = ['counter', 'gauge', 'histogram', 'summary', 'untyped'] as const
+
+/**
+ * Whether a run read its serving engine's Prometheus /metrics (harness/server-metrics), one row per run
+ * that tried: `ok` with its series in run_server_metrics, or `unavailable` and why (404, timeout, malformed).
+ */
+export const runServerScrapes = pgTable('run_server_scrapes', {
+  runId: integer('run_id')
+    .primaryKey()
+    .references(() => runs.id, { onDelete: 'cascade' }),
+  /** Where they were read, without credentials or query string. */
+  url: text('url').notNull(),
+  state: text('state', { enum: ['ok', 'unavailable'] }).notNull(),
+  /** unavailable: why there are no series; ok: what to know about them (a counter reset), else null. */
+  reason: text('reason'),
+  /** Gauge samples taken during the run, besides the scrapes before and after. */
+  samples: integer('samples').notNull(),
+})
+
+/**
+ * One series of the serving engine's metrics over a run: counters as after − before, histograms and
+ * summaries as the deltas of `_count` (delta) and `_sum` (sum_delta), gauges as before / after / max.
+ */
+export const runServerMetrics = pgTable(
+  'run_server_metrics',
+  {
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** Position of the series in the server's answer (stable order for the run page). */
+    seq: integer('seq').notNull(),
+    /** e.g. `vllm:prompt_tokens_total`, `llamacpp:tokens_predicted_total`. */
+    name: text('name').notNull(),
+    labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+    kind: text('kind', { enum: serverMetricKinds }).notNull(),
+    /** Value (histogram, summary: `_count`) before and after the run; null: the series was absent. */
+    before: doublePrecision('before'),
+    after: doublePrecision('after'),
+    /** counter, histogram, summary: after − before; null for gauges. */
+    delta: doublePrecision('delta'),
+    /** histogram, summary: the `_sum`'s delta (mean = sum_delta / delta). */
+    sumDelta: doublePrecision('sum_delta'),
+    /** gauge, untyped: the largest value seen before, during and after the run. */
+    max: doublePrecision('max'),
+  },
+  (t) => [primaryKey({ name: 'run_server_metrics_pkey', columns: [t.runId, t.seq] })],
+)
+
 /** What one gate decision is about and its limits, shared by run_limits and alerts (fresh builders each call). */
 function gateDecisionColumns() {
   return {
