@@ -19,6 +19,7 @@ import { registerReportCommand } from './commands/report.ts'
 import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
+import { registerSpecCommand } from './commands/spec.ts'
 import { registerSweepCommand } from './commands/sweep.ts'
 import { redactStandardStreams } from './output.ts'
 
@@ -50,5 +51,6 @@ registerChangePointsCommand(program)
 registerSweepCommand(program)
 registerChecklistCommand(program)
 registerReportCommand(program)
+registerSpecCommand(program)
 
 await program.parseAsync(process.argv)

@@ -1,0 +1,53 @@
+/**
+ * `bench spec <study>`: runs a speculative-decoding acceptance study (harness/speculative/README.md) — the
+ * native draft/verify loop per K with exact counts, the logprob α, node-llama-cpp's own draft predictor —
+ * and prints the per-K table (α measured, τ, speedup measured vs predicted) or, with --json, the whole
+ * record. The study code (node-llama-cpp) is imported only when the command runs.
+ * @module
+ */
+import { writeFile } from 'node:fs/promises'
+import type { Command } from 'commander'
+import { action } from '../action.ts'
+
+interface SpecCommandOptions {
+  json?: boolean
+  out?: string
+  quiet?: boolean
+}
+
+export function registerSpecCommand(program: Command): void {
+  program
+    .command('spec')
+    .description(
+      'speculative-decoding acceptance study: draft/verify per K with exact counts, logprob α, predicted vs measured speedup',
+    )
+    .argument(
+      '<study>',
+      'study file (.ts with a default export, or .json): target, draft, prompts, ks, mode …',
+    )
+    .option('--json', 'print the whole result record as JSON instead of the tables')
+    .option('--out <file>', 'also write the result record as JSON to this file')
+    .option('--quiet', 'no progress lines on stderr')
+    .action(
+      action(async (file: string, opts: SpecCommandOptions) => {
+        const { loadStudy, runStudy } = await import('../../speculative/study.ts')
+        const { formatStudy } = await import('../../speculative/format.ts')
+        const study = await loadStudy(file)
+        const result = await runStudy(study, {
+          onProgress: opts.quiet ? () => {} : (m) => process.stderr.write(`bench spec: ${m}\n`),
+        })
+        const json = `${JSON.stringify(result, null, 2)}\n`
+        if (opts.out) await writeFile(opts.out, json)
+        process.stdout.write(opts.json ? json : `${formatStudy(result)}\n`)
+        // A greedy run whose output differs from the target's is a wrong result, not a slow one.
+        const mismatch = result.perK.filter((r) => r.matchesTarget === false).map((r) => r.k)
+        if (mismatch.length > 0) {
+          process.stderr.write(
+            `bench spec: greedy speculative output differs from the target's at K = ${mismatch.join(', ')}\n`,
+          )
+          return 1
+        }
+        return 0
+      }),
+    )
+}

@@ -1,0 +1,433 @@
+/**
+ * A speculative-decoding acceptance study: one target GGUF, one draft GGUF, prompts, the K list, greedy or
+ * sampled. `runStudy` measures, for the native loop (native.ts), per K and prompt the exact counts and tok/s
+ * with and without speculation; the logprob α from both models' full distributions over the target's own
+ * greedy continuation (logprob.ts); c, the draft/target per-token cost on this machine; and predicts the
+ * speedup from α and c (model.ts). The result is one JSON record (study, per-K rows, per-prompt rows) that
+ * the CLI prints and a later queue job can persist as it is.
+ * @module
+ */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { Token } from 'node-llama-cpp'
+import { z } from 'zod'
+import { toConfigIssues } from '../config/index.ts'
+import { type ConfigIssue, HarnessError } from '../errors.ts'
+import { type AcceptanceMetrics, acceptanceMetrics, mergeCounts, type SpecCounts } from './counts.ts'
+import { type AlphaSummary, type PositionAlpha, summarizeAlphas } from './logprob.ts'
+import {
+  DEFAULT_TABLE_ALPHAS,
+  type MeasuredPoint,
+  optimalK,
+  predictedSpeedup,
+  type SpeedupTable,
+  speedupTable,
+} from './model.ts'
+import {
+  createPredictorSequence,
+  createSequence,
+  distributionAlphas,
+  loadSpecModels,
+  type NodeLlamaCppPredictions,
+  runEvaluate,
+  runSpeculative,
+  type SpecRunResult,
+  tokenizePrompt,
+} from './native.ts'
+
+const modelPath = z
+  .string()
+  .min(1)
+  .refine((p) => p.endsWith('.gguf'), { message: 'expected the path of a .gguf file' })
+
+export const studySchema = z.strictObject({
+  /** Key of the study (a later database row): lower-case letters, digits, '-'. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and '-'" }),
+  description: z.string().optional(),
+  /** GGUF of the target model; relative paths are resolved against the working directory. */
+  target: modelPath,
+  /** GGUF of the draft model: same vocabulary as the target. */
+  draft: modelPath,
+  /** Raw completion prompts (no chat template), tokenized by the target's tokenizer with BOS. */
+  prompts: z.array(z.string().min(1)).min(1),
+  /** Drafted tokens per verify step. @default [1 … 8] */
+  ks: z.array(z.int().min(1).max(32)).min(1).default([1, 2, 3, 4, 5, 6, 7, 8]),
+  /** greedy: keep a drafted token when it is the target's argmax; sampled: Leviathan rejection sampling. */
+  mode: z.enum(['greedy', 'sampled']).default('greedy'),
+  /** Sampled mode's temperature (full vocabulary: no top-k / top-p). @default 1 */
+  temperature: z.number().positive().max(100).default(1),
+  /** Seed of every sampled token and acceptance draw. @default 0 */
+  seed: z.int().min(0).default(0),
+  /** Tokens generated per prompt and K. @default 64 */
+  maxTokens: z.int().min(1).max(4096).default(64),
+  /** Threads per model evaluation. @default 1 (2-core machines: more is slower) */
+  threads: z.int().min(1).default(1),
+  /** Also run node-llama-cpp's DraftSequenceTokenPredictor at each K (its figures are its own). @default true */
+  predictor: z.boolean().default(true),
+  /** Untimed runs of each loop before the first timed one (page-in, allocator warm-up). @default 1 */
+  warmup: z.int().min(0).default(1),
+})
+
+export type StudyInput = z.input<typeof studySchema>
+export type Study = z.output<typeof studySchema>
+
+/** Identity helper for study files: `export default defineStudy({...})` (plain objects work too). */
+export function defineStudy(study: StudyInput): StudyInput {
+  return study
+}
+
+export class StudyError extends HarnessError {
+  override name = 'StudyError'
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      `Study ${source} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+    )
+  }
+}
+
+export function parseStudy(input: unknown, source = 'study'): Study {
+  const result = studySchema.safeParse(input, { reportInput: true })
+  if (!result.success) throw new StudyError(source, toConfigIssues(result.error.issues))
+  return result.data
+}
+
+/** Loads a .json or .ts/.js/.mjs (default export) study file and validates it; model files must exist. */
+export async function loadStudy(file: string): Promise<Study> {
+  const abs = path.resolve(file)
+  if (!existsSync(abs)) throw new StudyError(file, [{ path: '', message: 'file not found' }])
+  let raw: unknown
+  try {
+    if (abs.endsWith('.json')) raw = JSON.parse(await readFile(abs, 'utf8'))
+    else {
+      const { tsImport } = await import('tsx/esm/api')
+      const ns = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown }
+      const d = ns.default as { __esModule?: unknown; default?: unknown } | undefined
+      raw = d !== null && typeof d === 'object' && d.__esModule === true ? d.default : d
+    }
+  } catch (err) {
+    throw new StudyError(file, [{ path: '', message: `cannot read the study: ${(err as Error).message}` }])
+  }
+  if (raw === undefined)
+    throw new StudyError(file, [
+      { path: '', message: 'the file has no default export; write `export default defineStudy({...})`' },
+    ])
+  const study = parseStudy(raw, file)
+  const missing = (['target', 'draft'] as const)
+    .filter((f) => !existsSync(path.resolve(study[f])))
+    .map((f) => ({
+      path: f,
+      message: `model file ${study[f]} not found (fixtures: run \`bench fixtures --size all\`)`,
+    }))
+  if (missing.length > 0) throw new StudyError(file, missing)
+  return study
+}
+
+/** Decode throughput of one model alone through the native loop's calls (K = 0). */
+export interface BaselineFigures {
+  tokens: number
+  decodeMs: number
+  tokensPerS: number
+  /** decodeMs / tokens. */
+  msPerToken: number
+}
+
+export interface SpecPromptRow {
+  prompt: number
+  k: number
+  counts: SpecCounts
+  metrics: AcceptanceMetrics
+  tokensPerS: number
+  baselineTokensPerS: number
+  /** Greedy mode: the output equals the target's plain greedy output token for token. */
+  matchesTarget?: boolean
+}
+
+export interface NodeLlamaCppFigures {
+  /** node-llama-cpp's counters summed over prompts, as it reports them. */
+  predictions: NodeLlamaCppPredictions
+  /** validated / (validated + refuted): node-llama-cpp's own figure; refuted includes stale drafts. */
+  acceptanceRate: number
+  tokensPerS: number
+  /** Its plain sequence.evaluate() without a predictor, same prompts. */
+  baselineTokensPerS: number
+  speedup: number
+  matchesTarget?: boolean
+}
+
+export interface SpecKRow {
+  k: number
+  counts: SpecCounts
+  metrics: AcceptanceMetrics
+  /** Σ emitted / Σ decode s over prompts, with speculation. */
+  tokensPerS: number
+  /** The target alone through the same calls (K = 0), same prompts. */
+  baselineTokensPerS: number
+  measuredSpeedup: number
+  /** S from the logprob α of the study's mode and the measured c. */
+  predictedSpeedup: number
+  /** measured − predicted. */
+  error: number
+  /** S = τ / (K·c + 1): the cost model alone, with the measured τ in place of E. */
+  predictedFromTau: number
+  /** Greedy mode: every prompt's output equals the target's plain greedy output. */
+  matchesTarget?: boolean
+  nodeLlamaCpp?: NodeLlamaCppFigures
+}
+
+export interface SpecStudyResult {
+  study: Study
+  startedAt: string
+  durationMs: number
+  environment: {
+    engineVersion: string
+    cpus: number
+    cpuModel: string
+    node: string
+    /** os.loadavg() (what `uptime` prints) before and after the measurements: 1, 5, 15 min. */
+    loadAverageBefore: number[]
+    loadAverageAfter: number[]
+  }
+  promptTokens: number[]
+  baseline: { target: BaselineFigures; draft: BaselineFigures; nodeLlamaCppTarget?: BaselineFigures }
+  /** c = draft ms per token / target ms per token, both through the K = 0 loop on this machine. */
+  costRatio: number
+  /** β over the target's greedy continuation, at the study's temperature (sampled) or 1 (greedy). */
+  logprob: AlphaSummary
+  /** The α the prediction uses: logprob top-1 agreement (greedy) or mean β (sampled). */
+  alphaForPrediction: number
+  optimal: { k: number; speedup: number; worthwhile: boolean }
+  perK: SpecKRow[]
+  perPrompt: SpecPromptRow[]
+  /** The α × K table from the formula, with each K's (α̂, measured speedup) as a point. */
+  table: SpeedupTable
+}
+
+export interface RunStudyOptions {
+  /** One line per phase, for stderr. */
+  onProgress?: (message: string) => void
+}
+
+function baselineOf(runs: readonly { emitted: number; decodeMs: number }[]): BaselineFigures {
+  const tokens = runs.reduce((a, r) => a + r.emitted, 0)
+  const decodeMs = runs.reduce((a, r) => a + r.decodeMs, 0)
+  return { tokens, decodeMs, tokensPerS: tokens / (decodeMs / 1000), msPerToken: decodeMs / tokens }
+}
+
+/** Seed of one (prompt, K) run: distinct per run, reproducible from the study's seed. */
+function runSeed(seed: number, prompt: number, k: number): number {
+  return (seed ^ Math.imul(prompt + 1, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b)) >>> 0
+}
+
+export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<SpecStudyResult> {
+  const progress = o.onProgress ?? (() => {})
+  const started = Date.now()
+  const loadAverageBefore = os.loadavg()
+  await using models = await loadSpecModels({
+    targetPath: path.resolve(study.target),
+    draftPath: path.resolve(study.draft),
+  })
+  const prompts = study.prompts.map((p) => tokenizePrompt(models.target, p))
+  const maxK = Math.max(...study.ks)
+  const contextSize = Math.max(...prompts.map((p) => p.length)) + study.maxTokens + maxK + 2
+  const target = await createSequence(models.target, { contextSize, threads: study.threads })
+  const draft = await createSequence(models.draft, { contextSize, threads: study.threads })
+  const common = {
+    mode: study.mode,
+    temperature: study.temperature,
+    maxTokens: study.maxTokens,
+    vocabSize: models.vocabSize,
+  }
+  const warm = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < study.warmup; i++) await fn()
+  }
+
+  progress('baseline: target and draft alone (K = 0)')
+  const first = prompts[0]!
+  await warm(() => runSpeculative(target.sequence, undefined, first, { ...common, k: 0 }))
+  await warm(() => runSpeculative(draft.sequence, undefined, first, { ...common, k: 0 }))
+  const targetRuns: SpecRunResult[] = []
+  const draftRuns: SpecRunResult[] = []
+  for (const [i, p] of prompts.entries()) {
+    targetRuns.push(
+      await runSpeculative(target.sequence, undefined, p, {
+        ...common,
+        k: 0,
+        seed: runSeed(study.seed, i, 0),
+      }),
+    )
+    draftRuns.push(
+      await runSpeculative(draft.sequence, undefined, p, {
+        ...common,
+        k: 0,
+        seed: runSeed(study.seed, i, 0),
+      }),
+    )
+  }
+  const baseline = { target: baselineOf(targetRuns), draft: baselineOf(draftRuns) }
+  const costRatio = baseline.draft.msPerToken / baseline.target.msPerToken
+
+  progress('logprob α over the target greedy continuation')
+  const greedyOutputs =
+    study.mode === 'greedy'
+      ? targetRuns.map((r) => r.tokens)
+      : await (async () => {
+          const outs: number[][] = []
+          for (const p of prompts)
+            outs.push(
+              (await runSpeculative(target.sequence, undefined, p, { ...common, mode: 'greedy', k: 0 }))
+                .tokens,
+            )
+          return outs
+        })()
+  const alphaRows: PositionAlpha[] = []
+  for (const [i, p] of prompts.entries())
+    alphaRows.push(
+      ...(await distributionAlphas(target.sequence, draft.sequence, p, greedyOutputs[i] as Token[], {
+        prompt: i,
+        temperature: study.mode === 'sampled' ? study.temperature : 1,
+        vocabSize: models.vocabSize,
+      })),
+    )
+  const logprob = summarizeAlphas(alphaRows)!
+  const alphaForPrediction = study.mode === 'greedy' ? logprob.top1 : logprob.alpha
+
+  const perK: SpecKRow[] = []
+  const perPrompt: SpecPromptRow[] = []
+  for (const k of study.ks) {
+    progress(`native loop, K = ${k}`)
+    await warm(() => runSpeculative(target.sequence, draft.sequence, first, { ...common, k }))
+    const runs: SpecRunResult[] = []
+    for (const [i, p] of prompts.entries()) {
+      const r = await runSpeculative(target.sequence, draft.sequence, p, {
+        ...common,
+        k,
+        seed: runSeed(study.seed, i, k),
+      })
+      runs.push(r)
+      const row: SpecPromptRow = {
+        prompt: i,
+        k,
+        counts: r.counts!,
+        metrics: acceptanceMetrics(r.counts!)!,
+        tokensPerS: r.tokensPerS,
+        baselineTokensPerS: targetRuns[i]!.tokensPerS,
+      }
+      if (study.mode === 'greedy') row.matchesTarget = sameTokens(r.tokens, targetRuns[i]!.tokens)
+      perPrompt.push(row)
+    }
+    const counts = mergeCounts(runs.map((r) => r.counts!))
+    const metrics = acceptanceMetrics(counts)!
+    const tokensPerS = baselineOf(runs).tokensPerS
+    const measuredSpeedup = tokensPerS / baseline.target.tokensPerS
+    const predicted = predictedSpeedup(alphaForPrediction, k, costRatio)
+    const row: SpecKRow = {
+      k,
+      counts,
+      metrics,
+      tokensPerS,
+      baselineTokensPerS: baseline.target.tokensPerS,
+      measuredSpeedup,
+      predictedSpeedup: predicted,
+      error: measuredSpeedup - predicted,
+      predictedFromTau: metrics.meanAcceptanceLength / (k * costRatio + 1),
+    }
+    if (study.mode === 'greedy')
+      row.matchesTarget = perPrompt.filter((p) => p.k === k).every((p) => p.matchesTarget)
+    perK.push(row)
+  }
+
+  let nodeLlamaCppTarget: BaselineFigures | undefined
+  if (study.predictor) {
+    progress("node-llama-cpp's own loop, without and with DraftSequenceTokenPredictor")
+    const plain = await createSequence(models.target, { contextSize, threads: study.threads })
+    const evalOptions = { mode: study.mode, temperature: study.temperature, maxTokens: study.maxTokens }
+    await warm(() => runEvaluate(plain.sequence, first, evalOptions))
+    const plainRuns = []
+    for (const [i, p] of prompts.entries())
+      plainRuns.push(
+        await runEvaluate(plain.sequence, p, { ...evalOptions, seed: runSeed(study.seed, i, 0) }),
+      )
+    await plain.context.dispose()
+    const plainFigures = baselineOf(
+      plainRuns.map((r) => ({ emitted: r.tokens.length - 1, decodeMs: r.decodeMs })),
+    )
+    nodeLlamaCppTarget = plainFigures
+    for (const row of perK) {
+      progress(`node-llama-cpp DraftSequenceTokenPredictor, K = ${row.k}`)
+      const predictor = await createPredictorSequence(models, {
+        k: row.k,
+        contextSize: contextSize + maxK,
+        threads: study.threads,
+      })
+      try {
+        await warm(() => runEvaluate(predictor.sequence, first, evalOptions))
+        const runs = []
+        for (const [i, p] of prompts.entries())
+          runs.push(
+            await runEvaluate(predictor.sequence, p, { ...evalOptions, seed: runSeed(study.seed, i, row.k) }),
+          )
+        const predictions = { used: 0, unused: 0, validated: 0, refuted: 0 }
+        for (const r of runs)
+          for (const key of Object.keys(predictions) as (keyof NodeLlamaCppPredictions)[])
+            predictions[key] += r.predictions?.[key] ?? 0
+        const figures = baselineOf(runs.map((r) => ({ emitted: r.tokens.length - 1, decodeMs: r.decodeMs })))
+        const checked = predictions.validated + predictions.refuted
+        row.nodeLlamaCpp = {
+          predictions,
+          acceptanceRate: checked > 0 ? predictions.validated / checked : Number.NaN,
+          tokensPerS: figures.tokensPerS,
+          baselineTokensPerS: plainFigures.tokensPerS,
+          speedup: figures.tokensPerS / plainFigures.tokensPerS,
+        }
+        if (study.mode === 'greedy')
+          row.nodeLlamaCpp.matchesTarget = runs.every((r, i) =>
+            sameTokens(r.tokens, targetRuns[i]!.tokens.slice(0, r.tokens.length)),
+          )
+      } finally {
+        await predictor.dispose()
+      }
+    }
+  }
+
+  const measuredPoints: MeasuredPoint[] = perK.map((r) => ({
+    k: r.k,
+    alpha: r.metrics.alphaHat,
+    speedup: r.measuredSpeedup,
+    label: 'native',
+  }))
+  const result: SpecStudyResult = {
+    study,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    environment: {
+      engineVersion: models.engineVersion,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadAverageBefore,
+      loadAverageAfter: os.loadavg(),
+    },
+    promptTokens: prompts.map((p) => p.length),
+    baseline: { ...baseline, ...(nodeLlamaCppTarget ? { nodeLlamaCppTarget } : {}) },
+    costRatio,
+    logprob,
+    alphaForPrediction,
+    optimal: optimalK(alphaForPrediction, costRatio, Math.max(16, maxK)),
+    perK,
+    perPrompt,
+    table: speedupTable(DEFAULT_TABLE_ALPHAS, study.ks, costRatio, measuredPoints),
+  }
+  await target.context.dispose()
+  await draft.context.dispose()
+  return result
+}
+
+function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i])
+}
