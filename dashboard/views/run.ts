@@ -13,6 +13,7 @@ import { PERCENTILE_COLUMNS, type RunModel, type RunSlo } from '../data/run.ts'
 import { runFlags } from '../data/scope.ts'
 import { formatCell, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
+import { httpLoadSection } from './http-load.ts'
 import { page } from './layout.ts'
 import { flagTags } from './scope.ts'
 import { serverTruthNote } from './server-truth.ts'
@@ -101,6 +102,7 @@ ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.f
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
 ${errorTable(m.errors, requests.total - requests.aborted)}
 ${checklistTable(m.scalars, run.load)}
+${httpLoadSection(m)}
 ${
   m.percentiles.length === 0
     ? ''

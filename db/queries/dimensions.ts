@@ -106,6 +106,9 @@ export function describeStoredLoad(load: unknown): string {
       return `quality vs ${displayValue(l.reference)} ${displayValue(l.maxTokens)} tokens, ctx ${displayValue(l.contextTokens)}`
     case 'checklist':
       return `checklist at concurrency ${displayValue(l.concurrency)}`
+    // `bench load` (harness/http-load/spec.ts describeHttpLoad says it the same way).
+    case 'http-load':
+      return `http-load ${displayValue(l.endpoint)} ${typeof l.ratePerS === 'number' ? `${l.ratePerS}/s` : `${displayValue(l.connections)} conn`}`
     case 'llama-bench':
       return Array.isArray(l.tests)
         ? `llama-bench ${l.tests.map((t) => (t as { test?: unknown }).test).join(' ')}`
