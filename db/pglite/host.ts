@@ -16,6 +16,7 @@ import { migratePglite } from '../migrate.ts'
 import { buildingDirOf, inspectDataDir, makePrivate, openFailure, pgDataOf } from './dir.ts'
 import { acquireLock, type HeldLock, type LockInfo } from './lock.ts'
 import { servePglite } from './server.ts'
+import { copyTemplate } from './template.ts'
 
 /** How long a process waits for a starting owner to publish its port before giving up. ms. */
 const OWNER_START_TIMEOUT_MS = 60_000
@@ -91,11 +92,14 @@ export async function openAndServe(dir: string, password: string): Promise<Serve
 async function createDatabase(dir: string): Promise<void> {
   const building = buildingDirOf(dir)
   rmSync(building, { recursive: true, force: true })
-  const pg = await PGlite.create(building)
-  try {
-    await migratePglite(pg, dir)
-  } finally {
-    await pg.close()
+  // A copy of the cached, migrated template (template.ts: ~1 s instead of initdb's 6–10 s here), else initdb.
+  if (!(await copyTemplate(building))) {
+    const pg = await PGlite.create(building)
+    try {
+      await migratePglite(pg, dir)
+    } finally {
+      await pg.close()
+    }
   }
   makePrivate(building)
   // Replaces an empty pgdata directory too (rename(2) takes an empty target).

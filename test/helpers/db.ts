@@ -1,19 +1,19 @@
 /**
  * Databases for tests: every suite that touches the database runs on each backend in `dbBackends()` —
  * embedded PGlite always, real PostgreSQL too when DATABASE_URL is set (CI starts a throwaway cluster).
- * Each test database is fresh: a new PGlite directory (copied from a migrated template, since initdb alone
- * takes seconds here) or a new PostgreSQL database, dropped at the end.
+ * Each test database is fresh: a new PGlite directory (copied from the migrated template of
+ * db/pglite/template.ts, since initdb alone takes seconds here) or a new PostgreSQL database, dropped at the end.
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import postgres from 'postgres'
 import { type CreateDbOptions, createDb, type Database } from '../../db/client.ts'
-import { MIGRATIONS_FOLDER } from '../../db/migrate.ts'
 import { pgDataOf } from '../../db/pglite/dir.ts'
+import { ensureTemplate } from '../../db/pglite/template.ts'
 
 export type BackendName = 'pglite' | 'postgres'
 
@@ -95,40 +95,14 @@ export function removeTestDir(dir: string): void {
   else rmSync(dir, { recursive: true, force: true })
 }
 
-/** A new directory whose pgdata is a copy of an already-migrated database. */
-export async function freshPgliteDir(): Promise<string> {
-  const source = await templatePgdata()
-  const dir = mkdtempSync(path.join(testTmpRoot(), 'bench-db-test-'))
-  cpSync(source, pgDataOf(dir), { recursive: true })
-  return dir
-}
-
-let template: Promise<string> | undefined
-
 /**
- * Built once per set of migrations (keyed by their content) and shared by all test processes; built in a
- * private directory and renamed into place, so parallel builders never see half a template.
+ * A new directory whose pgdata is a copy of the cached, migrated template (db/pglite/template.ts, shared
+ * by all test processes and by the CLI); without a usable cache, a database made the slow way.
  */
-function templatePgdata(): Promise<string> {
-  template ??= (async () => {
-    const hash = createHash('sha256')
-    // Names too: a migration regenerated under another name with the same SQL is another schema history.
-    for (const file of readdirSync(MIGRATIONS_FOLDER).sort())
-      if (file.endsWith('.sql')) hash.update(file).update(readFileSync(path.join(MIGRATIONS_FOLDER, file)))
-    // drizzle keys applied migrations by the journal's timestamps: a regenerated migration changes them.
-    hash.update(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json')))
-    const target = path.join(os.tmpdir(), `bench-pglite-template-${hash.digest('hex').slice(0, 16)}`)
-    if (existsSync(target)) return target
-    const work = mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-build-'))
-    const db = await createDb({ dataDir: work })
-    await db.close()
-    try {
-      renameSync(pgDataOf(work), target)
-    } catch (err) {
-      if (!existsSync(target)) throw err
-    }
-    rmSync(work, { recursive: true, force: true })
-    return target
-  })()
-  return template
+export async function freshPgliteDir(): Promise<string> {
+  const dir = mkdtempSync(path.join(testTmpRoot(), 'bench-db-test-'))
+  const source = await ensureTemplate()
+  if (source !== undefined) cpSync(source, pgDataOf(dir), { recursive: true })
+  else await (await createDb({ dataDir: dir })).close()
+  return dir
 }
