@@ -168,8 +168,69 @@ export interface ChecklistSpec {
   thresholds: Record<string, number>
 }
 
-/** What one run measured: a load step, an accuracy evaluation, quality against a reference, or a checklist. */
-export type RunSpec = LoadSpec | AccuracySpec | QualitySpec | ChecklistSpec
+/**
+ * One micro task (harness/micro/README.md): what one tinybench iteration does on a native engine, with no
+ * HTTP, no request and no streaming. `tokenize`: the model's tokenizer over `chars` characters of seeded
+ * English words. `forward`: one forward pass (evaluation) of `promptTokens` tokens from an empty context,
+ * logits of the last only (llama-bench `-p P -n 0`). `prefill-decode`: the same evaluation, the next token
+ * chosen greedily, then that token evaluated (one decode step) and the next chosen greedily again.
+ */
+export type MicroTask =
+  | { kind: 'tokenize'; chars: number }
+  | { kind: 'forward'; promptTokens: number }
+  | { kind: 'prefill-decode'; promptTokens: number }
+
+/** tinybench's bounds of one micro task (harness/micro/README.md "Bounds"). */
+export interface MicroBounds {
+  /** tinybench `time`: measured time per task; runs until this and `iterations` are both met. ms */
+  timeMs: number
+  /** tinybench `iterations`: measured iterations per task, at least. */
+  iterations: number
+  /** tinybench `warmupTime`, ms; 0 with warmupIterations 0 = no warmup. */
+  warmupTimeMs: number
+  /** tinybench `warmupIterations`. */
+  warmupIterations: number
+  /** Hard stop per task, warmup included: past it tinybench is aborted and what it measured is kept. ms */
+  maxTimeMs: number
+}
+
+/**
+ * A micro load as run (scenario `loads: [{ kind: 'micro', tasks, … }]`): one run per target, stored as the
+ * run's load (`load_kind` 'micro'); its figures are the metric rows `micro/<task>/<stat>`.
+ */
+export interface MicroSpec extends MicroBounds {
+  kind: 'micro'
+  tasks: MicroTask[]
+  /** Seed of the tokenize text and the forward passes' random token ids. */
+  seed: number
+}
+
+/** What tinybench measured of one micro task (an engine's micro() answer; JSON, it crosses the isolate). */
+export interface MicroTaskResult {
+  task: MicroTask
+  /** `tokenize-1000`, `forward-128`, `prefill-decode-128` (harness/micro/task.ts microTaskId). */
+  id: string
+  /** `completed`; `aborted`: maxTimeMs or the interrupt stopped tinybench, its statistics kept. */
+  state: 'completed' | 'aborted'
+  /** Measured iterations (tinybench latency.samplesCount), warmup excluded. */
+  samples: number
+  /** tinybench `latency`: per-iteration time, ms (sd: sample sd, n − 1; rme: relative margin of error at 95 %, %). */
+  latencyMs: { mean: number; sd: number; p50: number; p99: number; min: number; max: number; rmePct: number }
+  /** tinybench `throughput.mean`: mean over iterations of 1000 / latency, ops/s. */
+  opsPerS: number
+  /** Work of one iteration: characters (tokenize) or evaluated tokens (forward P; prefill-decode P + 1). */
+  unitsPerOp: number
+  /** tokenize: tokens the text became (the model's tokenizer, no BOS). */
+  tokensPerOp?: number
+  /** Wall time of the whole task, warmup and untimed resets included. ms */
+  totalMs: number
+}
+
+/**
+ * What one run measured: a load step, an accuracy evaluation, quality against a reference, a checklist,
+ * or micro tasks.
+ */
+export type RunSpec = LoadSpec | AccuracySpec | QualitySpec | ChecklistSpec | MicroSpec
 
 /** Why an item could not be scored (its error): a request failure, or an engine that cannot score at all. */
 export type ItemErrorKind = RequestErrorKind | 'capability'

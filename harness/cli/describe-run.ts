@@ -5,13 +5,15 @@
  */
 import { describeStoredLoad } from '../../db/queries/dimensions.ts'
 import { describeLoad, expectedRequests } from '../load/index.ts'
-import type { AccuracySpec, ChecklistSpec, QualitySpec, RunSpec } from '../results.ts'
+import { describeMicro } from '../micro/task.ts'
+import type { AccuracySpec, ChecklistSpec, MicroSpec, QualitySpec, RunSpec } from '../results.ts'
 
 export function describeRun(spec: RunSpec): string {
   if (spec.kind === 'accuracy') return `accuracy ${spec.scoring} ${spec.shots}-shot ${spec.items} items`
   if (spec.kind === 'quality')
     return `quality vs ${spec.reference} ${spec.maxTokens} tokens, ctx ${spec.contextTokens}`
   if (spec.kind === 'checklist') return `checklist at concurrency ${spec.concurrency}`
+  if (spec.kind === 'micro') return describeMicro(spec)
   return describeLoad(spec)
 }
 
@@ -24,11 +26,12 @@ export function describeStoredRun(load: unknown): string {
   const kind = load !== null && typeof load === 'object' ? (load as { kind?: unknown }).kind : undefined
   if (kind === 'quality') return describeRun(load as QualitySpec)
   if (kind === 'checklist') return describeRun(load as ChecklistSpec)
+  if (kind === 'micro' && Array.isArray((load as MicroSpec).tasks)) return describeRun(load as MicroSpec)
   return kind === 'accuracy' ? describeRun(load as AccuracySpec) : describeStoredLoad(load)
 }
 
 /** Requests (items, for an accuracy run) the run is expected to count, when known. */
 export function expectedEvents(spec: RunSpec): number | undefined {
-  if (spec.kind === 'quality' || spec.kind === 'checklist') return undefined
+  if (spec.kind === 'quality' || spec.kind === 'checklist' || spec.kind === 'micro') return undefined
   return spec.kind === 'accuracy' ? spec.items : expectedRequests(spec)
 }

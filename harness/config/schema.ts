@@ -11,6 +11,7 @@ import {
   engineDefinitions,
   registryVersion,
 } from '../engines/registry.ts'
+import { microLoadSchema } from '../micro/schema.ts'
 import { type MockOptions, type MockOptionsInput, mockOptionsSchema } from '../mock-server/options.ts'
 
 const positiveInt = z.number().int().positive()
@@ -178,6 +179,8 @@ export const loadSchema = z.discriminatedUnion('kind', [
   poissonLoad,
   traceLoad,
   z.object({ kind: z.literal('sweep'), loads: z.array(stepLoadSchema).min(1) }).strict(),
+  // tinybench micro tasks on native engines, one run per target (harness/micro/README.md); no prompts.
+  microLoadSchema,
 ])
 export type LoadConfig = z.infer<typeof loadSchema>
 export type StepLoadConfig = z.infer<typeof stepLoadSchema>
@@ -490,9 +493,13 @@ export const scenarioSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.measure.includes('latency')) {
-      // A trace replay takes its lengths from the trace: prompts are needed only by the other loads.
+      // A trace replay takes its lengths from the trace, micro tasks their own sizes: prompts are needed
+      // only by the other loads.
       const steps = s.loads.flatMap((l) => (l.kind === 'sweep' ? l.loads : [l]))
-      if (s.prompts === undefined && (steps.length === 0 || steps.some((l) => l.kind !== 'trace')))
+      if (
+        s.prompts === undefined &&
+        (steps.length === 0 || steps.some((l) => l.kind !== 'trace' && l.kind !== 'micro'))
+      )
         ctx.addIssue({
           code: 'custom',
           message:
@@ -559,6 +566,18 @@ export const scenarioSchema = z
         })
       })
     }
+    const micro = s.loads.findIndex((l) => l.kind === 'micro')
+    if (micro >= 0 && s.measure.includes('latency'))
+      s.targets.forEach((t, i) => {
+        if (engineDefinition(t.engine.kind)?.capabilities.micro) return
+        const kinds = engineDefinitions().filter((d) => d.capabilities.micro)
+        ctx.addIssue({
+          code: 'custom',
+          message: `loads[${micro}] is a micro load: it runs on ${kinds.map((d) => d.kind).join(', ')} engines (tinybench next to the engine); ${t.engine.kind} targets cannot: remove this target or the micro load`,
+          path: ['targets', i, 'engine', 'kind'],
+          input: t.engine.kind,
+        })
+      })
     if (new Set(s.measure).size !== s.measure.length)
       ctx.addIssue({ code: 'custom', message: 'names a measure twice', path: ['measure'], input: s.measure })
     const seen = new Set<string>()

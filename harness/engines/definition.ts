@@ -71,9 +71,10 @@ export interface EngineDefinition<
   readonly variantFormat: VariantFormat
   /**
    * What an engine of this kind can do at most (the started engine's info.capabilities says what this
-   * one does), and `nativeSpeed`: whether a target may ask for llama-bench-style pp / tg.
+   * one does), `nativeSpeed`: whether a target may ask for llama-bench-style pp / tg, and `micro`: whether
+   * a scenario may run micro loads on it (engine.micro(); harness/micro/README.md; absent = false).
    */
-  readonly capabilities: EngineCapabilities & { nativeSpeed: boolean }
+  readonly capabilities: EngineCapabilities & { nativeSpeed: boolean; micro?: boolean }
   /**
    * The engine speaks the OpenAI wire and takes a `baseUrl`: a target may give `mock: {...}` instead, and
    * the runner starts the built-in mock server and hands create() its URL (EngineEnvironment.baseUrl).

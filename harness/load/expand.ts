@@ -7,9 +7,14 @@ import path from 'node:path'
 import type { LoadConfig, StepLoadConfig } from '../config/schema.ts'
 import type { LoadSpec } from '../results.ts'
 
-/** One LoadSpec per run, in order: each sweep contributes its steps in place. */
+/**
+ * One LoadSpec per run, in order: each sweep contributes its steps in place. Micro loads are no request
+ * load: they are left out here and run by harness/micro/run.ts (microSpecs).
+ */
 export function expandLoads(loads: readonly LoadConfig[]): LoadSpec[] {
-  return loads.flatMap((load) => (load.kind === 'sweep' ? load.loads.map(toSpec) : [toSpec(load)]))
+  return loads.flatMap((load) =>
+    load.kind === 'micro' ? [] : load.kind === 'sweep' ? load.loads.map(toSpec) : [toSpec(load)],
+  )
 }
 
 /** Copies only the fields a LoadSpec has, so specs stored with runs carry nothing else. */

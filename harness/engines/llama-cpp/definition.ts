@@ -90,6 +90,7 @@ export const llamaCppEngine = defineEngine({
     draft: false,
     tokenLogProbs: true,
     nativeSpeed: true,
+    micro: true,
   },
   async create(config) {
     const { kind: _kind, model, isolate: _isolate, ...rest } = config

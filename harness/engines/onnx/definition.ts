@@ -66,6 +66,7 @@ export const onnxEngine = defineEngine({
     draft: false,
     tokenLogProbs: true,
     nativeSpeed: false,
+    micro: true,
   },
   async create(config) {
     const { kind: _kind, model, isolate: _isolate, tokenizer, ...rest } = config
