@@ -57,7 +57,7 @@ export class RequestError extends HarnessError {
 }
 
 /** What an accuracy or quality measurement asks of an engine beyond generate(). */
-export type ScoringCapability = 'scoreChoices' | 'topLogprobs'
+export type ScoringCapability = 'scoreChoices' | 'topLogprobs' | 'topKLogProbs'
 
 /**
  * The engine cannot do this at all, as opposed to one request failing: an endpoint that returns no prompt

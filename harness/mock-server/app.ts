@@ -15,6 +15,7 @@ import { BatchCapacity, TokenBucket } from './capacity.ts'
 import { Generation, type GenerationContext, type StreamFault } from './generation.ts'
 import { LlamaServerModel } from './llama-server.ts'
 import { mockTokenId, mockTokens } from './mock-tokens.ts'
+import { echoAnswer, isModelEcho, type LogprobsModel, send, tokenizeAnswer } from './model-logprobs.ts'
 import type { MockOptions } from './options.ts'
 import { MockOptionsError } from './parse-options.ts'
 import { streamShape } from './personality.ts'
@@ -23,7 +24,7 @@ import { DeadlineScheduler, type SchedulerTuning } from './scheduler.ts'
 import { NodeSink, WebSink } from './sink.ts'
 import { type FaultKind, MockStats } from './stats.ts'
 import { mix32 } from './text.ts'
-import { VLLM_VERSION, VllmModel } from './vllm.ts'
+import { VLLM_MAX_MODEL_LEN, VLLM_VERSION, VllmModel } from './vllm.ts'
 
 export type MockEnv = {
   /** Set by @hono/node-server; absent under `app.request()`. */
@@ -59,6 +60,12 @@ export interface MockAppInternals {
    * when options.answers is set: loading reads files, which createMockApp does not.
    */
   answerKey?: AnswerKey
+  /**
+   * vllm personality: a real model behind `/tokenize` and echoed token-id completions with logprobs
+   * (model-logprobs.ts; harness/quality/mock-model.ts makes one from a native engine). Without it /tokenize
+   * answers the mock's own tokens and a token-id echo is refused.
+   */
+  logprobsModel?: LogprobsModel
 }
 
 export function createMockApp(options: MockOptions, internals: MockAppInternals = {}): MockApp {
@@ -213,6 +220,12 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     } catch {
       return c.json(errorBody('the request body is not valid JSON', 'invalid_request_error'), 400)
     }
+    const model = vllm !== undefined ? internals.logprobsModel : undefined
+    if (model !== undefined && c.req.path === '/v1/completions' && isModelEcho(body))
+      return send(
+        c,
+        await echoAnswer(model, body, options.model, `cmpl-mock-${options.seed}-${requestIndex++}`),
+      )
     let p: GenerationPlan
     try {
       p = plan(body)
@@ -310,6 +323,24 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
             ? tokens.map((piece) => ({ id: mockTokenId(piece), piece }))
             : tokens.map(mockTokenId),
       })
+    })
+  // vLLM's /tokenize (beside /v1, no key: vLLM checks it on /v1 only): `{prompt, add_special_tokens?}` →
+  // `{count, max_model_len, tokens}`, the model's ids with a logprobs model, else the mock's tokens.
+  if (vllm !== undefined)
+    app.post('/tokenize', async (c) => {
+      let body: unknown
+      try {
+        body = await c.req.json()
+      } catch {
+        return c.json(errorBody('the request body is not valid JSON', 'invalid_request_error'), 400)
+      }
+      const model = internals.logprobsModel
+      if (model !== undefined) return send(c, await tokenizeAnswer(model, body))
+      const prompt = (body as { prompt?: unknown } | null)?.prompt
+      if (typeof prompt !== 'string')
+        return c.json(errorBody('prompt must be a string', 'BadRequestError', null, 'prompt'), 400)
+      const tokens = mockTokens(prompt).map(mockTokenId)
+      return c.json({ count: tokens.length, max_model_len: VLLM_MAX_MODEL_LEN, tokens })
     })
   // The server's own family first, then the mock's (mock_*: schedule error, faults), which no scraper of
   // the real server reads but `bench selftest` and these tests do.

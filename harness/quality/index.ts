@@ -11,6 +11,7 @@ export {
   REFERENCE_MEMORY_BYTES,
   type ReferenceDistributions,
   type ReferenceWindow,
+  readReferenceRows,
   scoredPerWindow,
 } from './measure.ts'
 export {
@@ -29,4 +30,10 @@ export {
   type QualitySummary,
   summarizeQuality,
 } from './summary.ts'
-export { type ApproximatePositionComparison, compareTopK, type TokenLogprob } from './top-k.ts'
+export {
+  type ApproximatePositionComparison,
+  compareTopK,
+  type KnownNextLogprobs,
+  type TokenLogprob,
+} from './top-k.ts'
+export { compareTopKWithReference, QUALITY_TOP_K, topKOfRow } from './top-k-measure.ts'

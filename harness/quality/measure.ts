@@ -148,7 +148,7 @@ export async function collectReference(
 }
 
 /** A reference window's rows, from memory or read back from the file. */
-function rowsOf(reference: ReferenceDistributions, window: ReferenceWindow): Float32Array {
+export function readReferenceRows(reference: ReferenceDistributions, window: ReferenceWindow): Float32Array {
   if (window.logProbs) return window.logProbs
   if (reference.file === undefined || window.fileOffset === undefined)
     throw new HarnessError('quality: the reference window has no rows (its file was removed)')
@@ -189,7 +189,7 @@ export async function compareWithReference(
         `quality: target "${target}" tokenizes the corpus differently from reference "${reference.target}" (window ${w}, position ${at}: token ${r.tokens[at]} vs ${ref.tokens[at]}): KLD needs the same token ids on both sides, i.e. the same tokenizer. A GGUF target through llama.cpp (spaces as "▁") and an ONNX target with the byte tokenizer (spaces as 0x20) are not comparable this way: compare GGUF variants with a GGUF reference and ONNX variants with an ONNX reference`,
       )
     const v = reference.vocabSize
-    const refRows = rowsOf(reference, ref)
+    const refRows = readReferenceRows(reference, ref)
     for (let i = 0; i < ref.rows; i++) {
       const next = ref.tokens[ref.firstScored + i + 1] as number
       positions.push(

@@ -6,9 +6,17 @@
 import type { MetricRow } from '../metrics/types.ts'
 import type { QualitySummary } from './summary.ts'
 
-export function qualityMetricRows(summary: QualitySummary): MetricRow[] {
+/**
+ * @param options.topK k of the top-k lists when the figures come from an endpoint (stored as `qualityTopK`,
+ *   which marks the run approximate; summary.approximate without it is an error, so the mark is never lost)
+ */
+export function qualityMetricRows(summary: QualitySummary, options: { topK?: number } = {}): MetricRow[] {
   const n = summary.count
   const rows: MetricRow[] = [{ name: 'qualityTokens', value: n, unit: 'count', direction: 'none', n }]
+  if (summary.approximate && options.topK === undefined)
+    throw new RangeError('approximate quality figures need their k (options.topK) to be stored as such')
+  if (options.topK !== undefined)
+    rows.push({ name: 'qualityTopK', value: options.topK, unit: 'count', direction: 'none', n })
   if (summary.state !== 'ok') return rows
   const row = (name: string, value: number, unit: string, direction: MetricRow['direction']) => {
     if (Number.isFinite(value)) rows.push({ name, value, unit, direction, n })

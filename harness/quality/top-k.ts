@@ -31,6 +31,17 @@ export interface ApproximatePositionComparison extends PositionComparison {
 const REST_EPSILON = 1e-6
 
 /**
+ * ln p of the actual next token on each side when known apart from the top-k list (vLLM's echo lists it
+ * beyond the top k): it counts as listed, but does not lower the bound `smallest listed p` that the tokens
+ * a side did not list are held under (only the k-th of its top k does: an unlisted token may lie anywhere
+ * below that, above the next token too). Ignored when the list already holds the token.
+ */
+export interface KnownNextLogprobs {
+  readonly ref?: number
+  readonly variant?: number
+}
+
+/**
  * The statistics of one position from two top-k lists.
  * @throws RangeError for an empty list, a repeated token, a logprob above 0 or NaN, or listed
  *   probabilities summing above 1
@@ -40,9 +51,10 @@ export function compareTopK(
   variant: readonly TokenLogprob[],
   nextToken: number | string,
   position = 0,
+  known: KnownNextLogprobs = {},
 ): ApproximatePositionComparison {
-  const r = sideOf('reference', ref, position)
-  const v = sideOf('variant', variant, position)
+  const r = sideOf('reference', ref, position, nextToken, known.ref)
+  const v = sideOf('variant', variant, position, nextToken, known.variant)
   const union = new Set<number | string>([...r.listed.keys(), ...v.listed.keys(), nextToken])
   const pr = completeSide(r, union)
   const pv = completeSide(v, union)
@@ -71,9 +83,17 @@ interface Side {
   readonly top: number | string
   readonly smallest: number
   readonly unlisted: number
+  /** 1 − Σ listed p, not rounded to 0. */
+  readonly rawUnlisted: number
 }
 
-function sideOf(name: string, list: readonly TokenLogprob[], position: number): Side {
+function sideOf(
+  name: string,
+  list: readonly TokenLogprob[],
+  position: number,
+  nextToken: number | string,
+  nextLogprob: number | undefined,
+): Side {
   if (list.length === 0) throw new RangeError(`position ${position}: the ${name} top-k list is empty`)
   const listed = new Map<number | string, number>()
   let top = list[0]!
@@ -94,12 +114,27 @@ function sideOf(name: string, list: readonly TokenLogprob[], position: number): 
     smallest = Math.min(smallest, p)
     sum += p
   }
+  if (nextLogprob !== undefined && !listed.has(nextToken)) {
+    if (!(nextLogprob <= 1e-6))
+      throw new RangeError(
+        `position ${position}: ${name} logprob ${nextLogprob} of the next token ${JSON.stringify(nextToken)} is not ≤ 0`,
+      )
+    const p = Math.exp(Math.min(0, nextLogprob))
+    listed.set(nextToken, p)
+    sum += p
+  }
   if (sum > 1 + 1e-3)
     throw new RangeError(
       `position ${position}: the ${name} top-k probabilities sum to ${sum} > 1: pass natural-log probabilities`,
     )
   const unlisted = Math.max(0, 1 - sum)
-  return { listed, top: top.token, smallest, unlisted: unlisted < REST_EPSILON ? 0 : unlisted }
+  return {
+    listed,
+    top: top.token,
+    smallest,
+    unlisted: unlisted < REST_EPSILON ? 0 : unlisted,
+    rawUnlisted: unlisted,
+  }
 }
 
 function completeSide(
@@ -108,6 +143,10 @@ function completeSide(
 ): { of(token: number | string): number; rest: number } {
   let missing = 0
   for (const token of union) if (!side.listed.has(token)) missing++
-  const share = missing === 0 ? 0 : Math.min(side.smallest, side.unlisted / (missing + 1))
-  return { of: (token) => side.listed.get(token) ?? share, rest: side.unlisted - missing * share }
+  // A side that did not list a token of the union did not cover the vocabulary: its unlisted mass is real
+  // even when rounding makes it look 0 (a peaked top 20 can sum to 1 − 1e-8), and is taken as at least
+  // REST_EPSILON, so the token gets a small positive share rather than 0 (an infinite KLD term).
+  const mass = missing === 0 ? side.unlisted : Math.max(side.rawUnlisted, REST_EPSILON)
+  const share = missing === 0 ? 0 : Math.min(side.smallest, mass / (missing + 1))
+  return { of: (token) => side.listed.get(token) ?? share, rest: mass - missing * share }
 }

@@ -33,6 +33,11 @@ export function scoringWindow(
   bos: number | null | undefined,
 ): ScoringWindow {
   const { contextTokens, window } = options
+  if (options.tokens !== undefined && options.tokens.length !== contextTokens)
+    throw new RequestError(
+      'engine',
+      `tokenLogProbs: ${options.tokens.length} tokens given, but contextTokens is ${contextTokens}: give the window's ids with contextTokens = their count`,
+    )
   if (!Number.isInteger(contextTokens) || contextTokens < MIN_CONTEXT_TOKENS || contextTokens > contextLimit)
     throw new RequestError(
       'engine',
@@ -49,10 +54,16 @@ export function scoringWindow(
       'engine',
       `tokenLogProbs: window ${window} is not in 0..${windows - 1} (the text is ${all.length} tokens, ${windows} windows of ${contextTokens})`,
     )
+  const firstScored = options.firstScored ?? Math.floor(contextTokens / 2)
+  if (!Number.isInteger(firstScored) || firstScored < 0 || firstScored > contextTokens - 2)
+    throw new RequestError(
+      'engine',
+      `tokenLogProbs: firstScored must be an integer in 0..${contextTokens - 2} (contextTokens − 2), got ${firstScored}`,
+    )
   const tokens = all.slice(window * contextTokens, (window + 1) * contextTokens)
   const input = [...tokens]
   if (bos !== null && bos !== undefined) input[0] = bos
-  return { tokens, input, windows, firstScored: Math.floor(contextTokens / 2) }
+  return { tokens, input, windows, firstScored }
 }
 
 /** The last text's tokens, so the windows of one text are tokenized once. */

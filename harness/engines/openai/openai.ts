@@ -7,7 +7,14 @@
  */
 import type OpenAI from 'openai'
 import { Pool } from 'undici'
-import type { Engine, EngineInfo, GenerationRequest, StreamEvent } from '../engine.ts'
+import type {
+  Engine,
+  EngineInfo,
+  GenerationRequest,
+  StreamEvent,
+  TopKLogProbs,
+  TopKLogProbsOptions,
+} from '../engine.ts'
 import type { OpenAIEngineOptions } from './definition.ts'
 import { Http1Agent } from './http1/agent.ts'
 import { API_PATHS, buildRequestBody } from './openai-body.ts'
@@ -17,6 +24,7 @@ import { createSdkClient, streamWithSdk } from './openai-sdk.ts'
 import { probeServer } from './openai-start.ts'
 import { streamLean } from './openai-stream.ts'
 import { undiciTransport } from './openai-undici.ts'
+import { createTopKReader } from './score-top-k.ts'
 
 export {
   DEFAULT_OPENAI_CLIENT,
@@ -31,6 +39,7 @@ export * from './openai-score.ts'
 export * from './openai-sdk.ts'
 export * from './openai-start.ts'
 export * from './openai-stream.ts'
+export * from './score-top-k.ts'
 export * from './sse.ts'
 
 export interface OpenAIEngine extends Engine {
@@ -39,6 +48,7 @@ export interface OpenAIEngine extends Engine {
   /** How scoreChoices() scores on this server, decided by its first answer (openai-score.ts); undefined before. */
   readonly scoreMode: ScoreMode | undefined
   scoreChoices(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]>
+  topKLogProbs(text: string, options: TopKLogProbsOptions, signal?: AbortSignal): Promise<TopKLogProbs>
 }
 
 const DEFAULT_MAX_CONNECTIONS = 1024
@@ -85,7 +95,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     capabilities: { logprobs: true, scoreChoices: true, tokenize: false, memory: false, draft: false },
   }
   let servedModels: readonly string[] = []
-  const scorer = createChoiceScorer({
+  const scoreTarget = {
     pool,
     baseUrl: options.baseUrl,
     basePath,
@@ -93,7 +103,10 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     headers: controlHeaders,
     model: options.model,
     ...(options.extraBody !== undefined ? { extraBody: options.extraBody } : {}),
-  })
+  }
+  const scorer = createChoiceScorer(scoreTarget)
+  // topKLogProbs: implemented; whether this server can is known from a probe before the first window.
+  const topK = createTopKReader(scoreTarget)
 
   return {
     info,
@@ -126,6 +139,9 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     },
     scoreChoices(prompt: string, choices: string[], signal?: AbortSignal): Promise<number[]> {
       return scorer.score(prompt, choices, signal)
+    },
+    topKLogProbs(text: string, o: TopKLogProbsOptions, signal?: AbortSignal): Promise<TopKLogProbs> {
+      return topK.read(text, o, signal)
     },
     async [Symbol.asyncDispose](): Promise<void> {
       // Requests still in flight belong to runs that are over; do not wait for them.
