@@ -9,7 +9,20 @@ import { arrivalOffsetsMs, type OpenLoopSpec } from './arrivals.ts'
 import { InFlight } from './in-flight.ts'
 import type { LoadContext, LoadEnd, LoadResult } from './types.ts'
 
-export async function runOpenLoop(spec: OpenLoopSpec, ctx: LoadContext): Promise<LoadResult> {
+export function runOpenLoop(spec: OpenLoopSpec, ctx: LoadContext): Promise<LoadResult> {
+  return runSchedule(arrivalOffsetsMs(spec, ctx.random), spec, ctx)
+}
+
+/**
+ * Sends at start + each offset (ms, non-decreasing) without waiting for earlier requests; stops issuing
+ * at durationS or on abort; with maxInFlight requests in flight an arrival is dropped (Infinity: every
+ * one is sent, as a trace replay does). Resolves once every request it sent has settled.
+ */
+export async function runSchedule(
+  offsetsMs: Iterable<number>,
+  spec: { durationS?: number | undefined; maxInFlight: number },
+  ctx: LoadContext,
+): Promise<LoadResult> {
   const { clock, signal, send } = ctx
   const startedAt = clock.now()
   const durationMs = spec.durationS === undefined ? Number.POSITIVE_INFINITY : spec.durationS * 1000
@@ -21,7 +34,7 @@ export async function runOpenLoop(spec: OpenLoopSpec, ctx: LoadContext): Promise
   let sleepFailure: { error: unknown } | undefined
 
   // Dropped arrivals were arrivals: they use up the `requests` budget like sent ones.
-  for (const offsetMs of arrivalOffsetsMs(spec, ctx.random)) {
+  for (const offsetMs of offsetsMs) {
     if (signal.aborted || inFlight.failure !== undefined) break
     if (offsetMs >= durationMs) {
       ended = 'duration'

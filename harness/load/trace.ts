@@ -6,9 +6,9 @@
  * @module
  */
 import { readFile } from 'node:fs/promises'
-import { type ConfigIssue, HarnessError, ScenarioError } from '../errors.ts'
-import { InFlight } from './in-flight.ts'
-import type { LoadContext, LoadEnd, LoadResult } from './types.ts'
+import { type ConfigIssue, ScenarioError } from '../errors.ts'
+import { runSchedule } from './open-loop.ts'
+import type { LoadContext, LoadResult } from './types.ts'
 
 /** A replayed trace refuses more lines than this unless the load raises `maxLines`. */
 export const DEFAULT_TRACE_MAX_LINES = 10_000
@@ -189,49 +189,10 @@ function parseLine(value: unknown, at: string, issues: ConfigIssue[]): TraceEntr
  * so scheduleLagMs shows the lateness. Stops issuing at durationS or on abort; resolves once every request
  * it sent has settled.
  */
-export async function runTrace(
+export function runTrace(
   offsetsMs: readonly number[],
   durationS: number | undefined,
   ctx: LoadContext,
 ): Promise<LoadResult> {
-  const { clock, signal, send } = ctx
-  const startedAt = clock.now()
-  const durationMs = durationS === undefined ? Number.POSITIVE_INFINITY : durationS * 1000
-  const inFlight = new InFlight()
-  let sent = 0
-  let ended: LoadEnd = 'requests'
-  let sleepFailure: { error: unknown } | undefined
-  for (const offsetMs of offsetsMs) {
-    if (signal.aborted || inFlight.failure !== undefined) break
-    if (offsetMs >= durationMs) {
-      ended = 'duration'
-      break
-    }
-    const scheduledAt = startedAt + offsetMs
-    try {
-      // Node's timers count whole ms from a loop time that may be stale, so a timer can fire up to ~1 ms
-      // before the intended time: sleep again until it has come (a send is never early: scheduleLagMs ≥ 0).
-      for (let waitMs = scheduledAt - clock.now(); waitMs > 0; waitMs = scheduledAt - clock.now())
-        await clock.sleep(waitMs, signal)
-    } catch (error) {
-      if (!signal.aborted) sleepFailure = { error }
-      break
-    }
-    if (signal.aborted || inFlight.failure !== undefined) break
-    sent++
-    let request: Promise<void>
-    try {
-      request = send(scheduledAt)
-    } catch (error) {
-      request = Promise.reject(error)
-    }
-    inFlight.track(request)
-  }
-  await inFlight.settled()
-  if (sleepFailure !== undefined) throw sleepFailure.error
-  if (inFlight.failure !== undefined)
-    throw new HarnessError('send() rejected; it must record a failed request as an outcome and resolve', {
-      cause: inFlight.failure.error,
-    })
-  return { sent, dropped: 0, ended: signal.aborted ? 'aborted' : ended, startedAt, endedAt: clock.now() }
+  return runSchedule(offsetsMs, { durationS, maxInFlight: Number.POSITIVE_INFINITY }, ctx)
 }
