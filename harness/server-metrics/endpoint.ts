@@ -1,0 +1,54 @@
+/**
+ * Where an engine's server is and what it sends, for scraping its /metrics with the run's own auth: the
+ * openai engine's definition registers each engine it creates (engines/openai/definition.ts). Kept beside
+ * the engine object rather than in its info, so the headers (an API key) never reach anything stored.
+ * @module
+ */
+
+export interface ScrapeEndpoint {
+  /** The engine's base URL, e.g. http://127.0.0.1:8000/v1 (`auto` scrapes its origin's /metrics). */
+  baseUrl: string
+  /** The headers the engine sends (Authorization included): secrets, never stored or printed. */
+  headers: Readonly<Record<string, string>>
+}
+
+const endpoints = new WeakMap<object, ScrapeEndpoint>()
+
+export function registerScrapeEndpoint(engine: object, endpoint: ScrapeEndpoint): void {
+  endpoints.set(engine, endpoint)
+}
+
+/** The endpoint an engine was registered with; undefined for in-process engines (llama-cpp, onnx). */
+export function scrapeEndpointOf(engine: object): ScrapeEndpoint | undefined {
+  return endpoints.get(engine)
+}
+
+/** `serverMetrics` of a scenario or `bench run --server-metrics`: auto (default), off, or a /metrics URL. */
+export type ServerMetricsMode = 'auto' | 'off' | (string & {})
+
+/**
+ * The URL and headers to scrape for a run of `engine`, or undefined when nothing is scraped: `off`; `auto`
+ * for an engine without an endpoint. `auto` is the endpoint origin's /metrics; an explicit URL is scraped
+ * with the endpoint's headers only on the endpoint's own origin (the key is never sent to another host).
+ */
+export function scrapeTarget(
+  mode: ServerMetricsMode | undefined,
+  engine: object,
+): { url: string; headers: Readonly<Record<string, string>> } | undefined {
+  if (mode === 'off') return undefined
+  const endpoint = scrapeEndpointOf(engine)
+  if (mode === undefined || mode === 'auto')
+    return endpoint === undefined
+      ? undefined
+      : { url: `${new URL(endpoint.baseUrl).origin}/metrics`, headers: endpoint.headers }
+  const sameOrigin = endpoint !== undefined && originOf(mode) === originOf(endpoint.baseUrl)
+  return { url: mode, headers: sameOrigin ? endpoint.headers : {} }
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin
+  } catch {
+    return undefined
+  }
+}
