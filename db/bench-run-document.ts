@@ -15,7 +15,7 @@
  * @module
  */
 import { z } from 'zod'
-import { runRoles, runStates, variantFormats, variantMethods } from './schema.ts'
+import { runRoles, runStates, serverMetricKinds, variantFormats, variantMethods } from './schema.ts'
 
 /** `format` of the document; with `version`, how a reader knows what it holds. */
 export const BENCH_RUN_FORMAT = 'bench-run'
@@ -185,6 +185,32 @@ export const itemSchema = z.object({
   message: optionalText,
 })
 
+/**
+ * The serving engine's /metrics over the run (harness/server-metrics ServerMetricsRecord; absent for runs
+ * that read none, and in documents exported before they were stored).
+ */
+export const serverMetricsSchema = z.object({
+  url: text,
+  state: z.enum(['ok', 'unavailable']),
+  reason: text.optional(),
+  samples: safeCount,
+  rows: z
+    .array(
+      z.object({
+        name: name.max(200, 'at most 200 characters'),
+        labels: z.record(z.string(), text),
+        kind: z.enum(serverMetricKinds),
+        // JSON has no NaN or ±Inf: such values are null, as in the database.
+        before: z.number().nullable(),
+        after: z.number().nullable(),
+        delta: z.number().nullable(),
+        sumDelta: z.number().nullable(),
+        max: z.number().nullable(),
+      }),
+    )
+    .max(10_000, 'at most 10000 series'),
+})
+
 /** What the document says of the run's requests (checked against the rows: a cut-short document is refused). */
 export const requestCountsSchema = z.object({ total: safeCount }).loose()
 
@@ -206,6 +232,8 @@ export const documentSchema = z.object({
   sweep: sweepSchema.nullable().default(null),
   /** An accuracy run's items, before `requests` (so a streamed import holds them with the head). */
   items: z.array(itemSchema).default([]),
+  /** The serving engine's metrics over the run, before `requests` (absent: none were read). */
+  serverMetrics: serverMetricsSchema.nullable().default(null),
   requests: z.array(requestSchema),
 })
 

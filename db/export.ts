@@ -32,6 +32,7 @@ import {
   type RequestDetail,
 } from './queries/run-detail.ts'
 import { runs, sweeps } from './schema.ts'
+import { readServerMetrics } from './server-metrics.ts'
 
 export type ExportFormat = 'json' | 'csv'
 
@@ -106,10 +107,11 @@ export async function exportRun(
   runId: number,
   options: ExportOptions,
 ): Promise<{ requests: number; items: number }> {
-  const [detail, [row], itemRows] = await Promise.all([
+  const [detail, [row], itemRows, serverMetrics] = await Promise.all([
     getRunDetail(db, runId),
     db.select().from(runs).where(eq(runs.id, runId)),
     listAccuracyItems(db, runId),
+    readServerMetrics(db, runId),
   ])
   const items = itemRows.map((r) => ({ ...r, logliks: logliksToJson(r.logliks) }))
   if (!detail || !row) throw new RunNotFoundError(runId)
@@ -168,6 +170,14 @@ export async function exportRun(
               NonNullable<Doc['items']>[number],
               NotRead['item']
             >[],
+          }
+        : {}),
+      ...(serverMetrics !== undefined
+        ? {
+            serverMetrics: serverMetrics satisfies Writes<
+              typeof serverMetrics,
+              NonNullable<Doc['serverMetrics']>
+            >,
           }
         : {}),
     } as const

@@ -47,6 +47,7 @@ import { HEARTBEAT_INTERVAL_MS, runWriter } from './liveness.ts'
 import { createRedactor, type Redactor } from './redact.ts'
 import { toRequestRow } from './request-rows.ts'
 import { type NewAccuracyItemRow, type NewRequestRow, runs } from './schema.ts'
+import { insertServerMetrics } from './server-metrics.ts'
 
 export interface PostgresSinkOptions {
   /** Outcomes per INSERT. @default 500 */
@@ -203,6 +204,14 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
         runId: String(row.id),
         record: (outcome) => writer.record(outcome),
         recordItem: (item) => writer.recordItem(item),
+        // Not journaled: while the database is away a run's server metrics are said lost, the run is not.
+        serverMetrics: async (record) => {
+          try {
+            await insertServerMetrics(db, row.id, record, redact)
+          } catch (err) {
+            onNotice(`bench: run ${row.id}: its server metrics were not stored: ${describe(err)}`)
+          }
+        },
         finish: async (state, metrics, error) => {
           try {
             await writer.finish(state, metrics, error)

@@ -64,6 +64,10 @@ export function createJsonlSink(file: string, options: JsonlSinkOptions = {}): R
                 : item,
             }),
           ),
+        // Before the finish line: `{"type":"server-metrics","runId",url,state,reason?,samples,rows}`.
+        async serverMetrics(record) {
+          write(redact.value({ type: 'server-metrics', runId, ...record }))
+        },
         async finish(state, metrics, error) {
           const line = { type: 'finish', runId, state, metrics, ...(error !== undefined ? { error } : {}) }
           write(redact.value(line))

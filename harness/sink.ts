@@ -6,6 +6,7 @@
  */
 import type { MetricRow, RunMetrics } from './metrics/types.ts'
 import type { ItemOutcome, RequestOutcome, RunMeta, RunState } from './results.ts'
+import type { ServerMetricsRecord } from './server-metrics/session.ts'
 
 /**
  * A run's summary as handed to finish(): a load run's RunMetrics, or the flat rows of a measurement that
@@ -20,6 +21,12 @@ export interface RunRecorder {
   record(outcome: RequestOutcome): void
   /** As record(), for one scored item of an accuracy run (same batching, journal and guarantees). */
   recordItem(item: ItemOutcome): void
+  /**
+   * The serving engine's /metrics over the run (harness/server-metrics), handed over once, before finish().
+   * Optional: a sink without it keeps none. Resolves once stored; a failure to store them is said (the
+   * sink's notice), never thrown: they must not cost the run.
+   */
+  serverMetrics?(record: ServerMetricsRecord): Promise<void>
   /**
    * Flushes everything and records the final state and metrics. Called exactly once per run (a second
    * call would write a second finish record). Resolves once the results are stored, or kept where the sink

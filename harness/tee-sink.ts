@@ -18,6 +18,9 @@ export function teeSinks(sinks: readonly ResultSink[]): ResultSink {
         recordItem: (item) => {
           for (const r of recorders) r.recordItem(item)
         },
+        async serverMetrics(record) {
+          await Promise.all(recorders.map((r) => r.serverMetrics?.(record)))
+        },
         async finish(state, metrics, error) {
           await Promise.all(recorders.map((r) => r.finish(state, metrics, error)))
         },

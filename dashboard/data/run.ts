@@ -8,7 +8,9 @@ import type { Db } from '../../db/client.ts'
 import { hardwareLabel } from '../../db/queries/facets.ts'
 import { getRunDetail, type RunDetail, runDimensions } from '../../db/queries/index.ts'
 import { type ErrorGroup, errorGroups } from '../../db/queries/run-detail.ts'
+import { readServerMetrics } from '../../db/server-metrics.ts'
 import { DISTRIBUTION_STATS, type DistributionStat, metricInfo } from '../../harness/metrics/catalogue.ts'
+import type { ServerMetricsRecord } from '../../harness/server-metrics/session.ts'
 import { NotFoundError } from '../errors.ts'
 import type { ReadCache } from './cache.ts'
 import { type RunSeries, runSeries } from './run-series.ts'
@@ -49,6 +51,8 @@ export interface RunModel extends RunSeries {
   hardware: string
   percentiles: PercentileRow[]
   scalars: ScalarRow[]
+  /** What the serving engine's /metrics said over the run (db/server-metrics.ts); absent: none read. */
+  serverMetrics?: ServerMetricsRecord
 }
 
 /** Runs in these states have all their requests written: their series never change. */
@@ -69,7 +73,11 @@ export async function loadRun(db: Db, runId: number, cache?: ReadCache): Promise
 }
 
 async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<RunModel> {
-  const [detail, errors] = await Promise.all([getRunDetail(db, runId), errorGroups(db, runId)])
+  const [detail, errors, serverMetrics] = await Promise.all([
+    getRunDetail(db, runId),
+    errorGroups(db, runId),
+    readServerMetrics(db, runId),
+  ])
   if (!detail) throw new NotFoundError(`no run with id ${runId}`)
   const series =
     cache && FINAL_STATES.has(detail.run.state)
@@ -136,6 +144,7 @@ async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<Run
       ),
     })),
     scalars,
+    ...(serverMetrics !== undefined ? { serverMetrics } : {}),
   }
 }
 

@@ -28,6 +28,7 @@ import { insertRequests } from '../insert-requests.ts'
 import { HEARTBEAT_INTERVAL_MS } from '../liveness.ts'
 import { requestRow } from '../request-rows.ts'
 import { type NewRequestRow, runMetrics, runs } from '../schema.ts'
+import { insertServerMetrics } from '../server-metrics.ts'
 import {
   BenchRunError,
   consistencyProblems,
@@ -40,6 +41,7 @@ import {
   prepareBenchRun,
   type StoreBenchRunOptions,
   type StoredBenchRun,
+  serverMetricsRecord,
 } from './bench-run.ts'
 import { JsonObjectStream, JsonStreamError } from './json-stream.ts'
 import { dropEmptySweep } from './sweep.ts'
@@ -216,6 +218,8 @@ export async function streamBenchRun(
           itemRow(run.id, { ...item, logliks: logliksFromJson(item.logliks) }, prep.redact),
         ),
       )
+      if (doc.serverMetrics !== null)
+        await insertServerMetrics(tx, run.id, serverMetricsRecord(doc.serverMetrics), prep.redact)
       await tx
         .update(runs)
         .set({

@@ -28,6 +28,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import { HarnessError } from '../../harness/errors.ts'
 import type { EnvironmentInfo, VariantIdentity } from '../../harness/results.ts'
+import type { ServerMetricsRecord } from '../../harness/server-metrics/session.ts'
 import { insertAccuracyItems, itemRow, logliksFromJson } from '../accuracy-items.ts'
 import { analyzeAfterBulkWrite } from '../analyze.ts'
 import { BENCH_RUN_FORMAT, type BenchRunDocument, documentSchema } from '../bench-run-document.ts'
@@ -45,6 +46,7 @@ import { runWriter } from '../liveness.ts'
 import { createRedactor, type Redactor } from '../redact.ts'
 import { requestRow } from '../request-rows.ts'
 import { type ImportedSource, runMetrics, runs } from '../schema.ts'
+import { insertServerMetrics } from '../server-metrics.ts'
 import { REQUEST_BATCH } from './store.ts'
 import { upsertSweep } from './sweep.ts'
 import { importedRunColumns } from './types.ts'
@@ -240,7 +242,7 @@ export async function insertRunRow(
   // A sweep step joins its sweep here (found by its identity, or created): the sweep's id differs per database.
   const sweepId =
     doc.sweep !== null && run.sweepStep !== null ? await upsertSweep(tx, doc.sweep, redact) : null
-  const { requests: _rows, metrics: _metrics, items: _items, ...head } = doc
+  const { requests: _rows, metrics: _metrics, items: _items, serverMetrics: _server, ...head } = doc
   const imported: ImportedSource = {
     format: BENCH_RUN_FORMAT,
     file: options.source,
@@ -313,6 +315,8 @@ export async function storeBenchRun(
       tx,
       doc.items.map((item) => itemRow(id, { ...item, logliks: logliksFromJson(item.logliks) }, redact)),
     )
+    if (doc.serverMetrics !== null)
+      await insertServerMetrics(tx, id, serverMetricsRecord(doc.serverMetrics), redact)
     return {
       state: 'imported' as const,
       id,
@@ -395,4 +399,12 @@ function environmentInfo(e: NonNullable<BenchRunDocument['environment']>): Envir
     nodeVersion: e.nodeVersion,
     engineVersions: e.engineVersions,
   }
+}
+
+/** The document's server metrics as the writer takes them (a reason absent rather than undefined). */
+export function serverMetricsRecord(
+  doc: NonNullable<BenchRunDocument['serverMetrics']>,
+): ServerMetricsRecord {
+  const { reason, ...rest } = doc
+  return { ...rest, ...(reason !== undefined ? { reason } : {}) }
 }

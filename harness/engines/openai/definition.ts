@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { HarnessError } from '../../errors.ts'
+import { registerScrapeEndpoint } from '../../server-metrics/endpoint.ts'
 import { defineEngine } from '../definition.ts'
 
 /** The openai engine's HTTP clients (openai.ts). */
@@ -79,6 +80,9 @@ export const openaiEngine = defineEngine({
     // Echo + prompt logprobs (vLLM) or one-token choices from the next token's top-k (llama-server);
     // a server with neither throws CapabilityError at its first answer (openai-score.ts).
     scoreChoices: true,
+    // Top-k at every corpus position by echo + logprobs of token ids (vLLM); a server that cannot
+    // throws CapabilityError at a probe before the first window (score-top-k.ts).
+    topKLogProbs: true,
     tokenize: false,
     memory: false,
     draft: false,
@@ -100,6 +104,14 @@ export const openaiEngine = defineEngine({
     const { kind: _kind, baseUrl: _baseUrl, apiKeyEnv: _apiKeyEnv, ...rest } = config
     const { createOpenAIEngine } = await import('./openai.ts')
     const engine = createOpenAIEngine({ ...rest, baseUrl, ...(apiKey !== undefined ? { apiKey } : {}) })
+    // The server's /metrics are read with the run's own headers (harness/server-metrics); never stored.
+    registerScrapeEndpoint(engine, {
+      baseUrl,
+      headers: {
+        ...Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        ...(apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {}),
+      },
+    })
     return {
       engine,
       storedOptions: { ...config },
