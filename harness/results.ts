@@ -356,6 +356,11 @@ export interface EngineCapabilities {
   draft: boolean
   /** Implements tokenLogProbs() (full next-token distributions over a text: quality). Absent = false. */
   tokenLogProbs?: boolean
+  /**
+   * Implements topKLogProbs() (top-k lists at every position of a text: quality, approximate, against a
+   * tokenLogProbs reference; whether a server can is found by a probe). Absent = false.
+   */
+  topKLogProbs?: boolean
 }
 
 /** Static facts stored with every run so results stay comparable. */

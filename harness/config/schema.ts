@@ -557,10 +557,15 @@ export const scenarioSchema = z
     if (s.quality !== undefined && s.measure.includes('quality')) {
       const native = engineDefinitions().filter((d) => d.capabilities.tokenLogProbs)
       s.targets.forEach((t, i) => {
-        if (engineDefinition(t.engine.kind)?.capabilities.tokenLogProbs) return
+        const can = engineDefinition(t.engine.kind)?.capabilities
+        if (can?.tokenLogProbs) return
+        // An endpoint's top-k lists (approximate) are compared with a native reference's full distributions.
+        if (can?.topKLogProbs && t.name !== s.quality?.reference) return
         ctx.addIssue({
           code: 'custom',
-          message: `quality needs the full next-token distributions that only ${native.map((d) => d.kind).join(', ')} engines give; ${t.engine.kind} targets cannot be measured: remove 'quality' from measure or this target`,
+          message: can?.topKLogProbs
+            ? `the quality reference needs the full next-token distributions that only ${native.map((d) => d.kind).join(', ')} engines give; a ${t.engine.kind} target gives top-k lists only: make a native target the reference`
+            : `quality needs the full next-token distributions that only ${native.map((d) => d.kind).join(', ')} engines give (or an endpoint's top-k lists); ${t.engine.kind} targets cannot be measured: remove 'quality' from measure or this target`,
           path: ['targets', i, 'engine', 'kind'],
           input: t.engine.kind,
         })

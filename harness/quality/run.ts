@@ -21,6 +21,7 @@ import { collectReference, compareWithReference, type ReferenceDistributions } f
 import type { PreparedQuality } from './prepare.ts'
 import { qualityMetricRows } from './run-metrics.ts'
 import { summarizeQuality } from './summary.ts'
+import { compareTopKWithReference, QUALITY_TOP_K } from './top-k-measure.ts'
 
 export class QualityRuns {
   /** The reference's distributions, once its quality run collected them. */
@@ -94,16 +95,29 @@ export class QualityRuns {
         throw new HarnessError(
           `quality: no distributions of reference target "${spec.reference}" to compare with (${this.#referenceFailure ?? 'it was not measured'})`,
         )
-      const positions = await compareWithReference(
-        created.engine,
-        target.name,
-        prepared.text,
-        spec.contextTokens,
-        reference,
-        signal,
-      )
+      // Full distributions when the engine gives them; an endpoint's top-k lists otherwise (approximate,
+      // top-k-measure.ts; the endpoint's probe refuses, with the reason, what cannot deliver them).
+      const endpoint = created.engine.tokenLogProbs === undefined && created.engine.topKLogProbs !== undefined
+      const positions = endpoint
+        ? await compareTopKWithReference(
+            created.engine,
+            target.name,
+            prepared.text,
+            spec.contextTokens,
+            reference,
+            QUALITY_TOP_K,
+            signal,
+          )
+        : await compareWithReference(
+            created.engine,
+            target.name,
+            prepared.text,
+            spec.contextTokens,
+            reference,
+            signal,
+          )
       const summary = summarizeQuality(positions)
-      const figures = qualityMetricRows(summary)
+      const figures = qualityMetricRows(summary, endpoint ? { topK: QUALITY_TOP_K } : {})
       const result: QualityRunResult = { reference: spec.reference, summary }
       const reason =
         summary.state === 'ok'

@@ -163,7 +163,7 @@ export function createTopKReader(target: ScoreTarget): TopKReader {
     let maxTokens: 0 | 1 = 0
     let a = await echo(ids, k, maxTokens)
     // A server that refuses max_tokens 0 may still echo prompt logprobs beside one generated token.
-    if (a.status === 400 || a.status === 422) {
+    if ((a.status === 400 || a.status === 422) && !/max allowed/i.test(errorMessageFromText(a.text))) {
       a = await echo(ids, k, 1)
       if (ok(a)) maxTokens = 1
     }
