@@ -69,7 +69,8 @@ function runIds(r: CliResult): number[] {
   return (JSON.parse(r.stdout) as { runs: { runId: string }[] }).runs.map((x) => Number(x.runId))
 }
 
-describe('bench gate messages', () => {
+// Concurrent: the three use their own databases and files, and mostly wait on CLI children (3 × ~25 s).
+describe.concurrent('bench gate messages', () => {
   it('a refusal lists the differing fields one per line; series by load name; alerts counted', async () => {
     const db = path.join(dir, 'db-a')
     const run = async (file: string, ...args: string[]) =>
