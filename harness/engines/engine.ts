@@ -171,6 +171,14 @@ export interface TokenLogProbsOptions {
   contextTokens: number
   /** 0-based window index; `windows` of the answer says how many the text holds. */
   window: number
+  /**
+   * Evaluate these token ids as the one window instead of tokenizing the text (which is then ignored):
+   * `contextTokens` must be their length and `window` 0; position 0 is still evaluated as BOS when the model
+   * adds one. For a server that evaluates ids it was sent (the mock's model-backed logprobs).
+   */
+  tokens?: readonly number[]
+  /** First scored position instead of floor(contextTokens / 2); ≥ 0 (0: every position). */
+  firstScored?: number
 }
 
 export interface TokenLogProbs {
@@ -188,6 +196,26 @@ export interface TokenLogProbs {
    * rows × vocabSize × 4 bytes (256 × 152k ≈ 156 MB for a Qwen vocabulary at contextTokens 512).
    */
   logProbs: Float32Array
+}
+
+/** What topKLogProbs() asks for: a window as TokenLogProbsOptions, and k. */
+export interface TopKLogProbsOptions extends Pick<TokenLogProbsOptions, 'contextTokens' | 'window'> {
+  /** Most likely tokens per position (vLLM caps it at its `--max-logprobs`, default 20). */
+  k: number
+}
+
+/** One scored position of topKLogProbs(): the k most likely next tokens, and the actual next token. */
+export interface TopKRow {
+  /** The k most likely token ids with their natural-log probabilities, most likely first (ties: lower id). */
+  top: { id: number; logprob: number }[]
+  /** ln p of the actual next token (the text's token at this position + 1), listed or not. */
+  nextLogprob: number
+}
+
+/** One window as an endpoint delivers it: TokenLogProbs' window, top-k lists instead of full rows. */
+export interface TopKLogProbs extends Omit<TokenLogProbs, 'vocabSize' | 'logProbs'> {
+  /** contextTokens − 1 − firstScored rows, row i predicting tokens[firstScored + i + 1]. */
+  rows: TopKRow[]
 }
 
 export interface Engine extends AsyncDisposable {
@@ -224,6 +252,14 @@ export interface Engine extends AsyncDisposable {
    * as for scoreChoices (checked between evaluation chunks).
    */
   tokenLogProbs?(text: string, options: TokenLogProbsOptions, signal?: AbortSignal): Promise<TokenLogProbs>
+  /**
+   * The top-k next-token log-probabilities at every scored position of one window of a text (quality from
+   * an endpoint, approximate: harness/quality/top-k.ts), windows as tokenLogProbs cuts them, the text
+   * tokenized by the endpoint. An endpoint that cannot deliver them (no prompt logprobs, fewer than k per
+   * position, ids that do not line up with what it was sent) throws CapabilityError naming what it lacks,
+   * found by a small probe before the first window; never a made-up row. `signal` as for scoreChoices.
+   */
+  topKLogProbs?(text: string, options: TopKLogProbsOptions, signal?: AbortSignal): Promise<TopKLogProbs>
   /**
    * Memory of the engine's process. The runner calls it right before a measurement window (which starts
    * a new peak) and right after it, and stores the second answer with the run's metrics.

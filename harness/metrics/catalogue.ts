@@ -439,6 +439,12 @@ export const QUALITY_METRICS = {
     direction: 'none',
     description: 'Scored positions behind the quality figures.',
   },
+  qualityTopK: {
+    unit: 'count',
+    direction: 'none',
+    description:
+      'k of the top-k lists the figures come from: an endpoint (topKLogProbs), approximate (harness/quality/top-k.ts); absent = full distributions, exact.',
+  },
 } as const satisfies Record<string, MetricInfo>
 export type QualityMetricName = keyof typeof QUALITY_METRICS
 

@@ -554,7 +554,8 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
     async tokenLogProbs(text: string, o: TokenLogProbsOptions, signal?: AbortSignal): Promise<TokenLogProbs> {
       const s = ready()
       signal?.throwIfAborted()
-      const all = textTokens.get(text, () => tokenizePrompt(s.model, text))
+      const all =
+        o.tokens !== undefined ? [...o.tokens] : textTokens.get(text, () => tokenizePrompt(s.model, text))
       const bos = s.model.tokens.bos
       const w = scoringWindow(all, o, s.contextSize, s.model.tokens.shouldPrependBosToken ? bos : null)
       const vocabSize = s.vocabSize
@@ -569,7 +570,8 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
           ...(temperature !== undefined ? { options: { temperature, topK: 0, topP: 1, minP: 0 } } : {}),
         }
         await sequence.clearHistory()
-        await sequence.evaluateWithoutGeneratingNewTokens(input.slice(0, w.firstScored))
+        if (w.firstScored > 0)
+          await sequence.evaluateWithoutGeneratingNewTokens(input.slice(0, w.firstScored))
         for (let start = w.firstScored; start < input.length - 1; start += LOGPROB_CHUNK) {
           signal?.throwIfAborted()
           const end = Math.min(start + LOGPROB_CHUNK, input.length - 1)

@@ -294,14 +294,15 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
     async tokenLogProbs(text: string, o: TokenLogProbsOptions, signal?: AbortSignal): Promise<TokenLogProbs> {
       const s = ready()
       signal?.throwIfAborted()
-      const all = textTokens.get(text, () => s.tokenizer.encodePrompt(text))
+      const all =
+        o.tokens !== undefined ? [...o.tokens] : textTokens.get(text, () => s.tokenizer.encodePrompt(text))
       const bos = s.tokenizer.encodePrompt('')[0]
       const w = scoringWindow(all, o, Number.MAX_SAFE_INTEGER, bos)
       const scored = w.input.slice(0, -1)
       let logits: Float32Array
       let vocabSize: number
       let offset: number
-      if (s.cached) {
+      if (s.cached && w.firstScored > 0) {
         const head = await forward(s.session, s.layout, scored.slice(0, w.firstScored), 0, undefined, true)
         const tail = await forward(
           s.session,
