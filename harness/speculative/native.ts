@@ -50,6 +50,12 @@ export interface SpecModels extends AsyncDisposable {
 export interface LoadSpecModelsOptions {
   targetPath: string
   draftPath: string
+  /**
+   * A Llama instance to load into, kept open on dispose (its creation tests the binary in a child process:
+   * seconds on a loaded 2-core box, so several pairs in one process should share one). Unset: a new one,
+   * disposed with the models. A shared one: dispose the pair's contexts before the pair.
+   */
+  llama?: Llama
 }
 
 function vocabularyOf(path: string): string[] {
@@ -58,9 +64,14 @@ function vocabularyOf(path: string): string[] {
   return tokens.values.map(String)
 }
 
+/** The CPU backend from node-llama-cpp's prebuilt binaries (nothing compiled or downloaded). */
+export function createLlama(): Promise<Llama> {
+  return getLlama({ gpu: false, build: 'never', maxThreads: 0, logLevel: LlamaLogLevel.error })
+}
+
 /**
- * Loads both models on the CPU backend (prebuilt binaries, nothing compiled). Refuses a pair whose
- * vocabularies differ: a drafted token id must mean the same token to the target.
+ * Loads both models. Refuses a pair whose vocabularies differ: a drafted token id must mean the same token
+ * to the target.
  */
 export async function loadSpecModels(o: LoadSpecModelsOptions): Promise<SpecModels> {
   const targetVocab = vocabularyOf(o.targetPath)
@@ -71,9 +82,11 @@ export async function loadSpecModels(o: LoadSpecModelsOptions): Promise<SpecMode
     throw new HarnessError(
       `draft ${o.draftPath} and target ${o.targetPath} have different vocabularies (${draftVocab.length} vs ${targetVocab.length} tokens${differs >= 0 ? `, first difference at id ${differs}` : ''}); speculative decoding needs a draft with the target's tokenizer`,
     )
-  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 0, logLevel: LlamaLogLevel.error })
+  const llama = o.llama ?? (await createLlama())
+  const owned = o.llama === undefined
+  let target: LlamaModel | undefined
   try {
-    const target = await llama.loadModel({ modelPath: o.targetPath })
+    target = await llama.loadModel({ modelPath: o.targetPath })
     const draft = await llama.loadModel({ modelPath: o.draftPath })
     return {
       llama,
@@ -81,12 +94,20 @@ export async function loadSpecModels(o: LoadSpecModelsOptions): Promise<SpecMode
       draft,
       vocabSize: targetVocab.length,
       engineVersion: `node-llama-cpp ${installedVersion('node-llama-cpp') ?? '?'} (llama.cpp ${llama.llamaCppRelease.release})`,
+      // An owned Llama disposes its models and their contexts in order. On a shared one the models go
+      // alone, and their contexts must be disposed first: a model disposed under live contexts was seen to
+      // wait forever (node-llama-cpp 3.21.1, in a vitest fork).
       async [Symbol.asyncDispose]() {
-        await llama.dispose()
+        if (owned) await llama.dispose()
+        else {
+          await draft.dispose()
+          await target?.dispose()
+        }
       },
     }
   } catch (err) {
-    await llama.dispose().catch(() => {})
+    await target?.dispose().catch(() => {})
+    if (owned) await llama.dispose().catch(() => {})
     throw err
   }
 }

@@ -7,15 +7,9 @@
  * the CLI prints and a later queue job can persist as it is.
  * @module
  */
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
-import type { Token } from 'node-llama-cpp'
-import { z } from 'zod'
-import { toConfigIssues } from '../config/index.ts'
-import { type ConfigIssue, HarnessError } from '../errors.ts'
+import type { LlamaContextSequence, Token } from 'node-llama-cpp'
 import { type AcceptanceMetrics, acceptanceMetrics, mergeCounts, type SpecCounts } from './counts.ts'
 import { type AlphaSummary, type PositionAlpha, summarizeAlphas } from './logprob.ts'
 import {
@@ -32,101 +26,16 @@ import {
   distributionAlphas,
   loadSpecModels,
   type NodeLlamaCppPredictions,
+  type PredictorRunResult,
   runEvaluate,
   runSpeculative,
+  type SpecModels,
   type SpecRunResult,
   tokenizePrompt,
 } from './native.ts'
+import type { Study } from './study-file.ts'
 
-const modelPath = z
-  .string()
-  .min(1)
-  .refine((p) => p.endsWith('.gguf'), { message: 'expected the path of a .gguf file' })
-
-export const studySchema = z.strictObject({
-  /** Key of the study (a later database row): lower-case letters, digits, '-'. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and '-'" }),
-  description: z.string().optional(),
-  /** GGUF of the target model; relative paths are resolved against the working directory. */
-  target: modelPath,
-  /** GGUF of the draft model: same vocabulary as the target. */
-  draft: modelPath,
-  /** Raw completion prompts (no chat template), tokenized by the target's tokenizer with BOS. */
-  prompts: z.array(z.string().min(1)).min(1),
-  /** Drafted tokens per verify step. @default [1 … 8] */
-  ks: z.array(z.int().min(1).max(32)).min(1).default([1, 2, 3, 4, 5, 6, 7, 8]),
-  /** greedy: keep a drafted token when it is the target's argmax; sampled: Leviathan rejection sampling. */
-  mode: z.enum(['greedy', 'sampled']).default('greedy'),
-  /** Sampled mode's temperature (full vocabulary: no top-k / top-p). @default 1 */
-  temperature: z.number().positive().max(100).default(1),
-  /** Seed of every sampled token and acceptance draw. @default 0 */
-  seed: z.int().min(0).default(0),
-  /** Tokens generated per prompt and K. @default 64 */
-  maxTokens: z.int().min(1).max(4096).default(64),
-  /** Threads per model evaluation. @default 1 (2-core machines: more is slower) */
-  threads: z.int().min(1).default(1),
-  /** Also run node-llama-cpp's DraftSequenceTokenPredictor at each K (its figures are its own). @default true */
-  predictor: z.boolean().default(true),
-  /** Untimed runs of each loop before the first timed one (page-in, allocator warm-up). @default 1 */
-  warmup: z.int().min(0).default(1),
-})
-
-export type StudyInput = z.input<typeof studySchema>
-export type Study = z.output<typeof studySchema>
-
-/** Identity helper for study files: `export default defineStudy({...})` (plain objects work too). */
-export function defineStudy(study: StudyInput): StudyInput {
-  return study
-}
-
-export class StudyError extends HarnessError {
-  override name = 'StudyError'
-  constructor(
-    readonly source: string,
-    readonly issues: ConfigIssue[],
-  ) {
-    super(
-      `Study ${source} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
-    )
-  }
-}
-
-export function parseStudy(input: unknown, source = 'study'): Study {
-  const result = studySchema.safeParse(input, { reportInput: true })
-  if (!result.success) throw new StudyError(source, toConfigIssues(result.error.issues))
-  return result.data
-}
-
-/** Loads a .json or .ts/.js/.mjs (default export) study file and validates it; model files must exist. */
-export async function loadStudy(file: string): Promise<Study> {
-  const abs = path.resolve(file)
-  if (!existsSync(abs)) throw new StudyError(file, [{ path: '', message: 'file not found' }])
-  let raw: unknown
-  try {
-    if (abs.endsWith('.json')) raw = JSON.parse(await readFile(abs, 'utf8'))
-    else {
-      const { tsImport } = await import('tsx/esm/api')
-      const ns = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown }
-      const d = ns.default as { __esModule?: unknown; default?: unknown } | undefined
-      raw = d !== null && typeof d === 'object' && d.__esModule === true ? d.default : d
-    }
-  } catch (err) {
-    throw new StudyError(file, [{ path: '', message: `cannot read the study: ${(err as Error).message}` }])
-  }
-  if (raw === undefined)
-    throw new StudyError(file, [
-      { path: '', message: 'the file has no default export; write `export default defineStudy({...})`' },
-    ])
-  const study = parseStudy(raw, file)
-  const missing = (['target', 'draft'] as const)
-    .filter((f) => !existsSync(path.resolve(study[f])))
-    .map((f) => ({
-      path: f,
-      message: `model file ${study[f]} not found (fixtures: run \`bench fixtures --size all\`)`,
-    }))
-  if (missing.length > 0) throw new StudyError(file, missing)
-  return study
-}
+export { defineStudy, loadStudy, parseStudy, type Study, StudyError, type StudyInput } from './study-file.ts'
 
 /** Decode throughput of one model alone through the native loop's calls (K = 0). */
 export interface BaselineFigures {
@@ -237,6 +146,31 @@ export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<S
   const contextSize = Math.max(...prompts.map((p) => p.length)) + study.maxTokens + maxK + 2
   const target = await createSequence(models.target, { contextSize, threads: study.threads })
   const draft = await createSequence(models.draft, { contextSize, threads: study.threads })
+  try {
+    return await measure(study, models, prompts, target.sequence, draft.sequence, contextSize, progress, {
+      started,
+      loadAverageBefore,
+    })
+  } finally {
+    await target.context.dispose()
+    await draft.context.dispose()
+  }
+}
+
+async function measure(
+  study: Study,
+  models: SpecModels,
+  prompts: Token[][],
+  targetSequence: LlamaContextSequence,
+  draftSequence: LlamaContextSequence,
+  contextSize: number,
+  progress: (message: string) => void,
+  start: { started: number; loadAverageBefore: number[] },
+): Promise<SpecStudyResult> {
+  const { started, loadAverageBefore } = start
+  const maxK = Math.max(...study.ks)
+  const target = { sequence: targetSequence }
+  const draft = { sequence: draftSequence }
   const common = {
     mode: study.mode,
     temperature: study.temperature,
@@ -347,13 +281,16 @@ export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<S
     progress("node-llama-cpp's own loop, without and with DraftSequenceTokenPredictor")
     const plain = await createSequence(models.target, { contextSize, threads: study.threads })
     const evalOptions = { mode: study.mode, temperature: study.temperature, maxTokens: study.maxTokens }
-    await warm(() => runEvaluate(plain.sequence, first, evalOptions))
-    const plainRuns = []
-    for (const [i, p] of prompts.entries())
-      plainRuns.push(
-        await runEvaluate(plain.sequence, p, { ...evalOptions, seed: runSeed(study.seed, i, 0) }),
-      )
-    await plain.context.dispose()
+    const plainRuns: PredictorRunResult[] = []
+    try {
+      await warm(() => runEvaluate(plain.sequence, first, evalOptions))
+      for (const [i, p] of prompts.entries())
+        plainRuns.push(
+          await runEvaluate(plain.sequence, p, { ...evalOptions, seed: runSeed(study.seed, i, 0) }),
+        )
+    } finally {
+      await plain.context.dispose()
+    }
     const plainFigures = baselineOf(
       plainRuns.map((r) => ({ emitted: r.tokens.length - 1, decodeMs: r.decodeMs })),
     )
@@ -423,8 +360,6 @@ export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<S
     perPrompt,
     table: speedupTable(DEFAULT_TABLE_ALPHAS, study.ks, costRatio, measuredPoints),
   }
-  await target.context.dispose()
-  await draft.context.dispose()
   return result
 }
 
