@@ -7,6 +7,7 @@
  */
 
 import type { RequestErrorKind } from './errors.ts'
+import type { HttpLoadSpec } from './http-load/spec.ts'
 
 export type TokensSource = 'server' | 'tokenizer' | 'chunks'
 
@@ -226,11 +227,13 @@ export interface MicroTaskResult {
   totalMs: number
 }
 
+export type { HttpLoadSpec }
+
 /**
  * What one run measured: a load step, an accuracy evaluation, quality against a reference, a checklist,
- * or micro tasks.
+ * micro tasks, or a raw HTTP load (`bench load`, harness/http-load/spec.ts).
  */
-export type RunSpec = LoadSpec | AccuracySpec | QualitySpec | ChecklistSpec | MicroSpec
+export type RunSpec = LoadSpec | AccuracySpec | QualitySpec | ChecklistSpec | MicroSpec | HttpLoadSpec
 
 /** Why an item could not be scored (its error): a request failure, or an engine that cannot score at all. */
 export type ItemErrorKind = RequestErrorKind | 'capability'

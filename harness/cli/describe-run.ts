@@ -4,6 +4,7 @@
  * @module
  */
 import { describeStoredLoad } from '../../db/queries/dimensions.ts'
+import { describeHttpLoad } from '../http-load/spec.ts'
 import { describeLoad, expectedRequests } from '../load/index.ts'
 import { describeMicro } from '../micro/task.ts'
 import type { AccuracySpec, ChecklistSpec, MicroSpec, QualitySpec, RunSpec } from '../results.ts'
@@ -14,6 +15,7 @@ export function describeRun(spec: RunSpec): string {
     return `quality vs ${spec.reference} ${spec.maxTokens} tokens, ctx ${spec.contextTokens}`
   if (spec.kind === 'checklist') return `checklist at concurrency ${spec.concurrency}`
   if (spec.kind === 'micro') return describeMicro(spec)
+  if (spec.kind === 'http-load') return describeHttpLoad(spec)
   return describeLoad(spec)
 }
 
@@ -33,5 +35,6 @@ export function describeStoredRun(load: unknown): string {
 /** Requests (items, for an accuracy run) the run is expected to count, when known. */
 export function expectedEvents(spec: RunSpec): number | undefined {
   if (spec.kind === 'quality' || spec.kind === 'checklist' || spec.kind === 'micro') return undefined
+  if (spec.kind === 'http-load') return spec.requests
   return spec.kind === 'accuracy' ? spec.items : expectedRequests(spec)
 }

@@ -12,6 +12,7 @@ import { registerExportCommand } from './commands/export.ts'
 import { registerFixturesCommand } from './commands/fixtures.ts'
 import { registerGateCommand } from './commands/gate.ts'
 import { registerImportCommand } from './commands/import.ts'
+import { registerLoadCommand } from './commands/load.ts'
 import { registerMockServerCommand } from './commands/mock-server-flags.ts'
 import { registerPushCommand } from './commands/push.ts'
 import { registerQuickstartCommand } from './commands/quickstart.ts'
@@ -50,6 +51,7 @@ registerAlertsCommands(program)
 registerChangePointsCommand(program)
 registerSweepCommand(program)
 registerChecklistCommand(program)
+registerLoadCommand(program)
 registerReportCommand(program)
 registerSpecCommand(program)
 

@@ -1,0 +1,89 @@
+/**
+ * `bench load <base-url>`: raw HTTP load with autocannon (harness/http-load/). Flags here; the work
+ * (actions/load.ts) is imported when the command runs.
+ * @module
+ */
+import { type Command, Option } from 'commander'
+import { action, parseNumberFlag } from '../action.ts'
+import type { LoadCommandOptions } from '../actions/load.ts'
+
+export function registerLoadCommand(program: Command): void {
+  program
+    .command('load')
+    .description(
+      'raw HTTP load on an OpenAI-compatible endpoint with autocannon: non-streamed requests, latency percentiles, requests/s, errors by status; stored as an http-load run',
+    )
+    .argument('<base-url>', 'endpoint with /v1, e.g. http://127.0.0.1:8000/v1')
+    .option('--model <id>', 'model to request (default: the first of GET /models; with --body: the file’s)')
+    .option('--api-key-env <name>', 'environment variable holding the API key (sent as Bearer)')
+    .addOption(
+      new Option('--endpoint <api>', 'chat (/chat/completions) or completions (/completions)')
+        .choices(['chat', 'completions'])
+        .default('chat'),
+    )
+    .addOption(
+      new Option('--connections <n>', 'keep-alive connections, one request in flight each (default 10)')
+        .argParser(parseNumberFlag('--connections', 'int', 1))
+        .conflicts('rate'),
+    )
+    .addOption(
+      new Option(
+        '--rate <r>',
+        'requests/s over all connections (autocannon overallRate: per-connection per-second budgets, min(10, r) connections)',
+      ).argParser(parseNumberFlag('--rate', 'int', 1)),
+    )
+    .option(
+      '--duration <s>',
+      'stop after this many seconds',
+      parseNumberFlag('--duration', 'number', 0.1),
+      10,
+    )
+    .option(
+      '--requests <n>',
+      'stop after this many requests (the duration still bounds the load)',
+      parseNumberFlag('--requests', 'int', 1),
+    )
+    .option(
+      '--timeout <s>',
+      'a request without a response byte for this long is a timeout error (≥ 1)',
+      parseNumberFlag('--timeout', 'number', 1),
+      30,
+    )
+    .option('--body <file>', 'one JSON request body sent as is with every request (not with --prompts)')
+    .option(
+      '--prompts <file>',
+      'prompts: a .jsonl file ({"prompt"} or {"messages"} per line) or a ShareGPT .json',
+    )
+    .option(
+      '--prompt-tokens <n>',
+      'synthetic prompt length, words ≈ tokens (without --prompts / --body)',
+      parseNumberFlag('--prompt-tokens', 'int', 1),
+      64,
+    )
+    .option(
+      '--output-tokens <n>',
+      'max_tokens of every request',
+      parseNumberFlag('--output-tokens', 'int', 1),
+      16,
+    )
+    .option('--no-fixed-output', 'leave out min_tokens and ignore_eos (servers that refuse them)')
+    .option(
+      '--max-error-rate <r>',
+      'errors / attempted above which the run fails and exit is 1, a fraction',
+      parseNumberFlag('--max-error-rate', 'number', 0),
+      0.01,
+    )
+    .option('--label <text>', 'free text stored with the run')
+    .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress line on stderr')
+    .option(
+      '--db <path|url>',
+      'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
+    )
+    .option('--no-db', 'keep nothing in a database')
+    .action(
+      action(async (baseUrl: string, opts: LoadCommandOptions) =>
+        (await import('../actions/load.ts')).loadCommand(baseUrl, opts),
+      ),
+    )
+}
