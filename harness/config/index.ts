@@ -100,13 +100,15 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
  * left out too: it judges a run's measurements, it does not change them. So are `measure` and `accuracy`:
  * an accuracy run beside the loads changes no latency figure, and an accuracy run's own fingerprint has
  * its evaluation in its load (AccuracySpec: dataset, items by content, shots, scoring). `quality` likewise
- * (a quality run's own hash is that of its QualitySpec).
+ * (a quality run's own hash is that of its QualitySpec). `serverMetrics` too: reading the server's /metrics
+ * changes no figure of the client's.
  */
 export function scenarioHash(scenario: Scenario): string {
   const {
     targets: _targets,
     description: _description,
     maxErrorRate: _maxErrorRate,
+    serverMetrics: _serverMetrics,
     measure: _measure,
     accuracy: _accuracy,
     quality: _quality,

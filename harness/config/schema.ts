@@ -13,6 +13,7 @@ import {
 } from '../engines/registry.ts'
 import { microLoadSchema } from '../micro/schema.ts'
 import { type MockOptions, type MockOptionsInput, mockOptionsSchema } from '../mock-server/options.ts'
+import { isServerMetricsMode, SERVER_METRICS_MODE_MESSAGE } from '../server-metrics/endpoint.ts'
 
 const positiveInt = z.number().int().positive()
 
@@ -476,6 +477,14 @@ export const scenarioSchema = z
      * ratio in [0, 1]. @default DEFAULT_MAX_ERROR_RATE (0.01 = 1 %)
      */
     maxErrorRate: z.number().min(0).max(1).optional(),
+    /**
+     * The serving engine's Prometheus /metrics around each load run (harness/server-metrics/README.md):
+     * `auto` reads `<baseUrl origin>/metrics` of endpoint targets (nothing for native engines), `off` reads
+     * none, a URL is read for every target (with the target's auth headers only on its own origin). Absent,
+     * slow (2 s) or malformed never fails a run: the run stores why. `bench run --server-metrics` overrides
+     * it. Not part of the scenario hash: reading them does not change what is measured. @default 'auto'
+     */
+    serverMetrics: z.string().refine(isServerMetricsMode, SERVER_METRICS_MODE_MESSAGE).optional(),
     /**
      * What to measure on every target: `latency` runs the loads, `accuracy` the evaluation `accuracy`
      * describes (after the loads). Not part of the scenario hash: latency runs measure the same with or

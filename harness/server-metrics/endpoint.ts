@@ -23,6 +23,19 @@ export function scrapeEndpointOf(engine: object): ScrapeEndpoint | undefined {
   return endpoints.get(engine)
 }
 
+/** Whether a value is a ServerMetricsMode: auto, off, or an http(s) URL (light: the CLI's flag parser uses it). */
+export function isServerMetricsMode(value: string): boolean {
+  if (value === 'auto' || value === 'off') return true
+  try {
+    const u = new URL(value)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+export const SERVER_METRICS_MODE_MESSAGE =
+  'must be "auto" (the endpoint\'s <origin>/metrics), "off", or the http(s) URL of a Prometheus /metrics, e.g. http://127.0.0.1:8000/metrics'
+
 /** `serverMetrics` of a scenario or `bench run --server-metrics`: auto (default), off, or a /metrics URL. */
 export type ServerMetricsMode = 'auto' | 'off' | (string & {})
 

@@ -35,6 +35,8 @@ export interface RunCommandOptions {
   repeat?: number
   /** Error-rate threshold of every run, overriding each scenario's maxErrorRate. ratio in [0, 1]. */
   maxErrorRate?: number
+  /** `--server-metrics`: auto, off or a /metrics URL for every scenario, overriding each one's serverMetrics. */
+  serverMetrics?: string
 }
 
 /** Loads all scenarios; reports every invalid one together. */
@@ -129,7 +131,10 @@ export async function runScenarios(files: readonly string[], options: RunCommand
   try {
     for (const { scenario, file } of repetitions) {
       const result = await runScenario({
-        scenario,
+        scenario:
+          options.serverMetrics === undefined
+            ? scenario
+            : { ...scenario, serverMetrics: options.serverMetrics },
         baseDir: path.dirname(file),
         source: file,
         sink: target,

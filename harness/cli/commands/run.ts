@@ -3,6 +3,7 @@
  * @module
  */
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { isServerMetricsMode, SERVER_METRICS_MODE_MESSAGE } from '../../server-metrics/endpoint.ts'
 import { action, parseNumberFlag } from '../action.ts'
 import type { RunCommandOptions } from '../actions/run.ts'
 
@@ -41,6 +42,15 @@ export function registerRunCommand(program: Command): void {
       '--max-error-rate <r>',
       "fail a run (exit 1) whose errors / attempted requests exceed r, overriding the scenario (default: the scenario's maxErrorRate, else 0.01)",
       parseRatioFlag('--max-error-rate'),
+    )
+    .option(
+      '--server-metrics <auto|off|url>',
+      "read the endpoint's Prometheus /metrics before and after each run and store the deltas: auto (<base-url origin>/metrics of endpoint targets), off, or a URL (default: the scenario's serverMetrics, else auto)",
+      (value: string) => {
+        if (!isServerMetricsMode(value))
+          throw new InvalidArgumentError(`--server-metrics ${SERVER_METRICS_MODE_MESSAGE}, got "${value}"`)
+        return value
+      },
     )
     .option(
       '--repeat <n>',
