@@ -12,7 +12,15 @@ import type { Scenario, TargetConfig } from './config/schema.ts'
 import type { ErrorRateCheck } from './metrics/index.ts'
 import type { RunMetrics } from './metrics/types.ts'
 import type { QualitySummary } from './quality/summary.ts'
-import type { ItemOutcome, RequestOutcome, RunMeta, RunSpec, RunState, VariantIdentity } from './results.ts'
+import type {
+  ItemOutcome,
+  MicroTaskResult,
+  RequestOutcome,
+  RunMeta,
+  RunSpec,
+  RunState,
+  VariantIdentity,
+} from './results.ts'
 import type { ResultSink, RunRecorder } from './sink.ts'
 import type { CreatedEngine } from './target-engine.ts'
 
@@ -62,6 +70,8 @@ export interface LoadRunResult {
   accuracy?: AccuracyRunResult
   /** A quality run's figures (absent for other runs and for quality runs that compared nothing). */
   quality?: QualityRunResult
+  /** A micro run's tasks as tinybench measured them, in task order (harness/micro/run.ts). */
+  micro?: MicroTaskResult[]
   /** The target's engine kind (`llama-cpp`, `onnx`, `openai` …), as its runs store it. */
   engine?: string
   /** The variant the target runs, when known (scenario `variant:`, or the engine's model file). */

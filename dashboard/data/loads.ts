@@ -31,8 +31,9 @@ export interface LoadOfRun {
   loadLabel: string
 }
 
-/** Accuracy and quality runs ask items or a corpus, not a load: never a step of the filter. */
-export const isLoadStep = (r: { loadKind: string }) => r.loadKind !== 'accuracy' && r.loadKind !== 'quality'
+/** Accuracy and quality runs ask items or a corpus, micro runs time tasks, not a load: never a step of the filter. */
+export const isLoadStep = (r: { loadKind: string }) =>
+  r.loadKind !== 'accuracy' && r.loadKind !== 'quality' && r.loadKind !== 'micro'
 
 /**
  * The load steps among `runs` (load-step runs only): by position (loadIndex), then the step most targets

@@ -72,7 +72,7 @@ export interface CandidateSelection {
 
 /** Completed candidate runs, oldest first; empty when nothing matches. */
 /** Load kinds of runs that measure something other than latency (no latency figures to gate). */
-const NOT_LATENCY_LOAD_KINDS = ['accuracy', 'quality', 'checklist']
+const NOT_LATENCY_LOAD_KINDS = ['accuracy', 'quality', 'checklist', 'micro']
 
 export async function findCandidateRuns(db: Db, sel: CandidateSelection): Promise<GateRun[]> {
   const scenario = sel.scenario !== undefined ? eq(runs.scenarioName, sel.scenario) : undefined

@@ -5,6 +5,8 @@
  * row or a refused comparison can say "load: concurrent 4 vs concurrent 16" instead of two hashes.
  * @module
  */
+import { describeMicro } from '../../harness/micro/task.ts'
+import type { MicroSpec } from '../../harness/results.ts'
 import { canonicalJson } from '../identity.ts'
 import { environments, runs, variants } from '../schema.ts'
 
@@ -106,6 +108,9 @@ export function describeStoredLoad(load: unknown): string {
       return `quality vs ${displayValue(l.reference)} ${displayValue(l.maxTokens)} tokens, ctx ${displayValue(l.contextTokens)}`
     case 'checklist':
       return `checklist at concurrency ${displayValue(l.concurrency)}`
+    // A micro run as `bench run` prints it (harness/micro/task.ts): `micro tokenize-1000, forward-128`.
+    case 'micro':
+      return Array.isArray(l.tasks) ? describeMicro(l as unknown as MicroSpec) : 'micro'
     // `bench load` (harness/http-load/spec.ts describeHttpLoad says it the same way).
     case 'http-load':
       return `http-load ${displayValue(l.endpoint)} ${typeof l.ratePerS === 'number' ? `${l.ratePerS}/s` : `${displayValue(l.connections)} conn`}`

@@ -5,7 +5,7 @@
  * incomparable figures never share a row.
  * @module
  */
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, ne, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { orderByFigure } from '../figures/leaderboard.ts'
 import { environments, runs, variants } from '../schema.ts'
@@ -106,6 +106,9 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
     .innerJoin(runs, eq(runs.id, latestIds.id))
     .leftJoin(environments, eq(environments.id, runs.environmentId))
     .leftJoin(variants, eq(variants.id, runs.variantId))
+    // Micro runs (tinybench tasks, harness/micro) measure no request: they are no row of any leaderboard,
+    // procurement or variant table. Filtered on the chosen rows, so the CTEs stay index-only.
+    .where(ne(runs.loadKind, 'micro'))
     .orderBy(runs.targetName, runs.fingerprint)
 
   const byTarget = new Map<string, typeof latest>()

@@ -4,6 +4,7 @@
  */
 
 import type { Distribution } from '../metrics/types.ts'
+import { MICRO_COLUMNS, MICRO_FOOTNOTE, microRows } from '../micro/format.ts'
 import type { LoadRunResult } from '../runner.ts'
 import { describeRun } from './describe-run.ts'
 import { VARIANT_COLUMNS, VARIANT_FOOTNOTE, variantRows } from './variant-table.ts'
@@ -33,10 +34,11 @@ const COLUMNS = [
 
 const isAccuracy = (r: LoadRunResult) => r.load.kind === 'accuracy'
 const isQuality = (r: LoadRunResult) => r.load.kind === 'quality'
+const isMicro = (r: LoadRunResult) => r.load.kind === 'micro'
 
 export function resultRows(results: readonly LoadRunResult[]): string[][] {
   return results
-    .filter((r) => !isAccuracy(r) && !isQuality(r))
+    .filter((r) => !isAccuracy(r) && !isQuality(r) && !isMicro(r))
     .map((r) => {
       const m = r.metrics
       return [
@@ -187,9 +189,10 @@ export function formatTable(results: readonly LoadRunResult[]): string {
   const loadRows = resultRows(results)
   const accRows = accuracyRows(results)
   const qualRows = qualityRows(results)
-  // A scenario that measures accuracy or quality only prints no empty latency table.
+  const microRowsOf = microRows(results)
+  // A scenario that measures accuracy, quality or micro tasks only prints no empty latency table.
   const latency =
-    loadRows.length > 0 || (accRows.length === 0 && qualRows.length === 0)
+    loadRows.length > 0 || (accRows.length === 0 && qualRows.length === 0 && microRowsOf.length === 0)
       ? [...grid(COLUMNS, loadRows, 3).map((l) => l.trimEnd()), '', FOOTNOTE, ...nativeSpeedLines(results)]
       : []
   const accuracy =
@@ -205,12 +208,22 @@ export function formatTable(results: readonly LoadRunResult[]): string {
           QUALITY_FOOTNOTE,
         ]
       : []
+  const micro =
+    microRowsOf.length > 0
+      ? [
+          ...(latency.length > 0 || accuracy.length > 0 || quality.length > 0 ? [''] : []),
+          ...grid(MICRO_COLUMNS, microRowsOf, 3),
+          '',
+          MICRO_FOOTNOTE,
+        ]
+      : []
   const varRows = variantRows(results)
   const variants = varRows.length > 0 ? ['', ...grid(VARIANT_COLUMNS, varRows, 4), '', VARIANT_FOOTNOTE] : []
   return [
     ...latency,
     ...accuracy,
     ...quality,
+    ...micro,
     ...variants,
     ...noticeLines(results),
     ...failureLines(results),
@@ -248,12 +261,15 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
       : []
   const qualRows = qualityRows(results)
   const quality = qualRows.length > 0 ? ['', ...mdTable(QUALITY_COLUMNS, qualRows, 3, QUALITY_FOOTNOTE)] : []
+  const microOf = microRows(results)
+  const micro = microOf.length > 0 ? ['', ...mdTable(MICRO_COLUMNS, microOf, 3, MICRO_FOOTNOTE)] : []
   const varRows = variantRows(results)
   const variants = varRows.length > 0 ? ['', ...mdTable(VARIANT_COLUMNS, varRows, 4, VARIANT_FOOTNOTE)] : []
   return [
     ...mdTable(COLUMNS, resultRows(results), 3, FOOTNOTE),
     ...accuracy,
     ...quality,
+    ...micro,
     ...variants,
     ...(failures.length > 0 ? ['', ...failures.map((line) => `- ${esc(line)}`)] : []),
   ].join('\n')

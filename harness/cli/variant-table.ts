@@ -40,7 +40,8 @@ const sig = (v: number): string =>
       ? v.toExponential(2)
       : Number(v.toPrecision(3)).toString()
 
-const isLatency = (r: LoadRunResult) => r.load.kind !== 'accuracy' && r.load.kind !== 'quality'
+const isLatency = (r: LoadRunResult) =>
+  r.load.kind !== 'accuracy' && r.load.kind !== 'quality' && r.load.kind !== 'micro'
 
 /**
  * One row per target, in the order targets first appear. [] (no table) when it would add nothing to the
