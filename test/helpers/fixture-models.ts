@@ -60,6 +60,9 @@ export const tinyModels = (): Promise<TinyModels> => fixturesOf('tiny')
  */
 export const benchModels = (): Promise<TinyModels> => fixturesOf('bench')
 
+/** The knowledge teacher's variants (harness/fixtures/teacher: 64 wide, 3 blocks, trained; built in ~1 s). */
+export const teacherModels = (): Promise<TinyModels> => fixturesOf('teacher')
+
 /** Bump when the EOS model's weights change, so cached files are rebuilt. */
 const EOS_MODEL_VERSION = 1
 
