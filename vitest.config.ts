@@ -40,7 +40,6 @@ const TIMED = [
   'test/engines/isolate-timing.test.ts',
   'test/engines/isolate-faults.test.ts',
   'test/gate/gate-cli.test.ts',
-  'test/real-server/llama-server.test.ts',
   // The knee of the capacity mock within 10 %: latency percentiles under a paced load.
   'test/e2e/sweep.test.ts',
   // A 200-line trace replayed at 10×: schedule lag p99 within 20 ms (issue 18).
