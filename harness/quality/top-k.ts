@@ -10,7 +10,10 @@
  *   between those M_m missing tokens and the rest bucket, each missing token getting
  *   min(smallest listed p_m, R_m / (|M_m| + 1)) — it was not in the top k, so it cannot exceed the k-th;
  * - the rest bucket: what is left, R_m − |M_m|·share (≥ R_m / (|M_m| + 1), so > 0 whenever R_m > 0).
- * R_m below 1e-6 counts as 0: a list covering the vocabulary sums to 1 only up to rounding.
+ * R_m below 1e-6 counts as 0 only when both sides list every token of U and both R are below it (two
+ * lists covering the vocabulary, which sum to 1 only up to rounding); otherwise each side's R is taken as at
+ * least 1e-6, so no category gets 0 on one side and mass on the other (an infinite term): a peaked top 20
+ * can sum to 1 − 1e-7 on one side and 1 − 2e-6 on the other.
  * Then KLD_t = Σ_c p_ref(c)·ln(p_ref(c)/p_var(c)) over the categories. When k covers the vocabulary U is
  * every token, both rests are 0 and the figure equals the exact one (tested); otherwise it is an estimate.
  * @module
@@ -56,8 +59,11 @@ export function compareTopK(
   const r = sideOf('reference', ref, position, nextToken, known.ref)
   const v = sideOf('variant', variant, position, nextToken, known.variant)
   const union = new Set<number | string>([...r.listed.keys(), ...v.listed.keys(), nextToken])
-  const pr = completeSide(r, union)
-  const pv = completeSide(v, union)
+  const missingR = countMissing(r, union)
+  const missingV = countMissing(v, union)
+  const partial = missingR > 0 || missingV > 0 || r.unlisted >= REST_EPSILON || v.unlisted >= REST_EPSILON
+  const pr = completeSide(r, missingR, partial)
+  const pv = completeSide(v, missingV, partial)
   let kld = 0
   for (const token of union) kld += term(pr.of(token), pv.of(token))
   kld += term(pr.rest, pv.rest)
@@ -82,9 +88,8 @@ interface Side {
   readonly listed: Map<number | string, number>
   readonly top: number | string
   readonly smallest: number
+  /** 1 − Σ listed p (≥ 0). */
   readonly unlisted: number
-  /** 1 − Σ listed p, not rounded to 0. */
-  readonly rawUnlisted: number
 }
 
 function sideOf(
@@ -127,26 +132,26 @@ function sideOf(
     throw new RangeError(
       `position ${position}: the ${name} top-k probabilities sum to ${sum} > 1: pass natural-log probabilities`,
     )
-  const unlisted = Math.max(0, 1 - sum)
-  return {
-    listed,
-    top: top.token,
-    smallest,
-    unlisted: unlisted < REST_EPSILON ? 0 : unlisted,
-    rawUnlisted: unlisted,
-  }
+  return { listed, top: top.token, smallest, unlisted: Math.max(0, 1 - sum) }
 }
 
-function completeSide(
-  side: Side,
-  union: ReadonlySet<number | string>,
-): { of(token: number | string): number; rest: number } {
+function countMissing(side: Side, union: ReadonlySet<number | string>): number {
   let missing = 0
   for (const token of union) if (!side.listed.has(token)) missing++
-  // A side that did not list a token of the union did not cover the vocabulary: its unlisted mass is real
-  // even when rounding makes it look 0 (a peaked top 20 can sum to 1 − 1e-8), and is taken as at least
-  // REST_EPSILON, so the token gets a small positive share rather than 0 (an infinite KLD term).
-  const mass = missing === 0 ? side.unlisted : Math.max(side.rawUnlisted, REST_EPSILON)
+  return missing
+}
+
+/**
+ * A side's probability per category. `partial`: some list does not cover the vocabulary, so each side's
+ * unlisted mass is real even where rounding makes it look 0, and is taken as at least REST_EPSILON; else
+ * (both full) the rests are rounding and count as 0.
+ */
+function completeSide(
+  side: Side,
+  missing: number,
+  partial: boolean,
+): { of(token: number | string): number; rest: number } {
+  const mass = partial ? Math.max(side.unlisted, REST_EPSILON) : 0
   const share = missing === 0 ? 0 : Math.min(side.smallest, mass / (missing + 1))
   return { of: (token) => side.listed.get(token) ?? share, rest: mass - missing * share }
 }

@@ -100,7 +100,7 @@ describe('topKOfRow', () => {
 })
 
 describe('compareTopK on lists of an endpoint', () => {
-  it('is finite when a side did not list a token and its top k rounds to a sum of 1', () => {
+  it('is finite when a side did not list a token and its top k rounds to a sum of 1 (rests at least 1e-6)', () => {
     // Reference lists token 2 at 1e-8; the variant's two entries sum to 1 − 1e-9 (rounding: "no rest").
     const r = compareTopK(
       [
@@ -115,8 +115,33 @@ describe('compareTopK on lists of an endpoint', () => {
       0,
     )
     expect(Number.isFinite(r.kld), `KLD ${r.kld}`).toBe(true)
-    expect(r.kld, 'the unlisted token at ≤ 1e-6 / 2: a term of about 1e-8 · ln(1e-8 / 5e-7)').toBeLessThan(
-      1e-7,
+    expect(
+      r.kld,
+      'token 1, token 2 at its share 5e-7, the rests at the 1e-6 floor (1e-6 and 5e-7)',
+    ).toBeCloseTo(
+      (0.1 - 1e-8) * Math.log((0.1 - 1e-8) / (0.1 - 1e-9)) +
+        1e-8 * Math.log(1e-8 / 5e-7) +
+        1e-6 * Math.log(2),
+      12,
+    )
+  })
+
+  it('is finite when both sides list the same tokens and only one rest rounds below 1e-6', () => {
+    // Measured (teacher-q8_0 vs teacher-f32, 2048 tokens): rests 1.35e-6 and 9.2e-7 had made one term infinite.
+    const ref = [
+      { token: 0, logprob: lp(0.998) },
+      { token: 1, logprob: lp(0.002 - 1.35e-6) },
+    ]
+    const variant = [
+      { token: 0, logprob: lp(0.997) },
+      { token: 1, logprob: lp(0.003 - 9.2e-7) },
+    ]
+    const r = compareTopK(ref, variant, 0)
+    expect(Number.isFinite(r.kld), `KLD ${r.kld}`).toBe(true)
+    const two = (p: number, q: number) => p * Math.log(p / q)
+    expect(r.kld, 'the rest of the variant taken as 1e-6').toBeCloseTo(
+      two(0.998, 0.997) + two(0.002 - 1.35e-6, 0.003 - 9.2e-7) + two(1.35e-6, 1e-6),
+      12,
     )
   })
 
