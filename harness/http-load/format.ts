@@ -34,7 +34,7 @@ export function formatHttpLoad(r: HttpLoadReport): string {
   const statuses = Object.entries(r.statusCounts)
   lines.push(`status     ${statuses.length > 0 ? statuses.map(([s, n]) => `${s} ×${n}`).join(' · ') : '—'}`)
   lines.push(
-    `errors     ${formatErrorCounts(r.errorRate.errorCounts)} · error rate ${percent(r.errorRate.errorRate)} (max ${percent(r.errorRate.maxErrorRate)})`,
+    `errors     ${formatErrorCounts(r.errorRate.errorCounts)} · error rate ${percent(r.errorRate.errorRate, r.errorRate.maxErrorRate)} (max ${percent(r.errorRate.maxErrorRate)})`,
   )
   return lines.join('\n')
 }

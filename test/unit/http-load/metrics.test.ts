@@ -204,7 +204,7 @@ describe('formatHttpLoad', () => {
       'rps        1.5 requests/s (2xx over the 2.00 s window) · 5.0 output tokens/s',
       'latency ms p50 20.0 · p90 36.0 · p95 38.0 · p99 39.6 · p99.9 40.0 · max 40.0 · mean 23.3 (n 3)',
       'status     200 ×2 · 201 ×1 · 429 ×1',
-      'errors     http 429 ×1, timeout ×1 · error rate 40 % (max 50 %)',
+      'errors     http 429 ×1, timeout ×1 · error rate 40.0 % (max 50 %)',
     ])
   })
 })
