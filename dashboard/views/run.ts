@@ -15,6 +15,7 @@ import { formatCell, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { httpLoadSection } from './http-load.ts'
 import { page } from './layout.ts'
+import { microSection } from './micro.ts'
 import { flagTags } from './scope.ts'
 import { serverMetricsSection } from './server-metrics.ts'
 import { serverTruthNote } from './server-truth.ts'
@@ -104,6 +105,7 @@ ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No pe
 ${errorTable(m.errors, requests.total - requests.aborted)}
 ${checklistTable(m.scalars, run.load)}
 ${httpLoadSection(m)}
+${microSection(m)}
 ${serverMetricsSection(m.serverMetrics)}
 ${
   m.percentiles.length === 0
