@@ -8,7 +8,8 @@
  *   and Δp RMS are equal (the next token's ln p comes with the lists, the top token is in them);
  * - the endpoint runs are stored like native ones plus `qualityTopK` = 20 (approximate), the native runs
  *   without it, and the variant table shows both.
- * A scenario whose reference is an endpoint is invalid (the reference must give full distributions).
+ * An endpoint with another tokenizer (teacher-onnx-fp32's byte tokenizer) is refused naming the position; a
+ * scenario whose reference is an endpoint is invalid (the reference must give full distributions).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -40,8 +41,12 @@ let dir: string
 const closers: (() => PromiseLike<void>)[] = []
 const model = (name: string) => join(TEST_MODELS_DIR, `${name}.gguf`)
 
-async function modelEndpoint(name: string): Promise<MockServerHandle> {
-  const logprobsModel = await createEngineLogprobsModel({ kind: 'llama-cpp', modelPath: model(name) })
+async function modelEndpoint(
+  name: string,
+  kind: 'llama-cpp' | 'onnx' = 'llama-cpp',
+): Promise<MockServerHandle> {
+  const modelPath = kind === 'onnx' ? join(TEST_MODELS_DIR, `${name}.onnx`) : model(name)
+  const logprobsModel = await createEngineLogprobsModel({ kind, modelPath })
   closers.push(() => logprobsModel[Symbol.asyncDispose]())
   const mock = await startMockServer({ personality: 'vllm', model: name }, {}, { logprobsModel })
   closers.push(() => mock.close())
@@ -71,7 +76,11 @@ const figure = (rows: MetricRow[] | undefined, name: string) => rows?.find((r) =
 
 describe('quality of endpoints backed by the teacher fixtures', () => {
   it('agrees with the native path: same model KLD 0, Q8_0 within tolerance, approximate stored', async () => {
-    const [f32, q8] = [await modelEndpoint('teacher-f32'), await modelEndpoint('teacher-q8_0')]
+    const [f32, q8, onnx] = await Promise.all([
+      modelEndpoint('teacher-f32'),
+      modelEndpoint('teacher-q8_0'),
+      modelEndpoint('teacher-onnx-fp32', 'onnx'),
+    ])
     const sink = createMemorySink()
     const result = await runScenario({
       scenario: parseScenario({
@@ -87,13 +96,22 @@ describe('quality of endpoints backed by the teacher fixtures', () => {
           native('teacher-q8_0'),
           endpoint('vllm-teacher-f32', f32),
           endpoint('vllm-teacher-q8_0', q8),
+          endpoint('vllm-teacher-onnx', onnx),
           native('teacher-f32'),
         ],
       }),
       baseDir: dir,
       sink,
     })
-    expect(result.state, result.runs.map((r) => r.error).join('; ')).toBe('completed')
+    const state = (target: string) => result.runs.find((r) => r.target === target)
+    for (const target of ['teacher-f32', 'teacher-q8_0', 'vllm-teacher-f32', 'vllm-teacher-q8_0'])
+      expect(state(target)?.state, `${target}: ${state(target)?.error}`).toBe('completed')
+    // The same weights behind an ONNX byte tokenizer (a space is 0x20, llama.cpp's GGUF spells it "▁"): not
+    // the reference's token ids, so refused, never compared.
+    expect(state('vllm-teacher-onnx')?.state).toBe('failed')
+    expect(state('vllm-teacher-onnx')?.error).toMatch(
+      /target "vllm-teacher-onnx" tokenizes the corpus differently from reference "teacher-f32" \(window 0, position \d+: token \d+ from the endpoint's \/tokenize vs \d+\)/,
+    )
     const rows = (target: string) => sink.runs.find((r) => r.meta.target.name === target)?.figures
     for (const target of ['teacher-f32', 'teacher-q8_0', 'vllm-teacher-f32', 'vllm-teacher-q8_0'])
       expect(figure(rows(target), 'qualityTokens'), `${target}: scored tokens`).toBe(MAX_TOKENS)
