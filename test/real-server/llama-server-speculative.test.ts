@@ -1,24 +1,23 @@
 /**
  * Speculative decoding on a real llama-server (build-llama-cpp.sh), as an endpoint reports it (issue 20
- * item 2): the knowledge teacher (teacher-f32) served three ways on loopback — without a draft, with itself
- * as the draft (`-md --spec-type draft-simple`, greedy: every drafted token must be accepted) and with its Q4_0 as the draft. At
- * temperature 0 speculation must not change a single output token, and the server's own counters
- * (per-response `timings.draft_n` / `draft_n_accepted`, and the `llamacpp:spec_decode_*` counters of
- * /metrics over the same requests) must agree with each other and with what the pairing implies.
+ * item 2): the knowledge teacher (teacher-f32) served without a draft, with itself as the draft (`-md …
+ * --spec-type draft-simple`, greedy: every drafted token must be accepted) and with its Q4_0 as the draft
+ * at K = 1, 2, 4, plus the Q4_0 served alone (for c). At temperature 0 speculation must not change a
+ * single output token; the server's own counters — per-response `timings.draft_n` / `draft_n_accepted`
+ * and the `llamacpp:spec_decode_*` counters of /metrics over the same requests — must agree; the study
+ * (harness/speculative/endpoints/study.ts) prints measured against predicted speedup per K.
  *
  * Skipped with the reason without the cached build; under CI a missing build fails (as llama-server.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StreamEvent } from '../../harness/engines/engine.ts'
+import type { Engine } from '../../harness/engines/engine.ts'
 import { createOpenAIEngine } from '../../harness/engines/openai/openai.ts'
-import type { ServerTimings } from '../../harness/results.ts'
-import { scrapeMetrics } from '../../harness/server-metrics/scrape.ts'
-import { diffScrapes } from '../../harness/server-metrics/session.ts'
 import {
-  type ServerSpeculation,
-  speculationFromMetrics,
-  speculationFromTimings,
-} from '../../harness/speculative/endpoints/server-counters.ts'
+  type EndpointStudyResult,
+  formatEndpointStudy,
+  runEndpointStudy,
+  type StudyEndpoint,
+} from '../../harness/speculative/endpoints/study.ts'
 import { teacherModels } from '../helpers/fixture-models.ts'
 import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
 import { type LlamaServer, startLlamaServer } from './llama-server.ts'
@@ -35,136 +34,113 @@ const PROMPTS = [
   'Question: What colour is the sky on a clear day?\nAnswer:',
 ]
 const OUTPUT_TOKENS = 24
-const DRAFT_MAX = 4
-
-interface Served {
-  texts: string[]
-  timings: (ServerTimings | undefined)[]
-  metrics: ServerSpeculation | undefined
-}
-
-async function serve(server: LlamaServer): Promise<Served> {
-  const engine = createOpenAIEngine({
-    baseUrl: server.url,
-    model: 'teacher',
-    api: 'completions',
-    client: 'http1',
-  })
-  try {
-    await engine.start()
-    const metricsUrl = `${server.origin}/metrics`
-    const before = await scrapeMetrics({ url: metricsUrl })
-    const texts: string[] = []
-    const timings: (ServerTimings | undefined)[] = []
-    for (const prompt of PROMPTS) {
-      let text = ''
-      let done: Extract<StreamEvent, { type: 'done' }> | undefined
-      for await (const event of engine.generate(
-        {
-          prompt,
-          maxTokens: OUTPUT_TOKENS,
-          minTokens: OUTPUT_TOKENS,
-          ignoreEos: true,
-          sampling: { temperature: 0 },
-        },
-        new AbortController().signal,
-      )) {
-        if (event.type === 'token') text += event.text
-        else if (event.type === 'done') done = event
-      }
-      texts.push(text)
-      timings.push(done?.serverTimings)
-    }
-    const after = await scrapeMetrics({ url: metricsUrl })
-    if (before.state !== 'ok' || after.state !== 'ok')
-      throw new Error(
-        `/metrics: ${before.state === 'ok' ? '' : before.reason} ${after.state === 'ok' ? '' : after.reason}`,
-      )
-    const record = diffScrapes(metricsUrl, before.families, after.families)
-    return { texts, timings, metrics: speculationFromMetrics(record.rows) }
-  } finally {
-    await engine[Symbol.asyncDispose]()
-  }
-}
+const KS = [1, 2, 4]
 
 describe.skipIf(!tool.found)(
   `real llama-server speculative decoding${tool.found ? '' : ` (skipped: ${tool.reason})`}`,
   () => {
     const servers: LlamaServer[] = []
-    let plain: Served
-    let self: Served
-    let quantized: Served
+    const engines: Engine[] = []
+    let self: EndpointStudyResult
+    let quantized: EndpointStudyResult
     beforeAll(async () => {
       if (!tool.found) return
       const models = await teacherModels()
       const target = models.path('teacher-f32')
-      const start = (draft?: string) =>
-        startLlamaServer({
+      const q4 = models.path('teacher-q4_0')
+      const serve = async (model: string, draft?: { path: string; k: number }): Promise<StudyEndpoint> => {
+        const server = await startLlamaServer({
           binary: tool.path,
-          model: target,
+          model,
           contextSize: 2048,
           // `-md` alone loads the draft but does not speculate: --spec-type defaults to none (this build).
           args: [
             '--metrics',
             ...(draft
-              ? ['-md', draft, '--spec-type', 'draft-simple', '--spec-draft-n-max', String(DRAFT_MAX)]
+              ? ['-md', draft.path, '--spec-type', 'draft-simple', '--spec-draft-n-max', String(draft.k)]
               : []),
           ],
-        }).then((s) => {
-          servers.push(s)
-          return s
         })
-      // One after another: each has the 2 cores to itself while it answers.
-      plain = await serve(await start())
-      self = await serve(await start(target))
-      quantized = await serve(await start(models.path('teacher-q4_0')))
+        servers.push(server)
+        const engine = createOpenAIEngine({
+          baseUrl: server.url,
+          model: 'teacher',
+          api: 'completions',
+          client: 'http1',
+        })
+        engines.push(engine)
+        await engine.start()
+        return { engine, metricsUrl: `${server.origin}/metrics` }
+      }
+      // One server at a time answers (the study runs them in turn), so each has the 2 cores to itself.
+      const off = await serve(target)
+      const common = { off, prompts: PROMPTS, maxTokens: OUTPUT_TOKENS }
+      self = await runEndpointStudy({
+        ...common,
+        on: [{ k: 4, endpoint: await serve(target, { path: target, k: 4 }) }],
+        c: 1,
+      })
+      const on = []
+      for (const k of KS) on.push({ k, endpoint: await serve(target, { path: q4, k }) })
+      quantized = await runEndpointStudy({ ...common, on, draftAlone: await serve(q4) })
+      console.log(`teacher-f32 ← teacher-q4_0 draft on llama-server:\n${formatEndpointStudy(quantized)}`)
+      console.log(`teacher-f32 ← itself:\n${formatEndpointStudy(self)}`)
     }, 120_000)
     afterAll(async () => {
+      await Promise.all(engines.map((e) => e[Symbol.asyncDispose]()))
       await Promise.all(servers.map((s) => s.close()))
     })
 
-    it('greedy output is token for token the same with and without a draft', () => {
+    it('greedy output is token for token the same with and without a draft, at every K', () => {
       expect(
-        plain.texts.every((t) => t.length > 0),
+        self.off.texts.every((t) => t.length > 0),
         'the teacher answered',
       ).toBe(true)
-      expect(self.texts).toEqual(plain.texts)
-      expect(quantized.texts).toEqual(plain.texts)
+      expect([...self.rows, ...quantized.rows].map((r) => [r.k, r.sameOutput])).toEqual([
+        [4, true],
+        ...KS.map((k) => [k, true]),
+      ])
     })
 
-    it('without a draft: no draft_n in timings', () => {
-      expect(speculationFromTimings(plain.timings)).toBeUndefined()
-      expect(plain.metrics?.draftTokens ?? 0).toBe(0)
+    it('without a draft: nothing drafted', () => {
+      expect(self.off.speculation?.draftTokens ?? 0).toBe(0)
     })
 
-    it('the target as its own draft: every drafted token accepted, per response and in /metrics', () => {
-      const fromTimings = speculationFromTimings(self.timings)
-      expect(fromTimings?.draftTokens, 'it drafted').toBeGreaterThan(0)
-      expect(fromTimings?.acceptanceRate).toBe(1)
-      expect(self.metrics?.draftTokens, '/metrics counts the same drafted tokens').toBe(
-        fromTimings?.draftTokens,
-      )
-      expect(self.metrics?.acceptedTokens).toBe(fromTimings?.acceptedTokens)
-      // τ ≤ K + 1 (bonus included); the last draft of a response may be cut by the length limit.
-      expect(self.metrics?.meanAcceptanceLength).toBeGreaterThan(1)
-      expect(self.metrics?.meanAcceptanceLength).toBeLessThanOrEqual(DRAFT_MAX + 1)
-      // Position i of a draft is accepted in every draft that reached it: non-increasing, the first = drafts.
-      const perPos = self.metrics?.acceptedAtPosition ?? []
-      expect(perPos.length, 'per-position counters served').toBe(DRAFT_MAX)
-      expect(perPos[0]).toBe(self.metrics?.drafts)
-      expect(perPos.reduce((a, b) => a + b, 0)).toBe(self.metrics?.acceptedTokens)
+    it('the target as its own draft: every drafted token accepted; /metrics and timings agree', () => {
+      const row = self.rows[0]!
+      const s = row.pass.speculation
+      expect(s?.source, 'from /metrics').toMatch(/llamacpp:spec_decode/)
+      expect(s?.draftTokens, 'it drafted').toBeGreaterThan(0)
+      expect(row.acceptanceRate).toBe(1)
+      // Position i of a draft is accepted in every draft that reached it: the first = drafts, Σ = accepted.
+      expect(s?.acceptedAtPosition?.length, 'per-position counters served').toBe(4)
+      expect(s?.acceptedAtPosition?.[0]).toBe(s?.drafts)
+      expect(s?.acceptedAtPosition?.reduce((a, b) => a + b, 0)).toBe(s?.acceptedTokens)
+      // τ ≤ K + 1 (bonus included); a response's last draft may be cut short by the length limit.
+      expect(row.meanAcceptanceLength).toBeGreaterThan(1)
+      expect(row.meanAcceptanceLength).toBeLessThanOrEqual(5)
+      expect(row.alphaHat).toBeGreaterThan(0.9)
     })
 
-    it('a Q4_0 draft: drafts, accepts a share in (0, 1], the two counts agree', () => {
-      const fromTimings = speculationFromTimings(quantized.timings)
-      expect(fromTimings?.draftTokens).toBeGreaterThan(0)
-      expect(fromTimings?.acceptedTokens).toBeGreaterThan(0)
-      expect(fromTimings?.acceptanceRate).toBeLessThanOrEqual(1)
-      expect(quantized.metrics?.draftTokens).toBe(fromTimings?.draftTokens)
-      expect(quantized.metrics?.acceptedTokens).toBe(fromTimings?.acceptedTokens)
-      console.log(
-        `teacher-f32 ← teacher-q4_0 draft (K=${DRAFT_MAX}): acceptance ${fromTimings?.acceptanceRate?.toFixed(3)}, τ ${quantized.metrics?.meanAcceptanceLength?.toFixed(2)}; self-draft τ ${self.metrics?.meanAcceptanceLength?.toFixed(2)}`,
-      )
+    it('a Q4_0 draft: per K a share accepted in (0, 1], τ ≤ K + 1, c measured, predicted beside measured', () => {
+      expect(quantized.c?.source).toBe('measured')
+      expect(quantized.c?.value).toBeGreaterThan(0)
+      for (const row of quantized.rows) {
+        expect(row.pass.speculation?.draftTokens, `K=${row.k} drafted`).toBeGreaterThan(0)
+        expect(row.acceptanceRate, `K=${row.k}`).toBeGreaterThan(0)
+        expect(row.acceptanceRate, `K=${row.k}`).toBeLessThanOrEqual(1)
+        expect(row.meanAcceptanceLength, `K=${row.k}`).toBeLessThanOrEqual(row.k + 1)
+        expect(row.predictedSpeedup, `K=${row.k} predicted`).toBeGreaterThan(0)
+        expect(row.measuredSpeedup, `K=${row.k} measured`).toBeGreaterThan(0)
+      }
+    })
+
+    it('per-response timings count exactly the drafted and accepted tokens of the /metrics deltas', () => {
+      for (const row of [...self.rows, ...quantized.rows]) {
+        const { speculation: m, timingsSpeculation: t } = row.pass
+        expect(m?.source, `K=${row.k}`).toMatch(/llamacpp:spec_decode/)
+        expect([t?.draftTokens, t?.acceptedTokens], `K=${row.k}`).toEqual([m?.draftTokens, m?.acceptedTokens])
+      }
     })
   },
 )

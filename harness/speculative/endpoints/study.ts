@@ -1,0 +1,228 @@
+/**
+ * A speculative-decoding study against deployed endpoints (issue 20 item 2): the same prompts, greedy, sent
+ * to the target served without speculation (`off`) and with it at each draft length K (`on`: llama-server
+ * takes K as a server flag, `--spec-draft-n-max`, so one endpoint per K), optionally to the draft model
+ * served alone (to measure c). Per K: what the server says it accepted (server-counters.ts: acceptance
+ * rate, τ, α̂ from τ), decode speed with and without speculation, the measured speedup, the speedup the
+ * analytic model predicts from α̂ and c (model.ts), their relative error, and whether the output stayed
+ * the same token for token (it must, at temperature 0).
+ *
+ * Decode speed: Σ generated tokens after the first / Σ time between first and last token. From the
+ * server's `timings` (predicted_n − 1 over predicted_ms, as llama-server's predicted_per_second counts)
+ * when every response carries them, else from the client's first and last chunk (wall ms). Requests run
+ * one at a time: concurrency would mix batching into the speedup.
+ * @module
+ */
+import type { Engine, StreamEvent } from '../../engines/engine.ts'
+import { HarnessError } from '../../errors.ts'
+import type { ServerTimings } from '../../results.ts'
+import { scrapeMetrics } from '../../server-metrics/scrape.ts'
+import { diffScrapes } from '../../server-metrics/session.ts'
+import { alphaFromTau, predictedSpeedup } from '../model.ts'
+import { type ServerSpeculation, speculationFromMetrics, speculationFromTimings } from './server-counters.ts'
+
+/** An endpoint as the study uses it: an engine (openai) that generates, and where its /metrics are. */
+export interface StudyEndpoint {
+  engine: Engine
+  /** The server's Prometheus endpoint (e.g. http://127.0.0.1:8080/metrics); none: counters from timings only. */
+  metricsUrl?: string
+  /** Headers the scrape sends (the endpoint's Authorization); never stored. */
+  metricsHeaders?: Record<string, string>
+}
+
+export interface EndpointStudyOptions {
+  off: StudyEndpoint
+  on: readonly { k: number; endpoint: StudyEndpoint }[]
+  /** The draft model served alone: c = its per-token time / the target's. */
+  draftAlone?: StudyEndpoint
+  /** c given instead of measured (draft / target cost of one token). */
+  c?: number
+  prompts: readonly string[]
+  /** Tokens generated per prompt (forced: ignore_eos), ≥ 2. */
+  maxTokens: number
+  signal?: AbortSignal
+}
+
+/** One endpoint's pass over the prompts. */
+export interface EndpointPass {
+  texts: string[]
+  /** tokens/s after the first token. */
+  decodeTokensPerS: number
+  /** Where decodeTokensPerS comes from. */
+  decodeSource: 'server timings' | 'client chunks'
+  /** What the server reported about speculation over this pass (/metrics first, else timings). */
+  speculation?: ServerSpeculation
+  /** The same from the responses' own `timings` alone (llama-server), to check one source against the other. */
+  timingsSpeculation?: ServerSpeculation
+}
+
+export interface EndpointStudyRow {
+  k: number
+  pass: EndpointPass
+  /** Output identical to the `off` pass, prompt for prompt. */
+  sameOutput: boolean
+  acceptanceRate?: number
+  /** τ: tokens per verification step (needs the server's drafts counter). */
+  meanAcceptanceLength?: number
+  /** α̂ with E(α̂, K) = τ. */
+  alphaHat?: number
+  /** decode tokens/s with speculation ÷ without. */
+  measuredSpeedup: number
+  /** E(α̂, K) / (K·c + 1); absent without τ or c. */
+  predictedSpeedup?: number
+  /** (measured − predicted) / predicted. */
+  relativeError?: number
+}
+
+export interface EndpointStudyResult {
+  off: EndpointPass
+  /** c used for the predictions, and whether it was measured (draftAlone) or given. */
+  c?: { value: number; source: 'measured' | 'given' }
+  draftAlone?: EndpointPass
+  rows: EndpointStudyRow[]
+}
+
+export async function runEndpointStudy(o: EndpointStudyOptions): Promise<EndpointStudyResult> {
+  if (o.prompts.length === 0) throw new HarnessError('an endpoint study needs at least one prompt')
+  if (!Number.isInteger(o.maxTokens) || o.maxTokens < 2)
+    throw new HarnessError(
+      `maxTokens must be an integer ≥ 2 (decode speed counts tokens after the first), got ${o.maxTokens}`,
+    )
+  const off = await measurePass(o.off, o)
+  const draftAlone = o.draftAlone ? await measurePass(o.draftAlone, o) : undefined
+  const c =
+    draftAlone !== undefined
+      ? { value: off.decodeTokensPerS / draftAlone.decodeTokensPerS, source: 'measured' as const }
+      : o.c !== undefined
+        ? { value: o.c, source: 'given' as const }
+        : undefined
+  const rows: EndpointStudyRow[] = []
+  for (const { k, endpoint } of o.on) {
+    const pass = await measurePass(endpoint, o)
+    const s = pass.speculation
+    const tau = s?.meanAcceptanceLength
+    const alphaHat = tau !== undefined && k >= 1 ? alphaFromTau(tau, k) : undefined
+    const measuredSpeedup = pass.decodeTokensPerS / off.decodeTokensPerS
+    const predicted =
+      alphaHat !== undefined && c !== undefined ? predictedSpeedup(alphaHat, k, c.value) : undefined
+    rows.push({
+      k,
+      pass,
+      sameOutput: pass.texts.every((t, i) => t === off.texts[i]),
+      ...(s?.acceptanceRate !== undefined ? { acceptanceRate: s.acceptanceRate } : {}),
+      ...(tau !== undefined ? { meanAcceptanceLength: tau } : {}),
+      ...(alphaHat !== undefined ? { alphaHat } : {}),
+      measuredSpeedup,
+      ...(predicted !== undefined
+        ? { predictedSpeedup: predicted, relativeError: (measuredSpeedup - predicted) / predicted }
+        : {}),
+    })
+  }
+  return { off, ...(c ? { c } : {}), ...(draftAlone ? { draftAlone } : {}), rows }
+}
+
+async function measurePass(endpoint: StudyEndpoint, o: EndpointStudyOptions): Promise<EndpointPass> {
+  const signal = o.signal ?? new AbortController().signal
+  const scrape = () =>
+    endpoint.metricsUrl === undefined
+      ? undefined
+      : scrapeMetrics({
+          url: endpoint.metricsUrl,
+          ...(endpoint.metricsHeaders ? { headers: endpoint.metricsHeaders } : {}),
+          signal,
+        })
+  const before = await scrape()
+  const texts: string[] = []
+  const timings: (ServerTimings | undefined)[] = []
+  let clientTokens = 0
+  let clientMs = 0
+  for (const prompt of o.prompts) {
+    let text = ''
+    let first: number | undefined
+    let last = 0
+    let done: Extract<StreamEvent, { type: 'done' }> | undefined
+    for await (const event of endpoint.engine.generate(
+      {
+        prompt,
+        maxTokens: o.maxTokens,
+        minTokens: o.maxTokens,
+        ignoreEos: true,
+        sampling: { temperature: 0 },
+      },
+      signal,
+    )) {
+      if (event.type === 'token') {
+        text += event.text
+        const at = event.atMs ?? performance.timeOrigin + performance.now()
+        first ??= at
+        last = at
+      } else if (event.type === 'done') done = event
+    }
+    if (done === undefined)
+      throw new HarnessError(`the endpoint ended a response without finishing it (prompt ${texts.length})`)
+    texts.push(text)
+    timings.push(done.serverTimings)
+    const generated = done.outputTokens ?? o.maxTokens
+    if (first !== undefined && last > first) {
+      clientTokens += generated - 1
+      clientMs += last - first
+    }
+  }
+  const after = await scrape()
+  const fromServer = timings.every(
+    (t) => t?.predictedN !== undefined && t.predictedMs !== undefined && t.predictedMs > 0,
+  )
+  let decodeTokensPerS: number
+  let decodeSource: EndpointPass['decodeSource']
+  if (fromServer) {
+    const tokens = timings.reduce((s, t) => s + Math.max(0, (t?.predictedN ?? 0) - 1), 0)
+    const ms = timings.reduce((s, t) => s + (t?.predictedMs ?? 0), 0)
+    decodeTokensPerS = (1000 * tokens) / ms
+    decodeSource = 'server timings'
+  } else {
+    if (clientMs <= 0) throw new HarnessError('no decode time measured: every response arrived in one chunk')
+    decodeTokensPerS = (1000 * clientTokens) / clientMs
+    decodeSource = 'client chunks'
+  }
+  let speculation: ServerSpeculation | undefined
+  if (before?.state === 'ok' && after?.state === 'ok' && endpoint.metricsUrl !== undefined)
+    speculation = speculationFromMetrics(
+      diffScrapes(endpoint.metricsUrl, before.families, after.families).rows,
+    )
+  const timingsSpeculation = speculationFromTimings(timings)
+  speculation ??= timingsSpeculation
+  return {
+    texts,
+    decodeTokensPerS,
+    decodeSource,
+    ...(speculation ? { speculation } : {}),
+    ...(timingsSpeculation ? { timingsSpeculation } : {}),
+  }
+}
+
+/** The study as a text table: one row per K, the `off` pass and c above it. */
+export function formatEndpointStudy(r: EndpointStudyResult): string {
+  const f = (v: number | undefined, d = 2) => (v === undefined ? '–' : v.toFixed(d))
+  const lines = [
+    `without speculation: ${f(r.off.decodeTokensPerS, 1)} decode tok/s (${r.off.decodeSource})`,
+    r.c
+      ? `c = draft / target per-token cost: ${f(r.c.value, 3)} (${r.c.source}${r.draftAlone ? `; draft alone ${f(r.draftAlone.decodeTokensPerS, 1)} tok/s` : ''})`
+      : 'c unknown (no draft endpoint, none given): no predicted speedup',
+    'K  acceptance  tau   alpha^  tok/s    measured  predicted  error   same output',
+  ]
+  for (const row of r.rows)
+    lines.push(
+      [
+        String(row.k).padEnd(2),
+        f(row.acceptanceRate, 3).padStart(10),
+        f(row.meanAcceptanceLength).padStart(5),
+        f(row.alphaHat, 3).padStart(7),
+        f(row.pass.decodeTokensPerS, 1).padStart(8),
+        f(row.measuredSpeedup).padStart(9),
+        f(row.predictedSpeedup).padStart(10),
+        (row.relativeError === undefined ? '–' : `${(100 * row.relativeError).toFixed(0)} %`).padStart(6),
+        row.sameOutput ? '  yes' : '  NO',
+      ].join(' '),
+    )
+  return lines.join('\n')
+}
