@@ -27,7 +27,7 @@ export const VARIANT_COLUMNS = [
 ] as const
 
 export const VARIANT_FOOTNOTE =
-  'per target: TTFT p50 (ms) of its first latency load · out tok/s the highest over its latency loads · peak RSS the highest over its runs · acc over its accuracy items · KLD (nats) and top-1 agreement vs the quality reference'
+  'per target: TTFT p50 (ms) of its first latency load · out tok/s the highest over its latency loads · peak RSS the highest over its runs · acc over its accuracy items · KLD (nats) and top-1 agreement vs the quality reference (≈: from the top-20 lists of an endpoint, approximate)'
 
 const MB = 1024 * 1024
 const fixed = (v: number | undefined, digits: number) =>
@@ -86,7 +86,7 @@ export function variantRows(results: readonly LoadRunResult[]): string[][] {
       accuracy?.acc === undefined
         ? '-'
         : `${fixed(accuracy.acc, 3)}${accuracy.accStderr === undefined ? '' : ` ± ${fixed(accuracy.accStderr, 3)}`}`,
-      ok ? `${sig(ok.klDivergence.mean)} ± ${sig(ok.klDivergence.se)}` : '-',
+      ok ? `${ok.approximate ? '≈ ' : ''}${sig(ok.klDivergence.mean)} ± ${sig(ok.klDivergence.se)}` : '-',
       ok ? fixed(ok.top1Agreement.p, 3) : '-',
     ]
   })
