@@ -232,16 +232,17 @@ describe('quality config', () => {
         loads: [{ kind: 'sequential', requests: 1 }],
       }),
     ).toMatch(/measure: quality is described but not measured/)
+    // An endpoint gives top-k lists (harness/quality/README.md "Endpoints"): a target, never the reference.
     expect(
       issues({
         measure: ['quality'],
-        quality: { corpus: 'c.txt', reference: 'tiny-f32' },
+        quality: { corpus: 'c.txt', reference: 'api' },
         targets: [
           gguf('tiny-f32'),
           { name: 'api', engine: { kind: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:1/v1' } },
         ],
       }),
-    ).toMatch(/targets\.1\.engine\.kind|targets\[1\]\.engine\.kind/)
+    ).toMatch(/(targets\.1\.engine\.kind|targets\[1\]\.engine\.kind).*make a native target the reference/)
   })
   it('a missing corpus is a ScenarioError naming quality.corpus before any target starts', async () => {
     const run = runScenario({
