@@ -87,6 +87,12 @@ export interface RunScenarioOptions {
    * (an Error's message) as its error. Its reason should be a RunInterrupted, so the aborts read `aborted`.
    */
   stopLoad?: AbortSignal
+  /**
+   * Runs one step of one target and nothing else (a queue job, db/queue): `loadIndex` as RunMeta numbers
+   * it (the expanded loads, then the accuracy run, then the quality run). The run keeps the whole
+   * scenario's hash and its loadIndex, so it is stored as `bench run` stores that step.
+   */
+  only?: { target: string; loadIndex: number }
   /** Sample event-loop delay during each load to flag clientSaturated. @default true */
   monitorEventLoop?: boolean
   /** Where and what was measured, stored with every run (the CLI detects them). */
@@ -143,11 +149,14 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const nativeSpeeds = new Map<string, NativeSpeedResult>()
   let state: ScenarioRunResult['state'] = 'completed'
   const ctx: RunContext = { scenario, sink, clock, signal, emit, maxErrorRate, meta }
+  const only = options.only
+  const selected = (loadIndex: number) => only === undefined || only.loadIndex === loadIndex
 
   // The reference may sit in a temporary file (quality/measure.ts): removed however the loop ends.
   try {
     for (const target of targets) {
       if (signal.aborted) break
+      if (only && target.name !== only.target) continue
       let created: CreatedEngine | undefined
       try {
         created = await create(target)
@@ -180,9 +189,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           runs.push(result)
           emit({ type: 'load-end', result })
         }
-        for (const [loadIndex, load] of loads.entries()) await failed(load, loadIndex)
-        if (accuracy) await failed(accuracySpec(accuracy, plannedScoring(accuracy)), accuracyIndex)
-        if (qualityRuns) {
+        for (const [loadIndex, load] of loads.entries())
+          if (selected(loadIndex)) await failed(load, loadIndex)
+        if (accuracy && selected(accuracyIndex))
+          await failed(accuracySpec(accuracy, plannedScoring(accuracy)), accuracyIndex)
+        if (qualityRuns && selected(qualityIndex)) {
           qualityRuns.targetFailed(target, message)
           await failed(qualityRuns.spec(), qualityIndex)
         }
@@ -200,6 +211,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         }
         for (const [loadIndex, load] of loads.entries()) {
           if (signal.aborted) break
+          if (!selected(loadIndex)) continue
           const trace = traces.get(loadIndex)
           const nativeSpeed = nativeSpeeds.get(target.name)
           ended(
@@ -220,9 +232,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
             }),
           )
         }
-        if (accuracy && !signal.aborted)
+        if (accuracy && !signal.aborted && selected(accuracyIndex))
           ended(await runAccuracy(ctx, target, created, accuracy, accuracyIndex))
-        if (qualityRuns && !signal.aborted) ended(await qualityRuns.run(ctx, target, created, qualityIndex))
+        if (qualityRuns && !signal.aborted && selected(qualityIndex))
+          ended(await qualityRuns.run(ctx, target, created, qualityIndex))
       } finally {
         await created.dispose()
       }
