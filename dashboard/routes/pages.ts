@@ -34,6 +34,7 @@ import { navCounts } from '../views/nav-counts.ts'
 import { runPage } from '../views/run.ts'
 import { runsPage } from '../views/runs.ts'
 import { variantsPage } from '../views/variants.ts'
+import { matrixPageRoutes } from './matrices.ts'
 import { procurementPageRoutes } from './procurement.ts'
 import { sweepPageRoutes } from './sweeps.ts'
 
@@ -81,6 +82,8 @@ export function pageRoutes(db: Db, cache?: ReadCache): Hono {
   app.route('/', procurementPageRoutes(db, cache))
 
   app.route('/', sweepPageRoutes(db, cache))
+
+  app.route('/', matrixPageRoutes(db))
 
   return app
 }

@@ -8,11 +8,13 @@ import { registerChangePointsCommand } from './commands/changepoints.ts'
 import { registerChecklistCommand } from './commands/checklist.ts'
 import { registerDashboardCommand } from './commands/dashboard.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerEnqueueCommand } from './commands/enqueue.ts'
 import { registerExportCommand } from './commands/export.ts'
 import { registerFixturesCommand } from './commands/fixtures.ts'
 import { registerGateCommand } from './commands/gate.ts'
 import { registerImportCommand } from './commands/import.ts'
 import { registerLoadCommand } from './commands/load.ts'
+import { registerMatrixCommands } from './commands/matrix.ts'
 import { registerMockServerCommand } from './commands/mock-server-flags.ts'
 import { registerPushCommand } from './commands/push.ts'
 import { registerQuickstartCommand } from './commands/quickstart.ts'
@@ -22,6 +24,7 @@ import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
 import { registerSpecCommand } from './commands/spec.ts'
 import { registerSweepCommand } from './commands/sweep.ts'
+import { registerWorkerCommand } from './commands/worker.ts'
 import { redactStandardStreams } from './output.ts'
 
 // Before anything prints: every byte on stdout and stderr passes through the one redactor (output.ts).
@@ -54,5 +57,8 @@ registerChecklistCommand(program)
 registerLoadCommand(program)
 registerReportCommand(program)
 registerSpecCommand(program)
+registerEnqueueCommand(program)
+registerWorkerCommand(program)
+registerMatrixCommands(program)
 
 await program.parseAsync(process.argv)

@@ -1,0 +1,142 @@
+/**
+ * The read side of the queue: one matrix's progress (`bench matrix status`, the dashboard's matrix page)
+ * and the latest matrices with their counts (the dashboard's list).
+ * @module
+ */
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import type { Db } from '../client.ts'
+import { matrices, type matrixJobStates, matrixJobs, queueWorkers } from '../schema.ts'
+
+export type MatrixJobState = (typeof matrixJobStates)[number]
+export type StateCounts = Record<MatrixJobState, number> & { total: number }
+
+export interface MatrixSummary {
+  id: number
+  scenarioName: string
+  label: string | null
+  requiredTags: string[]
+  maxAttempts: number
+  createdAt: Date
+  counts: StateCounts
+}
+
+export interface MatrixJobStatus {
+  id: number
+  ordinal: number
+  kind: string
+  targetName: string
+  loadIndex: number | null
+  /** What the job runs (plan.ts JobPlan.spec). */
+  spec: unknown
+  state: MatrixJobState
+  attempts: number
+  /** The one completed run. */
+  runId: number | null
+  /** Every run any attempt started (interrupted ones of killed workers included). */
+  runIds: number[]
+  workerId: string | null
+  lastError: string | null
+  startedAt: Date | null
+  finishedAt: Date | null
+}
+
+export interface MatrixStatus extends MatrixSummary {
+  jobs: MatrixJobStatus[]
+  /** Workers that ran a job of this matrix, with their state now. */
+  workers: { id: string; host: string; pid: number; state: string; heartbeatAt: Date }[]
+}
+
+function emptyCounts(): StateCounts {
+  return { queued: 0, running: 0, retrying: 0, completed: 0, dead: 0, total: 0 }
+}
+
+async function countsOf(db: Db, ids: readonly number[]): Promise<Map<number, StateCounts>> {
+  const out = new Map<number, StateCounts>(ids.map((id) => [id, emptyCounts()]))
+  if (ids.length === 0) return out
+  const rows = await db
+    .select({ matrixId: matrixJobs.matrixId, state: matrixJobs.state, n: sql<number>`count(*)::int` })
+    .from(matrixJobs)
+    .where(inArray(matrixJobs.matrixId, [...ids]))
+    .groupBy(matrixJobs.matrixId, matrixJobs.state)
+  for (const r of rows) {
+    const c = out.get(r.matrixId)
+    if (!c) continue
+    c[r.state] += Number(r.n)
+    c.total += Number(r.n)
+  }
+  return out
+}
+
+/** Newest first. */
+export async function listMatrices(db: Db, limit = 50): Promise<MatrixSummary[]> {
+  const rows = await db.select().from(matrices).orderBy(desc(matrices.id)).limit(limit)
+  const counts = await countsOf(
+    db,
+    rows.map((r) => r.id),
+  )
+  return rows.map((r) => ({
+    id: r.id,
+    scenarioName: r.scenarioName,
+    label: r.label,
+    requiredTags: r.requiredTags,
+    maxAttempts: r.maxAttempts,
+    createdAt: r.createdAt,
+    counts: counts.get(r.id) ?? emptyCounts(),
+  }))
+}
+
+/** One matrix with every job; undefined when there is no such matrix. */
+export async function matrixStatus(db: Db, id: number): Promise<MatrixStatus | undefined> {
+  const [matrix] = await db.select().from(matrices).where(eq(matrices.id, id))
+  if (!matrix) return undefined
+  const jobs = await db
+    .select()
+    .from(matrixJobs)
+    .where(eq(matrixJobs.matrixId, id))
+    .orderBy(asc(matrixJobs.ordinal))
+  const workerIds = [...new Set(jobs.flatMap((j) => (j.workerId ? [j.workerId] : [])))]
+  const workers =
+    workerIds.length === 0
+      ? []
+      : await db
+          .select({
+            id: queueWorkers.id,
+            host: queueWorkers.host,
+            pid: queueWorkers.pid,
+            state: queueWorkers.state,
+            heartbeatAt: queueWorkers.heartbeatAt,
+          })
+          .from(queueWorkers)
+          .where(inArray(queueWorkers.id, workerIds))
+  const counts = emptyCounts()
+  for (const j of jobs) {
+    counts[j.state]++
+    counts.total++
+  }
+  return {
+    id: matrix.id,
+    scenarioName: matrix.scenarioName,
+    label: matrix.label,
+    requiredTags: matrix.requiredTags,
+    maxAttempts: matrix.maxAttempts,
+    createdAt: matrix.createdAt,
+    counts,
+    jobs: jobs.map((j) => ({
+      id: j.id,
+      ordinal: j.ordinal,
+      kind: j.kind,
+      targetName: j.targetName,
+      loadIndex: j.loadIndex,
+      spec: j.spec,
+      state: j.state,
+      attempts: j.attempts,
+      runId: j.runId,
+      runIds: j.runIds,
+      workerId: j.workerId,
+      lastError: j.lastError,
+      startedAt: j.startedAt,
+      finishedAt: j.finishedAt,
+    })),
+    workers,
+  }
+}

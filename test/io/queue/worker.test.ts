@@ -1,0 +1,145 @@
+/**
+ * The queue end to end in one process, on each database backend: bench enqueue's splitting, a worker
+ * draining a matrix into ordinary runs (one completed run per job, stored as bench run stores the step),
+ * tag routing, and retries with backoff until a job is dead. The multi-process kill test is
+ * test/e2e/queue-kill.test.ts.
+ * @module
+ */
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../../dashboard/app.ts'
+import { queueConnection } from '../../../db/queue/connection.ts'
+import { enqueueMatrix } from '../../../db/queue/enqueue.ts'
+import { registerJobKind } from '../../../db/queue/kinds.ts'
+import { runKind } from '../../../db/queue/run-kind.ts'
+import { matrixStatus } from '../../../db/queue/status.ts'
+import { startWorker, type WorkerHandle } from '../../../db/queue/worker.ts'
+import { runs } from '../../../db/schema.ts'
+import { loadScenario, scenarioHash } from '../../../harness/config/index.ts'
+import { detectEnvironment } from '../../../harness/environment.ts'
+import type { MockServerHandle } from '../../../harness/mock-server/server.ts'
+import { createTestDatabase, dbBackends, type TestDatabase } from '../../helpers/db.ts'
+import { startTinyMock, writeTinyMatrix } from './tiny-matrix.ts'
+
+registerJobKind(runKind)
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe.each(dbBackends())('queue on %s', (backend) => {
+  let t: TestDatabase
+  let mock: MockServerHandle
+  let failing: MockServerHandle
+  const workers: WorkerHandle[] = []
+  const environment = detectEnvironment()
+
+  beforeAll(async () => {
+    ;[t, mock, failing] = await Promise.all([
+      createTestDatabase(backend),
+      startTinyMock(),
+      startTinyMock({ rate500: 1 }),
+    ])
+  })
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()))
+    await Promise.all([t?.dispose(), mock?.close(), failing?.close()])
+  })
+
+  const connection = () => queueConnection(t.db, t.options)
+  const worker = async (tags: string[] = [], concurrency = 2) => {
+    const w = await startWorker({
+      db: t.db,
+      connection: connection(),
+      tags,
+      concurrency,
+      environment: await environment,
+    })
+    workers.push(w)
+    return w
+  }
+
+  it('a worker drains a matrix: exactly one completed run per job, stored as bench run stores that step', async () => {
+    const file = writeTinyMatrix({ baseUrl: mock.url, targets: 2, steps: 2 })
+    const { scenario } = await loadScenario(file)
+    const queued = await enqueueMatrix(t.db, connection(), { scenario, file, label: '<i>q1</i>' })
+    expect(queued.jobs).toBe(4)
+    const w = await worker()
+    await until(
+      '4 completed jobs',
+      async () => (await matrixStatus(t.db, queued.matrixId))?.counts.completed === 4,
+    )
+    await w.stop()
+    const status = await matrixStatus(t.db, queued.matrixId)
+    expect(status?.counts).toMatchObject({ completed: 4, dead: 0, total: 4 })
+    for (const job of status?.jobs ?? []) {
+      expect(job.runIds).toEqual([job.runId])
+      const [run] = await t.db
+        .select()
+        .from(runs)
+        .where(eq(runs.id, job.runId ?? -1))
+      expect(run).toMatchObject({
+        state: 'completed',
+        targetName: job.targetName,
+        loadIndex: job.loadIndex,
+        // The whole scenario's hash: comparable with a bench run of the same scenario.
+        scenarioHash: scenarioHash(scenario),
+        invocationId: queued.invocationId,
+        label: '<i>q1</i>',
+      })
+    }
+    expect(status?.workers.map((x) => x.state)).toEqual(['stopped'])
+    // The dashboard's pages: progress, every job linked to its run, the label escaped.
+    const app = createApp({ db: t.db, auth: { token: 'x'.repeat(32) }, cache: false })
+    const list = await (await app.request('/matrices')).text()
+    expect(list).toContain(`href="/matrices/${queued.matrixId}"`)
+    expect(list).toContain('4/4 completed')
+    expect(list).toContain('&lt;i&gt;q1&lt;/i&gt;')
+    expect(list).not.toContain('<i>q1')
+    const one = await app.request(`/matrices/${queued.matrixId}`)
+    expect(one.status).toBe(200)
+    const body = await one.text()
+    for (const job of status?.jobs ?? []) expect(body).toContain(`href="/runs/${job.runId}"`)
+    expect((await app.request('/matrices/999999')).status).toBe(404)
+  })
+
+  it('tags route jobs: a job requiring gpu=h100 runs only on a worker that has it', async () => {
+    const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 3, name: 'queue-tags' })
+    const { scenario } = await loadScenario(file)
+    const plain = await worker([])
+    const h100 = await worker(['gpu=h100', 'region=eu'])
+    const queued = await enqueueMatrix(t.db, connection(), { scenario, file, requiredTags: ['gpu=h100'] })
+    await until(
+      '3 completed jobs',
+      async () => (await matrixStatus(t.db, queued.matrixId))?.counts.completed === 3,
+    )
+    const status = await matrixStatus(t.db, queued.matrixId)
+    expect(new Set(status?.jobs.map((j) => j.workerId))).toEqual(new Set([h100.id]))
+    await Promise.all([plain.stop(), h100.stop()])
+  })
+
+  it('a job that keeps failing is retried after a backoff, then dead with its last error', async () => {
+    const file = writeTinyMatrix({ baseUrl: failing.url, targets: 1, steps: 1, name: 'queue-dead' })
+    const { scenario } = await loadScenario(file)
+    const w = await worker()
+    const started = Date.now()
+    const queued = await enqueueMatrix(t.db, connection(), { scenario, file, maxAttempts: 2 })
+    await until('a dead job', async () => (await matrixStatus(t.db, queued.matrixId))?.counts.dead === 1)
+    // graphile-worker's backoff after the first failure: e^1 s.
+    expect(Date.now() - started).toBeGreaterThan(2_500)
+    await w.stop()
+    const [job] = (await matrixStatus(t.db, queued.matrixId))?.jobs ?? []
+    expect(job).toMatchObject({ state: 'dead', attempts: 2, runId: null })
+    expect(job?.runIds).toHaveLength(2)
+    expect(job?.lastError).toMatch(/error rate/)
+    const failed = await t.db
+      .select({ state: runs.state })
+      .from(runs)
+      .where(eq(runs.invocationId, queued.invocationId))
+    expect(failed.map((r) => r.state)).toEqual(['failed', 'failed'])
+  })
+})
