@@ -17,6 +17,7 @@ import { createRandom } from '../random.ts'
 import { executeRequest } from '../request.ts'
 import type { LoadSpec, RequestOutcome } from '../results.ts'
 import type { LoadRunResult, RunContext } from '../run-context.ts'
+import { startRunServerMetrics } from '../server-metrics/hook.ts'
 import type { RunRecorder } from '../sink.ts'
 import type { CreatedEngine } from '../target-engine.ts'
 import { executeLoad } from './execute.ts'
@@ -90,6 +91,9 @@ export async function runLoad(ctx: RunContext, input: LoadRunInput): Promise<Loa
     salt: input.salt,
     expected: input.traceOffsetsMs?.length ?? expectedRequests(load),
   })
+  // [server metrics] The endpoint's /metrics before the first measured request (harness/server-metrics):
+  // off, or nothing for a native engine, unless the scenario names a URL; never fails the run.
+  const serverMetrics = await startRunServerMetrics(scenario.serverMetrics, engine)
   const runMeta = ctx.meta(target, created, load, loadIndex)
   const started: RunRecorder = await sink.startRun(runMeta)
   // finish is called once per run, whatever throws: a finish that threw must not be followed by a
@@ -99,6 +103,7 @@ export async function runLoad(ctx: RunContext, input: LoadRunInput): Promise<Loa
     runId: started.runId,
     record: (outcome) => started.record(outcome),
     recordItem: (item) => started.recordItem(item),
+    ...(started.serverMetrics ? { serverMetrics: (record) => started.serverMetrics!(record) } : {}),
     finish: (...args) => {
       finishCalled = true
       return started.finish(...args)
@@ -135,6 +140,8 @@ export async function runLoad(ctx: RunContext, input: LoadRunInput): Promise<Loa
       },
     })
     histogram?.disable()
+    // [server metrics] After the last response: deltas over the run, stored before the run's finish.
+    await serverMetrics?.finish(recorder)
     const metrics = summarizeRun(outcomes, {
       ...(scenario.slo ? { slo: scenario.slo } : {}),
       droppedRequests: loadResult.dropped,
@@ -174,6 +181,7 @@ export async function runLoad(ctx: RunContext, input: LoadRunInput): Promise<Loa
     }
   } catch (err) {
     histogram?.disable()
+    await serverMetrics?.finish(recorder)
     const message = toError(err).message
     if (!finishCalled) await recorder.finish('failed', undefined, message)
     return { target: target.name, load, loadIndex, runId: recorder.runId, state: 'failed', error: message }

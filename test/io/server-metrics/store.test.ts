@@ -57,7 +57,13 @@ const unavailable: ServerMetricsRecord = {
 
 async function exported(db: Db, runId: number): Promise<string> {
   let text = ''
-  await exportRun(db, runId, { format: 'json', env: {}, write: (chunk) => void (text += chunk) })
+  await exportRun(db, runId, {
+    format: 'json',
+    env: {},
+    write: (chunk) => {
+      text += chunk
+    },
+  })
   return text
 }
 
