@@ -30,7 +30,7 @@ export function serverMetricsSection(record: ServerMetricsRecord | undefined): H
 <p id="server-metrics-none">None: ${record.reason ?? 'not read'}.</p>`
   const figures = summarizeServerMetrics(record.rows)
   return h`<h2>Server metrics</h2>
-<p id="server-metrics-source">What the server's own <code>${record.url}</code> said: read before and after the run${record.samples > 0 ? `, gauges sampled ${record.samples} times in between` : ''}. Counters and histogram counts as deltas over the run, gauges as their largest value.</p>
+<p id="server-metrics-source">What the server's own <code>${record.url}</code> said: read before and after the run${record.samples > 0 ? `, gauges sampled ${record.samples} times in between` : " (the run ended before the first gauge sample: a gauge's max is of those two readings only)"}. Counters and histogram counts as deltas over the run, gauges as their largest value.</p>
 ${record.reason ? notice(record.reason, 'warn') : ''}
 ${
   figures.length === 0

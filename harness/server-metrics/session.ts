@@ -24,6 +24,9 @@ export const MAX_SERIES = 1_000
 /** Gauge sampling interval while the run goes on, ms. @default 1000 */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1_000
 
+/** Delay of the first gauge sample after the scrape before, ms; the next ones double up to the interval. */
+const FIRST_SAMPLE_MS = 100
+
 /**
  * Gauges that count requests still inside the server. The scrape after the run is repeated (SETTLE_TRIES
  * times, SETTLE_WAIT_MS apart) while one is above 0: a server may update its counters just after the last
@@ -116,23 +119,28 @@ export async function startServerMetrics(options: ServerMetricsOptions): Promise
   let samples = 0
   let inFlight: Promise<void> | undefined
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS
-  const timer =
-    interval > 0
-      ? setInterval(() => {
-          if (inFlight) return // a slow server: one sample at a time
-          inFlight = scrape().then((s) => {
-            inFlight = undefined
-            if (s.state === 'ok') {
-              samples++
-              noteMax(s.families)
-            }
-          })
-        }, interval)
-      : undefined
-  timer?.unref()
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  // The first samples come sooner (FIRST_SAMPLE_MS, doubling up to the interval), so a run of a second or
+  // less still has gauges seen while its requests were in flight; one sample at a time (a slow server).
+  const next = (delayMs: number) => {
+    timer = setTimeout(() => {
+      inFlight = scrape().then((s) => {
+        inFlight = undefined
+        if (s.state === 'ok') {
+          samples++
+          noteMax(s.families)
+        }
+        if (!stopped) next(Math.min(interval, delayMs * 2))
+      })
+    }, delayMs)
+    timer.unref()
+  }
+  if (interval > 0) next(Math.min(FIRST_SAMPLE_MS, interval))
   return {
     async finish() {
-      if (timer) clearInterval(timer)
+      stopped = true
+      if (timer) clearTimeout(timer)
       await inFlight
       let after: Scrape = await scrape()
       for (let i = 0; i < SETTLE_TRIES && after.state === 'ok' && stillBusy(after.families); i++) {
