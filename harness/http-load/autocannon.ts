@@ -38,7 +38,7 @@ export interface AutocannonOptions {
   amount?: number
   /** Requests per second over all connections, as per-connection per-second budgets. */
   overallRate?: number
-  /** Per-request timeout, s (≥ 1): a request without a response byte for this long is a timeout. */
+  /** Per-request timeout, s (≥ 1): a response not complete this long after its request was sent is a timeout (autocannon then drops the connection and opens a new one). */
   timeout: number
   requests: AutocannonRequest[]
 }

@@ -77,7 +77,7 @@ export interface HttpLoadOptions {
   durationS: number
   /** Stops after this many requests (spread over the connections). */
   requests?: number
-  /** Per-request timeout, s (autocannon: no response byte for this long; ≥ 1). */
+  /** Per-request timeout, s (≥ 1): a request whose response is not complete this long after its send. */
   timeoutS: number
   signal?: AbortSignal
   /** Once a second while running. */
@@ -94,7 +94,8 @@ export interface HttpLoadResult {
   /** Requests sent but unanswered when autocannon stopped (dropped by it; in no figure). */
   unfinished: number
   /** What ended the load. */
-  stoppedBy: 'duration' | 'requests' | 'signal' | 'guard'
+  /** `unreachable`: UNREACHABLE_ERRORS connection errors before any response (refused, reset, DNS). */
+  stoppedBy: 'duration' | 'requests' | 'signal' | 'guard' | 'unreachable'
   /** autocannon's own summary (its response count includes every status). */
   autocannon: Pick<AutocannonResult, 'errors' | 'timeouts' | 'non2xx' | 'duration' | 'statusCodeStats'> & {
     responses: number
@@ -106,6 +107,12 @@ export interface HttpLoadResult {
 const BODY_EXCERPT_CHARS = 200
 /** The hard guard's slack beyond durationS + timeoutS, s (autocannon checks its stop flag once a second). */
 const GUARD_SLACK_S = 5
+/**
+ * Connection errors before the first response after which the endpoint is taken as unreachable and the
+ * load stops: autocannon retries a refused connection at once, ~500 attempts a second on loopback, each an
+ * error row, for the whole duration otherwise.
+ */
+export const UNREACHABLE_ERRORS = 100
 
 interface Pending {
   seq: number
@@ -123,6 +130,7 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
   let sent = 0
   let responses = 0
   let errors = 0
+  let connectionErrors = 0
   let stoppedBy: HttpLoadResult['stoppedBy'] = o.requests !== undefined ? 'requests' : 'duration'
 
   const setupRequest = (request: AutocannonRequest, context: Record<string, unknown>) => {
@@ -241,8 +249,15 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
       const oldest = pending.entries().next().value as [object, Pending] | undefined
       if (oldest === undefined) return
       pending.delete(oldest[0])
+      // Stopped as unreachable: autocannon retries until its next tick (≤ 1 s); those retries are the same
+      // failure again, not more requests of the load.
+      if (stoppedBy === 'unreachable') return
       errors++
       const timeout = error.message === 'request timed out'
+      if (!timeout && responses === 0 && ++connectionErrors >= UNREACHABLE_ERRORS) {
+        stoppedBy = 'unreachable'
+        instance?.stop()
+      }
       const code = (error as Error & { code?: string }).code
       samples.push({
         state: timeout ? 'timeout' : 'connection-error',

@@ -51,6 +51,14 @@ export const DEFAULT_CONNECTIONS = 10
 /** Bound on the model lookup (GET /models), ms. */
 const MODELS_TIMEOUT_MS = 5000
 
+/** `; first: request failed: ECONNREFUSED` — what the first failure said, for a load where none succeeded. */
+function firstFailure(result: HttpLoadResult): string {
+  const first = result.samples.find((s) => s.state === 'timeout' || s.state === 'connection-error')
+  return first !== undefined && 'message' in first
+    ? `; first: ${first.message}${result.stoppedBy === 'unreachable' ? ' (stopped: the endpoint is unreachable)' : ''}`
+    : ''
+}
+
 export async function loadCommand(baseUrl: string, opts: LoadCommandOptions): Promise<number> {
   const url = checkBaseUrl(baseUrl)
   if (opts.maxErrorRate > 1)
@@ -189,7 +197,7 @@ export async function loadCommand(baseUrl: string, opts: LoadCommandOptions): Pr
     const reason = interrupted
       ? 'interrupted'
       : summary.ok === 0
-        ? `no request completed (${summary.attempted} failed, ${result.unfinished} unanswered at the stop): ${formatErrorCounts(summary.errorRate.errorCounts)}`
+        ? `no request completed (${summary.attempted} failed, ${result.unfinished} unanswered at the stop): ${formatErrorCounts(summary.errorRate.errorCounts)}${firstFailure(result)}`
         : summary.errorRate.reason
     await recorder.finish(
       interrupted ? 'interrupted' : reason !== undefined ? 'failed' : 'completed',

@@ -45,7 +45,7 @@ export function registerLoadCommand(program: Command): void {
     )
     .option(
       '--timeout <s>',
-      'a request without a response byte for this long is a timeout error (≥ 1)',
+      'a response not complete this long after its request was sent is a timeout error (≥ 1)',
       parseNumberFlag('--timeout', 'number', 1),
       30,
     )

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runHttpLoad } from '../../../harness/http-load/run.ts'
+import { runHttpLoad, UNREACHABLE_ERRORS } from '../../../harness/http-load/run.ts'
 import type { MockServerHandle } from '../../../harness/mock-server/server.ts'
 import { startMockServerInWorker } from '../../../harness/mock-server/worker.ts'
+import { freePort } from '../../helpers/free-port.ts'
 
 /**
  * runHttpLoad (autocannon) against the mock in a worker thread and a server that never answers, loopback
@@ -118,6 +119,22 @@ describe('runHttpLoad', () => {
       expect(s.state).toBe('timeout')
       if (s.state === 'timeout') expect(s.afterMs, `request ${s.seq}`).toBeGreaterThanOrEqual(990)
     }
+  })
+
+  it('a refused endpoint: stopped as unreachable after UNREACHABLE_ERRORS connection errors, not at the duration', async () => {
+    const port = await freePort()
+    const r = await runHttpLoad({
+      url: `http://127.0.0.1:${port}/v1/chat/completions`,
+      headers: { 'content-type': 'application/json' },
+      body: chat,
+      connections: 2,
+      durationS: 30,
+      timeoutS: 5,
+    })
+    expect(r.stoppedBy).toBe('unreachable')
+    expect(r.samples.length, 'the retries after the stop are not more requests').toBe(UNREACHABLE_ERRORS)
+    for (const s of r.samples)
+      expect(s).toMatchObject({ state: 'connection-error', message: 'request failed: ECONNREFUSED' })
   })
 
   it('an abort signal stops it early', async () => {
