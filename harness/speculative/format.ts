@@ -19,7 +19,7 @@ export function formatStudy(r: SpecStudyResult): string {
     `  ${r.environment.engineVersion}, ${r.environment.cpus} × ${r.environment.cpuModel}, Node ${r.environment.node}`,
     `  load average (uptime) before ${load(r.environment.loadAverageBefore)}, after ${load(r.environment.loadAverageAfter)}: timings on a loaded machine are not final`,
     '',
-    `baseline (K = 0, same calls): target ${f(r.baseline.target.tokensPerS, 0)} tok/s (${f(r.baseline.target.msPerToken, 3)} ms/token), draft ${f(r.baseline.draft.tokensPerS, 0)} tok/s (${f(r.baseline.draft.msPerToken, 3)} ms/token) → c = ${f(r.costRatio, 3)}`,
+    `baseline (K = 0, same calls, all runs pooled): target ${f(r.baseline.target.tokensPerS, 0)} tok/s (${f(r.baseline.target.msPerToken, 3)} ms/token), draft ${f(r.baseline.draft.tokensPerS, 0)} tok/s (${f(r.baseline.draft.msPerToken, 3)} ms/token) → c = ${f(r.costRatio, 3)}`,
   )
   if (r.baseline.nodeLlamaCppTarget)
     lines.push(
@@ -40,10 +40,13 @@ export function formatStudy(r: SpecStudyResult): string {
     'α̂',
     'tok/s',
     'base tok/s',
+    'c',
     'speedup',
     'predicted',
     'error',
     'pred(τ)',
+    'verify/tok',
+    'pred(costs)',
   ]
   if (s.mode === 'greedy') head.push('= target')
   const hasNlc = r.perK.some((row) => row.nodeLlamaCpp)
@@ -59,10 +62,13 @@ export function formatStudy(r: SpecStudyResult): string {
       f(row.metrics.alphaHat, 3),
       f(row.tokensPerS, 0),
       f(row.baselineTokensPerS, 0),
+      f(row.costRatio, 3),
       f(row.measuredSpeedup),
       f(row.predictedSpeedup),
       f(row.error),
       f(row.predictedFromTau),
+      f(row.verifyCostRatio),
+      f(row.predictedFromMeasuredCosts),
     ]
     if (s.mode === 'greedy') cells.push(row.matchesTarget ? 'yes' : 'NO')
     if (hasNlc) {
@@ -73,8 +79,11 @@ export function formatStudy(r: SpecStudyResult): string {
   })
   lines.push('native draft/verify loop (exact counts)', ...align([head, ...rows]))
   lines.push(
-    '  accept rate = accepted / drafted; τ = 1 + accepted / steps; α̂ solves E(α, K) = τ; speedup = tok/s ÷ base;',
-    '  predicted = E(α logprob, K) / (K·c + 1); error = measured − predicted; pred(τ) = τ / (K·c + 1).',
+    '  accept rate = accepted / drafted; τ = 1 + accepted / steps; α̂ solves E(α, K) = τ; base and c measured',
+    '  beside each K (target and draft alone, same calls, alternating prompt by prompt); speedup = tok/s ÷ base;',
+    '  predicted = E(α logprob, K) / (K·c + 1); error = measured − predicted; pred(τ) = τ / (K·c + 1);',
+    '  verify/tok = one verify step (K + 1 positions) ÷ one target token alone (the model assumes 1);',
+    "  pred(costs) = τ·t_target / (K·t_draft + t_verify) with the loop's measured times.",
   )
   if (hasNlc)
     lines.push(

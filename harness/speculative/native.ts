@@ -150,6 +150,10 @@ export interface SpecRunResult {
   decodeMs: number
   /** Prompt evaluation of both models, ms. */
   prefillMs: number
+  /** Of decodeMs: the draft's evaluations, ms (0 for K = 0). */
+  draftMs: number
+  /** Of decodeMs: the target's evaluations (the verify batches; single tokens for K = 0), ms. */
+  verifyMs: number
   /** emitted / decode seconds. */
   tokensPerS: number
   /** Exact counts (K ≥ 1). */
@@ -212,8 +216,11 @@ export async function runSpeculative(
   const out: number[] = []
   const counts = k > 0 ? emptyCounts(k) : undefined
   const t1 = performance.now()
+  let draftMs = 0
+  let verifyMs = 0
 
   while (out.length < maxTokens) {
+    const d0 = performance.now()
     const drafts: Token[] = []
     const q: Float64Array[] = []
     for (let i = 0; i < k; i++) {
@@ -231,8 +238,11 @@ export async function runSpeculative(
         drafts.push(sampleIndex(dist, uniform()) as Token)
       }
     }
+    const v0 = performance.now()
+    draftMs += v0 - d0
     const verifyInput = [last, ...drafts]
     const results = await target.controlledEvaluate(verifyInput.map((t) => [t, { generateNext }] as const))
+    verifyMs += performance.now() - v0
     let outcome: { accepted: number; next: number }
     if (mode === 'greedy') {
       const choices = verifyInput.map((_, i) => {
@@ -267,6 +277,8 @@ export async function runSpeculative(
     emitted: out.length,
     decodeMs,
     prefillMs: t1 - t0,
+    draftMs,
+    verifyMs,
     tokensPerS: out.length / (decodeMs / 1000),
   }
   if (counts) result.counts = counts

@@ -63,7 +63,7 @@ export interface NodeLlamaCppFigures {
   /** validated / (validated + refuted): node-llama-cpp's own figure; refuted includes stale drafts. */
   acceptanceRate: number
   tokensPerS: number
-  /** Its plain sequence.evaluate() without a predictor, same prompts. */
+  /** Its plain sequence.evaluate() without a predictor, same prompts, alternating with the predicted runs. */
   baselineTokensPerS: number
   speedup: number
   matchesTarget?: boolean
@@ -75,15 +75,28 @@ export interface SpecKRow {
   metrics: AcceptanceMetrics
   /** Σ emitted / Σ decode s over prompts, with speculation. */
   tokensPerS: number
-  /** The target alone through the same calls (K = 0), same prompts. */
+  /** The target alone through the same calls (K = 0), same prompts, measured beside this K's runs. */
   baselineTokensPerS: number
+  /** c measured beside this K's runs (draft alone ÷ target alone, ms per token). */
+  costRatio: number
   measuredSpeedup: number
-  /** S from the logprob α of the study's mode and the measured c. */
+  /** S from the logprob α of the study's mode and this K's c. */
   predictedSpeedup: number
   /** measured − predicted. */
   error: number
-  /** S = τ / (K·c + 1): the cost model alone, with the measured τ in place of E. */
+  /** S = τ / (K·c + 1), this K's c: the cost model alone, with the measured τ in place of E. */
   predictedFromTau: number
+  /** Draft time in the loop per drafted token, ms. */
+  draftMsPerToken: number
+  /** Target time per verify step (K + 1 positions in one batch), ms. */
+  verifyMsPerStep: number
+  /**
+   * verifyMsPerStep / the target's ms per token alone: the Leviathan model takes it as 1; on a CPU a batch
+   * of K + 1 positions costs more than one, which is most of the gap between predicted and measured.
+   */
+  verifyCostRatio: number
+  /** S = τ·t_target / (K·t_draft + t_verify) from the loop's own measured times: what the formula gives with the verify cost measured instead of assumed. */
+  predictedFromMeasuredCosts: number
   /** Greedy mode: every prompt's output equals the target's plain greedy output. */
   matchesTarget?: boolean
   nodeLlamaCpp?: NodeLlamaCppFigures
@@ -104,7 +117,10 @@ export interface SpecStudyResult {
   }
   promptTokens: number[]
   baseline: { target: BaselineFigures; draft: BaselineFigures; nodeLlamaCppTarget?: BaselineFigures }
-  /** c = draft ms per token / target ms per token, both through the K = 0 loop on this machine. */
+  /**
+   * c = draft ms per token / target ms per token, both through the K = 0 loop on this machine, pooled over
+   * every baseline run of the study (each K row also has the c measured beside it).
+   */
   costRatio: number
   /** β over the target's greedy continuation, at the study's temperature (sampled) or 1 (greedy). */
   logprob: AlphaSummary
@@ -203,8 +219,8 @@ async function measure(
       }),
     )
   }
-  const baseline = { target: baselineOf(targetRuns), draft: baselineOf(draftRuns) }
-  const costRatio = baseline.draft.msPerToken / baseline.target.msPerToken
+  const allTargetRuns: SpecRunResult[] = [...targetRuns]
+  const allDraftRuns: SpecRunResult[] = [...draftRuns]
 
   progress('logprob α over the target greedy continuation')
   const greedyOutputs =
@@ -237,12 +253,15 @@ async function measure(
     progress(`native loop, K = ${k}`)
     await warm(() => runSpeculative(target.sequence, draft.sequence, first, { ...common, k }))
     const runs: SpecRunResult[] = []
+    // The baselines are measured again next to each K's runs, prompt by prompt: on a shared machine the
+    // load drifts within minutes, and a speedup is only as good as the two rates it divides.
+    const bases: SpecRunResult[] = []
+    const draftBases: SpecRunResult[] = []
     for (const [i, p] of prompts.entries()) {
-      const r = await runSpeculative(target.sequence, draft.sequence, p, {
-        ...common,
-        k,
-        seed: runSeed(study.seed, i, k),
-      })
+      const seed = runSeed(study.seed, i, k)
+      bases.push(await runSpeculative(target.sequence, undefined, p, { ...common, k: 0, seed }))
+      draftBases.push(await runSpeculative(draft.sequence, undefined, p, { ...common, k: 0, seed }))
+      const r = await runSpeculative(target.sequence, draft.sequence, p, { ...common, k, seed })
       runs.push(r)
       const row: SpecPromptRow = {
         prompt: i,
@@ -250,86 +269,101 @@ async function measure(
         counts: r.counts!,
         metrics: acceptanceMetrics(r.counts!)!,
         tokensPerS: r.tokensPerS,
-        baselineTokensPerS: targetRuns[i]!.tokensPerS,
+        baselineTokensPerS: bases[i]!.tokensPerS,
       }
       if (study.mode === 'greedy') row.matchesTarget = sameTokens(r.tokens, targetRuns[i]!.tokens)
       perPrompt.push(row)
     }
+    allTargetRuns.push(...bases)
+    allDraftRuns.push(...draftBases)
     const counts = mergeCounts(runs.map((r) => r.counts!))
     const metrics = acceptanceMetrics(counts)!
     const tokensPerS = baselineOf(runs).tokensPerS
-    const measuredSpeedup = tokensPerS / baseline.target.tokensPerS
-    const predicted = predictedSpeedup(alphaForPrediction, k, costRatio)
+    const base = baselineOf(bases)
+    const c = baselineOf(draftBases).msPerToken / base.msPerToken
+    const measuredSpeedup = tokensPerS / base.tokensPerS
+    const predicted = predictedSpeedup(alphaForPrediction, k, c)
+    const draftMsPerToken = runs.reduce((a, r) => a + r.draftMs, 0) / counts.drafted
+    const verifyMsPerStep = runs.reduce((a, r) => a + r.verifyMs, 0) / counts.verifySteps
     const row: SpecKRow = {
       k,
       counts,
       metrics,
       tokensPerS,
-      baselineTokensPerS: baseline.target.tokensPerS,
+      baselineTokensPerS: base.tokensPerS,
+      costRatio: c,
       measuredSpeedup,
       predictedSpeedup: predicted,
       error: measuredSpeedup - predicted,
-      predictedFromTau: metrics.meanAcceptanceLength / (k * costRatio + 1),
+      predictedFromTau: metrics.meanAcceptanceLength / (k * c + 1),
+      draftMsPerToken,
+      verifyMsPerStep,
+      verifyCostRatio: verifyMsPerStep / base.msPerToken,
+      predictedFromMeasuredCosts:
+        (metrics.meanAcceptanceLength * base.msPerToken) / (k * draftMsPerToken + verifyMsPerStep),
     }
     if (study.mode === 'greedy')
       row.matchesTarget = perPrompt.filter((p) => p.k === k).every((p) => p.matchesTarget)
     perK.push(row)
   }
 
+  const baseline = { target: baselineOf(allTargetRuns), draft: baselineOf(allDraftRuns) }
+  const costRatio = baseline.draft.msPerToken / baseline.target.msPerToken
+
   let nodeLlamaCppTarget: BaselineFigures | undefined
   if (study.predictor) {
     progress("node-llama-cpp's own loop, without and with DraftSequenceTokenPredictor")
     const plain = await createSequence(models.target, { contextSize, threads: study.threads })
     const evalOptions = { mode: study.mode, temperature: study.temperature, maxTokens: study.maxTokens }
-    const plainRuns: PredictorRunResult[] = []
+    const decodeOf = (runs: readonly PredictorRunResult[]) =>
+      baselineOf(runs.map((r) => ({ emitted: r.tokens.length - 1, decodeMs: r.decodeMs })))
+    const allPlainRuns: PredictorRunResult[] = []
     try {
       await warm(() => runEvaluate(plain.sequence, first, evalOptions))
-      for (const [i, p] of prompts.entries())
-        plainRuns.push(
-          await runEvaluate(plain.sequence, p, { ...evalOptions, seed: runSeed(study.seed, i, 0) }),
-        )
+      for (const row of perK) {
+        progress(`node-llama-cpp DraftSequenceTokenPredictor, K = ${row.k}`)
+        const predictor = await createPredictorSequence(models, {
+          k: row.k,
+          contextSize: contextSize + maxK,
+          threads: study.threads,
+        })
+        try {
+          await warm(() => runEvaluate(predictor.sequence, first, evalOptions))
+          const runs: PredictorRunResult[] = []
+          const plainRuns: PredictorRunResult[] = []
+          // Plain and predicted runs alternate prompt by prompt, as the native loop's baselines do.
+          for (const [i, p] of prompts.entries()) {
+            const o = { ...evalOptions, seed: runSeed(study.seed, i, row.k) }
+            plainRuns.push(await runEvaluate(plain.sequence, p, o))
+            runs.push(await runEvaluate(predictor.sequence, p, o))
+          }
+          allPlainRuns.push(...plainRuns)
+          const predictions = { used: 0, unused: 0, validated: 0, refuted: 0 }
+          for (const r of runs)
+            for (const key of Object.keys(predictions) as (keyof NodeLlamaCppPredictions)[])
+              predictions[key] += r.predictions?.[key] ?? 0
+          const figures = decodeOf(runs)
+          const plainFigures = decodeOf(plainRuns)
+          const checked = predictions.validated + predictions.refuted
+          row.nodeLlamaCpp = {
+            predictions,
+            acceptanceRate: checked > 0 ? predictions.validated / checked : Number.NaN,
+            tokensPerS: figures.tokensPerS,
+            baselineTokensPerS: plainFigures.tokensPerS,
+            speedup: figures.tokensPerS / plainFigures.tokensPerS,
+          }
+          if (study.mode === 'greedy')
+            row.nodeLlamaCpp.matchesTarget = runs.every((r, i) =>
+              sameTokens(r.tokens, targetRuns[i]!.tokens.slice(0, r.tokens.length)),
+            )
+        } finally {
+          await predictor.dispose()
+        }
+      }
     } finally {
       await plain.context.dispose()
     }
-    const plainFigures = baselineOf(
-      plainRuns.map((r) => ({ emitted: r.tokens.length - 1, decodeMs: r.decodeMs })),
-    )
-    nodeLlamaCppTarget = plainFigures
-    for (const row of perK) {
-      progress(`node-llama-cpp DraftSequenceTokenPredictor, K = ${row.k}`)
-      const predictor = await createPredictorSequence(models, {
-        k: row.k,
-        contextSize: contextSize + maxK,
-        threads: study.threads,
-      })
-      try {
-        await warm(() => runEvaluate(predictor.sequence, first, evalOptions))
-        const runs = []
-        for (const [i, p] of prompts.entries())
-          runs.push(
-            await runEvaluate(predictor.sequence, p, { ...evalOptions, seed: runSeed(study.seed, i, row.k) }),
-          )
-        const predictions = { used: 0, unused: 0, validated: 0, refuted: 0 }
-        for (const r of runs)
-          for (const key of Object.keys(predictions) as (keyof NodeLlamaCppPredictions)[])
-            predictions[key] += r.predictions?.[key] ?? 0
-        const figures = baselineOf(runs.map((r) => ({ emitted: r.tokens.length - 1, decodeMs: r.decodeMs })))
-        const checked = predictions.validated + predictions.refuted
-        row.nodeLlamaCpp = {
-          predictions,
-          acceptanceRate: checked > 0 ? predictions.validated / checked : Number.NaN,
-          tokensPerS: figures.tokensPerS,
-          baselineTokensPerS: plainFigures.tokensPerS,
-          speedup: figures.tokensPerS / plainFigures.tokensPerS,
-        }
-        if (study.mode === 'greedy')
-          row.nodeLlamaCpp.matchesTarget = runs.every((r, i) =>
-            sameTokens(r.tokens, targetRuns[i]!.tokens.slice(0, r.tokens.length)),
-          )
-      } finally {
-        await predictor.dispose()
-      }
-    }
+    nodeLlamaCppTarget = decodeOf(allPlainRuns)
   }
 
   const measuredPoints: MeasuredPoint[] = perK.map((r) => ({
