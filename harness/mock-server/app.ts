@@ -94,6 +94,7 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
     tokensPerChunk: options.tokensPerChunk,
     shape: streamShape(personality, options.serverTimings),
     observer: llama ?? vllm,
+    speculative: options.speculative,
     echoLetter:
       answerKey === undefined
         ? undefined

@@ -7,11 +7,12 @@
 import { type BatchCapacity, CapacityDeadlines } from './capacity.ts'
 import { ChunkDeadlines } from './deadlines.ts'
 import { answerLogprobs, appendGenerated, echoLogprobs, withTokenIds } from './mock-tokens.ts'
-import type { Delay } from './options.ts'
+import type { Delay, SpeculativeOptions } from './options.ts'
 import type { StreamShape } from './personality.ts'
 import type { GenerationPlan } from './protocol.ts'
 import type { DeadlineScheduler, ScheduledTask } from './scheduler.ts'
 import type { ResponseSink } from './sink.ts'
+import { type SpeculationCounts, simulateSpeculation } from './speculation.ts'
 import type { FaultKind, MockStats } from './stats.ts'
 import { type TokenLogprobs, tokenIndex, tokenLogprobs, tokenText } from './text.ts'
 
@@ -26,6 +27,8 @@ export interface GenerationContext {
   shape: StreamShape
   /** The personality's server state (metrics, prompt cache); undefined for the default personality. */
   observer: GenerationObserver | undefined
+  /** Speculative-decoding counts to report (speculation.ts); undefined: none. */
+  speculative?: SpeculativeOptions | undefined
   /**
    * With the answers option: for an echoed prompt, the logprob of a letter token starting at a UTF-16
    * index (the one right after the recognized item's `Answer:`), undefined elsewhere.
@@ -46,6 +49,8 @@ export interface GenerationEnd {
   tokens: number
   /** The whole answer went out (false: client left, drop or stall fault). */
   completed: boolean
+  /** Speculative-decoding counts of a completed response, with the speculative option. */
+  speculation?: SpeculationCounts
 }
 
 /** A personality's view of every response (one per app, no per-request closures). */
@@ -97,6 +102,8 @@ export class Generation implements ScheduledTask {
   readonly #head: string
   readonly #id: string
   readonly #created: number
+  readonly #delaySeed: number
+  #speculation: SpeculationCounts | undefined
   #state: 'running' | 'waiting' | 'done' = 'running'
   /** Streams: headers and role chunk not sent yet. */
   #headPending = false
@@ -133,6 +140,7 @@ export class Generation implements ScheduledTask {
     this.#arrivalMs = arrivalMs
     this.#id = ids.id
     this.#created = ids.created
+    this.#delaySeed = ids.delaySeed
     this.#chunks = Math.ceil(plan.outputTokens / ctx.tokensPerChunk)
     this.#faultAfter = Math.ceil(this.#chunks / 2)
     this.#capacity = capacity?.model
@@ -215,7 +223,21 @@ export class Generation implements ScheduledTask {
       lastMs: this.#lastWriteMs,
       tokens: this.#tokensSent,
       completed,
+      ...(completed && this.#speculationCounts() ? { speculation: this.#speculationCounts() } : {}),
     })
+  }
+
+  /** The response's speculative-decoding counts (seeded by the response), once; undefined without the option. */
+  #speculationCounts(): SpeculationCounts | undefined {
+    const spec = this.#ctx.speculative
+    if (spec === undefined) return undefined
+    this.#speculation ??= simulateSpeculation(
+      this.#plan.outputTokens,
+      spec.draftMax,
+      spec.acceptance,
+      this.#delaySeed ^ 0x5bec,
+    )
+    return this.#speculation
   }
 
   #runStream(nowMs: number): void {
@@ -471,6 +493,8 @@ export class Generation implements ScheduledTask {
       }
     }
     const promptN = this.#plan.promptTokens - cacheN
+    // llama-server adds the draft counts once the slot drafted (server_slot_stats::to_json).
+    const spec = this.#ctx.shape.timings === 'llama-server' ? this.#speculationCounts() : undefined
     return {
       cache_n: cacheN,
       prompt_n: promptN,
@@ -481,6 +505,9 @@ export class Generation implements ScheduledTask {
       predicted_ms: predictedMs,
       predicted_per_token_ms: steps > 0 ? predictedMs / steps : 0,
       predicted_per_second: predictedMs > 0 ? (1000 * steps) / predictedMs : 0,
+      ...(spec !== undefined && spec.draftTokens > 0
+        ? { draft_n: spec.draftTokens, draft_n_accepted: spec.acceptedTokens }
+        : {}),
     }
   }
 }

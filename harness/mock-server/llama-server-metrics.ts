@@ -9,6 +9,7 @@
  * @module
  */
 import { metricFamily } from './prometheus.ts'
+import type { SpeculationCounts } from './speculation.ts'
 
 /** Tokens, decode steps and time (ms) accumulated since start or since the last scrape. */
 class Bucket {
@@ -37,6 +38,7 @@ export class LlamaServerMetrics {
   #nDecode = 0
   #busySlots = 0
   #nTokensMax = 0
+  readonly #spec = { draftTokens: 0, acceptedTokens: 0, drafts: 0, acceptedAtPosition: [] as number[] }
 
   /**
    * A prompt was processed: `processed` tokens evaluated in `ms`, `cached` reused. One llama_decode call
@@ -55,6 +57,16 @@ export class LlamaServerMetrics {
     this.#predict.add(tokens, steps, ms)
     this.#predictBucket.add(tokens, steps, ms)
     this.#decodes(steps, sequenceTokens)
+  }
+
+  /** A response's speculative-decoding counts (the speculative option; speculation.ts). */
+  recordSpeculation(c: SpeculationCounts): void {
+    this.#spec.draftTokens += c.draftTokens
+    this.#spec.acceptedTokens += c.acceptedTokens
+    this.#spec.drafts += c.drafts
+    c.acceptedAtPosition.forEach((n, i) => {
+      this.#spec.acceptedAtPosition[i] = (this.#spec.acceptedAtPosition[i] ?? 0) + n
+    })
   }
 
   /**
@@ -82,13 +94,21 @@ export class LlamaServerMetrics {
       this.#nDecode,
     )
     counter('n_tokens_max', 'Largest observed sequence length (prompt + generation)', this.#nTokensMax)
-    counter('spec_decode_num_draft_tokens_total', 'Speculative: Total draft tokens generated', 0)
+    counter(
+      'spec_decode_num_draft_tokens_total',
+      'Speculative: Total draft tokens generated',
+      this.#spec.draftTokens,
+    )
     counter(
       'spec_decode_num_accepted_tokens_total',
       'Speculative: Total draft tokens accepted by the target model',
-      0,
+      this.#spec.acceptedTokens,
     )
-    counter('spec_decode_num_drafts_total', 'Speculative: Total speculative decoding verification steps', 0)
+    counter(
+      'spec_decode_num_drafts_total',
+      'Speculative: Total speculative decoding verification steps',
+      this.#spec.drafts,
+    )
     gauge('prompt_tokens_seconds', 'Average prompt throughput in tokens/s', this.#promptBucket.perSecond())
     gauge(
       'predicted_tokens_seconds',
@@ -103,6 +123,17 @@ export class LlamaServerMetrics {
       'Average number of busy slots per llama_decode() call',
       this.#busySlots / Math.max(this.#nDecode, 1),
     )
+    // Last, as server-task.cpp writes it: only once the server has drafted, one series per draft position.
+    if (this.#spec.acceptedAtPosition.length > 0) {
+      const name = 'llamacpp:spec_decode_num_accepted_tokens_per_pos_total'
+      metricFamily(
+        out,
+        name,
+        'counter',
+        'Accepted tokens per draft position',
+        this.#spec.acceptedAtPosition.map((n, i) => `${name}{position="${i}"} ${n}`),
+      )
+    }
     this.#promptBucket = new Bucket()
     this.#predictBucket = new Bucket()
     return `${out.join('\n')}\n`

@@ -44,6 +44,7 @@ export class LlamaServerModel implements GenerationObserver {
     const promptN = plan.promptTokens - plan.cacheN
     this.metrics.recordPrompt(promptN, plan.cacheN, end.firstMs - end.arrivalMs)
     this.metrics.recordPrediction(end.tokens, end.lastMs - end.firstMs, plan.promptTokens + end.tokens)
+    if (end.speculation) this.metrics.recordSpeculation(end.speculation)
     if (keys === undefined) return
     if (end.completed) for (let p = 0; p < end.tokens; p++) keys.add(VOCABULARY[tokenIndex(plan.textKey, p)]!)
     this.cache.insert(keys.keys)

@@ -78,6 +78,21 @@ export const capacitySchema = z
   .strict()
 export type CapacityOptions = z.infer<typeof capacitySchema>
 
+/**
+ * Report speculative decoding as llama-server does (speculation.ts): `timings.draft_n` / `draft_n_accepted`
+ * per response and the `llamacpp:spec_decode_*` counters, for a draft of `draftMax` tokens per step whose
+ * tokens are kept with probability `acceptance` until the first rejection. The mock's delays do not change.
+ */
+export const speculativeSchema = z
+  .object({
+    /** K: tokens drafted per verification step (llama-server --spec-draft-n-max). */
+    draftMax: z.number().int().min(1).max(64),
+    /** Probability that each drafted token is kept, given the ones before it were. */
+    acceptance: z.number().min(0).max(1),
+  })
+  .strict()
+export type SpeculativeOptions = z.infer<typeof speculativeSchema>
+
 /** A token bucket on the generation routes: above `requestsPerS` (after a burst of `burst`) → 429. */
 export const rateLimitSchema = z
   .object({
@@ -134,6 +149,8 @@ export const mockOptionsSchema = z
     capacity: capacitySchema.optional(),
     /** Answer 429 above this request rate (token bucket) on /v1/chat/completions and /v1/completions. @default none */
     rateLimit: rateLimitSchema.optional(),
+    /** Speculative-decoding counts in timings and /metrics (llama-server personality). @default none */
+    speculative: speculativeSchema.optional(),
     faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),
   })
   .strict()

@@ -24,6 +24,9 @@ const FLAG_OF_FIELD: Record<string, string> = {
   rateLimit: '--rate-limit',
   'rateLimit.requestsPerS': '--rate-limit',
   'rateLimit.burst': '--rate-limit-burst',
+  speculative: '--spec-draft-max',
+  'speculative.draftMax': '--spec-draft-max',
+  'speculative.acceptance': '--spec-acceptance',
   faults: '--fault-*',
   'faults.rate429': '--fault-429',
   'faults.rate500': '--fault-500',
@@ -49,6 +52,8 @@ export interface MockServerFlags {
   itlGrowth?: number
   rateLimit?: number
   rateLimitBurst?: number
+  specDraftMax?: number
+  specAcceptance?: number
   fault429?: number
   fault500?: number
   faultDrop?: number
@@ -91,6 +96,12 @@ export function mockOptionsFromFlags(flags: MockServerFlags, env: NodeJS.Process
       requestsPerS: flags.rateLimit,
       ...(flags.rateLimitBurst !== undefined ? { burst: flags.rateLimitBurst } : {}),
     }
+  if ((flags.specDraftMax === undefined) !== (flags.specAcceptance === undefined))
+    throw new HarnessError(
+      '--spec-draft-max and --spec-acceptance go together (draft length K and the share kept); give both',
+    )
+  if (flags.specDraftMax !== undefined && flags.specAcceptance !== undefined)
+    input.speculative = { draftMax: flags.specDraftMax, acceptance: flags.specAcceptance }
   if (flags.apiKeyEnv !== undefined) {
     const key = env[flags.apiKeyEnv]
     if (!key)

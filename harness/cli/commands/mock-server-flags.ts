@@ -142,6 +142,16 @@ export function registerMockServerCommand(program: Command): void {
       'token bucket size: requests accepted back to back (default: ceil(r), at least 1)',
       intFlag('--rate-limit-burst', 1),
     )
+    .option(
+      '--spec-draft-max <k>',
+      'report speculative decoding as llama-server does: K tokens drafted per step (with --spec-acceptance)',
+      intFlag('--spec-draft-max', 1),
+    )
+    .option(
+      '--spec-acceptance <p>',
+      'share of drafted tokens kept, each given the ones before it (with --spec-draft-max)',
+      rateFlag('--spec-acceptance'),
+    )
     .option('--fault-429 <rate>', 'fraction of requests answered 429', rateFlag('--fault-429'))
     .option('--fault-500 <rate>', 'fraction of requests answered 500', rateFlag('--fault-500'))
     .option(
