@@ -25,6 +25,7 @@ import { engineDefinition, requireEngineDefinition } from './engines/registry.ts
 import { HarnessError, toError } from './errors.ts'
 import { expandLoads, readTrace } from './load/index.ts'
 import { runLoad } from './load/run.ts'
+import { microSpecs, runMicro } from './micro/run.ts'
 import { loadPrompts, mixSeed, type PromptSource, tracePromptSource } from './prompts/index.ts'
 import { prepareQuality } from './quality/prepare.ts'
 import { QualityRuns } from './quality/run.ts'
@@ -33,6 +34,7 @@ import type {
   EnvironmentInfo,
   GitInfo,
   LoadSpec,
+  MicroSpec,
   QualitySpec,
   RunMeta,
   RunSpec,
@@ -89,8 +91,8 @@ export interface RunScenarioOptions {
   stopLoad?: AbortSignal
   /**
    * Runs one step of one target and nothing else (a queue job, db/queue): `loadIndex` as RunMeta numbers
-   * it (the expanded loads, then the accuracy run, then the quality run). The run keeps the whole
-   * scenario's hash and its loadIndex, so it is stored as `bench run` stores that step.
+   * it (the expanded loads, then the accuracy run, then the quality run, then the micro runs). The run
+   * keeps the whole scenario's hash and its loadIndex, so it is stored as `bench run` stores that step.
    */
   only?: { target: string; loadIndex: number }
   /** Sample event-loop delay during each load to flag clientSaturated. @default true */
@@ -138,6 +140,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   // The accuracy run's loadIndex: after the load steps, so (target, loadIndex) stays one run per invocation.
   const accuracyIndex = loads.length
   const qualityIndex = loads.length + (accuracy ? 1 : 0)
+  // Micro loads (harness/micro/run.ts): one run each, after every other run of the target.
+  const micros = measureLatency ? microSpecs(scenario) : []
+  const microIndex = qualityIndex + (quality ? 1 : 0)
   // The reference's distributions, once its run collected them; it is measured first, so every other
   // target's quality run has it to compare with.
   const qualityRuns = quality ? new QualityRuns(quality, (t, c) => variantOf(t, c).variant?.name) : undefined
@@ -197,6 +202,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           qualityRuns.targetFailed(target, message)
           await failed(qualityRuns.spec(), qualityIndex)
         }
+        for (const [i, spec] of micros.entries())
+          if (selected(microIndex + i)) await failed(spec, microIndex + i)
         await created?.dispose().catch(() => {})
         continue
       }
@@ -236,6 +243,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
           ended(await runAccuracy(ctx, target, created, accuracy, accuracyIndex))
         if (qualityRuns && !signal.aborted && selected(qualityIndex))
           ended(await qualityRuns.run(ctx, target, created, qualityIndex))
+        for (const [i, spec] of micros.entries()) {
+          if (signal.aborted) break
+          if (selected(microIndex + i)) ended(await runMicro(ctx, target, created, spec, microIndex + i))
+        }
       } finally {
         await created.dispose()
       }
@@ -258,7 +269,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         ...(scenario.description ? { description: scenario.description } : {}),
         // An accuracy run asks its items, not the loads: its series must not break when a load step is
         // added. Its hash is that of what it asks (the spec: items by content, shots, prompt, scoring).
-        hash: load.kind === 'accuracy' || load.kind === 'quality' ? specHash(load) : hash,
+        // A micro run likewise times its tasks, whatever the request loads beside it.
+        hash:
+          load.kind === 'accuracy' || load.kind === 'quality' || load.kind === 'micro'
+            ? specHash(load)
+            : hash,
         source,
       },
       target: { name: target.name },
@@ -282,7 +297,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
 /** The scenario path of each expanded load (`loads[1]`, `loads[2].loads[0]`), in expandLoads' order. */
 function stepPaths(scenario: Scenario): string[] {
   return scenario.loads.flatMap((l, i) =>
-    l.kind === 'sweep' ? l.loads.map((_, j) => `loads[${i}].loads[${j}]`) : [`loads[${i}]`],
+    l.kind === 'micro'
+      ? [] // no request load: not among the expanded loads
+      : l.kind === 'sweep'
+        ? l.loads.map((_, j) => `loads[${i}].loads[${j}]`)
+        : [`loads[${i}]`],
   )
 }
 
@@ -309,7 +328,7 @@ async function readTraces(
  * The scenario hash of an accuracy or quality run: sha256 of its spec's canonical JSON, 16 hex digits as
  * scenarioHash.
  */
-function specHash(spec: AccuracySpec | QualitySpec): string {
+function specHash(spec: AccuracySpec | QualitySpec | MicroSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16)
 }
 

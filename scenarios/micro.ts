@@ -5,10 +5,11 @@ import { defineScenario } from '../harness/config/index.ts'
  * Micro tasks with tinybench (harness/micro/README.md) on the fixture models: tokenize 1000 characters,
  * one forward pass of 128 tokens and 128 prompt tokens + one decoded token, on llama-cpp (GGUF) and onnx
  * (ONNX), tiny (64 wide, 2 layers: overhead-dominated) and bench size (512 wide, 8 layers: compute-bound).
- * Each task ran until 500 ms of measured time and 10 iterations, after a 100 ms warmup; about 20 s on 2
- * cores, most of it starting the four engine processes. Models come from `.bench/models` of the
- * repository: `npx bench fixtures --size tiny` and `--size bench` write them. Run it with
- * `npx bench run scenarios/micro.ts`: a table per task, and one run per target in the database.
+ * Each task runs until 500 ms of measured time and 10 iterations, after a 100 ms warmup; the bench-size
+ * forward passes (~0.3 s each here) take most of the time: 47 s in all on the shared 2-vCPU dev box at load
+ * average 15, with 14 s of CPU. Models come from `.bench/models` of the repository: `npx bench fixtures
+ * --size tiny` and `--size bench` write them. Run it with `npx bench run scenarios/micro.ts`: a row per
+ * target and task, and one run per target in the database.
  */
 const models = (file: string) => fileURLToPath(new URL(`../.bench/models/${file}`, import.meta.url))
 

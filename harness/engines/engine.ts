@@ -10,13 +10,26 @@ import type {
   EngineCapabilities,
   EngineInfo,
   EngineKind,
+  MicroBounds,
+  MicroTask,
+  MicroTaskResult,
   NativeSpeedResult,
   NativeSpeedTest,
   ServerTimings,
 } from '../results.ts'
 
 /** What an engine reports that is stored with runs lives with the other stored shapes (results.ts). */
-export type { EngineCapabilities, EngineInfo, EngineKind, NativeSpeedResult, NativeSpeedTest, ServerTimings }
+export type {
+  EngineCapabilities,
+  EngineInfo,
+  EngineKind,
+  MicroBounds,
+  MicroTask,
+  MicroTaskResult,
+  NativeSpeedResult,
+  NativeSpeedTest,
+  ServerTimings,
+}
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant'
@@ -270,4 +283,12 @@ export interface Engine extends AsyncDisposable {
    * when no request is in flight: it takes a sequence like a request and holds it for the whole measurement.
    */
   nativeSpeed?(options: NativeSpeedOptions): Promise<NativeSpeedResult>
+  /**
+   * One micro task measured with tinybench where the engine runs (harness/micro/README.md): tokenize,
+   * forward or prefill-decode, within `bounds`, random ids and text from `seed`. Native engines whose
+   * definition has the `micro` capability. Like nativeSpeed it holds a sequence for the whole task, so it
+   * runs when no request is in flight. A task that does not fit (a prompt longer than the context) or an
+   * iteration that failed throws RequestError; `signal` aborted stops tinybench and rejects with its reason.
+   */
+  micro?(task: MicroTask, bounds: MicroBounds, seed: number, signal?: AbortSignal): Promise<MicroTaskResult>
 }

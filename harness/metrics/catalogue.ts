@@ -4,6 +4,7 @@
  * @module
  */
 import type { RequestErrorKind } from '../errors.ts'
+import { MICRO_METRICS, type MicroStat } from '../micro/metrics.ts'
 import type { Distribution, MetricRow, RunMetrics } from './types.ts'
 
 export type MetricUnit =
@@ -18,6 +19,8 @@ export type MetricUnit =
   | 'tokens/chunk'
   | 'bytes'
   | 'nats'
+  | 'ops/s'
+  | 'chars/s'
 
 export type MetricDirection = MetricRow['direction']
 
@@ -45,6 +48,7 @@ export type MetricName =
   | NativeMetricName
   | AccuracyMetricName
   | QualityMetricName
+  | MicroMetricName
 
 /** Statistics of a Distribution, in row order; `P999` is the 99.9th percentile. */
 export const DISTRIBUTION_STATS = ['Mean', 'Sd', 'Min', 'Max', 'P50', 'P90', 'P95', 'P99', 'P999'] as const
@@ -448,6 +452,9 @@ export const QUALITY_METRICS = {
 } as const satisfies Record<string, MetricInfo>
 export type QualityMetricName = keyof typeof QUALITY_METRICS
 
+/** A micro figure's catalogue name, whatever the task: `micro/meanMs` for row `micro/forward-128/meanMs`. */
+export type MicroMetricName = `micro/${MicroStat}`
+
 /** Every metric by base name: scalars, error kinds and distributions (whose rows add a Stat suffix). */
 export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
   ...SCALAR_METRICS,
@@ -456,6 +463,9 @@ export const METRIC_CATALOGUE: Readonly<Record<MetricName, MetricInfo>> = {
   ...NATIVE_METRICS,
   ...ACCURACY_METRICS,
   ...QUALITY_METRICS,
+  ...(Object.fromEntries(
+    Object.entries(MICRO_METRICS).map(([stat, info]) => [`micro/${stat}`, info]),
+  ) as Record<MicroMetricName, MetricInfo>),
 }
 
 export interface ResolvedMetricInfo extends MetricInfo {
@@ -490,6 +500,14 @@ export function metricInfo(name: string): ResolvedMetricInfo | undefined {
   if (Object.hasOwn(METRIC_CATALOGUE, name)) {
     const base = name as MetricName
     return { ...METRIC_CATALOGUE[base], base }
+  }
+  // micro/<task>/<stat>: the task's own id between the slashes.
+  const micro = /^micro\/([^/]+)\/([A-Za-z0-9]+)$/.exec(name)
+  if (micro) {
+    const stat = micro[2] as MicroStat
+    if (!Object.hasOwn(MICRO_METRICS, stat)) return undefined
+    const info = MICRO_METRICS[stat]
+    return { ...info, description: `${info.description} Task ${micro[1]}.`, base: `micro/${stat}` }
   }
   const slash = name.indexOf('/')
   if (slash > 0) {

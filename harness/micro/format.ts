@@ -4,7 +4,7 @@
  * @module
  */
 import type { MicroSpec, MicroTaskResult, RunState } from '../results.ts'
-import { describeMicroTask } from './task.ts'
+import { microTaskId } from './task.ts'
 
 /** What the table needs of a run result (runner LoadRunResult). */
 export interface MicroRow {
@@ -43,7 +43,7 @@ export function microRows(results: readonly MicroRow[]): string[][] {
       const tasks = r.micro ?? []
       if (tasks.length === 0) {
         const spec = r.load as MicroSpec
-        const planned = Array.isArray(spec.tasks) ? spec.tasks.map(describeMicroTask).join(', ') : '-'
+        const planned = Array.isArray(spec.tasks) ? spec.tasks.map(microTaskId).join(', ') : '-'
         return [[r.target, planned, r.state, '0', '-', '-', '-', '-', '-', '-', '-']]
       }
       return tasks.map((t) => {

@@ -170,7 +170,7 @@ async function call(message: Extract<ParentMessage, { type: 'call' }>): Promise<
 }
 
 /** Methods whose last parameter is an abort signal (engine.ts). */
-const SIGNALLED_CALLS: ReadonlySet<string> = new Set(['scoreChoices', 'tokenLogProbs'])
+const SIGNALLED_CALLS: ReadonlySet<string> = new Set(['scoreChoices', 'tokenLogProbs', 'micro'])
 
 async function stop(): Promise<void> {
   for (const controller of running.values()) controller.abort(new Error('the engine is stopping'))

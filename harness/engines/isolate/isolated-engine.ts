@@ -29,6 +29,7 @@ import { basename } from 'node:path'
 import { wallMs } from '../../clock.ts'
 import { EngineStartError, HarnessError, RequestError } from '../../errors.ts'
 import { DEFAULT_RSS_INTERVAL_MS, type RssWindow } from '../../memory/rss-sampler.ts'
+import type { MicroBounds, MicroTask, MicroTaskResult } from '../../results.ts'
 import type { IsolateSupport } from '../definition.ts'
 import type {
   Engine,
@@ -364,6 +365,13 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
           nativeSpeed: (o: NativeSpeedOptions) => call<NativeSpeedResult>('nativeSpeed', [o]),
         }
       : {}),
+    // Micro tasks run with tinybench in the child, next to the engine (harness/micro/README.md).
+    ...(definition.capabilities.micro
+      ? {
+          micro: (task: MicroTask, bounds: MicroBounds, seed: number, signal?: AbortSignal) =>
+            call<MicroTaskResult>('micro', [task, bounds, seed], signal),
+        }
+      : {}),
     async memory(): Promise<MemorySample> {
       const window = supervisor.current?.sampler.cut()
       let peak = window?.peakRssBytes
@@ -396,11 +404,12 @@ export function createIsolatedEngine(spec: IsolatedEngineSpec, options: IsolateO
   }
 }
 
-/** A definition's capabilities as an engine reports them (EngineInfo: without nativeSpeed). */
+/** A definition's capabilities as an engine reports them (EngineInfo: without nativeSpeed and micro). */
 function capabilitiesOf({
   nativeSpeed: _nativeSpeed,
+  micro: _micro,
   ...capabilities
-}: EngineCapabilities & { nativeSpeed: boolean }) {
+}: EngineCapabilities & { nativeSpeed: boolean; micro?: boolean }) {
   return capabilities
 }
 

@@ -15,7 +15,7 @@ export interface IsolatedEngineSpec {
 }
 
 /** tokenLogProbs' result crosses as TokenLogProbsWire (log-probs-wire.ts). */
-export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'tokenLogProbs' | 'memory' | 'nativeSpeed'
+export type CallMethod = 'scoreChoices' | 'topLogprobs' | 'tokenLogProbs' | 'memory' | 'nativeSpeed' | 'micro'
 
 export type ParentMessage =
   /**

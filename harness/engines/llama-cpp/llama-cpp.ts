@@ -44,7 +44,9 @@ import {
 import { EngineStartError, RequestError, toError } from '../../errors.ts'
 import { readGgufHeader } from '../../fixtures/gguf-reader.ts'
 import { distribution } from '../../metrics/percentile.ts'
+import { type MicroOps, measureMicroTask } from '../../micro/measure.ts'
 import { createRandom } from '../../random.ts'
+import type { MicroBounds, MicroTask, MicroTaskResult } from '../../results.ts'
 import type {
   Engine,
   EngineInfo,
@@ -97,6 +99,7 @@ export interface LlamaCppEngine extends Engine {
   /** The settings in effect (after start()). */
   settings(): LlamaCppSettings
   nativeSpeed(options: NativeSpeedOptions): Promise<NativeSpeedResult>
+  micro(task: MicroTask, bounds: MicroBounds, seed: number, signal?: AbortSignal): Promise<MicroTaskResult>
 }
 
 /** Default context per sequence: enough for chat benchmarks without allocating a 128k KV cache. */
@@ -467,10 +470,55 @@ export function createLlamaCppEngine(options: LlamaCppEngineOptions): LlamaCppEn
     }
   }
 
+  /**
+   * One micro task with tinybench (harness/micro/measure.ts) on a sequence held for the whole task. forward
+   * is nativeSpeed's pp evaluation (decoderOf: node-llama-cpp's per-batch decode call, logits of the last
+   * token, no sampling), so its tokens/s compares with llama-bench `-p P -n 0`; prefill-decode goes through
+   * the public evaluate() a generation uses (greedy sampler included): the prompt, the first token picked,
+   * that token evaluated, the second picked. tokenize is the model's tokenizer without BOS.
+   */
+  async function micro(
+    task: MicroTask,
+    bounds: MicroBounds,
+    seed: number,
+    signal?: AbortSignal,
+  ): Promise<MicroTaskResult> {
+    const s = ready()
+    const sequence = await s.pool.acquire(signal)
+    try {
+      const decode = decoderOf(sequence)
+      const bos = s.model.tokens.bos
+      const ops: MicroOps = {
+        engine: 'llama-cpp',
+        tokenize: (text) => s.model.tokenize(text).length,
+        contextSize: s.contextSize,
+        vocabSize: s.vocabSize,
+        firstId: 0,
+        bos: s.model.tokens.shouldPrependBosToken && bos != null ? bos : undefined,
+        reset: () => sequence.clearHistory(),
+        forward: (tokens) => decode(tokens as Token[]),
+        async prefillDecode(tokens) {
+          const generated = sequence.evaluate(tokens as Token[], { temperature: 0 })
+          try {
+            await generated.next() // the prompt evaluated, the first token picked
+            await generated.next() // that token evaluated (one decode step), the second picked
+          } finally {
+            await generated.return()
+          }
+        },
+      }
+      return await measureMicroTask(ops, task, bounds, seed, signal)
+    } finally {
+      await sequence.clearHistory().catch(() => {})
+      s.pool.release(sequence)
+    }
+  }
+
   return {
     info,
     settings,
     nativeSpeed,
+    micro,
     async start(signal?: AbortSignal): Promise<void> {
       if (disposed) throw fail('the engine was disposed')
       starting ??= load(signal)

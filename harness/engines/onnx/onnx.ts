@@ -18,7 +18,9 @@ import { statSync } from 'node:fs'
 import { basename } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { EngineStartError, RequestError, toError } from '../../errors.ts'
+import { type MicroOps, measureMicroTask } from '../../micro/measure.ts'
 import { createRandom } from '../../random.ts'
+import type { MicroBounds, MicroTask, MicroTaskResult } from '../../results.ts'
 import type {
   Engine,
   EngineInfo,
@@ -36,6 +38,13 @@ import type { OnnxEngineOptions } from './definition.ts'
 import { loadHfTokenizer } from './hf-tokenizer.ts'
 import { type DecoderLayout, detectLayout, type ForwardResult, forward } from './onnx-decoder.ts'
 import { applyPenalties, logSoftmax, sampleToken, topEntries } from './onnx-sampling.ts'
+
+/** Index of the largest logit (greedy choice; the first of equal ones). */
+function argmax(row: Float32Array): number {
+  let best = 0
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i
+  return best
+}
 
 export type { OnnxEngineOptions } from './definition.ts'
 
@@ -226,8 +235,45 @@ export function createOnnxEngine(options: OnnxEngineOptions): Engine {
     yield* out.finish(prompt.length)
   }
 
+  /**
+   * One micro task with tinybench (harness/micro/measure.ts). forward is one session run over the prompt
+   * from empty caches (no presents fetched); prefill-decode fetches them, picks the next token by argmax,
+   * runs that token on the cache (or the whole sequence without one) and picks again. tokenize is the
+   * tokenizer without BOS. The graph states no context length: only the task's own bound applies.
+   */
+  async function micro(
+    task: MicroTask,
+    bounds: MicroBounds,
+    seed: number,
+    signal?: AbortSignal,
+  ): Promise<MicroTaskResult> {
+    const s = ready()
+    const ops: MicroOps = {
+      engine: 'onnx',
+      tokenize: (text) => s.tokenizer.encodeContinuation(text).length,
+      contextSize: undefined,
+      vocabSize: s.tokenizer.vocabSize,
+      firstId: 0,
+      bos: s.tokenizer.encodePrompt('')[0],
+      reset: async () => {},
+      forward: async (tokens) => {
+        await forward(s.session, s.layout, tokens, 0, undefined, false)
+      },
+      async prefillDecode(tokens) {
+        const first = await forward(s.session, s.layout, tokens, 0, undefined, s.cached)
+        const next = argmax(lastRow(first))
+        const second = s.cached
+          ? await forward(s.session, s.layout, [next], tokens.length, first.past, false)
+          : await forward(s.session, s.layout, [...tokens, next], 0, undefined, false)
+        argmax(lastRow(second))
+      },
+    }
+    return await measureMicroTask(ops, task, bounds, seed, signal)
+  }
+
   return {
     info,
+    micro,
     async start(signal?: AbortSignal): Promise<void> {
       if (disposed) throw fail('the engine was disposed')
       if (!loaded) await load(signal)
