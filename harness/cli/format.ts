@@ -131,7 +131,7 @@ export function qualityRows(results: readonly LoadRunResult[]): string[][] {
       r.load.kind === 'quality' ? r.load.reference : '-',
       r.state,
       String(q?.count ?? 0),
-      ok ? `${sig(ok.klDivergence.mean)} ± ${sig(ok.klDivergence.se)}` : '-',
+      ok ? `${ok.approximate ? '≈ ' : ''}${sig(ok.klDivergence.mean)} ± ${sig(ok.klDivergence.se)}` : '-',
       sig(ok?.klDivergence.median),
       sig(ok?.klDivergence.p99),
       sig(ok?.klDivergence.max),
@@ -143,7 +143,7 @@ export function qualityRows(results: readonly LoadRunResult[]): string[][] {
 }
 
 const QUALITY_FOOTNOTE =
-  'KLD = Σ p_ref·(ln p_ref − ln p_var) per scored token, nats (llama-perplexity --kl-divergence) · top-1 = same most likely token · Δp = p_var − p_ref of the actual next token'
+  'KLD = Σ p_ref·(ln p_ref − ln p_var) per scored token, nats (llama-perplexity --kl-divergence) · top-1 = same most likely token · Δp = p_var − p_ref of the actual next token · ≈ = from the top-20 lists of an endpoint (approximate)'
 
 /** Why auto scoring did not use log-likelihoods, per target. */
 function noticeLines(results: readonly LoadRunResult[]): string[] {

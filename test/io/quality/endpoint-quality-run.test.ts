@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { qualityRows } from '../../../harness/cli/format.ts'
 import { variantRows } from '../../../harness/cli/variant-table.ts'
 import { parseScenario } from '../../../harness/config/index.ts'
 import { ScenarioError } from '../../../harness/errors.ts'
@@ -145,6 +146,9 @@ describe('quality of endpoints backed by the teacher fixtures', () => {
       /^≈ [\d.e-]+ ± [\d.e-]+$/,
     )
     expect(kld('teacher-q8_0'), 'native: exact').toMatch(/^[\d.e-]+ ± [\d.e-]+$/)
+    const quality = qualityRows(result.runs)
+    expect(quality.find((r) => r[0] === 'vllm-teacher-q8_0')?.[4], 'the quality table too').toMatch(/^≈ /)
+    expect(quality.find((r) => r[0] === 'teacher-q8_0')?.[4]).toMatch(/^[\d.e-]+ ± /)
   })
 
   it('an endpoint as the reference is invalid, naming the field', () => {
