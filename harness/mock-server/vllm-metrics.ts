@@ -3,13 +3,23 @@
  * (vllm/v1/metrics/loggers.py, PrometheusStatLogger), labelled `model_name` and `engine` like vLLM's.
  * 0.11 serves both `vllm:time_per_output_token_seconds` (deprecated there, removed in 0.13) and its
  * replacement `vllm:inter_token_latency_seconds`, observed per output (here: per content write). The mock
- * has no scheduler queue, KV cache or prefix cache: waiting, queue time, KV usage and prefix-cache hits
- * stay 0 (prefix-cache queries count every prompt token). Kept apart from vllm.ts (the personality's
+ * has no scheduler queue or KV cache: queue time and KV usage stay 0 (waiting is the capacity model's
+ * queue). Prefix-cache queries and hits are counted as vLLM's KVCacheManager.get_computed_blocks counts
+ * them (vllm/v1/core/kv_cache_manager.py): queries += every prompt token, hits += the longest cached prefix
+ * in whole blocks of VLLM_BLOCK_SIZE tokens, at most prompt − 1 (`max_cache_hit_length = num_tokens − 1`:
+ * the last token is computed for its logits); a request's prompt and answer enter the cache when it ends
+ * (vLLM caches blocks as they fill: a request overlapping another in time may hit earlier there). Metrics
+ * only: the mock's TTFT does not shrink with a hit (the llama-server personality's does). Kept apart from vllm.ts (the personality's
  * other behaviour) so the metrics and the wire can change independently; harness/server-metrics reads them.
  * @module
  */
 import type { GenerationEnd, GenerationObserver } from './generation.ts'
 import { Histogram, metricFamily } from './prometheus.ts'
+import { PrefixKeys, PromptCache } from './prompt-cache.ts'
+import { tokenIndex, VOCABULARY } from './text.ts'
+
+/** vLLM's default KV-cache block size on GPU (CacheConfig.block_size 16): prefix hits come in whole blocks. */
+export const VLLM_BLOCK_SIZE = 16
 
 /** vLLM sizes its token-count buckets by max_model_len; the mock has no context limit and assumes this. */
 export const VLLM_MAX_MODEL_LEN = 32_768
@@ -43,6 +53,9 @@ export class VllmMetrics implements GenerationObserver {
   readonly #model: string
   #promptTokens = 0
   #generationTokens = 0
+  #prefixHits = 0
+  /** Token sequences (prompt + answer) whose blocks vLLM would hold, by prefix. */
+  readonly #prefixCache = new PromptCache()
   readonly #success: Record<(typeof FINISH_REASONS)[number], number> = { stop: 0, length: 0, abort: 0 }
   readonly #promptTokensRequest = new Histogram(buckets125(VLLM_MAX_MODEL_LEN))
   readonly #generationTokensRequest = new Histogram(buckets125(VLLM_MAX_MODEL_LEN))
@@ -85,6 +98,7 @@ export class VllmMetrics implements GenerationObserver {
     const decodeS = (end.lastMs - end.firstMs) / 1000
     this.#promptTokens += plan.promptTokens
     this.#generationTokens += end.tokens
+    this.#countPrefixHits(end)
     this.#ttft.observe(ttftS)
     this.#success[end.completed ? plan.finishReason : 'abort']++
     this.#e2e.observe(ttftS + decodeS)
@@ -95,6 +109,19 @@ export class VllmMetrics implements GenerationObserver {
     this.#promptTokensRequest.observe(plan.promptTokens)
     this.#generationTokensRequest.observe(end.tokens)
     if (end.tokens > 1) this.#requestTpot.observe(decodeS / (end.tokens - 1))
+  }
+
+  /** Prefix-cache hits of the request's prompt, then its prompt (and answer, when sent in full) cached. */
+  #countPrefixHits(end: GenerationEnd): void {
+    const { plan } = end
+    const keys = new PrefixKeys()
+    const source = plan.promptSource
+    if (source.length > 0 && typeof source[0] === 'number') keys.addIds(source as readonly number[])
+    else for (const text of source as readonly string[]) keys.addText(text)
+    const reusable = Math.min(this.#prefixCache.longestPrefix(keys.keys), plan.promptTokens - 1)
+    this.#prefixHits += Math.floor(Math.max(0, reusable) / VLLM_BLOCK_SIZE) * VLLM_BLOCK_SIZE
+    if (end.completed) for (let p = 0; p < end.tokens; p++) keys.add(VOCABULARY[tokenIndex(plan.textKey, p)]!)
+    this.#prefixCache.insert(keys.keys)
   }
 
   /** Prometheus text; `running` = requests in flight, `waiting` = requests queued for a slot (capacity model). */
@@ -118,7 +145,7 @@ export class VllmMetrics implements GenerationObserver {
       'vllm:prefix_cache_hits_total',
       'counter',
       'Prefix cache hits, in terms of number of cached tokens.',
-      0,
+      this.#prefixHits,
     )
     one('vllm:num_preemptions_total', 'counter', 'Cumulative number of preemption from the engine.', 0)
     one('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', this.#promptTokens)

@@ -99,6 +99,32 @@ describe('server metrics around a run, against the mock', () => {
     expect(figures['queue time (mean)'], 'figure').toBe(0)
   })
 
+  it('vllm: prefix-cache hits in whole 16-token blocks, at most prompt − 1 (vLLM’s get_computed_blocks)', async () => {
+    const origin = new URL(vllm.url).origin
+    const session = await startServerMetrics({ url: `${origin}/metrics`, sampleIntervalMs: 0 })
+    const prefix = words('shared', 40)
+    const ask = (content: string) =>
+      post(`${vllm.url}/chat/completions`, {
+        model: 'm',
+        messages: [{ role: 'user', content }],
+        max_tokens: 3,
+      })
+    // 45 words each: the first misses; the next two share 40 words with it → 2 blocks (32 tokens) each;
+    // the same 45 words again match 45, capped at 44 → still 2 blocks.
+    for (const content of [
+      `${prefix} ${words('a', 5)}`,
+      `${prefix} ${words('b', 5)}`,
+      `${prefix} ${words('c', 5)}`,
+    ])
+      expect((await ask(content)).status, 'request').toBe(200)
+    expect((await ask(`${prefix} ${words('a', 5)}`)).status, 'repeat').toBe(200)
+    const record = await session.finish()
+    expect(row(record, 'vllm:prefix_cache_queries_total').delta, 'queries: every prompt token').toBe(4 * 45)
+    expect(row(record, 'vllm:prefix_cache_hits_total').delta, 'hits: 3 × 32').toBe(96)
+    const figures = Object.fromEntries(summarizeServerMetrics(record.rows).map((f) => [f.label, f.value]))
+    expect(figures['prefix-cache hit rate'], 'hit rate').toBeCloseTo(96 / 180, 12)
+  })
+
   it('llama-server: prompt tokens exclude the cached ones; a repeated prompt is a cache hit', async () => {
     const origin = new URL(llama.url).origin
     await send(llama.url, 'warm')
