@@ -589,6 +589,140 @@ export const queueWorkers = pgTable(
   (t) => [check('queue_workers_state_check', sql`${t.state} in ('running', 'stopped', 'lost')`)],
 )
 
+/** A speculative-decoding study's lifecycle: queued (waiting for a worker), running, completed, failed. */
+export const specStudyStates = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const
+
+/**
+ * One speculative-decoding acceptance study (issue 20, harness/speculative): run by `bench spec` or by a
+ * `spec-study` queue job launched from the dashboard. The figures the pages list sit in columns; the rest
+ * of the record (baselines, the logprob α summary, the α × K table) in `details`.
+ */
+export const specStudies = pgTable(
+  'spec_studies',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** The study's name (its file's `name`). */
+    name: text('name').notNull(),
+    /** 'native' (our draft/verify loop on two GGUF models). */
+    kind: text('kind').notNull(),
+    /** The validated study (harness/speculative/study-file.ts), defaults filled. */
+    study: jsonb('study').notNull(),
+    /** The study file as given (`bench spec <file>`, or the dashboard's catalogue). */
+    source: text('source'),
+    /** Directory relative model paths resolve against on the worker that runs it. */
+    baseDir: text('base_dir'),
+    label: text('label'),
+    state: text('state', { enum: specStudyStates }).notNull(),
+    error: text('error'),
+    /** Fraction of the study's phases done, 0..1. */
+    progress: real('progress').notNull().default(0),
+    /** The phase running now (`native loop, K = 3`). */
+    progressMessage: text('progress_message'),
+    /** Machine and load average (SpecStudyResult.environment). */
+    environment: jsonb('environment'),
+    /** c = draft ms per token ÷ target ms per token, pooled over the study's baselines. */
+    costRatio: doublePrecision('cost_ratio'),
+    /** The α the predicted speedups use (logprob top-1 agreement greedy, mean β sampled). */
+    alphaUsed: doublePrecision('alpha_used'),
+    optimalK: integer('optimal_k'),
+    optimalSpeedup: doublePrecision('optimal_speedup'),
+    /** Whether the optimal K's predicted speedup exceeds 1. */
+    worthwhile: boolean('worthwhile'),
+    /** { promptTokens, baseline, logprob, table } of SpecStudyResult. */
+    details: jsonb('details'),
+    durationMs: doublePrecision('duration_ms'),
+    /** The queue job that runs it (null for `bench spec`). */
+    matrixId: integer('matrix_id').references(() => matrices.id, { onDelete: 'set null' }),
+    matrixJobId: integer('matrix_job_id').references(() => matrixJobs.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('spec_studies_matrix_job_idx').on(t.matrixJobId),
+    check(
+      'spec_studies_state_check',
+      sql`${t.state} in ('queued', 'running', 'completed', 'failed', 'cancelled')`,
+    ),
+  ],
+)
+
+/** One K of a study, summed over its prompts (SpecStudyResult.perK). */
+export const specStudyK = pgTable(
+  'spec_study_k',
+  {
+    studyId: integer('study_id')
+      .notNull()
+      .references(() => specStudies.id, { onDelete: 'cascade' }),
+    k: integer('k').notNull(),
+    drafted: integer('drafted').notNull(),
+    accepted: integer('accepted').notNull(),
+    verifySteps: integer('verify_steps').notNull(),
+    emitted: integer('emitted').notNull(),
+    /** accepted / drafted. */
+    acceptanceRate: doublePrecision('acceptance_rate').notNull(),
+    /** τ = 1 + accepted / verifySteps. */
+    meanAcceptanceLength: doublePrecision('mean_acceptance_length').notNull(),
+    /** α̂: the α whose E(α, K) is τ. */
+    alphaHat: doublePrecision('alpha_hat').notNull(),
+    /** Steps that kept exactly n drafted tokens, n = 0..K. */
+    acceptLengths: integer('accept_lengths').array().notNull(),
+    tokensPerS: doublePrecision('tokens_per_s').notNull(),
+    baselineTokensPerS: doublePrecision('baseline_tokens_per_s').notNull(),
+    /** c measured beside this K's runs. */
+    costRatio: doublePrecision('cost_ratio').notNull(),
+    measuredSpeedup: doublePrecision('measured_speedup').notNull(),
+    predictedSpeedup: doublePrecision('predicted_speedup').notNull(),
+    /** measured − predicted. */
+    error: doublePrecision('error').notNull(),
+    predictedFromTau: doublePrecision('predicted_from_tau').notNull(),
+    verifyCostRatio: doublePrecision('verify_cost_ratio').notNull(),
+    matchesTarget: boolean('matches_target'),
+    /** The rest of the row: draft/verify ms, predictedFromMeasuredCosts, node-llama-cpp's figures. */
+    details: jsonb('details').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.k] })],
+)
+
+/** One prompt at one K (SpecStudyResult.perPrompt). */
+export const specStudyPrompts = pgTable(
+  'spec_study_prompts',
+  {
+    studyId: integer('study_id')
+      .notNull()
+      .references(() => specStudies.id, { onDelete: 'cascade' }),
+    k: integer('k').notNull(),
+    /** 0-based index in the study's prompts. */
+    prompt: integer('prompt').notNull(),
+    drafted: integer('drafted').notNull(),
+    accepted: integer('accepted').notNull(),
+    verifySteps: integer('verify_steps').notNull(),
+    emitted: integer('emitted').notNull(),
+    acceptLengths: integer('accept_lengths').array().notNull(),
+    meanAcceptanceLength: doublePrecision('mean_acceptance_length').notNull(),
+    tokensPerS: doublePrecision('tokens_per_s').notNull(),
+    baselineTokensPerS: doublePrecision('baseline_tokens_per_s').notNull(),
+    matchesTarget: boolean('matches_target'),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.k, t.prompt] })],
+)
+
+/** Per-position acceptance at one K: rate = steps whose position-th drafted token was kept ÷ steps. */
+export const specStudyPositions = pgTable(
+  'spec_study_positions',
+  {
+    studyId: integer('study_id')
+      .notNull()
+      .references(() => specStudies.id, { onDelete: 'cascade' }),
+    k: integer('k').notNull(),
+    /** 1..K. */
+    position: integer('position').notNull(),
+    accepted: integer('accepted').notNull(),
+    rate: doublePrecision('rate').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.k, t.position] })],
+)
+
 export type Variant = typeof variants.$inferSelect
 export type NewVariant = typeof variants.$inferInsert
 export type Environment = typeof environments.$inferSelect
@@ -608,3 +742,4 @@ export type EnvironmentPriceRow = typeof environmentPrices.$inferSelect
 export type Matrix = typeof matrices.$inferSelect
 export type MatrixJob = typeof matrixJobs.$inferSelect
 export type QueueWorker = typeof queueWorkers.$inferSelect
+export type SpecStudy = typeof specStudies.$inferSelect
