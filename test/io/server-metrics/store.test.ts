@@ -120,6 +120,8 @@ describe.each(dbBackends())('server metrics stored on %s', (backend) => {
     expect(html, 'generation tokens').toMatch(/generation tokens<\/th><td class="num">7 tokens</)
     expect(html, 'label values escaped').toContain('model_name=&quot;&lt;b&gt;model&lt;/b&gt;&quot;')
     expect(html, 'no raw markup from the server').not.toContain('<b>model</b>')
+    const api = (await (await app.request(`/api/runs/${runId}`)).json()) as { serverMetrics?: unknown }
+    expect(api.serverMetrics, '/api/runs/:id carries the record').toEqual(record)
     const none = await (await app.request(`/runs/${missingId}`)).text()
     expect(none, 'reason, escaped').toContain(
       '<p id="server-metrics-none">None: GET http://127.0.0.1:9/metrics: HTTP 404 Not Found &lt;i&gt;.</p>',
