@@ -13,6 +13,7 @@ import { DISTRIBUTION_STATS, type DistributionStat, metricInfo } from '../../har
 import type { ServerMetricsRecord } from '../../harness/server-metrics/session.ts'
 import { NotFoundError } from '../errors.ts'
 import type { ReadCache } from './cache.ts'
+import { type HttpLoadSeries, httpLoadSeries } from './http-load.ts'
 import { type RunSeries, runSeries } from './run-series.ts'
 
 export interface PercentileRow {
@@ -53,6 +54,8 @@ export interface RunModel extends RunSeries {
   scalars: ScalarRow[]
   /** What the serving engine's /metrics said over the run (db/server-metrics.ts); absent: none read. */
   serverMetrics?: ServerMetricsRecord
+  /** A `bench load` run's latency CDF (load_kind 'http-load' only; data/http-load.ts). */
+  httpLoad?: HttpLoadSeries
 }
 
 /** Runs in these states have all their requests written: their series never change. */
@@ -84,6 +87,7 @@ async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<Run
       ? await cache.getImmutable(`run-series:${runId}`, () => runSeries(db, runId))
       : await runSeries(db, runId)
   const { run, variant, environment } = detail
+  const httpLoad = run.loadKind === 'http-load' ? await httpLoadSeries(db, runId) : undefined
   const dimensions = runDimensions({
     engineKind: run.engineKind,
     engineVersion: run.engineVersion,
@@ -145,6 +149,7 @@ async function computeRun(db: Db, runId: number, cache?: ReadCache): Promise<Run
     })),
     scalars,
     ...(serverMetrics !== undefined ? { serverMetrics } : {}),
+    ...(httpLoad !== undefined ? { httpLoad } : {}),
   }
 }
 

@@ -5,9 +5,10 @@
  * unanswered at the stop — and the responses by HTTP status (metric rows `httpStatus/<code>`), 2xx included.
  * @module
  */
+import { cdfChart } from '../charts/cdf.ts'
 import type { RunModel } from '../data/run.ts'
 import { formatValue } from './format.ts'
-import { type Html, h } from './html.ts'
+import { chartFigure, type Html, h } from './html.ts'
 
 /** Prefix of the per-status rows (harness/http-load/metrics.ts HTTP_STATUS_METRIC). */
 const STATUS_PREFIX = 'httpStatus/'
@@ -22,6 +23,23 @@ interface StoredHttpLoad {
   timeoutS?: unknown
   bodies?: { kind?: unknown; file?: unknown; promptTokens?: unknown; outputTokens?: unknown }
   tool?: unknown
+}
+
+/** The latency CDF of an http-load run's 2xx responses (its one per-request chart); none for other runs. */
+export function httpLoadCharts(m: RunModel): Html[] {
+  const points = m.httpLoad?.e2eCdf ?? []
+  if (points.length === 0) return []
+  return [
+    chartFigure({
+      id: 'chart-e2e-cdf',
+      title: 'Latency distribution of 2xx responses (CDF): send → complete response',
+      config: cdfChart({
+        metric: 'e2eMs',
+        unit: 'ms',
+        series: [{ label: `run ${m.detail.run.id}`, points }],
+      }),
+    }),
+  ]
 }
 
 /** Empty for any other run. */

@@ -13,7 +13,7 @@ import { PERCENTILE_COLUMNS, type RunModel, type RunSlo } from '../data/run.ts'
 import { runFlags } from '../data/scope.ts'
 import { formatCell, formatTime, formatValue } from './format.ts'
 import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
-import { httpLoadSection } from './http-load.ts'
+import { httpLoadCharts, httpLoadSection } from './http-load.ts'
 import { page } from './layout.ts'
 import { microSection } from './micro.ts'
 import { flagTags } from './scope.ts'
@@ -60,6 +60,7 @@ export function runPage(m: RunModel): Html {
         config: tokensOverTimeChart(m.outputTokensPerSecond),
       }),
     )
+  charts.push(...httpLoadCharts(m))
   if (m.errors.length > 0)
     charts.push(
       chartFigure(

@@ -197,6 +197,9 @@ describe.concurrent('bench load', () => {
           '<th scope="row">200</th><td class="num">60</td><td class="num">100 %</td>',
         )
         expect(page).toContain('id="percentiles"')
+        // Its one per-request chart: the latency CDF of the 60 responses (no TTFT or token timeline).
+        expect(page).toContain('<canvas id="chart-e2e-cdf"')
+        expect(page).not.toContain('No per-request rows to chart.')
         // No TTFT: the leaderboard of its scenario and the one of every scenario still render.
         for (const where of ['/', '/?scenario=http-load', '/?scenario=stream-beside']) {
           const res = await app.request(where)
