@@ -81,7 +81,7 @@ export function formatStudy(r: SpecStudyResult): string {
   lines.push(
     '  accept rate = accepted / drafted; τ = 1 + accepted / steps; α̂ solves E(α, K) = τ; base and c measured',
     '  beside each K (target and draft alone, same calls, alternating prompt by prompt); speedup = tok/s ÷ base;',
-    '  predicted = E(α logprob, K) / (K·c + 1); error = measured − predicted; pred(τ) = τ / (K·c + 1);',
+    '  predicted = E(α logprob, K) / (K·c + 1) with the pooled c above; error = measured − predicted; pred(τ) = τ / (K·c + 1);',
     '  verify/tok = one verify step (K + 1 positions) ÷ one target token alone (the model assumes 1);',
     "  pred(costs) = τ·t_target / (K·t_draft + t_verify) with the loop's measured times.",
   )

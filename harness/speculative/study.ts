@@ -77,14 +77,14 @@ export interface SpecKRow {
   tokensPerS: number
   /** The target alone through the same calls (K = 0), same prompts, measured beside this K's runs. */
   baselineTokensPerS: number
-  /** c measured beside this K's runs (draft alone ÷ target alone, ms per token). */
+  /** c measured beside this K's runs (draft alone ÷ target alone, ms per token); predictions use the pooled c. */
   costRatio: number
   measuredSpeedup: number
-  /** S from the logprob α of the study's mode and this K's c. */
+  /** S from the logprob α of the study's mode and the study's pooled c (costRatio). */
   predictedSpeedup: number
   /** measured − predicted. */
   error: number
-  /** S = τ / (K·c + 1), this K's c: the cost model alone, with the measured τ in place of E. */
+  /** S = τ / (K·c + 1), pooled c: the cost model alone, with the measured τ in place of E. */
   predictedFromTau: number
   /** Draft time in the loop per drafted token, ms. */
   draftMsPerToken: number
@@ -282,7 +282,6 @@ async function measure(
     const base = baselineOf(bases)
     const c = baselineOf(draftBases).msPerToken / base.msPerToken
     const measuredSpeedup = tokensPerS / base.tokensPerS
-    const predicted = predictedSpeedup(alphaForPrediction, k, c)
     const draftMsPerToken = runs.reduce((a, r) => a + r.draftMs, 0) / counts.drafted
     const verifyMsPerStep = runs.reduce((a, r) => a + r.verifyMs, 0) / counts.verifySteps
     const row: SpecKRow = {
@@ -293,9 +292,10 @@ async function measure(
       baselineTokensPerS: base.tokensPerS,
       costRatio: c,
       measuredSpeedup,
-      predictedSpeedup: predicted,
-      error: measuredSpeedup - predicted,
-      predictedFromTau: metrics.meanAcceptanceLength / (k * c + 1),
+      // Filled in below with the pooled c, once every K's baselines are in.
+      predictedSpeedup: Number.NaN,
+      error: Number.NaN,
+      predictedFromTau: Number.NaN,
       draftMsPerToken,
       verifyMsPerStep,
       verifyCostRatio: verifyMsPerStep / base.msPerToken,
@@ -309,6 +309,13 @@ async function measure(
 
   const baseline = { target: baselineOf(allTargetRuns), draft: baselineOf(allDraftRuns) }
   const costRatio = baseline.draft.msPerToken / baseline.target.msPerToken
+  // The pooled c, not each K's own: one K's c rests on a few sub-second runs, and on the shared box it
+  // ranged 0.1–2.6 for the same pair (load 13–15); the pooled one averages the drift out.
+  for (const row of perK) {
+    row.predictedSpeedup = predictedSpeedup(alphaForPrediction, row.k, costRatio)
+    row.error = row.measuredSpeedup - row.predictedSpeedup
+    row.predictedFromTau = row.metrics.meanAcceptanceLength / (row.k * costRatio + 1)
+  }
 
   let nodeLlamaCppTarget: BaselineFigures | undefined
   if (study.predictor) {

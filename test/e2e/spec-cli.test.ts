@@ -65,7 +65,8 @@ describe('bench spec', () => {
         1 + row.counts.accepted / row.counts.verifySteps,
         12,
       )
-      const predicted = expectedTokensPerStep(result.alphaForPrediction, row.k) / (row.k * row.costRatio + 1)
+      const predicted =
+        expectedTokensPerStep(result.alphaForPrediction, row.k) / (row.k * result.costRatio + 1)
       expect(row.predictedSpeedup).toBeCloseTo(predicted, 12)
       expect(row.error).toBeCloseTo(row.measuredSpeedup - predicted, 12)
       expect(row.nodeLlamaCpp?.matchesTarget).toBe(true)
