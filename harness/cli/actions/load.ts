@@ -16,6 +16,7 @@ import { formatHttpLoad } from '../../http-load/format.ts'
 import { httpLoadMetricRows, summarizeHttpLoad, toOutcome } from '../../http-load/metrics.ts'
 import { type HttpLoadResult, runHttpLoad } from '../../http-load/run.ts'
 import type { HttpLoadSpec } from '../../http-load/spec.ts'
+import { verifyTls } from '../../http-load/tls.ts'
 import { createNullSink } from '../../jsonl-sink.ts'
 import { formatErrorCounts } from '../../metrics/error-rate.ts'
 import type { RunMeta } from '../../results.ts'
@@ -72,6 +73,8 @@ export async function loadCommand(baseUrl: string, opts: LoadCommandOptions): Pr
       `--api-key-env: the environment variable ${opts.apiKeyEnv} is not set or empty; export it first`,
     )
   const key = opts.apiKeyEnv === undefined ? undefined : process.env[opts.apiKeyEnv]
+  // autocannon does not verify certificates: one verified connection first (http-load/tls.ts).
+  await verifyTls(url)
   // The key is printed nowhere: every write to stdout and stderr passes the redactor, which now knows it.
   coverSecretsIn([{ apiKeyEnv: opts.apiKeyEnv }])
   let model = opts.model
