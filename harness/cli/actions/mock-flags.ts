@@ -59,6 +59,8 @@ export interface MockServerFlags {
   faultDrop?: number
   faultMalformed?: number
   faultStall?: number
+  /** A model file behind the vllm personality's logprobs (harness/quality/mock-model.ts). */
+  logprobsModel?: string
   json?: boolean
 }
 

@@ -169,6 +169,10 @@ export function registerMockServerCommand(program: Command): void {
       'fraction of streams that stop after the first chunk',
       rateFlag('--fault-stall'),
     )
+    .option(
+      '--logprobs-model <file>',
+      "with --personality vllm: answer /tokenize and echoed token-id completions with logprobs from this model (.gguf through llama-cpp, .onnx with the fixtures' byte vocabulary): quality through an endpoint",
+    )
     .option('--json', 'print one JSON line {"url","port"} instead of the sentence')
     .action(
       action(async (flags: MockServerFlags) => (await import('../actions/mock-server.ts')).serveMock(flags)),
