@@ -10,7 +10,9 @@ import { defineScenario } from '../harness/config/index.ts'
  * The reference must use the endpoint's vocabulary and tokenizer (the run compares the endpoint's /tokenize
  * of the corpus with the reference's ids and refuses any difference); a server without prompt logprobs
  * (llama-server, llama.cpp #27174) is refused with that reason. Defaults: the teacher fixture and its
- * knowledge corpus (`bench fixtures --size teacher` writes both under .bench/models).
+ * knowledge corpus (`bench fixtures --size teacher` writes both under .bench/models). Against the mock:
+ *   bench mock-server --personality vllm --logprobs-model .bench/models/teacher-q8_0.gguf --port 8000
+ *   BASE_URL=http://127.0.0.1:8000/v1 MODEL=teacher-q8_0 bench run scenarios/endpoint-quality.ts
  */
 const apiKeyEnv = process.env.API_KEY_ENV
 

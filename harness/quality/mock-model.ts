@@ -11,8 +11,9 @@
  * - Tokenizer: the model's own — llama-cpp: node-llama-cpp's tokenizer of the GGUF (vocabulary-only load;
  *   BOS first when the model asks for it, as the engine tokenizes a prompt); onnx: the fixtures' byte
  *   tokenizer (the onnx engine's `tokenizer: 'byte'`).
- * In the process that starts the mock (startMockServer with `internals.logprobsModel`); `bench mock-server`
- * and scenario `mock:` targets (a worker thread, options only) have no model.
+ * In the process that starts the mock (startMockServer with `internals.logprobsModel`; `bench mock-server
+ * --personality vllm --logprobs-model <file>`); a scenario's `mock:` target (a worker thread, options only)
+ * has no model.
  * @module
  */
 import type { Engine } from '../engines/engine.ts'
