@@ -28,13 +28,15 @@ export function isServerMetricsMode(value: string): boolean {
   if (value === 'auto' || value === 'off') return true
   try {
     const u = new URL(value)
-    return u.protocol === 'http:' || u.protocol === 'https:'
+    // The value is stored with the scenario: a key in it would be at rest. Auth goes in the target's headers.
+    const bare = u.username === '' && u.password === '' && u.search === ''
+    return (u.protocol === 'http:' || u.protocol === 'https:') && bare
   } catch {
     return false
   }
 }
 export const SERVER_METRICS_MODE_MESSAGE =
-  'must be "auto" (the endpoint\'s <origin>/metrics), "off", or the http(s) URL of a Prometheus /metrics, e.g. http://127.0.0.1:8000/metrics'
+  'must be "auto" (the endpoint\'s <origin>/metrics), "off", or the http(s) URL of a Prometheus /metrics without user:password or query (it is stored with the scenario; the target\'s auth headers are sent on its own origin), e.g. http://127.0.0.1:8000/metrics'
 
 /** `serverMetrics` of a scenario or `bench run --server-metrics`: auto (default), off, or a /metrics URL. */
 export type ServerMetricsMode = 'auto' | 'off' | (string & {})

@@ -17,14 +17,17 @@ describe('serverMetrics (scenario field)', () => {
       expect(scenario({ serverMetrics: value }).serverMetrics, value).toBe(value)
     expect(scenarioHash(scenario({ serverMetrics: 'off' })), 'hash').toBe(scenarioHash(scenario()))
   })
-  it.each(['sometimes', 'ftp://h/metrics', '127.0.0.1:8000/metrics'])(
-    'refuses %j, naming the field',
-    (value) => {
-      expect(() => scenario({ serverMetrics: value })).toThrow(
-        /serverMetrics: must be "auto" \(the endpoint's <origin>\/metrics\), "off", or the http\(s\) URL of a Prometheus \/metrics/,
-      )
-    },
-  )
+  it.each([
+    'sometimes',
+    'ftp://h/metrics',
+    '127.0.0.1:8000/metrics',
+    'http://u:pw@h/metrics',
+    'http://h/metrics?key=k',
+  ])('refuses %j, naming the field', (value) => {
+    expect(() => scenario({ serverMetrics: value })).toThrow(
+      /serverMetrics: must be "auto" \(the endpoint's <origin>\/metrics\), "off", or the http\(s\) URL of a Prometheus \/metrics/,
+    )
+  })
 })
 
 describe('scrapeTarget', () => {
