@@ -144,6 +144,7 @@ export async function startServerMetrics(options: ServerMetricsOptions): Promise
       await inFlight
       let after: Scrape = await scrape()
       for (let i = 0; i < SETTLE_TRIES && after.state === 'ok' && stillBusy(after.families); i++) {
+        noteMax(after.families) // a reading of the run's end: its gauges count
         await new Promise((resolve) => setTimeout(resolve, SETTLE_WAIT_MS))
         after = await scrape()
       }

@@ -172,6 +172,70 @@ describe('server metrics around a run, against the mock', () => {
   })
 })
 
+describe('the scrape after the run', () => {
+  /** A llama-server-like /metrics whose n-th answer is `answers[n]` (the last one repeated); -1 hangs. */
+  async function serve(answers: readonly (readonly [number, number])[]) {
+    let n = 0
+    const server = http.createServer((_req, res) => {
+      const [processing, predicted] = answers[Math.min(n++, answers.length - 1)]!
+      if (processing < 0) return
+      res.end(
+        `# TYPE llamacpp:tokens_predicted_total counter\nllamacpp:tokens_predicted_total ${predicted}\n` +
+          `# TYPE llamacpp:requests_processing gauge\nllamacpp:requests_processing ${processing}\n`,
+      )
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`
+    return {
+      url,
+      scrapes: () => n,
+      close: async () => {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      },
+    }
+  }
+
+  it('waits while a request is still counted in flight, then diffs the settled counters', async () => {
+    // before: idle at 10; after: the last request still processing (12), then settled (15).
+    const server = await serve([
+      [0, 10],
+      [1, 12],
+      [1, 12],
+      [0, 15],
+    ])
+    try {
+      const session = await startServerMetrics({ url: server.url, sampleIntervalMs: 0 })
+      const record = await session.finish()
+      expect(row(record, 'llamacpp:tokens_predicted_total').delta, 'settled delta').toBe(5)
+      expect(row(record, 'llamacpp:requests_processing').max, 'in flight seen').toBe(1)
+      expect(server.scrapes(), 'before + three after').toBe(4)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('readable before, not after: no rows, and why', async () => {
+    const server = await serve([
+      [0, 10],
+      [-1, 0],
+    ])
+    try {
+      const session = await startServerMetrics({ url: server.url, sampleIntervalMs: 0, timeoutMs: 300 })
+      const record = await session.finish()
+      expect(record).toEqual({
+        url: server.url,
+        state: 'unavailable',
+        reason: `after the run: GET ${server.url}: no complete answer within 300 ms`,
+        samples: 0,
+        rows: [],
+      })
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('a /metrics that cannot be read never fails the run: the record says why', () => {
   const seen: (string | undefined)[] = []
   let server: http.Server
