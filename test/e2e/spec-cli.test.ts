@@ -39,7 +39,7 @@ describe('bench spec', () => {
   it('prints the tables and writes the record (--out): exit 0', async () => {
     // One run (each pays node-llama-cpp's binary test, seconds under load): text on stdout, JSON in --out.
     const out = join(dir, 'result.json')
-    const r = await runCli(['spec', studyFile, '--quiet', '--out', out])
+    const r = await runCli(['spec', studyFile, '--quiet', '--out', out, '--no-db'])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/load average \(uptime\) before [\d.]+, [\d.]+, [\d.]+/)

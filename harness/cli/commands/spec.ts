@@ -13,6 +13,9 @@ interface SpecCommandOptions {
   json?: boolean
   out?: string
   quiet?: boolean
+  /** false = keep no result in a database (--no-db). */
+  db?: string | false
+  label?: string
 }
 
 export function registerSpecCommand(program: Command): void {
@@ -28,6 +31,12 @@ export function registerSpecCommand(program: Command): void {
     .option('--json', 'print the whole result record as JSON instead of the tables')
     .option('--out <file>', 'also write the result record as JSON to this file')
     .option('--quiet', 'no progress lines on stderr')
+    .option(
+      '--db <path|url>',
+      'store the study in this embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
+    )
+    .option('--no-db', 'store nothing (print only, or --out)')
+    .option('--label <text>', 'free text stored with the study')
     .action(
       action(async (file: string, opts: SpecCommandOptions) => {
         const { loadStudy, runStudy } = await import('../../speculative/study.ts')
@@ -38,6 +47,11 @@ export function registerSpecCommand(program: Command): void {
         })
         const json = `${JSON.stringify(result, null, 2)}\n`
         if (opts.out) await writeFile(opts.out, json)
+        if (opts.db !== false) {
+          const { storeSpecStudy } = await import('../actions/spec-db.ts')
+          const where = await storeSpecStudy(result, { db: opts.db, source: file, label: opts.label })
+          process.stderr.write(`bench spec: ${where}\n`)
+        }
         process.stdout.write(opts.json ? json : `${formatStudy(result)}\n`)
         // A greedy run whose output differs from the target's is a wrong result, not a slow one.
         const mismatch = result.perK.filter((r) => r.matchesTarget === false).map((r) => r.k)
