@@ -140,8 +140,15 @@ export async function runLoad(ctx: RunContext, input: LoadRunInput): Promise<Loa
       },
     })
     histogram?.disable()
-    // [server metrics] After the last response: deltas over the run, stored before the run's finish.
-    await serverMetrics?.finish(recorder)
+    // [server metrics] After the last response: deltas over the run, stored before the run's finish; why
+    // there are none is said on stderr too (a llama-server started without --metrics, a hosted API).
+    const server = await serverMetrics?.finish(recorder)
+    if (server?.state === 'unavailable')
+      ctx.emit({
+        type: 'notice',
+        target: target.name,
+        message: `no server metrics: ${server.reason} (serverMetrics: 'off' skips them)`,
+      })
     const metrics = summarizeRun(outcomes, {
       ...(scenario.slo ? { slo: scenario.slo } : {}),
       droppedRequests: loadResult.dropped,

@@ -5,14 +5,14 @@
  */
 import type { RunRecorder } from '../sink.ts'
 import { type ServerMetricsMode, scrapeTarget } from './endpoint.ts'
-import { type ServerMetricsSession, startServerMetrics } from './session.ts'
+import { type ServerMetricsRecord, type ServerMetricsSession, startServerMetrics } from './session.ts'
 
 export interface RunServerMetrics {
   /**
-   * Stops sampling, scrapes after the run and hands the record to `recorder` (when it takes one). A second
-   * call (the runner's error path after the first) does nothing more.
+   * Stops sampling, scrapes after the run and hands the record to `recorder` (when it takes one); returns
+   * it. A second call (the runner's error path after the first) does nothing more.
    */
-  finish(recorder: RunRecorder): Promise<void>
+  finish(recorder: RunRecorder): Promise<ServerMetricsRecord>
 }
 
 /**
@@ -26,10 +26,13 @@ export async function startRunServerMetrics(
   const target = scrapeTarget(mode, engine)
   if (target === undefined) return undefined
   const session: ServerMetricsSession = await startServerMetrics({ url: target.url, headers: target.headers })
-  let finished: Promise<void> | undefined
+  let finished: Promise<ServerMetricsRecord> | undefined
   return {
     finish(recorder) {
-      finished ??= session.finish().then((record) => recorder.serverMetrics?.(record))
+      finished ??= session.finish().then(async (record) => {
+        await recorder.serverMetrics?.(record)
+        return record
+      })
       return finished
     },
   }

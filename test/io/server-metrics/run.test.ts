@@ -120,7 +120,11 @@ describe('server metrics around each load run', () => {
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/metrics`
     await new Promise((resolve) => closed.close(resolve))
     const missing = captureSink()
+    const notices: string[] = []
     const result = await runScenario({
+      onEvent: (e) => {
+        if (e.type === 'notice') notices.push(`${e.target}: ${e.message}`)
+      },
       scenario: parseScenario({
         ...base,
         name: 'missing',
@@ -132,6 +136,9 @@ describe('server metrics around each load run', () => {
       monitorEventLoop: false,
     })
     expect(result.state, 'the run is not failed by its server metrics').toBe('completed')
+    expect(notices, 'said on the way').toEqual([
+      `v: no server metrics: GET ${url}: fetch failed (ECONNREFUSED) (serverMetrics: 'off' skips them)`,
+    ])
     expect(missing.runs[0]?.serverMetrics, 'why').toEqual({
       url,
       state: 'unavailable',
