@@ -87,8 +87,17 @@ export async function measureMicroTask(
   const problem = microTaskProblem(task, ops.contextSize) ?? microBoundsProblem(bounds)
   if (problem !== undefined) throw new RequestError('engine', problem)
   signal?.throwIfAborted()
-  const deadline = AbortSignal.timeout(bounds.maxTimeMs)
-  const stop = signal ? AbortSignal.any([signal, deadline]) : deadline
+  // tinybench stops between iterations once its signal aborts. A timer cannot abort it: a synchronous task
+  // (tokenize) loops on microtasks only, so no timer fires until it ends. The deadline is checked after
+  // every iteration instead (afterEach), and the caller's signal is forwarded.
+  const stopper = new AbortController()
+  const onAbort = () => stopper.abort(signal?.reason)
+  signal?.addEventListener('abort', onAbort, { once: true })
+  const started = performance.now()
+  const checkDeadline = () => {
+    if (performance.now() - started >= bounds.maxTimeMs)
+      stopper.abort(new Error(`maxTimeMs ${bounds.maxTimeMs} ms reached`))
+  }
   const bench = new Bench({
     name: id,
     time: bounds.timeMs,
@@ -96,7 +105,7 @@ export async function measureMicroTask(
     warmup: bounds.warmupTimeMs > 0 || bounds.warmupIterations > 0,
     warmupTime: bounds.warmupTimeMs,
     warmupIterations: bounds.warmupIterations,
-    signal: stop,
+    signal: stopper.signal,
     throws: true,
   })
   const random = createRandom(seed)
@@ -115,7 +124,7 @@ export async function measureMicroTask(
           if (ops.tokenize(text) !== expected)
             throw new Error('the tokenizer gave another count for the same text')
         },
-        { async: false },
+        { async: false, afterEach: checkDeadline },
       )
       break
     }
@@ -132,6 +141,7 @@ export async function measureMicroTask(
           tokens = promptIds(ops, p, random)
           await ops.reset()
         },
+        afterEach: checkDeadline,
         afterAll: () => ops.reset(),
       })
       break
@@ -141,7 +151,6 @@ export async function measureMicroTask(
       throw new RequestError('engine', `unknown micro task ${JSON.stringify(never)}`)
     }
   }
-  const started = performance.now()
   try {
     await bench.run()
   } catch (err) {
@@ -154,6 +163,8 @@ export async function measureMicroTask(
         cause: err,
       },
     )
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
   }
   const totalMs = performance.now() - started
   const result = bench.tasks[0]?.result

@@ -56,12 +56,22 @@ describe('micro loads on the tiny fixtures', () => {
         },
         // 300 tokens need a context of 301: more than the gguf target's 256; onnx graphs state none.
         { kind: 'micro', tasks: [{ kind: 'forward', promptTokens: 300 }], ...bounds },
+        // A million iterations cannot finish in 60 ms: maxTimeMs stops tinybench, its statistics kept.
+        {
+          kind: 'micro',
+          tasks: [{ kind: 'tokenize', chars: 100 }],
+          timeMs: 50,
+          iterations: 1_000_000,
+          warmupTimeMs: 0,
+          warmupIterations: 0,
+          maxTimeMs: 60,
+        },
       ],
     })
     const sink = createPostgresSink(t.db, { flushIntervalMs: 10, journalDir: false })
     result = await runScenario({ scenario, baseDir: process.cwd(), sink })
     await sink.close()
-  }, 60_000)
+  }, 120_000)
   afterAll(async () => {
     await t?.dispose()
   })
@@ -153,9 +163,21 @@ describe('micro loads on the tiny fixtures', () => {
     expect(result.state, 'the scenario failed').toBe('failed')
   })
 
+  it('stops a task at maxTimeMs and keeps what it measured', async () => {
+    for (const run of result.runs.filter((r) => r.loadIndex === 2)) {
+      expect(run.state, `${run.target}: the run completes`).toBe('completed')
+      const m = await figures(run.runId)
+      expect(m.get('micro/tokenize-100/aborted')?.value, `${run.target}: aborted`).toBe(1)
+      const samples = m.get('micro/tokenize-100/samples')?.value ?? 0
+      expect(samples, `${run.target}: some iterations measured`).toBeGreaterThanOrEqual(1)
+      expect(samples, `${run.target}: far from the million asked`).toBeLessThan(1_000_000)
+      expect(run.micro?.[0]?.totalMs, `${run.target}: stopped near maxTimeMs`).toBeLessThan(2000)
+    }
+  })
+
   it('keeps micro runs off the leaderboard', async () => {
     const completed = await t.db.select().from(runs).where(eq(runs.state, 'completed'))
-    expect(completed.length, 'completed micro runs exist').toBe(3)
+    expect(completed.length, 'completed micro runs exist').toBe(5)
     expect(await leaderboard(t.db, { scenario: 'micro-e2e' }), 'no leaderboard row').toEqual([])
   })
 
