@@ -174,6 +174,8 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestLev
       // all their chunks in one burst, serially, k-th ~k × 13 µs late; spread over one gap, they are not.
       loads: [{ kind: 'concurrent', concurrency, requests, rampUpMs: options.itlMs }],
       warmupRequests: concurrency,
+      // The client alone is measured: no /metrics scrapes on its event loop or in its CPU figure.
+      serverMetrics: 'off',
     })
   try {
     // Both paths and the mock start cold (interpreted code, lazy allocations). A level's own warmup is one
