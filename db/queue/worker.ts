@@ -101,7 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (row.job.state === 'completed') return
     const adopted = await completedRunOf(db, row.job.runIds)
     if (adopted !== undefined) {
-      await markCompleted(db, matrixJobId, adopted)
+      await markCompleted(db, matrixJobId, adopted, helpers.job.attempts)
       log(`job ${matrixJobId}: run ${adopted} of an earlier attempt completed; adopted`)
       return
     }
@@ -136,10 +136,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       helpers.abortSignal.removeEventListener('abort', onAbort)
       await sink.close().catch(() => {})
     }
-    if (result.state === 'completed' && result.runId !== undefined) {
-      await markCompleted(db, matrixJobId, result.runId)
+    // A kind that stores no run (a speculative-decoding study: db/studies/queue.ts) completes without one.
+    if (result.state === 'completed') {
+      await markCompleted(db, matrixJobId, result.runId ?? null)
       log(
-        `job ${matrixJobId} (${row.job.targetName} step ${row.job.loadIndex}): run ${result.runId} completed`,
+        `job ${matrixJobId} (${row.job.targetName} step ${row.job.loadIndex ?? row.job.kind}): ${result.runId !== undefined ? `run ${result.runId} ` : ''}completed`,
       )
       return
     }
@@ -276,10 +277,22 @@ async function completedRunOf(db: Database, runIds: readonly number[]): Promise<
   return rows[0]?.id
 }
 
-async function markCompleted(db: Database, matrixJobId: number, runId: number): Promise<void> {
+/** `attempts`: set when the attempt completing the job is not the one that ran (an adopted run). */
+async function markCompleted(
+  db: Database,
+  matrixJobId: number,
+  runId: number | null,
+  attempts?: number,
+): Promise<void> {
   await db
     .update(matrixJobs)
-    .set({ state: 'completed', runId, lastError: null, finishedAt: sql`now()` })
+    .set({
+      state: 'completed',
+      runId,
+      lastError: null,
+      finishedAt: sql`now()`,
+      ...(attempts !== undefined ? { attempts } : {}),
+    })
     .where(and(eq(matrixJobs.id, matrixJobId), ne(matrixJobs.state, 'completed')))
 }
 

@@ -122,6 +122,36 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     await Promise.all([plain.stop(), h100.stop()])
   })
 
+  it('an attempt that completed its run but died before marking the job: the retry adopts that run', async () => {
+    const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 1, name: 'queue-adopt' })
+    const { scenario } = await loadScenario(file)
+    // The run kind, then a failure after its run completed (a worker lost between the run's finish and the job's).
+    let attempts = 0
+    registerJobKind({
+      kind: 'run',
+      async run(attempt) {
+        attempts++
+        const result = await runKind.run(attempt)
+        throw new Error(`lost after run ${result.runId} ${result.state}`)
+      },
+    })
+    try {
+      const w = await worker()
+      const queued = await enqueueMatrix(t.db, connection(), { scenario, file })
+      await until(
+        'the job completed',
+        async () => (await matrixStatus(t.db, queued.matrixId))?.counts.completed === 1,
+      )
+      await w.stop()
+      const [job] = (await matrixStatus(t.db, queued.matrixId))?.jobs ?? []
+      expect(attempts).toBe(1)
+      expect(job).toMatchObject({ state: 'completed', attempts: 2 })
+      expect(job?.runIds).toEqual([job?.runId])
+    } finally {
+      registerJobKind(runKind)
+    }
+  })
+
   it('a job that keeps failing is retried after a backoff, then dead with its last error', async () => {
     const file = writeTinyMatrix({ baseUrl: failing.url, targets: 1, steps: 1, name: 'queue-dead' })
     const { scenario } = await loadScenario(file)
