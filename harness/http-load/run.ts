@@ -59,7 +59,7 @@ export interface HttpLoadProgress {
   elapsedS: number
   responses: number
   errors: number
-  /** Responses in the last second. */
+  /** Responses per second since the previous progress. */
   lastSecond: number
 }
 
@@ -269,14 +269,20 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
       })
     })
     let lastResponses = 0
+    let lastTickAt = started
     instance.on('tick', () => {
+      // autocannon ticks once a second and once more at its stop, right after a regular tick: no line for
+      // that one.
+      const at = now()
+      if (at - lastTickAt < 500) return
       o.onProgress?.({
-        elapsedS: (now() - started) / 1000,
+        elapsedS: (at - started) / 1000,
         responses,
         errors,
-        lastSecond: responses - lastResponses,
+        lastSecond: ((responses - lastResponses) * 1000) / (at - lastTickAt),
       })
       lastResponses = responses
+      lastTickAt = at
     })
     if (o.signal?.aborted) onAbort()
     else o.signal?.addEventListener('abort', onAbort, { once: true })

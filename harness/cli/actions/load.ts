@@ -187,7 +187,7 @@ export async function loadCommand(baseUrl: string, opts: LoadCommandOptions): Pr
         ? {
             onProgress: (p) =>
               process.stderr.write(
-                `${tty ? '\r' : ''}http-load ${p.elapsedS.toFixed(0)}/${opts.duration} s · ${p.responses} responses · ${p.lastSecond}/s · ${p.errors} errors${tty ? '' : '\n'}`,
+                `${tty ? '\r' : ''}http-load ${p.elapsedS.toFixed(0)}/${opts.duration} s · ${p.responses} responses · ${p.lastSecond.toFixed(0)}/s · ${p.errors} errors${tty ? '' : '\n'}`,
               ),
           }
         : {}),
