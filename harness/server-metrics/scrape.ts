@@ -20,6 +20,8 @@ export interface ScrapeOptions {
   timeoutMs?: number
   /** Stops the scrape early (the run was interrupted). */
   signal?: AbortSignal
+  /** Lines kept for parsing (the gauge samples during a run read only the gauges). @default every line */
+  keepLine?: (line: string) => boolean
 }
 
 export type Scrape =
@@ -53,7 +55,8 @@ export async function scrapeMetrics(options: ScrapeOptions): Promise<Scrape> {
     return unavailable(`${where}: ${scrub(describe(err), options.url)}`)
   }
   try {
-    const families = parsePrometheusText(text)
+    const kept = options.keepLine ? text.split('\n').filter(options.keepLine).join('\n') : text
+    const families = parsePrometheusText(kept)
     return { state: 'ok', families, bytes: Buffer.byteLength(text), elapsedMs: performance.now() - startedMs }
   } catch (err) {
     return unavailable(`${where}: not Prometheus text: ${scrub(describe(err), options.url)}`)

@@ -87,12 +87,13 @@ export interface ServerMetricsSession {
 /** Scrapes before the run and starts sampling gauges; `finish()` after the run gives the record. */
 export async function startServerMetrics(options: ServerMetricsOptions): Promise<ServerMetricsSession> {
   const url = displayUrl(options.url)
-  const scrape = () =>
+  const scrape = (keepLine?: (line: string) => boolean) =>
     scrapeMetrics({
       url: options.url,
       timeoutMs: options.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS,
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(keepLine ? { keepLine } : {}),
     })
   const before = await scrape()
   if (before.state !== 'ok') {
@@ -116,6 +117,16 @@ export async function startServerMetrics(options: ServerMetricsOptions): Promise
         }
   }
   noteMax(before.families)
+  // Samples parse only the gauges' lines (the client's event loop pays for every scrape during the run).
+  const gauges = new Set(
+    kept(before.families)
+      .filter((f) => f.kind === 'gauge' || f.kind === 'untyped')
+      .map((f) => f.name),
+  )
+  const gaugeLine = (line: string) => {
+    const name = line.startsWith('# TYPE ') ? line.slice(7, line.indexOf(' ', 7)) : /^[^{ ]*/.exec(line)![0]
+    return gauges.has(name)
+  }
   let samples = 0
   let inFlight: Promise<void> | undefined
   const interval = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS
@@ -125,7 +136,7 @@ export async function startServerMetrics(options: ServerMetricsOptions): Promise
   // less still has gauges seen while its requests were in flight; one sample at a time (a slow server).
   const next = (delayMs: number) => {
     timer = setTimeout(() => {
-      inFlight = scrape().then((s) => {
+      inFlight = scrape(gaugeLine).then((s) => {
         inFlight = undefined
         if (s.state === 'ok') {
           samples++
