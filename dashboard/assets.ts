@@ -37,6 +37,7 @@ function loadAssets(): Map<string, Asset> {
     ['/public/writes.js', asset(local('writes.js'), 'text/javascript; charset=utf-8')],
     ['/public/alerts.js', asset(local('alerts.js'), 'text/javascript; charset=utf-8')],
     ['/public/procurement.js', asset(local('procurement.js'), 'text/javascript; charset=utf-8')],
+    ['/public/studies.js', asset(local('studies.js'), 'text/javascript; charset=utf-8')],
     ['/public/style.css', asset(local('style.css'), 'text/css; charset=utf-8')],
     ['/favicon.svg', favicon],
     ['/favicon.ico', favicon],

@@ -37,6 +37,7 @@ import {
 import { safeJson } from '../views/html.ts'
 import { OPENAPI_DOCUMENT } from './openapi.ts'
 import { procurementApiRoutes } from './procurement.ts'
+import { studyApiRoutes } from './studies.ts'
 import { sweepApiRoutes } from './sweeps.ts'
 import { readJsonBody, smallBody } from './write-body.ts'
 
@@ -123,6 +124,8 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
   app.route('/', procurementApiRoutes(db, jsonResponse, cache))
 
   app.route('/', sweepApiRoutes(db, jsonResponse, cache))
+
+  app.route('/', studyApiRoutes(db, jsonResponse))
 
   return app
 }

@@ -33,6 +33,7 @@ import {
   servingBody,
   variantsQuery,
 } from '../params.ts'
+import { launchStudyBody, studiesQuery, studyId } from './studies.ts'
 import { sweepId, sweepsQuery } from './sweeps.ts'
 
 export type JsonSchema = Record<string, unknown>
@@ -295,6 +296,52 @@ export const OPENAPI_DOCUMENT = {
           'The sweep row, its SLO, and every step run in the order run: offered rate, state, verdict (`pass`, `fail`, `running`) and reason, judged as `bench sweep` judges it (completed, no arrival dropped, every SLO percentile within its bound), and the figures the charts draw.',
         parameters: [pathParameter(sweepId, 'Sweep id.')],
         responses: ok('`{ sweep, slo, steps }`'),
+      },
+    },
+    '/api/studies': {
+      get: {
+        summary:
+          'Speculative-decoding studies, newest first, and the study files that can be launched (the /studies page)',
+        description:
+          'Each study with its state (`queued`, `running`, `completed`, `failed`, `cancelled`), progress (0..1) and phase, K values, the α its predictions used, c, the predicted optimal K and the best measured one; `catalogue`: the spec-*.ts / spec-*.json files of the dashboard’s scenarios/ folder, each validated (`problem` says why one cannot run).',
+        parameters: queryParameters(studiesQuery, { limit: 'Page size.' }),
+        responses: ok('`{ studies, catalogue }`'),
+      },
+      post: {
+        summary: 'Launch a study of the catalogue: queued as a `spec-study` job for `bench worker`',
+        description:
+          'Answers 201 with `{ study: { id, matrixId, state } }`; 404 when the file is not in the catalogue; 409 when it cannot run here (a model missing) or when the database has no job queue yet (start `bench worker` once).',
+        security: [{ bearer: [] }],
+        requestBody: jsonBody(launchStudyBody, true),
+        responses: {
+          '201': { description: '`{ study: { id, matrixId, state } }`' },
+          '409': { description: 'The study cannot run here, or no job queue in this database' },
+          ...errorResponses,
+          ...writeErrors,
+        },
+      },
+    },
+    '/api/studies/{id}': {
+      get: {
+        summary: 'One study with its per-K, per-position and per-prompt rows (the /studies/{id} page)',
+        description:
+          'The study row (state, progress, error, c, α used, optimal K, environment, details: baselines, logprob α summary, the α × K table) and per K: drafted, accepted, verify steps, acceptance rate, τ, α̂, accept-length counts, tok/s with and without speculation, c, measured and predicted speedup and the error (measured − predicted), per-position rates; per (K, prompt) the counts and τ.',
+        parameters: [pathParameter(studyId, 'Study id.')],
+        responses: ok('`{ study, perK, perPrompt }`'),
+      },
+    },
+    '/api/studies/{id}/cancel': {
+      post: {
+        summary: 'Cancel a study still waiting in the queue',
+        description:
+          'Only a queued study no worker has claimed: 409 otherwise (a running study cannot be stopped from here). No body.',
+        security: [{ bearer: [] }],
+        parameters: [pathParameter(studyId, 'Study id.')],
+        responses: {
+          ...ok('`{ study: { id, state } }`'),
+          '409': { description: 'Not queued any more' },
+          ...writeErrors,
+        },
       },
     },
     '/api/runs/{id}/requests': {

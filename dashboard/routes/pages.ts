@@ -36,6 +36,7 @@ import { runsPage } from '../views/runs.ts'
 import { variantsPage } from '../views/variants.ts'
 import { matrixPageRoutes } from './matrices.ts'
 import { procurementPageRoutes } from './procurement.ts'
+import { studyPageRoutes } from './studies.ts'
 import { sweepPageRoutes } from './sweeps.ts'
 
 export function pageRoutes(db: Db, cache?: ReadCache): Hono {
@@ -84,6 +85,8 @@ export function pageRoutes(db: Db, cache?: ReadCache): Hono {
   app.route('/', sweepPageRoutes(db, cache))
 
   app.route('/', matrixPageRoutes(db))
+
+  app.route('/', studyPageRoutes(db))
 
   return app
 }

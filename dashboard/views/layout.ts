@@ -16,6 +16,7 @@ export type NavKey =
   | 'compare'
   | 'alerts'
   | 'procurement'
+  | 'studies'
 
 export const NAV: readonly { key: NavKey; href: string; label: string; count?: keyof NavCounts }[] = [
   { key: 'leaderboard', href: '/', label: 'Leaderboard' },
@@ -26,6 +27,7 @@ export const NAV: readonly { key: NavKey; href: string; label: string; count?: k
   { key: 'compare', href: '/compare', label: 'Compare' },
   { key: 'alerts', href: '/alerts', label: 'Alerts', count: 'activeAlerts' },
   { key: 'procurement', href: '/procurement', label: 'Procurement' },
+  { key: 'studies', href: '/studies', label: 'Studies' },
 ]
 
 export interface PageOptions {

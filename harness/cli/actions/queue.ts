@@ -16,6 +16,7 @@ import {
 } from '../../../db/queue/status.ts'
 import { parseTags } from '../../../db/queue/tags.ts'
 import { startWorker } from '../../../db/queue/worker.ts'
+import { specStudyKind } from '../../../db/studies/queue.ts'
 import { loadScenario } from '../../config/index.ts'
 import { detectEnvironment } from '../../environment.ts'
 import { HarnessError } from '../../errors.ts'
@@ -60,6 +61,8 @@ export async function enqueueCommand(file: string, opts: EnqueueCommandOptions):
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const tags = parseTags(opts.tag ?? [], '--tag')
   registerJobKind(runKind)
+  // Speculative-decoding studies launched from the dashboard (db/studies/queue.ts).
+  registerJobKind(specStudyKind)
   const options: CreateDbOptions = { ...dbOptions(opts.db), embeddedHost: 'worker' }
   const [db, environment] = await Promise.all([createDb(options), detectEnvironment()])
   const log = (line: string) => process.stderr.write(`bench worker: ${line}\n`)

@@ -1,0 +1,229 @@
+/**
+ * Studies pages (issue 20 item 5): the speculative-decoding studies with their state and progress, the
+ * "Launch study" form (a study file of the catalogue, queued as a `spec-study` job; the token is required,
+ * public/studies.js sends it), and one study — what was compared, the three charts (charts/studies.ts)
+ * and the per-K table of predicted vs measured speedup with the error, per prompt below. Every value is
+ * escaped by `h`.
+ * @module
+ */
+import type { StudySummary } from '../../db/studies/store.ts'
+import { acceptLengthChart, positionChart, speedupChart } from '../charts/studies.ts'
+import type { StudiesModel, StudyModel } from '../data/studies.ts'
+import { formatTime } from './format.ts'
+import { chartFigure, type Html, h, notice } from './html.ts'
+import { page } from './layout.ts'
+
+/** Fixed decimals; '–' for null or a non-finite value. */
+function fixed(v: number | null | undefined, digits = 2): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–'
+}
+
+function signed(v: number): string {
+  return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`
+}
+
+function percent(v: number): string {
+  return `${(v * 100).toFixed(1)} %`
+}
+
+function stateBadge(state: string): Html {
+  return h`<span class="state state-${state}" data-study-state="${state}">${state}</span>`
+}
+
+function progressCell(s: { state: string; progress: number; progressMessage: string | null }): Html {
+  const pct = Math.round(s.progress * 100)
+  return h`<progress max="100" value="${pct}" data-study-progress>${pct} %</progress> <span class="nowrap" data-study-progress-text>${pct} %${s.state === 'running' && s.progressMessage ? h` · ${s.progressMessage}` : ''}</span>`
+}
+
+function tokenField(): Html {
+  return h`<label>token <input type="password" name="token" autocomplete="off" data-token-field placeholder="BENCH_TOKEN" size="16"></label>`
+}
+
+function launchForm(m: StudiesModel): Html {
+  const runnable = m.catalogue.filter((c) => c.study !== null)
+  const broken = m.catalogue.filter((c) => c.study === null)
+  return h`<section id="launch-study"><h2>Launch a study</h2>
+${
+  runnable.length === 0
+    ? notice(
+        h`No study file to launch: put one as <code>scenarios/spec-&lt;name&gt;.ts</code> (harness/speculative/README.md), with its models (<code>bench fixtures --size all</code>).`,
+        'warn',
+      )
+    : h`<form id="launch-study-form" class="write-form">
+  <label>study <select name="study">${runnable.map((c) => h`<option value="${c.file}">${c.file} — ${c.study?.description ?? c.study?.name ?? ''}</option>`)}</select></label>
+  <label>label <input type="text" name="label" maxlength="200" size="16"></label>
+  ${tokenField()}
+  <button type="submit">Launch study</button>
+  <output name="status" role="status"></output>
+</form>
+<p class="hint">Queued as a <code>spec-study</code> job: a <code>bench worker</code> on this database runs it (on the embedded database, start the worker first: it hosts the database). Writes need the dashboard's token (BENCH_TOKEN).</p>`
+}
+${broken.length > 0 ? h`<p class="hint">Not launchable here: ${broken.map((c, i) => h`${i > 0 ? '; ' : ''}<code>${c.file}</code>: ${c.problem ?? ''}`)}</p>` : ''}
+</section>`
+}
+
+function studyRow(s: StudySummary): Html {
+  return h`<tr data-study-id="${s.id}">
+  <td><a href="/studies/${s.id}">${s.id}</a></td>
+  <td>${s.name}</td>
+  <td>${stateBadge(s.state)}</td>
+  <td>${s.state === 'queued' || s.state === 'running' ? progressCell(s) : s.state === 'completed' ? '' : (s.error ?? '')}</td>
+  <td class="num">${s.ks.join(', ')}</td>
+  <td class="num">${fixed(s.alphaUsed)}</td>
+  <td class="num">${fixed(s.costRatio)}</td>
+  <td class="num">${s.optimalK === null ? '–' : h`${s.optimalK} (${fixed(s.optimalSpeedup)}×)`}</td>
+  <td class="num">${s.bestMeasured === null ? '–' : h`${s.bestMeasured.k} (${fixed(s.bestMeasured.speedup)}×)`}</td>
+  <td class="nowrap">${formatTime(s.createdAt)}</td>
+  <td>${s.label ?? ''}</td>
+</tr>`
+}
+
+export function studiesPage(m: StudiesModel): Html {
+  return page({
+    title: 'Studies',
+    active: 'studies',
+    charts: false,
+    scripts: ['writes.js', 'studies.js'],
+    body: h`<p class="lede">Speculative-decoding acceptance studies: for a draft/target pair and prompts, the acceptance by K and by draft position, and the speedup measured against the one the Leviathan model predicts from the two models' α and their cost ratio c. Run one with <code>bench spec &lt;study file&gt;</code> (stored here), or launch one below. JSON: <a href="/api/studies">/api/studies</a></p>
+${launchForm(m)}
+<h2>Studies</h2>
+${
+  m.studies.length === 0
+    ? notice('No study stored yet.', 'warn')
+    : h`<div class="table-wrap"><table class="data" id="studies">
+<thead><tr><th scope="col">study</th><th scope="col">name</th><th scope="col">state</th><th scope="col">progress / error</th><th scope="col">K</th><th scope="col">α used</th><th scope="col">c</th><th scope="col">best K predicted</th><th scope="col">best K measured</th><th scope="col">created</th><th scope="col">label</th></tr></thead>
+<tbody>
+${m.studies.map(studyRow)}
+</tbody></table></div>`
+}`,
+  })
+}
+
+interface StudySpec {
+  target?: string
+  draft?: string
+  mode?: string
+  temperature?: number
+  maxTokens?: number
+  prompts?: string[]
+  seed?: number
+  description?: string
+}
+
+interface StudyDetails {
+  logprob?: { alpha?: number; top1?: number; n?: number }
+  promptTokens?: number[]
+}
+
+export function studyPage(m: StudyModel): Html {
+  const s = m.study
+  const spec = s.study as StudySpec
+  const details = (s.details ?? {}) as StudyDetails
+  const env = (s.environment ?? {}) as {
+    cpuModel?: string
+    cpus?: number
+    loadAverageBefore?: number[]
+    loadAverageAfter?: number[]
+  }
+  const live = s.state === 'queued' || s.state === 'running'
+  const charts = m.perK.length > 0
+  const alphaSource = spec.mode === 'sampled' ? 'mean β = Σ min(p, q)' : 'top-1 agreement (greedy)'
+  return page({
+    title: `Study ${s.id}: ${s.name}`,
+    active: 'studies',
+    charts,
+    scripts: ['writes.js', 'studies.js'],
+    body: h`<p class="lede" id="study-status" data-study-id="${s.id}" data-state="${s.state}">
+  ${stateBadge(s.state)}
+  ${live ? progressCell(s) : ''}
+  ${s.error ? h`<span class="reason">${s.error}</span>` : ''}
+  <a href="/api/studies/${s.id}">JSON</a> · <a href="/studies">all studies</a>${s.matrixId !== null ? h` · <a href="/matrices/${s.matrixId}">queue job</a>` : ''}
+</p>
+${
+  s.state === 'queued'
+    ? h`<form id="cancel-study-form" class="write-form">${tokenField()} <button type="submit">Cancel study</button> <output name="status" role="status"></output></form>`
+    : ''
+}
+<table class="kv" id="study-facts"><caption>Study</caption><tbody>
+  <tr><th scope="row">target</th><td><code>${spec.target ?? ''}</code></td></tr>
+  <tr><th scope="row">draft</th><td><code>${spec.draft ?? ''}</code></td></tr>
+  <tr><th scope="row">mode</th><td>${spec.mode ?? ''}${spec.mode === 'sampled' ? h`, temperature ${spec.temperature ?? ''}` : ''}; ${spec.maxTokens ?? ''} tokens a prompt, seed ${spec.seed ?? ''}</td></tr>
+  <tr><th scope="row">prompts</th><td>${(spec.prompts ?? []).map((p, i) => h`${i > 0 ? h`<br>` : ''}${i}: <code>${p}</code>${details.promptTokens?.[i] !== undefined ? h` <small>(${details.promptTokens[i]} tokens)</small>` : ''}`)}</td></tr>
+  <tr><th scope="row">α used</th><td>${fixed(s.alphaUsed, 3)} <small>(logprob ${alphaSource} over the target's greedy continuation${details.logprob ? h`; mean β ${fixed(details.logprob.alpha, 3)}, top-1 ${fixed(details.logprob.top1, 3)} over ${details.logprob.n ?? 0} positions` : ''})</small></td></tr>
+  <tr><th scope="row">c</th><td>${fixed(s.costRatio, 3)} <small>(draft ms per token ÷ target ms per token, this machine)</small></td></tr>
+  <tr><th scope="row">optimal K (predicted)</th><td>${s.optimalK === null ? '–' : h`${s.optimalK}: S = ${fixed(s.optimalSpeedup)}×${s.worthwhile === false ? h` — <strong>not worthwhile</strong> (S ≤ 1)` : ''}`}</td></tr>
+  <tr><th scope="row">machine</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => v.toFixed(2)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => v.toFixed(2)).join(', ')} after` : ''}</td></tr>
+  <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>
+  ${s.source ? h`<tr><th scope="row">file</th><td><code>${s.source}</code></td></tr>` : ''}
+  ${s.label ? h`<tr><th scope="row">label</th><td>${s.label}</td></tr>` : ''}
+</tbody></table>
+${
+  charts
+    ? h`<div class="chart-grid">
+${chartFigure({ id: 'chart-study-speedup', title: 'Speedup over K: measured vs predicted, with the error', config: speedupChart(m.charts) })}
+${chartFigure({ id: 'chart-study-positions', title: 'Acceptance by drafted position (α by position)', config: positionChart(m.charts) })}
+${chartFigure({ id: 'chart-study-lengths', title: 'Acceptance length: drafted tokens kept per verify step', config: acceptLengthChart(m.charts) })}
+</div>`
+    : notice(
+        live ? 'The study has not finished: its figures appear here when it has.' : 'This study stored no K.',
+        'warn',
+      )
+}
+${charts ? perKTable(m) : ''}
+${charts ? perPromptTable(m) : ''}`,
+  })
+}
+
+function perKTable(m: StudyModel): Html {
+  return h`<h2>Per K</h2>
+<div class="table-wrap"><table class="data" id="study-k">
+<thead><tr>
+  <th scope="col">K</th><th scope="col">drafted</th><th scope="col">accepted</th><th scope="col">verify steps</th>
+  <th scope="col">acceptance rate<br><small class="unit">accepted / drafted</small></th>
+  <th scope="col">τ<br><small class="unit">1 + accepted / steps</small></th>
+  <th scope="col">α̂<br><small class="unit">E(α̂, K) = τ</small></th>
+  <th scope="col">tok/s<br><small class="unit">speculative</small></th>
+  <th scope="col">tok/s<br><small class="unit">target alone</small></th>
+  <th scope="col">c</th>
+  <th scope="col">measured speedup</th>
+  <th scope="col">predicted speedup<br><small class="unit">E/(K·c + 1)</small></th>
+  <th scope="col">error<br><small class="unit">measured − predicted</small></th>
+  <th scope="col">pred(τ)<br><small class="unit">τ/(K·c + 1)</small></th>
+  <th scope="col">verify / token<br><small class="unit">model assumes 1</small></th>
+  <th scope="col">same output</th>
+</tr></thead>
+<tbody>
+${m.perK.map(
+  (r) => h`<tr data-k="${r.k}">
+  <td class="num">${r.k}</td>
+  <td class="num">${r.drafted}</td>
+  <td class="num">${r.accepted}</td>
+  <td class="num">${r.verifySteps}</td>
+  <td class="num">${percent(r.acceptanceRate)}</td>
+  <td class="num">${fixed(r.meanAcceptanceLength)}</td>
+  <td class="num">${fixed(r.alphaHat, 3)}</td>
+  <td class="num">${fixed(r.tokensPerS, 1)}</td>
+  <td class="num">${fixed(r.baselineTokensPerS, 1)}</td>
+  <td class="num">${fixed(r.costRatio, 3)}</td>
+  <td class="num" data-measured>${fixed(r.measuredSpeedup)}</td>
+  <td class="num" data-predicted>${fixed(r.predictedSpeedup)}</td>
+  <td class="num" data-error>${signed(r.error)}</td>
+  <td class="num">${fixed(r.predictedFromTau)}</td>
+  <td class="num">${fixed(r.verifyCostRatio)}</td>
+  <td>${r.matchesTarget === null ? '–' : r.matchesTarget ? 'yes' : h`<strong>no</strong>`}</td>
+</tr>`,
+)}
+</tbody></table></div>`
+}
+
+function perPromptTable(m: StudyModel): Html {
+  return h`<details><summary>Per prompt (${m.perPrompt.length} rows)</summary>
+<div class="table-wrap"><table class="data" id="study-prompts">
+<thead><tr><th scope="col">K</th><th scope="col">prompt</th><th scope="col">drafted</th><th scope="col">accepted</th><th scope="col">verify steps</th><th scope="col">τ</th><th scope="col">tok/s</th><th scope="col">tok/s target alone</th><th scope="col">same output</th></tr></thead>
+<tbody>
+${m.perPrompt.map(
+  (p) =>
+    h`<tr><td class="num">${p.k}</td><td class="num">${p.prompt}</td><td class="num">${p.drafted}</td><td class="num">${p.accepted}</td><td class="num">${p.verifySteps}</td><td class="num">${fixed(p.meanAcceptanceLength)}</td><td class="num">${fixed(p.tokensPerS, 1)}</td><td class="num">${fixed(p.baselineTokensPerS, 1)}</td><td>${p.matchesTarget === null ? '–' : p.matchesTarget ? 'yes' : 'no'}</td></tr>`,
+)}
+</tbody></table></div></details>`
+}

@@ -1,0 +1,120 @@
+/**
+ * The Studies pages and API through the app (createApp.request, PGlite): a stored study of 10 K values
+ * (test/db/studies-fixture.ts, known figures) shows one per-K row each with measured, predicted and error,
+ * its three charts carry the stored figures on one category per K, and every stored text is escaped; the
+ * list shows state and best K; the launch is refused without the token (403 none configured, 401 wrong),
+ * with a bad body (400 naming the field), for a file outside the catalogue (404), and while the database
+ * has no job queue (409 naming `bench worker`); a completed study cannot be cancelled (409).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../dashboard/app.ts'
+import { storeStudyResult } from '../../db/studies/store.ts'
+import { knownStudy } from '../db/studies-fixture.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+
+const TOKEN = 'studies-token'
+const HOSTILE = '<script>alert(1)</script>'
+
+interface ChartBlock {
+  data: { labels: string[]; datasets: { label: string; data: (number | null)[] }[] }
+}
+
+function chartOf(page: string, id: string): ChartBlock {
+  const m = new RegExp(`<script type="application/json" data-chart-for="${id}">([^<]*)</script>`).exec(page)
+  if (!m) throw new Error(`no chart ${id}`)
+  return JSON.parse(m[1]!.replace(/\\u003c/g, '<')) as ChartBlock
+}
+
+describe('studies pages', () => {
+  let t: TestDatabase
+  let id: number
+  const result = knownStudy(10)
+  beforeAll(async () => {
+    t = await createTestDatabase('pglite')
+    id = await storeStudyResult(t.db, result, { source: 'scenarios/x.ts', label: HOSTILE })
+  })
+  afterAll(async () => {
+    await t?.dispose()
+  })
+  const app = () => createApp({ db: t.db, auth: { token: TOKEN }, cache: false })
+
+  it('one study: a row per K with measured, predicted and error; three charts of the stored figures', async () => {
+    const res = await app().request(`/studies/${id}`)
+    expect(res.status).toBe(200)
+    const page = await res.text()
+    expect(page).not.toContain(HOSTILE)
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+    expect(page).toContain('&lt;b&gt;Q&lt;/b&gt;: &amp; &quot;what&quot;')
+    const rows = [...page.matchAll(/<tr data-k="(\d+)">([\s\S]*?)<\/tr>/g)]
+    expect(rows.map((r) => Number(r[1]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    for (const [i, r] of rows.entries()) {
+      const k = result.perK[i]!
+      expect(r[2]).toContain(`<td class="num" data-measured>${k.measuredSpeedup.toFixed(2)}</td>`)
+      expect(r[2]).toContain(`<td class="num" data-predicted>${k.predictedSpeedup.toFixed(2)}</td>`)
+      const e = k.measuredSpeedup - k.predictedSpeedup
+      expect(r[2]).toContain(`data-error>${e >= 0 ? '+' : '−'}${Math.abs(e).toFixed(2)}</td>`)
+    }
+    const speedup = chartOf(page, 'chart-study-speedup')
+    expect(speedup.data.labels).toEqual(result.perK.map((r) => `K = ${r.k}`))
+    const series = (label: RegExp) => speedup.data.datasets.find((d) => label.test(d.label))?.data
+    expect(series(/^measured/)).toEqual(result.perK.map((r) => r.measuredSpeedup))
+    expect(series(/^predicted/)).toEqual(result.perK.map((r) => r.predictedSpeedup))
+    expect(series(/^error/)).toEqual(result.perK.map((r) => r.error))
+    const positions = chartOf(page, 'chart-study-positions')
+    expect(positions.data.labels).toHaveLength(10)
+    // K = 2's line: its two rates, nothing past position 2; the model line α^i for α = 0.75.
+    expect(positions.data.datasets[1]?.data).toEqual([0.5, 0.25, ...new Array(8).fill(null)])
+    expect(positions.data.datasets.at(-1)?.data[1]).toBeCloseTo(0.75 ** 2, 12)
+    const lengths = chartOf(page, 'chart-study-lengths')
+    expect(lengths.data.labels).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10'])
+    // K = 2 kept 0, 1, 2 drafted tokens in 4, 2, 2 of 8 steps.
+    expect(lengths.data.datasets[1]?.data.slice(0, 4)).toEqual([0.5, 0.25, 0.25, null])
+  })
+
+  it('the list shows the state and the best K; the JSON twin has every row', async () => {
+    const page = await (await app().request('/studies')).text()
+    expect(page).toContain(`<a href="/studies/${id}">${id}</a>`)
+    expect(page).toContain('data-study-state="completed"')
+    expect(page).toContain('id="launch-study-form"')
+    expect(page).toContain('<option value="spec-fixture-study.ts">')
+    expect(page).not.toContain(HOSTILE)
+    const json = (await (await app().request(`/api/studies/${id}`)).json()) as {
+      perK: unknown[]
+      perPrompt: unknown[]
+    }
+    expect(json.perK).toHaveLength(10)
+    expect(json.perPrompt).toHaveLength(20)
+    expect((await app().request('/studies/999999')).status).toBe(404)
+    expect((await app().request('/studies/x')).status).toBe(400)
+  })
+
+  it('launching: refused without the token, with a bad body, outside the catalogue, and without a queue', async () => {
+    const post = (body: unknown, token?: string, a = app()) =>
+      a.request('/api/studies', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      })
+    const readOnly = createApp({ db: t.db, auth: {}, cache: false })
+    expect((await post({ study: 'spec-fixture-study.ts' }, undefined, readOnly)).status).toBe(403)
+    expect((await post({ study: 'spec-fixture-study.ts' })).status).toBe(401)
+    expect((await post({ study: 'spec-fixture-study.ts' }, 'wrong')).status).toBe(401)
+    const bad = await post({ study: '../etc/passwd' }, TOKEN)
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await bad.json())).toContain('study')
+    const missing = await post({ study: 'spec-no-such-study.ts' }, TOKEN)
+    expect(missing.status).toBe(404)
+    const noQueue = await post({ study: 'spec-fixture-study.ts' }, TOKEN)
+    expect(noQueue.status).toBe(409)
+    expect(JSON.stringify(await noQueue.json())).toContain('bench worker')
+    const cancel = await app().request(`/api/studies/${id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+    expect(cancel.status).toBe(409)
+    expect(JSON.stringify(await cancel.json())).toContain('completed')
+  })
+})
