@@ -208,6 +208,16 @@ describe.concurrent('bench load', () => {
           const res = await app.request(where)
           expect(res.status, where).toBe(200)
         }
+        // Its own leaderboard row: throughput and errors, no TTFT or TPOT figure (shown as –).
+        const board = (await (await app.request('/api/leaderboard?scenario=http-load')).json()) as {
+          rows: { runId: number; loadKind: string; metrics: Record<string, { value: number }> }[]
+        }
+        expect(board.rows.map((row) => [row.runId, row.loadKind])).toEqual([[runId, 'http-load']])
+        expect(Object.keys(board.rows[0]!.metrics).sort()).toEqual([
+          'errorRate',
+          'outputTokensPerS',
+          'requestsPerS',
+        ])
       } finally {
         await db.close()
       }
