@@ -8,10 +8,10 @@
  * Where: `$BENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/bench`, else `~/.cache/bench`; one directory
  * `pglite-template-<key>` per key (sha256 of the PGlite version, each migration's name and SQL, and the
  * journal that drizzle keys applied migrations by), private to the user (0700). A template is built in a
- * private temporary directory and renamed into place, so parallel builders never expose half of one; older
- * keys are removed when a new one is saved. Any failure of the cache (unwritable, full disk) only means the
- * database is made the slow way: the template is an optimization, never a requirement. `BENCH_PGLITE_TEMPLATE=0`
- * turns it off.
+ * private temporary directory and renamed into place, so parallel builders never expose half of one; when a
+ * new one is saved, only the TEMPLATES_KEPT newest keys stay. Any failure of the cache (unwritable, full
+ * disk) only means the database is made the slow way: the template is an optimization, never a
+ * requirement. `BENCH_PGLITE_TEMPLATE=0` turns it off.
  * @module
  */
 import { createHash } from 'node:crypto'
@@ -132,13 +132,22 @@ export async function copyTemplate(pgdata: string): Promise<boolean> {
 /** A build older than this was abandoned by a killed process (a build takes seconds). ms. */
 const ABANDONED_BUILD_MS = 10 * 60_000
 
-/** Templates of other keys (older PGlite versions or migrations) and builds abandoned by a killed process. */
+/**
+ * Templates kept per machine: the newest few keys, not only the current one, so checkouts at different
+ * migrations (a branch and main, git worktrees) do not delete each other's template while copying it.
+ */
+export const TEMPLATES_KEPT = 4
+
+/** Templates beyond the TEMPLATES_KEPT newest (older PGlite versions or migrations), and abandoned builds. */
 function removeOtherTemplates(root: string, keep: string): void {
+  const templates: { full: string; mtimeMs: number }[] = []
   for (const name of readdirSync(root)) {
     const full = path.join(root, name)
-    const stale =
-      (name.startsWith(PREFIX) && name !== keep) ||
-      (name.startsWith('.building-') && Date.now() - statSync(full).mtimeMs > ABANDONED_BUILD_MS)
-    if (stale) rmSync(full, { recursive: true, force: true })
+    const mtimeMs = statSync(full).mtimeMs
+    if (name.startsWith('.building-') && Date.now() - mtimeMs > ABANDONED_BUILD_MS)
+      rmSync(full, { recursive: true, force: true })
+    else if (name.startsWith(PREFIX) && name !== keep) templates.push({ full, mtimeMs })
   }
+  templates.sort((a, b) => b.mtimeMs - a.mtimeMs)
+  for (const old of templates.slice(TEMPLATES_KEPT - 1)) rmSync(old.full, { recursive: true, force: true })
 }

@@ -4,12 +4,18 @@
  * own (writes to one reach neither the template nor another); an unusable cache falls back to initdb
  * rather than failing.
  */
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type Database, selectRows } from '../../db/client.ts'
-import { benchCacheDir, copyTemplate, ensureTemplate, templatePath } from '../../db/pglite/template.ts'
+import {
+  benchCacheDir,
+  copyTemplate,
+  ensureTemplate,
+  TEMPLATES_KEPT,
+  templatePath,
+} from '../../db/pglite/template.ts'
 import { removeTestDir, testTmpRoot } from '../helpers/db.ts'
 
 let root = ''
@@ -31,17 +37,24 @@ async function count(db: Database, query: string): Promise<number> {
 }
 
 describe('PGlite template', () => {
-  it('is built once per key, private, reused; other keys are removed; databases made from it are independent', async () => {
+  it('is built once per key, private, reused; only the newest keys kept; databases made from it are independent', async () => {
     const cache = path.join(root, 'cache')
     process.env.BENCH_CACHE_DIR = cache
     expect(benchCacheDir()).toBe(cache)
-    // A template of an older key (another PGlite version or set of migrations).
-    mkdirSync(path.join(cache, 'pglite-template-0000000000000000'), { recursive: true })
+    // Templates of older keys (other PGlite versions or sets of migrations), oldest first.
+    const old = Array.from({ length: TEMPLATES_KEPT }, (_, i) => `pglite-template-000000000000000${i}`)
+    old.forEach((name, i) => {
+      mkdirSync(path.join(cache, name), { recursive: true })
+      const t = new Date(Date.now() - (TEMPLATES_KEPT - i) * 3_600_000)
+      utimesSync(path.join(cache, name), t, t)
+    })
 
     const built = await ensureTemplate()
     expect(built).toBe(templatePath())
     expect(statSync(built as string).mode & 0o077, 'private to the user').toBe(0)
-    expect(readdirSync(cache), 'only the current key is kept').toEqual([path.basename(built as string)])
+    expect(readdirSync(cache).sort(), 'the newest keys are kept, the oldest removed').toEqual(
+      [...old.slice(1), path.basename(built as string)].sort(),
+    )
     const mtime = statSync(path.join(built as string, 'PG_VERSION')).mtimeMs
     expect(await ensureTemplate(), 'reused').toBe(built)
     expect(statSync(path.join(built as string, 'PG_VERSION')).mtimeMs, 'not rebuilt').toBe(mtime)
