@@ -1,6 +1,6 @@
 /**
  * The analytic model of speculative decoding (Leviathan, Kalman, Matias 2023, §3.3 and Theorem 3.8;
- * ../../METRICS.md "Speculative decoding"): with a per-token acceptance rate α, assumed the same at every
+ * ../METRICS.md "Speculative decoding"): with a per-token acceptance rate α, assumed the same at every
  * position and independent, and K drafted tokens per target step,
  *
  *   E = (1 − α^(K+1)) / (1 − α)   expected tokens emitted per target (verify) step, bonus token included;
