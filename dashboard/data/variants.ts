@@ -40,7 +40,9 @@ import {
 } from './scope.ts'
 
 /** The figures of one cell; absent when not measured. Units: tokens/s, ms, bytes, ratio, nats. */
-export type CellFigures = Partial<Record<VariantFigure | 'accStderr' | 'klDivergenceSe', number>>
+export type CellFigures = Partial<
+  Record<VariantFigure | 'accStderr' | 'klDivergenceSe' | 'qualityTopK', number>
+>
 
 export interface VariantCell {
   targetName: string
@@ -264,6 +266,7 @@ function joinCells(all: readonly VariantTableRun[], load: string | null): Joined
     put('klDivergence', qual?.metrics)
     put('klDivergenceSe', qual?.metrics)
     put('top1Agreement', qual?.metrics)
+    put('qualityTopK', qual?.metrics)
     const v = r.variant
     const flags = step ? runFlags(step.metrics) : []
     const errorRate = step?.metrics.errorRate?.value

@@ -52,7 +52,7 @@ ${loadLine(m.loads, m.load, m.loadChosen)}
 ${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : ''}
 ${m.flaggedCells > 0 ? h`<p class="flag-note" id="flagged-note">${m.flaggedCells} flagged cell${m.flaggedCells === 1 ? '' : 's'} (client-saturated, or errors over 1 %): their figures are not a best; marked in the table.</p>` : ''}
 ${m.rows.length === 0 ? notice('No runs of this scenario in this view.', 'warn') : table(m)}
-<p class="note">Per cell: the latest run in this view of the variant on that engine at the load step shown (out tok/s, TTFT p50); acc ± stderr from its target's accuracy run and KLD ± SE (nats) and top-1 agreement from its quality run against the reference, joined by target, engine and variant; peak memory the highest over those runs. ${m.joined.accuracy} accuracy and ${m.joined.quality} quality run${m.joined.quality === 1 ? '' : 's'} joined. Variants in other formats (F32 GGUF, FP32 ONNX) share a row; a row per target when two would share a cell.</p>`,
+<p class="note">Per cell: the latest run in this view of the variant on that engine at the load step shown (out tok/s, TTFT p50); acc ± stderr from its target's accuracy run and KLD ± SE (nats) and top-1 agreement from its quality run against the reference (≈: an endpoint's, from its top-k lists: approximate), joined by target, engine and variant; peak memory the highest over those runs. ${m.joined.accuracy} accuracy and ${m.joined.quality} quality run${m.joined.quality === 1 ? '' : 's'} joined. Variants in other formats (F32 GGUF, FP32 ONNX) share a row; a row per target when two would share a cell.</p>`,
   })
 }
 
@@ -239,7 +239,9 @@ function cellText(f: VariantFigure, c: VariantCell): string {
     }
     case 'klDivergence': {
       const se = c.figures.klDivergenceSe
-      return `${sig(v)}${se !== undefined ? ` ± ${sig(se)}` : ''}`
+      // From an endpoint's top-k lists: approximate (harness/quality/top-k.ts), as the CLI table marks it.
+      const approx = c.figures.qualityTopK !== undefined ? '≈ ' : ''
+      return `${approx}${sig(v)}${se !== undefined ? ` ± ${sig(se)}` : ''}`
     }
     case 'top1Agreement':
       return formatValue(v, 'ratio')

@@ -29,6 +29,8 @@ export const VARIANT_TABLE_METRICS = [
   'klDivergence',
   'klDivergenceSe',
   'top1Agreement',
+  // Present on quality runs of endpoints: the KLD came from top-k lists (approximate, harness/quality).
+  'qualityTopK',
   'errorRate',
   'clientSaturated',
 ] as const
