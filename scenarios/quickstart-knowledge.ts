@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { defineScenario } from '../harness/config/index.ts'
 
 /**
- * What the quickstart's variants keep (METRICS.md "Accuracy" and "Quality"): the teacher's GGUF variants and
- * the random tiny model on llama-cpp,
+ * What the quickstart's variants keep (METRICS.md "Accuracy" and "Quality"): the teacher's GGUF variants, the
+ * distilled student and its untrained twin, and the random tiny model on llama-cpp,
  * - accuracy on the knowledge set (`.bench/models/knowledge`: 136 held-out test items over 4 subjects),
  *   lm-eval's mmlu_continuation after 5 dev shots, each choice's text scored by log-likelihood;
  * - quality against the F32 teacher: KLD and top-1 agreement of the full next-token distributions over the
@@ -22,6 +22,10 @@ const GGUF = [
   'teacher-q4_0',
   'teacher-layerdrop-f32',
   'teacher-magprune50-f32',
+  // The student distilled from the teacher and its untrained twin (harness/fixtures/student): same
+  // vocabulary and tokenizer, so their KLD against the teacher is defined token for token.
+  'student-distilled-f32',
+  'student-untrained-f32',
   'tiny-random-f32',
 ]
 

@@ -2,10 +2,11 @@ import { fileURLToPath } from 'node:url'
 import { defineScenario } from '../harness/config/index.ts'
 
 /**
- * The quickstart matrix: every variant of the knowledge teacher (trained here, harness/fixtures/teacher) on
- * its native engine (GGUF on llama-cpp, ONNX on onnx, each in its own child process), the random-weights
- * tiny model for contrast, and the built-in mock endpoint; sequential and concurrent 4. Small request
- * counts: about a minute on a 2-core machine, most of it starting the engine processes. Accuracy and KLD of
+ * The quickstart matrix: every variant of the knowledge teacher (trained here, harness/fixtures/teacher) and
+ * the student distilled from it (harness/fixtures/student) on its native engine (GGUF on llama-cpp, ONNX
+ * on onnx, each in its own child process), the random-weights tiny model for contrast, and the built-in
+ * mock endpoint; sequential and concurrent 4. Small request counts: about a minute on a 2-core machine,
+ * most of it starting the engine processes. Accuracy and KLD of
  * the same variants: scenarios/quickstart-knowledge.ts (`bench quickstart` runs both and prints one
  * variant table). Models come from `.bench/models` of the repository (not the working directory):
  * `bench fixtures --size teacher` and `--size tiny` write them there.
@@ -19,6 +20,8 @@ const GGUF = [
   'teacher-q4_0',
   'teacher-layerdrop-f32',
   'teacher-magprune50-f32',
+  // Distilled from the teacher (under half its parameters): what distillation buys in speed.
+  'student-distilled-f32',
   'tiny-random-f32',
 ]
 const ONNX = ['teacher-onnx-fp32', 'teacher-onnx-int8']
