@@ -2,7 +2,8 @@
  * The part of autocannon 9.0.0 that `bench load` uses, typed here (the package ships no types), and the
  * package itself, loaded with require (it is CommonJS; the CLI build keeps packages external).
  * What is used is public API (autocannon's README): the options below, `requests[].setupRequest` and
- * `requests[].onResponse`, `setupClient`, the instance's `tick` / `reqError` events and `stop()`.
+ * `requests[].onResponse`, `setupClient`, the instance's `tick` / `reqError` events and `stop()`; beyond
+ * it, the connection events of AutocannonClient.
  * @module
  */
 import { createRequire } from 'node:module'
@@ -28,6 +29,15 @@ export interface AutocannonRequest {
   ) => void
 }
 
+/**
+ * One connection (autocannon's Client, lib/httpClient.js). Its events are autocannon's internals, pinned by
+ * the exact version: 'request' just before it builds and writes a request (its first one excepted, built
+ * in its constructor), 'connError' and 'timeout' just before autocannon counts the failure.
+ */
+export interface AutocannonClient {
+  on(event: 'request' | 'connError' | 'timeout', listener: () => void): unknown
+}
+
 export interface AutocannonOptions {
   url: string
   /** Connections, each with one request in flight (pipelining 1). */
@@ -41,6 +51,8 @@ export interface AutocannonOptions {
   /** Per-request timeout, s (≥ 1): a response not complete this long after its request was sent is a timeout (autocannon then drops the connection and opens a new one). */
   timeout: number
   requests: AutocannonRequest[]
+  /** Called with each connection in its constructor, after its first request was built. */
+  setupClient?: (client: AutocannonClient) => void
 }
 
 /** What autocannon reports at the end (the fields bench load reads). */

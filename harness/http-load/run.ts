@@ -15,7 +15,12 @@
  * autocannon stops are dropped by it unanswered: counted in `unfinished`, in no rate or percentile.
  * @module
  */
-import { type AutocannonRequest, type AutocannonResult, autocannon } from './autocannon.ts'
+import {
+  type AutocannonClient,
+  type AutocannonRequest,
+  type AutocannonResult,
+  autocannon,
+} from './autocannon.ts'
 
 /** One response, or one request that ended in a timeout or a connection error. Times: run clock, ms. */
 export type HttpSample = HttpResponseSample | HttpFailureSample
@@ -118,6 +123,8 @@ interface Pending {
   seq: number
   promptIndex: number
   startedAt: number
+  /** The autocannon connection (Client) that sent it. */
+  client: object | undefined
 }
 
 export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
@@ -133,12 +140,40 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
   let connectionErrors = 0
   let stoppedBy: HttpLoadResult['stoppedBy'] = o.requests !== undefined ? 'requests' : 'duration'
 
+  // Which connection a request belongs to (see setupClient below): the client whose 'request' event came
+  // just before the build, or, for a connection's first request (built in its constructor), the client
+  // setupClient is called with right after.
+  let building: object | undefined
+  let lastBuilt: Pending | undefined
+  let failing: object | undefined
   const setupRequest = (request: AutocannonRequest, context: Record<string, unknown>) => {
     const seq = sent++
     const { body, promptIndex } = o.body(seq)
     request.body = body
-    pending.set(context, { seq, promptIndex, startedAt: now() - origin })
+    lastBuilt = { seq, promptIndex, startedAt: now() - origin, client: building }
+    building = undefined
+    pending.set(context, lastBuilt)
     return request
+  }
+  /**
+   * autocannon reports a timeout or connection error without its request (tracker 'reqError'). Each
+   * connection's own 'request' (emitted just before it builds and sends the next request), 'connError' and
+   * 'timeout' events (autocannon 9.0.0 lib/httpClient.js; listeners added here run before autocannon's own,
+   * which emits 'reqError') tie the error to the connection, and so to that connection's oldest waiting
+   * request. Charged to the oldest request of all instead, a reset on one connection took a slow request
+   * of another, whose response then went uncounted (test/io/http-load/reset.test.ts).
+   */
+  const setupClient = (client: AutocannonClient) => {
+    if (lastBuilt !== undefined) lastBuilt.client = client
+    client.on('request', () => {
+      building = client
+    })
+    client.on('connError', () => {
+      failing = client
+    })
+    client.on('timeout', () => {
+      failing = client
+    })
   }
   const onResponse = (status: number, body: string, context: Record<string, unknown>) => {
     const done = now() - origin
@@ -212,6 +247,7 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
           ...(o.requests !== undefined ? { amount: o.requests } : {}),
           ...(o.ratePerS !== undefined ? { overallRate: o.ratePerS } : {}),
           timeout: o.timeoutS,
+          setupClient,
           requests: [
             {
               method: 'POST',
@@ -241,12 +277,19 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
       reject(err)
       return
     }
-    // autocannon reports a timeout or a connection error without the request it belongs to: it is taken
-    // as the oldest request still waiting (one request per connection, all with the same timeout, so the
-    // one that timed out; a refused connection is retried at once, one request per attempt).
+    // A timeout or connection error: the oldest waiting request of the connection it happened on
+    // (setupClient above).
     instance.on('reqError', (error) => {
       const at = now() - origin
-      const oldest = pending.entries().next().value as [object, Pending] | undefined
+      let oldest: [object, Pending] | undefined
+      for (const entry of pending)
+        if (entry[1].client === failing) {
+          oldest = entry
+          break
+        }
+      failing = undefined
+      // Not tied to a connection (never seen): the oldest request of all.
+      oldest ??= pending.entries().next().value as [object, Pending] | undefined
       if (oldest === undefined) return
       pending.delete(oldest[0])
       // Stopped as unreachable: autocannon retries until its next tick (≤ 1 s); those retries are the same
