@@ -14,7 +14,7 @@ import { startWorker, type WorkerHandle } from '../../db/queue/worker.ts'
 import { cancelStudy, enqueueStudy, QueueNotInstalledError, specStudyKind } from '../../db/studies/queue.ts'
 import { readStudy } from '../../db/studies/store.ts'
 import { detectEnvironment } from '../../harness/environment.ts'
-import { loadStudy } from '../../harness/speculative/study-file.ts'
+import { loadStudy, parseStudy } from '../../harness/speculative/study-file.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 
 const STUDY = 'scenarios/spec-fixture-study.ts'
@@ -96,4 +96,25 @@ describe.skipIf(!haveModels).each(dbBackends())('studies through the queue on %s
     expect(never?.study).toMatchObject({ state: 'cancelled', startedAt: null })
     expect((await matrixStatus(t.db, cancelled.matrixId))?.jobs[0]?.state).toBe('dead')
   }, 90_000)
+
+  it('a study whose model is missing on the worker fails after its attempts, naming the field and the fix', async () => {
+    const study = parseStudy({
+      ...(await loadStudy(STUDY)),
+      name: 'missing-draft',
+      draft: 'no/such/draft.gguf',
+    })
+    const queued = await enqueueStudy(t.db, { study, source: 'inline', baseDir: process.cwd() })
+    // Attempt 1 fails at once, graphile-worker retries after e^1 s, attempt 2 is the last.
+    await until(
+      'the study failed',
+      async () => (await readStudy(t.db, queued.studyId))?.study.state === 'failed',
+    )
+    const stored = await readStudy(t.db, queued.studyId)
+    expect(stored?.study.error).toMatch(
+      /draft model .*no\/such\/draft\.gguf not found on this worker.*bench fixtures/,
+    )
+    expect(stored?.perK).toEqual([])
+    const job = (await matrixStatus(t.db, queued.matrixId))?.jobs[0]
+    expect([job?.state, job?.attempts]).toEqual(['dead', 2])
+  }, 30_000)
 })
