@@ -265,8 +265,14 @@ export function formatMarkdown(results: readonly LoadRunResult[]): string {
   const micro = microOf.length > 0 ? ['', ...mdTable(MICRO_COLUMNS, microOf, 3, MICRO_FOOTNOTE)] : []
   const varRows = variantRows(results)
   const variants = varRows.length > 0 ? ['', ...mdTable(VARIANT_COLUMNS, varRows, 4, VARIANT_FOOTNOTE)] : []
+  const loadRows = resultRows(results)
+  // As the table: no empty latency table when only accuracy, quality or micro runs were made.
+  const latency =
+    loadRows.length > 0 || (accRows.length === 0 && qualRows.length === 0 && microOf.length === 0)
+      ? mdTable(COLUMNS, loadRows, 3, FOOTNOTE)
+      : []
   return [
-    ...mdTable(COLUMNS, resultRows(results), 3, FOOTNOTE),
+    ...latency,
     ...accuracy,
     ...quality,
     ...micro,
