@@ -108,6 +108,8 @@ export interface HttpLoadResult {
   }
 }
 
+/** The error of a request whose connection the server closed before answering it. */
+export const CLOSED_MESSAGE = 'connection closed by the server before the response'
 /** Characters of a non-2xx body kept for the error message. */
 const BODY_EXCERPT_CHARS = 200
 /** The hard guard's slack beyond durationS + timeoutS, s (autocannon checks its stop flag once a second). */
@@ -180,6 +182,7 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
     const p = pending.get(context)
     if (p === undefined) return
     pending.delete(context)
+    closedBefore(p)
     responses++
     const ok = status >= 200 && status < 300
     if (!ok) errors++
@@ -195,6 +198,29 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
     })
   }
 
+  /**
+   * Requests of `p`'s connection sent before it and still waiting: with one request in flight per
+   * connection they can no longer be answered. autocannon reconnects when the server closes a connection
+   * (FIN) and sends the next request without reporting the one the close lost; each is an error here,
+   * "closed before the response", noticed when the request after it was sent.
+   */
+  const closedBefore = (p: Pending) => {
+    if (p.client === undefined) return
+    for (const [context, q] of pending) {
+      if (q.client !== p.client || q.seq >= p.seq) continue
+      pending.delete(context)
+      errors++
+      samples.push({
+        state: 'connection-error',
+        seq: q.seq,
+        promptIndex: q.promptIndex,
+        startedAt: q.startedAt,
+        afterMs: p.startedAt - q.startedAt,
+        message: CLOSED_MESSAGE,
+      })
+    }
+  }
+
   return new Promise((resolve, reject) => {
     let settled = false
     let instance: ReturnType<typeof autocannon> | undefined
@@ -205,6 +231,11 @@ export function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
       clearTimeout(durationStop)
       clearTimeout(guard)
       o.signal?.removeEventListener('abort', onAbort)
+      // Each connection's newest waiting request was in flight at the stop; any older one was lost to a close.
+      const newest = new Map<object, Pending>()
+      for (const q of pending.values())
+        if (q.client !== undefined && q.seq > (newest.get(q.client)?.seq ?? -1)) newest.set(q.client, q)
+      for (const q of newest.values()) closedBefore(q)
       samples.sort((a, b) => a.seq - b.seq)
       resolve({
         samples,
