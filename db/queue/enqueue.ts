@@ -27,6 +27,8 @@ export interface EnqueueOptions {
   requiredTags?: readonly string[]
   /** @default DEFAULT_MAX_ATTEMPTS */
   maxAttempts?: number
+  /** Load generators per step: each step becomes this many client jobs started together (plan.ts). @default 1 */
+  clients?: number
 }
 
 export interface EnqueuedMatrix {
@@ -40,7 +42,7 @@ export async function enqueueMatrix(
   connection: QueueConnection,
   options: EnqueueOptions,
 ): Promise<EnqueuedMatrix> {
-  const plan = planMatrix(options.scenario)
+  const plan = planMatrix(options.scenario, { clients: options.clients ?? 1 })
   const requiredTags = [...(options.requiredTags ?? [])]
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
   await installQueue(connection)

@@ -15,19 +15,95 @@ export interface JobPlan {
   /** Index among the expanded loads; loads.length for the accuracy run (as the runner numbers it). */
   loadIndex: number
   /** Stored as matrix_jobs.spec: what `bench matrix status` says the job is. */
-  spec: { step: 'load'; load: ReturnType<typeof expandLoads>[number] } | { step: 'accuracy' }
+  spec: { step: 'load'; load: ReturnType<typeof expandLoads>[number]; shard?: Shard } | { step: 'accuracy' }
 }
 
-export function planMatrix(scenario: Scenario): JobPlan[] {
+/**
+ * One of N clients of a distributed load step: it drives `load` (the step's rate or concurrency / N, its
+ * requests split) from a common start time (run-kind.ts); the group's percentiles are computed from the
+ * pooled samples of all N runs (status.ts groupPercentiles).
+ */
+/** A step of the scenario's loads as configured (a sweep's steps are steps). */
+export type StepConfig = Exclude<Scenario['loads'][number], { kind: 'sweep' }>
+
+export interface Shard {
+  index: number
+  count: number
+  /** The client's share of the step, as a scenario step (what its run drives). */
+  load: StepConfig
+}
+
+/** The scenario's steps as configured, in expandLoads' order (a sweep's steps in place). */
+export function stepConfigs(scenario: Scenario): StepConfig[] {
+  return scenario.loads.flatMap((l) => (l.kind === 'sweep' ? l.loads : [l]))
+}
+
+/**
+ * Client `index` of `count`'s share of a step: concurrency or rate / count (which must divide the
+ * concurrency), requests split as evenly as possible (the first ones get the remainder), duration kept.
+ */
+export function shardLoad(load: StepConfig, index: number, count: number, where: string): StepConfig {
+  const fail = (why: string) => {
+    throw new HarnessError(`--clients ${count}: ${where} (${load.kind}) ${why}`)
+  }
+  const requests =
+    'requests' in load && load.requests !== undefined
+      ? Math.floor(load.requests / count) + (index < load.requests % count ? 1 : 0)
+      : undefined
+  if (requests === 0) fail(`has ${(load as { requests: number }).requests} requests, fewer than the clients`)
+  const limits = requests !== undefined ? { requests } : {}
+  switch (load.kind) {
+    case 'concurrent':
+      if (load.concurrency % count !== 0)
+        fail(
+          `concurrency ${load.concurrency} is not a multiple of the clients; use a multiple or fewer clients`,
+        )
+      return { ...load, ...limits, concurrency: load.concurrency / count }
+    case 'constant-rate':
+    case 'poisson':
+      return {
+        ...load,
+        ...limits,
+        ratePerS: load.ratePerS / count,
+        maxInFlight: Math.max(1, Math.ceil(load.maxInFlight / count)),
+      }
+    default:
+      return fail('cannot be split between clients: only concurrent, constant-rate and poisson steps can')
+  }
+}
+
+export interface PlanOptions {
+  /** Load generators per step (multi-client load). @default 1 */
+  clients?: number
+}
+
+export function planMatrix(scenario: Scenario, options: PlanOptions = {}): JobPlan[] {
+  const clients = options.clients ?? 1
   if (scenario.measure.includes('quality'))
     throw new HarnessError(
       `${scenario.name}: measure has 'quality', which compares every target with a reference measured first in the same invocation; a queue cannot order jobs across workers. Run it with bench run, or enqueue a copy with measure: ['latency'] and/or ['accuracy']`,
     )
   const loads = scenario.measure.includes('latency') ? expandLoads(scenario.loads) : []
+  const steps = stepConfigs(scenario)
+  const shards = steps.map((step, i) =>
+    clients > 1
+      ? Array.from({ length: clients }, (_, index) => shardLoad(step, index, clients, `step ${i}`))
+      : undefined,
+  )
   const jobs: JobPlan[] = []
   for (const target of scenario.targets) {
-    for (const [loadIndex, load] of loads.entries())
-      jobs.push({ kind: 'run', targetName: target.name, loadIndex, spec: { step: 'load', load } })
+    for (const [loadIndex, load] of loads.entries()) {
+      const split = shards[loadIndex]
+      if (!split) jobs.push({ kind: 'run', targetName: target.name, loadIndex, spec: { step: 'load', load } })
+      else
+        for (const [index, shard] of split.entries())
+          jobs.push({
+            kind: 'run',
+            targetName: target.name,
+            loadIndex,
+            spec: { step: 'load', load, shard: { index, count: clients, load: shard } },
+          })
+    }
     if (scenario.measure.includes('accuracy'))
       jobs.push({ kind: 'run', targetName: target.name, loadIndex: loads.length, spec: { step: 'accuracy' } })
   }

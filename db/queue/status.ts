@@ -3,9 +3,10 @@
  * and the latest matrices with their counts (the dashboard's list).
  * @module
  */
-import { asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { percentile } from '../../harness/metrics/percentile.ts'
 import type { Db } from '../client.ts'
-import { matrices, type matrixJobStates, matrixJobs, queueWorkers } from '../schema.ts'
+import { matrices, type matrixJobStates, matrixJobs, queueWorkers, requests, runs } from '../schema.ts'
 
 export type MatrixJobState = (typeof matrixJobStates)[number]
 export type StateCounts = Record<MatrixJobState, number> & { total: number }
@@ -40,8 +41,35 @@ export interface MatrixJobStatus {
   finishedAt: Date | null
 }
 
+/** p50/p90/p99 of pooled samples, ms. */
+export interface PooledPercentiles {
+  p50: number
+  p90: number
+  p99: number
+}
+
+/**
+ * A distributed step's figures: percentiles of the pooled per-request samples of all its clients' completed
+ * runs (exact: never an average of the clients' percentiles, which is not a percentile of anything).
+ */
+export interface ClientGroup {
+  targetName: string
+  loadIndex: number
+  clients: number
+  /** Clients whose run completed; the figures are over these runs only. */
+  completedRuns: number[]
+  /** Successful requests pooled. */
+  requests: number
+  ttftMs: PooledPercentiles | null
+  e2eMs: PooledPercentiles | null
+  /** Spread of the clients' run starts on the database clock, ms (synchronized start: small). */
+  startSpreadMs: number | null
+}
+
 export interface MatrixStatus extends MatrixSummary {
   jobs: MatrixJobStatus[]
+  /** Steps split between several clients (bench enqueue --clients), with their merged figures. */
+  groups: ClientGroup[]
   /** Workers that ran a job of this matrix, with their state now. */
   workers: { id: string; host: string; pid: number; state: string; heartbeatAt: Date }[]
 }
@@ -138,5 +166,62 @@ export async function matrixStatus(db: Db, id: number): Promise<MatrixStatus | u
       finishedAt: j.finishedAt,
     })),
     workers,
+    groups: await clientGroups(db, jobs),
   }
+}
+
+function pooled(samples: number[]): PooledPercentiles | null {
+  if (samples.length === 0) return null
+  const sorted = samples.sort((a, b) => a - b)
+  return { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99) }
+}
+
+/** The distributed steps of these jobs (spec.shard), each with percentiles of its pooled samples. */
+export async function clientGroups(
+  db: Db,
+  jobs: readonly { targetName: string; loadIndex: number | null; spec: unknown; runId: number | null }[],
+): Promise<ClientGroup[]> {
+  const groups = new Map<string, { targetName: string; loadIndex: number; clients: number; runs: number[] }>()
+  for (const j of jobs) {
+    const shard = (j.spec as { shard?: { count: number } }).shard
+    if (!shard || j.loadIndex === null) continue
+    const key = `${j.targetName}\u0000${j.loadIndex}`
+    const g = groups.get(key) ?? {
+      targetName: j.targetName,
+      loadIndex: j.loadIndex,
+      clients: shard.count,
+      runs: [],
+    }
+    if (j.runId !== null) g.runs.push(j.runId)
+    groups.set(key, g)
+  }
+  const out: ClientGroup[] = []
+  for (const g of groups.values()) {
+    const rows =
+      g.runs.length === 0
+        ? []
+        : await db
+            .select({ ttftMs: requests.ttftMs, e2eMs: requests.e2eMs })
+            .from(requests)
+            .where(and(inArray(requests.runId, g.runs), eq(requests.state, 'ok')))
+    const starts =
+      g.runs.length === 0
+        ? []
+        : await db
+            .select({ ms: sql<number>`(extract(epoch from ${runs.startedAt}) * 1000)::double precision` })
+            .from(runs)
+            .where(inArray(runs.id, g.runs))
+    const startMs = starts.map((r) => Number(r.ms))
+    out.push({
+      targetName: g.targetName,
+      loadIndex: g.loadIndex,
+      clients: g.clients,
+      completedRuns: g.runs.sort((a, b) => a - b),
+      requests: rows.length,
+      ttftMs: pooled(rows.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]))),
+      e2eMs: pooled(rows.flatMap((r) => (r.e2eMs === null ? [] : [r.e2eMs]))),
+      startSpreadMs: startMs.length > 1 ? Math.max(...startMs) - Math.min(...startMs) : null,
+    })
+  }
+  return out
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { planMatrix } from '../../db/queue/plan.ts'
+import { planMatrix, shardLoad } from '../../db/queue/plan.ts'
 import { claimableIdentifiers, parseIdentifier, parseTags, taskIdentifier } from '../../db/queue/tags.ts'
 import { parseScenario } from '../../harness/config/index.ts'
 
@@ -72,5 +72,36 @@ describe('planMatrix', () => {
       quality: { reference: 'a', corpus: 'c.txt' },
     })
     expect(() => planMatrix(scenario)).toThrow(/quality.*bench run/)
+  })
+})
+
+describe('shardLoad (bench enqueue --clients)', () => {
+  it('divides concurrency or rate by the clients and splits the requests, the first ones taking the remainder', () => {
+    const concurrent = { kind: 'concurrent', concurrency: 6, requests: 20 } as const
+    expect([0, 1, 2].map((i) => shardLoad(concurrent, i, 3, 'step 0'))).toEqual([
+      { kind: 'concurrent', concurrency: 2, requests: 7 },
+      { kind: 'concurrent', concurrency: 2, requests: 7 },
+      { kind: 'concurrent', concurrency: 2, requests: 6 },
+    ])
+    const poisson = { kind: 'poisson', ratePerS: 9, burstiness: 1, maxInFlight: 100, durationS: 30 } as const
+    expect(shardLoad(poisson, 2, 3, 'step 1')).toEqual({
+      kind: 'poisson',
+      ratePerS: 3,
+      burstiness: 1,
+      maxInFlight: 34,
+      durationS: 30,
+    })
+  })
+
+  it('refuses what cannot be split, naming --clients, the step and what to do', () => {
+    expect(() => shardLoad({ kind: 'concurrent', concurrency: 4, requests: 8 }, 0, 3, 'step 2')).toThrow(
+      /--clients 3: step 2 \(concurrent\) concurrency 4 is not a multiple of the clients; use a multiple or fewer clients/,
+    )
+    expect(() => shardLoad({ kind: 'sequential', requests: 8 }, 0, 2, 'step 0')).toThrow(
+      /--clients 2: step 0 \(sequential\) cannot be split between clients: only concurrent, constant-rate and poisson/,
+    )
+    expect(() => shardLoad({ kind: 'concurrent', concurrency: 4, requests: 2 }, 3, 4, 'step 0')).toThrow(
+      /has 2 requests, fewer than the clients/,
+    )
   })
 })

@@ -39,6 +39,7 @@ export async function enqueueCommand(file: string, opts: EnqueueCommandOptions):
       file,
       requiredTags,
       maxAttempts: opts.maxAttempts,
+      clients: opts.clients,
       ...(opts.label !== undefined ? { label: opts.label } : {}),
     })
     if (opts.json)
@@ -155,7 +156,39 @@ export function formatMatrixStatus(s: MatrixStatus): string {
     j.runIds.filter((r) => r !== j.runId).join(','),
     j.lastError ?? '',
   ])
-  return `${head}${table(['#', 'target', 'step', 'state', 'attempts', 'run', 'other runs', 'last error'], rows)}`
+  const jobs = table(['#', 'target', 'step', 'state', 'attempts', 'run', 'other runs', 'last error'], rows)
+  if (s.groups.length === 0) return `${head}${jobs}`
+  // Distributed steps: percentiles of the clients' pooled samples.
+  const ms = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1))
+  const merged = table(
+    [
+      'target',
+      'step',
+      'clients',
+      'runs',
+      'requests',
+      'TTFT p50',
+      'p90',
+      'p99',
+      'E2E p50',
+      'p99',
+      'start spread ms',
+    ],
+    s.groups.map((g) => [
+      g.targetName,
+      String(g.loadIndex),
+      String(g.clients),
+      String(g.completedRuns.length),
+      String(g.requests),
+      ms(g.ttftMs?.p50),
+      ms(g.ttftMs?.p90),
+      ms(g.ttftMs?.p99),
+      ms(g.e2eMs?.p50),
+      ms(g.e2eMs?.p99),
+      ms(g.startSpreadMs ?? undefined),
+    ]),
+  )
+  return `${head}${jobs}\nmerged over clients (pooled samples, ms):\n${merged}`
 }
 
 /** `2: concurrent 4 · 20 req`; `3: accuracy` — the step's index among the scenario's expanded loads. */

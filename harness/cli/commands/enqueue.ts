@@ -13,6 +13,7 @@ const DB_FLAG_HELP =
 export interface EnqueueCommandOptions {
   require?: string[]
   maxAttempts: number
+  clients: number
   label?: string
   json?: boolean
   db?: string
@@ -33,6 +34,12 @@ export function registerEnqueueCommand(program: Command): void {
       'attempts per job before it is dead (a killed worker’s attempt counts)',
       parseNumberFlag('--max-attempts', 'int', 1),
       3,
+    )
+    .option(
+      '--clients <n>',
+      'load generators per step: each step becomes n client jobs (concurrency or rate / n) started together on n workers; percentiles over their pooled samples',
+      parseNumberFlag('--clients', 'int', 1),
+      1,
     )
     .option('--label <text>', 'label stored with every run of the matrix')
     .option('--json', 'print { matrixId, jobs } as JSON')

@@ -17,6 +17,8 @@ export interface TinyMatrix {
   steps: number
   /** Requests per step. @default 2 */
   requests?: number
+  /** Steps' concurrency: 1, 2, 1, 2 … by default. */
+  concurrency?: number
   name?: string
 }
 
@@ -36,7 +38,7 @@ export function writeTinyMatrix(m: TinyMatrix): string {
         kind: 'sweep',
         loads: Array.from({ length: m.steps }, (_, i) => ({
           kind: 'concurrent',
-          concurrency: 1 + (i % 2),
+          concurrency: m.concurrency ?? 1 + (i % 2),
           requests: m.requests ?? 2,
         })),
       },
@@ -47,12 +49,18 @@ export function writeTinyMatrix(m: TinyMatrix): string {
   return file
 }
 
-/** A mock server in this process: fixed time to first token (ms), 1 ms between tokens, optional 500s. */
+/**
+ * A mock server in this process: time to first token `ttftMs` (fixed, or lognormal with that median when
+ * `ttftSigma` is given), 1 ms between tokens, optional 500s.
+ */
 export function startTinyMock(
-  options: { ttftMs?: number; rate500?: number } = {},
+  options: { ttftMs?: number; ttftSigma?: number; rate500?: number } = {},
 ): Promise<MockServerHandle> {
   return startMockServer({
-    ttft: { kind: 'fixed', ms: options.ttftMs ?? 5 },
+    ttft:
+      options.ttftSigma === undefined
+        ? { kind: 'fixed', ms: options.ttftMs ?? 5 }
+        : { kind: 'lognormal', medianMs: options.ttftMs ?? 5, sigma: options.ttftSigma },
     itl: { kind: 'fixed', ms: 1 },
     ...(options.rate500 ? { faults: { rate500: options.rate500 } } : {}),
   })
