@@ -23,6 +23,7 @@ import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
 import { registerSpecCommand } from './commands/spec.ts'
+import { registerStudyCommand } from './commands/study.ts'
 import { registerSweepCommand } from './commands/sweep.ts'
 import { registerWorkerCommand } from './commands/worker.ts'
 import { redactStandardStreams } from './output.ts'
@@ -57,6 +58,7 @@ registerChecklistCommand(program)
 registerLoadCommand(program)
 registerReportCommand(program)
 registerSpecCommand(program)
+registerStudyCommand(program)
 registerEnqueueCommand(program)
 registerWorkerCommand(program)
 registerMatrixCommands(program)
