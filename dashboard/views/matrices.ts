@@ -45,6 +45,9 @@ ${list.map(
   })
 }
 
+/** A figure in ms with one decimal, or a dash. */
+const ms = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(1))
+
 export function matrixPage(m: MatrixStatus): Html {
   const step = (spec: unknown, kind: string) => {
     const s = spec as { step?: string; load?: unknown }
@@ -72,6 +75,15 @@ ${m.jobs.map(
 </tr>`,
 )}
 </tbody></table></div>
+${
+  m.groups.length > 0
+    ? h`<h2>Steps split between clients</h2>
+<p>Percentiles of the pooled per-request samples of every client's completed run (never an average of the clients' percentiles), ms; the start spread is how far apart the clients' runs began on the database clock.</p>
+<div class="table-wrap"><table class="data" id="matrix-groups"><thead><tr><th scope="col">target</th><th scope="col">step</th><th scope="col">clients</th><th scope="col">runs</th><th scope="col">requests</th><th scope="col">TTFT p50</th><th scope="col">TTFT p90</th><th scope="col">TTFT p99</th><th scope="col">E2E p50</th><th scope="col">E2E p99</th><th scope="col">start spread</th></tr></thead><tbody>
+${m.groups.map((g) => h`<tr><td>${g.targetName}</td><td class="num">${g.loadIndex}</td><td class="num">${g.clients}</td><td>${g.completedRuns.map((r, i) => h`${i > 0 ? ', ' : ''}<a href="/runs/${r}">${r}</a>`)}</td><td class="num">${g.requests}</td><td class="num">${ms(g.ttftMs?.p50)}</td><td class="num">${ms(g.ttftMs?.p90)}</td><td class="num">${ms(g.ttftMs?.p99)}</td><td class="num">${ms(g.e2eMs?.p50)}</td><td class="num">${ms(g.e2eMs?.p99)}</td><td class="num">${ms(g.startSpreadMs ?? undefined)}</td></tr>`)}
+</tbody></table></div>`
+    : ''
+}
 ${
   m.workers.length > 0
     ? h`<h2>Workers</h2><div class="table-wrap"><table class="data" id="matrix-workers"><thead><tr><th scope="col">worker</th><th scope="col">host</th><th scope="col">pid</th><th scope="col">state</th><th scope="col">last heartbeat</th></tr></thead><tbody>

@@ -6,6 +6,7 @@
  */
 import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../../dashboard/app.ts'
 import { queueConnection } from '../../../db/queue/connection.ts'
 import { enqueueMatrix } from '../../../db/queue/enqueue.ts'
 import { registerJobKind } from '../../../db/queue/kinds.ts'
@@ -120,5 +121,14 @@ describe('a load step split between 3 clients (PGlite)', () => {
         )
         .reduce((a, b) => a + b, 0) / perRun.length
     expect(group?.ttftMs?.p99).not.toBeCloseTo(meanOfP99, 6)
+
+    // The dashboard's matrix page shows the merged figures.
+    const page = await (
+      await createApp({ db: t.db, auth: { token: 'x'.repeat(32) }, cache: false }).request(
+        `/matrices/${queued.matrixId}`,
+      )
+    ).text()
+    expect(page).toContain('id="matrix-groups"')
+    expect(page).toContain(`<td class="num">${group!.ttftMs!.p99.toFixed(1)}</td>`)
   })
 })
