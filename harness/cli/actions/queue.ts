@@ -3,7 +3,7 @@
  * @module
  */
 import { type CreateDbOptions, createDb, type Database } from '../../../db/client.ts'
-import { queueConnection } from '../../../db/queue/connection.ts'
+import { installQueue, queueConnection } from '../../../db/queue/connection.ts'
 import { enqueueMatrix } from '../../../db/queue/enqueue.ts'
 import { registerJobKind } from '../../../db/queue/kinds.ts'
 import { runKind } from '../../../db/queue/run-kind.ts'
@@ -73,7 +73,6 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
       throw new HarnessError(
         `the embedded database ${db.location} is open in another process; on PGlite one bench worker process hosts it (use --concurrency for more jobs at once). Stop the other process, or set DATABASE_URL to a PostgreSQL that any number of workers share`,
       )
-    const { installQueue } = await import('../../../db/queue/connection.ts')
     await installQueue(connection)
     const worker = await startWorker({
       db,
