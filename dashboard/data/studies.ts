@@ -8,7 +8,9 @@
  */
 import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
+import { queueWorkers } from '../../db/schema.ts'
 import { listStudies, readStudy, type StoredStudy, type StudySummary } from '../../db/studies/store.ts'
 import { loadStudy, type Study } from '../../harness/speculative/study-file.ts'
 import type { StudyChartInput } from '../charts/studies.ts'
@@ -61,25 +63,50 @@ export async function studyCatalogue(dir = studiesDir()): Promise<CatalogueEntry
   return out
 }
 
+/** A worker silent this long is lost (db/queue/worker.ts STALE_AFTER_MS, not imported: graphile-worker). ms. */
+const WORKER_STALE_MS = 10_000
+
+/** `bench worker` processes on this database with a fresh heartbeat: a queued study waits for one. */
+export async function liveWorkers(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(queueWorkers)
+    .where(
+      and(
+        eq(queueWorkers.state, 'running'),
+        sql`${queueWorkers.heartbeatAt} > now() - make_interval(secs => ${WORKER_STALE_MS / 1000}::double precision)`,
+      ),
+    )
+  return row?.n ?? 0
+}
+
 export interface StudiesModel {
   studies: StudySummary[]
   catalogue: CatalogueEntry[]
+  /** Workers alive now (a launched study runs only when one is). */
+  liveWorkers: number
 }
 
 export async function loadStudies(db: Db, limit = 50): Promise<StudiesModel> {
-  const [studies, catalogue] = await Promise.all([listStudies(db, limit), studyCatalogue()])
-  return { studies, catalogue }
+  const [studies, catalogue, workers] = await Promise.all([
+    listStudies(db, limit),
+    studyCatalogue(),
+    liveWorkers(db),
+  ])
+  return { studies, catalogue, liveWorkers: workers }
 }
 
 export interface StudyModel extends StoredStudy {
   charts: StudyChartInput
+  liveWorkers: number
 }
 
 export async function loadStudyModel(db: Db, id: number): Promise<StudyModel> {
-  const stored = await readStudy(db, id)
+  const [stored, workers] = await Promise.all([readStudy(db, id), liveWorkers(db)])
   if (!stored) throw new NotFoundError(`study ${id} does not exist`)
   return {
     ...stored,
+    liveWorkers: workers,
     charts: {
       alphaUsed: stored.study.alphaUsed,
       perK: stored.perK.map((r) => ({

@@ -58,8 +58,19 @@ ${
 </form>
 <p class="hint">Queued as a <code>spec-study</code> job: a <code>bench worker</code> on this database runs it (on the embedded database, start the worker first: it hosts the database). Writes need the dashboard's token (BENCH_TOKEN).</p>`
 }
+${noWorker(m.liveWorkers)}
 ${broken.length > 0 ? h`<p class="hint">Not launchable here: ${broken.map((c, i) => h`${i > 0 ? '; ' : ''}<code>${c.file}</code>: ${c.problem ?? ''}`)}</p>` : ''}
 </section>`
+}
+
+/** A launched study waits until a worker claims it: say so when none is alive. */
+function noWorker(live: number): Html | '' {
+  return live > 0
+    ? ''
+    : notice(
+        h`<span id="no-worker">No <code>bench worker</code> is running on this database (none with a heartbeat in the last 10 s): a launched study waits in the queue until one starts.</span>`,
+        'warn',
+      )
 }
 
 function studyRow(s: StudySummary): Html {
@@ -139,6 +150,7 @@ export function studyPage(m: StudyModel): Html {
   ${s.error ? h`<span class="reason">${s.error}</span>` : ''}
   <a href="/api/studies/${s.id}">JSON</a> · <a href="/studies">all studies</a>${s.matrixId !== null ? h` · <a href="/matrices/${s.matrixId}">queue job</a>` : ''}
 </p>
+${s.state === 'queued' ? noWorker(m.liveWorkers) : ''}
 ${
   s.state === 'queued'
     ? h`<form id="cancel-study-form" class="write-form">${tokenField()} <button type="submit">Cancel study</button> <output name="status" role="status"></output></form>`

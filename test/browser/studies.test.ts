@@ -79,6 +79,7 @@ describe.skipIf(!hasChromium || !haveModels)(inChromium('studies launched from t
 
   it('with the token a study is queued, run by the worker, and its charts drawn', async () => {
     const { page, problems } = await visit('/studies')
+    expect(await page.locator('#no-worker').count(), 'the in-process worker is alive').toBe(0)
     await page.fill('#launch-study-form [data-token-field]', TOKEN)
     await page.selectOption('#launch-study-form select[name="study"]', 'spec-fixture-study.ts')
     await page.fill('#launch-study-form input[name="label"]', '<i>from the browser</i>')

@@ -77,6 +77,8 @@ describe('studies pages', () => {
     expect(page).toContain('data-study-state="completed"')
     expect(page).toContain('id="launch-study-form"')
     expect(page).toContain('<option value="spec-fixture-study.ts">')
+    // No bench worker has ever run on this database: a launch would wait, and the page says so.
+    expect(page).toContain('<span id="no-worker">')
     expect(page).not.toContain(HOSTILE)
     const json = (await (await app().request(`/api/studies/${id}`)).json()) as {
       perK: unknown[]
