@@ -23,7 +23,8 @@ import { startTinyMock, writeTinyMatrix } from './tiny-matrix.ts'
 
 registerJobKind(runKind)
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+/** Bounds for a 2-core box under other sessions' load (load average 15–25: a drain took 16 s); quiet, 1–8 s. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -105,7 +106,7 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     const body = await one.text()
     for (const job of status?.jobs ?? []) expect(body).toContain(`href="/runs/${job.runId}"`)
     expect((await app.request('/matrices/999999')).status).toBe(404)
-  })
+  }, 90_000)
 
   it('tags route jobs: a job requiring gpu=h100 runs only on a worker that has it', async () => {
     const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 3, name: 'queue-tags' })
@@ -120,7 +121,7 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     const status = await matrixStatus(t.db, queued.matrixId)
     expect(new Set(status?.jobs.map((j) => j.workerId))).toEqual(new Set([h100.id]))
     await Promise.all([plain.stop(), h100.stop()])
-  })
+  }, 90_000)
 
   it('an attempt that completed its run but died before marking the job: the retry adopts that run', async () => {
     const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 1, name: 'queue-adopt' })
@@ -150,7 +151,7 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     } finally {
       registerJobKind(runKind)
     }
-  })
+  }, 90_000)
 
   it('a job that keeps failing is retried after a backoff, then dead with its last error', async () => {
     const file = writeTinyMatrix({ baseUrl: failing.url, targets: 1, steps: 1, name: 'queue-dead' })
@@ -171,5 +172,5 @@ describe.each(dbBackends())('queue on %s', (backend) => {
       .from(runs)
       .where(eq(runs.invocationId, queued.invocationId))
     expect(failed.map((r) => r.state)).toEqual(['failed', 'failed'])
-  })
+  }, 90_000)
 })
