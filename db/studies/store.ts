@@ -12,6 +12,7 @@ import type { SpecStudyResult } from '../../harness/speculative/study.ts'
 import type { Study } from '../../harness/speculative/study-file.ts'
 import type { Db } from '../client.ts'
 import {
+  matrixJobs,
   type SpecStudy,
   specStudies,
   specStudyK,
@@ -247,6 +248,30 @@ export interface StudyPromptRow {
   matchesTarget: boolean | null
 }
 
+/**
+ * The study rows with their state as the queue knows it: a study whose worker was killed on its last
+ * attempt stays `running` (or `queued`) in its own row — the reaper (db/queue/worker.ts) marks only the
+ * matrix job `dead` — so a dead job's study reads as failed, with the job's last error.
+ */
+async function studyRows(
+  db: Db,
+  where: ReturnType<typeof eq> | undefined,
+  limit?: number,
+): Promise<SpecStudy[]> {
+  const query = db
+    .select({ study: specStudies, jobState: matrixJobs.state, jobError: matrixJobs.lastError })
+    .from(specStudies)
+    .leftJoin(matrixJobs, eq(matrixJobs.id, specStudies.matrixJobId))
+    .where(where)
+    .orderBy(desc(specStudies.id))
+  const rows = limit === undefined ? await query : await query.limit(limit)
+  return rows.map(({ study, jobState, jobError }) =>
+    jobState === 'dead' && (study.state === 'queued' || study.state === 'running')
+      ? { ...study, state: 'failed', error: jobError ?? study.error ?? 'its queue job is dead' }
+      : study,
+  )
+}
+
 export interface StoredStudy {
   study: SpecStudy
   perK: StudyKRow[]
@@ -255,7 +280,7 @@ export interface StoredStudy {
 
 /** One study with its rows (K ascending, then prompt); undefined when there is no such study. */
 export async function readStudy(db: Db, id: number): Promise<StoredStudy | undefined> {
-  const [study] = await db.select().from(specStudies).where(eq(specStudies.id, id))
+  const [study] = await studyRows(db, eq(specStudies.id, id))
   if (!study) return undefined
   const [ks, prompts, positions] = await Promise.all([
     db.select().from(specStudyK).where(eq(specStudyK.studyId, id)).orderBy(asc(specStudyK.k)),
@@ -307,7 +332,7 @@ export interface StudySummary {
 
 /** The latest studies, newest first. */
 export async function listStudies(db: Db, limit = 50): Promise<StudySummary[]> {
-  const rows = await db.select().from(specStudies).orderBy(desc(specStudies.id)).limit(limit)
+  const rows = await studyRows(db, undefined, limit)
   const ids = rows.map((r) => r.id)
   const best = new Map<number, { k: number; speedup: number }>()
   if (ids.length > 0) {

@@ -4,7 +4,9 @@
  * list says its state and best measured K; a queued study moves through running (with progress) to failed.
  * The record is built from hand-chosen verify steps (studies-fixture.ts) so each figure is known.
  */
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { matrices, matrixJobs } from '../../db/schema.ts'
 import {
   insertStudy,
   listStudies,
@@ -97,5 +99,45 @@ describe.each(dbBackends())('studies on %s', (backend) => {
     expect(stored?.study).toMatchObject({ state: 'failed', error: 'model file missing', progress: 0.5 })
     expect(stored?.perK).toEqual([])
     expect(await readStudy(t.db, 999_999)).toBeUndefined()
+  })
+
+  it("a study whose queue job died with its worker reads as failed, with the job's error", async () => {
+    const study = knownStudy(2, 'lost-one').study
+    const [matrix] = await t.db
+      .insert(matrices)
+      .values({
+        invocationId: 'i',
+        scenarioName: study.name,
+        scenario: study,
+        source: 's',
+        baseDir: '.',
+        requiredTags: [],
+        maxAttempts: 1,
+      })
+      .returning()
+    const [job] = await t.db
+      .insert(matrixJobs)
+      .values({
+        matrixId: matrix!.id,
+        ordinal: 0,
+        kind: 'spec-study',
+        targetName: study.name,
+        spec: {},
+        state: 'running',
+      })
+      .returning()
+    const id = await insertStudy(t.db, { study, state: 'queued', matrixId: matrix!.id, matrixJobId: job!.id })
+    await markStudyRunning(t.db, id)
+    expect((await readStudy(t.db, id))?.study.state).toBe('running')
+    // What the reaper does when the worker is killed on the job's last attempt (db/queue/worker.ts).
+    await t.db
+      .update(matrixJobs)
+      .set({ state: 'dead', lastError: 'worker w1 was lost mid-job (killed or silent)' })
+      .where(eq(matrixJobs.id, job!.id))
+    expect((await readStudy(t.db, id))?.study).toMatchObject({
+      state: 'failed',
+      error: 'worker w1 was lost mid-job (killed or silent)',
+    })
+    expect((await listStudies(t.db)).find((s) => s.id === id)?.state).toBe('failed')
   })
 })
