@@ -67,6 +67,7 @@ describe.skipIf(!hasChromium || !haveModels)(inChromium('studies launched from t
     await page.waitForFunction(
       `document.getElementById('launch-study-form').dataset.launchError !== undefined`,
     )
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'studies-refused.png'), fullPage: true })
     const status = await page.textContent('#launch-study-form output')
     expect(status).toMatch(/^not launched: 401 Unauthorized: .*Bearer/)
     // The refused request is the only problem: the browser reports the 401 it got.
