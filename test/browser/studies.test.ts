@@ -13,9 +13,10 @@ import { type RunningDashboard, startDashboard } from '../../dashboard/server.ts
 import { installQueue, queueConnection } from '../../db/queue/connection.ts'
 import { registerJobKind } from '../../db/queue/kinds.ts'
 import { startWorker, type WorkerHandle } from '../../db/queue/worker.ts'
-import { specStudyKind } from '../../db/studies/queue.ts'
+import { enqueueStudy, specStudyKind } from '../../db/studies/queue.ts'
 import { listStudies, readStudy, storeStudyResult } from '../../db/studies/store.ts'
 import { detectEnvironment } from '../../harness/environment.ts'
+import { loadStudy } from '../../harness/speculative/study-file.ts'
 import { knownStudy } from '../db/studies-fixture.ts'
 import {
   type Browser,
@@ -143,5 +144,29 @@ describe.skipIf(!hasChromium || !haveModels)(inChromium('studies launched from t
     // K = k's line has k points (positions 1..k).
     expect(positions!.datasets.slice(0, 10).map((d) => d.drawn)).toEqual(ks)
     for (const c of await canvasInk(page)) expect(c.inked, c.id).toBeGreaterThan(500)
+  })
+
+  it('a queued study shows its progress bar and is cancelled from its page with the token', async () => {
+    // Required tags this worker lacks: the study stays queued.
+    const study = await loadStudy('scenarios/spec-fixture-study.ts')
+    const queued = await enqueueStudy(t.db, {
+      study,
+      source: 'scenarios/spec-fixture-study.ts',
+      baseDir: process.cwd(),
+      requiredTags: ['gpu=h100'],
+    })
+    const { page, problems } = await visit(`/studies/${queued.studyId}`)
+    expect(await page.getAttribute('#study-status', 'data-state')).toBe('queued')
+    expect(await page.getAttribute('#study-status progress', 'value')).toBe('0')
+    await page.fill('#cancel-study-form [data-token-field]', TOKEN)
+    await page.click('#cancel-study-form button[type="submit"]')
+    await page.waitForURL(`**/studies/${queued.studyId}`)
+    const deadline = Date.now() + 10_000
+    while ((await page.getAttribute('#study-status', 'data-state').catch(() => null)) !== 'cancelled') {
+      if (Date.now() > deadline) throw new Error('the page never showed the study cancelled')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(problems, 'console and network').toEqual([])
+    expect((await readStudy(t.db, queued.studyId))?.study.state).toBe('cancelled')
   })
 })
