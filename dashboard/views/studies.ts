@@ -186,7 +186,18 @@ ${charts ? perPromptTable(m) : ''}`,
   })
 }
 
+/** node-llama-cpp's DraftSequenceTokenPredictor at this K, as it reports itself (study.ts NodeLlamaCppFigures). */
+function nlcOf(
+  details: Record<string, unknown>,
+): { speedup?: number; acceptanceRate?: number | null } | undefined {
+  const n = details.nodeLlamaCpp
+  return n !== null && typeof n === 'object'
+    ? (n as { speedup?: number; acceptanceRate?: number | null })
+    : undefined
+}
+
 function perKTable(m: StudyModel): Html {
+  const nlc = m.perK.some((r) => nlcOf(r.details) !== undefined)
   return h`<h2>Per K</h2>
 <div class="table-wrap"><table class="data" id="study-k">
 <thead><tr>
@@ -203,6 +214,7 @@ function perKTable(m: StudyModel): Html {
   <th scope="col">pred(τ)<br><small class="unit">τ/(K·c + 1)</small></th>
   <th scope="col">verify / token<br><small class="unit">model assumes 1</small></th>
   <th scope="col">same output</th>
+  ${nlc ? h`<th scope="col" title="node-llama-cpp's DraftSequenceTokenPredictor, its own loop and counters: refuted also counts stale drafts, so its rate is not an acceptance rate">node-llama-cpp predictor<br><small class="unit">its speedup · validated / checked</small></th>` : ''}
 </tr></thead>
 <tbody>
 ${m.perK.map(
@@ -223,6 +235,7 @@ ${m.perK.map(
   <td class="num">${fixed(r.predictedFromTau)}</td>
   <td class="num">${fixed(r.verifyCostRatio)}</td>
   <td>${r.matchesTarget === null ? '–' : r.matchesTarget ? 'yes' : h`<strong>no</strong>`}</td>
+  ${nlc ? h`<td class="num">${fixed(nlcOf(r.details)?.speedup)} · ${fixed(nlcOf(r.details)?.acceptanceRate)}</td>` : ''}
 </tr>`,
 )}
 </tbody></table></div>`

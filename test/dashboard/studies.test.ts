@@ -119,4 +119,23 @@ describe('studies pages', () => {
     expect(cancel.status).toBe(409)
     expect(JSON.stringify(await cancel.json())).toContain('completed')
   })
+
+  it("node-llama-cpp's own predictor figures get their own column, labelled as its own", async () => {
+    const r = knownStudy(2, 'with-nlc')
+    for (const row of r.perK)
+      row.nodeLlamaCpp = {
+        predictions: { used: 10, unused: 2, validated: 4, refuted: 6 },
+        acceptanceRate: 0.4,
+        tokensPerS: 36,
+        baselineTokensPerS: 100,
+        speedup: 0.36,
+      }
+    const nlcId = await storeStudyResult(t.db, r)
+    const page = await (await app().request(`/studies/${nlcId}`)).text()
+    expect(page).toContain('node-llama-cpp predictor')
+    expect(page).toContain('refuted also counts stale drafts')
+    expect(page.match(/<td class="num">0\.36 · 0\.40<\/td>/g)).toHaveLength(2)
+    // Without them (the study above), no such column.
+    expect(await (await app().request(`/studies/${id}`)).text()).not.toContain('node-llama-cpp predictor')
+  })
 })
