@@ -31,6 +31,8 @@ export interface MatrixJobStatus {
   spec: unknown
   state: MatrixJobState
   attempts: number
+  /** graphile_worker job id (its row is gone once the job completed). */
+  queueJobId: number | null
   /** The one completed run. */
   runId: number | null
   /** Every run any attempt started (interrupted ones of killed workers included). */
@@ -158,6 +160,7 @@ export async function matrixStatus(db: Db, id: number): Promise<MatrixStatus | u
       spec: j.spec,
       state: j.state,
       attempts: j.attempts,
+      queueJobId: j.queueJobId,
       runId: j.runId,
       runIds: j.runIds,
       workerId: j.workerId,

@@ -98,7 +98,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       .where(eq(matrixJobs.id, matrixJobId))
     // Its matrix was deleted: nothing left to run or to record.
     if (!row) return
-    if (row.job.state === 'completed') return
+    // Completed, or cancelled (bench matrix cancel) between the claim and now: nothing to run.
+    if (row.job.state === 'completed' || row.job.state === 'dead') return
     const adopted = await completedRunOf(db, row.job.runIds)
     if (adopted !== undefined) {
       await markCompleted(db, matrixJobId, adopted, helpers.job.attempts)

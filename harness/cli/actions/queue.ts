@@ -3,6 +3,7 @@
  * @module
  */
 import { type CreateDbOptions, createDb, type Database } from '../../../db/client.ts'
+import { cancelMatrix } from '../../../db/queue/cancel.ts'
 import { installQueue, queueConnection } from '../../../db/queue/connection.ts'
 import { enqueueMatrix } from '../../../db/queue/enqueue.ts'
 import { registerJobKind } from '../../../db/queue/kinds.ts'
@@ -124,6 +125,18 @@ export async function matrixStatusCommand(
       throw new HarnessError(`matrix ${id} does not exist in ${db.location} (bench matrix list shows them)`)
     process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatMatrixStatus(status))
     return status.counts.dead > 0 ? EXIT_ERROR : EXIT_OK
+  })
+}
+
+export async function matrixCancelCommand(id: number, opts: { db?: string }): Promise<number> {
+  return withDb(opts.db, async (db) => {
+    if (!(await matrixStatus(db, id)))
+      throw new HarnessError(`matrix ${id} does not exist in ${db.location} (bench matrix list shows them)`)
+    const { cancelled, running } = await cancelMatrix(db, id)
+    process.stdout.write(
+      `matrix ${id}: ${cancelled} job(s) cancelled${running > 0 ? `; ${running} running job(s) finish` : ''}\n`,
+    )
+    return EXIT_OK
   })
 }
 

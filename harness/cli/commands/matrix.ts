@@ -1,5 +1,5 @@
 /**
- * `bench matrix status <id>` and `bench matrix list`: a queued matrix's progress, job by job. Flags here;
+ * `bench matrix status <id>`, `list` and `cancel <id>`: a queued matrix's progress, job by job. Flags here;
  * the queries (actions/queue.ts, db/queue/status.ts) are imported when a command runs.
  * @module
  */
@@ -20,6 +20,18 @@ export function registerMatrixCommands(program: Command): void {
     .action(
       action(async (id: number, opts: { json?: boolean; db?: string }) =>
         (await import('../actions/queue.ts')).matrixStatusCommand(id, opts),
+      ),
+    )
+  matrix
+    .command('cancel')
+    .description(
+      'stop a matrix: its queued and retrying jobs will not run (dead, "cancelled"); running jobs finish',
+    )
+    .argument('<id>', 'matrix id', parseNumberFlag('<id>', 'int', 1))
+    .option('--db <path|url>', DB_FLAG_HELP)
+    .action(
+      action(async (id: number, opts: { db?: string }) =>
+        (await import('../actions/queue.ts')).matrixCancelCommand(id, opts),
       ),
     )
   matrix

@@ -5,9 +5,11 @@
  * test/e2e/queue-kill.test.ts.
  * @module
  */
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../../dashboard/app.ts'
+import { selectRows } from '../../../db/client.ts'
+import { cancelMatrix } from '../../../db/queue/cancel.ts'
 import { queueConnection } from '../../../db/queue/connection.ts'
 import { enqueueMatrix } from '../../../db/queue/enqueue.ts'
 import { registerJobKind } from '../../../db/queue/kinds.ts'
@@ -151,6 +153,29 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     } finally {
       registerJobKind(runKind)
     }
+  }, 90_000)
+
+  it('a cancelled matrix runs no more jobs: they are dead with the reason, and no worker claims them', async () => {
+    const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 3, name: 'queue-cancel' })
+    const { scenario } = await loadScenario(file)
+    const queued = await enqueueMatrix(t.db, connection(), { scenario, file })
+    expect(await cancelMatrix(t.db, queued.matrixId)).toEqual({ cancelled: 3, running: 0 })
+    const w = await worker()
+    // A worker polling through it (PGlite every 200 ms) finds nothing to claim.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    await w.stop()
+    const status = await matrixStatus(t.db, queued.matrixId)
+    expect(status?.counts).toMatchObject({ dead: 3, completed: 0, total: 3 })
+    expect(
+      status?.jobs.every((j) => j.lastError === 'cancelled' && j.attempts === 0 && j.runIds.length === 0),
+    ).toBe(true)
+    // Failed for good in graphile-worker's own table: no worker will ever claim them.
+    const ids = status?.jobs.map((j) => j.queueJobId).join(',')
+    const queue = await selectRows<{ last_error: string }>(
+      t.db,
+      sql`select last_error from graphile_worker.jobs where id = any(${`{${ids}}`}::bigint[]) and attempts = max_attempts`,
+    )
+    expect(queue.map((q) => q.last_error)).toEqual(['cancelled', 'cancelled', 'cancelled'])
   }, 90_000)
 
   it('a job that keeps failing is retried after a backoff, then dead with its last error', async () => {
