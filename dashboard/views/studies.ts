@@ -162,7 +162,7 @@ ${
   <tr><th scope="row">mode</th><td>${spec.mode ?? ''}${spec.mode === 'sampled' ? h`, temperature ${spec.temperature ?? ''}` : ''}; ${spec.maxTokens ?? ''} tokens a prompt, seed ${spec.seed ?? ''}</td></tr>
   <tr><th scope="row">prompts</th><td>${(spec.prompts ?? []).map((p, i) => h`${i > 0 ? h`<br>` : ''}${i}: <code>${p}</code>${details.promptTokens?.[i] !== undefined ? h` <small>(${details.promptTokens[i]} tokens)</small>` : ''}`)}</td></tr>
   <tr><th scope="row">α used</th><td>${fixed(s.alphaUsed, 3)} <small>(logprob ${alphaSource} over the target's greedy continuation${details.logprob ? h`; mean β ${fixed(details.logprob.alpha, 3)}, top-1 ${fixed(details.logprob.top1, 3)} over ${details.logprob.n ?? 0} positions` : ''})</small></td></tr>
-  <tr><th scope="row">c</th><td>${fixed(s.costRatio, 3)} <small>(draft ms per token ÷ target ms per token, this machine)</small></td></tr>
+  <tr><th scope="row">c</th><td>${fixed(s.costRatio, 3)} <small>(draft ms per token ÷ target ms per token on this machine, pooled over every baseline run: the predictions use it)</small></td></tr>
   <tr><th scope="row">optimal K (predicted)</th><td>${s.optimalK === null ? '–' : h`${s.optimalK}: S = ${fixed(s.optimalSpeedup)}×${s.worthwhile === false ? h` — <strong>not worthwhile</strong> (S ≤ 1)` : ''}`}</td></tr>
   <tr><th scope="row">machine</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => v.toFixed(2)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => v.toFixed(2)).join(', ')} after` : ''}</td></tr>
   <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>
@@ -207,11 +207,11 @@ function perKTable(m: StudyModel): Html {
   <th scope="col">α̂<br><small class="unit">E(α̂, K) = τ</small></th>
   <th scope="col">tok/s<br><small class="unit">speculative</small></th>
   <th scope="col">tok/s<br><small class="unit">target alone</small></th>
-  <th scope="col">c</th>
+  <th scope="col">c<br><small class="unit">beside this K</small></th>
   <th scope="col">measured speedup</th>
-  <th scope="col">predicted speedup<br><small class="unit">E/(K·c + 1)</small></th>
+  <th scope="col">predicted speedup<br><small class="unit">E/(K·c + 1), c pooled</small></th>
   <th scope="col">error<br><small class="unit">measured − predicted</small></th>
-  <th scope="col">pred(τ)<br><small class="unit">τ/(K·c + 1)</small></th>
+  <th scope="col">pred(τ)<br><small class="unit">τ/(K·c + 1), c pooled</small></th>
   <th scope="col">verify / token<br><small class="unit">model assumes 1</small></th>
   <th scope="col">same output</th>
   ${nlc ? h`<th scope="col" title="node-llama-cpp's DraftSequenceTokenPredictor, its own loop and counters: refuted also counts stale drafts, so its rate is not an acceptance rate">node-llama-cpp predictor<br><small class="unit">its speedup · validated / checked</small></th>` : ''}
