@@ -18,8 +18,7 @@
  */
 import type { Pool } from 'undici'
 import { CapabilityError, RequestError } from '../../errors.ts'
-import { errorMessageFromText } from './openai-chunks.ts'
-import { describeError } from './openai-scope.ts'
+import { type Answer, answerError, answeredOk, postJson } from './post-json.ts'
 import { echoScore, legacyLogprobs } from './score-echo.ts'
 import { nextTokenScore, type TopEntry } from './score-next-token.ts'
 
@@ -56,12 +55,6 @@ export interface ChoiceScorer {
   readonly mode: ScoreMode | undefined
 }
 
-interface Answer {
-  status: number
-  text: string
-  json: unknown
-}
-
 export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
   const completionsUrl = `${target.baseUrl.replace(/\/+$/, '')}/completions`
   const completionsPath = `${target.basePath}/completions${target.search}`
@@ -72,37 +65,10 @@ export function createChoiceScorer(target: ScoreTarget): ChoiceScorer {
   let mode: ScoreMode | undefined
 
   // `signal`: the item's deadline (engine.ts scoreChoices); each request is also bounded by SCORE_TIMEOUT_MS.
-  const post = async (
-    path: string,
-    url: string,
-    body: Record<string, unknown>,
-    signal: AbortSignal | undefined,
-  ): Promise<Answer> => {
-    const timeout = AbortSignal.timeout(SCORE_TIMEOUT_MS)
-    try {
-      const response = await target.pool.request({
-        path,
-        method: 'POST',
-        headers: { ...target.headers, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      })
-      const text = await response.body.text()
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        json = undefined
-      }
-      return { status: response.statusCode, text, json }
-    } catch (error) {
-      // The caller's deadline cut it: its reason, as every engine reports an aborted signal.
-      if (signal?.aborted) throw signal.reason
-      throw new RequestError('http', `POST ${url}: ${describeError(error)}`, undefined, { cause: error })
-    }
-  }
-  const ok = (a: Answer) => a.status >= 200 && a.status <= 299
-  const why = (a: Answer) => `HTTP ${a.status}: ${errorMessageFromText(a.text)}`
+  const post = (path: string, url: string, body: Record<string, unknown>, signal: AbortSignal | undefined) =>
+    postJson(target, path, url, body, SCORE_TIMEOUT_MS, signal)
+  const ok = answeredOk
+  const why = answerError
   const completion = (body: Record<string, unknown>, signal: AbortSignal | undefined) =>
     post(
       completionsPath,

@@ -32,8 +32,8 @@
 import { CapabilityError, RequestError } from '../../errors.ts'
 import type { TopKLogProbs, TopKLogProbsOptions, TopKRow } from '../engine.ts'
 import { errorMessageFromText } from './openai-chunks.ts'
-import { describeError } from './openai-scope.ts'
 import type { ScoreTarget } from './openai-score.ts'
+import { answerError, answeredOk, postJson } from './post-json.ts'
 
 /** Bound on one request (a window of a few thousand tokens evaluated once; not a benchmark figure). ms */
 const TOP_K_TIMEOUT_MS = 120_000
@@ -43,12 +43,6 @@ export const PROBE_TEXT = 'Quality probe: the quick brown fox jumps over the laz
 
 /** vLLM's id placeholder for a token (vllm/entrypoints/generate/base/serving.py format_token_id_placeholder). */
 const TOKEN_ID = /^token_id:(\d+)$/
-
-interface Answer {
-  status: number
-  text: string
-  json: unknown
-}
 
 interface Probed {
   /** The id the server puts first when it adds special tokens (BOS), or null when it adds none. */
@@ -73,31 +67,10 @@ export function createTopKReader(target: ScoreTarget): TopKReader {
   let probedK: number | undefined
   let cached: { text: string; tokens: number[] } | undefined
 
-  const post = async (path: string, url: string, body: unknown, signal?: AbortSignal): Promise<Answer> => {
-    const timeout = AbortSignal.timeout(TOP_K_TIMEOUT_MS)
-    try {
-      const response = await target.pool.request({
-        path,
-        method: 'POST',
-        headers: { ...target.headers, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      })
-      const text = await response.body.text()
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        json = undefined
-      }
-      return { status: response.statusCode, text, json }
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason
-      throw new RequestError('http', `POST ${url}: ${describeError(error)}`, undefined, { cause: error })
-    }
-  }
-  const ok = (a: Answer) => a.status >= 200 && a.status <= 299
-  const why = (a: Answer) => `HTTP ${a.status}: ${errorMessageFromText(a.text)}`
+  const post = (path: string, url: string, body: unknown, signal?: AbortSignal) =>
+    postJson(target, path, url, body, TOP_K_TIMEOUT_MS, signal)
+  const ok = answeredOk
+  const why = answerError
   const refuse = (lacks: string) =>
     new CapabilityError(
       'topKLogProbs',
