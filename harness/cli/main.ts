@@ -22,7 +22,7 @@ import { registerReportCommand } from './commands/report.ts'
 import { registerRunCommand } from './commands/run.ts'
 import { registerRunsCommands } from './commands/runs.ts'
 import { registerSelftestCommand } from './commands/selftest.ts'
-import { registerSpecCommand } from './commands/spec.ts'
+import { registerSpecCommand, registerSpecEndpointsCommand } from './commands/spec.ts'
 import { registerStudyCommand } from './commands/study.ts'
 import { registerSweepCommand } from './commands/sweep.ts'
 import { registerWorkerCommand } from './commands/worker.ts'
@@ -58,6 +58,7 @@ registerChecklistCommand(program)
 registerLoadCommand(program)
 registerReportCommand(program)
 registerSpecCommand(program)
+registerSpecEndpointsCommand(program)
 registerStudyCommand(program)
 registerEnqueueCommand(program)
 registerWorkerCommand(program)

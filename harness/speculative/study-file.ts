@@ -72,8 +72,11 @@ export function parseStudy(input: unknown, source = 'study'): Study {
   return result.data
 }
 
-/** Loads a .json or .ts/.js/.mjs (default export) study file and validates it; model files must exist. */
-export async function loadStudy(file: string): Promise<Study> {
+/**
+ * The default export of a .json or .ts/.js/.mjs study file, unvalidated (a native study here, an endpoint
+ * study in endpoints/study-file.ts); a missing file or export is a StudyError naming it.
+ */
+export async function readStudyFile(file: string): Promise<unknown> {
   const abs = path.resolve(file)
   if (!existsSync(abs)) throw new StudyError(file, [{ path: '', message: 'file not found' }])
   let raw: unknown
@@ -92,6 +95,12 @@ export async function loadStudy(file: string): Promise<Study> {
     throw new StudyError(file, [
       { path: '', message: 'the file has no default export; write `export default defineStudy({...})`' },
     ])
+  return raw
+}
+
+/** Loads a .json or .ts/.js/.mjs (default export) study file and validates it; model files must exist. */
+export async function loadStudy(file: string): Promise<Study> {
+  const raw = await readStudyFile(file)
   const study = parseStudy(raw, file)
   const missing = (['target', 'draft'] as const)
     .filter((f) => !existsSync(path.resolve(study[f])))

@@ -65,3 +65,44 @@ export function registerSpecCommand(program: Command): void {
       }),
     )
 }
+
+/**
+ * `bench spec-endpoints <study>`: the study against deployed endpoints (harness/speculative/endpoints): the
+ * same greedy prompts to the target without and with speculation per K (and the draft alone, for c);
+ * prints per K the acceptance, τ and α̂ the servers report, decode speed, measured vs predicted speedup and
+ * whether the output stayed the same. Exit 1 when greedy output changed.
+ */
+export function registerSpecEndpointsCommand(program: Command): void {
+  program
+    .command('spec-endpoints')
+    .description(
+      'speculative decoding on deployed endpoints: without vs with a draft per K, server-reported acceptance, measured vs predicted speedup',
+    )
+    .argument(
+      '<study>',
+      'endpoint study file (.ts default export or .json): model, off, on [{k, url}], draftAlone …',
+    )
+    .option('--json', 'print the whole result record as JSON instead of the table')
+    .action(
+      action(async (file: string, opts: { json?: boolean }) => {
+        const { loadEndpointStudy } = await import('../../speculative/endpoints/study-file.ts')
+        const { runEndpointStudyFile } = await import('../../speculative/endpoints/run-file.ts')
+        const { formatEndpointStudy } = await import('../../speculative/endpoints/study.ts')
+        const study = await loadEndpointStudy(file)
+        const result = await runEndpointStudyFile(study)
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ name: study.name, ...result }, null, 2)}\n`
+            : `${formatEndpointStudy(result)}\n`,
+        )
+        const changed = result.rows.filter((r) => !r.sameOutput).map((r) => r.k)
+        if (changed.length > 0) {
+          process.stderr.write(
+            `bench spec-endpoints: greedy output with speculation differs from the output without it at K = ${changed.join(', ')}\n`,
+          )
+          return 1
+        }
+        return 0
+      }),
+    )
+}

@@ -1,0 +1,58 @@
+/**
+ * An endpoint study file run for real: one openai engine (the lean http1 client) per endpoint, the API key
+ * from the named environment variable (sent to the endpoints and their /metrics, never printed or
+ * stored), /metrics at each base URL's origin unless the study says `metrics: false`.
+ * @module
+ */
+import { createOpenAIEngine } from '../../engines/openai/openai.ts'
+import { HarnessError } from '../../errors.ts'
+import { type EndpointStudyResult, runEndpointStudy, type StudyEndpoint } from './study.ts'
+import type { EndpointStudy } from './study-file.ts'
+
+export async function runEndpointStudyFile(
+  study: EndpointStudy,
+  env: NodeJS.ProcessEnv = process.env,
+  signal?: AbortSignal,
+): Promise<EndpointStudyResult> {
+  let apiKey: string | undefined
+  if (study.apiKeyEnv !== undefined) {
+    apiKey = env[study.apiKeyEnv]
+    if (!apiKey)
+      throw new HarnessError(
+        `apiKeyEnv: the environment variable ${study.apiKeyEnv} is not set or empty; export it first`,
+      )
+  }
+  const engines: StudyEndpoint['engine'][] = []
+  const endpoint = async (baseUrl: string): Promise<StudyEndpoint> => {
+    const engine = createOpenAIEngine({
+      baseUrl,
+      model: study.model,
+      api: study.api,
+      client: 'http1',
+      ...(apiKey !== undefined ? { apiKey } : {}),
+    })
+    engines.push(engine)
+    await engine.start(signal)
+    return {
+      engine,
+      ...(study.metrics ? { metricsUrl: `${new URL(baseUrl).origin}/metrics` } : {}),
+      ...(apiKey !== undefined ? { metricsHeaders: { authorization: `Bearer ${apiKey}` } } : {}),
+    }
+  }
+  try {
+    const off = await endpoint(study.off)
+    const on = []
+    for (const { k, url } of study.on) on.push({ k, endpoint: await endpoint(url) })
+    return await runEndpointStudy({
+      off,
+      on,
+      ...(study.draftAlone !== undefined ? { draftAlone: await endpoint(study.draftAlone) } : {}),
+      ...(study.c !== undefined ? { c: study.c } : {}),
+      prompts: study.prompts,
+      maxTokens: study.maxTokens,
+      ...(signal ? { signal } : {}),
+    })
+  } finally {
+    await Promise.all(engines.map((e) => e[Symbol.asyncDispose]()))
+  }
+}

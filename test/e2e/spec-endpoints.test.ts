@@ -1,0 +1,95 @@
+/**
+ * `bench spec-endpoints` through the real CLI against mock llama-servers on loopback: the target without
+ * speculation and with it at K = 3 (the mock's speculative option: α = 0.8), the key from --api-key-env's
+ * variable never printed; a bad study file names each wrong field. The same study against a real
+ * llama-server is test/real-server/llama-server-speculative.test.ts (library level).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MockServerHandle } from '../../harness/mock-server/server.ts'
+import { startMockServerInWorker } from '../../harness/mock-server/worker.ts'
+import { runCli } from '../helpers/cli.ts'
+
+const KEY = 'sk-spec-endpoints-0123456789abcdef'
+const fast = { ttft: { kind: 'fixed', ms: 1 }, itl: { kind: 'fixed', ms: 0 } } as const
+
+describe('bench spec-endpoints', () => {
+  let dir: string
+  let off: MockServerHandle
+  let on: MockServerHandle
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-spec-endpoints-'))
+    off = await startMockServerInWorker({ personality: 'llama-server', apiKey: KEY, ...fast })
+    on = await startMockServerInWorker({
+      personality: 'llama-server',
+      apiKey: KEY,
+      ...fast,
+      speculative: { draftMax: 3, acceptance: 0.8 },
+    })
+  })
+  afterAll(async () => {
+    await off?.close()
+    await on?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const study = (extra: Record<string, unknown> = {}) => ({
+    name: 'mock-spec',
+    model: 'mock-model',
+    apiKeyEnv: 'SPEC_KEY',
+    off: off.url,
+    on: [{ k: 3, url: on.url }],
+    c: 0.05,
+    prompts: Array.from({ length: 6 }, (_, i) => `prompt ${i} of the study`),
+    maxTokens: 300,
+    ...extra,
+  })
+
+  it('prints per K the servers’ acceptance, τ, α̂, measured vs predicted speedup; the key stays out', async () => {
+    const file = join(dir, 'study.json')
+    writeFileSync(file, JSON.stringify(study()))
+    const r = await runCli(['spec-endpoints', file, '--json'], { env: { SPEC_KEY: KEY } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout + r.stderr).not.toContain(KEY)
+    const out = JSON.parse(r.stdout) as {
+      name: string
+      c: { value: number; source: string }
+      rows: {
+        k: number
+        sameOutput: boolean
+        alphaHat: number
+        predictedSpeedup: number
+        measuredSpeedup: number
+      }[]
+    }
+    expect(out.name).toBe('mock-spec')
+    expect(out.c).toEqual({ value: 0.05, source: 'given' })
+    const row = out.rows[0]!
+    expect(row.k).toBe(3)
+    expect(row.sameOutput).toBe(true)
+    // ~600 verification steps at α = 0.8: α̂ within a few hundredths.
+    expect(Math.abs(row.alphaHat - 0.8)).toBeLessThan(0.05)
+    expect(row.predictedSpeedup).toBeGreaterThan(2)
+    const table = await runCli(['spec-endpoints', file], { env: { SPEC_KEY: KEY } })
+    expect(table.code, table.stderr).toBe(0)
+    expect(table.stdout).toMatch(/^without speculation: [\d.]+ decode tok\/s \(server timings\)\n/)
+    expect(table.stdout).toMatch(/\n3 +0\.\d{3} +\d\.\d\d +0\.\d{3} .* yes\n?$/)
+  })
+
+  it('a bad study names each wrong field; a missing key variable is one line', async () => {
+    const bad = join(dir, 'bad.json')
+    writeFileSync(bad, JSON.stringify(study({ on: [], maxTokens: 1, off: 'ftp://x' })))
+    const r = await runCli(['spec-endpoints', bad])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/- off: /)
+    expect(r.stderr).toMatch(/- on: /)
+    expect(r.stderr).toMatch(/- maxTokens: /)
+    const good = join(dir, 'good.json')
+    writeFileSync(good, JSON.stringify(study()))
+    const unset = await runCli(['spec-endpoints', good], { env: { SPEC_KEY: '' } })
+    expect(unset.code).toBe(1)
+    expect(unset.stderr).toMatch(/apiKeyEnv: the environment variable SPEC_KEY is not set or empty/)
+  })
+})
