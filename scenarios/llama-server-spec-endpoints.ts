@@ -1,5 +1,5 @@
 /**
- * `bench spec-endpoints scenarios/spec-endpoints-llama-server.ts`: speculative decoding on llama-server,
+ * `bench spec-endpoints scenarios/llama-server-spec-endpoints.ts`: speculative decoding on llama-server,
  * the knowledge teacher with its Q4_0 as the draft (fixtures: `bench fixtures --size teacher`). Start the
  * servers first (llama.cpp's llama-server; `-md` alone never drafts: --spec-type defaults to none):
  *
@@ -9,6 +9,7 @@
  *   llama-server -m $M --port 8092 --metrics -t 1 -md $D --spec-type draft-simple --spec-draft-n-max 4 &
  *   llama-server -m $D --port 8093 --metrics -t 1 &
  */
+// Not named spec-*.ts: those are the native studies the dashboard's Studies page may launch.
 import { defineEndpointStudy } from '../harness/speculative/endpoints/study-file.ts'
 
 export default defineEndpointStudy({
