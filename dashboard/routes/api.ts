@@ -35,6 +35,7 @@ import {
   variantsQuery,
 } from '../params.ts'
 import { safeJson } from '../views/html.ts'
+import { matrixApiRoutes } from './matrices.ts'
 import { OPENAPI_DOCUMENT } from './openapi.ts'
 import { procurementApiRoutes } from './procurement.ts'
 import { studyApiRoutes } from './studies.ts'
@@ -126,6 +127,8 @@ export function apiRoutes(db: Db, cache?: ReadCache): Hono {
   app.route('/', sweepApiRoutes(db, jsonResponse, cache))
 
   app.route('/', studyApiRoutes(db, jsonResponse))
+
+  app.route('/', matrixApiRoutes(db, jsonResponse))
 
   return app
 }

@@ -33,6 +33,7 @@ import {
   servingBody,
   variantsQuery,
 } from '../params.ts'
+import { launchMatrixBody, matricesQuery, matrixId } from './matrices.ts'
 import { launchStudyBody, studiesQuery, studyId } from './studies.ts'
 import { sweepId, sweepsQuery } from './sweeps.ts'
 
@@ -328,6 +329,50 @@ export const OPENAPI_DOCUMENT = {
           'The study row (state, progress, error, c, α used, optimal K, environment, details: baselines, logprob α summary, the α × K table) and per K: drafted, accepted, verify steps, acceptance rate, τ, α̂, accept-length counts, tok/s with and without speculation, c, measured and predicted speedup and the error (measured − predicted), per-position rates; per (K, prompt) the counts and τ.',
         parameters: [pathParameter(studyId, 'Study id.')],
         responses: ok('`{ study, perK, perPrompt }`'),
+      },
+    },
+    '/api/matrices': {
+      get: {
+        summary:
+          'Matrices queued with bench enqueue (or launched here), newest first, with counts by job state',
+        parameters: queryParameters(matricesQuery, { limit: 'Page size.' }),
+        responses: ok('`[{ id, scenarioName, label, requiredTags, maxAttempts, createdAt, counts }]`'),
+      },
+      post: {
+        summary:
+          'Queue a scenario file of scenarios/ as a matrix of jobs for bench worker (one per target × load step)',
+        description:
+          'Answers 201 with `{ matrix: { id, jobs } }`; 404 when the file is not in scenarios/; 409 when the scenario is invalid or cannot be split as asked (the message names the field), or when the database has no job queue yet (start `bench worker` once, or queue once with `bench enqueue`).',
+        security: [{ bearer: [] }],
+        requestBody: jsonBody(launchMatrixBody, true),
+        responses: {
+          '201': { description: '`{ matrix: { id, jobs } }`' },
+          '409': { description: 'The scenario cannot be queued as asked, or no job queue in this database' },
+          ...errorResponses,
+          ...writeErrors,
+        },
+      },
+    },
+    '/api/matrices/{id}': {
+      get: {
+        summary:
+          'One matrix: counts, every job (state, attempts, run, earlier runs, worker, last error), split steps',
+        parameters: [pathParameter(matrixId, 'Matrix id.')],
+        responses: ok(
+          '`{ id, scenarioName, counts, jobs, workers, groups }` (as `bench matrix status --json`)',
+        ),
+      },
+    },
+    '/api/matrices/{id}/cancel': {
+      post: {
+        summary: 'Cancel a matrix: its queued and retrying jobs never run; running ones finish',
+        description: 'As `bench matrix cancel`. No body.',
+        security: [{ bearer: [] }],
+        parameters: [pathParameter(matrixId, 'Matrix id.')],
+        responses: {
+          ...ok('`{ matrix: { id }, cancelled, running }`'),
+          ...writeErrors,
+        },
       },
     },
     '/api/studies/{id}/cancel': {

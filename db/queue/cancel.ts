@@ -6,7 +6,7 @@
  * @module
  */
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import type { Database } from '../client.ts'
+import type { Db } from '../client.ts'
 import { matrixJobs } from '../schema.ts'
 
 export interface Cancelled {
@@ -16,7 +16,7 @@ export interface Cancelled {
   running: number
 }
 
-export async function cancelMatrix(db: Database, matrixId: number, reason = 'cancelled'): Promise<Cancelled> {
+export async function cancelMatrix(db: Db, matrixId: number, reason = 'cancelled'): Promise<Cancelled> {
   return db.transaction(async (tx) => {
     const dropped = await tx
       .update(matrixJobs)

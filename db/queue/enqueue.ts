@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import type { Scenario } from '../../harness/config/index.ts'
-import type { Database } from '../client.ts'
+import { HarnessError } from '../../harness/errors.ts'
+import { type Db, selectRows } from '../client.ts'
 import { matrices, matrixJobs } from '../schema.ts'
 import { installQueue, type QueueConnection } from './connection.ts'
 import { planMatrix } from './plan.ts'
@@ -37,15 +38,34 @@ export interface EnqueuedMatrix {
   invocationId: string
 }
 
+/** The database has no graphile_worker schema and the caller cannot install it (the dashboard). */
+export class QueueMissingError extends HarnessError {
+  override name = 'QueueMissingError'
+}
+
+/**
+ * `connection`: installs or upgrades graphile-worker's schema first. Without one (the dashboard, which has
+ * no connection string of its own) the schema must be there already: QueueMissingError otherwise.
+ */
 export async function enqueueMatrix(
-  db: Database,
-  connection: QueueConnection,
+  db: Db,
+  connection: QueueConnection | undefined,
   options: EnqueueOptions,
 ): Promise<EnqueuedMatrix> {
   const plan = planMatrix(options.scenario, { clients: options.clients ?? 1 })
   const requiredTags = [...(options.requiredTags ?? [])]
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
-  await installQueue(connection)
+  if (connection) await installQueue(connection)
+  else {
+    const [row] = await selectRows<{ installed: boolean }>(
+      db,
+      sql`select to_regclass('graphile_worker._private_jobs') is not null as installed`,
+    )
+    if (!row?.installed)
+      throw new QueueMissingError(
+        'the job queue is not installed in this database: start a worker once (`bench worker` with the same --db or DATABASE_URL installs it), or queue with `bench enqueue`',
+      )
+  }
   const invocationId = randomUUID()
   const file = path.resolve(options.file)
   const matrixId = await db.transaction(async (tx) => {

@@ -10,7 +10,8 @@ import { HarnessError } from '../../harness/errors.ts'
 /** A worker's tags become 2^n identifiers per kind: 8 tags → 256, which graphile-worker looks up once. */
 export const MAX_WORKER_TAGS = 8
 
-const TAG = /^[a-z0-9][a-z0-9_.-]*=[A-Za-z0-9_.:/-]+$/
+/** key=value: what parseTags accepts (the dashboard's launch body documents the same pattern). */
+export const TAG = /^[a-z0-9][a-z0-9_.-]*=[A-Za-z0-9_.:/-]+$/
 
 /**
  * Checks and canonicalizes `key=value` tags (sorted, deduplicated). `flag` names where they came from in
