@@ -20,7 +20,7 @@ export function matricesPage(list: readonly MatrixSummary[]): Html {
   return page({
     title: 'Matrices',
     charts: false,
-    body: h`<p class="lede">Scenarios queued with <code>bench enqueue</code>, split into jobs (target × load step) that <code>bench worker</code> processes run, here or on other machines sharing the database.</p>
+    body: h`<p class="lede">Scenarios queued with <code>bench enqueue</code>, split into jobs (target × load step) that <code>bench worker</code> processes run, here or on other machines sharing the database. <a href="/api/matrices">JSON</a></p>
 ${
   list.length === 0
     ? notice(
@@ -56,7 +56,7 @@ export function matrixPage(m: MatrixStatus): Html {
   return page({
     title: `Matrix ${m.id}`,
     charts: false,
-    body: h`<p class="lede">Matrix ${m.id} of <strong>${m.scenarioName}</strong>${m.label ? h` (${m.label})` : ''}, queued ${formatTime(m.createdAt)}${m.requiredTags.length > 0 ? h`, for workers tagged <code>${m.requiredTags.join(' ')}</code>` : ''}; at most ${m.maxAttempts} attempts a job. JSON: <code>bench matrix status ${m.id} --json</code></p>
+    body: h`<p class="lede">Matrix ${m.id} of <strong>${m.scenarioName}</strong>${m.label ? h` (${m.label})` : ''}, queued ${formatTime(m.createdAt)}${m.requiredTags.length > 0 ? h`, for workers tagged <code>${m.requiredTags.join(' ')}</code>` : ''}; at most ${m.maxAttempts} attempts a job. <a href="/api/matrices/${m.id}">JSON</a></p>
 <p>${progress(m.counts)}</p>
 <div class="table-wrap"><table class="data" id="matrix-jobs">
 <thead><tr><th scope="col">#</th><th scope="col">target</th><th scope="col">step</th><th scope="col">state</th><th scope="col">attempts</th><th scope="col">run</th><th scope="col">earlier attempts' runs</th><th scope="col">worker</th><th scope="col">last error</th></tr></thead>
