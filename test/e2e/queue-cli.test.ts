@@ -4,7 +4,7 @@
  * `bench matrix status` as a table and for a missing matrix. (Bad tags: test/unit/queue-plan.test.ts.)
  * @module
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockServerHandle } from '../../harness/mock-server/server.ts'
 import { BENCH_BIN, runCli } from '../helpers/cli.ts'
@@ -14,6 +14,8 @@ import { startTinyMock, writeTinyMatrix } from '../io/queue/tiny-matrix.ts'
 describe('bench enqueue / worker / matrix on PGlite', () => {
   let mock: MockServerHandle
   let dir: string
+  // A test that times out skips its finally: afterAll still stops the worker it started.
+  const children: ChildProcess[] = []
   const env = { DATABASE_URL: '' }
 
   beforeAll(async () => {
@@ -22,6 +24,7 @@ describe('bench enqueue / worker / matrix on PGlite', () => {
     dir = await freshPgliteDir()
   })
   afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
     await mock?.close()
     if (dir) removeTestDir(dir)
   })
@@ -36,6 +39,7 @@ describe('bench enqueue / worker / matrix on PGlite', () => {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
+    children.push(host)
     let log = ''
     const exited = new Promise<number | null>((resolve) => host.once('exit', resolve))
     const drained = new Promise<void>((resolve, reject) => {
