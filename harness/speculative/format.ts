@@ -106,3 +106,33 @@ export function formatStudy(r: SpecStudyResult): string {
   lines.push('', formatSpeedupTable(r.table))
   return lines.join('\n')
 }
+
+/**
+ * A set of studies (one target, several drafts) side by side, one row per study: the draft, its logprob α
+ * (top-1 and Σ min), α̂ and τ at the largest K, c, the best measured speedup with its K, and the predicted
+ * best K with its S.
+ */
+export function formatStudySet(results: readonly SpecStudyResult[]): string {
+  const rows: string[][] = [
+    ['study', 'draft', 'top-1 α', 'Σ min α', 'α̂ @K', 'τ @K', 'c', 'best measured (K)', 'predicted best (K)'],
+  ]
+  for (const r of results) {
+    const last = r.perK.at(-1)
+    const best = r.perK.reduce<(typeof r.perK)[number] | undefined>(
+      (b, row) => (b === undefined || row.measuredSpeedup > b.measuredSpeedup ? row : b),
+      undefined,
+    )
+    rows.push([
+      r.study.name,
+      r.study.draft,
+      f(r.logprob.top1, 3),
+      f(r.logprob.alpha, 3),
+      last ? `${f(last.metrics.alphaHat, 3)} @${last.k}` : '-',
+      last ? `${f(last.metrics.meanAcceptanceLength)} @${last.k}` : '-',
+      f(r.costRatio, 3),
+      best ? `${f(best.measuredSpeedup)}× (${best.k})` : '-',
+      `${f(r.optimal.speedup)}× (${r.optimal.k})`,
+    ])
+  }
+  return ['one target, several drafts:', ...align(rows)].join('\n')
+}

@@ -101,13 +101,42 @@ export async function readStudyFile(file: string): Promise<unknown> {
 /** Loads a .json or .ts/.js/.mjs (default export) study file and validates it; model files must exist. */
 export async function loadStudy(file: string): Promise<Study> {
   const raw = await readStudyFile(file)
-  const study = parseStudy(raw, file)
+  if (Array.isArray(raw))
+    throw new StudyError(file, [
+      {
+        path: '',
+        message: `the file holds a set of ${raw.length} studies (one per draft); \`bench spec ${file}\` runs them all, in turn`,
+      },
+    ])
+  return checkedStudy(raw, file)
+}
+
+/**
+ * A study file's studies: one, or a set (a default export that is an array: e.g. one target against several
+ * drafts, scenarios/spec-study.ts). Each validated (paths `[i].field`) and its model files checked.
+ */
+export async function loadStudies(file: string): Promise<Study[]> {
+  const raw = await readStudyFile(file)
+  if (!Array.isArray(raw)) return [checkedStudy(raw, file)]
+  if (raw.length === 0) throw new StudyError(file, [{ path: '', message: 'an empty set of studies' }])
+  const studies = raw.map((one, i) => checkedStudy(one, `${file}[${i}]`))
+  const names = studies.map((s) => s.name)
+  const twice = names.filter((n, i) => names.indexOf(n) !== i)
+  if (twice.length > 0)
+    throw new StudyError(file, [
+      { path: '', message: `study names must differ within a set: ${twice.join(', ')}` },
+    ])
+  return studies
+}
+
+function checkedStudy(raw: unknown, source: string): Study {
+  const study = parseStudy(raw, source)
   const missing = (['target', 'draft'] as const)
     .filter((f) => !existsSync(path.resolve(study[f])))
     .map((f) => ({
       path: f,
       message: `model file ${study[f]} not found (fixtures: run \`bench fixtures --size all\`)`,
     }))
-  if (missing.length > 0) throw new StudyError(file, missing)
+  if (missing.length > 0) throw new StudyError(source, missing)
   return study
 }

@@ -39,28 +39,40 @@ export function registerSpecCommand(program: Command): void {
     .option('--label <text>', 'free text stored with the study')
     .action(
       action(async (file: string, opts: SpecCommandOptions) => {
-        const { loadStudy, runStudy } = await import('../../speculative/study.ts')
-        const { formatStudy } = await import('../../speculative/format.ts')
-        const study = await loadStudy(file)
-        const result = await runStudy(study, {
-          onProgress: opts.quiet ? () => {} : (m) => process.stderr.write(`bench spec: ${m}\n`),
-        })
-        const json = `${JSON.stringify(result, null, 2)}\n`
+        const { loadStudies } = await import('../../speculative/study-file.ts')
+        const { runStudy } = await import('../../speculative/study.ts')
+        const { formatStudy, formatStudySet } = await import('../../speculative/format.ts')
+        // One study, or a set (one target against several drafts): each run, stored and printed in turn.
+        const studies = await loadStudies(file)
+        const results = []
+        let failed = false
+        for (const study of studies) {
+          const result = await runStudy(study, {
+            onProgress: opts.quiet
+              ? () => {}
+              : (m) => process.stderr.write(`bench spec: ${study.name}: ${m}\n`),
+          })
+          results.push(result)
+          if (opts.db !== false) {
+            const { storeSpecStudy } = await import('../actions/spec-db.ts')
+            const where = await storeSpecStudy(result, { db: opts.db, source: file, label: opts.label })
+            process.stderr.write(`bench spec: ${where}\n`)
+          }
+          if (!opts.json) process.stdout.write(`${formatStudy(result)}\n`)
+          // A greedy run whose output differs from the target's is a wrong result, not a slow one.
+          const mismatch = result.perK.filter((r) => r.matchesTarget === false).map((r) => r.k)
+          if (mismatch.length > 0) {
+            process.stderr.write(
+              `bench spec: ${study.name}: greedy speculative output differs from the target's at K = ${mismatch.join(', ')}\n`,
+            )
+            failed = true
+          }
+        }
+        const json = `${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`
         if (opts.out) await writeFile(opts.out, json)
-        if (opts.db !== false) {
-          const { storeSpecStudy } = await import('../actions/spec-db.ts')
-          const where = await storeSpecStudy(result, { db: opts.db, source: file, label: opts.label })
-          process.stderr.write(`bench spec: ${where}\n`)
-        }
-        process.stdout.write(opts.json ? json : `${formatStudy(result)}\n`)
-        // A greedy run whose output differs from the target's is a wrong result, not a slow one.
-        const mismatch = result.perK.filter((r) => r.matchesTarget === false).map((r) => r.k)
-        if (mismatch.length > 0) {
-          process.stderr.write(
-            `bench spec: greedy speculative output differs from the target's at K = ${mismatch.join(', ')}\n`,
-          )
-          return 1
-        }
+        if (opts.json) process.stdout.write(json)
+        else if (results.length > 1) process.stdout.write(`\n${formatStudySet(results)}\n`)
+        if (failed) return 1
         return 0
       }),
     )
