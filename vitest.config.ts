@@ -29,6 +29,7 @@ const CHILDREN_ELSEWHERE = [
   'test/db/open-errors.test.ts',
   'test/db/postgres-open.test.ts',
   'test/db/shared-dir.test.ts',
+  'test/db/studies-cli.test.ts',
 ]
 
 /** e2e files that assert times: alone, after everything else. */

@@ -16,9 +16,12 @@ import { loadStudy, type Study } from '../../harness/speculative/study-file.ts'
 import type { StudyChartInput } from '../charts/studies.ts'
 import { NotFoundError } from '../errors.ts'
 
-/** Where launchable study files are: `scenarios/` of the directory the dashboard was started in. */
+/**
+ * Where launchable study files are: `$BENCH_STUDIES_DIR` when set (another checkout's scenarios, or a
+ * test's own folder), else `scenarios/` of the directory the dashboard was started in.
+ */
 export function studiesDir(): string {
-  return path.resolve('scenarios')
+  return path.resolve(process.env.BENCH_STUDIES_DIR || 'scenarios')
 }
 
 /** A launchable study file's name: spec-….ts or spec-….json (what the launch body may name). */

@@ -6,7 +6,6 @@
  * node-llama-cpp), the study's page follows its progress, reloads when it has completed, and draws its three
  * charts — no console error on the way. Screenshot: test-results/studies.png.
  */
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningDashboard, startDashboard } from '../../dashboard/server.ts'
@@ -28,20 +27,21 @@ import {
   SCREENSHOTS,
 } from '../helpers/browser.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+import { fixtureStudyDir, type StudyDir } from '../helpers/study-dir.ts'
 
 const TOKEN = 'studies-browser-token'
-const haveModels =
-  existsSync('.bench/models/teacher-f32.gguf') && existsSync('.bench/models/teacher-q4_0.gguf')
-
 registerJobKind(specStudyKind)
 
-describe.skipIf(!hasChromium || !haveModels)(inChromium('studies launched from the dashboard'), () => {
+describe.skipIf(!hasChromium)(inChromium('studies launched from the dashboard'), () => {
   let t: TestDatabase
   let server: RunningDashboard
   let browser: Browser
   let worker: WorkerHandle
+  let studies: StudyDir
 
   beforeAll(async () => {
+    // The study file with its models pointed at this run's fixtures (a fresh clone has no .bench/models).
+    studies = await fixtureStudyDir()
     t = await createTestDatabase('pglite')
     const connection = queueConnection(t.db, t.options)
     await installQueue(connection)
@@ -57,6 +57,7 @@ describe.skipIf(!hasChromium || !haveModels)(inChromium('studies launched from t
     await server?.close()
     await worker?.stop()
     await t?.dispose()
+    studies?.dispose()
   })
 
   const visit = (route: string) => browser.visit(new URL(route, server.url))
@@ -148,7 +149,7 @@ describe.skipIf(!hasChromium || !haveModels)(inChromium('studies launched from t
 
   it('a queued study shows its progress bar and is cancelled from its page with the token', async () => {
     // Required tags this worker lacks: the study stays queued.
-    const study = await loadStudy('scenarios/spec-fixture-study.ts')
+    const study = await loadStudy(path.join(studies.dir, 'spec-fixture-study.ts'))
     const queued = await enqueueStudy(t.db, {
       study,
       source: 'scenarios/spec-fixture-study.ts',

@@ -11,6 +11,7 @@ import { createApp } from '../../dashboard/app.ts'
 import { storeStudyResult } from '../../db/studies/store.ts'
 import { knownStudy } from '../db/studies-fixture.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+import { fixtureStudyDir, type StudyDir } from '../helpers/study-dir.ts'
 
 const TOKEN = 'studies-token'
 const HOSTILE = '<script>alert(1)</script>'
@@ -28,13 +29,16 @@ function chartOf(page: string, id: string): ChartBlock {
 describe('studies pages', () => {
   let t: TestDatabase
   let id: number
+  let studies: StudyDir
   const result = knownStudy(10)
   beforeAll(async () => {
+    studies = await fixtureStudyDir()
     t = await createTestDatabase('pglite')
     id = await storeStudyResult(t.db, result, { source: 'scenarios/x.ts', label: HOSTILE })
   })
   afterAll(async () => {
     await t?.dispose()
+    studies?.dispose()
   })
   const app = () => createApp({ db: t.db, auth: { token: TOKEN }, cache: false })
 
