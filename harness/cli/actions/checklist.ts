@@ -18,14 +18,13 @@ import { readThresholdsFile, resolveThresholds } from '../../checklist/threshold
 import { scenarioHash } from '../../config/index.ts'
 import { detectEnvironment, detectGit } from '../../environment.ts'
 import { HarnessError } from '../../errors.ts'
-import { createNullSink } from '../../jsonl-sink.ts'
 import type { ChecklistSpec, RunMeta } from '../../results.ts'
 import { RunInterrupted } from '../../runner.ts'
-import type { ResultSink, RunRecorder } from '../../sink.ts'
+import type { RunRecorder } from '../../sink.ts'
 import { EXIT_ERROR, EXIT_OK } from '../action.ts'
 import { checkBaseUrl } from '../base-url.ts'
-import { dbOptions } from '../commands/db.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
+import { openCommandSink } from './command-sink.ts'
 
 export interface ChecklistCommandOptions {
   model?: string
@@ -109,23 +108,11 @@ export async function checklistCommand(baseUrl: string, opts: ChecklistCommandOp
   }
 
   const [environment, git] = await Promise.all([detectEnvironment(), detectGit()])
-  const db =
-    opts.db === false
-      ? undefined
-      : await Promise.all([import('../../../db/client.ts'), import('../../../db/sink.ts')])
-  const database =
-    db && opts.db !== false
-      ? await db[0].createDb({ ...dbOptions(opts.db), embeddedHost: 'worker' })
-      : undefined
-  const sink: ResultSink = db && database ? db[1].createPostgresSink(database) : createNullSink()
-  const controller = new AbortController()
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT_ERROR)
-    process.stderr.write('\ninterrupting the checklist (Ctrl-C again to quit at once)\n')
-    controller.abort(new RunInterrupted('interrupted by signal'))
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const { sink, database, controller, close } = await openCommandSink(
+    opts.db,
+    'the checklist',
+    () => new RunInterrupted('interrupted by signal'),
+  )
   let recorder: RunRecorder | undefined
   let report: ReturnType<typeof checklistReport>
   let interrupted = false
@@ -188,12 +175,8 @@ export async function checklistCommand(baseUrl: string, opts: ChecklistCommandOp
     )
     recorder = undefined
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
     // A run row whose checklist threw is closed as failed, never left running.
-    await recorder?.finish('failed', undefined, 'the checklist did not finish').catch(() => undefined)
-    await sink.close()
-    await database?.close()
+    await close(recorder, 'the checklist did not finish')
   }
   const clean = outputRedactor().value(report)
   const text =

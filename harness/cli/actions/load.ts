@@ -17,14 +17,13 @@ import { httpLoadMetricRows, summarizeHttpLoad, toOutcome } from '../../http-loa
 import { type HttpLoadResult, runHttpLoad } from '../../http-load/run.ts'
 import type { HttpLoadSpec } from '../../http-load/spec.ts'
 import { verifyTls } from '../../http-load/tls.ts'
-import { createNullSink } from '../../jsonl-sink.ts'
 import { formatErrorCounts } from '../../metrics/error-rate.ts'
 import type { RunMeta } from '../../results.ts'
-import type { ResultSink, RunRecorder } from '../../sink.ts'
+import type { RunRecorder } from '../../sink.ts'
 import { EXIT_ERROR, EXIT_OK } from '../action.ts'
 import { checkBaseUrl } from '../base-url.ts'
-import { dbOptions } from '../commands/db.ts'
 import { coverSecretsIn, outputRedactor } from '../output.ts'
+import { openCommandSink } from './command-sink.ts'
 
 export interface LoadCommandOptions {
   model?: string
@@ -122,23 +121,7 @@ export async function loadCommand(baseUrl: string, opts: LoadCommandOptions): Pr
   const endpointUrl = `${baseUrl.replace(/\/+$/, '')}${opts.endpoint === 'chat' ? '/chat/completions' : '/completions'}`
 
   const [environment, git] = await Promise.all([detectEnvironment(), detectGit()])
-  const db =
-    opts.db === false
-      ? undefined
-      : await Promise.all([import('../../../db/client.ts'), import('../../../db/sink.ts')])
-  const database =
-    db && opts.db !== false
-      ? await db[0].createDb({ ...dbOptions(opts.db), embeddedHost: 'worker' })
-      : undefined
-  const sink: ResultSink = db && database ? db[1].createPostgresSink(database) : createNullSink()
-  const controller = new AbortController()
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT_ERROR)
-    process.stderr.write('\ninterrupting the load (Ctrl-C again to quit at once)\n')
-    controller.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const { sink, database, controller, close } = await openCommandSink(opts.db, 'the load')
   let recorder: RunRecorder | undefined
   let result: HttpLoadResult
   const clockOrigin = performance.now()
@@ -224,11 +207,7 @@ export async function loadCommand(baseUrl: string, opts: LoadCommandOptions): Pr
     if (reason !== undefined) process.stderr.write(`bench: load ${baseUrl}: ${reason}\n`)
     return reason === undefined ? EXIT_OK : EXIT_ERROR
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
     // A run row whose load threw is closed as failed, never left running.
-    await recorder?.finish('failed', undefined, 'the load did not finish').catch(() => undefined)
-    await sink.close()
-    await database?.close()
+    await close(recorder, 'the load did not finish')
   }
 }
