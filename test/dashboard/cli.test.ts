@@ -54,7 +54,7 @@ describe('bench dashboard', () => {
     const [runId] = await seedRuns(db, [{ tag: 7, startedAtIso: '2026-11-20T10:00:00Z' }])
     await db.close()
 
-    const cli = start(['--port', '0', '--db', dir], { BENCH_TOKEN: 'cli-token' })
+    const cli = start(['--port', '0', '--db', dir, '--no-worker'], { BENCH_TOKEN: 'cli-token' })
     const url = await cli.url
     expect(new URL(url).hostname, 'loopback by default').toBe('127.0.0.1')
     expect(cli.output().stdout, 'writes enabled').toContain('writes enabled')
@@ -89,7 +89,7 @@ describe('bench dashboard', () => {
 
   it('is read-only without BENCH_TOKEN and refuses a bad port', async () => {
     dir = await freshPgliteDir()
-    const cli = start(['--port', '0', '--db', dir])
+    const cli = start(['--port', '0', '--db', dir, '--no-worker'])
     const url = await cli.url
     expect(cli.output().stdout, 'read-only notice').toContain('read-only: set BENCH_TOKEN')
     const write = await fetch(new URL('/api/runs/1/label', url), { method: 'POST', body: '{}' })

@@ -12,6 +12,8 @@ export interface DashboardOptions {
   port: number
   host: string
   db?: string
+  /** false (--no-worker): no job worker in this process. @default true (embedded database only) */
+  worker?: boolean
 }
 
 export function registerDashboardCommand(program: Command): void {
@@ -28,6 +30,10 @@ export function registerDashboardCommand(program: Command): void {
     .option(
       '--db <path|url>',
       'embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
+    )
+    .option(
+      '--no-worker',
+      'on the embedded database, run no job worker in this process (studies launched here then wait for `bench worker`)',
     )
     .action(
       action(async (opts: DashboardOptions) => {
