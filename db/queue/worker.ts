@@ -172,6 +172,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     crontab: '',
     logger: quietLogger,
     events,
+    // Completions and failures through graphile-worker's batcher, flushed at once (0 ms): without it 0.17
+    // completes a job fire-and-forget (worker.js `completeJob(job)` unawaited), so a connection lost as the
+    // pool stops was an unhandled rejection (CI: ECONNRESET in batchCompleteJobs at a PGlite test's end);
+    // the batcher awaits, retries and is flushed by the pool's shutdown.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
   })
   const id = await poolCreated
   await db
