@@ -8,16 +8,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getLlama, type Llama, LlamaLogLevel, type Token } from 'node-llama-cpp'
+import { getLlama, type Llama, LlamaLogLevel } from 'node-llama-cpp'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { VOCAB_SIZE } from '../../harness/fixtures/byte-vocab.ts'
 import { buildKnowledgeSet } from '../../harness/fixtures/knowledge/knowledge-set.ts'
 import { llamaToGguf } from '../../harness/fixtures/llama-gguf.ts'
 import { llamaToOnnx } from '../../harness/fixtures/onnx-model.ts'
 import { loadStudent } from '../../harness/fixtures/student/load.ts'
 import { promptTokens } from '../../harness/fixtures/train/evaluate.ts'
 import { forward } from '../../harness/fixtures/train/llama-model.ts'
+import { llamaCppProbs, maxAbsDiff, onnxProbs, softmaxRows } from '../helpers/native-probs.ts'
 
 /**
  * Largest |Δ probability| allowed at any position and token. On these trained, sharp distributions
@@ -51,26 +51,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function softmaxRows(logits: Float32Array, rows: number): Float64Array[] {
-  return Array.from({ length: rows }, (_, r) => {
-    const row = logits.subarray(r * VOCAB_SIZE, (r + 1) * VOCAB_SIZE)
-    let max = -Infinity
-    for (const v of row) max = Math.max(max, v)
-    const e = Float64Array.from(row, (v) => Math.exp(v - max))
-    const sum = e.reduce((x, y) => x + y, 0)
-    return e.map((v) => v / sum)
-  })
-}
-
 const ours = (tokens: number[]) =>
   softmaxRows(forward(weights, Int32Array.from(tokens), 1, tokens.length).logits, tokens.length)
-
-function maxAbsDiff(a: Float64Array[], b: Float64Array[]): number {
-  let worst = 0
-  for (let r = 0; r < a.length; r++)
-    for (let v = 0; v < VOCAB_SIZE; v++) worst = Math.max(worst, Math.abs(a[r]![v]! - b[r]![v]!))
-  return worst
-}
 
 describe('distilled student: trainer forward pass vs native engines', () => {
   it('node-llama-cpp gives the same next-token distributions from the GGUF', async () => {
@@ -79,15 +61,7 @@ describe('distilled student: trainer forward pass vs native engines', () => {
       const context = await model.createContext({ threads: 1, contextSize: 1024 })
       const sequence = context.getSequence()
       for (const tokens of prompts) {
-        await sequence.clearHistory()
-        const results = await sequence.controlledEvaluate(
-          tokens.map((t) => [t as Token, { generateNext: { probabilities: true } }] as const),
-        )
-        const native = results.map((r) => {
-          const p = new Float64Array(VOCAB_SIZE)
-          for (const [t, prob] of r?.next.probabilities ?? []) p[t] = prob
-          return p
-        })
+        const native = await llamaCppProbs(sequence, tokens)
         const mine = ours(tokens)
         expect(maxAbsDiff(mine, native), `${tokens.length} tokens`).toBeLessThan(LLAMA_CPP_TOLERANCE)
         // Not vacuous: a trained student is confident somewhere.
@@ -106,24 +80,7 @@ describe('distilled student: trainer forward pass vs native engines', () => {
     })
     try {
       for (const tokens of prompts) {
-        const int64 = (values: number[]) =>
-          new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length])
-        const feeds: Record<string, ort.Tensor> = {
-          input_ids: int64(tokens),
-          attention_mask: int64(tokens.map(() => 1)),
-          position_ids: int64(tokens.map((_, i) => i)),
-        }
-        const headDim = shape.embeddingLength / shape.headCount
-        for (let l = 0; l < shape.blockCount; l++)
-          for (const kind of ['key', 'value'])
-            feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
-              1,
-              shape.headCount,
-              0,
-              headDim,
-            ])
-        const out = await session.run(feeds)
-        const native = softmaxRows(out.logits!.data as Float32Array, tokens.length)
+        const native = await onnxProbs(session, tokens, shape)
         expect(maxAbsDiff(ours(tokens), native), `${tokens.length} tokens`).toBeLessThan(ONNX_TOLERANCE)
       }
     } finally {

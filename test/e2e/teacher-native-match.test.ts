@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getLlama, type Llama, LlamaLogLevel, type Token } from 'node-llama-cpp'
+import { getLlama, type Llama, LlamaLogLevel } from 'node-llama-cpp'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VOCAB_SIZE } from '../../harness/fixtures/byte-vocab.ts'
@@ -21,6 +21,7 @@ import { promptTokens } from '../../harness/fixtures/train/evaluate.ts'
 import { initialWeights } from '../../harness/fixtures/train/init.ts'
 import { forward } from '../../harness/fixtures/train/llama-model.ts'
 import { createRandom } from '../../harness/random.ts'
+import { llamaCppProbs, maxAbsDiff, onnxProbs, softmaxRows } from '../helpers/native-probs.ts'
 
 const SHAPE: LlamaShape = {
   embeddingLength: 64,
@@ -74,24 +75,6 @@ function trainerProbs(tokens: number[]): Float64Array[] {
   return softmaxRows(logits, tokens.length)
 }
 
-function softmaxRows(logits: Float32Array, rows: number): Float64Array[] {
-  return Array.from({ length: rows }, (_, r) => {
-    const row = logits.subarray(r * VOCAB_SIZE, (r + 1) * VOCAB_SIZE)
-    let max = -Infinity
-    for (const v of row) max = Math.max(max, v)
-    const e = Float64Array.from(row, (v) => Math.exp(v - max))
-    const sum = e.reduce((a, b) => a + b, 0)
-    return e.map((v) => v / sum)
-  })
-}
-
-function maxAbsDiff(a: Float64Array[], b: Float64Array[]): number {
-  let worst = 0
-  for (let r = 0; r < a.length; r++)
-    for (let v = 0; v < VOCAB_SIZE; v++) worst = Math.max(worst, Math.abs(a[r]![v]! - b[r]![v]!))
-  return worst
-}
-
 describe('trainer forward pass vs native engines', () => {
   it('node-llama-cpp gives the same next-token distributions from the GGUF export', async () => {
     const model = await llama.loadModel({ modelPath: join(dir, 'm.gguf') })
@@ -100,15 +83,7 @@ describe('trainer forward pass vs native engines', () => {
       const sequence = context.getSequence()
       const worst: number[] = []
       for (const tokens of prompts) {
-        await sequence.clearHistory()
-        const results = await sequence.controlledEvaluate(
-          tokens.map((t) => [t as Token, { generateNext: { probabilities: true } }] as const),
-        )
-        const native = results.map((r) => {
-          const p = new Float64Array(VOCAB_SIZE)
-          for (const [t, prob] of r?.next.probabilities ?? []) p[t] = prob
-          return p
-        })
+        const native = await llamaCppProbs(sequence, tokens)
         const ours = trainerProbs(tokens)
         // Not vacuous: the distributions are far from uniform.
         expect(Math.max(...ours.map((p) => Math.max(...p)))).toBeGreaterThan(0.05)
@@ -133,24 +108,7 @@ describe('trainer forward pass vs native engines', () => {
     try {
       const worst: number[] = []
       for (const tokens of prompts) {
-        const int64 = (values: number[]) =>
-          new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length])
-        const feeds: Record<string, ort.Tensor> = {
-          input_ids: int64(tokens),
-          attention_mask: int64(tokens.map(() => 1)),
-          position_ids: int64(tokens.map((_, i) => i)),
-        }
-        const headDim = SHAPE.embeddingLength / SHAPE.headCount
-        for (let l = 0; l < SHAPE.blockCount; l++)
-          for (const kind of ['key', 'value'])
-            feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
-              1,
-              SHAPE.headCount,
-              0,
-              headDim,
-            ])
-        const out = await session.run(feeds)
-        const native = softmaxRows(out.logits!.data as Float32Array, tokens.length)
+        const native = await onnxProbs(session, tokens, SHAPE)
         worst.push(maxAbsDiff(trainerProbs(tokens), native))
       }
       console.log('onnxruntime vs trainer, max |Δp| per prompt:', worst)
