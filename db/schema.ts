@@ -603,7 +603,10 @@ export const specStudies = pgTable(
     id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
     /** The study's name (its file's `name`). */
     name: text('name').notNull(),
-    /** 'native' (our draft/verify loop on two GGUF models). */
+    /**
+     * 'native' (our draft/verify loop on two GGUF models; rows in spec_study_k, _prompts, _positions) or
+     * 'endpoint' (deployed servers without and with speculation; rows in spec_endpoint_k, _positions).
+     */
     kind: text('kind').notNull(),
     /** The validated study (harness/speculative/study-file.ts), defaults filled. */
     study: jsonb('study').notNull(),
@@ -644,6 +647,7 @@ export const specStudies = pgTable(
       'spec_studies_state_check',
       sql`${t.state} in ('queued', 'running', 'completed', 'failed', 'cancelled')`,
     ),
+    check('spec_studies_kind_check', sql`${t.kind} in ('native', 'endpoint')`),
   ],
 )
 
@@ -723,6 +727,54 @@ export const specStudyPositions = pgTable(
   (t) => [primaryKey({ columns: [t.studyId, t.k, t.position] })],
 )
 
+/**
+ * One K of an endpoint study (harness/speculative/endpoints/study.ts EndpointStudyRow): what the server
+ * said it drafted and accepted over the prompts, and the decode speed with speculation against the same
+ * target without it. A figure the server does not report is null (never 0): llama-server's per-response
+ * timings have no verification steps (so no τ, α̂ or prediction), SGLang's gauges no counts. Per-position
+ * acceptance, when served, is in spec_study_positions (rate = accepted at that position ÷ drafts).
+ */
+export const specEndpointK = pgTable(
+  'spec_endpoint_k',
+  {
+    studyId: integer('study_id')
+      .notNull()
+      .references(() => specStudies.id, { onDelete: 'cascade' }),
+    k: integer('k').notNull(),
+    /** Drafted tokens (Δ over the pass). */
+    drafted: integer('drafted'),
+    accepted: integer('accepted'),
+    /** Verification steps (drafts the target checked). */
+    drafts: integer('drafts'),
+    /** accepted / drafted. */
+    acceptanceRate: doublePrecision('acceptance_rate'),
+    /** τ = 1 + accepted / drafts (SGLang: its gauge). */
+    meanAcceptanceLength: doublePrecision('mean_acceptance_length'),
+    /** α̂: the α whose E(α, K) is τ. */
+    alphaHat: doublePrecision('alpha_hat'),
+    /** Decode tokens/s with speculation at this K (tokens after the first ÷ time after the first). */
+    tokensPerS: doublePrecision('tokens_per_s').notNull(),
+    /** The same without speculation (the study's `off` endpoint). */
+    baselineTokensPerS: doublePrecision('baseline_tokens_per_s').notNull(),
+    /** c the prediction used (the study's, measured from the draft alone or given); null: none. */
+    costRatio: doublePrecision('cost_ratio'),
+    measuredSpeedup: doublePrecision('measured_speedup').notNull(),
+    /** E(α̂, K) / (K·c + 1); null without τ or c. */
+    predictedSpeedup: doublePrecision('predicted_speedup'),
+    /** measured − predicted. */
+    error: doublePrecision('error'),
+    /** (measured − predicted) / predicted. */
+    relativeError: doublePrecision('relative_error'),
+    /** Greedy output identical to the output without speculation, prompt for prompt. */
+    sameOutput: boolean('same_output').notNull(),
+    /** Where the counters come from ('metrics', 'timings', 'gauges'); null: the server reported none. */
+    countersSource: text('counters_source'),
+    /** The rest: the counters' own description and window, the decode source, the timings cross-check. */
+    details: jsonb('details').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.k] })],
+)
+
 export type Variant = typeof variants.$inferSelect
 export type NewVariant = typeof variants.$inferInsert
 export type Environment = typeof environments.$inferSelect
@@ -743,3 +795,4 @@ export type Matrix = typeof matrices.$inferSelect
 export type MatrixJob = typeof matrixJobs.$inferSelect
 export type QueueWorker = typeof queueWorkers.$inferSelect
 export type SpecStudy = typeof specStudies.$inferSelect
+export type SpecEndpointKRow = typeof specEndpointK.$inferSelect
