@@ -75,7 +75,8 @@ export function createMockApp(options: MockOptions, internals: MockAppInternals 
   const faultRandom = createRandom(mix32(options.seed, 0xfa1175))
   const { personality } = options
   const llama = personality === 'llama-server' ? new LlamaServerModel() : undefined
-  const vllm = personality === 'vllm' ? new VllmModel(options.model) : undefined
+  const vllm =
+    personality === 'vllm' ? new VllmModel(options.model, options.speculative?.draftMax) : undefined
   const answerKey = internals.answerKey
   if (options.answers !== undefined && answerKey === undefined)
     throw new MockOptionsError([

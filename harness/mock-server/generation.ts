@@ -12,7 +12,7 @@ import type { StreamShape } from './personality.ts'
 import type { GenerationPlan } from './protocol.ts'
 import type { DeadlineScheduler, ScheduledTask } from './scheduler.ts'
 import type { ResponseSink } from './sink.ts'
-import { type SpeculationCounts, simulateSpeculation } from './speculation.ts'
+import { responseSpeculation, type SpeculationCounts } from './speculation.ts'
 import type { FaultKind, MockStats } from './stats.ts'
 import { type TokenLogprobs, tokenIndex, tokenLogprobs, tokenText } from './text.ts'
 
@@ -231,12 +231,7 @@ export class Generation implements ScheduledTask {
   #speculationCounts(): SpeculationCounts | undefined {
     const spec = this.#ctx.speculative
     if (spec === undefined) return undefined
-    this.#speculation ??= simulateSpeculation(
-      this.#plan.outputTokens,
-      spec.draftMax,
-      spec.acceptance,
-      this.#delaySeed ^ 0x5bec,
-    )
+    this.#speculation ??= responseSpeculation(this.#plan.outputTokens, spec, this.#delaySeed)
     return this.#speculation
   }
 

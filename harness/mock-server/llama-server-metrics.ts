@@ -9,7 +9,7 @@
  * @module
  */
 import { metricFamily } from './prometheus.ts'
-import type { SpeculationCounts } from './speculation.ts'
+import { type SpeculationCounts, SpeculationTotals } from './speculation.ts'
 
 /** Tokens, decode steps and time (ms) accumulated since start or since the last scrape. */
 class Bucket {
@@ -38,7 +38,8 @@ export class LlamaServerMetrics {
   #nDecode = 0
   #busySlots = 0
   #nTokensMax = 0
-  readonly #spec = { draftTokens: 0, acceptedTokens: 0, drafts: 0, acceptedAtPosition: [] as number[] }
+  /** No position series before the first draft, as server-task.cpp writes them only once drafted. */
+  readonly #spec = new SpeculationTotals()
 
   /**
    * A prompt was processed: `processed` tokens evaluated in `ms`, `cached` reused. One llama_decode call
@@ -61,12 +62,7 @@ export class LlamaServerMetrics {
 
   /** A response's speculative-decoding counts (the speculative option; speculation.ts). */
   recordSpeculation(c: SpeculationCounts): void {
-    this.#spec.draftTokens += c.draftTokens
-    this.#spec.acceptedTokens += c.acceptedTokens
-    this.#spec.drafts += c.drafts
-    c.acceptedAtPosition.forEach((n, i) => {
-      this.#spec.acceptedAtPosition[i] = (this.#spec.acceptedAtPosition[i] ?? 0) + n
-    })
+    this.#spec.add(c)
   }
 
   /**

@@ -79,13 +79,15 @@ export const capacitySchema = z
 export type CapacityOptions = z.infer<typeof capacitySchema>
 
 /**
- * Report speculative decoding as llama-server does (speculation.ts): `timings.draft_n` / `draft_n_accepted`
- * per response and the `llamacpp:spec_decode_*` counters, for a draft of `draftMax` tokens per step whose
- * tokens are kept with probability `acceptance` until the first rejection. The mock's delays do not change.
+ * Report speculative decoding as the personality's server does (speculation.ts), for a draft of `draftMax`
+ * tokens per step whose tokens are kept with probability `acceptance` until the first rejection:
+ * llama-server `timings.draft_n` / `draft_n_accepted` per response and the `llamacpp:spec_decode_*`
+ * counters; vllm the `vllm:spec_decode_*` counters (no per-response fields: vLLM has none). The default
+ * personality has no such report (refused). The mock's delays do not change.
  */
 export const speculativeSchema = z
   .object({
-    /** K: tokens drafted per verification step (llama-server --spec-draft-n-max). */
+    /** K: tokens drafted per verification step (llama-server --spec-draft-n-max, vLLM num_speculative_tokens). */
     draftMax: z.number().int().min(1).max(64),
     /** Probability that each drafted token is kept, given the ones before it were. */
     acceptance: z.number().min(0).max(1),
@@ -149,10 +151,16 @@ export const mockOptionsSchema = z
     capacity: capacitySchema.optional(),
     /** Answer 429 above this request rate (token bucket) on /v1/chat/completions and /v1/completions. @default none */
     rateLimit: rateLimitSchema.optional(),
-    /** Speculative-decoding counts in timings and /metrics (llama-server personality). @default none */
+    /** Speculative-decoding counts in timings and /metrics (llama-server and vllm personalities). @default none */
     speculative: speculativeSchema.optional(),
     faults: faultsSchema.default({ rate429: 0, rate500: 0, rateDrop: 0, rateMalformed: 0, rateStall: 0 }),
   })
   .strict()
+  // Silently ignoring it would leave a study reading "no speculation" from a server told to speculate.
+  .refine((o) => o.speculative === undefined || o.personality !== 'default', {
+    message:
+      'only the llama-server and vllm personalities report speculative decoding; set personality to one of them (--personality llama-server|vllm)',
+    path: ['speculative'],
+  })
 export type MockOptions = z.infer<typeof mockOptionsSchema>
 export type MockOptionsInput = z.input<typeof mockOptionsSchema>

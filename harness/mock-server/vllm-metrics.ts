@@ -11,11 +11,16 @@
  * (vLLM caches blocks as they fill: a request overlapping another in time may hit earlier there). Metrics
  * only: the mock's TTFT does not shrink with a hit (the llama-server personality's does). Kept apart from vllm.ts (the personality's
  * other behaviour) so the metrics and the wire can change independently; harness/server-metrics reads them.
+ *
+ * With the speculative option, vLLM's speculative-decoding counters (vllm/v1/spec_decode/metrics.py,
+ * SpecDecodingProm), counted from the same draws as the llama-server personality's (speculation.ts): a
+ * vLLM started without a speculative config registers none of them, and neither does the mock.
  * @module
  */
 import type { GenerationEnd, GenerationObserver } from './generation.ts'
 import { Histogram, metricFamily } from './prometheus.ts'
 import { PrefixKeys, PromptCache } from './prompt-cache.ts'
+import { SpeculationTotals } from './speculation.ts'
 import { tokenIndex, VOCABULARY } from './text.ts'
 
 /** vLLM's default KV-cache block size on GPU (CacheConfig.block_size 16): prefix hits come in whole blocks. */
@@ -69,9 +74,17 @@ export class VllmMetrics implements GenerationObserver {
   readonly #prefill = new Histogram(REQUEST_LATENCY_BUCKETS)
   readonly #decode = new Histogram(REQUEST_LATENCY_BUCKETS)
 
-  /** `model` labels every series (`model_name`, the served model). */
-  constructor(model: string) {
+  /** Speculative-decoding totals; undefined without the speculative option (no series, as in vLLM). */
+  readonly #spec: SpeculationTotals | undefined
+
+  /**
+   * `model` labels every series (`model_name`, the served model). `speculativeTokens`: vLLM's
+   * num_speculative_tokens (the option's draftMax), the per-position series registered at start; none
+   * without speculation.
+   */
+  constructor(model: string, speculativeTokens?: number) {
     this.#model = model
+    this.#spec = speculativeTokens === undefined ? undefined : new SpeculationTotals(speculativeTokens)
   }
 
   /** One output per content write: the first gap is to the previous write, the rest of a burst are 0. */
@@ -94,6 +107,8 @@ export class VllmMetrics implements GenerationObserver {
       this.#success.abort++
       return
     }
+    // vLLM counts each verification step as it happens; the mock draws a response's steps when it ends.
+    if (end.speculation !== undefined) this.#spec?.add(end.speculation)
     const ttftS = (end.firstMs - end.arrivalMs) / 1000
     const decodeS = (end.lastMs - end.firstMs) / 1000
     this.#promptTokens += plan.promptTokens
@@ -109,6 +124,26 @@ export class VllmMetrics implements GenerationObserver {
     this.#promptTokensRequest.observe(plan.promptTokens)
     this.#generationTokensRequest.observe(end.tokens)
     if (end.tokens > 1) this.#requestTpot.observe(decodeS / (end.tokens - 1))
+  }
+
+  /**
+   * SpecDecodingProm's counters (prometheus_client appends `_total`), labelled like the rest; per position
+   * one series per drafted position 0..K − 1, present from start.
+   */
+  #speculationFamilies(out: string[], labels: string, spec: SpeculationTotals): void {
+    const counter = (name: string, help: string, value: number) =>
+      metricFamily(out, name, 'counter', help, [`${name}{${labels}} ${value}`])
+    counter('vllm:spec_decode_num_drafts_total', 'Number of spec decoding drafts.', spec.drafts)
+    counter('vllm:spec_decode_num_draft_tokens_total', 'Number of draft tokens.', spec.draftTokens)
+    counter('vllm:spec_decode_num_accepted_tokens_total', 'Number of accepted tokens.', spec.acceptedTokens)
+    const perPos = 'vllm:spec_decode_num_accepted_tokens_per_pos_total'
+    metricFamily(
+      out,
+      perPos,
+      'counter',
+      'Accepted tokens per draft position.',
+      spec.acceptedAtPosition.map((n, i) => `${perPos}{${labels},position="${i}"} ${n}`),
+    )
   }
 
   /** Prefix-cache hits of the request's prompt, then its prompt (and answer, when sent in full) cached. */
@@ -132,6 +167,9 @@ export class VllmMetrics implements GenerationObserver {
       metricFamily(out, name, type, help, [`${name}{${labels}} ${value}`])
     const histogram = (name: string, help: string, h: Histogram) =>
       metricFamily(out, name, 'histogram', help, h.samples(name, labels))
+    // First: PrometheusStatLogger creates SpecDecodingProm before its other metrics, and the registry
+    // writes families in the order they were registered.
+    if (this.#spec !== undefined) this.#speculationFamilies(out, labels, this.#spec)
     one('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', running)
     one('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', waiting)
     one('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', 0)

@@ -144,7 +144,7 @@ export function registerMockServerCommand(program: Command): void {
     )
     .option(
       '--spec-draft-max <k>',
-      'report speculative decoding as llama-server does: K tokens drafted per step (with --spec-acceptance)',
+      'report speculative decoding as the --personality (llama-server or vllm) does: K tokens drafted per step (with --spec-acceptance)',
       intFlag('--spec-draft-max', 1),
     )
     .option(
