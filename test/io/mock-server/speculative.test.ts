@@ -8,6 +8,8 @@
  * draws with its delay seed mix32(seed, n) (app.ts), so the test sums responseSpeculation over the requests.
  * llama-server checked against the real one in test/real-server/llama-server-speculative.test.ts.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mockOptionsFromFlags } from '../../../harness/cli/actions/mock-flags.ts'
 import { startMockFromFlags } from '../../../harness/cli/actions/mock-server.ts'
@@ -19,6 +21,7 @@ import { responseSpeculation, SpeculationTotals } from '../../../harness/mock-se
 import { mix32 } from '../../../harness/mock-server/text.ts'
 import { type EndpointStudyResult, runEndpointStudy } from '../../../harness/speculative/endpoints/study.ts'
 import { alphaFromTau } from '../../../harness/speculative/model.ts'
+import { BENCH_BIN } from '../../helpers/cli.ts'
 
 const fast = { ttft: { kind: 'fixed', ms: 1 }, itl: { kind: 'fixed', ms: 0 } } as const
 const SPEC: SpeculativeOptions = { draftMax: 4, acceptance: 0.7 }
@@ -203,5 +206,56 @@ describe('mock vllm speculation (bench mock-server --personality vllm --spec-dra
         specAcceptance: 0.7,
       }).speculative,
     ).toEqual(SPEC)
+  })
+})
+
+describe('bench mock-server --personality vllm --spec-draft-max 4 --spec-acceptance 0.7, the real CLI', () => {
+  it('serves the vllm:spec_decode_* counters of its draws', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        BENCH_BIN,
+        'mock-server',
+        '--personality',
+        'vllm',
+        '--spec-draft-max',
+        '4',
+        '--spec-acceptance',
+        '0.7',
+      ].concat(['--port', '0', '--json']),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    try {
+      let out = ''
+      let err = ''
+      child.stderr.on('data', (d) => {
+        err += d
+      })
+      for await (const d of child.stdout) {
+        out += d
+        if (out.includes('\n')) break
+      }
+      expect(out, err).toMatch(/"port":/)
+      const { url } = JSON.parse(out) as { url: string }
+      const body = { prompt: 'one request', max_tokens: 60 }
+      const r = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify(body) })
+      expect(r.status).toBe(200)
+      await r.text()
+      const metrics = await (await fetch(url.replace(/\/v1$/, '/metrics'))).text()
+      const drawn = responseSpeculation(60, SPEC, mix32(1, 0))
+      const labels = 'model_name="mock-model",engine="0"'
+      expect(metrics).toContain(`vllm:spec_decode_num_drafts_total{${labels}} ${drawn.drafts}`)
+      expect(metrics).toContain(`vllm:spec_decode_num_draft_tokens_total{${labels}} ${drawn.draftTokens}`)
+      expect(metrics).toContain(
+        `vllm:spec_decode_num_accepted_tokens_total{${labels}} ${drawn.acceptedTokens}`,
+      )
+      for (const [i, n] of drawn.acceptedAtPosition.entries())
+        expect(metrics).toContain(
+          `vllm:spec_decode_num_accepted_tokens_per_pos_total{${labels},position="${i}"} ${n}`,
+        )
+    } finally {
+      child.kill('SIGTERM')
+      if (child.exitCode === null) await once(child, 'exit')
+    }
   })
 })
