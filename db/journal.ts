@@ -9,18 +9,24 @@
  *   working directory (where the embedded database lives by default).
  *
  * What: one file per run and spill, `run-<runId>-<pid>-<n>.jsonl`, mode 0600, JSON lines:
- *   {"type":"run","version":1,"runId":12,"startedAt":"…","scenario":"…","pid":…,"host":"…"}
+ *   {"type":"run","version":3,"runId":12,"startedAt":"…","scenario":"…","pid":…,"host":"…"}
  *   {"type":"outcome","seq":7,"row":{…the requests row, already redacted…}}
  *   {"type":"item","seq":3,"row":{…the accuracy_items row of an accuracy run, already redacted…}}
+ *   {"type":"server-metrics","record":{"url":"…","state":"ok","samples":2,"rows":[…]}}
  *   {"type":"finish","state":"completed","error":null,"finishedAt":"…","metrics":[…]}
+ * The server-metrics record is the run's /metrics over the run (harness/server-metrics) as
+ * db/server-metrics.ts stores it: redacted, non-finite numbers null. A writer journals it before the
+ * finish line, and replay stores it before the final state: a run never reads as finished while its
+ * server metrics are on their way.
  * Lines are appended in batches and each batch is fdatasync'd before the next: what was journaled survives
  * a kill -9 (and a power cut). A torn last line (killed mid-write) is ignored.
  *
  * Replay is idempotent: outcomes go in with ON CONFLICT (run_id, seq) DO NOTHING, metrics with ON CONFLICT
  * (run_id, name) DO NOTHING, the final state is set with the journaled finishedAt — replaying a file twice
- * changes nothing (items likewise, ON CONFLICT (run_id, seq)). Version 2 added item lines; version-1 files
- (outcomes only) still replay. A file is deleted only once everything in it is committed. A file whose run row does not
- * match (other id, start time or scenario: a different database at the same address) is renamed
+ * changes nothing (items likewise, ON CONFLICT (run_id, seq); server metrics as one transaction keyed by the
+ * run, ON CONFLICT (run_id) DO NOTHING on run_server_scrapes, the series written only with a new scrape
+ * row). Version 3 added server-metrics lines, version 2 item lines; version-1 and -2 files still replay. A
+ * file is deleted only once everything in it is committed. A file whose run row does not match (other id, start time or scenario: a different database at the same address) is renamed
  * `*.unmatched` and left for a person to look at.
  * @module
  */
@@ -30,6 +36,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import type { RunState } from '../harness/results.ts'
+import type { ServerMetricsRecord } from '../harness/server-metrics/session.ts'
 import { insertAccuracyItems, type JsonLoglik, logliksFromJson, logliksToJson } from './accuracy-items.ts'
 import type { Db, DbDriver } from './client.ts'
 import { insertRequests } from './insert-requests.ts'
@@ -40,11 +47,15 @@ import {
   runMetrics,
   runs,
 } from './schema.ts'
+import { insertServerMetrics } from './server-metrics.ts'
 
-/** Written in new files; 2 added `item` lines. */
-const JOURNAL_VERSION = 2
-/** Versions replay reads: a version-1 file (before items) holds outcomes and a finish only. */
-const READABLE_VERSIONS: readonly number[] = [1, 2]
+/** Written in new files; 2 added `item` lines, 3 `server-metrics` lines. */
+const JOURNAL_VERSION = 3
+/**
+ * Versions replay reads: a version-1 file (before items) holds outcomes and a finish only, a version-2 one
+ * no server metrics (they were not journaled then).
+ */
+const READABLE_VERSIONS: readonly number[] = [1, 2, 3]
 
 export interface JournalHeader {
   type: 'run'
@@ -77,6 +88,12 @@ interface ItemRecord {
   seq: number
   /** The row, its log-likelihoods as logliksToJson writes them (-Infinity survives JSON). */
   row: Omit<NewAccuracyItemRow, 'logliks'> & { logliks?: JsonLoglik[] | null }
+}
+
+interface ServerMetricsLine {
+  type: 'server-metrics'
+  /** As stored (storedServerMetrics): redacted, non-finite numbers null. */
+  record: ServerMetricsRecord
 }
 
 /** Files this process is still writing: replay leaves them alone. */
@@ -159,6 +176,11 @@ export class RunJournal {
         }),
       ),
     )
+  }
+
+  /** Appends a run's server metrics, already as stored (redacted); resolves once on disk (or failed). */
+  appendServerMetrics(record: ServerMetricsRecord): Promise<void> {
+    return this.#append([{ type: 'server-metrics', record } satisfies ServerMetricsLine])
   }
 
   appendFinish(record: FinishRecord): Promise<void> {
@@ -275,6 +297,8 @@ export interface ReplayedJournal {
   outcomes: number
   /** Accuracy items written. */
   items: number
+  /** Server-metrics records in the file (0 or 1; one already stored is left as it is). */
+  serverMetrics: number
   /** The final state written, when the journal had one. */
   state?: FinishRecord['state']
   refused: number
@@ -318,7 +342,7 @@ export async function replayJournals(
         await setAside(file, parsed, summary, log)
         continue
       }
-      const { header, outcomes, items, finish } = parsed
+      const { header, outcomes, items, serverMetrics, finish } = parsed
       if (header.host === os.hostname() && header.pid !== process.pid && processAlive(header.pid)) {
         summary.skipped.push({ file, reason: `process ${header.pid} is still writing it` })
         continue
@@ -346,10 +370,20 @@ export async function replayJournals(
       const refusedItems: RefusedRow[] = []
       for (let i = 0; i < items.length; i += batchSize)
         refusedItems.push(...(await insertItemsIsolating(db, items.slice(i, i + batchSize))))
+      // Before the final state: a finished run's server metrics are there, or why not is in its error.
+      const refusedServer: string[] = []
+      for (const record of serverMetrics)
+        try {
+          await insertServerMetrics(db, header.runId, record)
+        } catch (err) {
+          if (!isDataError(err)) throw err
+          refusedServer.push(serverMetricsRefused(err))
+        }
       if (finish) {
         const problems = [
           ...(refused.length > 0 ? [`${refused.length} outcomes were refused by the database`] : []),
           ...(refusedItems.length > 0 ? [`${refusedItems.length} items were refused by the database`] : []),
+          ...refusedServer,
         ]
         const error = [finish.error, ...problems].filter((e): e is string => !!e).join('; ')
         await applyFinish(db, header.runId, { ...finish, error: error === '' ? null : error })
@@ -362,13 +396,15 @@ export async function replayJournals(
         runId: header.runId,
         outcomes: outcomes.length,
         items: items.length,
+        serverMetrics: serverMetrics.length,
         ...(finish ? { state: finish.state } : {}),
-        refused: refused.length + refusedItems.length,
+        refused: refused.length + refusedItems.length + refusedServer.length,
       }
       summary.replayed.push(done)
       log(
         `bench: wrote journal ${file} to the database: run ${header.runId}, ${outcomes.length} outcomes` +
           `${items.length > 0 ? `, ${items.length} items` : ''}` +
+          `${serverMetrics.length > 0 ? `, server metrics${refusedServer.length > 0 ? ' (refused)' : ''}` : ''}` +
           `${finish ? `, final state ${finish.state}` : ', no final state (the run was cut short)'}` +
           `${refused.length + refusedItems.length > 0 ? `, ${refused.length + refusedItems.length} refused` : ''}`,
       )
@@ -381,10 +417,15 @@ export async function replayJournals(
 }
 
 /** The records of a journal file, or why it cannot be replayed. */
-export function parseJournal(
-  text: string,
-):
-  | { header: JournalHeader; outcomes: NewRequestRow[]; items: NewAccuracyItemRow[]; finish?: FinishRecord }
+export function parseJournal(text: string):
+  | {
+      header: JournalHeader
+      outcomes: NewRequestRow[]
+      items: NewAccuracyItemRow[]
+      /** In file order (a writer journals one per run). */
+      serverMetrics: ServerMetricsRecord[]
+      finish?: FinishRecord
+    }
   | string {
   const lines = text.split('\n')
   // Every complete line ends with a newline: the last piece is empty, or a line cut short by a kill (ignored).
@@ -403,14 +444,16 @@ export function parseJournal(
     return `journal version ${String(header.version)} (this bench reads ${READABLE_VERSIONS.join(' and ')})`
   const outcomes: NewRequestRow[] = []
   const items: NewAccuracyItemRow[] = []
+  const serverMetrics: ServerMetricsRecord[] = []
   let finish: FinishRecord | undefined
-  for (const r of records.slice(1) as (OutcomeRecord | ItemRecord | FinishRecord)[]) {
+  for (const r of records.slice(1) as (OutcomeRecord | ItemRecord | ServerMetricsLine | FinishRecord)[]) {
     if (r.type === 'outcome') outcomes.push({ ...r.row, runId: header.runId })
     else if (r.type === 'item')
       items.push({ ...r.row, logliks: logliksFromJson(r.row.logliks), runId: header.runId })
+    else if (r.type === 'server-metrics') serverMetrics.push(r.record)
     else if (r.type === 'finish') finish = r
   }
-  return { header, outcomes, items, ...(finish ? { finish } : {}) }
+  return { header, outcomes, items, serverMetrics, ...(finish ? { finish } : {}) }
 }
 
 async function setAside(
@@ -451,6 +494,11 @@ export function isDataError(err: unknown): boolean {
     if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true
   }
   return false
+}
+
+/** What a run's stored error says when the database refused its server metrics as data. */
+export function serverMetricsRefused(err: unknown): string {
+  return `its server metrics were refused by the database: ${describeError(err)}`
 }
 
 export function describeError(err: unknown): string {

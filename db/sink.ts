@@ -8,6 +8,12 @@
  *   CONFLICT (run_id, seq) DO NOTHING` so a batch retried after an unseen commit never duplicates.
  *   recordItem() does the same for an accuracy run's items (db/accuracy-items.ts), in the same batches,
  *   journal and replay: everything said here of outcomes holds for items.
+ * - serverMetrics() (the endpoint's /metrics over the run, handed over before finish) is written at once in
+ *   one transaction (db/server-metrics.ts); while the database is away it spills like a batch: journaled
+ *   (redacted, as stored) and written by the replay loop after the rows and before the final state. finish()
+ *   waits for it to be stored or journaled before writing the final state, so no reader sees a finished
+ *   run whose server metrics are silently missing: a record the database refuses as data is said in the
+ *   run's stored error (never thrown: server metrics must not cost the run).
  * - When a write fails because the database is away, the batch — and every later batch, and the metrics
  *   and final state — spills to the run's journal (db/journal.ts: an append-only file, fsync'd per batch)
  *   and is kept in memory; one replay loop per run retries (backoff 0.2 s doubling to 1 s) and writes the
@@ -27,6 +33,7 @@ import { inArray, sql } from 'drizzle-orm'
 import { HarnessError } from '../harness/errors.ts'
 import { flattenMetrics } from '../harness/metrics/flatten.ts'
 import type { ItemOutcome, RequestOutcome, RunMeta, RunState } from '../harness/results.ts'
+import type { ServerMetricsRecord } from '../harness/server-metrics/session.ts'
 import type { ResultSink, RunFigures, RunRecorder } from '../harness/sink.ts'
 import { toItemRow } from './accuracy-items.ts'
 import { analyzeAfterBulkWrite } from './analyze.ts'
@@ -42,12 +49,13 @@ import {
   journalDirOf,
   type RefusedRow,
   RunJournal,
+  serverMetricsRefused,
 } from './journal.ts'
 import { HEARTBEAT_INTERVAL_MS, runWriter } from './liveness.ts'
 import { createRedactor, type Redactor } from './redact.ts'
 import { toRequestRow } from './request-rows.ts'
 import { type NewAccuracyItemRow, type NewRequestRow, runs } from './schema.ts'
-import { insertServerMetrics } from './server-metrics.ts'
+import { insertServerMetrics, storedServerMetrics } from './server-metrics.ts'
 
 export interface PostgresSinkOptions {
   /** Outcomes per INSERT. @default 500 */
@@ -204,14 +212,7 @@ export function createPostgresSink(db: Db, options: PostgresSinkOptions = {}): R
         runId: String(row.id),
         record: (outcome) => writer.record(outcome),
         recordItem: (item) => writer.recordItem(item),
-        // Not journaled: while the database is away a run's server metrics are said lost, the run is not.
-        serverMetrics: async (record) => {
-          try {
-            await insertServerMetrics(db, row.id, record, redact)
-          } catch (err) {
-            onNotice(`bench: run ${row.id}: its server metrics were not stored: ${describe(err)}`)
-          }
-        },
+        serverMetrics: (record) => writer.serverMetrics(record),
         finish: async (state, metrics, error) => {
           try {
             await writer.finish(state, metrics, error)
@@ -262,6 +263,12 @@ class RunWriter {
   #spilled: NewRequestRow[] = []
   /** Items handed over while the database was away, in order, not yet committed (also in #journal). */
   #spilledItems: NewAccuracyItemRow[] = []
+  /** Server metrics handed over while the database was away, as stored (also in #journal). */
+  #spilledServer: ServerMetricsRecord[] = []
+  /** serverMetrics() hand-overs in order; settles once each is stored, spilled or refused. Never rejects. */
+  #serverChain: Promise<void> = Promise.resolve()
+  /** Why the database refused the run's server metrics as data (said in the run's stored error). */
+  #serverRefused: string | undefined
   /** The final state, when it could not be written directly; written by the replay loop after the rows. */
   #spilledFinish: FinishRecord | undefined
   #journal: RunJournal | undefined
@@ -288,7 +295,12 @@ class RunWriter {
   }
 
   get #spilling(): boolean {
-    return this.#spilled.length > 0 || this.#spilledItems.length > 0 || this.#spilledFinish !== undefined
+    return (
+      this.#spilled.length > 0 ||
+      this.#spilledItems.length > 0 ||
+      this.#spilledServer.length > 0 ||
+      this.#spilledFinish !== undefined
+    )
   }
 
   get #pendingCount(): number {
@@ -329,6 +341,51 @@ class RunWriter {
     }
     this.#oldestAt ??= performance.now()
     this.#schedule()
+  }
+
+  /**
+   * Stores the run's server metrics, or spills them (journal + replay loop) while the database is away or
+   * spilling; resolves once they are stored, on disk in the journal, or refused. Never rejects.
+   */
+  serverMetrics(record: ServerMetricsRecord): Promise<void> {
+    if (this.#finished) {
+      this.options.onError(
+        new Error(`run ${this.runId}: server metrics handed over after finish() were dropped`),
+      )
+      return Promise.resolve()
+    }
+    let clean: ServerMetricsRecord
+    try {
+      // Redacted once, here: what is written directly and what is journaled are the same record.
+      clean = storedServerMetrics(record, this.redact)
+    } catch (err) {
+      // A record the redactor cannot walk (not JSON-like): said like a refusal, never thrown.
+      this.#serverRefused = serverMetricsRefused(err)
+      this.options.onNotice(`bench: run ${this.runId}: ${this.#serverRefused}`)
+      return Promise.resolve()
+    }
+    this.#serverChain = this.#serverChain.then(() => this.#storeServerMetrics(clean))
+    return this.#serverChain
+  }
+
+  async #storeServerMetrics(record: ServerMetricsRecord): Promise<void> {
+    if (!this.#spilling) {
+      try {
+        await insertServerMetrics(this.db, this.runId, record)
+        return
+      } catch (err) {
+        if (isDataError(err)) {
+          this.#serverRefused = serverMetricsRefused(err)
+          this.options.onNotice(`bench: run ${this.runId}: ${this.#serverRefused}`)
+          return
+        }
+        this.#noteFailure(err)
+      }
+    }
+    this.#spilledServer.push(record)
+    const journal = this.#journalNow()
+    this.#startReplay()
+    await journal?.appendServerMetrics(record)
   }
 
   /** Writes when a batch is full or its oldest outcome is due; otherwise sets a timer for when it will be. */
@@ -438,6 +495,14 @@ class RunWriter {
           this.#rejected.push(...(await insertItemsIsolating(this.db, batch)))
           this.#spilledItems.splice(0, batch.length)
           this.#recoveredItems += batch.length
+        } else if (this.#spilledServer[0]) {
+          try {
+            await insertServerMetrics(this.db, this.runId, this.#spilledServer[0])
+          } catch (err) {
+            if (!isDataError(err)) throw err
+            this.#serverRefused = serverMetricsRefused(err)
+          }
+          this.#spilledServer.shift()
         } else if (this.#spilledFinish) {
           await applyFinish(this.db, this.runId, this.#withProblems(this.#spilledFinish))
           this.#spilledFinish = undefined
@@ -474,17 +539,21 @@ class RunWriter {
             .map((r) => `${r.seq}: ${r.reason}`)
             .join('; ')}${this.#rejected.length > 5 ? ' …' : ''})`
         : undefined
-    const error = [finish.error, refused].filter((e): e is string => !!e).join('; ')
+    const error = [finish.error, refused, this.#serverRefused].filter((e): e is string => !!e).join('; ')
     return { ...finish, error: error === '' ? null : this.redact.text(error) }
   }
 
-  /** Stops taking outcomes and hands every buffered one over (written, or spilled to the journal). */
+  /**
+   * Stops taking outcomes and hands every buffered one over (written, or spilled to the journal), and the
+   * server metrics: once it resolves, the final state may be written after them.
+   */
   async drain(): Promise<void> {
     this.#finished = true
     clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#flushing
     while (this.#pendingCount > 0) await this.#flushOnce()
+    await this.#serverChain
   }
 
   async finish(
@@ -530,7 +599,7 @@ class RunWriter {
       const journal = this.#journal
       this.#stopReplay = true
       await journal?.close()
-      const what = `${this.#spilled.length} outcomes${this.#spilledItems.length > 0 ? `, ${this.#spilledItems.length} items` : ''}${this.#spilledFinish ? `, the metrics and the final state (${state})` : ''}`
+      const what = `${this.#spilled.length} outcomes${this.#spilledItems.length > 0 ? `, ${this.#spilledItems.length} items` : ''}${this.#spilledServer.length > 0 ? ', the server metrics' : ''}${this.#spilledFinish ? `, the metrics and the final state (${state})` : ''}`
       if (journal && journal.error === undefined)
         this.options.onNotice(
           `bench: run ${this.runId}: the database is still unreachable (${describe(this.#lastError)}); its ${what} ` +
@@ -560,7 +629,7 @@ class RunWriter {
     const waitS = Math.round(this.options.finishWaitMs / 1000)
     const startedAt = performance.now()
     const pending = () =>
-      `${this.#spilled.length} outcomes${this.#spilledItems.length > 0 ? `, ${this.#spilledItems.length} items` : ''}${this.#spilledFinish ? ` and the final state (${state})` : ''}`
+      `${this.#spilled.length} outcomes${this.#spilledItems.length > 0 ? `, ${this.#spilledItems.length} items` : ''}${this.#spilledServer.length > 0 ? ', the server metrics' : ''}${this.#spilledFinish ? ` and the final state (${state})` : ''}`
     if (this.options.finishWaitMs > 0 && this.#spilling)
       this.options.onNotice(
         `bench: run ${this.runId}: the database is unreachable; waiting up to ${waitS} s (BENCH_DB_WAIT_S) to write ` +

@@ -1,8 +1,10 @@
 /**
  * The sink's journal on both backends: what the database does not take is journaled (0600 in a 0700
  * directory) and written on the next open; replaying twice changes nothing; a journal of another database's
- * run is set aside. The database "goes away" by closing the sink's own connection (test/db/sink-outage
- * stops a real PostgreSQL server instead).
+ * run is set aside. A run's server metrics take the same path (journal version 3): journaled redacted
+ * before the finish line, written before the final state, equal to what a run with the database up stores;
+ * a version-2 file (before them) still replays. The database "goes away" by closing the sink's own
+ * connection (test/db/sink-outage stops a real PostgreSQL server; test/e2e/db-outage a whole `bench run`).
  */
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { appendFile, readFile } from 'node:fs/promises'
@@ -12,13 +14,68 @@ import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type Database } from '../../db/client.ts'
 import { journalDirOf, replayJournals } from '../../db/journal.ts'
-import { requests, runMetrics, runs } from '../../db/schema.ts'
+import { requests, runMetrics, runServerMetrics, runServerScrapes, runs } from '../../db/schema.ts'
+import { readServerMetrics } from '../../db/server-metrics.ts'
 import { createPostgresSink } from '../../db/sink.ts'
 import { summarizeRun } from '../../harness/metrics/index.ts'
-import type { RequestOutcome } from '../../harness/results.ts'
+import type { RequestOutcome, RunMeta } from '../../harness/results.ts'
+import type { ServerMetricsRecord } from '../../harness/server-metrics/session.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import { eventually } from './fixtures/child.ts'
 import { errorOutcome, okOutcome, runMeta } from './fixtures/data.ts'
+
+/** A key the scenario sends as a header, and one found in the environment by its name (…TOKEN). */
+const HEADER_KEY = 'sk-header-0123456789abcdef'
+const ENV_TOKEN = 'env-token-fedcba9876543210'
+
+/** A run whose target sends HEADER_KEY: the sink's redactor learns it from the engine options. */
+const keyedMeta = (label: string, startedAtIso: string): RunMeta =>
+  runMeta({
+    label,
+    startedAtIso,
+    engineOptions: { kind: 'openai', model: 'mock-model', api: 'chat', headers: { 'x-api-key': HEADER_KEY } },
+  })
+
+/** Server metrics with both keys echoed in the reason, a label value and a credential-named label. */
+const serverRecord: ServerMetricsRecord = {
+  url: 'http://127.0.0.1:8000/metrics',
+  state: 'ok',
+  reason: `counter reset; upstream said: Incorrect API key provided: ${HEADER_KEY} (${ENV_TOKEN})`,
+  samples: 2,
+  rows: [
+    {
+      name: 'vllm:prompt_tokens_total',
+      labels: { model_name: `m-${HEADER_KEY}`, api_key: 'literal-label-secret' },
+      kind: 'counter',
+      before: 10,
+      after: 17,
+      delta: 7,
+      sumDelta: null,
+      max: null,
+    },
+    {
+      name: 'vllm:num_requests_running',
+      labels: { model_name: 'm' },
+      kind: 'gauge',
+      before: 0,
+      after: 0,
+      delta: null,
+      sumDelta: null,
+      // A gauge may serve +Inf: stored (and journaled) as null.
+      max: Number.POSITIVE_INFINITY,
+    },
+    {
+      name: 'vllm:e2e_request_latency_seconds',
+      labels: { model_name: 'm', note: ENV_TOKEN },
+      kind: 'histogram',
+      before: 3,
+      after: 5,
+      delta: 2,
+      sumDelta: 0.25,
+      max: null,
+    },
+  ],
+}
 
 describe.each(dbBackends())('sink journal on %s', (backend) => {
   let t: TestDatabase
@@ -32,9 +89,12 @@ describe.each(dbBackends())('sink journal on %s', (backend) => {
     rmSync(home, { recursive: true, force: true })
   })
 
-  /** A run whose first 3 outcomes reach the database and the other 7 (and the finish) only the journal. */
-  async function journaledRun(label: string) {
-    const env = { ...process.env, BENCH_HOME: home }
+  /**
+   * A run whose first 3 outcomes reach the database and the other 7 (and the server metrics when given,
+   * and the finish) only the journal.
+   */
+  async function journaledRun(label: string, server?: { meta: RunMeta; record: ServerMetricsRecord }) {
+    const env = { ...process.env, BENCH_HOME: home, BENCH_TEST_TOKEN: ENV_TOKEN }
     const own = await createDb({ ...t.options, env })
     const notices: string[] = []
     const sink = createPostgresSink(own, {
@@ -44,7 +104,7 @@ describe.each(dbBackends())('sink journal on %s', (backend) => {
       onError: () => {},
       onNotice: (line) => notices.push(line),
     })
-    const recorder = await sink.startRun(runMeta({ label }))
+    const recorder = await sink.startRun(server?.meta ?? runMeta({ label }))
     const id = Number(recorder.runId)
     const outcomes: RequestOutcome[] = []
     for (let seq = 0; seq < 10; seq++) outcomes.push(seq === 4 ? errorOutcome(seq) : okOutcome(seq))
@@ -56,8 +116,11 @@ describe.each(dbBackends())('sink journal on %s', (backend) => {
     // The database goes away.
     await own.close()
     for (const o of outcomes.slice(3)) recorder.record(o)
+    // Not awaited before finish(): finish itself must put them ahead of the final state.
+    const handed = server ? recorder.serverMetrics?.(server.record) : undefined
     const metrics = summarizeRun(outcomes)
     await recorder.finish('completed', metrics)
+    await handed
     await sink.close()
     return { id, metrics, notices, dir: journalDirOf(own, env), env }
   }
@@ -172,5 +235,138 @@ describe.each(dbBackends())('sink journal on %s', (backend) => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  /** The run's server-metrics tables, raw (what a second replay must leave as it is). */
+  async function serverRows(db: Database, id: number) {
+    return {
+      scrapes: await db.select().from(runServerScrapes).where(eq(runServerScrapes.runId, id)),
+      series: await db
+        .select()
+        .from(runServerMetrics)
+        .where(eq(runServerMetrics.runId, id))
+        .orderBy(asc(runServerMetrics.seq)),
+    }
+  }
+
+  it('server metrics: journaled redacted before the finish, written before the final state, equal to a run with the database up, twice the same', async () => {
+    // The reference: the same record through a sink whose database stays up.
+    const env = { ...process.env, BENCH_HOME: home, BENCH_TEST_TOKEN: ENV_TOKEN }
+    const upSink = createPostgresSink(t.db, { flushIntervalMs: 10, finishWaitMs: 0, journalDir: false, env })
+    const up = await upSink.startRun(keyedMeta('server-up', '2026-11-25T12:00:00.000Z'))
+    await up.serverMetrics?.(serverRecord)
+    await up.finish('completed', undefined)
+    await upSink.close()
+    const reference = await readServerMetrics(t.db, Number(up.runId))
+    expect(
+      reference?.rows.map((r) => r.name),
+      'the reference holds every series',
+    ).toEqual(serverRecord.rows.map((r) => r.name))
+    expect(reference?.rows[1]?.max, '+Inf stored as null').toBeNull()
+
+    const { id, dir, notices } = await journaledRun('server-away', {
+      meta: keyedMeta('server-away', '2026-11-25T12:30:00.000Z'),
+      record: serverRecord,
+    })
+    const name = readdirSync(dir).find((f) => f.startsWith(`run-${id}-`)) ?? ''
+    const file = path.join(dir, name)
+    const text = await readFile(file, 'utf8')
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; version?: number })
+    expect(lines[0]?.version, 'journal version').toBe(3)
+    const types = lines.map((l) => l.type)
+    // Outcomes still buffered when the record was handed over may be journaled after it: only the finish
+    // must come last.
+    expect(
+      types.filter((t) => t !== 'outcome'),
+      'one server-metrics line, before the finish',
+    ).toEqual(['run', 'server-metrics', 'finish'])
+    expect(types.filter((t) => t === 'outcome').length, 'outcomes').toBe(7)
+    // Neither key, nor any 8-character run of them (what the redactor also removes), nor the literal label.
+    for (const secret of [HEADER_KEY, ENV_TOKEN, 'literal-label-secret'])
+      expect(text, `${secret} is not in the journal`).not.toContain(secret)
+    expect(text, 'header key fragment').not.toContain(HEADER_KEY.slice(-10))
+    expect(text, 'redaction markers are').toContain('[redacted:header x-api-key]')
+    expect(notices.join('\n'), 'the notice names the server metrics as kept').toMatch(/server metrics/)
+    const before = await stored(t.db, id)
+    expect(before.run?.state, 'not finished in the database yet').toBe('running')
+    expect(await readServerMetrics(t.db, id), 'no server metrics yet').toBeUndefined()
+
+    const copy = `${file}.copy`
+    copyFileSync(file, copy)
+    const first = await replayJournals(t.db, dir)
+    expect(
+      first.replayed.map((r) => [r.runId, r.serverMetrics, r.state]),
+      'replayed with its server metrics',
+    ).toEqual([[id, 1, 'completed']])
+    const once = await stored(t.db, id)
+    expect(once.run?.state, 'final state').toBe('completed')
+    expect(once.run?.error, 'no error').toBeNull()
+    expect(await readServerMetrics(t.db, id), 'equal to what the run with the database up stored').toEqual(
+      reference,
+    )
+    const rowsOnce = await serverRows(t.db, id)
+    expect(rowsOnce.series.length, 'every series').toBe(serverRecord.rows.length)
+
+    copyFileSync(copy, file)
+    rmSync(copy)
+    const second = await replayJournals(t.db, dir)
+    expect(
+      second.replayed.map((r) => r.runId),
+      'replayed again',
+    ).toEqual([id])
+    expect(await serverRows(t.db, id), 'a second replay changes nothing').toEqual(rowsOnce)
+    expect(await t.db.$count(runServerScrapes, eq(runServerScrapes.runId, id)), 'one scrape row').toBe(1)
+    expect(existsSync(file), 'deleted').toBe(false)
+  })
+
+  it('a version-2 journal (before server metrics were journaled) still replays', async () => {
+    const { id, dir } = await journaledRun('version-2')
+    const name = readdirSync(dir).find((f) => f.startsWith(`run-${id}-`)) ?? ''
+    const file = path.join(dir, name)
+    // The same lines as a version-2 writer made: header version 2, outcomes, finish (no server-metrics line).
+    const [header, ...rest] = (await readFile(file, 'utf8')).split('\n')
+    writeFileSync(file, [JSON.stringify({ ...JSON.parse(header ?? ''), version: 2 }), ...rest].join('\n'))
+    const summary = await replayJournals(t.db, dir)
+    expect(summary.skipped, 'nothing skipped').toEqual([])
+    expect(
+      summary.replayed.map((r) => [r.runId, r.outcomes, r.serverMetrics, r.state]),
+      'replayed',
+    ).toEqual([[id, 7, 0, 'completed']])
+    const after = await stored(t.db, id)
+    expect(after.seqs, 'every outcome').toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(after.run?.state, 'state').toBe('completed')
+    expect(await readServerMetrics(t.db, id), 'no server metrics').toBeUndefined()
+  })
+
+  it('server metrics the database refuses as data: the run finishes, its stored error says so', async () => {
+    const notices: string[] = []
+    const sink = createPostgresSink(t.db, {
+      flushIntervalMs: 10,
+      finishWaitMs: 0,
+      journalDir: false,
+      onError: () => {},
+      onNotice: (line) => notices.push(line),
+    })
+    const recorder = await sink.startRun(
+      runMeta({ label: 'server-refused', startedAtIso: '2026-11-25T13:00:00.000Z' }),
+    )
+    // A lone surrogate: JSON.stringify escapes it as \ud800, which jsonb refuses (SQLSTATE 22P05).
+    await recorder.serverMetrics?.({
+      ...serverRecord,
+      rows: [{ ...(serverRecord.rows[2] as ServerMetricsRecord['rows'][number]), labels: { bad: '\ud800' } }],
+    })
+    await recorder.finish('completed', undefined)
+    await sink.close()
+    const id = Number(recorder.runId)
+    const { run } = await stored(t.db, id)
+    expect(run?.state, 'the run is not lost').toBe('completed')
+    expect(run?.error, 'why its server metrics are missing').toMatch(
+      /server metrics were refused by the database/,
+    )
+    expect(await readServerMetrics(t.db, id), 'nothing half-stored').toBeUndefined()
+    expect(notices.join('\n'), 'said').toMatch(/server metrics were refused/)
   })
 })
