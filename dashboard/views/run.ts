@@ -16,6 +16,7 @@ import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { httpLoadCharts, httpLoadSection } from './http-load.ts'
 import { page } from './layout.ts'
 import { microSection } from './micro.ts'
+import { measuredLine, storesRequests } from './run-measured.ts'
 import { flagTags } from './scope.ts'
 import { serverMetricsSection } from './server-metrics.ts'
 import { serverTruthNote } from './server-truth.ts'
@@ -101,8 +102,8 @@ ${llamaCppNote({
 })}
 ${serverTruthNote(m)}
 ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.file}). ${run.imported.notes.join(' ')}`) : ''}
-<p>Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors${requests.aborted > 0 ? h`, ${requests.aborted} aborted by the interrupt` : ''}).</p>
-${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : notice('No per-request rows to chart.')}
+${measuredLine(m)}
+${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : storesRequests(run.loadKind) ? notice('No per-request rows to chart.') : ''}
 ${errorTable(m.errors, requests.total - requests.aborted)}
 ${checklistTable(m.scalars, run.load)}
 ${httpLoadSection(m)}
