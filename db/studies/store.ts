@@ -8,12 +8,14 @@
  * @module
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import type { EndpointStudy } from '../../harness/speculative/endpoints/study-file.ts'
 import type { SpecStudyResult } from '../../harness/speculative/study.ts'
 import type { Study } from '../../harness/speculative/study-file.ts'
 import type { Db } from '../client.ts'
 import {
   matrixJobs,
   type SpecStudy,
+  specEndpointK,
   specStudies,
   specStudyK,
   specStudyPositions,
@@ -23,8 +25,13 @@ import {
 
 export type SpecStudyState = (typeof specStudyStates)[number]
 
-export interface NewStudyRow {
-  study: Study
+/** native: our draft/verify loop (SpecStudyResult); endpoint: deployed servers (EndpointStudyResult). */
+export type SpecStudyKind = 'native' | 'endpoint'
+
+export type NewStudyRow = NewStudyRowBase &
+  ({ kind?: 'native'; study: Study } | { kind: 'endpoint'; study: EndpointStudy })
+
+interface NewStudyRowBase {
   /** The study file as given. */
   source?: string | null
   /** Where relative model paths resolve on the worker (the launcher's working directory). */
@@ -41,7 +48,7 @@ export async function insertStudy(db: Db, row: NewStudyRow): Promise<number> {
     .insert(specStudies)
     .values({
       name: row.study.name,
-      kind: 'native',
+      kind: row.kind ?? 'native',
       study: row.study,
       source: row.source ?? null,
       baseDir: row.baseDir ?? null,
@@ -86,7 +93,7 @@ export async function markStudyFailed(
 }
 
 /** JSON cannot hold NaN or ±Infinity (a conditional α after a zero rate is NaN): null instead. */
-function finiteOrNull(v: number): number | null {
+export function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null
 }
 
@@ -272,17 +279,45 @@ async function studyRows(
   )
 }
 
+/** One K of an endpoint study (spec_endpoint_k with its per-position rows); null: the server did not say. */
+export interface EndpointKRow {
+  k: number
+  drafted: number | null
+  accepted: number | null
+  drafts: number | null
+  acceptanceRate: number | null
+  meanAcceptanceLength: number | null
+  alphaHat: number | null
+  tokensPerS: number
+  baselineTokensPerS: number
+  costRatio: number | null
+  measuredSpeedup: number
+  predictedSpeedup: number | null
+  /** measured − predicted. */
+  error: number | null
+  /** (measured − predicted) / predicted. */
+  relativeError: number | null
+  sameOutput: boolean
+  countersSource: string | null
+  details: Record<string, unknown>
+  /** rate at drafted position 1..K (accepted there ÷ drafts), when the server counts per position. */
+  positions: { position: number; accepted: number; rate: number }[]
+}
+
 export interface StoredStudy {
   study: SpecStudy
+  /** A native study's rows (empty for an endpoint study). */
   perK: StudyKRow[]
   perPrompt: StudyPromptRow[]
+  /** An endpoint study's rows (empty for a native study). */
+  endpointK: EndpointKRow[]
 }
 
 /** One study with its rows (K ascending, then prompt); undefined when there is no such study. */
 export async function readStudy(db: Db, id: number): Promise<StoredStudy | undefined> {
   const [study] = await studyRows(db, eq(specStudies.id, id))
   if (!study) return undefined
-  const [ks, prompts, positions] = await Promise.all([
+  const [ks, prompts, positions, endpointKs] = await Promise.all([
     db.select().from(specStudyK).where(eq(specStudyK.studyId, id)).orderBy(asc(specStudyK.k)),
     db
       .select()
@@ -294,17 +329,25 @@ export async function readStudy(db: Db, id: number): Promise<StoredStudy | undef
       .from(specStudyPositions)
       .where(eq(specStudyPositions.studyId, id))
       .orderBy(asc(specStudyPositions.k), asc(specStudyPositions.position)),
+    db.select().from(specEndpointK).where(eq(specEndpointK.studyId, id)).orderBy(asc(specEndpointK.k)),
   ])
+  const positionsOf = (k: number) =>
+    positions
+      .filter((p) => p.k === k)
+      .map((p) => ({ position: p.position, accepted: p.accepted, rate: p.rate }))
   return {
     study,
     perK: ks.map(({ studyId: _s, details, ...r }) => ({
       ...r,
       details: details as Record<string, unknown>,
-      positions: positions
-        .filter((p) => p.k === r.k)
-        .map((p) => ({ position: p.position, accepted: p.accepted, rate: p.rate })),
+      positions: positionsOf(r.k),
     })),
     perPrompt: prompts.map(({ studyId: _s, ...p }) => p),
+    endpointK: endpointKs.map(({ studyId: _s, details, ...r }) => ({
+      ...r,
+      details: details as Record<string, unknown>,
+      positions: positionsOf(r.k),
+    })),
   }
 }
 
@@ -330,6 +373,12 @@ export interface StudySummary {
   finishedAt: Date | null
 }
 
+/** The K values a study measures: a native study's `ks`, an endpoint study's `on[].k`. */
+function studyKs(r: SpecStudy): number[] {
+  const study = r.study as { ks?: number[]; on?: { k: number }[] }
+  return r.kind === 'endpoint' ? (study.on ?? []).map((o) => o.k) : (study.ks ?? []).slice()
+}
+
 /** The latest studies, newest first. */
 export async function listStudies(db: Db, limit = 50): Promise<StudySummary[]> {
   const rows = await studyRows(db, undefined, limit)
@@ -340,7 +389,11 @@ export async function listStudies(db: Db, limit = 50): Promise<StudySummary[]> {
       .select({ studyId: specStudyK.studyId, k: specStudyK.k, speedup: specStudyK.measuredSpeedup })
       .from(specStudyK)
       .where(inArray(specStudyK.studyId, ids))
-    for (const r of ks) {
+    const endpointKs = await db
+      .select({ studyId: specEndpointK.studyId, k: specEndpointK.k, speedup: specEndpointK.measuredSpeedup })
+      .from(specEndpointK)
+      .where(inArray(specEndpointK.studyId, ids))
+    for (const r of [...ks, ...endpointKs]) {
       const b = best.get(r.studyId)
       if (!b || r.speedup > b.speedup) best.set(r.studyId, { k: r.k, speedup: r.speedup })
     }
@@ -354,7 +407,7 @@ export async function listStudies(db: Db, limit = 50): Promise<StudySummary[]> {
     error: r.error,
     progress: r.progress,
     progressMessage: r.progressMessage,
-    ks: ((r.study as { ks?: number[] }).ks ?? []).slice(),
+    ks: studyKs(r),
     costRatio: r.costRatio,
     alphaUsed: r.alphaUsed,
     optimalK: r.optimalK,

@@ -33,7 +33,7 @@ describe('bench-study documents', () => {
     const doc = await exportStudy(source.db, id)
     expect(doc).toMatchObject({
       format: 'bench-study',
-      version: 1,
+      version: 2,
       study: { state: 'completed', label: 'exported' },
     })
     const original = await readStudy(source.db, id)

@@ -4,13 +4,17 @@
  * variable never printed; a bad study file names each wrong field. The same study against a real
  * llama-server is test/real-server/llama-server-speculative.test.ts (library level).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDashboard } from '../../dashboard/server.ts'
+import { specEndpointK, specStudies, specStudyPositions } from '../../db/schema.ts'
+import { readStudy } from '../../db/studies/store.ts'
 import type { MockServerHandle } from '../../harness/mock-server/server.ts'
 import { startMockServerInWorker } from '../../harness/mock-server/worker.ts'
 import { runCli } from '../helpers/cli.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 const KEY = 'sk-spec-endpoints-0123456789abcdef'
 const fast = { ttft: { kind: 'fixed', ms: 1 }, itl: { kind: 'fixed', ms: 0 } } as const
@@ -50,7 +54,7 @@ describe('bench spec-endpoints', () => {
   it('prints per K the servers’ acceptance, τ, α̂, measured vs predicted speedup; the key stays out', async () => {
     const file = join(dir, 'study.json')
     writeFileSync(file, JSON.stringify(study()))
-    const r = await runCli(['spec-endpoints', file, '--json'], { env: { SPEC_KEY: KEY } })
+    const r = await runCli(['spec-endpoints', file, '--json', '--no-db'], { env: { SPEC_KEY: KEY } })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout + r.stderr).not.toContain(KEY)
     const out = JSON.parse(r.stdout) as {
@@ -72,23 +76,91 @@ describe('bench spec-endpoints', () => {
     // ~600 verification steps at α = 0.8: α̂ within a few hundredths.
     expect(Math.abs(row.alphaHat - 0.8)).toBeLessThan(0.05)
     expect(row.predictedSpeedup).toBeGreaterThan(2)
-    const table = await runCli(['spec-endpoints', file], { env: { SPEC_KEY: KEY } })
+    const table = await runCli(['spec-endpoints', file, '--no-db'], { env: { SPEC_KEY: KEY } })
     expect(table.code, table.stderr).toBe(0)
     expect(table.stdout).toMatch(/^without speculation: [\d.]+ decode tok\/s \(server timings\)\n/)
     expect(table.stdout).toMatch(/\n3 +0\.\d{3} +\d\.\d\d +0\.\d{3} .* yes\n?$/)
   })
 
+  it('stores the study (--db, --label): bench study list and export show it; the key is nowhere', async () => {
+    const t: TestDatabase = await createTestDatabase('pglite')
+    try {
+      const dataDir = String(t.options.dataDir)
+      const file = join(dir, 'stored.json')
+      writeFileSync(file, JSON.stringify(study()))
+      const r = await runCli(['spec-endpoints', file, '--db', dataDir, '--label', 'mock <run>'], {
+        env: { SPEC_KEY: KEY },
+      })
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toMatch(/bench spec-endpoints: study \d+ stored in .* \(dashboard: \/studies\/\d+\)/)
+      const id = Number(/study (\d+) stored/.exec(r.stderr)?.[1])
+      const stored = await readStudy(t.db, id)
+      expect(stored?.study).toMatchObject({ kind: 'endpoint', state: 'completed', label: 'mock <run>' })
+      const row = stored!.endpointK[0]!
+      expect(row).toMatchObject({ k: 3, sameOutput: true, countersSource: 'metrics', costRatio: 0.05 })
+      expect(row.error).toBeCloseTo(row.measuredSpeedup - row.predictedSpeedup!, 12)
+      expect(Math.abs(row.alphaHat! - 0.8)).toBeLessThan(0.1)
+      // The mock serves llama-server's per-position counters: K positions, the first kept most.
+      expect(row.positions.map((p) => p.position)).toEqual([1, 2, 3])
+      expect(row.positions[0]!.rate).toBeGreaterThan(row.positions[2]!.rate)
+
+      const list = await runCli(['study', 'list', '--db', dataDir])
+      expect(list.code, list.stderr).toBe(0)
+      expect(list.stdout).toMatch(new RegExp(`^${id}\tmock-spec\tendpoint\tcompleted\tK 3\t`, 'm'))
+      const exported = join(dir, 'export.json')
+      const ex = await runCli(['study', 'export', String(id), '--out', exported, '--db', dataDir])
+      expect(ex.code, ex.stderr).toBe(0)
+      const doc = readFileSync(exported, 'utf8')
+      expect(JSON.parse(doc)).toMatchObject({
+        version: 2,
+        study: { kind: 'endpoint' },
+        endpointK: [{ k: 3 }],
+      })
+
+      // The key: not in any stored row, not in the export, not on the pages or their JSON.
+      const rows = JSON.stringify(
+        await Promise.all([
+          t.db.select().from(specStudies),
+          t.db.select().from(specEndpointK),
+          t.db.select().from(specStudyPositions),
+        ]),
+      )
+      expect(rows).toContain('SPEC_KEY')
+      const dashboard = await startDashboard({
+        db: t.db,
+        auth: { token: 'spec-endpoints-dashboard-token' },
+        port: 0,
+      })
+      try {
+        const pages = await Promise.all(
+          [`/studies/${id}`, `/api/studies/${id}`, '/studies', '/api/studies'].map(async (route) => {
+            const res = await fetch(new URL(route, dashboard.url))
+            expect(res.status, route).toBe(200)
+            return res.text()
+          }),
+        )
+        expect(pages[0]).toContain('mock <run>'.replace('<', '&lt;').replace('>', '&gt;'))
+        for (const text of [rows, doc, r.stdout, r.stderr, list.stdout, ...pages])
+          expect(text).not.toContain(KEY)
+      } finally {
+        await dashboard.close()
+      }
+    } finally {
+      await t.dispose()
+    }
+  }, 60_000)
+
   it('a bad study names each wrong field; a missing key variable is one line', async () => {
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, JSON.stringify(study({ on: [], maxTokens: 1, off: 'ftp://x' })))
-    const r = await runCli(['spec-endpoints', bad])
+    const r = await runCli(['spec-endpoints', bad, '--no-db'])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/- off: /)
     expect(r.stderr).toMatch(/- on: /)
     expect(r.stderr).toMatch(/- maxTokens: /)
     const good = join(dir, 'good.json')
     writeFileSync(good, JSON.stringify(study()))
-    const unset = await runCli(['spec-endpoints', good], { env: { SPEC_KEY: '' } })
+    const unset = await runCli(['spec-endpoints', good, '--no-db'], { env: { SPEC_KEY: '' } })
     expect(unset.code).toBe(1)
     expect(unset.stderr).toMatch(/apiKeyEnv: the environment variable SPEC_KEY is not set or empty/)
   })

@@ -29,10 +29,12 @@ export async function studyListCommand(opts: { json?: boolean; db?: string }): P
       return EXIT_OK
     }
     if (list.length === 0)
-      process.stdout.write(`no study in ${db.location} (bench spec <study file> runs one)\n`)
+      process.stdout.write(
+        `no study in ${db.location} (bench spec or bench spec-endpoints <study file> runs one)\n`,
+      )
     for (const s of list)
       process.stdout.write(
-        `${s.id}\t${s.name}\t${s.state}${s.state === 'running' ? ` ${Math.round(s.progress * 100)} %` : ''}\tK ${s.ks.join(',')}\tα ${two(s.alphaUsed)}\tc ${two(s.costRatio)}\tbest K predicted ${s.optimalK ?? '–'} (${two(s.optimalSpeedup)}×), measured ${s.bestMeasured?.k ?? '–'} (${two(s.bestMeasured?.speedup ?? null)}×)${s.error ? `\t${s.error}` : ''}\n`,
+        `${s.id}\t${s.name}\t${s.kind}\t${s.state}${s.state === 'running' ? ` ${Math.round(s.progress * 100)} %` : ''}\tK ${s.ks.join(',')}\tα ${two(s.alphaUsed)}\tc ${two(s.costRatio)}\tbest K predicted ${s.optimalK ?? '–'} (${two(s.optimalSpeedup)}×), measured ${s.bestMeasured?.k ?? '–'} (${two(s.bestMeasured?.speedup ?? null)}×)${s.error ? `\t${s.error}` : ''}\n`,
       )
     return EXIT_OK
   })

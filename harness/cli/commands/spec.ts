@@ -82,7 +82,8 @@ export function registerSpecCommand(program: Command): void {
  * `bench spec-endpoints <study>`: the study against deployed endpoints (harness/speculative/endpoints): the
  * same greedy prompts to the target without and with speculation per K (and the draft alone, for c);
  * prints per K the acceptance, τ and α̂ the servers report, decode speed, measured vs predicted speedup and
- * whether the output stayed the same. Exit 1 when greedy output changed.
+ * whether the output stayed the same, and stores it (db/studies/endpoint-store.ts; --db, --no-db, --label
+ * as `bench spec`). Exit 1 when greedy output changed.
  */
 export function registerSpecEndpointsCommand(program: Command): void {
   program
@@ -95,18 +96,49 @@ export function registerSpecEndpointsCommand(program: Command): void {
       'endpoint study file (.ts default export or .json): model, off, on [{k, url}], draftAlone …',
     )
     .option('--json', 'print the whole result record as JSON instead of the table')
+    .option(
+      '--db <path|url>',
+      'store the study in this embedded database directory or postgres:// URL (default: DATABASE_URL, BENCH_DB, .bench/db)',
+    )
+    .option('--no-db', 'store nothing (print only)')
+    .option('--label <text>', 'free text stored with the study')
     .action(
-      action(async (file: string, opts: { json?: boolean }) => {
+      action(async (file: string, opts: { json?: boolean; db?: string | false; label?: string }) => {
+        const os = await import('node:os')
         const { loadEndpointStudy } = await import('../../speculative/endpoints/study-file.ts')
         const { runEndpointStudyFile } = await import('../../speculative/endpoints/run-file.ts')
         const { formatEndpointStudy } = await import('../../speculative/endpoints/study.ts')
         const study = await loadEndpointStudy(file)
+        const started = Date.now()
+        const loadAverageBefore = os.loadavg()
         const result = await runEndpointStudyFile(study)
+        const environment = {
+          cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model ?? 'unknown',
+          node: process.version,
+          loadAverageBefore,
+          loadAverageAfter: os.loadavg(),
+        }
+        // Printed first: a database that refuses the study does not lose what was measured.
         process.stdout.write(
           opts.json
             ? `${JSON.stringify({ name: study.name, ...result }, null, 2)}\n`
             : `${formatEndpointStudy(result)}\n`,
         )
+        if (opts.db !== false) {
+          const { storeEndpointStudy } = await import('../actions/spec-db.ts')
+          const where = await storeEndpointStudy(
+            {
+              study,
+              result,
+              startedAt: new Date(started).toISOString(),
+              durationMs: Date.now() - started,
+              environment,
+            },
+            { db: opts.db, source: file, label: opts.label },
+          )
+          process.stderr.write(`bench spec-endpoints: ${where}\n`)
+        }
         const changed = result.rows.filter((r) => !r.sameOutput).map((r) => r.k)
         if (changed.length > 0) {
           process.stderr.write(

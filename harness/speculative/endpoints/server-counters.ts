@@ -27,6 +27,8 @@ import type { ServerMetricRow } from '../../server-metrics/session.ts'
 export interface ServerSpeculation {
   /** Where the figures come from, e.g. "llama-server timings (30 responses)" or "Δ vllm:spec_decode_*". */
   source: string
+  /** Which kind of report: /metrics counters (Δ over the run), llama-server's per-response timings, or SGLang's gauges. */
+  counters: 'metrics' | 'timings' | 'gauges'
   /** run: counted over exactly our run (deltas, our responses); server-interval: the server's own window. */
   window: 'run' | 'server-interval'
   draftTokens?: number
@@ -59,6 +61,7 @@ export function speculationFromTimings(
   if (responses === 0) return undefined
   return {
     source: `llama-server timings.draft_n / draft_n_accepted (${responses} responses)`,
+    counters: 'timings',
     window: 'run',
     draftTokens,
     acceptedTokens,
@@ -88,6 +91,7 @@ export function speculationFromMetrics(rows: readonly ServerMetricRow[]): Server
     const perPos = perPosition(rows, `${prefix}spec_decode_num_accepted_tokens_per_pos_total`)
     return {
       source: `Δ ${prefix}spec_decode_* over the run`,
+      counters: 'metrics',
       window: 'run',
       draftTokens,
       acceptedTokens,
@@ -105,6 +109,7 @@ export function speculationFromMetrics(rows: readonly ServerMetricRow[]): Server
   if (tau === undefined && rate === undefined) return undefined
   return {
     source: 'sglang:spec_accept_length / spec_accept_rate (gauges, the server’s last interval)',
+    counters: 'gauges',
     window: 'server-interval',
     ...(tau !== undefined ? { meanAcceptanceLength: tau } : {}),
     ...(rate !== undefined ? { acceptanceRate: rate } : {}),

@@ -97,28 +97,38 @@ export async function runEndpointStudy(o: EndpointStudyOptions): Promise<Endpoin
         ? { value: o.c, source: 'given' as const }
         : undefined
   const rows: EndpointStudyRow[] = []
-  for (const { k, endpoint } of o.on) {
-    const pass = await measurePass(endpoint, o)
-    const s = pass.speculation
-    const tau = s?.meanAcceptanceLength
-    const alphaHat = tau !== undefined && k >= 1 ? alphaFromTau(tau, k) : undefined
-    const measuredSpeedup = pass.decodeTokensPerS / off.decodeTokensPerS
-    const predicted =
-      alphaHat !== undefined && c !== undefined ? predictedSpeedup(alphaHat, k, c.value) : undefined
-    rows.push({
-      k,
-      pass,
-      sameOutput: pass.texts.every((t, i) => t === off.texts[i]),
-      ...(s?.acceptanceRate !== undefined ? { acceptanceRate: s.acceptanceRate } : {}),
-      ...(tau !== undefined ? { meanAcceptanceLength: tau } : {}),
-      ...(alphaHat !== undefined ? { alphaHat } : {}),
-      measuredSpeedup,
-      ...(predicted !== undefined
-        ? { predictedSpeedup: predicted, relativeError: (measuredSpeedup - predicted) / predicted }
-        : {}),
-    })
-  }
+  for (const { k, endpoint } of o.on)
+    rows.push(endpointStudyRow(k, await measurePass(endpoint, o), off, c?.value))
   return { off, ...(c ? { c } : {}), ...(draftAlone ? { draftAlone } : {}), rows }
+}
+
+/**
+ * One K's row from its pass and the pass without speculation (pure): the server's acceptance, τ and α̂,
+ * measured speedup, and with c the predicted speedup and relative error.
+ */
+export function endpointStudyRow(
+  k: number,
+  pass: EndpointPass,
+  off: EndpointPass,
+  c: number | undefined,
+): EndpointStudyRow {
+  const s = pass.speculation
+  const tau = s?.meanAcceptanceLength
+  const alphaHat = tau !== undefined && k >= 1 ? alphaFromTau(tau, k) : undefined
+  const measuredSpeedup = pass.decodeTokensPerS / off.decodeTokensPerS
+  const predicted = alphaHat !== undefined && c !== undefined ? predictedSpeedup(alphaHat, k, c) : undefined
+  return {
+    k,
+    pass,
+    sameOutput: pass.texts.every((t, i) => t === off.texts[i]),
+    ...(s?.acceptanceRate !== undefined ? { acceptanceRate: s.acceptanceRate } : {}),
+    ...(tau !== undefined ? { meanAcceptanceLength: tau } : {}),
+    ...(alphaHat !== undefined ? { alphaHat } : {}),
+    measuredSpeedup,
+    ...(predicted !== undefined
+      ? { predictedSpeedup: predicted, relativeError: (measuredSpeedup - predicted) / predicted }
+      : {}),
+  }
 }
 
 async function measurePass(endpoint: StudyEndpoint, o: EndpointStudyOptions): Promise<EndpointPass> {

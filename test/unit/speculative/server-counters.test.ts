@@ -37,6 +37,7 @@ describe('speculation reported by servers', () => {
       ]),
     ).toEqual({
       source: 'llama-server timings.draft_n / draft_n_accepted (2 responses)',
+      counters: 'timings',
       window: 'run',
       draftTokens: 20,
       acceptedTokens: 10,
@@ -59,6 +60,7 @@ describe('speculation reported by servers', () => {
     ]
     const s = speculationFromMetrics(rows)
     expect(s).toMatchObject({
+      counters: 'metrics',
       window: 'run',
       drafts: 10,
       draftTokens: 30,
@@ -78,6 +80,7 @@ describe('speculation reported by servers', () => {
     ])
     expect(s).toEqual({
       source: 'Δ llamacpp:spec_decode_* over the run',
+      counters: 'metrics',
       window: 'run',
       draftTokens: 16,
       acceptedTokens: 16,
@@ -93,7 +96,12 @@ describe('speculation reported by servers', () => {
         gauge('sglang:spec_accept_length', 2.9),
         gauge('sglang:spec_accept_rate', 0.27),
       ]),
-    ).toMatchObject({ window: 'server-interval', meanAcceptanceLength: 2.9, acceptanceRate: 0.27 })
+    ).toMatchObject({
+      counters: 'gauges',
+      window: 'server-interval',
+      meanAcceptanceLength: 2.9,
+      acceptanceRate: 0.27,
+    })
     expect(speculationFromMetrics([counter('vllm:prompt_tokens_total', 5)])).toBeUndefined()
   })
 })
