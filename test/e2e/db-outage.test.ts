@@ -6,6 +6,8 @@
  * - still away when the command ends → exit 0 (the result is known and safe in the journal), stderr says
  *   where the journal is; the next command that opens the database writes it;
  * - killed (SIGKILL) during the outage → nothing journaled is lost.
+ * The mock speaks vLLM, /metrics included: the run's server metrics go through the outage too, and what is
+ * stored equals the JSONL's server-metrics line (what a run with the database up stores: both redacted).
  * BENCH_OUTAGE_S sets the first case's outage (default 6 s; `BENCH_OUTAGE_S=90 npx vitest run
  * test/e2e/db-outage.test.ts -t across` is the issue's 90 s case, with a 20 s load) and prints its figures.
  */
@@ -18,6 +20,8 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb } from '../../db/client.ts'
 import { journalDirOf, parseJournal } from '../../db/journal.ts'
+import { readServerMetrics } from '../../db/server-metrics.ts'
+import type { ServerMetricsRecord } from '../../harness/server-metrics/session.ts'
 import { BENCH_BIN, runCli } from '../helpers/cli.ts'
 import { type PgCluster, pgClusterSkipReason, startPgCluster } from '../helpers/pg-cluster.ts'
 
@@ -36,7 +40,8 @@ function scenario(name: string, durationS: number) {
         engine: {
           kind: 'openai',
           model: 'mock-model',
-          mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 2 } },
+          // vllm: a /metrics with vllm:* series (the default personality's mock_* are not kept).
+          mock: { ttft: { kind: 'fixed', ms: 5 }, itl: { kind: 'fixed', ms: 2 }, personality: 'vllm' },
         },
       },
     ],
@@ -130,10 +135,26 @@ describe.skipIf(skip !== undefined)(
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { type: string })
+      const server = lines.filter((l) => l.type === 'server-metrics') as (ServerMetricsRecord & {
+        type: string
+        runId?: string
+      })[]
       return {
         runs: lines.filter((l) => l.type === 'run').length,
         outcomes: lines.filter((l) => l.type === 'outcome').length,
         finishes: lines.filter((l) => l.type === 'finish') as { type: string; state?: string }[],
+        // The record as the JSONL sink wrote it, without its line's type and runId.
+        serverMetrics: server.map(({ type: _t, runId: _r, ...record }) => record),
+      }
+    }
+
+    /** The run's server metrics as the database holds them (opening it replays nothing: BENCH_HOME empty). */
+    async function storedServerMetrics(runId: number): Promise<ServerMetricsRecord | undefined> {
+      const db = await createDb({ url: cluster.url, env: { BENCH_HOME: path.join(dir, 'no-journals') } })
+      try {
+        return await readServerMetrics(db, runId)
+      } finally {
+        await db.close()
       }
     }
 
@@ -195,6 +216,12 @@ describe.skipIf(skip !== undefined)(
       expect(s.runRows, 'one run row').toBe(1)
       expect(journalFiles(home), 'journal deleted').toEqual([])
       expect(r.stderr, 'it said it was waiting').toMatch(/waiting up to \d+ s/)
+      const [server, ...moreServer] = j.serverMetrics
+      expect(moreServer, 'one server-metrics line').toEqual([])
+      expect(server?.state, `server metrics read: ${server?.reason}`).toBe('ok')
+      expect(await storedServerMetrics(s.run.id), 'server metrics stored as the JSONL has them').toEqual(
+        server,
+      )
     })
 
     it('database still away when the command ends: exit 0, the journal is named, the next command writes it', {
@@ -228,6 +255,16 @@ describe.skipIf(skip !== undefined)(
       const parsed = parseJournal(readFileSync(journal, 'utf8'))
       if (typeof parsed === 'string') return expect.unreachable(parsed)
       expect(parsed.finish?.state, 'the final state is journaled').toBe('completed')
+      expect(
+        parsed.serverMetrics.map((m) => m.state),
+        'the server metrics are journaled',
+      ).toEqual(['ok'])
+      const before = await stored(name)
+      expect(before.run.state, 'not finished in the database before the replay').toBe('running')
+      const [scrapes] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from run_server_scrapes where run_id = ${before.run.id}`
+      expect(scrapes?.n, 'nor its server metrics').toBe(0)
 
       const next = await runCli(['runs', 'list', '--db', cluster.url], { env: { BENCH_HOME: home } })
       expect(next.code, `next command; stderr: ${next.stderr}`).toBe(0)
@@ -239,6 +276,16 @@ describe.skipIf(skip !== undefined)(
       expect(s.metrics, 'metrics').toBeGreaterThan(10)
       expect(j.finishes, 'one finish record in the JSONL').toHaveLength(1)
       expect(journalFiles(home), 'journal deleted').toEqual([])
+      const [server] = j.serverMetrics
+      expect(server?.rows.length, 'series read from the mock').toBeGreaterThan(0)
+      expect(
+        server?.rows.some((row) => row.name === 'vllm:prompt_tokens_total' && (row.delta ?? 0) > 0),
+        'the run counted prompt tokens',
+      ).toBe(true)
+      expect(
+        await storedServerMetrics(s.run.id),
+        'written from the journal: what the JSONL (a run with the database up) has',
+      ).toEqual(server)
     })
 
     it('SIGKILL during the outage loses nothing that was journaled', { timeout: 120_000 }, async () => {
