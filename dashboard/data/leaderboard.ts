@@ -20,11 +20,10 @@ import { type RunLoad, runLoads } from '../../db/queries/variant-table.ts'
 import { metricInfo } from '../../harness/metrics/catalogue.ts'
 import { variantFamily } from '../charts/palette.ts'
 import { type Better, paretoFront } from '../charts/pareto.ts'
-import { NotFoundError } from '../errors.ts'
 import { EVERY_LOAD, type LeaderboardQuery, type LeaderboardSort } from '../params.ts'
 import type { ReadCache } from './cache.ts'
 import { chooseLoad, isLoadStep, type LoadOption, loadOptions } from './loads.ts'
-import { cachedScenarios } from './pickers.ts'
+import { cachedRankedScenarios, unrankedScenarioError } from './pickers.ts'
 import {
   type BranchView,
   branchView,
@@ -153,7 +152,7 @@ async function computeLeaderboard(
   query: LeaderboardQuery,
   cache?: ReadCache,
 ): Promise<LeaderboardModel> {
-  const scenarios = await cachedScenarios(db, cache)
+  const scenarios = await cachedRankedScenarios(db, cache)
   const scenario = query.scenario ?? scenarios[0]?.name ?? null
   const filters = {
     ...(query.load !== undefined ? { load: query.load } : {}),
@@ -184,8 +183,7 @@ async function computeLeaderboard(
     recommendation: { paretoSet: { plot: '', labels: [] }, flaggedRows: 0 },
   }
   if (scenario === null) return empty
-  if (!scenarios.some((s) => s.name === scenario))
-    throw new NotFoundError(`no completed runs of scenario "${scenario}"`)
+  if (!scenarios.some((s) => s.name === scenario)) throw await unrankedScenarioError(db, scenario, cache)
 
   const read = (v: BranchView) => leaderboard(db, { scenario, metrics: READ_METRICS, ...scopeOptions(v) })
   let [raw, branches] = await Promise.all([read(view), scenarioBranches(db, scenario)])

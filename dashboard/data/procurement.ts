@@ -33,7 +33,7 @@ import type { Slo } from '../../harness/metrics/types.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { ProcurementQuery } from '../params.ts'
 import type { ReadCache } from './cache.ts'
-import { cachedScenarios } from './pickers.ts'
+import { cachedRankedScenarios, unrankedScenarioError } from './pickers.ts'
 import { type BranchView, branchView, fallBackToEveryBranch, mayFallBack, scopeOptions } from './scope.ts'
 
 /** METRICS.md's example bounds, used when neither the reader nor the scenario sets an SLO. */
@@ -214,7 +214,7 @@ async function computeProcurement(
   query: ProcurementQuery,
   cache?: ReadCache,
 ): Promise<ProcurementModel> {
-  const scenarios = await cachedScenarios(db, cache)
+  const scenarios = await cachedRankedScenarios(db, cache)
   const scenario = query.scenario ?? scenarios[0]?.name ?? null
   let view = branchView(query.branch, query.role)
   const empty: ProcurementModel = {
@@ -237,8 +237,7 @@ async function computeProcurement(
     recommendation: { best: null, text: '' },
   }
   if (scenario === null) return empty
-  if (!scenarios.some((s) => s.name === scenario))
-    throw new NotFoundError(`no completed runs of scenario "${scenario}"`)
+  if (!scenarios.some((s) => s.name === scenario)) throw await unrankedScenarioError(db, scenario, cache)
 
   let [all, branches] = await Promise.all([
     procurementCandidates(db, scenario, scopeOptions(view)),

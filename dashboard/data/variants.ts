@@ -28,7 +28,7 @@ import { NotFoundError } from '../errors.ts'
 import { VARIANT_FIGURES, type VariantFigure, type VariantSort, type VariantsQuery } from '../params.ts'
 import type { ReadCache } from './cache.ts'
 import { chooseLoad, isLoadStep, type LoadOption, loadOptions } from './loads.ts'
-import { cachedScenarios } from './pickers.ts'
+import { cachedRankedScenarios, unrankedScenarioError } from './pickers.ts'
 import {
   type BranchView,
   branchView,
@@ -128,7 +128,7 @@ export function defaultVariantDir(sort: VariantSort): 'asc' | 'desc' {
 }
 
 async function computeVariants(db: Db, query: VariantsQuery, cache?: ReadCache): Promise<VariantsModel> {
-  const scenarios = await cachedScenarios(db, cache)
+  const scenarios = await cachedRankedScenarios(db, cache)
   const scenario = query.scenario ?? scenarios[0]?.name ?? null
   const sort = query.sort ?? 'outputTokensPerS'
   let view = branchView(query.branch, query.role)
@@ -152,8 +152,7 @@ async function computeVariants(db: Db, query: VariantsQuery, cache?: ReadCache):
     joined: { accuracy: 0, quality: 0 },
   }
   if (scenario === null) return empty
-  if (!scenarios.some((s) => s.name === scenario))
-    throw new NotFoundError(`no completed runs of scenario "${scenario}"`)
+  if (!scenarios.some((s) => s.name === scenario)) throw await unrankedScenarioError(db, scenario, cache)
 
   const read = (v: BranchView) => variantTableRuns(db, { scenario, ...scopeOptions(v) })
   let [all, branches] = await Promise.all([read(view), scenarioBranches(db, scenario)])

@@ -5,13 +5,13 @@
  * incomparable figures never share a row.
  * @module
  */
-import { and, desc, eq, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { orderByFigure } from '../figures/leaderboard.ts'
 import { environments, runs, variants } from '../schema.ts'
 import { type DimensionSource, differingDimensions, dimensionColumns } from './dimensions.ts'
 import { HEADLINE_METRICS, type MetricValues, metricsOf } from './metrics-of.ts'
-import { type BranchScope, branchCondition, type RunRole, roleCondition } from './scope.ts'
+import { type BranchScope, branchCondition, type RunRole, rankedCondition, roleCondition } from './scope.ts'
 
 export interface LeaderboardOptions {
   scenario: string
@@ -106,9 +106,9 @@ export async function leaderboard(db: Db, options: LeaderboardOptions): Promise<
     .innerJoin(runs, eq(runs.id, latestIds.id))
     .leftJoin(environments, eq(environments.id, runs.environmentId))
     .leftJoin(variants, eq(variants.id, runs.variantId))
-    // Micro runs (tinybench tasks, harness/micro) measure no request: they are no row of any leaderboard,
-    // procurement or variant table. Filtered on the chosen rows, so the CTEs stay index-only.
-    .where(ne(runs.loadKind, 'micro'))
+    // Micro and checklist runs (scope.ts UNRANKED_LOAD_KINDS) are no row of any leaderboard, procurement or
+    // variant table. Filtered on the chosen rows, so the CTEs stay index-only.
+    .where(rankedCondition())
     .orderBy(runs.targetName, runs.fingerprint)
 
   const byTarget = new Map<string, typeof latest>()

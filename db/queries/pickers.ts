@@ -6,6 +6,7 @@
 import { and, count, desc, eq, isNotNull, max, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { runMetrics, runs } from '../schema.ts'
+import { rankedCondition } from './scope.ts'
 
 export interface ScenarioSummary {
   name: string
@@ -13,12 +14,16 @@ export interface ScenarioSummary {
   lastRunAt: Date
 }
 
-/** Scenarios with at least one completed run, most recently run first. */
-export async function listScenarios(db: Db): Promise<ScenarioSummary[]> {
+/**
+ * Scenarios with at least one completed run, most recently run first. `ranked`: counting only runs that
+ * may rank (scope.ts rankedCondition), the pickers of the leaderboard, procurement and variant pages, so a
+ * scenario of checklist or micro runs alone is none of theirs (and never their default). @default false
+ */
+export async function listScenarios(db: Db, options: { ranked?: boolean } = {}): Promise<ScenarioSummary[]> {
   const rows = await db
     .select({ name: runs.scenarioName, completedRuns: count(), lastRunAt: max(runs.startedAt) })
     .from(runs)
-    .where(eq(runs.state, 'completed'))
+    .where(and(eq(runs.state, 'completed'), options.ranked ? rankedCondition() : undefined))
     .groupBy(runs.scenarioName)
     .orderBy(desc(max(runs.startedAt)), runs.scenarioName)
   return rows.map((r) => ({ name: r.name, completedRuns: r.completedRuns, lastRunAt: toDate(r.lastRunAt) }))
