@@ -23,8 +23,9 @@ export interface RunRecorder {
   recordItem(item: ItemOutcome): void
   /**
    * The serving engine's /metrics over the run (harness/server-metrics), handed over once, before finish().
-   * Optional: a sink without it keeps none. Resolves once stored; a failure to store them is said (the
-   * sink's notice), never thrown: they must not cost the run.
+   * Optional: a sink without it keeps none. Resolves once stored, or kept where the sink will store them
+   * later (the database sink's journal, like outcomes); a failure to store them is said (the sink's notice,
+   * the run's stored error), never thrown: they must not cost the run.
    */
   serverMetrics?(record: ServerMetricsRecord): Promise<void>
   /**
