@@ -3,7 +3,8 @@
  * study's K values as categories (one tick per K, legible at 8 and more):
  *
  * - speedup: measured speedup (tok/s with speculation ÷ the target alone, measured beside each K) and the
- *   Leviathan prediction S = E/(K·c + 1) from the study's α and that K's c, as lines; their difference
+ *   Leviathan prediction S = E/(K·c + 1) from the study's α and that K's c (an endpoint study: from the
+ *   server's α̂ at that K; a gap where it had none), as lines; their difference
  *   (measured − predicted) as bars on a second axis; a dashed line at 1 (no speedup).
  * - acceptance by draft position: rate_i = steps whose i-th drafted token was kept ÷ steps, one line per
  *   K, beside the model's α^i (a constant α at every position) for the α the prediction used.
@@ -15,14 +16,17 @@
 import { seriesColour, withAlpha } from './palette.ts'
 import { baseOptions, type ChartConfig, type ChartDataset } from './types.ts'
 
-/** One K of a study as the charts see it (db/studies/store.ts StudyKRow). */
+/**
+ * One K of a study as the charts see it (db/studies/store.ts StudyKRow, or an endpoint study's EndpointKRow:
+ * there a prediction is null when the server gave no τ or no c was known, and no accept-length counts).
+ */
 export interface StudyChartK {
   k: number
   measuredSpeedup: number
-  predictedSpeedup: number
+  predictedSpeedup: number | null
   /** measured − predicted. */
-  error: number
-  /** rate at drafted position 1..K. */
+  error: number | null
+  /** rate at drafted position 1..K (empty: not reported). */
   positionRates: number[]
   /** Steps that kept exactly n drafted tokens, n = 0..K. */
   acceptLengths: number[]
@@ -30,7 +34,7 @@ export interface StudyChartK {
 
 export interface StudyChartInput {
   perK: readonly StudyChartK[]
-  /** The α the prediction used; null when the study stored none. */
+  /** The α the prediction used; null when the study stored none (an endpoint study: α̂ per K). */
   alphaUsed: number | null
 }
 

@@ -107,19 +107,31 @@ export interface StudyModel extends StoredStudy {
 export async function loadStudyModel(db: Db, id: number): Promise<StudyModel> {
   const [stored, workers] = await Promise.all([readStudy(db, id), liveWorkers(db)])
   if (!stored) throw new NotFoundError(`study ${id} does not exist`)
+  // An endpoint study: its K rows, a prediction only where the server gave τ and c was known.
+  const endpointCharts: StudyChartInput['perK'] = stored.endpointK.map((r) => ({
+    k: r.k,
+    measuredSpeedup: r.measuredSpeedup,
+    predictedSpeedup: r.predictedSpeedup,
+    error: r.error,
+    positionRates: r.positions.map((p) => p.rate),
+    acceptLengths: [],
+  }))
   return {
     ...stored,
     liveWorkers: workers,
     charts: {
       alphaUsed: stored.study.alphaUsed,
-      perK: stored.perK.map((r) => ({
-        k: r.k,
-        measuredSpeedup: r.measuredSpeedup,
-        predictedSpeedup: r.predictedSpeedup,
-        error: r.error,
-        positionRates: r.positions.map((p) => p.rate),
-        acceptLengths: r.acceptLengths,
-      })),
+      perK:
+        stored.study.kind === 'endpoint'
+          ? endpointCharts
+          : stored.perK.map((r) => ({
+              k: r.k,
+              measuredSpeedup: r.measuredSpeedup,
+              predictedSpeedup: r.predictedSpeedup,
+              error: r.error,
+              positionRates: r.positions.map((p) => p.rate),
+              acceptLengths: r.acceptLengths,
+            })),
     },
   }
 }

@@ -6,7 +6,7 @@
  * escaped by `h`.
  * @module
  */
-import type { StudySummary } from '../../db/studies/store.ts'
+import type { EndpointKRow, StudySummary } from '../../db/studies/store.ts'
 import { acceptLengthChart, positionChart, speedupChart } from '../charts/studies.ts'
 import type { StudiesModel, StudyModel } from '../data/studies.ts'
 import { formatTime } from './format.ts'
@@ -22,8 +22,13 @@ function signed(v: number): string {
   return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`
 }
 
-function percent(v: number): string {
-  return `${(v * 100).toFixed(1)} %`
+function percent(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(1)} %`
+}
+
+/** A count, or '–' when the server did not report it. */
+function countOf(v: number | null): string {
+  return v === null ? '–' : String(v)
 }
 
 function stateBadge(state: string): Html {
@@ -77,6 +82,7 @@ function studyRow(s: StudySummary): Html {
   return h`<tr data-study-id="${s.id}">
   <td><a href="/studies/${s.id}">${s.id}</a></td>
   <td>${s.name}</td>
+  <td data-study-kind="${s.kind}">${s.kind}</td>
   <td>${stateBadge(s.state)}</td>
   <td>${s.state === 'queued' || s.state === 'running' ? progressCell(s) : s.state === 'completed' ? '' : (s.error ?? '')}</td>
   <td class="num">${s.ks.join(', ')}</td>
@@ -95,14 +101,14 @@ export function studiesPage(m: StudiesModel): Html {
     active: 'studies',
     charts: false,
     scripts: ['writes.js', 'studies.js'],
-    body: h`<p class="lede">Speculative-decoding acceptance studies: for a draft/target pair and prompts, the acceptance by K and by draft position, and the speedup measured against the one the Leviathan model predicts from the two models' α and their cost ratio c. Run one with <code>bench spec &lt;study file&gt;</code> (stored here), or launch one below. JSON: <a href="/api/studies">/api/studies</a></p>
+    body: h`<p class="lede">Speculative-decoding acceptance studies: for a draft/target pair and prompts, the acceptance by K and by draft position, and the speedup measured against the one the Leviathan model predicts from the two models' α and their cost ratio c. Run one with <code>bench spec &lt;study file&gt;</code> (native: our loop on two GGUF models) or <code>bench spec-endpoints &lt;study file&gt;</code> (endpoint: deployed servers, what they report) — both stored here — or launch one below. JSON: <a href="/api/studies">/api/studies</a></p>
 ${launchForm(m)}
 <h2>Studies</h2>
 ${
   m.studies.length === 0
     ? notice('No study stored yet.', 'warn')
     : h`<div class="table-wrap"><table class="data" id="studies">
-<thead><tr><th scope="col">study</th><th scope="col">name</th><th scope="col">state</th><th scope="col">progress / error</th><th scope="col">K</th><th scope="col">α used</th><th scope="col">c</th><th scope="col">best K predicted</th><th scope="col">best K measured</th><th scope="col">created</th><th scope="col">label</th></tr></thead>
+<thead><tr><th scope="col">study</th><th scope="col">name</th><th scope="col" title="native: our draft/verify loop on two GGUF models; endpoint: deployed servers without and with speculation">kind</th><th scope="col">state</th><th scope="col">progress / error</th><th scope="col">K</th><th scope="col">α used</th><th scope="col">c</th><th scope="col">best K predicted</th><th scope="col">best K measured</th><th scope="col">created</th><th scope="col">label</th></tr></thead>
 <tbody>
 ${m.studies.map(studyRow)}
 </tbody></table></div>`
@@ -127,6 +133,7 @@ interface StudyDetails {
 }
 
 export function studyPage(m: StudyModel): Html {
+  if (m.study.kind === 'endpoint') return endpointStudyPage(m)
   const s = m.study
   const spec = s.study as StudySpec
   const details = (s.details ?? {}) as StudyDetails
@@ -251,4 +258,133 @@ ${m.perPrompt.map(
     h`<tr><td class="num">${p.k}</td><td class="num">${p.prompt}</td><td class="num">${p.drafted}</td><td class="num">${p.accepted}</td><td class="num">${p.verifySteps}</td><td class="num">${fixed(p.meanAcceptanceLength)}</td><td class="num">${fixed(p.tokensPerS, 1)}</td><td class="num">${fixed(p.baselineTokensPerS, 1)}</td><td>${p.matchesTarget === null ? '–' : p.matchesTarget ? 'yes' : 'no'}</td></tr>`,
 )}
 </tbody></table></div></details>`
+}
+
+/** An endpoint study file as stored (harness/speculative/endpoints/study-file.ts; URLs without credentials). */
+interface EndpointSpec {
+  description?: string
+  model?: string
+  api?: string
+  apiKeyEnv?: string
+  off?: string
+  on?: { k: number; url: string }[]
+  draftAlone?: string
+  prompts?: string[]
+  maxTokens?: number
+}
+
+interface EndpointDetails {
+  off?: { decodeTokensPerS?: number; decodeSource?: string; speculation?: { draftTokens?: number } }
+  c?: { value: number; source: 'measured' | 'given' } | null
+  draftAlone?: { decodeTokensPerS?: number; decodeSource?: string }
+}
+
+/** How the figures of a K row were reported (spec_endpoint_k.counters_source). */
+const COUNTERS: Record<string, string> = {
+  metrics: '/metrics Δ',
+  timings: 'response timings',
+  gauges: 'server gauges',
+}
+
+/** One endpoint study (`bench spec-endpoints`): the servers, c, the charts that apply and the per-K table. */
+function endpointStudyPage(m: StudyModel): Html {
+  const s = m.study
+  const spec = s.study as EndpointSpec
+  const details = (s.details ?? {}) as EndpointDetails
+  const env = (s.environment ?? {}) as {
+    cpuModel?: string
+    cpus?: number
+    loadAverageBefore?: number[]
+    loadAverageAfter?: number[]
+  }
+  const live = s.state === 'queued' || s.state === 'running'
+  const rows = m.endpointK
+  const charts = rows.length > 0
+  const positions = rows.some((r) => r.positions.length > 0)
+  const c = details.c ?? null
+  return page({
+    title: `Study ${s.id}: ${s.name}`,
+    active: 'studies',
+    charts,
+    scripts: ['writes.js', 'studies.js'],
+    body: h`<p class="lede" id="study-status" data-study-id="${s.id}" data-state="${s.state}" data-study-kind="endpoint">
+  ${stateBadge(s.state)}
+  ${live ? progressCell(s) : ''}
+  ${s.error ? h`<span class="reason">${s.error}</span>` : ''}
+  <a href="/api/studies/${s.id}">JSON</a> · <a href="/studies">all studies</a>${s.matrixId !== null ? h` · <a href="/matrices/${s.matrixId}">queue job</a>` : ''}
+</p>
+${s.state === 'queued' ? noWorker(m.liveWorkers) : ''}
+<table class="kv" id="study-facts"><caption>Endpoint study: the same greedy prompts to the target served without and with speculation</caption><tbody>
+  ${spec.description ? h`<tr><th scope="row">description</th><td>${spec.description}</td></tr>` : ''}
+  <tr><th scope="row">model</th><td><code>${spec.model ?? ''}</code> <small>(${spec.api ?? 'completions'} API${spec.apiKeyEnv ? h`; key from <code>$${spec.apiKeyEnv}</code>, not stored` : ''})</small></td></tr>
+  <tr><th scope="row">without speculation</th><td><code>${spec.off ?? ''}</code>: ${fixed(details.off?.decodeTokensPerS, 1)} decode tok/s <small>(${details.off?.decodeSource ?? ''})</small></td></tr>
+  <tr><th scope="row">with speculation</th><td>${(spec.on ?? []).map((o, i) => h`${i > 0 ? h`<br>` : ''}K = ${o.k}: <code>${o.url}</code>`)}</td></tr>
+  <tr><th scope="row">c</th><td>${
+    c === null
+      ? h`unknown <small>(no draft served alone and none given: no predicted speedup)</small>`
+      : h`${fixed(c.value, 3)} <small>(draft ÷ target per-token cost, ${c.source === 'measured' ? h`measured: the draft alone at <code>${spec.draftAlone ?? ''}</code> decoded ${fixed(details.draftAlone?.decodeTokensPerS, 1)} tok/s` : 'given in the study file'})</small>`
+  }</td></tr>
+  <tr><th scope="row">prompts</th><td>${(spec.prompts ?? []).map((p, i) => h`${i > 0 ? h`<br>` : ''}${i}: <code>${p}</code>`)}<br><small>${spec.maxTokens ?? ''} tokens each, greedy, one request at a time</small></td></tr>
+  <tr><th scope="row">best K (predicted)</th><td>${s.optimalK === null ? '–' : h`${s.optimalK}: S = ${fixed(s.optimalSpeedup)}×${s.worthwhile === false ? h` — <strong>not worthwhile</strong> (S ≤ 1)` : ''}`}</td></tr>
+  <tr><th scope="row">client machine</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => fixed(v)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => fixed(v)).join(', ')} after` : ''}</td></tr>
+  <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>
+  ${s.source ? h`<tr><th scope="row">file</th><td><code>${s.source}</code></td></tr>` : ''}
+  ${s.label ? h`<tr><th scope="row">label</th><td>${s.label}</td></tr>` : ''}
+</tbody></table>
+${
+  charts
+    ? h`<div class="chart-grid">
+${chartFigure({ id: 'chart-study-speedup', title: 'Speedup over K: measured vs predicted from the server’s α̂ and c, with the error', config: speedupChart(m.charts) })}
+${positions ? chartFigure({ id: 'chart-study-positions', title: 'Acceptance by drafted position (accepted at i ÷ drafts)', config: positionChart(m.charts) }) : ''}
+</div>
+${positions ? '' : h`<p class="hint" id="no-positions">No acceptance by position: the servers did not count it (llama-server’s response timings alone, or SGLang’s gauges).</p>`}
+${endpointKTable(rows)}`
+    : notice(
+        live ? 'The study has not finished: its figures appear here when it has.' : 'This study stored no K.',
+        'warn',
+      )
+}`,
+  })
+}
+
+function endpointKTable(rows: readonly EndpointKRow[]): Html {
+  return h`<h2>Per K</h2>
+<div class="table-wrap"><table class="data" id="study-k">
+<thead><tr>
+  <th scope="col">K</th><th scope="col">drafted</th><th scope="col">accepted</th><th scope="col">drafts<br><small class="unit">verify steps</small></th>
+  <th scope="col">acceptance rate<br><small class="unit">accepted / drafted</small></th>
+  <th scope="col">τ<br><small class="unit">1 + accepted / drafts</small></th>
+  <th scope="col">α̂<br><small class="unit">E(α̂, K) = τ</small></th>
+  <th scope="col">tok/s<br><small class="unit">speculative</small></th>
+  <th scope="col">tok/s<br><small class="unit">without</small></th>
+  <th scope="col">c</th>
+  <th scope="col">measured speedup</th>
+  <th scope="col">predicted speedup<br><small class="unit">E(α̂, K)/(K·c + 1)</small></th>
+  <th scope="col">error<br><small class="unit">measured − predicted</small></th>
+  <th scope="col">error<br><small class="unit">÷ predicted</small></th>
+  <th scope="col">same output</th>
+  <th scope="col">counters</th>
+</tr></thead>
+<tbody>
+${rows.map(
+  (r) => h`<tr data-k="${r.k}">
+  <td class="num">${r.k}</td>
+  <td class="num">${countOf(r.drafted)}</td>
+  <td class="num">${countOf(r.accepted)}</td>
+  <td class="num">${countOf(r.drafts)}</td>
+  <td class="num">${percent(r.acceptanceRate)}</td>
+  <td class="num">${fixed(r.meanAcceptanceLength)}</td>
+  <td class="num">${fixed(r.alphaHat, 3)}</td>
+  <td class="num">${fixed(r.tokensPerS, 1)}</td>
+  <td class="num">${fixed(r.baselineTokensPerS, 1)}</td>
+  <td class="num">${fixed(r.costRatio, 3)}</td>
+  <td class="num" data-measured>${fixed(r.measuredSpeedup)}</td>
+  <td class="num" data-predicted>${fixed(r.predictedSpeedup)}</td>
+  <td class="num" data-error>${r.error === null ? '–' : signed(r.error)}</td>
+  <td class="num">${r.relativeError === null ? '–' : `${r.relativeError >= 0 ? '+' : '−'}${Math.abs(100 * r.relativeError).toFixed(0)} %`}</td>
+  <td>${r.sameOutput ? 'yes' : h`<strong>no</strong>`}</td>
+  <td class="nowrap">${r.countersSource === null ? '–' : (COUNTERS[r.countersSource] ?? r.countersSource)}</td>
+</tr>`,
+)}
+</tbody></table></div>`
 }

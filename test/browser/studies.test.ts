@@ -4,7 +4,9 @@
  * kind): without the token the launch is refused with the server's reason and nothing is queued; with it,
  * the form queues scenarios/spec-fixture-study.ts (teacher-f32 ← teacher-q4_0, K 1..4, real
  * node-llama-cpp), the study's page follows its progress, reloads when it has completed, and draws its three
- * charts — no console error on the way. Screenshot: test-results/studies.png.
+ * charts — no console error on the way. Screenshot: test-results/studies.png. An endpoint study of 10 K
+ * (`bench spec-endpoints`' record, test/db/endpoint-study-fixture.ts) draws its two charts, every K
+ * labelled, a gap where the server gave no τ (test-results/studies-endpoint.png).
  */
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,10 +14,12 @@ import { type RunningDashboard, startDashboard } from '../../dashboard/server.ts
 import { installQueue, queueConnection } from '../../db/queue/connection.ts'
 import { registerJobKind } from '../../db/queue/kinds.ts'
 import { startWorker, type WorkerHandle } from '../../db/queue/worker.ts'
+import { saveEndpointStudy } from '../../db/studies/endpoint-store.ts'
 import { enqueueStudy, specStudyKind } from '../../db/studies/queue.ts'
 import { listStudies, readStudy, storeStudyResult } from '../../db/studies/store.ts'
 import { detectEnvironment } from '../../harness/environment.ts'
 import { loadStudy } from '../../harness/speculative/study-file.ts'
+import { knownEndpointStudy } from '../db/endpoint-study-fixture.ts'
 import { knownStudy } from '../db/studies-fixture.ts'
 import {
   type Browser,
@@ -145,6 +149,34 @@ describe.skipIf(!hasChromium)(inChromium('studies launched from the dashboard'),
     // K = k's line has k points (positions 1..k).
     expect(positions!.datasets.slice(0, 10).map((d) => d.drawn)).toEqual(ks)
     for (const c of await canvasInk(page)) expect(c.inked, c.id).toBeGreaterThan(500)
+  })
+
+  it('an endpoint study of 10 K values: speedup and position charts drawn, every K labelled', async () => {
+    const ks = Array.from({ length: 10 }, (_, i) => i + 1)
+    const id = await saveEndpointStudy(t.db, knownEndpointStudy(ks, { timingsOnlyAt: 3 }))
+    const { page, problems } = await visit(`/studies/${id}`)
+    await page.waitForFunction(CHARTS_DRAWN)
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'studies-endpoint.png'), fullPage: true })
+    expect(problems, 'console and network').toEqual([])
+    const charts = (await page.evaluate(`[...document.querySelectorAll('canvas')].map((canvas) => {
+      const chart = window.Chart.getChart(canvas)
+      return {
+        id: canvas.id,
+        ticks: chart.scales.x.ticks.map((t) => chart.scales.x.getLabelForValue(t.value)),
+        datasets: chart.data.datasets.map((d, i) => ({ label: d.label, drawn: chart.getDatasetMeta(i).data.filter((e) => !e.skip && Number.isFinite(e.x) && Number.isFinite(e.y)).length })),
+      }
+    })`)) as { id: string; ticks: string[]; datasets: { label: string; drawn: number }[] }[]
+    expect(charts.map((c) => [c.id, c.ticks])).toEqual([
+      ['chart-study-speedup', ks.map((k) => `K = ${k}`)],
+      ['chart-study-positions', ks.map(String)],
+    ])
+    const drawn = Object.fromEntries(charts[0]!.datasets.map((d) => [d.label.split(' ')[0], d.drawn]))
+    // Measured at every K; the predicted line at the 9 K with τ (K = 3 had timings only: a gap).
+    expect(drawn).toMatchObject({ measured: 10, predicted: 9 })
+    // K = k's line has k points, K = 3's none.
+    expect(charts[1]!.datasets.map((d) => d.drawn)).toEqual(ks.map((k) => (k === 3 ? 0 : k)))
+    for (const c of await canvasInk(page)) expect(c.inked, c.id).toBeGreaterThan(500)
+    expect(await page.locator('#study-k tbody tr').count()).toBe(10)
   })
 
   it('a queued study shows its progress bar and is cancelled from its page with the token', async () => {

@@ -4,11 +4,15 @@
  * its three charts carry the stored figures on one category per K, and every stored text is escaped; the
  * list shows state and best K; the launch is refused without the token (403 none configured, 401 wrong),
  * with a bad body (400 naming the field), for a file outside the catalogue (404), and while the database
- * has no job queue (409 naming `bench worker`); a completed study cannot be cancelled (409).
+ * has no job queue (409 naming `bench worker`); a completed study cannot be cancelled (409). An endpoint
+ * study (test/db/endpoint-study-fixture.ts) is listed with its kind and shows its own per-K table (null
+ * figures as –) and the charts that apply: speedup with gaps where no prediction, positions when counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
+import { saveEndpointStudy } from '../../db/studies/endpoint-store.ts'
 import { storeStudyResult } from '../../db/studies/store.ts'
+import { knownEndpointStudy } from '../db/endpoint-study-fixture.ts'
 import { knownStudy } from '../db/studies-fixture.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { fixtureStudyDir, type StudyDir } from '../helpers/study-dir.ts'
@@ -141,5 +145,56 @@ describe('studies pages', () => {
     expect(page.match(/<td class="num">0\.36 · 0\.40<\/td>/g)).toHaveLength(2)
     // Without them (the study above), no such column.
     expect(await (await app().request(`/studies/${id}`)).text()).not.toContain('node-llama-cpp predictor')
+  })
+
+  it('an endpoint study: its kind in the list, a row per K, the speedup and position charts, escaped', async () => {
+    const ks = Array.from({ length: 10 }, (_, i) => i + 1)
+    const record = knownEndpointStudy(ks, { timingsOnlyAt: 3, changedAt: 7, apiKeyEnv: 'SPEC_KEY' })
+    record.study = { ...record.study, description: HOSTILE }
+    const eid = await saveEndpointStudy(t.db, record, { label: HOSTILE })
+    const list = await (await app().request('/studies')).text()
+    expect(list).toMatch(
+      new RegExp(
+        `<a href="/studies/${eid}">${eid}</a></td>\\s*<td>known-endpoints</td>\\s*<td data-study-kind="endpoint">endpoint</td>`,
+      ),
+    )
+    const page = await (await app().request(`/studies/${eid}`)).text()
+    expect(page).not.toContain(HOSTILE)
+    expect(page).toContain('The &lt;capital&gt; of &quot;Norland&quot; &amp;')
+    const rows = [...page.matchAll(/<tr data-k="(\d+)">([\s\S]*?)<\/tr>/g)]
+    expect(rows.map((r) => Number(r[1]))).toEqual(ks)
+    for (const [i, r] of rows.entries()) {
+      const k = record.result.rows[i]!
+      expect(r[2]).toContain(`<td class="num" data-measured>${k.measuredSpeedup.toFixed(2)}</td>`)
+      if (k.predictedSpeedup === undefined) {
+        expect(k.k).toBe(3)
+        expect(r[2]).toContain('<td class="num" data-predicted>–</td>')
+        expect(r[2]).toContain('<td class="num" data-error>–</td>')
+        expect(r[2]).toContain('response timings')
+        continue
+      }
+      expect(r[2]).toContain(`<td class="num" data-predicted>${k.predictedSpeedup.toFixed(2)}</td>`)
+      const e = k.measuredSpeedup - k.predictedSpeedup
+      expect(r[2]).toContain(`data-error>${e >= 0 ? '+' : '−'}${Math.abs(e).toFixed(2)}</td>`)
+      expect(r[2]).toContain(k.k === 7 ? '<strong>no</strong>' : '<td>yes</td>')
+    }
+    const speedup = chartOf(page, 'chart-study-speedup')
+    expect(speedup.data.labels).toEqual(ks.map((k) => `K = ${k}`))
+    const series = (label: RegExp) => speedup.data.datasets.find((d) => label.test(d.label))?.data
+    expect(series(/^measured/)).toEqual(record.result.rows.map((r) => r.measuredSpeedup))
+    expect(series(/^predicted/)).toEqual(record.result.rows.map((r) => r.predictedSpeedup ?? null))
+    expect(series(/^error/)?.[2]).toBeNull()
+    const positions = chartOf(page, 'chart-study-positions')
+    expect(positions.data.labels).toHaveLength(10)
+    // K = 2's line: ⌊20 · 0.8⌋ / 20 and ⌊20 · 0.64⌋ / 20; K = 3 (timings only) has none; no model α line.
+    expect(positions.data.datasets[1]?.data.slice(0, 3)).toEqual([0.8, 0.6, null])
+    expect(positions.data.datasets[2]?.data.every((v) => v === null)).toBe(true)
+    expect(positions.data.datasets).toHaveLength(10)
+    expect(page).not.toContain('chart-study-lengths')
+    // Timings alone everywhere: no position chart, and the page says why.
+    const bare = await saveEndpointStudy(t.db, knownEndpointStudy([2], { timingsOnlyAt: 2, name: 'bare' }))
+    const barePage = await (await app().request(`/studies/${bare}`)).text()
+    expect(barePage).not.toContain('chart-study-positions')
+    expect(barePage).toContain('id="no-positions"')
   })
 })
