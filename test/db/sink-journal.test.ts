@@ -10,9 +10,10 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, w
 import { appendFile, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDb, type Database } from '../../db/client.ts'
+import { createDb, type Database, type Db } from '../../db/client.ts'
 import { journalDirOf, replayJournals } from '../../db/journal.ts'
 import { requests, runMetrics, runServerMetrics, runServerScrapes, runs } from '../../db/schema.ts'
 import { readServerMetrics } from '../../db/server-metrics.ts'
@@ -339,6 +340,45 @@ describe.each(dbBackends())('sink journal on %s', (backend) => {
     expect(after.seqs, 'every outcome').toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     expect(after.run?.state, 'state').toBe('completed')
     expect(await readServerMetrics(t.db, id), 'no server metrics').toBeUndefined()
+  })
+
+  it('finish() writes the final state only after the server metrics, even when they were not awaited', async () => {
+    // The server metrics' transaction is held 300 ms; what the run row says meanwhile is noted.
+    let armed = false
+    let runId = 0
+    let stateMeanwhile: string | undefined
+    const slow = new Proxy(t.db, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target) as unknown
+        if (prop === 'transaction' && typeof v === 'function')
+          return async (...args: unknown[]) => {
+            if (armed) {
+              armed = false
+              await sleep(300)
+              const [row] = await t.db.select({ state: runs.state }).from(runs).where(eq(runs.id, runId))
+              stateMeanwhile = row?.state
+            }
+            return v.apply(target, args)
+          }
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    }) as Db
+    const sink = createPostgresSink(slow, { flushIntervalMs: 10, finishWaitMs: 0, journalDir: false })
+    const recorder = await sink.startRun(
+      runMeta({ label: 'server-before-finish', startedAtIso: '2026-11-25T14:00:00.000Z' }),
+    )
+    runId = Number(recorder.runId)
+    armed = true
+    const handed = recorder.serverMetrics?.(serverRecord)
+    await recorder.finish('completed', undefined)
+    await handed
+    await sink.close()
+    expect(stateMeanwhile, 'still running while its server metrics were being written').toBe('running')
+    const { run } = await stored(t.db, runId)
+    expect(run?.state, 'then completed').toBe('completed')
+    expect((await readServerMetrics(t.db, runId))?.rows.length, 'with its server metrics').toBe(
+      serverRecord.rows.length,
+    )
   })
 
   it('server metrics the database refuses as data: the run finishes, its stored error says so', async () => {
