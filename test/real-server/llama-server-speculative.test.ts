@@ -5,11 +5,15 @@
  * at K = 1, 2, 4, plus the Q4_0 served alone (for c). At temperature 0 speculation must not change a
  * single output token; the server's own counters — per-response `timings.draft_n` / `draft_n_accepted`
  * and the `llamacpp:spec_decode_*` counters of /metrics over the same requests — must agree; the study
- * (harness/speculative/endpoints/study.ts) prints measured against predicted speedup per K.
+ * (harness/speculative/endpoints/study.ts) prints measured against predicted speedup per K, and is stored
+ * (db/studies/endpoint-store.ts, PGlite) and read back with the per-K error as `bench spec-endpoints` stores it.
  *
  * Skipped with the reason without the cached build; under CI a missing build fails (as llama-server.test.ts).
  */
+import os from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { saveEndpointStudy } from '../../db/studies/endpoint-store.ts'
+import { readStudy } from '../../db/studies/store.ts'
 import type { Engine } from '../../harness/engines/engine.ts'
 import { createOpenAIEngine } from '../../harness/engines/openai/openai.ts'
 import {
@@ -18,6 +22,8 @@ import {
   runEndpointStudy,
   type StudyEndpoint,
 } from '../../harness/speculative/endpoints/study.ts'
+import { parseEndpointStudy } from '../../harness/speculative/endpoints/study-file.ts'
+import { createTestDatabase } from '../helpers/db.ts'
 import { teacherModels } from '../helpers/fixture-models.ts'
 import { findLlamaCppTool } from '../helpers/llama-cpp-tools.ts'
 import { type LlamaServer, startLlamaServer } from './llama-server.ts'
@@ -43,6 +49,10 @@ describe.skipIf(!tool.found)(
     const engines: Engine[] = []
     let self: EndpointStudyResult
     let quantized: EndpointStudyResult
+    /** Base URL of each endpoint (the study file's off / on / draftAlone as stored). */
+    const urls = new Map<StudyEndpoint, string>()
+    let started = 0
+    let quantizedFile: ReturnType<typeof parseEndpointStudy>
     beforeAll(async () => {
       if (!tool.found) return
       const models = await teacherModels()
@@ -70,7 +80,9 @@ describe.skipIf(!tool.found)(
         })
         engines.push(engine)
         await engine.start()
-        return { engine, metricsUrl: `${server.origin}/metrics` }
+        const endpoint = { engine, metricsUrl: `${server.origin}/metrics` }
+        urls.set(endpoint, server.url)
+        return endpoint
       }
       // One server at a time answers (the study runs them in turn), so each has the 2 cores to itself.
       const off = await serve(target)
@@ -82,7 +94,18 @@ describe.skipIf(!tool.found)(
       })
       const on = []
       for (const k of KS) on.push({ k, endpoint: await serve(target, { path: q4, k }) })
-      quantized = await runEndpointStudy({ ...common, on, draftAlone: await serve(q4) })
+      const draftAlone = await serve(q4)
+      started = Date.now()
+      quantized = await runEndpointStudy({ ...common, on, draftAlone })
+      quantizedFile = parseEndpointStudy({
+        name: 'teacher-q4-draft',
+        model: 'teacher',
+        off: urls.get(off),
+        on: on.map(({ k, endpoint }) => ({ k, url: urls.get(endpoint) })),
+        draftAlone: urls.get(draftAlone),
+        prompts: PROMPTS,
+        maxTokens: OUTPUT_TOKENS,
+      })
       console.log(`teacher-f32 ← teacher-q4_0 draft on llama-server:\n${formatEndpointStudy(quantized)}`)
       console.log(`teacher-f32 ← itself:\n${formatEndpointStudy(self)}`)
     }, 120_000)
@@ -140,6 +163,50 @@ describe.skipIf(!tool.found)(
         const { speculation: m, timingsSpeculation: t } = row.pass
         expect(m?.source, `K=${row.k}`).toMatch(/llamacpp:spec_decode/)
         expect([t?.draftTokens, t?.acceptedTokens], `K=${row.k}`).toEqual([m?.draftTokens, m?.acceptedTokens])
+      }
+    })
+
+    it('the Q4_0 study is stored and read back: per K measured vs predicted speedup with the error', async () => {
+      const t = await createTestDatabase('pglite')
+      try {
+        const load = os.loadavg()
+        const id = await saveEndpointStudy(t.db, {
+          study: quantizedFile,
+          result: quantized,
+          startedAt: new Date(started).toISOString(),
+          durationMs: Date.now() - started,
+          environment: {
+            cpus: os.cpus().length,
+            cpuModel: os.cpus()[0]?.model ?? 'unknown',
+            node: process.version,
+            loadAverageBefore: load,
+            loadAverageAfter: load,
+          },
+        })
+        const stored = await readStudy(t.db, id)
+        expect(stored?.study).toMatchObject({ kind: 'endpoint', state: 'completed' })
+        expect(stored?.study.costRatio).toBe(quantized.c?.value)
+        expect(stored?.endpointK.map((r) => r.k)).toEqual(KS)
+        for (const [i, row] of stored!.endpointK.entries()) {
+          const r = quantized.rows[i]!
+          const m = r.pass.speculation!
+          expect(row, `K=${row.k}`).toMatchObject({
+            drafted: m.draftTokens,
+            accepted: m.acceptedTokens,
+            drafts: m.drafts,
+            countersSource: 'metrics',
+            sameOutput: true,
+            measuredSpeedup: r.measuredSpeedup,
+            predictedSpeedup: r.predictedSpeedup,
+            alphaHat: r.alphaHat,
+          })
+          expect(row.error, `K=${row.k}`).toBeCloseTo(r.measuredSpeedup - r.predictedSpeedup!, 12)
+          // llama-server counts acceptance per draft position: K rows, their sum the accepted tokens.
+          expect(row.positions.map((p) => p.position)).toEqual(Array.from({ length: row.k }, (_, j) => j + 1))
+          expect(row.positions.reduce((a, p) => a + p.accepted, 0)).toBe(m.acceptedTokens)
+        }
+      } finally {
+        await t.dispose()
       }
     })
   },
