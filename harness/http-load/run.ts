@@ -76,7 +76,10 @@ export interface HttpLoadOptions {
   /** The body of the `position`-th request (0-based send order) and the prompt it came from. */
   body: (position: number) => { body: string; promptIndex: number }
   connections: number
-  /** autocannon's overallRate: requests per second over all connections. Absent: as fast as answered. */
+  /**
+   * autocannon's overallRate: whole requests per second over all connections, ≥ 1 (autocannon refuses less
+   * and paces a fraction as the next whole rate: cli/commands/load.ts parseRateFlag). Absent: as fast as answered.
+   */
   ratePerS?: number
   /** Stops after this long, s. */
   durationS: number

@@ -277,12 +277,14 @@ describe.concurrent('bench load', () => {
   it('bad input is one line naming the flag and the fix', async () => {
     const body = path.join(work, 'stream-body.json')
     writeFileSync(body, JSON.stringify({ model: 'm', messages: [], stream: true }))
-    const [conflict, streamBody, notUrl] = await Promise.all([
+    const [conflict, streamBody, notUrl, halfRate] = await Promise.all([
       runCli(['load', mock.url, '--connections', '4', '--rate', '5', '--no-db'], {
         timeoutMs: CLI_TIMEOUT_MS,
       }),
       runCli(['load', mock.url, '--body', body, '--no-db'], { timeoutMs: CLI_TIMEOUT_MS }),
       runCli(['load', 'localhost:8000', '--no-db'], { timeoutMs: CLI_TIMEOUT_MS }),
+      // autocannon paces whole requests per second: a fraction is refused before any request.
+      runCli(['load', mock.url, '--rate', '0.5', '--no-db'], { timeoutMs: CLI_TIMEOUT_MS }),
     ])
     expect(conflict.code).toBe(1)
     expect(conflict.stderr.split('\n')[0]).toBe(
@@ -292,5 +294,9 @@ describe.concurrent('bench load', () => {
     expect(streamBody.stderr).toContain('"stream": true — bench load measures whole (non-streamed) responses')
     expect(notUrl.code).toBe(1)
     expect(notUrl.stderr).toContain('<base-url> must be http:// or https://')
+    expect(halfRate.code).toBe(1)
+    expect(halfRate.stderr.split('\n')[0]).toContain(
+      '--rate expects a whole number of requests/s ≥ 1, got "0.5": autocannon paces whole requests',
+    )
   }, 300_000)
 })

@@ -3,9 +3,22 @@
  * (actions/load.ts) is imported when the command runs.
  * @module
  */
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import { action, parseNumberFlag } from '../action.ts'
 import type { LoadCommandOptions } from '../actions/load.ts'
+
+/**
+ * `--rate`: whole requests per second, ≥ 1. autocannon 9 (the pacer) budgets whole requests per connection
+ * per second: it refuses an overallRate below 1 ("can not be less than 1"), and a fraction r < 10 opens ⌈r⌉
+ * connections of 1/s each, so 1.5 sends 2/s and 2.5 sends 3/s (measured) — refused here, with the fix.
+ */
+export function parseRateFlag(value: string): number {
+  const n = Number(value)
+  if (value.trim() !== '' && Number.isInteger(n) && n >= 1) return n
+  throw new InvalidArgumentError(
+    `--rate expects a whole number of requests/s ≥ 1, got "${value}": autocannon paces whole requests per connection per second (below 1 it refuses, 1.5 would send 2/s). Use a whole rate, or for a fractional one (0.5/s) a bench run scenario with a constant-rate load (ratePerS: 0.5)`,
+  )
+}
 
 export function registerLoadCommand(program: Command): void {
   program
@@ -29,8 +42,8 @@ export function registerLoadCommand(program: Command): void {
     .addOption(
       new Option(
         '--rate <r>',
-        'requests/s over all connections (autocannon overallRate: per-connection per-second budgets, min(10, r) connections)',
-      ).argParser(parseNumberFlag('--rate', 'int', 1)),
+        'whole requests/s ≥ 1 over all connections (autocannon overallRate: per-connection per-second budgets, min(10, r) connections)',
+      ).argParser(parseRateFlag),
     )
     .option(
       '--duration <s>',
