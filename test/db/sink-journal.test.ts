@@ -342,6 +342,27 @@ describe.each(dbBackends())('sink journal on %s', (backend) => {
     expect(await readServerMetrics(t.db, id), 'no server metrics').toBeUndefined()
   })
 
+  it('a journal cut before its finish line (kill -9) still gives the run its server metrics', async () => {
+    const { id, dir } = await journaledRun('server-killed', {
+      meta: keyedMeta('server-killed', '2026-11-25T13:30:00.000Z'),
+      record: serverRecord,
+    })
+    const name = readdirSync(dir).find((f) => f.startsWith(`run-${id}-`)) ?? ''
+    const file = path.join(dir, name)
+    // What a kill between the server-metrics line and the finish line leaves: every line but the finish.
+    const lines = (await readFile(file, 'utf8')).trim().split('\n')
+    writeFileSync(file, `${lines.filter((l) => !l.startsWith('{"type":"finish"')).join('\n')}\n`)
+    const summary = await replayJournals(t.db, dir)
+    expect(
+      summary.replayed.map((r) => [r.runId, r.serverMetrics, r.state]),
+      'replayed without a final state',
+    ).toEqual([[id, 1, undefined]])
+    expect((await stored(t.db, id)).run?.state, 'not finished').toBe('running')
+    expect((await readServerMetrics(t.db, id))?.rows.length, 'its server metrics are there').toBe(
+      serverRecord.rows.length,
+    )
+  })
+
   it('finish() writes the final state only after the server metrics, even when they were not awaited', async () => {
     // The server metrics' transaction is held 300 ms; what the run row says meanwhile is noted.
     let armed = false
