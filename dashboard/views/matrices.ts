@@ -50,7 +50,8 @@ const ms = (v: number | undefined): string => (v === undefined ? '–' : v.toFix
 
 export function matrixPage(m: MatrixStatus): Html {
   const step = (spec: unknown, kind: string) => {
-    const s = spec as { step?: string; load?: unknown }
+    const s = spec as { step?: string; load?: unknown; micro?: unknown }
+    if (s.step === 'micro') return describeStoredRun(s.micro)
     return s.step === 'load' ? describeStoredRun(s.load) : (s.step ?? kind)
   }
   return page({

@@ -1,21 +1,30 @@
 /**
  * How a scenario becomes a matrix of jobs: one `run` job per target × load step (a sweep's steps each
  * count), in the order `bench run` would run them, plus one per target for its accuracy evaluation when
- * the scenario measures accuracy. Load indices are those of the scenario's expanded loads (RunMeta's
- * loadIndex), so a job's run is stored as the same step `bench run` stores. Pure.
+ * the scenario measures accuracy, then one per target × micro load (harness/micro: never split between
+ * clients). Load indices are those `bench run` gives (RunMeta's loadIndex: the expanded loads, then the
+ * accuracy run, then the micro runs), so a job's run is stored as the same step `bench run` stores. Pure.
  * @module
  */
 import type { Scenario } from '../../harness/config/index.ts'
 import { HarnessError } from '../../harness/errors.ts'
 import { expandLoads } from '../../harness/load/index.ts'
+import { microSpecs } from '../../harness/micro/run.ts'
+import type { MicroSpec } from '../../harness/results.ts'
 
 export interface JobPlan {
   kind: 'run'
   targetName: string
-  /** Index among the expanded loads; loads.length for the accuracy run (as the runner numbers it). */
+  /**
+   * As the runner numbers it (harness/runner.ts): index among the expanded loads; loads.length for the
+   * accuracy run; after it, one per micro load.
+   */
   loadIndex: number
   /** Stored as matrix_jobs.spec: what `bench matrix status` says the job is. */
-  spec: { step: 'load'; load: ReturnType<typeof expandLoads>[number]; shard?: Shard } | { step: 'accuracy' }
+  spec:
+    | { step: 'load'; load: ReturnType<typeof expandLoads>[number]; shard?: Shard }
+    | { step: 'accuracy' }
+    | { step: 'micro'; micro: MicroSpec }
 }
 
 /**
@@ -23,8 +32,8 @@ export interface JobPlan {
  * requests split) from a common start time (run-kind.ts); the group's percentiles are computed from the
  * pooled samples of all N runs (status.ts groupPercentiles).
  */
-/** A step of the scenario's loads as configured (a sweep's steps are steps). */
-export type StepConfig = Exclude<Scenario['loads'][number], { kind: 'sweep' }>
+/** A load step of the scenario as configured (a sweep's steps are steps; micro loads are none). */
+export type StepConfig = Exclude<Scenario['loads'][number], { kind: 'sweep' | 'micro' }>
 
 export interface Shard {
   index: number
@@ -33,9 +42,12 @@ export interface Shard {
   load: StepConfig
 }
 
-/** The scenario's steps as configured, in expandLoads' order (a sweep's steps in place). */
+/**
+ * The scenario's load steps as configured, in expandLoads' order and numbering (a sweep's steps in place;
+ * micro loads left out, as expandLoads leaves them, so step i here is loadIndex i).
+ */
 export function stepConfigs(scenario: Scenario): StepConfig[] {
-  return scenario.loads.flatMap((l) => (l.kind === 'sweep' ? l.loads : [l]))
+  return scenario.loads.flatMap((l) => (l.kind === 'sweep' ? l.loads : l.kind === 'micro' ? [] : [l]))
 }
 
 /**
@@ -90,6 +102,10 @@ export function planMatrix(scenario: Scenario, options: PlanOptions = {}): JobPl
       ? Array.from({ length: clients }, (_, index) => shardLoad(step, index, clients, `step ${i}`))
       : undefined,
   )
+  const accuracy = scenario.measure.includes('accuracy')
+  // The runner's numbering: micro runs after the load steps and the accuracy run (quality is refused above).
+  const micros = scenario.measure.includes('latency') ? microSpecs(scenario) : []
+  const microIndex = loads.length + (accuracy ? 1 : 0)
   const jobs: JobPlan[] = []
   for (const target of scenario.targets) {
     for (const [loadIndex, load] of loads.entries()) {
@@ -104,8 +120,16 @@ export function planMatrix(scenario: Scenario, options: PlanOptions = {}): JobPl
             spec: { step: 'load', load, shard: { index, count: clients, load: shard } },
           })
     }
-    if (scenario.measure.includes('accuracy'))
+    if (accuracy)
       jobs.push({ kind: 'run', targetName: target.name, loadIndex: loads.length, spec: { step: 'accuracy' } })
+    // One engine process times a micro load's tasks (tinybench): one job whatever --clients says.
+    for (const [i, micro] of micros.entries())
+      jobs.push({
+        kind: 'run',
+        targetName: target.name,
+        loadIndex: microIndex + i,
+        spec: { step: 'micro', micro },
+      })
   }
   return jobs
 }

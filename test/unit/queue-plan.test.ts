@@ -61,6 +61,63 @@ describe('planMatrix', () => {
     expect(plan[2]?.spec).toEqual({ step: 'load', load: { kind: 'sequential', requests: 3 } })
   })
 
+  it('plans one job per target × micro load, numbered after the load steps and the accuracy run', () => {
+    const gguf = (name: string) => ({ name, engine: { kind: 'llama-cpp', model: `${name}.gguf` } })
+    const forward = { kind: 'micro', tasks: [{ kind: 'forward', promptTokens: 16 }] }
+    const tokenize = { kind: 'micro', tasks: [{ kind: 'tokenize', chars: 100 }] }
+    const scenario = parseScenario({
+      name: 'micro-queue',
+      measure: ['latency', 'accuracy'],
+      prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: 4 },
+      accuracy: { dataset: 'knowledge' },
+      targets: [gguf('a'), gguf('b')],
+      // A micro load listed first still runs after the load steps, as bench run orders it.
+      loads: [
+        forward,
+        { kind: 'concurrent', concurrency: 2, requests: 2 },
+        tokenize,
+        { kind: 'concurrent', concurrency: 2, requests: 4 },
+      ],
+    })
+    const plan = planMatrix(scenario)
+    expect(
+      plan.map((j) => `${j.targetName}:${j.loadIndex}:${j.spec.step}`),
+      'steps 0–1, accuracy 2, micro 3–4 per target',
+    ).toEqual([
+      'a:0:load',
+      'a:1:load',
+      'a:2:accuracy',
+      'a:3:micro',
+      'a:4:micro',
+      'b:0:load',
+      'b:1:load',
+      'b:2:accuracy',
+      'b:3:micro',
+      'b:4:micro',
+    ])
+    expect(plan[3]?.spec, 'the stored micro spec (defaults filled)').toMatchObject({
+      step: 'micro',
+      micro: { kind: 'micro', tasks: [{ kind: 'forward', promptTokens: 16 }], timeMs: 1000 },
+    })
+    // --clients splits the load steps only (their indices unchanged by the micro load before them).
+    const split = planMatrix(scenario, { clients: 2 })
+    expect(
+      split.filter((j) => j.targetName === 'a').map((j) => `${j.loadIndex}:${j.spec.step}`),
+      'two clients per step, one job per micro load',
+    ).toEqual(['0:load', '0:load', '1:load', '1:load', '2:accuracy', '3:micro', '4:micro'])
+    const client = split[2]?.spec
+    expect(client?.step === 'load' ? client.shard?.load : undefined, "step 1's client share").toEqual({
+      kind: 'concurrent',
+      concurrency: 1,
+      requests: 2,
+    })
+    // measure without latency: no load step and no micro run (bench run skips both).
+    expect(planMatrix({ ...scenario, measure: ['accuracy'] }).map((j) => j.spec.step)).toEqual([
+      'accuracy',
+      'accuracy',
+    ])
+  })
+
   it('refuses quality (a reference measured first cannot be ordered across workers), saying what to do', () => {
     const scenario = parseScenario({
       name: 'q',

@@ -203,10 +203,15 @@ export function formatMatrixStatus(s: MatrixStatus): string {
   return `${head}${jobs}\nmerged over clients (pooled samples, ms):\n${merged}`
 }
 
-/** `2: concurrent 4 · 20 req`; `3: accuracy` — the step's index among the scenario's expanded loads. */
+/** `2: concurrent 4 · 20 req`; `3: accuracy`; `4: micro forward-16 …` — the run's loadIndex and what it runs. */
 function stepText(j: { kind: string; loadIndex: number | null; spec: unknown }): string {
-  const spec = j.spec as { step?: string; load?: unknown }
-  const what = spec.step === 'load' ? describeStoredRun(spec.load) : (spec.step ?? j.kind)
+  const spec = j.spec as { step?: string; load?: unknown; micro?: unknown }
+  const what =
+    spec.step === 'load'
+      ? describeStoredRun(spec.load)
+      : spec.step === 'micro'
+        ? describeStoredRun(spec.micro)
+        : (spec.step ?? j.kind)
   return j.loadIndex === null ? what : `${j.loadIndex}: ${what}`
 }
 
