@@ -53,7 +53,17 @@ describe('llama-cpp engine on tiny-f32', () => {
     expect(engine.info.kind, 'kind').toBe('llama-cpp')
     expect(engine.info.model, 'model = file name').toBe('tiny-f32.gguf')
     expect(engine.info.device, 'device').toBe('cpu')
-    expect(engine.info.engineVersion, 'engineVersion').toMatch(/^node-llama-cpp 3\.21\.1 \(llama\.cpp .+\)$/)
+    // llama.cpp's own release tag the binaries were built from (README "Engine version"), not a package's.
+    const llamaCpp = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, '../../node_modules/node-llama-cpp/llama/llama.cpp.info.json'),
+        'utf8',
+      ),
+    ) as { tag: string; llamaCppGithubRepo: string }
+    expect(llamaCpp.llamaCppGithubRepo, 'the tag is a llama.cpp one').toBe('ggml-org/llama.cpp')
+    expect(engine.info.engineVersion, 'engineVersion').toBe(
+      `node-llama-cpp 3.21.1 (llama.cpp ${llamaCpp.tag})`,
+    )
     expect(engine.info.capabilities.scoreChoices, 'scoreChoices').toBe(true)
     expect(engine.info.capabilities.logprobs, 'logprobs').toBe(true)
   })
