@@ -5,21 +5,11 @@
  * lost everything. Each says what it measured in its own unit instead.
  * @module
  */
+import { storesRequestRows } from '../../db/queries/run-detail.ts'
 import type { MicroSpec } from '../../harness/results.ts'
 import type { RunModel } from '../data/run.ts'
 import { formatNumber } from './format.ts'
 import { type Html, h } from './html.ts'
-
-/**
- * Load kinds whose runs store no request rows (harness/results.ts RunSpec; `llama-bench`: an imported
- * llama-bench file, db/import/llama-bench.ts): no request count, no request charts.
- */
-const WITHOUT_REQUESTS = new Set(['micro', 'accuracy', 'quality', 'checklist', 'llama-bench'])
-
-/** Whether runs of this load kind store request rows (load steps and `bench load`: yes). */
-export function storesRequests(loadKind: string): boolean {
-  return !WITHOUT_REQUESTS.has(loadKind)
-}
 
 /** `<p id="measured">…</p>`: requests, micro tasks, scored items, scored tokens or checklist items. */
 export function measuredLine(m: RunModel): Html {
@@ -69,6 +59,9 @@ export function measuredLine(m: RunModel): Html {
       return h`<p id="measured">llama-bench tests: ${each.length > 0 ? each.join(', ') : 'none recorded'} (imported engine figures, no requests).</p>`
     }
     default:
+      // A kind added to storesRequestRows' list needs its own line above.
+      if (!storesRequestRows(run.loadKind))
+        return h`<p id="measured">No requests: a ${run.loadKind} run stores none.</p>`
       return h`<p id="measured">Requests: ${requests.total} (${requests.ok} ok, ${requests.errors} errors${requests.aborted > 0 ? h`, ${requests.aborted} aborted by the interrupt` : ''}).</p>`
   }
 }

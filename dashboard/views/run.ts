@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ErrorGroup } from '../../db/queries/run-detail.ts'
+import { type ErrorGroup, storesRequestRows } from '../../db/queries/run-detail.ts'
 import { barChart } from '../charts/bar.ts'
 import { cdfChart } from '../charts/cdf.ts'
 import { tokensOverTimeChart } from '../charts/tokens-over-time.ts'
@@ -16,7 +16,7 @@ import { chartFigure, type Html, h, link, metricName, notice } from './html.ts'
 import { httpLoadCharts, httpLoadSection } from './http-load.ts'
 import { page } from './layout.ts'
 import { microSection } from './micro.ts'
-import { measuredLine, storesRequests } from './run-measured.ts'
+import { measuredLine } from './run-measured.ts'
 import { flagTags } from './scope.ts'
 import { serverMetricsSection } from './server-metrics.ts'
 import { serverTruthNote } from './server-truth.ts'
@@ -103,7 +103,7 @@ ${llamaCppNote({
 ${serverTruthNote(m)}
 ${run.imported ? notice(h`Imported from ${run.imported.format} (${run.imported.file}). ${run.imported.notes.join(' ')}`) : ''}
 ${measuredLine(m)}
-${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : storesRequests(run.loadKind) ? notice('No per-request rows to chart.') : ''}
+${charts.length > 0 ? h`<div class="chart-grid">${charts}</div>` : storesRequestRows(run.loadKind) ? notice('No per-request rows to chart.') : ''}
 ${errorTable(m.errors, requests.total - requests.aborted)}
 ${checklistTable(m.scalars, run.load)}
 ${httpLoadSection(m)}

@@ -22,6 +22,24 @@ import {
 
 export type { RequestCounts }
 
+/**
+ * Load kinds whose runs store no request rows by design (harness/results.ts RunSpec; `llama-bench`: an
+ * imported llama-bench file, db/import/llama-bench.ts): micro tasks, scored items, scored tokens, checklist
+ * verdicts, pp/tg tests. Their request count (0) says nothing; pages and `bench runs show` leave it out.
+ */
+const WITHOUT_REQUEST_ROWS: ReadonlySet<string> = new Set([
+  'micro',
+  'accuracy',
+  'quality',
+  'checklist',
+  'llama-bench',
+])
+
+/** Whether runs of this load kind (runs.load_kind) store request rows: load steps and `bench load` do. */
+export function storesRequestRows(loadKind: string): boolean {
+  return !WITHOUT_REQUEST_ROWS.has(loadKind)
+}
+
 export interface RunDetail {
   /** The run row; of an imported run's source, everything but the (possibly large) document. */
   run: Omit<Run, 'imported'> & { imported: Omit<ImportedSource, 'document'> | null }

@@ -1,7 +1,7 @@
 /**
  * Runs that store no request rows by design — micro, accuracy, quality, checklist, an imported llama-bench
  * file — say on their page what they measured (tasks and iterations, items, tokens, verdicts, pp/tg tests), never "Requests: 0", which reads
- * as a run that lost everything; a load step still counts its requests.
+ * as a run that lost everything (nor does `bench runs show`); a load step still counts its requests.
  */
 
 import path from 'node:path'
@@ -9,6 +9,8 @@ import type { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
 import { importFile } from '../../db/import/index.ts'
+import { getRunDetail } from '../../db/queries/run-detail.ts'
+import { formatRunDetail } from '../../harness/cli/actions/runs.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 import { type KindsSeed, seedKinds } from './fixtures/kinds-seed.ts'
 
@@ -78,5 +80,25 @@ describe.each(dbBackends())('run page of each run kind on %s', (backend) => {
   it('a load step still counts its requests', async () => {
     const { line } = await measured(s.load)
     expect(line, 'load step').toBe('Requests: 8 (8 ok, 0 errors).')
+  })
+
+  it('bench runs show prints a request count for a load step only', async () => {
+    const show = async (id: number) => {
+      const detail = await getRunDetail(t.db, id)
+      if (!detail) throw new Error(`no run ${id}`)
+      return formatRunDetail(detail)
+    }
+    expect(await show(s.load), 'load step').toMatch(/^requests +8 \(8 ok, 0 errors\)$/m)
+    for (const [kind, id] of Object.entries({
+      micro: s.micro,
+      accuracy: s.accuracy,
+      quality: s.quality,
+      checklist: s.checklistFailed,
+      'llama-bench': llamaBench,
+    })) {
+      const text = await show(id)
+      expect(text, `${kind}: no requests line`).not.toMatch(/^requests /m)
+      expect(text, `${kind}: its load in words`).toMatch(/^load +\S/m)
+    }
   })
 })

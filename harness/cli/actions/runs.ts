@@ -5,7 +5,7 @@
 import { createDb } from '../../../db/client.ts'
 import { canonicalJson } from '../../../db/identity.ts'
 import { HEADLINE_METRICS, type MetricValues } from '../../../db/queries/metrics-of.ts'
-import { getRunDetail, type RunDetail } from '../../../db/queries/run-detail.ts'
+import { getRunDetail, type RunDetail, storesRequestRows } from '../../../db/queries/run-detail.ts'
 import { listRuns, type RunFilter, type RunListItem } from '../../../db/queries/runs.ts'
 import { HarnessError } from '../../errors.ts'
 import { dbOptions } from '../commands/db.ts'
@@ -125,13 +125,16 @@ export function formatRunDetail(d: RunDetail): string {
     ['imported', r.imported && `${r.imported.format} from ${r.imported.file} on ${r.imported.importedAt}`],
     [
       'requests',
-      `${d.requests.total} (${d.requests.ok} ok, ${d.requests.errors} error${d.requests.errors === 1 ? '' : 's'}${
-        d.requests.errors > 0
-          ? `: ${Object.entries(d.requests.errorsByKind)
-              .map(([k, n]) => `${n} ${k}`)
-              .join(', ')}`
-          : ''
-      }${d.requests.aborted > 0 ? `; ${d.requests.aborted} aborted` : ''})`,
+      // Micro, accuracy, quality, checklist and llama-bench runs store none: "0" would read as a loss.
+      storesRequestRows(r.loadKind)
+        ? `${d.requests.total} (${d.requests.ok} ok, ${d.requests.errors} error${d.requests.errors === 1 ? '' : 's'}${
+            d.requests.errors > 0
+              ? `: ${Object.entries(d.requests.errorsByKind)
+                  .map(([k, n]) => `${n} ${k}`)
+                  .join(', ')}`
+              : ''
+          }${d.requests.aborted > 0 ? `; ${d.requests.aborted} aborted` : ''})`
+        : null,
     ],
   ]
   const shown = fields.filter(
