@@ -3,7 +3,8 @@
  * (db/studies/store.ts) with their state and progress, one study with its per-K rows and chart inputs, and
  * the catalogue of studies the page may launch — the `spec-*.ts` / `spec-*.json` study files in the
  * working directory's `scenarios/` folder, each validated (harness/speculative/study-file.ts, no native
- * engine). A launch names a file of that catalogue, never a path.
+ * engine; a file with `off` and `on` is an endpoint study, harness/speculative/endpoints/study-file.ts). A
+ * launch names a file of that catalogue, never a path.
  * @module
  */
 import { readdirSync, statSync } from 'node:fs'
@@ -12,7 +13,8 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
 import { queueWorkers } from '../../db/schema.ts'
 import { listStudies, readStudy, type StoredStudy, type StudySummary } from '../../db/studies/store.ts'
-import { loadStudy, type Study } from '../../harness/speculative/study-file.ts'
+import { type EndpointStudy, parseEndpointStudy } from '../../harness/speculative/endpoints/study-file.ts'
+import { loadStudy, readStudyFile, type Study } from '../../harness/speculative/study-file.ts'
 import type { StudyChartInput } from '../charts/studies.ts'
 import { NotFoundError } from '../errors.ts'
 
@@ -27,12 +29,39 @@ export function studiesDir(): string {
 /** A launchable study file's name: spec-….ts or spec-….json (what the launch body may name). */
 export const STUDY_FILE_PATTERN = /^spec-[a-z0-9][a-z0-9-]*\.(ts|json)$/
 
-export interface CatalogueEntry {
+export type CatalogueEntry = {
   /** File name in studiesDir(). */
   file: string
-  /** The validated study, or why it cannot run here (invalid, a model file missing). */
-  study: Study | null
+  /** Why it cannot run here (invalid, a model file missing); null when `study` is set. */
   problem: string | null
+} & (
+  | { kind: 'native' /** The validated study, or null (see problem). */; study: Study | null }
+  | { kind: 'endpoint'; study: EndpointStudy | null }
+)
+
+/** An endpoint study file names the endpoints without (`off`) and with speculation (`on`). */
+function isEndpointStudy(raw: unknown): boolean {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && ('off' in raw || 'on' in raw)
+}
+
+async function catalogueEntry(file: string, abs: string): Promise<CatalogueEntry> {
+  let raw: unknown
+  try {
+    raw = await readStudyFile(abs)
+  } catch (err) {
+    return { file, kind: 'native', study: null, problem: (err as Error).message }
+  }
+  if (isEndpointStudy(raw))
+    try {
+      return { file, kind: 'endpoint', study: parseEndpointStudy(raw, abs), problem: null }
+    } catch (err) {
+      return { file, kind: 'endpoint', study: null, problem: (err as Error).message }
+    }
+  try {
+    return { file, kind: 'native', study: await loadStudy(abs), problem: null }
+  } catch (err) {
+    return { file, kind: 'native', study: null, problem: (err as Error).message }
+  }
 }
 
 const catalogueCache = new Map<string, { mtimeMs: number; entry: CatalogueEntry }>()
@@ -54,12 +83,7 @@ export async function studyCatalogue(dir = studiesDir()): Promise<CatalogueEntry
       out.push(cached.entry)
       continue
     }
-    let entry: CatalogueEntry
-    try {
-      entry = { file, study: await loadStudy(abs), problem: null }
-    } catch (err) {
-      entry = { file, study: null, problem: (err as Error).message }
-    }
+    const entry = await catalogueEntry(file, abs)
     catalogueCache.set(abs, { mtimeMs, entry })
     out.push(entry)
   }

@@ -11,6 +11,7 @@ import { z } from 'zod'
 import type { Db } from '../../db/client.ts'
 import { cancelStudy, enqueueStudy, QueueNotInstalledError } from '../../db/studies/queue.ts'
 import { readStudy } from '../../db/studies/store.ts'
+import { HarnessError } from '../../harness/errors.ts'
 import {
   loadStudies,
   loadStudyModel,
@@ -89,7 +90,9 @@ export function studyApiRoutes(db: Db, json: (value: unknown, status?: number) =
     if (!entry.study) throw new HTTPException(409, { message: `${entry.file} cannot run: ${entry.problem}` })
     try {
       const queued = await enqueueStudy(db, {
-        study: entry.study,
+        ...(entry.kind === 'endpoint'
+          ? { kind: 'endpoint' as const, study: entry.study }
+          : { kind: 'native' as const, study: entry.study }),
         source: `scenarios/${entry.file}`,
         // The study's model paths are relative to the directory the dashboard runs in (as `bench spec`'s).
         baseDir: process.cwd(),
@@ -97,7 +100,8 @@ export function studyApiRoutes(db: Db, json: (value: unknown, status?: number) =
       })
       return json({ study: { id: queued.studyId, matrixId: queued.matrixId, state: 'queued' } }, 201)
     } catch (err) {
-      if (err instanceof QueueNotInstalledError) throw new HTTPException(409, { message: err.message })
+      if (err instanceof QueueNotInstalledError || err instanceof HarnessError)
+        throw new HTTPException(409, { message: err.message })
       throw err
     }
   })

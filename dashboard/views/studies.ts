@@ -55,13 +55,13 @@ ${
         'warn',
       )
     : h`<form id="launch-study-form" class="write-form">
-  <label>study <select name="study">${runnable.map((c) => h`<option value="${c.file}">${c.file} — ${c.study?.description ?? c.study?.name ?? ''}</option>`)}</select></label>
+  <label>study <select name="study">${runnable.map((c) => h`<option value="${c.file}">${c.file} — ${c.study?.description ?? c.study?.name ?? ''}${c.kind === 'endpoint' ? ' (endpoints)' : ''}</option>`)}</select></label>
   <label>label <input type="text" name="label" maxlength="200" size="16"></label>
   ${tokenField()}
   <button type="submit">Launch study</button>
   <output name="status" role="status"></output>
 </form>
-<p class="hint">Queued as a <code>spec-study</code> job: a <code>bench worker</code> on this database runs it (on the embedded database, start the worker first: it hosts the database). Writes need the dashboard's token (BENCH_TOKEN).</p>`
+<p class="hint">Queued as a <code>spec-study</code> job: a <code>bench worker</code> on this database runs it (an endpoint study's key from the worker's environment variable the study names) (on the embedded database, start the worker first: it hosts the database). Writes need the dashboard's token (BENCH_TOKEN).</p>`
 }
 ${noWorker(m.liveWorkers)}
 ${broken.length > 0 ? h`<p class="hint">Not launchable here: ${broken.map((c, i) => h`${i > 0 ? '; ' : ''}<code>${c.file}</code>: ${c.problem ?? ''}`)}</p>` : ''}

@@ -12,6 +12,7 @@
  * @module
  */
 import { eq, sql } from 'drizzle-orm'
+import type { EndpointStudyRecord } from '../../harness/speculative/endpoints/run-file.ts'
 import type { ServerSpeculation } from '../../harness/speculative/endpoints/server-counters.ts'
 import type { EndpointPass, EndpointStudyResult } from '../../harness/speculative/endpoints/study.ts'
 import type { EndpointStudy } from '../../harness/speculative/endpoints/study-file.ts'
@@ -19,24 +20,7 @@ import type { Db } from '../client.ts'
 import { specEndpointK, specStudies, specStudyPositions } from '../schema.ts'
 import { finiteOrNull, insertStudy } from './store.ts'
 
-/** A finished endpoint study as `bench spec-endpoints` (or a worker) hands it to the store. */
-export interface EndpointStudyRecord {
-  /** The validated study file (defaults filled). */
-  study: EndpointStudy
-  result: EndpointStudyResult
-  /** ISO time the study started. */
-  startedAt: string
-  /** Wall time of the whole study, ms. */
-  durationMs: number
-  /** The client machine and its load average (os.loadavg(): 1, 5, 15 min) before and after. */
-  environment: {
-    cpus: number
-    cpuModel: string
-    node: string
-    loadAverageBefore: number[]
-    loadAverageAfter: number[]
-  }
-}
+export type { EndpointStudyRecord }
 
 /** `http://user:pass@host/v1` → `http://***@host/v1`: credentials in a URL are not the study's figures. */
 export function redactUrl(url: string): string {

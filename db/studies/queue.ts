@@ -3,7 +3,10 @@
  * `spec-study` job (so `bench worker`, `bench matrix status` and the /matrices pages see it like any job)
  * with its `spec_studies` row, in one transaction; `specStudyKind` is the job kind a worker runs it with —
  * the study's phases reported as progress on its row, the result stored by store.ts. The native engine
- * (node-llama-cpp) is imported only when a study runs.
+ * (node-llama-cpp) is imported only when a study runs. An endpoint study (harness/speculative/endpoints) runs
+ * through the same job kind: its passes (without speculation, the draft alone, each K) are its progress, the
+ * API key comes from the worker's environment (the study names the variable), and it is stored by
+ * endpoint-store.ts.
  * @module
  */
 import { randomUUID } from 'node:crypto'
@@ -11,11 +14,13 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import { HarnessError, toError } from '../../harness/errors.ts'
+import { type EndpointStudy, parseEndpointStudy } from '../../harness/speculative/endpoints/study-file.ts'
 import { parseStudy, type Study } from '../../harness/speculative/study-file.ts'
 import type { Database, Db } from '../client.ts'
 import type { AttemptResult, JobAttempt, JobKind } from '../queue/kinds.ts'
 import { taskIdentifier } from '../queue/tags.ts'
-import { matrices, matrixJobs, specStudies } from '../schema.ts'
+import { matrices, matrixJobs, type SpecStudy, specStudies } from '../schema.ts'
+import { redactUrl, saveEndpointStudyResult } from './endpoint-store.ts'
 import {
   insertStudy,
   markStudyFailed,
@@ -37,8 +42,10 @@ export class QueueNotInstalledError extends HarnessError {
   override name = 'QueueNotInstalledError'
 }
 
-export interface EnqueueStudyOptions {
-  study: Study
+export type EnqueueStudyOptions = EnqueueStudyBase &
+  ({ kind?: 'native'; study: Study } | { kind: 'endpoint'; study: EndpointStudy })
+
+interface EnqueueStudyBase {
   /** The study file (shown on the pages). */
   source: string
   /** Where the worker resolves relative model paths: the directory the study's paths are relative to. */
@@ -66,6 +73,15 @@ export async function enqueueStudy(db: Db, o: EnqueueStudyOptions): Promise<Enqu
     throw new QueueNotInstalledError(
       'the job queue is not installed in this database: start a worker once (`bench worker`, with the same --db or DATABASE_URL; it installs the queue and runs the study), then launch again',
     )
+  if (o.kind === 'endpoint') {
+    // The row is read by the worker as it is stored: a credential in a URL would sit in the database.
+    const urls = [o.study.off, ...o.study.on.map((e) => e.url), o.study.draftAlone ?? '']
+    const withCredentials = urls.find((u) => u !== '' && redactUrl(u) !== u)
+    if (withCredentials !== undefined)
+      throw new HarnessError(
+        `${o.source}: ${redactUrl(withCredentials)} carries a user or password; a queued study is stored as it is, so put the key in apiKeyEnv (the worker's environment) instead`,
+      )
+  }
   const requiredTags = [...(o.requiredTags ?? [])]
   return db.transaction(async (tx) => {
     const [matrix] = await tx
@@ -96,7 +112,7 @@ export async function enqueueStudy(db: Db, o: EnqueueStudyOptions): Promise<Enqu
       .returning({ id: matrixJobs.id })
     if (!job) throw new Error('insert into matrix_jobs returned no row')
     const studyId = await insertStudy(tx, {
-      study: o.study,
+      ...(o.kind === 'endpoint' ? { kind: 'endpoint', study: o.study } : { kind: 'native', study: o.study }),
       source: o.source,
       baseDir: o.baseDir,
       label: o.label ?? null,
@@ -174,6 +190,7 @@ export const specStudyKind: JobKind = {
     // Stored by an earlier attempt whose worker died before marking the job, or cancelled meanwhile.
     if (row.state === 'completed' || row.state === 'cancelled') return { state: 'completed' }
     const lastAttempt = job.attempts + 1 >= matrix.maxAttempts
+    if (row.kind === 'endpoint') return runEndpointJob(db, row, lastAttempt)
     let study: Study
     try {
       study = resolveStudy(row.study, row.baseDir, `study ${row.id}`)
@@ -183,26 +200,60 @@ export const specStudyKind: JobKind = {
       return { state: 'failed', error }
     }
     await markStudyRunning(db, row.id)
-    const total = studyPhases(study)
-    let phase = 0
-    // onProgress is synchronous; the updates are chained so they land in order and are awaited at the end.
-    let updates: Promise<void> = Promise.resolve()
-    const onProgress = (message: string) => {
-      const fraction = phase++ / total
-      updates = updates.then(() => setStudyProgress(db, row.id, fraction, message)).catch(() => {})
-    }
+    const progress = progressReporter(db, row.id, studyPhases(study))
     try {
       const { runStudy } = await import('../../harness/speculative/study.ts')
-      const result = await runStudy(study, { onProgress })
-      await updates
+      const result = await runStudy(study, { onProgress: progress.onProgress })
+      await progress.settled()
       // Stored with the paths as the study gave them, not this worker's absolute ones.
       await saveStudyResult(db as Database, row.id, { ...result, study: parseStudy(row.study) })
       return { state: 'completed' }
     } catch (err) {
-      await updates
+      await progress.settled()
       const error = toError(err).message
       await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
       return { state: 'failed', error }
     }
   },
+}
+
+/** Progress of a running study: each call one phase begun, of `total`; updates land in order (`settled`). */
+function progressReporter(db: Db, id: number, total: number) {
+  let phase = 0
+  // onProgress is synchronous; the updates are chained so they land in order and are awaited at the end.
+  let updates: Promise<void> = Promise.resolve()
+  return {
+    onProgress(message: string) {
+      const fraction = phase++ / total
+      updates = updates.then(() => setStudyProgress(db, id, fraction, message)).catch(() => {})
+    },
+    settled: () => updates,
+  }
+}
+
+/** An endpoint study's job: each pass is a phase; stored by endpoint-store.ts (the study as stored, redacted). */
+async function runEndpointJob(db: Db, row: SpecStudy, lastAttempt: boolean): Promise<AttemptResult> {
+  let study: EndpointStudy
+  try {
+    study = parseEndpointStudy(row.study, `study ${row.id}`)
+  } catch (err) {
+    const error = toError(err).message
+    await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
+    return { state: 'failed', error }
+  }
+  await markStudyRunning(db, row.id)
+  const { endpointStudyPhases } = await import('../../harness/speculative/endpoints/study.ts')
+  const progress = progressReporter(db, row.id, endpointStudyPhases(study))
+  try {
+    const { runEndpointStudyRecord } = await import('../../harness/speculative/endpoints/run-file.ts')
+    const record = await runEndpointStudyRecord(study, { onProgress: progress.onProgress })
+    await progress.settled()
+    await saveEndpointStudyResult(db as Database, row.id, record)
+    return { state: 'completed' }
+  } catch (err) {
+    await progress.settled()
+    const error = toError(err).message
+    await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
+    return { state: 'failed', error }
+  }
 }

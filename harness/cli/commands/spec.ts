@@ -104,21 +104,12 @@ export function registerSpecEndpointsCommand(program: Command): void {
     .option('--label <text>', 'free text stored with the study')
     .action(
       action(async (file: string, opts: { json?: boolean; db?: string | false; label?: string }) => {
-        const os = await import('node:os')
         const { loadEndpointStudy } = await import('../../speculative/endpoints/study-file.ts')
-        const { runEndpointStudyFile } = await import('../../speculative/endpoints/run-file.ts')
+        const { runEndpointStudyRecord } = await import('../../speculative/endpoints/run-file.ts')
         const { formatEndpointStudy } = await import('../../speculative/endpoints/study.ts')
         const study = await loadEndpointStudy(file)
-        const started = Date.now()
-        const loadAverageBefore = os.loadavg()
-        const result = await runEndpointStudyFile(study)
-        const environment = {
-          cpus: os.cpus().length,
-          cpuModel: os.cpus()[0]?.model ?? 'unknown',
-          node: process.version,
-          loadAverageBefore,
-          loadAverageAfter: os.loadavg(),
-        }
+        const record = await runEndpointStudyRecord(study)
+        const { result } = record
         // Printed first: a database that refuses the study does not lose what was measured.
         process.stdout.write(
           opts.json
@@ -127,16 +118,7 @@ export function registerSpecEndpointsCommand(program: Command): void {
         )
         if (opts.db !== false) {
           const { storeEndpointStudy } = await import('../actions/spec-db.ts')
-          const where = await storeEndpointStudy(
-            {
-              study,
-              result,
-              startedAt: new Date(started).toISOString(),
-              durationMs: Date.now() - started,
-              environment,
-            },
-            { db: opts.db, source: file, label: opts.label },
-          )
+          const where = await storeEndpointStudy(record, { db: opts.db, source: file, label: opts.label })
           process.stderr.write(`bench spec-endpoints: ${where}\n`)
         }
         const changed = result.rows.filter((r) => !r.sameOutput).map((r) => r.k)

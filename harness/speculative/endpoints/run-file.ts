@@ -4,15 +4,59 @@
  * stored), /metrics at each base URL's origin unless the study says `metrics: false`.
  * @module
  */
+import os from 'node:os'
 import { createOpenAIEngine } from '../../engines/openai/openai.ts'
 import { HarnessError } from '../../errors.ts'
 import { type EndpointStudyResult, runEndpointStudy, type StudyEndpoint } from './study.ts'
 import type { EndpointStudy } from './study-file.ts'
 
+/** A finished endpoint study as it is stored (db/studies/endpoint-store.ts): the study, what it measured, when, where. */
+export interface EndpointStudyRecord {
+  /** The validated study file (defaults filled). */
+  study: EndpointStudy
+  result: EndpointStudyResult
+  /** ISO time the study started. */
+  startedAt: string
+  /** Wall time of the whole study, ms. */
+  durationMs: number
+  /** The client machine and its load average (os.loadavg(): 1, 5, 15 min) before and after. */
+  environment: {
+    cpus: number
+    cpuModel: string
+    node: string
+    loadAverageBefore: number[]
+    loadAverageAfter: number[]
+  }
+}
+
+/** runEndpointStudyFile with its start, duration and the client machine's load around it. */
+export async function runEndpointStudyRecord(
+  study: EndpointStudy,
+  o: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; onProgress?: (message: string) => void } = {},
+): Promise<EndpointStudyRecord> {
+  const started = Date.now()
+  const loadAverageBefore = os.loadavg()
+  const result = await runEndpointStudyFile(study, o.env, o.signal, o.onProgress)
+  return {
+    study,
+    result,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    environment: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadAverageBefore,
+      loadAverageAfter: os.loadavg(),
+    },
+  }
+}
+
 export async function runEndpointStudyFile(
   study: EndpointStudy,
   env: NodeJS.ProcessEnv = process.env,
   signal?: AbortSignal,
+  onProgress?: (message: string) => void,
 ): Promise<EndpointStudyResult> {
   let apiKey: string | undefined
   if (study.apiKeyEnv !== undefined) {
@@ -51,6 +95,7 @@ export async function runEndpointStudyFile(
       prompts: study.prompts,
       maxTokens: study.maxTokens,
       ...(signal ? { signal } : {}),
+      ...(onProgress ? { onProgress } : {}),
     })
   } finally {
     await Promise.all(engines.map((e) => e[Symbol.asyncDispose]()))

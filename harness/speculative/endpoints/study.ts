@@ -41,6 +41,16 @@ export interface EndpointStudyOptions {
   /** Tokens generated per prompt (forced: ignore_eos), ≥ 2. */
   maxTokens: number
   signal?: AbortSignal
+  /**
+   * Called before each pass, with what it measures ('without speculation', 'draft alone', 'K = 3'):
+   * endpointStudyPhases(…) calls in all.
+   */
+  onProgress?: (message: string) => void
+}
+
+/** Passes a study makes (onProgress calls): the target without speculation, the draft alone, each K. */
+export function endpointStudyPhases(o: { on: readonly unknown[]; draftAlone?: unknown }): number {
+  return 1 + (o.draftAlone !== undefined ? 1 : 0) + o.on.length
 }
 
 /** One endpoint's pass over the prompts. */
@@ -88,7 +98,9 @@ export async function runEndpointStudy(o: EndpointStudyOptions): Promise<Endpoin
     throw new HarnessError(
       `maxTokens must be an integer ≥ 2 (decode speed counts tokens after the first), got ${o.maxTokens}`,
     )
+  o.onProgress?.('without speculation')
   const off = await measurePass(o.off, o)
+  if (o.draftAlone) o.onProgress?.('draft alone')
   const draftAlone = o.draftAlone ? await measurePass(o.draftAlone, o) : undefined
   const c =
     draftAlone !== undefined
@@ -97,8 +109,10 @@ export async function runEndpointStudy(o: EndpointStudyOptions): Promise<Endpoin
         ? { value: o.c, source: 'given' as const }
         : undefined
   const rows: EndpointStudyRow[] = []
-  for (const { k, endpoint } of o.on)
+  for (const { k, endpoint } of o.on) {
+    o.onProgress?.(`K = ${k}`)
     rows.push(endpointStudyRow(k, await measurePass(endpoint, o), off, c?.value))
+  }
   return { off, ...(c ? { c } : {}), ...(draftAlone ? { draftAlone } : {}), rows }
 }
 
