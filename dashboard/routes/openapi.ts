@@ -309,7 +309,8 @@ export const OPENAPI_DOCUMENT = {
         responses: ok('`{ studies, catalogue }`'),
       },
       post: {
-        summary: 'Launch a study of the catalogue: queued as a `spec-study` job for `bench worker`',
+        summary:
+          'Launch a study of the catalogue (native or endpoint): queued as a `spec-study` job for `bench worker`',
         description:
           'Answers 201 with `{ study: { id, matrixId, state } }`; 404 when the file is not in the catalogue; 409 when it cannot run here (a model missing) or when the database has no job queue yet (start `bench worker` once).',
         security: [{ bearer: [] }],
@@ -326,9 +327,9 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'One study with its per-K, per-position and per-prompt rows (the /studies/{id} page)',
         description:
-          'The study row (state, progress, error, c, α used, optimal K, environment, details: baselines, logprob α summary, the α × K table) and per K: drafted, accepted, verify steps, acceptance rate, τ, α̂, accept-length counts, tok/s with and without speculation, c, measured and predicted speedup and the error (measured − predicted), per-position rates; per (K, prompt) the counts and τ.',
+          "The study row (state, progress, error, c, α used, optimal K, environment, details: baselines, logprob α summary, the α × K table) and per K: drafted, accepted, verify steps, acceptance rate, τ, α̂, accept-length counts, tok/s with and without speculation, c, measured and predicted speedup and the error (measured − predicted), per-position rates; per (K, prompt) the counts and τ. An endpoint study (kind `endpoint`, `bench spec-endpoints`) has its rows in endpointK instead: per K what the server reported (drafted, accepted, drafts, acceptance rate, τ, α̂; null where it reported nothing), decode tok/s with and without speculation, c, measured and predicted speedup, error and relative error, same output, the counters' source, per-position rates when counted.",
         parameters: [pathParameter(studyId, 'Study id.')],
-        responses: ok('`{ study, perK, perPrompt }`'),
+        responses: ok('`{ study, perK, perPrompt, endpointK }`'),
       },
     },
     '/api/matrices': {
