@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDashboard } from '../../dashboard/server.ts'
+import { createApp } from '../../dashboard/app.ts'
 import { specEndpointK, specStudies, specStudyPositions } from '../../db/schema.ts'
 import { readStudy } from '../../db/studies/store.ts'
 import type { MockServerHandle } from '../../harness/mock-server/server.ts'
@@ -126,25 +126,19 @@ describe('bench spec-endpoints', () => {
         ]),
       )
       expect(rows).toContain('SPEC_KEY')
-      const dashboard = await startDashboard({
-        db: t.db,
-        auth: { token: 'spec-endpoints-dashboard-token' },
-        port: 0,
-      })
-      try {
-        const pages = await Promise.all(
-          [`/studies/${id}`, `/api/studies/${id}`, '/studies', '/api/studies'].map(async (route) => {
-            const res = await fetch(new URL(route, dashboard.url))
-            expect(res.status, route).toBe(200)
-            return res.text()
-          }),
-        )
-        expect(pages[0]).toContain('mock <run>'.replace('<', '&lt;').replace('>', '&gt;'))
-        for (const text of [rows, doc, r.stdout, r.stderr, list.stdout, ...pages])
-          expect(text).not.toContain(KEY)
-      } finally {
-        await dashboard.close()
-      }
+      // The pages through the app itself (no socket left open in this worker).
+      const app = createApp({ db: t.db, auth: { token: 'spec-endpoints-dashboard-token' }, cache: false })
+      const pages = await Promise.all(
+        [`/studies/${id}`, `/api/studies/${id}`, '/studies', '/api/studies'].map(async (route) => {
+          const res = await app.request(route)
+          expect(res.status, route).toBe(200)
+          return res.text()
+        }),
+      )
+      expect(pages[0]).toContain('mock &lt;run&gt;')
+      expect(pages[0]).toContain('data-study-kind="endpoint"')
+      for (const text of [rows, doc, r.stdout, r.stderr, list.stdout, ...pages])
+        expect(text).not.toContain(KEY)
     } finally {
       await t.dispose()
     }
