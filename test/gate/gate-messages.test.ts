@@ -7,6 +7,13 @@
  * - when the merge-base start point leaves no baseline because main's runs are on local commits that
  *   origin/main lacks, it says so and what to do; --require-baseline then fails; --baseline-ref main
  *   (the merge-base with the local main) finds them; an unknown --baseline-ref is an error naming it.
+ *
+ * The runs it gates are made in this process the way `bench run` makes them (./bench-run.ts, git facts from
+ * the same working directory), into one PGlite database the three tests share (each reads its own
+ * scenario's runs and commits) and that this process hosts: each `bench gate` child connects to it over
+ * the loopback socket instead of opening the WASM database again; gates that read the same state run at
+ * once. One real `bench run --repeat 3` in the clone keeps the CLI's own git detection and repetitions
+ * under test. (Was 9 `bench run` and 10 `bench gate` children, each opening PGlite: 134 s at load 9–12.)
  */
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -14,14 +21,32 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCH_BIN, type CliResult } from '../helpers/cli.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+import { benchRun } from './bench-run.ts'
 
 let dir = ''
+let t: TestDatabase | undefined
+/** The shared database's directory, for --db. */
+let db = ''
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-msg-'))
+  t = await createTestDatabase('pglite')
+  db = t.options.dataDir ?? ''
 })
 afterAll(async () => {
+  await t?.dispose()
   if (dir) await rm(dir, { recursive: true, force: true })
 })
+
+/** `bench run` in-process into the shared database (./bench-run.ts). */
+function seed(
+  cwd: string,
+  file: string,
+  flags: { commit?: string; branch?: string; mergeBase?: string; repeat?: number } = {},
+) {
+  if (!t) throw new Error('no database')
+  return benchRun(t.db, file, { cwd, ...flags })
+}
 
 /** The real CLI in `cwd` (git facts come from there). */
 function bench(cwd: string, args: string[]): Promise<CliResult> {
@@ -69,30 +94,53 @@ function runIds(r: CliResult): number[] {
   return (JSON.parse(r.stdout) as { runs: { runId: string }[] }).runs.map((x) => Number(x.runId))
 }
 
-// Concurrent: the three use their own databases and files, and mostly wait on CLI children (3 × ~25 s).
+// Concurrent: the three read their own scenarios' runs and mostly wait on CLI children.
 describe.concurrent('bench gate messages', () => {
   it('a refusal lists the differing fields one per line; series by load name; alerts counted', async () => {
-    const db = path.join(dir, 'db-a')
-    const run = async (file: string, ...args: string[]) =>
-      bench(dir, ['run', file, '--db', db, '--no-progress', '--format', 'json', ...args])
     const base = await write(path.join(dir, 'base.json'), scenario('gate-msg', { ttftMs: 1, itlMs: 3 }, LOAD))
-    const baseIds = runIds(await run(base, '--branch', 'main', '--commit', 'a'.repeat(40), '--repeat', '3'))
+    const baseIds = await seed(dir, base, { branch: 'main', commit: 'a'.repeat(40), repeat: 3 })
     // Only the mock's ITL differs: one field, not two JSON objects of options.
     const other = await write(
       path.join(dir, 'other.json'),
       scenario('gate-msg', { ttftMs: 1, itlMs: 2 }, LOAD),
     )
-    runIds(await run(other, '--branch', 'pr', '--commit', 'b'.repeat(40), '--merge-base', 'a'.repeat(40)))
-    const refused = await bench(dir, [
-      'gate',
-      '--db',
-      db,
-      '--commit',
-      'b'.repeat(40),
-      '--metric',
-      'ttftMsP50',
-      '--format',
-      'table',
+    await seed(dir, other, { branch: 'pr', commit: 'b'.repeat(40), mergeBase: 'a'.repeat(40) })
+    // A slower candidate against named baseline runs: two regressions, two alerts, counted.
+    const slow = await write(
+      path.join(dir, 'slow.json'),
+      scenario('gate-msg', { ttftMs: 60, itlMs: 3 }, LOAD),
+    )
+    await seed(dir, slow, { branch: 'pr', commit: 'c'.repeat(40), mergeBase: 'a'.repeat(40) })
+    // Two gates at once: clients of this process's database, each about its own commit.
+    const [refused, failed] = await Promise.all([
+      bench(dir, [
+        'gate',
+        '--db',
+        db,
+        '--commit',
+        'b'.repeat(40),
+        '--metric',
+        'ttftMsP50',
+        '--format',
+        'table',
+      ]),
+      bench(dir, [
+        'gate',
+        '--db',
+        db,
+        '--commit',
+        'c'.repeat(40),
+        '--metric',
+        'ttftMsP50',
+        '--metric',
+        'ttftMsMin',
+        '--min-samples',
+        '3',
+        // A fixed tolerance, not a t-interval: three 1 ms baselines on a loaded box can spread widely.
+        '--method',
+        'percentage',
+        ...baseIds.flatMap((id) => ['--baseline-run', String(id)]),
+      ]),
     ])
     expect(refused.code, `refused (stderr: ${refused.stderr})`).toBe(1)
     const header = new RegExp(
@@ -104,29 +152,6 @@ describe.concurrent('bench gate messages', () => {
     expect(refused.stderr, 'no JSON object of options').not.toMatch(/\{"/)
     expect(refused.stderr, 'no "step 0"').not.toMatch(/step 0/)
 
-    // A slower candidate against named baseline runs: two regressions, two alerts, counted.
-    const slow = await write(
-      path.join(dir, 'slow.json'),
-      scenario('gate-msg', { ttftMs: 60, itlMs: 3 }, LOAD),
-    )
-    runIds(await run(slow, '--branch', 'pr', '--commit', 'c'.repeat(40), '--merge-base', 'a'.repeat(40)))
-    const failed = await bench(dir, [
-      'gate',
-      '--db',
-      db,
-      '--commit',
-      'c'.repeat(40),
-      '--metric',
-      'ttftMsP50',
-      '--metric',
-      'ttftMsMin',
-      '--min-samples',
-      '3',
-      // A fixed tolerance, not a t-interval: three 1 ms baselines on a loaded box can spread widely.
-      '--method',
-      'percentage',
-      ...baseIds.flatMap((id) => ['--baseline-run', String(id)]),
-    ])
     expect(failed.code, `regression (stdout: ${failed.stdout} stderr: ${failed.stderr})`).toBe(2)
     expect(failed.stderr, 'series named by its load').toMatch(
       /regression in mock · concurrent 2 ttftMsP50, mock · concurrent 2 ttftMsMin/,
@@ -137,16 +162,13 @@ describe.concurrent('bench gate messages', () => {
   }, 300_000)
 
   it('a candidate without a merge-base (no base ref in its clone): says so and what to do', async () => {
-    const db = path.join(dir, 'db-no-ref')
     const file = await write(path.join(dir, 'no-ref.json'), scenario('no-ref', { ttftMs: 1, itlMs: 1 }, LOAD))
     // The temp dir is no git clone: bench run stores the commit and branch given, and no merge-base.
-    const run = (...args: string[]) =>
-      bench(dir, ['run', file, '--db', db, '--no-progress', '--format', 'json', ...args])
-    runIds(await run('--branch', 'pr', '--commit', 'e'.repeat(40)))
-    runIds(await run('--branch', 'main', '--commit', 'f'.repeat(40)))
+    await seed(dir, file, { branch: 'pr', commit: 'e'.repeat(40) })
+    await seed(dir, file, { branch: 'main', commit: 'f'.repeat(40) })
     const gate = (...args: string[]) =>
       bench(dir, ['gate', '--db', db, '--commit', 'e'.repeat(40), '--metric', 'ttftMsP50', ...args])
-    const warned = await gate()
+    const [warned, required] = await Promise.all([gate(), gate('--require-baseline')])
     expect(warned.code, `warns and passes (stderr: ${warned.stderr})`).toBe(0)
     const why =
       `main has 1 run\\(s\\) with the candidate's fingerprint \\(commit ${'f'.repeat(12)}\\), all started ` +
@@ -154,7 +176,6 @@ describe.concurrent('bench gate messages', () => {
       'main\\) in its clone — fetch main \\(git fetch origin main; a shallow CI checkout needs fetch-depth: 0\\) ' +
       'and run bench again, or gate with --baseline-ref main'
     expect(warned.stderr, 'the WARNING says why and what to do').toMatch(new RegExp(why))
-    const required = await gate('--require-baseline')
     expect(required.code, '--require-baseline fails').toBe(1)
     expect(required.stderr, 'and says why').toMatch(new RegExp(why))
   }, 300_000)
@@ -185,7 +206,6 @@ describe.concurrent('bench gate messages', () => {
     git('fetch', '--quiet', 'origin')
     const o = git('rev-parse', 'HEAD')
 
-    const db = path.join(dir, 'db-git')
     const scenarios = path.join(dir, 'scenarios')
     await mkdir(scenarios)
     const ci = await write(path.join(scenarios, 'ci.json'), scenario('ci', { ttftMs: 1, itlMs: 1 }, LOAD))
@@ -196,21 +216,28 @@ describe.concurrent('bench gate messages', () => {
     const run = (file: string, ...args: string[]) =>
       bench(work, ['run', file, '--db', db, '--no-progress', '--format', 'json', ...args])
     // The pushed commit measured (another scenario): it marks the merge-base as measured on main.
-    runIds(await run(quick))
-    // A local commit on main, never pushed: the CI scenario measured there.
+    await seed(work, quick)
+    // A local commit on main, never pushed: the CI scenario measured there, by the real CLI (its git
+    // detection in the clone, and --repeat: three runs of one invocation).
     await writeFile(path.join(work, 'f.txt'), 'm1\n')
     git('commit', '--quiet', '-am', 'm1')
     const m1 = git('rev-parse', 'HEAD')
-    runIds(await run(ci, '--repeat', '3'))
+    expect(runIds(await run(ci, '--repeat', '3')), 'three runs').toHaveLength(3)
     // The PR branch forks from that local commit; bench run takes its merge-base against origin/main.
     git('checkout', '--quiet', '-b', 'pr')
     await writeFile(path.join(work, 'f.txt'), 'p\n')
     git('commit', '--quiet', '-am', 'p')
-    runIds(await run(ci))
+    await seed(work, ci)
 
     const gate = (...args: string[]) =>
       bench(work, ['gate', '--db', db, '--metric', 'ttftMsP50', '--min-samples', '3', ...args])
-    const warned = await gate()
+    // Four gates at once on the PR's HEAD (clients of this process's database; none reads what another writes).
+    const [warned, required, local, missing] = await Promise.all([
+      gate(),
+      gate('--require-baseline'),
+      gate('--baseline-ref', 'main', '--require-baseline'),
+      gate('--baseline-ref', 'origin/nope'),
+    ])
     expect(warned.code, `no baseline: warns and passes (stderr: ${warned.stderr})`).toBe(0)
     const why =
       `main has 3 run\\(s\\) with the candidate's fingerprint \\(commit ${m1.slice(0, 12)}\\), all after its ` +
@@ -222,22 +249,22 @@ describe.concurrent('bench gate messages', () => {
     )
     expect(warned.stdout, 'the report says it too').toMatch(new RegExp(why))
 
-    const required = await gate('--require-baseline')
     expect(required.code, `--require-baseline fails (stderr: ${required.stderr})`).toBe(1)
     expect(required.stderr, 'and says why').toMatch(new RegExp(why))
 
-    const local = await gate('--baseline-ref', 'main', '--require-baseline')
     expect(local.code, `--baseline-ref main (stdout: ${local.stdout} stderr: ${local.stderr})`).toBe(0)
     expect(local.stdout, 'the start point is the local merge-base').toMatch(
       new RegExp(`baseline 3 run\\(s\\), main up to the merge-base ${m1.slice(0, 12)} \\(--baseline-ref\\)`),
     )
     expect(local.stdout, 'gated on them').toMatch(/\| ttftMsP50 \| [\d.]+ \| [\d.]+ \(n=3\) \|/)
+    expect(missing.code, 'unknown ref').toBe(1)
+    expect(missing.stderr).toMatch(/--baseline-ref origin\/nope: no such commit, branch or tag in this clone/)
 
     // A PR forked from origin/main: main's measured commits are not in its history — main moved on.
     git('checkout', '--quiet', '-b', 'pr2', o)
     await writeFile(path.join(work, 'f.txt'), 'q\n')
     git('commit', '--quiet', '-am', 'q')
-    runIds(await run(ci))
+    await seed(work, ci)
     const forked = await gate()
     expect(forked.code, `warns and passes (stderr: ${forked.stderr})`).toBe(0)
     expect(forked.stderr, 'says main moved on, not "push"').toMatch(
@@ -247,9 +274,5 @@ describe.concurrent('bench gate messages', () => {
           'nothing comparable was measured up to the fork. Rebase onto main',
       ),
     )
-
-    const missing = await gate('--baseline-ref', 'origin/nope')
-    expect(missing.code, 'unknown ref').toBe(1)
-    expect(missing.stderr).toMatch(/--baseline-ref origin\/nope: no such commit, branch or tag in this clone/)
   }, 300_000)
 })
