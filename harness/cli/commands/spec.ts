@@ -83,7 +83,8 @@ export function registerSpecCommand(program: Command): void {
  * same greedy prompts to the target without and with speculation per K (and the draft alone, for c);
  * prints per K the acceptance, τ and α̂ the servers report, decode speed, measured vs predicted speedup and
  * whether the output stayed the same, and stores it (db/studies/endpoint-store.ts; --db, --no-db, --label
- * as `bench spec`). Exit 1 when greedy output changed.
+ * as `bench spec`). Exit 1 when greedy output changed, or when an endpoint's counters say it did not
+ * speculate (or `off` did): endpointStudyProblems, one line each naming the field.
  */
 export function registerSpecEndpointsCommand(program: Command): void {
   program
@@ -106,7 +107,9 @@ export function registerSpecEndpointsCommand(program: Command): void {
       action(async (file: string, opts: { json?: boolean; db?: string | false; label?: string }) => {
         const { loadEndpointStudy } = await import('../../speculative/endpoints/study-file.ts')
         const { runEndpointStudyRecord } = await import('../../speculative/endpoints/run-file.ts')
-        const { formatEndpointStudy } = await import('../../speculative/endpoints/study.ts')
+        const { endpointStudyProblems, formatEndpointStudy } = await import(
+          '../../speculative/endpoints/study.ts'
+        )
         const study = await loadEndpointStudy(file)
         const record = await runEndpointStudyRecord(study)
         const { result } = record
@@ -121,14 +124,20 @@ export function registerSpecEndpointsCommand(program: Command): void {
           const where = await storeEndpointStudy(record, { db: opts.db, source: file, label: opts.label })
           process.stderr.write(`bench spec-endpoints: ${where}\n`)
         }
+        let failed = false
+        // An endpoint that does not speculate (or an `off` one that does): its figures measure nothing.
+        for (const problem of endpointStudyProblems(result, study)) {
+          process.stderr.write(`bench spec-endpoints: ${problem}\n`)
+          failed = true
+        }
         const changed = result.rows.filter((r) => !r.sameOutput).map((r) => r.k)
         if (changed.length > 0) {
           process.stderr.write(
             `bench spec-endpoints: greedy output with speculation differs from the output without it at K = ${changed.join(', ')}\n`,
           )
-          return 1
+          failed = true
         }
-        return 0
+        return failed ? 1 : 0
       }),
     )
 }

@@ -67,7 +67,8 @@ export async function runEndpointStudyFile(
       )
   }
   const engines: StudyEndpoint['engine'][] = []
-  const endpoint = async (baseUrl: string): Promise<StudyEndpoint> => {
+  /** `field`: where the study names this URL (`off`, `on[1].url (K = 2)`), so a failure says which to fix. */
+  const endpoint = async (baseUrl: string, field: string): Promise<StudyEndpoint> => {
     const engine = createOpenAIEngine({
       baseUrl,
       model: study.model,
@@ -76,7 +77,12 @@ export async function runEndpointStudyFile(
       ...(apiKey !== undefined ? { apiKey } : {}),
     })
     engines.push(engine)
-    await engine.start(signal)
+    try {
+      await engine.start(signal)
+    } catch (err) {
+      if (signal?.aborted) throw err
+      throw new HarnessError(`${field}: ${(err as Error).message}`, { cause: err })
+    }
     return {
       engine,
       ...(study.metrics ? { metricsUrl: `${new URL(baseUrl).origin}/metrics` } : {}),
@@ -84,13 +90,16 @@ export async function runEndpointStudyFile(
     }
   }
   try {
-    const off = await endpoint(study.off)
+    const off = await endpoint(study.off, 'off')
     const on = []
-    for (const { k, url } of study.on) on.push({ k, endpoint: await endpoint(url) })
+    for (const [i, { k, url }] of study.on.entries())
+      on.push({ k, endpoint: await endpoint(url, `on[${i}].url (K = ${k})`) })
     return await runEndpointStudy({
       off,
       on,
-      ...(study.draftAlone !== undefined ? { draftAlone: await endpoint(study.draftAlone) } : {}),
+      ...(study.draftAlone !== undefined
+        ? { draftAlone: await endpoint(study.draftAlone, 'draftAlone') }
+        : {}),
       ...(study.c !== undefined ? { c: study.c } : {}),
       prompts: study.prompts,
       maxTokens: study.maxTokens,

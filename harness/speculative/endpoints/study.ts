@@ -224,6 +224,35 @@ async function measurePass(endpoint: StudyEndpoint, o: EndpointStudyOptions): Pr
   }
 }
 
+/**
+ * What makes a study's figures meaningless, one line each naming the study field to fix (pure; the CLI
+ * prints them and exits 1): an `on` endpoint whose counters say it drafted no token over its pass is not
+ * speculating — llama-server without `--spec-type`, or a draft it refused at start (its log: "the target and
+ * draft vocabs are not compatible") — so its K measures the target alone; an `off` endpoint that drafted is
+ * speculating, so every speedup is against the wrong baseline. A server that reports no counters at all is
+ * not judged (its row shows – for acceptance, τ and the prediction). `study.on[i]` is `r.rows[i]`'s endpoint.
+ */
+export function endpointStudyProblems(
+  r: EndpointStudyResult,
+  study: { off: string; on: readonly { k: number; url: string }[] },
+): string[] {
+  const problems: string[] = []
+  const offDrafted = r.off.speculation?.draftTokens
+  if (offDrafted !== undefined && offDrafted > 0)
+    problems.push(
+      `off (${study.off}): the server drafted ${offDrafted} tokens over its pass (${r.off.speculation?.source}): it speculates, so no speedup here is against the target alone; serve the target there without -md / --spec-type`,
+    )
+  r.rows.forEach((row, i) => {
+    const s = row.pass.speculation
+    if (s?.draftTokens !== 0) return
+    const url = study.on[i]?.url ?? '?'
+    problems.push(
+      `on[${i}].url (K = ${row.k}, ${url}): the server drafted no token over its pass (${s.source}): it is not speculating, so this K measured the target alone; start it with -md DRAFT.gguf --spec-type draft-simple --spec-draft-n-max ${row.k}; if it has those flags, its log says why it refused the draft (e.g. "the target and draft vocabs are not compatible": the draft needs the target's tokenizer)`,
+    )
+  })
+  return problems
+}
+
 /** The study as a text table: one row per K, the `off` pass and c above it. */
 export function formatEndpointStudy(r: EndpointStudyResult): string {
   const f = (v: number | undefined, d = 2) => (v === undefined ? '–' : v.toFixed(d))
