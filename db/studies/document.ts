@@ -137,6 +137,15 @@ export const studyDocumentSchema = z
 
 export type StudyDocument = z.output<typeof studyDocumentSchema>
 
+/** What a document holds, for `bench study export`'s line: an endpoint study's K rows are in endpointK. */
+export function studyDocumentRows(
+  doc: Pick<StudyDocument, 'study' | 'perK' | 'perPrompt' | 'endpointK'>,
+): string {
+  return doc.study.kind === 'endpoint'
+    ? `endpoint study, ${doc.endpointK.length} K rows`
+    : `native study, ${doc.perK.length} K rows, ${doc.perPrompt.length} prompt rows`
+}
+
 export class StudyDocumentError extends HarnessError {
   override name = 'StudyDocumentError'
   constructor(

@@ -7,7 +7,7 @@
  * of a native study still imports. The record is built from hand-chosen counters (endpoint-study-fixture.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { exportStudy, importStudy, StudyDocumentError } from '../../db/studies/document.ts'
+import { exportStudy, importStudy, StudyDocumentError, studyDocumentRows } from '../../db/studies/document.ts'
 import { saveEndpointStudy } from '../../db/studies/endpoint-store.ts'
 import { listStudies, readStudy, storeStudyResult } from '../../db/studies/store.ts'
 import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
@@ -139,6 +139,8 @@ describe.each(dbBackends())('endpoint studies on %s', (backend) => {
     const id = await saveEndpointStudy(t.db, knownEndpointStudy([1, 2, 4], { timingsOnlyAt: 1 }))
     const doc = await exportStudy(t.db, id)
     expect(doc).toMatchObject({ format: 'bench-study', version: 2, study: { kind: 'endpoint' } })
+    // `bench study export --out` says what it wrote: the K rows of an endpoint study are endpointK (it said 0).
+    expect(studyDocumentRows(doc!)).toBe('endpoint study, 3 K rows')
     const imported = await importStudy(other.db, JSON.parse(JSON.stringify(doc)))
     const [was, is] = await Promise.all([readStudy(t.db, id), readStudy(other.db, imported)])
     expect(is?.endpointK).toEqual(was?.endpointK)
@@ -153,7 +155,9 @@ describe.each(dbBackends())('endpoint studies on %s', (backend) => {
 
     // A version 1 document: native, no endpointK.
     const nativeId = await storeStudyResult(t.db, knownStudy(2, 'old-native'))
-    const { endpointK: _e, ...v2 } = (await exportStudy(t.db, nativeId))!
+    const nativeDoc = (await exportStudy(t.db, nativeId))!
+    expect(studyDocumentRows(nativeDoc)).toMatch(/^native study, 2 K rows, \d+ prompt rows$/)
+    const { endpointK: _e, ...v2 } = nativeDoc
     const v1 = { ...v2, version: 1 }
     const back = await readStudy(other.db, await importStudy(other.db, JSON.parse(JSON.stringify(v1))))
     expect(back?.study).toMatchObject({ kind: 'native', name: 'old-native' })

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { createDb, type Database } from '../../../db/client.ts'
-import { exportStudy, importStudy } from '../../../db/studies/document.ts'
+import { exportStudy, importStudy, studyDocumentRows } from '../../../db/studies/document.ts'
 import { listStudies } from '../../../db/studies/store.ts'
 import { HarnessError } from '../../errors.ts'
 import { EXIT_OK } from '../action.ts'
@@ -47,7 +47,7 @@ export async function studyExportCommand(id: number, opts: { out?: string; db?: 
     const json = `${JSON.stringify(doc, null, 2)}\n`
     if (opts.out) {
       await writeFile(opts.out, json, { mode: 0o600 })
-      process.stderr.write(`study ${id}: ${doc.perK.length} K rows written to ${opts.out}\n`)
+      process.stderr.write(`study ${id} (${studyDocumentRows(doc)}) written to ${opts.out}\n`)
     } else process.stdout.write(json)
     return EXIT_OK
   })
