@@ -9,7 +9,8 @@
  *   llama-server -m $M --port 8092 --metrics -t 1 -md $D --spec-type draft-simple --spec-draft-n-max 4 &
  *   llama-server -m $D --port 8093 --metrics -t 1 &
  */
-// Not named spec-*.ts: those are the native studies the dashboard's Studies page may launch.
+// Not named spec-*.ts, so the dashboard's Studies page does not offer it (its servers are not started
+// here); a copy named scenarios/spec-<name>.ts is launchable there, its key from the worker's environment.
 import { defineEndpointStudy } from '../harness/speculative/endpoints/study-file.ts'
 
 export default defineEndpointStudy({

@@ -61,7 +61,7 @@ ${
   <button type="submit">Launch study</button>
   <output name="status" role="status"></output>
 </form>
-<p class="hint">Queued as a <code>spec-study</code> job: a <code>bench worker</code> on this database runs it (an endpoint study's key from the worker's environment variable the study names) (on the embedded database, start the worker first: it hosts the database). Writes need the dashboard's token (BENCH_TOKEN).</p>`
+<p class="hint">Queued as a <code>spec-study</code> job: a worker on this database runs it — on the embedded database the one <code>bench dashboard</code> runs in its own process (unless <code>--no-worker</code>), else a <code>bench worker</code> — with an endpoint study's key from that process's environment variable the study names. Writes need the dashboard's token (BENCH_TOKEN).</p>`
 }
 ${noWorker(m.liveWorkers)}
 ${broken.length > 0 ? h`<p class="hint">Not launchable here: ${broken.map((c, i) => h`${i > 0 ? '; ' : ''}<code>${c.file}</code>: ${c.problem ?? ''}`)}</p>` : ''}

@@ -87,6 +87,10 @@ describe('studies pages', () => {
     expect(page).toContain('<option value="spec-fixture-study.ts">')
     // No bench worker has ever run on this database: a launch would wait, and the page says so.
     expect(page).toContain('<span id="no-worker">')
+    // Who runs a launch: bench dashboard's own worker on the embedded database (it once said to start a
+    // bench worker first, which the dashboard's own worker then refused to sit beside).
+    expect(page).toContain('<code>bench dashboard</code> runs in its own process')
+    expect(page).not.toContain('start the worker first')
     expect(page).not.toContain(HOSTILE)
     const json = (await (await app().request(`/api/studies/${id}`)).json()) as {
       perK: unknown[]
