@@ -104,6 +104,11 @@ export function formatStudy(r: SpecStudyResult): string {
     ]),
   )
   lines.push('', formatSpeedupTable(r.table))
+  // The two tables print a "predicted" and an "error" per K that differ: say why, under the second one.
+  if (r.table.measured.length > 0)
+    lines.push(
+      "  measured points sit at each K's α̂ (from τ), so their predicted S is pred(τ) = τ / (K·c + 1); the per-K table's predicted and error use the logprob α (known before decoding)",
+    )
   return lines.join('\n')
 }
 
