@@ -12,7 +12,9 @@
  *   leaving the parameter out does. A schema a route validates with that differs from the one documented
  *   (a bound, an enum value, a required field) shows here as a mismatch.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
 import { historyQuery, procurementQuery, requestsQuery, runsQuery } from '../../dashboard/params.ts'
 import {
@@ -24,13 +26,19 @@ import {
 } from '../../dashboard/routes/openapi.ts'
 import { exportRun } from '../../db/export.ts'
 import { seedRuns } from '../db/fixtures/seed.ts'
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+import { createTestDatabase, removeTestDir, type TestDatabase, testTmpRoot } from '../helpers/db.ts'
 
 const TOKEN = 'openapi-probe-token'
 /** A number's "one past" its bound: the finest step the documented number parameters take (3 decimals). */
 const STEP = 0.001
 /** Too long for any text parameter, matches no pattern, no enum value, no number. */
 const JUNK = '!'.repeat(201)
+/**
+ * A JSON scenario beside the catalogue's files, for POST /api/matrices: the route loads the file it is
+ * sent for every accepted probe (~50 of them), and a .ts file goes through tsx each time (~0.5 s); the
+ * documented example (mock-sweep.ts) is still probed, as the .ts file it is.
+ */
+const PROBE_SCENARIO = 'openapi-probe.json'
 
 describe('OpenAPI document', () => {
   it('describes exactly the /api routes the app serves', async () => {
@@ -237,7 +245,32 @@ describe('OpenAPI document against the live app (pglite)', () => {
   let fingerprint: string
   let document: string
   const errors: unknown[] = []
+  const cwd = process.cwd()
+  /** A working directory whose scenarios/ is the catalogue (each file linked) plus PROBE_SCENARIO. */
+  let launchDir = ''
   beforeAll(async () => {
+    launchDir = mkdtempSync(path.join(testTmpRoot(), 'bench-openapi-'))
+    const scenarios = path.join(launchDir, 'scenarios')
+    mkdirSync(scenarios)
+    for (const f of readdirSync(path.join(cwd, 'scenarios')))
+      symlinkSync(path.join(cwd, 'scenarios', f), path.join(scenarios, f))
+    writeFileSync(
+      path.join(scenarios, PROBE_SCENARIO),
+      JSON.stringify({
+        name: 'openapi-probe',
+        prompts: { kind: 'synthetic', promptTokens: 16, outputTokens: 8 },
+        targets: [{ name: 'mock', engine: { kind: 'openai', model: 'mock-model', mock: {} } }],
+        loads: [
+          {
+            kind: 'sweep',
+            loads: [
+              { kind: 'sequential', requests: 8 },
+              { kind: 'concurrent', concurrency: 8, requests: 40 },
+            ],
+          },
+        ],
+      }),
+    )
     t = await createTestDatabase('pglite')
     ;[runId] = (await seedRuns(t.db, [
       { tag: 5, startedAtIso: '2026-11-20T10:00:00Z', errorRequests: 1 },
@@ -254,6 +287,7 @@ describe('OpenAPI document against the live app (pglite)', () => {
     app = createApp({ db: t.db, auth: { token: TOKEN }, logError: (e) => errors.push(e) })
   })
   afterAll(async () => {
+    if (launchDir) removeTestDir(launchDir)
     await t?.dispose()
   })
 
@@ -292,8 +326,16 @@ describe('OpenAPI document against the live app (pglite)', () => {
   it.each(operations.map((o) => [`${o.method} ${o.path}`, o] as const))(
     '%s accepts what it documents and refuses what it does not',
     async (_name, { path, method, op }) => {
+      const launch = method === 'post' && path === '/api/matrices'
+      // The launch route reads scenarios/ of the cwd; only it runs in launchDir (a study file resolves
+      // its paths from where it lies, so the study routes stay in the checkout).
+      if (launch) {
+        process.chdir(launchDir)
+        onTestFinished(() => process.chdir(cwd))
+      }
       // Values the seeded data has, preferred where the schema allows them (so reads find something).
       const known: Record<string, unknown> = {
+        ...(launch ? { scenario: PROBE_SCENARIO } : {}),
         fingerprint,
         a: runId,
         b: runId,
