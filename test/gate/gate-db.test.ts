@@ -1,118 +1,172 @@
 /**
  * The gate's database side: start-point baselines, confirmation runs kept out of them, alert lifecycle
- * (db functions and `bench alerts`), the change-point job (`bench changepoints`), and the database-free
- * gate on values files. Runs are written through the real sink; each run's ttftMsP50 is its seed tag.
+ * (db functions and `bench alerts`), the change-point job (`bench changepoints`), a refusal's differing
+ * fields, and the database-free gate on values files. Runs are written through the real sink; each run's
+ * ttftMsP50 is its seed tag, on PGlite and on PostgreSQL with DATABASE_URL.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { acknowledgeAlert, createAlerts, dismissAlert, listAlerts } from '../../db/gate/alerts.ts'
 import { computeChangePoints } from '../../db/gate/change-points.ts'
-import { baselineHistory, findCandidateRuns, markConfirmRuns } from '../../db/gate/runs.ts'
+import {
+  baselineHistory,
+  findCandidateRuns,
+  incomparableBecause,
+  markConfirmRuns,
+} from '../../db/gate/runs.ts'
 import { changePoints, runs } from '../../db/schema.ts'
 import { evaluate } from '../../harness/regression/index.ts'
+import type { EnvironmentInfo, RunMeta } from '../../harness/results.ts'
 import { seedRuns } from '../db/fixtures/seed.ts'
 import { runCli } from '../helpers/cli.ts'
-import { createTestDatabase, dbBackends } from '../helpers/db.ts'
+import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
 
 const at = (minute: number) => `2026-11-25T10:${String(minute).padStart(2, '0')}:00.000Z`
 const git = (branch: string, commit: string, mergeBase?: string) => ({
   meta: { git: { branch, commit, ...(mergeBase ? { mergeBase } : {}) } },
 })
 
+// A refusal's differing fields (was gate-fields.test.ts): runs that differ in a nested engine option, the
+// workload, another load step of the scenario and the environment; incomparableBecause names each leaf,
+// baseline first, and nothing that agrees — not the engine options or the scenario as whole objects.
+const environment: EnvironmentInfo = {
+  cpuModel: 'AMD EPYC',
+  cores: 2,
+  ramBytes: 8e9,
+  gpus: [],
+  os: 'Linux x64',
+  nodeVersion: 'v20.20.2',
+  engineVersions: { 'node-llama-cpp': '3.21.1' },
+}
+
+function meta(o: {
+  itlMs: number
+  outputTokens: number
+  otherConcurrency: number
+  hash: string
+  env: EnvironmentInfo
+  branch: string
+}): Partial<RunMeta> {
+  const step: RunMeta['load'] = { kind: 'sequential', requests: 10 }
+  const loads = [step, { kind: 'concurrent', concurrency: o.otherConcurrency, requests: 10 }]
+  return {
+    scenario: {
+      name: 'fields',
+      hash: o.hash,
+      source: {
+        name: 'fields',
+        description: `${o.branch}: not part of the workload`,
+        prompts: { kind: 'synthetic', promptTokens: 8, outputTokens: o.outputTokens },
+        loads,
+        targets: [{ name: 'mock', engine: { kind: 'openai', model: 'mock-model' } }],
+      },
+    },
+    engineOptions: {
+      kind: 'openai',
+      model: 'mock-model',
+      api: 'chat',
+      mock: { ttft: { kind: 'fixed', ms: 1 }, itl: { kind: 'fixed', ms: o.itlMs } },
+    },
+    load: step,
+    loadIndex: 0,
+    environment: o.env,
+    git: { branch: o.branch, commit: `${o.branch}-commit` },
+  }
+}
+
 describe.each(dbBackends())('gate database side (%s)', (backend) => {
+  // The baselines, alerts and refusal tests share one database (each reads only its own commits, scenario
+  // or alerts); the change-point test reads every series and the whole runs table, so it has its own.
+  let shared: Promise<TestDatabase> | undefined
+  const sharedDb = () => {
+    shared ??= createTestDatabase(backend)
+    return shared
+  }
+  afterAll(async () => {
+    await (await shared)?.dispose()
+  })
+
   it('baselines stop at the merge-base, skip confirmation runs, and fall back when it was never measured', async () => {
-    const t = await createTestDatabase(backend)
-    try {
-      const main = await seedRuns(t.db, [
-        ...[0, 1, 2, 3, 4].map((m) => ({ tag: 20, startedAtIso: at(m), ...git('main', 'm1') })),
-        { tag: 50, startedAtIso: at(10), ...git('main', 'm2') },
-      ])
-      const [confirm] = await seedRuns(t.db, [
-        {
-          tag: 99,
-          startedAtIso: at(5),
-          ...git('main', 'm1'),
-          meta: { git: { branch: 'main', commit: 'm1' }, label: 'c1' },
-        },
-      ])
-      expect(await markConfirmRuns(t.db, 'c1'), 'confirm run marked').toEqual([confirm])
-      const [pr, orphan] = await seedRuns(t.db, [
-        { tag: 21, startedAtIso: at(20), ...git('pr', 'p1', 'm1') },
-        { tag: 21, startedAtIso: at(21), ...git('pr2', 'p2', 'never-measured') },
-      ])
-      // The same commit's accuracy run, measured last: no latency figures, so never a gate candidate.
-      const [accuracyRun] = await seedRuns(t.db, [
-        { tag: 21, startedAtIso: at(22), ...git('pr', 'p1', 'm1') },
-      ])
-      await t.db
-        .update(runs)
-        .set({ loadKind: 'accuracy' })
-        .where(eq(runs.id, accuracyRun ?? 0))
+    const t = await sharedDb()
+    const main = await seedRuns(t.db, [
+      ...[0, 1, 2, 3, 4].map((m) => ({ tag: 20, startedAtIso: at(m), ...git('main', 'm1') })),
+      { tag: 50, startedAtIso: at(10), ...git('main', 'm2') },
+    ])
+    const [confirm] = await seedRuns(t.db, [
+      {
+        tag: 99,
+        startedAtIso: at(5),
+        ...git('main', 'm1'),
+        meta: { git: { branch: 'main', commit: 'm1' }, label: 'c1' },
+      },
+    ])
+    expect(await markConfirmRuns(t.db, 'c1'), 'confirm run marked').toEqual([confirm])
+    const [pr, orphan] = await seedRuns(t.db, [
+      { tag: 21, startedAtIso: at(20), ...git('pr', 'p1', 'm1') },
+      { tag: 21, startedAtIso: at(21), ...git('pr2', 'p2', 'never-measured') },
+    ])
+    // The same commit's accuracy run, measured last: no latency figures, so never a gate candidate.
+    const [accuracyRun] = await seedRuns(t.db, [{ tag: 21, startedAtIso: at(22), ...git('pr', 'p1', 'm1') }])
+    await t.db
+      .update(runs)
+      .set({ loadKind: 'accuracy' })
+      .where(eq(runs.id, accuracyRun ?? 0))
 
-      const [candidate] = await findCandidateRuns(t.db, { commit: 'p1' })
-      expect(candidate?.id, 'candidate found by commit, not its accuracy run').toBe(pr)
-      if (!candidate) return
-      const h = await baselineHistory(t.db, candidate, {
-        branch: 'main',
-        maxSamples: 25,
-        excludeIds: [pr ?? 0],
-      })
-      expect(
-        h.runs.map((r) => r.id),
-        'main up to m1: m2 (after the fork) and the confirm run left out',
-      ).toEqual(main.slice(0, 5))
-      expect(h.startPoint, 'start point described').toBe('main up to the merge-base m1')
+    const [candidate] = await findCandidateRuns(t.db, { commit: 'p1' })
+    expect(candidate?.id, 'candidate found by commit, not its accuracy run').toBe(pr)
+    if (!candidate) return
+    const h = await baselineHistory(t.db, candidate, {
+      branch: 'main',
+      maxSamples: 25,
+      excludeIds: [pr ?? 0],
+    })
+    expect(
+      h.runs.map((r) => r.id),
+      'main up to m1: m2 (after the fork) and the confirm run left out',
+    ).toEqual(main.slice(0, 5))
+    expect(h.startPoint, 'start point described').toBe('main up to the merge-base m1')
 
-      const [other] = await findCandidateRuns(t.db, { runIds: [orphan ?? 0] })
-      if (!other) throw new Error('orphan run missing')
-      const fallback = await baselineHistory(t.db, other, { branch: 'main', maxSamples: 3, excludeIds: [] })
-      expect(
-        fallback.runs.map((r) => r.id),
-        'unknown merge-base: latest 3 main runs before the candidate, oldest first, confirm run excluded',
-      ).toEqual([main[3], main[4], main[5]])
-      expect(fallback.startPoint, 'fallback said').toMatch(
-        /merge-base never-measur was never measured on main/,
-      )
-    } finally {
-      await t.dispose()
-    }
+    const [other] = await findCandidateRuns(t.db, { runIds: [orphan ?? 0] })
+    if (!other) throw new Error('orphan run missing')
+    const fallback = await baselineHistory(t.db, other, { branch: 'main', maxSamples: 3, excludeIds: [] })
+    expect(
+      fallback.runs.map((r) => r.id),
+      'unknown merge-base: latest 3 main runs before the candidate, oldest first, confirm run excluded',
+    ).toEqual([main[3], main[4], main[5]])
+    expect(fallback.startPoint, 'fallback said').toMatch(/merge-base never-measur was never measured on main/)
   })
 
   it('alerts go active → acknowledged / dismissed with who and when, in the db and through bench alerts', async () => {
-    const t = await createTestDatabase(backend)
+    const t = await sharedDb()
     const dbFlag = t.options.url ?? t.options.dataDir ?? ''
-    try {
-      const [runId = 0] = await seedRuns(t.db, [{ tag: 30, startedAtIso: at(0) }])
-      const verdict = evaluate('lower', [20, 20.5, 19.5, 20, 20], 30)
-      expect(verdict.verdict, 'a regression to alert on').toBe('regression')
-      const [a1 = 0, a2 = 0] = await createAlerts(t.db, [
-        { runId, metric: 'ttftMsP50', verdict },
-        { runId, metric: 'ttftMsP95', verdict },
-      ])
-      const acked = await acknowledgeAlert(t.db, a1, { by: 'ana', note: 'bisecting' })
-      expect(acked?.state, 'acknowledged').toBe('acknowledged')
-      expect(acked?.actedBy, 'by').toBe('ana')
-      expect(acked?.actedAt instanceof Date, 'when').toBe(true)
-      expect(await dismissAlert(t.db, 999_999), 'unknown id').toBeUndefined()
+    const [runId = 0] = await seedRuns(t.db, [{ tag: 30, startedAtIso: at(0) }])
+    const verdict = evaluate('lower', [20, 20.5, 19.5, 20, 20], 30)
+    expect(verdict.verdict, 'a regression to alert on').toBe('regression')
+    const [a1 = 0, a2 = 0] = await createAlerts(t.db, [
+      { runId, metric: 'ttftMsP50', verdict },
+      { runId, metric: 'ttftMsP95', verdict },
+    ])
+    const acked = await acknowledgeAlert(t.db, a1, { by: 'ana', note: 'bisecting' })
+    expect(acked?.state, 'acknowledged').toBe('acknowledged')
+    expect(acked?.actedBy, 'by').toBe('ana')
+    expect(acked?.actedAt instanceof Date, 'when').toBe(true)
+    expect(await dismissAlert(t.db, 999_999), 'unknown id').toBeUndefined()
 
-      const list = await runCli(['alerts', 'list', '--state', 'active', '--db', dbFlag])
-      expect(list.code, `list exit (stderr: ${list.stderr})`).toBe(0)
-      expect(list.stdout, 'only the active one').toMatch(
-        new RegExp(`^${a2}\\s+active\\s+${runId}\\s+ttftMsP95`, 'm'),
-      )
-      expect(list.stdout, 'acknowledged one not listed').not.toMatch(/ttftMsP50/)
-      const dismissed = await runCli(['alerts', 'dismiss', String(a2), '--by', 'bo', '--db', dbFlag])
-      expect(dismissed.code, `dismiss exit (stderr: ${dismissed.stderr})`).toBe(0)
-      expect(
-        (await listAlerts(t.db, { state: 'dismissed' })).map((a) => [a.id, a.actedBy]),
-        'stored',
-      ).toEqual([[a2, 'bo']])
-    } finally {
-      await t.dispose()
-    }
+    const list = await runCli(['alerts', 'list', '--state', 'active', '--db', dbFlag])
+    expect(list.code, `list exit (stderr: ${list.stderr})`).toBe(0)
+    expect(list.stdout, 'only the active one').toMatch(
+      new RegExp(`^${a2}\\s+active\\s+${runId}\\s+ttftMsP95`, 'm'),
+    )
+    expect(list.stdout, 'acknowledged one not listed').not.toMatch(/ttftMsP50/)
+    const dismissed = await runCli(['alerts', 'dismiss', String(a2), '--by', 'bo', '--db', dbFlag])
+    expect(dismissed.code, `dismiss exit (stderr: ${dismissed.stderr})`).toBe(0)
+    expect(
+      (await listAlerts(t.db, { state: 'dismissed' })).map((a) => [a.id, a.actedBy]),
+      'stored',
+    ).toEqual([[a2, 'bo']])
   })
 
   it('bench changepoints stores the step of a series and replaces it on the next run', async () => {
@@ -148,6 +202,51 @@ describe.each(dbBackends())('gate database side (%s)', (backend) => {
     } finally {
       await t.dispose()
     }
+  })
+
+  it('leaf paths, baseline first; the run’s own step as its load; nothing that agrees', async () => {
+    const t = await sharedDb()
+    const [mainRun] = await seedRuns(t.db, [
+      {
+        tag: 20,
+        startedAtIso: '2026-11-25T10:00:00.000Z',
+        meta: meta({
+          itlMs: 3,
+          outputTokens: 4,
+          otherConcurrency: 4,
+          hash: 'h-main',
+          env: environment,
+          branch: 'main',
+        }),
+      },
+    ])
+    await seedRuns(t.db, [
+      {
+        tag: 20,
+        startedAtIso: '2026-11-25T10:05:00.000Z',
+        meta: meta({
+          itlMs: 2,
+          outputTokens: 8,
+          otherConcurrency: 8,
+          hash: 'h-pr',
+          env: { ...environment, cores: 8, engineVersions: { 'node-llama-cpp': '3.22.0' } },
+          branch: 'pr',
+        }),
+      },
+    ])
+    const [candidate] = await findCandidateRuns(t.db, { commit: 'pr-commit' })
+    if (!candidate) throw new Error('candidate missing')
+    const why = await incomparableBecause(t.db, candidate, 'main')
+    expect(why?.runId, 'against the main run').toBe(mainRun)
+    expect(why?.differences.map((d) => `${d.field}: ${d.baseline} vs ${d.candidate}`).sort()).toEqual(
+      [
+        'mock.itl.ms: 3 vs 2',
+        'scenario.prompts.outputTokens: 4 vs 8',
+        'scenario.loads[1].concurrency: 4 vs 8',
+        'environment.cores: 2 vs 8',
+        'environment.engineVersions.node-llama-cpp: 3.21.1 vs 3.22.0',
+      ].sort(),
+    )
   })
 })
 
