@@ -66,7 +66,20 @@ export class StudyError extends HarnessError {
   }
 }
 
+/** An object with any of these keys and none of `absent`: a study file of the other kind, named in one line. */
+export function otherKind(input: unknown, keys: readonly string[], absent: readonly string[]): boolean {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return false
+  return keys.some((k) => k in input) && !absent.some((k) => k in input)
+}
+
 export function parseStudy(input: unknown, source = 'study'): Study {
+  if (otherKind(input, ['off', 'on'], ['target', 'draft']))
+    throw new StudyError(source, [
+      {
+        path: '',
+        message: `an endpoint study (off and on, no target and draft): run it with \`bench spec-endpoints ${source}\``,
+      },
+    ])
   const result = studySchema.safeParse(input, { reportInput: true })
   if (!result.success) throw new StudyError(source, toConfigIssues(result.error.issues))
   return result.data

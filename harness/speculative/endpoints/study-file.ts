@@ -7,7 +7,7 @@
  */
 import { z } from 'zod'
 import { toConfigIssues } from '../../config/index.ts'
-import { StudyError } from '../study-file.ts'
+import { otherKind, StudyError } from '../study-file.ts'
 
 const url = z.url().refine((u) => /^https?:\/\//.test(u), {
   message: 'expected an http(s) base URL, e.g. http://127.0.0.1:8080/v1',
@@ -52,6 +52,16 @@ export function defineEndpointStudy(study: EndpointStudyInput): EndpointStudyInp
 }
 
 export function parseEndpointStudy(input: unknown, source = 'study'): EndpointStudy {
+  const native = Array.isArray(input)
+    ? input.length > 0 && input.every((one) => otherKind(one, ['target', 'draft'], ['off', 'on']))
+    : otherKind(input, ['target', 'draft'], ['off', 'on'])
+  if (native)
+    throw new StudyError(source, [
+      {
+        path: '',
+        message: `${Array.isArray(input) ? `a set of ${input.length} native studies` : 'a native study'} (target and draft, no off and on): run it with \`bench spec ${source}\``,
+      },
+    ])
   const result = endpointStudySchema.safeParse(input, { reportInput: true })
   if (!result.success) throw new StudyError(source, toConfigIssues(result.error.issues))
   return result.data

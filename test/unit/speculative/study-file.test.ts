@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { parseEndpointStudy } from '../../../harness/speculative/endpoints/study-file.ts'
 import { loadStudy, parseStudy, StudyError } from '../../../harness/speculative/study-file.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'spec-study-file-'))
@@ -73,5 +74,49 @@ describe('loadStudy', () => {
     const broken = join(dir, 'broken.json')
     writeFileSync(broken, '{"name": ')
     await expect(loadStudy(broken)).rejects.toThrow(/cannot read the study/)
+  })
+})
+
+describe('a study file of the other kind', () => {
+  const native = {
+    name: 'n',
+    target: 't.gguf',
+    draft: 'd.gguf',
+    prompts: ['a'],
+  }
+  const endpoint = {
+    name: 'e',
+    model: 'm',
+    off: 'http://127.0.0.1:1/v1',
+    on: [{ k: 2, url: 'http://127.0.0.1:2/v1' }],
+    prompts: ['a'],
+  }
+  const only = (fn: () => unknown): string[] => {
+    try {
+      fn()
+    } catch (err) {
+      expect(err).toBeInstanceOf(StudyError)
+      return (err as StudyError).issues.map((i) => `${i.path || '(root)'}: ${i.message}`)
+    }
+    throw new Error('no StudyError')
+  }
+  // Each was a list of every field as unknown or missing (10 lines for spec-fixture-study.ts): one line now.
+  it('bench spec on an endpoint study: one line naming bench spec-endpoints', () => {
+    expect(only(() => parseStudy(endpoint, 'e.ts'))).toEqual([
+      '(root): an endpoint study (off and on, no target and draft): run it with `bench spec-endpoints e.ts`',
+    ])
+  })
+  it('bench spec-endpoints on a native study or a set of them: one line naming bench spec', () => {
+    expect(only(() => parseEndpointStudy(native, 'n.ts'))).toEqual([
+      '(root): a native study (target and draft, no off and on): run it with `bench spec n.ts`',
+    ])
+    expect(only(() => parseEndpointStudy([native, native], 's.ts'))).toEqual([
+      '(root): a set of 2 native studies (target and draft, no off and on): run it with `bench spec s.ts`',
+    ])
+  })
+  it('a study with fields of both kinds is still checked field by field', () => {
+    expect(only(() => parseStudy({ ...native, off: 'http://127.0.0.1:1/v1' }, 'x.ts'))).toContain(
+      'off: unknown field "off"; remove it or check its spelling',
+    )
   })
 })
