@@ -31,6 +31,9 @@ function describe(value: unknown): string {
   return s === undefined ? String(value) : s.length > 40 ? `${s.slice(0, 37)}...` : s
 }
 
+/** "a string", "an array", "an object": zod's expected type with its article. */
+const aType = (expected: string) => `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
+
 /** One readable sentence per zod issue: what is wrong and how to fix it. */
 export function toConfigIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
   return issues.flatMap((issue): ConfigIssue[] => {
@@ -58,8 +61,8 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue
         }
         return [{ path: at, message: issue.message }]
       case 'invalid_type':
-        if (input === undefined) return [{ path: at, message: `required: add a ${issue.expected}` }]
-        return [{ path: at, message: `expected a ${issue.expected}, got ${describe(input)}` }]
+        if (input === undefined) return [{ path: at, message: `required: add ${aType(issue.expected)}` }]
+        return [{ path: at, message: `expected ${aType(issue.expected)}, got ${describe(input)}` }]
       case 'too_small':
       case 'too_big': {
         const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum

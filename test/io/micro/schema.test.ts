@@ -80,7 +80,7 @@ describe('micro load schema', () => {
     const at = (path: string) => issues.filter((i) => i.path === path).map((i) => i.message)
     expect(at('loads[0].tasks[0].chars'), 'chars 0').toEqual(['must be > 0, got 0'])
     expect(at('loads[0].tasks[1].promptTokens'), 'fractional promptTokens').toEqual([
-      'expected a int, got 1.5',
+      'expected an int, got 1.5',
     ])
     expect(at('loads[0].tasks[2].promptTokens'), 'promptTokens above the bound').toEqual([
       'must be ≤ 65536, got 70000',

@@ -70,6 +70,17 @@ describe('scenario validation', () => {
     expect(byPath['targets[0].engine.model'], 'missing model').toBe('required: add a string')
   })
 
+  it('says "an array" (it said "expected a array"; "add a array" in a study file missing `on`)', () => {
+    const byPath = Object.fromEntries(
+      issuesOf({
+        name: 'x',
+        prompts: { kind: 'synthetic', promptTokens: 32, outputTokens: 8 },
+        targets: 3,
+      }).map((i) => [i.path, i.message]),
+    )
+    expect(byPath.targets).toBe('expected an array, got 3')
+  })
+
   it('rejects unknown fields, loads without an end, duplicate targets and baseUrl+mock together', () => {
     const issues = issuesOf({
       name: 'Bad Name',

@@ -237,7 +237,7 @@ describe('trace load schema', () => {
       'bad fields',
     ).toEqual([
       'loads[0].timeScale: must be > 0, got 0',
-      'loads[0].maxLines: expected a int, got 1.5',
+      'loads[0].maxLines: expected an int, got 1.5',
       'loads[0].speed: unknown field "speed"; remove it or check its spelling',
     ])
     expect(

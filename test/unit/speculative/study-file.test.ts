@@ -114,6 +114,10 @@ describe('a study file of the other kind', () => {
       '(root): a set of 2 native studies (target and draft, no off and on): run it with `bench spec s.ts`',
     ])
   })
+  it('an endpoint study without on: "required: add an array"', () => {
+    const { on: _on, ...noOn } = endpoint
+    expect(only(() => parseEndpointStudy(noOn, 'e.ts'))).toEqual(['on: required: add an array'])
+  })
   it('a study with fields of both kinds is still checked field by field', () => {
     expect(only(() => parseStudy({ ...native, off: 'http://127.0.0.1:1/v1' }, 'x.ts'))).toContain(
       'off: unknown field "off"; remove it or check its spelling',
