@@ -76,13 +76,10 @@ describe('bench spec-endpoints', () => {
     // ~600 verification steps at α = 0.8: α̂ within a few hundredths.
     expect(Math.abs(row.alphaHat - 0.8)).toBeLessThan(0.05)
     expect(row.predictedSpeedup).toBeGreaterThan(2)
-    const table = await runCli(['spec-endpoints', file, '--no-db'], { env: { SPEC_KEY: KEY } })
-    expect(table.code, table.stderr).toBe(0)
-    expect(table.stdout).toMatch(/^without speculation: [\d.]+ decode tok\/s \(server timings\)\n/)
-    expect(table.stdout).toMatch(/\n3 +0\.\d{3} +\d\.\d\d +0\.\d{3} .* yes\n?$/)
+    // The table (without --json) is the stored run's output, in the next case.
   })
 
-  it('stores the study (--db, --label): bench study list and export show it; the key is nowhere', async () => {
+  it('stores the study (--db, --label) and prints its table: bench study list and export show it; the key is nowhere', async () => {
     const t: TestDatabase = await createTestDatabase('pglite')
     try {
       const dataDir = String(t.options.dataDir)
@@ -92,6 +89,9 @@ describe('bench spec-endpoints', () => {
         env: { SPEC_KEY: KEY },
       })
       expect(r.code, r.stderr).toBe(0)
+      // The table, as without --db: stored or not, stdout is the same.
+      expect(r.stdout).toMatch(/^without speculation: [\d.]+ decode tok\/s \(server timings\)\n/)
+      expect(r.stdout).toMatch(/\n3 +0\.\d{3} +\d\.\d\d +0\.\d{3} .* yes\n?$/)
       expect(r.stderr).toMatch(/bench spec-endpoints: study \d+ stored in .* \(dashboard: \/studies\/\d+\)/)
       const id = Number(/study (\d+) stored/.exec(r.stderr)?.[1])
       const stored = await readStudy(t.db, id)
@@ -104,11 +104,14 @@ describe('bench spec-endpoints', () => {
       expect(row.positions.map((p) => p.position)).toEqual([1, 2, 3])
       expect(row.positions[0]!.rate).toBeGreaterThan(row.positions[2]!.rate)
 
-      const list = await runCli(['study', 'list', '--db', dataDir])
+      // Both read through this process's connection (t.db hosts the directory): side by side.
+      const exported = join(dir, 'export.json')
+      const [list, ex] = await Promise.all([
+        runCli(['study', 'list', '--db', dataDir]),
+        runCli(['study', 'export', String(id), '--out', exported, '--db', dataDir]),
+      ])
       expect(list.code, list.stderr).toBe(0)
       expect(list.stdout).toMatch(new RegExp(`^${id}\tmock-spec\tendpoint\tcompleted\tK 3\t`, 'm'))
-      const exported = join(dir, 'export.json')
-      const ex = await runCli(['study', 'export', String(id), '--out', exported, '--db', dataDir])
       expect(ex.code, ex.stderr).toBe(0)
       const doc = readFileSync(exported, 'utf8')
       expect(JSON.parse(doc)).toMatchObject({
