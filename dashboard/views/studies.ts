@@ -84,7 +84,7 @@ function studyRow(s: StudySummary): Html {
   <td>${s.name}</td>
   <td data-study-kind="${s.kind}">${s.kind}</td>
   <td>${stateBadge(s.state)}</td>
-  <td>${s.state === 'queued' || s.state === 'running' ? progressCell(s) : s.state === 'completed' ? '' : (s.error ?? '')}</td>
+  <td>${s.state === 'queued' || s.state === 'running' ? progressCell(s) : (s.error ?? '')}</td>
   <td class="num">${s.ks.join(', ')}</td>
   <td class="num">${fixed(s.alphaUsed)}</td>
   <td class="num">${fixed(s.costRatio)}</td>
@@ -127,6 +127,14 @@ interface StudySpec {
   description?: string
 }
 
+/** The machine a study ran on (SpecStudyResult.environment; endpoint studies keep the same shape). */
+interface StudyEnvironment {
+  cpuModel?: string
+  cpus?: number
+  loadAverageBefore?: number[]
+  loadAverageAfter?: number[]
+}
+
 interface StudyDetails {
   logprob?: { alpha?: number; top1?: number; n?: number }
   promptTokens?: number[]
@@ -137,12 +145,7 @@ export function studyPage(m: StudyModel): Html {
   const s = m.study
   const spec = s.study as StudySpec
   const details = (s.details ?? {}) as StudyDetails
-  const env = (s.environment ?? {}) as {
-    cpuModel?: string
-    cpus?: number
-    loadAverageBefore?: number[]
-    loadAverageAfter?: number[]
-  }
+  const env = (s.environment ?? {}) as StudyEnvironment
   const live = s.state === 'queued' || s.state === 'running'
   const charts = m.perK.length > 0
   const alphaSource = spec.mode === 'sampled' ? 'mean β = Σ min(p, q)' : 'top-1 agreement (greedy)'
@@ -291,12 +294,7 @@ function endpointStudyPage(m: StudyModel): Html {
   const s = m.study
   const spec = s.study as EndpointSpec
   const details = (s.details ?? {}) as EndpointDetails
-  const env = (s.environment ?? {}) as {
-    cpuModel?: string
-    cpus?: number
-    loadAverageBefore?: number[]
-    loadAverageAfter?: number[]
-  }
+  const env = (s.environment ?? {}) as StudyEnvironment
   const live = s.state === 'queued' || s.state === 'running'
   const rows = m.endpointK
   const charts = rows.length > 0
