@@ -155,7 +155,8 @@ async function writeEndpointResult(tx: Tx, id: number, record: EndpointStudyReco
     .update(specStudies)
     .set({
       state: 'completed',
-      error: null,
+      // Completed, with what makes some of its figures meaningless (an endpoint that did not speculate).
+      error: record.problems?.length ? record.problems.join('\n') : null,
       progress: 1,
       progressMessage: null,
       study: storableEndpointStudy(record.study),

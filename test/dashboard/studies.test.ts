@@ -201,4 +201,20 @@ describe('studies pages', () => {
     expect(barePage).not.toContain('chart-study-positions')
     expect(barePage).toContain('id="no-positions"')
   })
+
+  it('an endpoint study whose K server did not speculate: completed, the problem on its page and in the list', async () => {
+    const problem = 'on[0].url (K = 2, http://127.0.0.1:9/v1): the server drafted no token over its pass'
+    const id = await saveEndpointStudy(t.db, {
+      ...knownEndpointStudy([2], { name: 'no-draft' }),
+      problems: [problem],
+    })
+    const row = (await (await app().request('/studies')).text()).match(
+      new RegExp(`<tr data-study-id="${id}">([\\s\\S]*?)</tr>`),
+    )?.[1]
+    expect(row).toContain('data-study-state="completed"')
+    expect(row).toContain(problem)
+    expect(await (await app().request(`/studies/${id}`)).text()).toContain(
+      `<span class="reason">${problem}</span>`,
+    )
+  })
 })

@@ -135,6 +135,21 @@ describe.each(dbBackends())('endpoint studies on %s', (backend) => {
     })
   })
 
+  it('a study whose endpoint did not speculate is stored completed, its problems as the error, listed', async () => {
+    const problem = 'on[0].url (K = 1, http://127.0.0.1:9/v1): the server drafted no token over its pass'
+    const id = await saveEndpointStudy(t.db, {
+      ...knownEndpointStudy([1, 2]),
+      problems: [problem, 'off (…): x'],
+    })
+    expect((await readStudy(t.db, id))?.study).toMatchObject({
+      state: 'completed',
+      error: `${problem}\noff (…): x`,
+    })
+    expect((await listStudies(t.db)).find((s) => s.id === id)?.error).toContain(problem)
+    const fine = await saveEndpointStudy(t.db, knownEndpointStudy([1]))
+    expect((await readStudy(t.db, fine))?.study.error).toBeNull()
+  })
+
   it('its bench-study document imports the same; a version 1 native document still imports', async () => {
     const id = await saveEndpointStudy(t.db, knownEndpointStudy([1, 2, 4], { timingsOnlyAt: 1 }))
     const doc = await exportStudy(t.db, id)

@@ -84,7 +84,7 @@ export function registerSpecCommand(program: Command): void {
  * prints per K the acceptance, τ and α̂ the servers report, decode speed, measured vs predicted speedup and
  * whether the output stayed the same, and stores it (db/studies/endpoint-store.ts; --db, --no-db, --label
  * as `bench spec`). Exit 1 when greedy output changed, or when an endpoint's counters say it did not
- * speculate (or `off` did): endpointStudyProblems, one line each naming the field.
+ * speculate (or `off` did): the record's problems, one line each naming the field (stored as the study's error).
  */
 export function registerSpecEndpointsCommand(program: Command): void {
   program
@@ -107,9 +107,7 @@ export function registerSpecEndpointsCommand(program: Command): void {
       action(async (file: string, opts: { json?: boolean; db?: string | false; label?: string }) => {
         const { loadEndpointStudy } = await import('../../speculative/endpoints/study-file.ts')
         const { runEndpointStudyRecord } = await import('../../speculative/endpoints/run-file.ts')
-        const { endpointStudyProblems, formatEndpointStudy } = await import(
-          '../../speculative/endpoints/study.ts'
-        )
+        const { formatEndpointStudy } = await import('../../speculative/endpoints/study.ts')
         const study = await loadEndpointStudy(file)
         const record = await runEndpointStudyRecord(study)
         const { result } = record
@@ -126,7 +124,7 @@ export function registerSpecEndpointsCommand(program: Command): void {
         }
         let failed = false
         // An endpoint that does not speculate (or an `off` one that does): its figures measure nothing.
-        for (const problem of endpointStudyProblems(result, study)) {
+        for (const problem of record.problems ?? []) {
           process.stderr.write(`bench spec-endpoints: ${problem}\n`)
           failed = true
         }

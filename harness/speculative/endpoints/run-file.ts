@@ -7,7 +7,12 @@
 import os from 'node:os'
 import { createOpenAIEngine } from '../../engines/openai/openai.ts'
 import { HarnessError } from '../../errors.ts'
-import { type EndpointStudyResult, runEndpointStudy, type StudyEndpoint } from './study.ts'
+import {
+  type EndpointStudyResult,
+  endpointStudyProblems,
+  runEndpointStudy,
+  type StudyEndpoint,
+} from './study.ts'
 import type { EndpointStudy } from './study-file.ts'
 
 /** A finished endpoint study as it is stored (db/studies/endpoint-store.ts): the study, what it measured, when, where. */
@@ -19,6 +24,11 @@ export interface EndpointStudyRecord {
   startedAt: string
   /** Wall time of the whole study, ms. */
   durationMs: number
+  /**
+   * What makes figures of this study meaningless (study.ts endpointStudyProblems: an `on` endpoint that
+   * drafted nothing, an `off` one that drafted), one line each naming the field; stored as the study's error.
+   */
+  problems?: string[]
   /** The client machine and its load average (os.loadavg(): 1, 5, 15 min) before and after. */
   environment: {
     cpus: number
@@ -37,9 +47,11 @@ export async function runEndpointStudyRecord(
   const started = Date.now()
   const loadAverageBefore = os.loadavg()
   const result = await runEndpointStudyFile(study, o.env, o.signal, o.onProgress)
+  const problems = endpointStudyProblems(result, study)
   return {
     study,
     result,
+    ...(problems.length > 0 ? { problems } : {}),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     environment: {

@@ -10,7 +10,10 @@ import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SpeculativeOptions } from '../../../harness/mock-server/options.ts'
 import { type MockServerHandle, startMockServer } from '../../../harness/mock-server/server.ts'
-import { runEndpointStudyFile } from '../../../harness/speculative/endpoints/run-file.ts'
+import {
+  runEndpointStudyFile,
+  runEndpointStudyRecord,
+} from '../../../harness/speculative/endpoints/run-file.ts'
 import { endpointStudyProblems } from '../../../harness/speculative/endpoints/study.ts'
 import { parseEndpointStudy } from '../../../harness/speculative/endpoints/study-file.ts'
 
@@ -65,9 +68,11 @@ describe('endpoint study against misconfigured servers', () => {
       { k: 2, url: speculating.url },
       { k: 4, url: plain2.url },
     ])
-    const result = await runEndpointStudyFile(s)
-    expect(result.rows[1]?.pass.speculation?.draftTokens).toBe(0)
-    const problems = endpointStudyProblems(result, s)
+    // As the CLI and the queue's worker run it: the record carries the problems (stored as the study's error).
+    const record = await runEndpointStudyRecord(s)
+    expect(record.result.rows[1]?.pass.speculation?.draftTokens).toBe(0)
+    const problems = record.problems ?? []
+    expect(problems).toEqual(endpointStudyProblems(record.result, s))
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatch(
       /^on\[1\]\.url \(K = 4, http:\/\/127\.0\.0\.1:\d+\/v1\): the server drafted no token/,
