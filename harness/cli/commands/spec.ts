@@ -106,11 +106,17 @@ export function registerSpecEndpointsCommand(program: Command): void {
     .action(
       action(async (file: string, opts: { json?: boolean; db?: string | false; label?: string }) => {
         const { loadEndpointStudy } = await import('../../speculative/endpoints/study-file.ts')
-        const { runEndpointStudyRecord } = await import('../../speculative/endpoints/run-file.ts')
+        const { endpointStudyLoadLine, runEndpointStudyRecord } = await import(
+          '../../speculative/endpoints/run-file.ts'
+        )
         const { formatEndpointStudy } = await import('../../speculative/endpoints/study.ts')
         const study = await loadEndpointStudy(file)
-        const record = await runEndpointStudyRecord(study)
+        // Each pass on stderr as `bench spec` does its phases (a pass on a real server can take minutes).
+        const record = await runEndpointStudyRecord(study, {
+          onProgress: (m) => process.stderr.write(`bench spec-endpoints: ${study.name}: ${m}\n`),
+        })
         const { result } = record
+        process.stderr.write(`bench spec-endpoints: ${endpointStudyLoadLine(record)}\n`)
         // Printed first: a database that refuses the study does not lose what was measured.
         process.stdout.write(
           opts.json

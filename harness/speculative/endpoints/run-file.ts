@@ -39,6 +39,17 @@ export interface EndpointStudyRecord {
   }
 }
 
+/**
+ * `bench spec-endpoints`' line about the study (on stderr, beside its other notes: stdout stays the table):
+ * the client machine's load around it, as `bench spec` prints it — on a loaded machine every tok/s, c and
+ * speedup moves from one run to the next; the acceptance does not.
+ */
+export function endpointStudyLoadLine(r: EndpointStudyRecord): string {
+  const load = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(', ')
+  const e = r.environment
+  return `${r.study.name}: ${r.study.prompts.length} prompt(s) × ${r.study.maxTokens} tokens, one request at a time; load average (uptime) before ${load(e.loadAverageBefore)}, after ${load(e.loadAverageAfter)} on ${e.cpus} CPUs: timings on a loaded machine are not final`
+}
+
 /** runEndpointStudyFile with its start, duration and the client machine's load around it. */
 export async function runEndpointStudyRecord(
   study: EndpointStudy,
