@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { createDb, type Database } from '../../../db/client.ts'
 import { exportStudy, importStudy, studyDocumentRows } from '../../../db/studies/document.ts'
-import { listStudies } from '../../../db/studies/store.ts'
+import { listStudies, type StudySummary } from '../../../db/studies/store.ts'
 import { HarnessError } from '../../errors.ts'
 import { EXIT_OK } from '../action.ts'
 import { dbOptions } from '../commands/db.ts'
@@ -21,6 +21,15 @@ async function withDb<T>(where: string | undefined, fn: (db: Database) => Promis
 
 const two = (v: number | null) => (v === null ? '–' : v.toFixed(2))
 
+/** K and speedup, or – alone when there is none (it printed "– (–×)"). */
+const best = (k: number | null | undefined, speedup: number | null | undefined) =>
+  k === null || k === undefined ? '–' : `${k} (${two(speedup ?? null)}×)`
+
+/** One study of `bench study list`, tab-separated. */
+export function studyListLine(s: StudySummary): string {
+  return `${s.id}\t${s.name}\t${s.kind}\t${s.state}${s.state === 'running' ? ` ${Math.round(s.progress * 100)} %` : ''}\tK ${s.ks.join(',')}\tα ${two(s.alphaUsed)}\tc ${two(s.costRatio)}\tbest K predicted ${best(s.optimalK, s.optimalSpeedup)}, measured ${best(s.bestMeasured?.k, s.bestMeasured?.speedup)}${s.error ? `\t${s.error}` : ''}`
+}
+
 export async function studyListCommand(opts: { json?: boolean; db?: string }): Promise<number> {
   return withDb(opts.db, async (db) => {
     const list = await listStudies(db)
@@ -32,10 +41,7 @@ export async function studyListCommand(opts: { json?: boolean; db?: string }): P
       process.stdout.write(
         `no study in ${db.location} (bench spec or bench spec-endpoints <study file> runs one)\n`,
       )
-    for (const s of list)
-      process.stdout.write(
-        `${s.id}\t${s.name}\t${s.kind}\t${s.state}${s.state === 'running' ? ` ${Math.round(s.progress * 100)} %` : ''}\tK ${s.ks.join(',')}\tα ${two(s.alphaUsed)}\tc ${two(s.costRatio)}\tbest K predicted ${s.optimalK ?? '–'} (${two(s.optimalSpeedup)}×), measured ${s.bestMeasured?.k ?? '–'} (${two(s.bestMeasured?.speedup ?? null)}×)${s.error ? `\t${s.error}` : ''}\n`,
-      )
+    for (const s of list) process.stdout.write(`${studyListLine(s)}\n`)
     return EXIT_OK
   })
 }
