@@ -22,7 +22,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCH_BIN, type CliResult } from '../helpers/cli.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
-import { benchRun } from './bench-run.ts'
+import { benchRun, closeMocks } from './bench-run.ts'
 
 let dir = ''
 let t: TestDatabase | undefined
@@ -34,6 +34,7 @@ beforeAll(async () => {
   db = t.options.dataDir ?? ''
 })
 afterAll(async () => {
+  await closeMocks()
   await t?.dispose()
   if (dir) await rm(dir, { recursive: true, force: true })
 })
