@@ -28,4 +28,6 @@ export default defineEndpointStudy({
     'The river runs past the city and',
   ],
   maxTokens: 48,
+  // Every prompt to every server 5 times, interleaved: one pass per server is noise on a shared machine.
+  rounds: 5,
 })

@@ -47,7 +47,7 @@ export interface EndpointStudyRecord {
 export function endpointStudyLoadLine(r: EndpointStudyRecord): string {
   const load = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(', ')
   const e = r.environment
-  return `${r.study.name}: ${r.study.prompts.length} prompt(s) × ${r.study.maxTokens} tokens, one request at a time; load average (uptime) before ${load(e.loadAverageBefore)}, after ${load(e.loadAverageAfter)} on ${e.cpus} CPUs: timings on a loaded machine are not final`
+  return `${r.study.name}: ${r.study.prompts.length} prompt(s) × ${r.study.maxTokens} tokens, one request at a time${r.study.rounds > 1 ? `, ${r.study.rounds} rounds interleaved` : ''}; load average (uptime) before ${load(e.loadAverageBefore)}, after ${load(e.loadAverageAfter)} on ${e.cpus} CPUs: timings on a loaded machine are not final`
 }
 
 /** runEndpointStudyFile with its start, duration and the client machine's load around it. */
@@ -126,6 +126,7 @@ export async function runEndpointStudyFile(
       ...(study.c !== undefined ? { c: study.c } : {}),
       prompts: study.prompts,
       maxTokens: study.maxTokens,
+      rounds: study.rounds,
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress } : {}),
     })

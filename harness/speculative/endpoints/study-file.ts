@@ -13,7 +13,7 @@ const url = z.url().refine((u) => /^https?:\/\//.test(u), {
   message: 'expected an http(s) base URL, e.g. http://127.0.0.1:8080/v1',
 })
 
-export const endpointStudySchema = z.strictObject({
+const endpointStudyObject = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and '-'" }),
   description: z.string().optional(),
   /** Served model id sent in every request. */
@@ -41,6 +41,44 @@ export const endpointStudySchema = z.strictObject({
   prompts: z.array(z.string().min(1)).min(1),
   /** Tokens generated per prompt (forced), ≥ 2. @default 64 */
   maxTokens: z.int().min(2).max(4096).default(64),
+  /**
+   * Times every prompt goes to every endpoint. 1: one pass per endpoint in turn. More: interleaved prompt
+   * by prompt (off, draft alone, each K, next prompt), so a shared machine's drifting load hits each
+   * endpoint alike, and the rates pool every round (study.ts). @default 1
+   */
+  rounds: z.int().min(1).max(100).default(1),
+})
+
+/** With rounds > 1 each endpoint's /metrics window spans the study: two entries on one server would mix. */
+export const endpointStudySchema = endpointStudyObject.superRefine((study, ctx) => {
+  if (study.rounds <= 1) return
+  const urls: [string, string][] = [
+    ['off', study.off],
+    ...(study.draftAlone !== undefined ? [['draftAlone', study.draftAlone] as [string, string]] : []),
+    ...study.on.map((e, i): [string, string] => [`on[${i}].url`, e.url]),
+  ]
+  const seen = new Map<string, string>()
+  for (const [field, url] of urls) {
+    const origin = (() => {
+      try {
+        return new URL(url).origin
+      } catch {
+        return url
+      }
+    })()
+    const first = seen.get(origin)
+    if (first !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        input: url,
+        path: field
+          .replace(/\[(\d+)\]/, '.$1')
+          .split('.')
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+        message: `the same server as ${first} (${origin}): with rounds > 1 every endpoint needs its own server`,
+      })
+    else seen.set(origin, field)
+  }
 })
 
 export type EndpointStudy = z.output<typeof endpointStudySchema>

@@ -10,7 +10,8 @@
  * Decode speed: Σ generated tokens after the first / Σ time between first and last token. From the
  * server's `timings` (predicted_n − 1 over predicted_ms, as llama-server's predicted_per_second counts)
  * when every response carries them, else from the client's first and last chunk (wall ms). Requests run
- * one at a time: concurrency would mix batching into the speedup.
+ * one at a time: concurrency would mix batching into the speedup. With `rounds` > 1 the endpoints take
+ * turns prompt by prompt, round after round, so a drifting load hits them alike.
  * @module
  */
 import type { Engine, StreamEvent } from '../../engines/engine.ts'
@@ -40,6 +41,13 @@ export interface EndpointStudyOptions {
   prompts: readonly string[]
   /** Tokens generated per prompt (forced: ignore_eos), ≥ 2. */
   maxTokens: number
+  /**
+   * 1 (default): one pass per endpoint in turn. More: every prompt goes to every endpoint `rounds` times,
+   * interleaved prompt by prompt (off, draft alone, each K, then the next prompt), so load drifting on a
+   * shared machine hits each endpoint alike; each endpoint's /metrics window spans the whole study (its
+   * URL must be its own). Decode rates pool every round; outputs are compared on the first.
+   */
+  rounds?: number
   signal?: AbortSignal
   /**
    * Called before each pass, with what it measures ('without speculation', 'draft alone', 'K = 3'):
@@ -48,8 +56,16 @@ export interface EndpointStudyOptions {
   onProgress?: (message: string) => void
 }
 
-/** Passes a study makes (onProgress calls): the target without speculation, the draft alone, each K. */
-export function endpointStudyPhases(o: { on: readonly unknown[]; draftAlone?: unknown }): number {
+/**
+ * onProgress calls a study makes: one per pass (the target without speculation, the draft alone, each K),
+ * or one per round when the endpoints are interleaved (rounds > 1).
+ */
+export function endpointStudyPhases(o: {
+  on: readonly unknown[]
+  draftAlone?: unknown
+  rounds?: number
+}): number {
+  if ((o.rounds ?? 1) > 1) return o.rounds ?? 1
   return 1 + (o.draftAlone !== undefined ? 1 : 0) + o.on.length
 }
 
@@ -98,6 +114,10 @@ export async function runEndpointStudy(o: EndpointStudyOptions): Promise<Endpoin
     throw new HarnessError(
       `maxTokens must be an integer ≥ 2 (decode speed counts tokens after the first), got ${o.maxTokens}`,
     )
+  const rounds = o.rounds ?? 1
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new HarnessError(`rounds must be an integer ≥ 1, got ${rounds}`)
+  if (rounds > 1) return interleavedStudy(o, rounds)
   o.onProgress?.('without speculation')
   const off = await measurePass(o.off, o)
   if (o.draftAlone) o.onProgress?.('draft alone')
@@ -145,54 +165,108 @@ export function endpointStudyRow(
   }
 }
 
+const scrapeOf = (endpoint: StudyEndpoint, signal: AbortSignal) =>
+  endpoint.metricsUrl === undefined
+    ? undefined
+    : scrapeMetrics({
+        url: endpoint.metricsUrl,
+        ...(endpoint.metricsHeaders ? { headers: endpoint.metricsHeaders } : {}),
+        signal,
+      })
+
+/** What one endpoint answered over a pass (or over every round), before it becomes an EndpointPass. */
+interface PassAccumulator {
+  texts: string[]
+  timings: (ServerTimings | undefined)[]
+  clientTokens: number
+  clientMs: number
+}
+
+const newAccumulator = (): PassAccumulator => ({ texts: [], timings: [], clientTokens: 0, clientMs: 0 })
+
+/** One greedy request; its text, server timings and client decode time added to `acc`. */
+async function sendPrompt(
+  endpoint: StudyEndpoint,
+  prompt: string,
+  o: EndpointStudyOptions,
+  signal: AbortSignal,
+  acc: PassAccumulator,
+  keepText: boolean,
+): Promise<void> {
+  let text = ''
+  let first: number | undefined
+  let last = 0
+  let done: Extract<StreamEvent, { type: 'done' }> | undefined
+  for await (const event of endpoint.engine.generate(
+    {
+      prompt,
+      maxTokens: o.maxTokens,
+      minTokens: o.maxTokens,
+      ignoreEos: true,
+      sampling: { temperature: 0 },
+    },
+    signal,
+  )) {
+    if (event.type === 'token') {
+      text += event.text
+      const at = event.atMs ?? performance.timeOrigin + performance.now()
+      first ??= at
+      last = at
+    } else if (event.type === 'done') done = event
+  }
+  if (done === undefined)
+    throw new HarnessError(`the endpoint ended a response without finishing it (prompt ${acc.texts.length})`)
+  if (keepText) acc.texts.push(text)
+  acc.timings.push(done.serverTimings)
+  const generated = done.outputTokens ?? o.maxTokens
+  if (first !== undefined && last > first) {
+    acc.clientTokens += generated - 1
+    acc.clientMs += last - first
+  }
+}
+
 async function measurePass(endpoint: StudyEndpoint, o: EndpointStudyOptions): Promise<EndpointPass> {
   const signal = o.signal ?? new AbortController().signal
-  const scrape = () =>
-    endpoint.metricsUrl === undefined
-      ? undefined
-      : scrapeMetrics({
-          url: endpoint.metricsUrl,
-          ...(endpoint.metricsHeaders ? { headers: endpoint.metricsHeaders } : {}),
-          signal,
-        })
-  const before = await scrape()
-  const texts: string[] = []
-  const timings: (ServerTimings | undefined)[] = []
-  let clientTokens = 0
-  let clientMs = 0
-  for (const prompt of o.prompts) {
-    let text = ''
-    let first: number | undefined
-    let last = 0
-    let done: Extract<StreamEvent, { type: 'done' }> | undefined
-    for await (const event of endpoint.engine.generate(
-      {
-        prompt,
-        maxTokens: o.maxTokens,
-        minTokens: o.maxTokens,
-        ignoreEos: true,
-        sampling: { temperature: 0 },
-      },
-      signal,
-    )) {
-      if (event.type === 'token') {
-        text += event.text
-        const at = event.atMs ?? performance.timeOrigin + performance.now()
-        first ??= at
-        last = at
-      } else if (event.type === 'done') done = event
-    }
-    if (done === undefined)
-      throw new HarnessError(`the endpoint ended a response without finishing it (prompt ${texts.length})`)
-    texts.push(text)
-    timings.push(done.serverTimings)
-    const generated = done.outputTokens ?? o.maxTokens
-    if (first !== undefined && last > first) {
-      clientTokens += generated - 1
-      clientMs += last - first
-    }
+  const before = await scrapeOf(endpoint, signal)
+  const acc = newAccumulator()
+  for (const prompt of o.prompts) await sendPrompt(endpoint, prompt, o, signal, acc, true)
+  return finishPass(endpoint, acc, before, await scrapeOf(endpoint, signal))
+}
+
+/** rounds > 1: every endpoint scraped, then each prompt sent to each endpoint in turn, round after round. */
+async function interleavedStudy(o: EndpointStudyOptions, rounds: number): Promise<EndpointStudyResult> {
+  const signal = o.signal ?? new AbortController().signal
+  const endpoints = [o.off, ...(o.draftAlone ? [o.draftAlone] : []), ...o.on.map((e) => e.endpoint)]
+  const before = await Promise.all(endpoints.map((e) => scrapeOf(e, signal)))
+  const accs = endpoints.map(newAccumulator)
+  for (let r = 0; r < rounds; r++) {
+    o.onProgress?.(`round ${r + 1} of ${rounds} (every endpoint, prompt by prompt)`)
+    for (const prompt of o.prompts)
+      for (const [i, endpoint] of endpoints.entries())
+        await sendPrompt(endpoint, prompt, o, signal, accs[i]!, r === 0)
   }
-  const after = await scrape()
+  const after = await Promise.all(endpoints.map((e) => scrapeOf(e, signal)))
+  const passes = endpoints.map((e, i) => finishPass(e, accs[i]!, before[i], after[i]))
+  const off = passes[0]!
+  const draftAlone = o.draftAlone ? passes[1] : undefined
+  const onPasses = passes.slice(o.draftAlone ? 2 : 1)
+  const c =
+    draftAlone !== undefined
+      ? { value: off.decodeTokensPerS / draftAlone.decodeTokensPerS, source: 'measured' as const }
+      : o.c !== undefined
+        ? { value: o.c, source: 'given' as const }
+        : undefined
+  const rows = o.on.map(({ k }, i) => endpointStudyRow(k, onPasses[i]!, off, c?.value))
+  return { off, ...(c ? { c } : {}), ...(draftAlone ? { draftAlone } : {}), rows }
+}
+
+function finishPass(
+  endpoint: StudyEndpoint,
+  acc: PassAccumulator,
+  before: Awaited<ReturnType<typeof scrapeOf>>,
+  after: Awaited<ReturnType<typeof scrapeOf>>,
+): EndpointPass {
+  const { texts, timings, clientTokens, clientMs } = acc
   const fromServer = timings.every(
     (t) => t?.predictedN !== undefined && t.predictedMs !== undefined && t.predictedMs > 0,
   )
