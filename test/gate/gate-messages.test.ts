@@ -15,10 +15,11 @@
  * once. One real `bench run --repeat 3` in the clone keeps the CLI's own git detection and repetitions
  * under test. (Was 9 `bench run` and 10 `bench gate` children, each opening PGlite: 134 s at load 9–12.)
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCH_BIN, type CliResult } from '../helpers/cli.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
@@ -30,7 +31,10 @@ let t: TestDatabase | undefined
 let db = ''
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-msg-'))
-  t = await createTestDatabase('pglite')
+  // Hosted in a worker thread, as bench run hosts it: the gates' queries (WebAssembly, synchronous) would
+  // otherwise stall the thread that runs the mocks and stamps the seeded runs' chunks (a 1 ms baseline
+  // once read slower than the 60 ms candidate).
+  t = await createTestDatabase('pglite', { embeddedHost: 'worker' })
   db = t.options.dataDir ?? ''
 })
 afterAll(async () => {
@@ -185,27 +189,31 @@ describe.concurrent('bench gate messages', () => {
     const origin = path.join(dir, 'origin.git')
     const work = path.join(dir, 'work')
     await mkdir(work)
-    const git = (...args: string[]) =>
-      execFileSync('git', args, {
-        cwd: work,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 't',
-          GIT_AUTHOR_EMAIL: 't@t',
-          GIT_COMMITTER_NAME: 't',
-          GIT_COMMITTER_EMAIL: 't@t',
-        },
-      }).trim()
-    execFileSync('git', ['init', '--quiet', '--bare', origin])
-    git('init', '--quiet', '--initial-branch', 'main')
-    git('remote', 'add', 'origin', origin)
+    // git without blocking this thread: it also runs the other tests' mocks and stamps their seeded runs.
+    const gitIn = async (cwd: string, ...args: string[]) =>
+      (
+        await promisify(execFile)('git', args, {
+          cwd,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            GIT_AUTHOR_NAME: 't',
+            GIT_AUTHOR_EMAIL: 't@t',
+            GIT_COMMITTER_NAME: 't',
+            GIT_COMMITTER_EMAIL: 't@t',
+          },
+        })
+      ).stdout.trim()
+    const git = (...args: string[]) => gitIn(work, ...args)
+    await gitIn(dir, 'init', '--quiet', '--bare', origin)
+    await git('init', '--quiet', '--initial-branch', 'main')
+    await git('remote', 'add', 'origin', origin)
     await writeFile(path.join(work, 'f.txt'), 'o\n')
-    git('add', 'f.txt')
-    git('commit', '--quiet', '-m', 'o')
-    git('push', '--quiet', 'origin', 'main')
-    git('fetch', '--quiet', 'origin')
-    const o = git('rev-parse', 'HEAD')
+    await git('add', 'f.txt')
+    await git('commit', '--quiet', '-m', 'o')
+    await git('push', '--quiet', 'origin', 'main')
+    await git('fetch', '--quiet', 'origin')
+    const o = await git('rev-parse', 'HEAD')
 
     const scenarios = path.join(dir, 'scenarios')
     await mkdir(scenarios)
@@ -221,23 +229,32 @@ describe.concurrent('bench gate messages', () => {
     // A local commit on main, never pushed: the CI scenario measured there, by the real CLI (its git
     // detection in the clone, and --repeat: three runs of one invocation).
     await writeFile(path.join(work, 'f.txt'), 'm1\n')
-    git('commit', '--quiet', '-am', 'm1')
-    const m1 = git('rev-parse', 'HEAD')
+    await git('commit', '--quiet', '-am', 'm1')
+    const m1 = await git('rev-parse', 'HEAD')
     expect(runIds(await run(ci, '--repeat', '3')), 'three runs').toHaveLength(3)
     // The PR branch forks from that local commit; bench run takes its merge-base against origin/main.
-    git('checkout', '--quiet', '-b', 'pr')
+    await git('checkout', '--quiet', '-b', 'pr')
     await writeFile(path.join(work, 'f.txt'), 'p\n')
-    git('commit', '--quiet', '-am', 'p')
+    await git('commit', '--quiet', '-am', 'p')
     await seed(work, ci)
+    // A PR forked from origin/main, checked out in a second worktree of the clone (so its gate runs beside
+    // the others): main's measured commits are not in its history — main moved on.
+    const forkedWork = path.join(dir, 'work-pr2')
+    await git('worktree', 'add', '--quiet', '-b', 'pr2', forkedWork, o)
+    await writeFile(path.join(forkedWork, 'f.txt'), 'q\n')
+    await gitIn(forkedWork, 'commit', '--quiet', '-am', 'q')
+    await seed(forkedWork, ci)
 
-    const gate = (...args: string[]) =>
-      bench(work, ['gate', '--db', db, '--metric', 'ttftMsP50', '--min-samples', '3', ...args])
-    // Four gates at once on the PR's HEAD (clients of this process's database; none reads what another writes).
-    const [warned, required, local, missing] = await Promise.all([
-      gate(),
-      gate('--require-baseline'),
-      gate('--baseline-ref', 'main', '--require-baseline'),
-      gate('--baseline-ref', 'origin/nope'),
+    const gate = (cwd: string, ...args: string[]) =>
+      bench(cwd, ['gate', '--db', db, '--metric', 'ttftMsP50', '--min-samples', '3', ...args])
+    // Five gates at once, each on its worktree's HEAD (clients of this process's database; none reads what
+    // another writes).
+    const [warned, required, local, missing, forked] = await Promise.all([
+      gate(work),
+      gate(work, '--require-baseline'),
+      gate(work, '--baseline-ref', 'main', '--require-baseline'),
+      gate(work, '--baseline-ref', 'origin/nope'),
+      gate(forkedWork),
     ])
     expect(warned.code, `no baseline: warns and passes (stderr: ${warned.stderr})`).toBe(0)
     const why =
@@ -261,12 +278,6 @@ describe.concurrent('bench gate messages', () => {
     expect(missing.code, 'unknown ref').toBe(1)
     expect(missing.stderr).toMatch(/--baseline-ref origin\/nope: no such commit, branch or tag in this clone/)
 
-    // A PR forked from origin/main: main's measured commits are not in its history — main moved on.
-    git('checkout', '--quiet', '-b', 'pr2', o)
-    await writeFile(path.join(work, 'f.txt'), 'q\n')
-    git('commit', '--quiet', '-am', 'q')
-    await seed(work, ci)
-    const forked = await gate()
     expect(forked.code, `warns and passes (stderr: ${forked.stderr})`).toBe(0)
     expect(forked.stderr, 'says main moved on, not "push"').toMatch(
       new RegExp(
