@@ -45,7 +45,9 @@ function startMock(ttftMs: number, port = 0): Promise<MockServerHandle> {
 
 describe.each(dbBackends())('bench gate end to end (%s)', (backend) => {
   it('fails on a slower TTFT, passes on the same, refuses another load, and never baselines re-runs', async () => {
-    const t = await createTestDatabase(backend)
+    // PGlite hosted in a worker thread, as bench run hosts it: its queries (the sink's, the gates') are
+    // synchronous WebAssembly, and this thread serves the mock and stamps the seeded runs' chunks.
+    const t = await createTestDatabase(backend, { embeddedHost: 'worker' })
     const dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-'))
     const dbFlag = t.options.url ?? t.options.dataDir ?? ''
     let mock = await startMock(20)
