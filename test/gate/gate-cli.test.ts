@@ -12,7 +12,6 @@
  * the mock; the real CLI runs `bench gate`, which starts the confirmation re-run as a `bench run` child.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
@@ -20,7 +19,7 @@ import { listAlerts } from '../../db/gate/alerts.ts'
 import { runLimits, runs } from '../../db/schema.ts'
 import { type MockServerHandle, startMockServer } from '../../harness/mock-server/server.ts'
 import { runCli } from '../helpers/cli.ts'
-import { createTestDatabase, dbBackends } from '../helpers/db.ts'
+import { createTestDatabase, dbBackends, testTmpRoot } from '../helpers/db.ts'
 import { benchRun } from './bench-run.ts'
 
 const MAIN = 'a'.repeat(40)
@@ -48,7 +47,7 @@ describe.each(dbBackends())('bench gate end to end (%s)', (backend) => {
     // PGlite hosted in a worker thread, as bench run hosts it: its queries (the sink's, the gates') are
     // synchronous WebAssembly, and this thread serves the mock and stamps the seeded runs' chunks.
     const t = await createTestDatabase(backend, { embeddedHost: 'worker' })
-    const dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-'))
+    const dir = await mkdtemp(path.join(testTmpRoot(), 'bench-gate-'))
     const dbFlag = t.options.url ?? t.options.dataDir ?? ''
     let mock = await startMock(20)
     const port = mock.port

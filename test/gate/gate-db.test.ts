@@ -5,7 +5,6 @@
  * ttftMsP50 is its seed tag, on PGlite and on PostgreSQL with DATABASE_URL.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -28,7 +27,7 @@ import { runMeta } from '../db/fixtures/data.ts'
 import { seedRuns } from '../db/fixtures/seed.ts'
 import { accuracySpec } from '../fixtures/accuracy-spec.ts'
 import { runCli } from '../helpers/cli.ts'
-import { createTestDatabase, dbBackends, type TestDatabase } from '../helpers/db.ts'
+import { createTestDatabase, dbBackends, type TestDatabase, testTmpRoot } from '../helpers/db.ts'
 
 const at = (minute: number) => `2026-11-25T10:${String(minute).padStart(2, '0')}:00.000Z`
 const git = (branch: string, commit: string, mergeBase?: string) => ({
@@ -258,7 +257,7 @@ describe.each(dbBackends())('gate database side (%s)', (backend) => {
 
 describe('bench gate --no-db', () => {
   it('gates values files: exit 2 on a slower TTFT, 0 on the same, insufficient data warns', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'bench-gate-files-'))
+    const dir = await mkdtemp(path.join(testTmpRoot(), 'bench-gate-files-'))
     const file = async (name: string, doc: unknown) => {
       const f = path.join(dir, name)
       await writeFile(f, JSON.stringify(doc))
