@@ -93,7 +93,7 @@ describe('server metrics around a run, against the mock', () => {
     expect(figures['prompt tokens'], 'figure').toBe(PROMPT_TOKENS)
     expect(figures['generation tokens'], 'figure').toBe(OUTPUT_TOKENS)
     expect(figures['requests finished'], 'figure').toBe(4)
-    expect(figures['preemptions'], 'figure').toBe(0)
+    expect(figures.preemptions, 'figure').toBe(0)
     // Every prompt token queried, none hit (the mock has no prefix cache).
     expect(figures['prefix-cache hit rate'], 'figure').toBe(0)
     expect(figures['queue time (mean)'], 'figure').toBe(0)
