@@ -291,6 +291,17 @@ const COUNTERS: Record<string, string> = {
   gauges: 'server gauges',
 }
 
+/**
+ * Why an endpoint study has no acceptance-by-position chart: nothing was drafted at all (a server that does
+ * not speculate: the study's error names it), or the servers drafted but did not count by position.
+ */
+function noPositionsHint(rows: StudyModel['endpointK']): Html {
+  const drafted = rows.some((r) => (r.drafted ?? 0) > 0 || (r.drafts ?? 0) > 0)
+  return drafted
+    ? h`<p class="hint" id="no-positions">No acceptance by position: the servers did not count it (llama-server’s response timings alone, or SGLang’s gauges).</p>`
+    : h`<p class="hint" id="no-positions">No acceptance by position: no server drafted a token (see the study’s error above).</p>`
+}
+
 /** One endpoint study (`bench spec-endpoints`): the servers, c, the charts that apply and the per-K table. */
 function endpointStudyPage(m: StudyModel): Html {
   const s = m.study
@@ -337,7 +348,7 @@ ${
 ${chartFigure({ id: 'chart-study-speedup', title: 'Speedup over K: measured vs predicted from the server’s α̂ and c, with the error', config: speedupChart(m.charts) })}
 ${positions ? chartFigure({ id: 'chart-study-positions', title: 'Acceptance by drafted position (accepted at i ÷ drafts)', config: positionChart(m.charts) }) : ''}
 </div>
-${positions ? '' : h`<p class="hint" id="no-positions">No acceptance by position: the servers did not count it (llama-server’s response timings alone, or SGLang’s gauges).</p>`}
+${positions ? '' : noPositionsHint(rows)}
 ${endpointKTable(rows)}`
     : notice(
         live ? 'The study has not finished: its figures appear here when it has.' : 'This study stored no K.',

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../dashboard/app.ts'
 import { saveEndpointStudy } from '../../db/studies/endpoint-store.ts'
 import { storeStudyResult } from '../../db/studies/store.ts'
+import { endpointStudyRow } from '../../harness/speculative/endpoints/study.ts'
 import { knownEndpointStudy } from '../db/endpoint-study-fixture.ts'
 import { knownStudy } from '../db/studies-fixture.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
@@ -216,5 +217,14 @@ describe('studies pages', () => {
     expect(await (await app().request(`/studies/${id}`)).text()).toContain(
       `<span class="reason">${problem}</span>`,
     )
+    // A K server that reported no speculation at all: the page does not blame the counters.
+    const silent = knownEndpointStudy([2], { name: 'silent' })
+    const off = silent.result.off
+    silent.result.rows = [endpointStudyRow(2, { ...off, decodeTokensPerS: 99 }, off, 0.5)]
+    const silentPage = await (
+      await app().request(`/studies/${await saveEndpointStudy(t.db, { ...silent, problems: [problem] })}`)
+    ).text()
+    expect(silentPage).toMatch(/id="no-positions">No acceptance by position: no server drafted a token/)
+    expect(silentPage).not.toContain('did not count it')
   })
 })
