@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -24,15 +25,13 @@ import { createDb } from '../../db/client.ts'
 import { DatabaseError } from '../../db/database-error.ts'
 import { pgDataOf } from '../../db/pglite/dir.ts'
 import { createPostgresSink } from '../../db/sink.ts'
-import { freshPgliteDir } from '../helpers/db.ts'
+import { BENCH_BIN } from '../helpers/cli.ts'
+import { freshPgliteDir, testTmpRoot } from '../helpers/db.ts'
 import { okOutcome, runMeta } from './fixtures/data.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-const DB_CLI = path.join(ROOT, 'test/db/fixtures/db-cli.ts')
-/** tsx's loader by path: the child may run in a directory outside the repository. */
-const TSX = path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')
 
-/** `bench db …` in a child process (the db commands exactly as main.ts wires them). */
+/** `bench db …` in a child process: the built CLI, as users run it (through tsx it started ~2–4 s slower). */
 function benchDb(
   args: string[],
   cwd = ROOT,
@@ -41,7 +40,7 @@ function benchDb(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', TSX, DB_CLI, ...args],
+      [BENCH_BIN, ...args],
       { cwd, env: { ...process.env, DATABASE_URL: '', BENCH_DB: '' }, timeout: 60_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr, ms: Date.now() - started }),
@@ -68,17 +67,28 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-/** A database holding one run of 7 requests, closed. */
+let withData: Promise<string> | undefined
+/**
+ * A database holding one run of 7 requests, closed: a copy of one made once (each case damages its own
+ * copy; a PGlite start per case cost ~1.5–3 s).
+ */
 async function databaseWithData(): Promise<string> {
-  const dir = await freshPgliteDir()
+  withData ??= (async () => {
+    const dir = await freshPgliteDir()
+    dirs.push(dir)
+    const db = await createDb({ dataDir: dir })
+    const sink = createPostgresSink(db)
+    const recorder = await sink.startRun(runMeta())
+    for (let seq = 0; seq < 7; seq++) recorder.record(okOutcome(seq))
+    await recorder.finish('completed', undefined)
+    await sink.close()
+    await db.close()
+    return dir
+  })()
+  const source = await withData
+  const dir = mkdtempSync(path.join(testTmpRoot(), 'bench-open-data-'))
   dirs.push(dir)
-  const db = await createDb({ dataDir: dir })
-  const sink = createPostgresSink(db)
-  const recorder = await sink.startRun(runMeta())
-  for (let seq = 0; seq < 7; seq++) recorder.record(okOutcome(seq))
-  await recorder.finish('completed', undefined)
-  await sink.close()
-  await db.close()
+  cpSync(source, dir, { recursive: true })
   return dir
 }
 
