@@ -4,7 +4,8 @@
  * checkpoint step bit for bit, the weights file has the recorded sha256, and our forward pass on the
  * committed weights gives the recorded validation accuracy exactly (lm-eval's mmlu_continuation, 5 dev
  * shots, spaces as bytes; llama.cpp's "▁" encoding is checked by teacher-accuracy). Made-up weights or
- * figures fail. ~30 s on the busy 2-vCPU box (2 training steps, 128 forward passes of ~200–500 tokens).
+ * figures fail. ~20 s on the busy 2-vCPU box (2 training steps; 32 prompts of ~200–500 tokens through the
+ * forward pass once each, the 4 choices continuing each).
  */
 import { describe, expect, it } from 'vitest'
 import {
