@@ -5,7 +5,9 @@
  * test/e2e/queue-kill.test.ts.
  * @module
  */
+import { EventEmitter } from 'node:events'
 import { eq, sql } from 'drizzle-orm'
+import type { WorkerEvents } from 'graphile-worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../../dashboard/app.ts'
 import { selectRows } from '../../../db/client.ts'
@@ -54,13 +56,14 @@ describe.each(dbBackends())('queue on %s', (backend) => {
   })
 
   const connection = () => queueConnection(t.db, t.options)
-  const worker = async (tags: string[] = [], concurrency = 2) => {
+  const worker = async (tags: string[] = [], concurrency = 2, events?: WorkerEvents) => {
     const w = await startWorker({
       db: t.db,
       connection: connection(),
       tags,
       concurrency,
       environment: await environment,
+      events,
     })
     workers.push(w)
     return w
@@ -125,44 +128,24 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     await Promise.all([plain.stop(), h100.stop()])
   }, 90_000)
 
-  it('an attempt that completed its run but died before marking the job: the retry adopts that run', async () => {
-    const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 1, name: 'queue-adopt' })
-    const { scenario } = await loadScenario(file)
-    // The run kind, then a failure after its run completed (a worker lost between the run's finish and the job's).
-    let attempts = 0
-    registerJobKind({
-      kind: 'run',
-      async run(attempt) {
-        attempts++
-        const result = await runKind.run(attempt)
-        throw new Error(`lost after run ${result.runId} ${result.state}`)
-      },
-    })
-    try {
-      const w = await worker()
-      const queued = await enqueueMatrix(t.db, connection(), { scenario, file })
-      await until(
-        'the job completed',
-        async () => (await matrixStatus(t.db, queued.matrixId))?.counts.completed === 1,
-      )
-      await w.stop()
-      const [job] = (await matrixStatus(t.db, queued.matrixId))?.jobs ?? []
-      expect(attempts).toBe(1)
-      expect(job).toMatchObject({ state: 'completed', attempts: 2 })
-      expect(job?.runIds).toEqual([job?.runId])
-    } finally {
-      registerJobKind(runKind)
-    }
-  }, 90_000)
-
   it('a cancelled matrix runs no more jobs: they are dead with the reason, and no worker claims them', async () => {
     const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 3, name: 'queue-cancel' })
     const { scenario } = await loadScenario(file)
     const queued = await enqueueMatrix(t.db, connection(), { scenario, file })
     expect(await cancelMatrix(t.db, queued.matrixId)).toEqual({ cancelled: 3, running: 0 })
-    const w = await worker()
-    // A worker polling through it (PGlite every 200 ms) finds nothing to claim.
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    // A worker looking through it finds nothing to claim: each of its 2 loops' first look comes back empty
+    // (a claimable job would start there instead), seen through graphile-worker's events, not a fixed wait.
+    const events = new EventEmitter() as WorkerEvents
+    let looked = 0
+    const lookedTwice = new Promise<void>((resolve) => {
+      const look = () => {
+        if (++looked === 2) resolve()
+      }
+      events.on('worker:getJob:empty', look)
+      events.on('job:start', look)
+    })
+    const w = await worker([], 2, events)
+    await lookedTwice
     await w.stop()
     const status = await matrixStatus(t.db, queued.matrixId)
     expect(status?.counts).toMatchObject({ dead: 3, completed: 0, total: 3 })
@@ -178,12 +161,17 @@ describe.each(dbBackends())('queue on %s', (backend) => {
     expect(queue.map((q) => q.last_error)).toEqual(['cancelled', 'cancelled', 'cancelled'])
   }, 90_000)
 
-  it('a job that keeps failing is retried after a backoff, then dead with its last error', async () => {
+  it.concurrent('a job that keeps failing is retried after a backoff, then dead with its last error', async () => {
     const file = writeTinyMatrix({ baseUrl: failing.url, targets: 1, steps: 1, name: 'queue-dead' })
     const { scenario } = await loadScenario(file)
-    const w = await worker()
+    const w = await worker(['test=dead'])
     const started = Date.now()
-    const queued = await enqueueMatrix(t.db, connection(), { scenario, file, maxAttempts: 2 })
+    const queued = await enqueueMatrix(t.db, connection(), {
+      scenario,
+      file,
+      maxAttempts: 2,
+      requiredTags: ['test=dead'],
+    })
     await until('a dead job', async () => (await matrixStatus(t.db, queued.matrixId))?.counts.dead === 1)
     // graphile-worker's backoff after the first failure: e^1 s.
     expect(Date.now() - started).toBeGreaterThan(2_500)
@@ -197,5 +185,39 @@ describe.each(dbBackends())('queue on %s', (backend) => {
       .from(runs)
       .where(eq(runs.invocationId, queued.invocationId))
     expect(failed.map((r) => r.state)).toEqual(['failed', 'failed'])
+  }, 90_000)
+
+  // The two tests that wait out graphile-worker's backoff (e^1 s, fixed in its SQL) run at once: each job
+  // requires a tag only its own test's worker has, so neither worker claims (or interrupts) the other's job.
+  it.concurrent('an attempt that completed its run but died before marking the job: the retry adopts that run', async () => {
+    const file = writeTinyMatrix({ baseUrl: mock.url, targets: 1, steps: 1, name: 'queue-adopt' })
+    const { scenario } = await loadScenario(file)
+    // The run kind, then a failure after its run completed (a worker lost between the run's finish and the job's).
+    let attempts = 0
+    registerJobKind({
+      kind: 'run',
+      async run(attempt) {
+        // Only this test's job: the concurrent test's job runs as ever.
+        if (attempt.matrix.scenarioName !== 'queue-adopt') return runKind.run(attempt)
+        attempts++
+        const result = await runKind.run(attempt)
+        throw new Error(`lost after run ${result.runId} ${result.state}`)
+      },
+    })
+    try {
+      const w = await worker(['test=adopt'])
+      const queued = await enqueueMatrix(t.db, connection(), { scenario, file, requiredTags: ['test=adopt'] })
+      await until(
+        'the job completed',
+        async () => (await matrixStatus(t.db, queued.matrixId))?.counts.completed === 1,
+      )
+      await w.stop()
+      const [job] = (await matrixStatus(t.db, queued.matrixId))?.jobs ?? []
+      expect(attempts).toBe(1)
+      expect(job).toMatchObject({ state: 'completed', attempts: 2 })
+      expect(job?.runIds).toEqual([job?.runId])
+    } finally {
+      registerJobKind(runKind)
+    }
   }, 90_000)
 })
