@@ -41,11 +41,14 @@ describe('bench run', () => {
   })
 
   it('a bad numeric flag or argument exits 1 naming it, without a stack trace', async () => {
-    for (const args of [
+    const cases = [
       ['run', 'scenario.json', '--repeat', 'x'],
       ['export', 'x'],
-    ]) {
-      const r = await runCli(args)
+    ]
+    // Independent children: at once.
+    const results = await Promise.all(cases.map((args) => runCli(args)))
+    for (const [i, args] of cases.entries()) {
+      const r = results[i]!
       expect(r.code, `${args.join(' ')}: exit code`).toBe(1)
       expect(r.stderr, `${args.join(' ')}: names the value`).toMatch(/expects an integer ≥ 1, got "x"/)
       expect(r.stderr, `${args.join(' ')}: no stack trace`).not.toMatch(/\n\s+at /)
@@ -72,7 +75,11 @@ describe('bench run', () => {
       maxErrorRate: 1,
     })
     const out = path.join(dir, 'out.jsonl')
-    const r = await runCli(['run', file, '--no-db', '--out', out, '--format', 'json'])
+    // The JSON run and the table run are independent children: at once.
+    const [r, table] = await Promise.all([
+      runCli(['run', file, '--no-db', '--out', out, '--format', 'json']),
+      runCli(['run', file, '--no-db']),
+    ])
     expect(r.code, `exit code (stderr: ${r.stderr})`).toBe(0)
     const report = JSON.parse(r.stdout) as {
       runs: { state: string; metrics: { attempted: number; errors: number; errorRate: number } }[]
@@ -90,7 +97,6 @@ describe('bench run', () => {
     expect(lines.filter((l) => l.type === 'outcome').length, 'one line per request').toBe(40)
     expect(lines.at(-1)?.type, 'finish line last').toBe('finish')
 
-    const table = await runCli(['run', file, '--no-db'])
     expect(table.code, 'table exit').toBe(0)
     expect(table.stdout, 'table header').toMatch(/target\s+load\s+state/)
     expect(table.stdout, 'table row').toMatch(/mock\s+concurrent 4\s+completed/)
@@ -139,7 +145,12 @@ describe('bench run error-rate threshold', () => {
       warmupRequests: 0,
     })
     const out = path.join(dir, 'failed.jsonl')
-    const r = await runCli(['run', file, '--no-db', '--no-progress', '--out', out])
+    // Three independent children (the mock is seeded: each gets the same 500s): at once.
+    const [r, lenient, json] = await Promise.all([
+      runCli(['run', file, '--no-db', '--no-progress', '--out', out]),
+      runCli(['run', file, '--no-db', '--no-progress', '--max-error-rate', '0.5']),
+      runCli(['run', file, '--no-db', '--no-progress', '--format', 'json']),
+    ])
     expect(r.code, `exit code (stderr: ${r.stderr})`).toBe(1)
     const lines = await jsonLines(out)
     const http500 = lines.filter((l) => l.outcome?.error?.kind === 'http' && l.outcome.error.status === 500)
@@ -158,12 +169,10 @@ describe('bench run error-rate threshold', () => {
     expect(finish?.metrics?.errors, 'finish record: measurements kept').toBe(n)
     expect(finish?.metrics?.errorRate, 'finish record: errorRate').toBe(n / 100)
 
-    const lenient = await runCli(['run', file, '--no-db', '--no-progress', '--max-error-rate', '0.5'])
     expect(lenient.code, `--max-error-rate 0.5: exit code (stderr: ${lenient.stderr})`).toBe(0)
     expect(lenient.stdout, '--max-error-rate 0.5: completed').toMatch(/mock\s+concurrent 4\s+completed/)
     expect(lenient.stderr, '--max-error-rate 0.5: nothing to report').not.toContain('error rate')
 
-    const json = await runCli(['run', file, '--no-db', '--no-progress', '--format', 'json'])
     const report = JSON.parse(json.stdout) as {
       runs: { state: string; errorRateCheck?: { passed: boolean; errorCounts: unknown[] } }[]
     }
