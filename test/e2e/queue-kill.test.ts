@@ -75,11 +75,8 @@ describe.skipIf(skip !== undefined)('3 bench worker processes, one SIGKILLed mid
       requests: 2,
       name: 'queue-kill',
     })
-    const enqueued = await runCli(['enqueue', file, '--db', url, '--json'])
-    expect(enqueued.stderr).toBe('')
-    const { matrixId, jobs } = JSON.parse(enqueued.stdout) as { matrixId: number; jobs: number }
-    expect(jobs).toBe(30)
-
+    // The workers start while bench enqueue runs (independent children; they wait for jobs).
+    const enqueuing = runCli(['enqueue', file, '--db', url, '--json'])
     const exits: Promise<number | null>[] = []
     const logs: string[] = []
     for (let i = 0; i < 3; i++) {
@@ -101,6 +98,10 @@ describe.skipIf(skip !== undefined)('3 bench worker processes, one SIGKILLed mid
         ),
       )
     }
+    const enqueued = await enqueuing
+    expect(enqueued.stderr).toBe('')
+    const { matrixId, jobs } = JSON.parse(enqueued.stdout) as { matrixId: number; jobs: number }
+    expect(jobs).toBe(30)
     const victim = children[0]!
     // Mid-job: the victim's job has started its run (a run row exists) and is not finished.
     const killedJob = await until(
