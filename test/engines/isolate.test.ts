@@ -173,31 +173,37 @@ describe('greedy decoding across two engine processes', () => {
   ] as const) {
     it(`${kind} ${name}: the same tokens from two separate child processes`, async () => {
       const modelPath = (await tinyModels()).path(name)
-      const texts: string[] = []
-      const pids: number[] = []
-      for (let run = 0; run < 2; run++) {
-        const engine = createIsolatedEngine(
-          kind === 'llama-cpp'
-            ? { kind, options: { modelPath, threads: 1 } }
-            : { kind, options: { modelPath, intraOpNumThreads: 1 } },
-        )
-        await engine.start()
-        pids.push(engine.isolate.pid!)
-        const r = await collect(
-          engine.generate(
-            {
-              prompt: 'The quick brown fox',
-              maxTokens: 48,
-              minTokens: 48,
-              ignoreEos: true,
-              sampling: greedy,
-            },
-            never(),
-          ),
-        )
-        await engine[Symbol.asyncDispose]()
-        texts.push(r.text)
-      }
+      // Both processes at once: two child starts overlap instead of adding up; each its own model load.
+      const runs = await Promise.all(
+        [0, 1].map(async () => {
+          const engine = createIsolatedEngine(
+            kind === 'llama-cpp'
+              ? { kind, options: { modelPath, threads: 1 } }
+              : { kind, options: { modelPath, intraOpNumThreads: 1 } },
+          )
+          try {
+            await engine.start()
+            const pid = engine.isolate.pid!
+            const r = await collect(
+              engine.generate(
+                {
+                  prompt: 'The quick brown fox',
+                  maxTokens: 48,
+                  minTokens: 48,
+                  ignoreEos: true,
+                  sampling: greedy,
+                },
+                never(),
+              ),
+            )
+            return { pid, text: r.text }
+          } finally {
+            await engine[Symbol.asyncDispose]()
+          }
+        }),
+      )
+      const pids = runs.map((r) => r.pid)
+      const texts = runs.map((r) => r.text)
       expect(pids[1], 'two processes').not.toBe(pids[0])
       expect(texts[0]?.length, 'non-empty').toBeGreaterThan(0)
       expect(texts[1], 'same text').toBe(texts[0])
