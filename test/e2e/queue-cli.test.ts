@@ -51,20 +51,23 @@ describe('bench enqueue / worker / matrix on PGlite', () => {
     })
     try {
       await drained
-      const second = await runCli(['worker', '--db', dir], { env })
+      // Independent children at once, while the worker hosts the directory: a second worker (refused) and
+      // two readers (clients of the host, as db/pglite/README.md's contract has every other process).
+      const [second, table, missing] = await Promise.all([
+        runCli(['worker', '--db', dir], { env }),
+        runCli(['matrix', 'status', String(matrixId), '--db', dir], { env }),
+        runCli(['matrix', 'status', '999', '--db', dir], { env }),
+      ])
       expect(second.code).toBe(1)
       expect(second.stderr).toMatch(/is open in another process; on PGlite one bench worker process hosts it/)
       expect(second.stderr).toMatch(/DATABASE_URL/)
+      expect(table.code, table.stderr).toBe(0)
+      expect(table.stdout).toMatch(new RegExp(`^matrix ${matrixId}: queue-cli \\(cli\\) — 3/3 completed`))
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toMatch(/matrix 999 does not exist/)
     } finally {
       host.kill('SIGTERM')
     }
     expect(await exited).toBe(0)
-
-    const table = await runCli(['matrix', 'status', String(matrixId), '--db', dir], { env })
-    expect(table.code).toBe(0)
-    expect(table.stdout).toMatch(new RegExp(`^matrix ${matrixId}: queue-cli \\(cli\\) — 3/3 completed`))
-    const missing = await runCli(['matrix', 'status', '999', '--db', dir], { env })
-    expect(missing.code).toBe(1)
-    expect(missing.stderr).toMatch(/matrix 999 does not exist/)
   }, 150_000)
 })
