@@ -6,12 +6,8 @@
  * over many seeds is distributed as the target's p (chi-square), not as the draft's q.
  * ~9 s of CPU (21 s wall at load average 17 on the 2-vCPU box; one Llama shared by every pair).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Llama, LlamaContext, Token } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateFixtures } from '../../harness/fixtures/generate.ts'
 import { acceptanceMetrics } from '../../harness/speculative/counts.ts'
 import { summarizeAlphas } from '../../harness/speculative/logprob.ts'
 import {
@@ -24,25 +20,24 @@ import {
   type SpecModels,
   tokenizePrompt,
 } from '../../harness/speculative/native.ts'
-import { tinyModels } from '../helpers/fixture-models.ts'
+import { type TinyModels, teacherModels, tinyModels } from '../helpers/fixture-models.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'spec-native-'))
 const PROMPTS = ['The capital of', 'Q: What is the', 'abc']
 const open: SpecModels[] = []
 const contexts: LlamaContext[] = []
 /** One Llama for every pair: its creation tests the binary in a child process (seconds under load). */
 let llama: Llama
+/** The teacher-size fixtures, shared with other suites (.bench/test-models: verified, not rebuilt). */
+let teachers: TinyModels
 
 beforeAll(async () => {
-  await generateFixtures({ outDir: dir, sizes: ['teacher'] })
-  llama = await createLlama()
+  ;[teachers, llama] = await Promise.all([teacherModels(), createLlama()])
 })
 afterAll(async () => {
   // Contexts, then models, then the Llama: a model disposed under live contexts waited forever here.
   for (const c of contexts) await c.dispose()
   for (const m of open) await m[Symbol.asyncDispose]()
   await llama?.dispose()
-  rmSync(dir, { recursive: true, force: true })
 })
 
 async function pair(targetPath: string, draftPath: string) {
@@ -53,7 +48,7 @@ async function pair(targetPath: string, draftPath: string) {
   contexts.push(target.context, draft.context)
   return { models, target: target.sequence, draft: draft.sequence }
 }
-const teacher = (name: string) => join(dir, `${name}.gguf`)
+const teacher = (name: string) => teachers.path(name)
 
 describe('greedy: the output is the target greedy output, token for token', () => {
   for (const draftName of ['teacher-q4_0', 'teacher-layerdrop-f32'])
