@@ -41,6 +41,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
 describe.each(dbBackends())('studies through the queue on %s', (backend) => {
   let t: TestDatabase
   let worker: WorkerHandle | undefined
+  /** The missing-model study, queued before the real one so its retry's backoff (e^1 s) passes while that runs. */
+  let missing: ReturnType<typeof enqueueStudy> | undefined
   beforeAll(async () => {
     t = await createTestDatabase(backend)
   })
@@ -63,6 +65,14 @@ describe.each(dbBackends())('studies through the queue on %s', (backend) => {
     const connection = queueConnection(t.db, t.options)
     await installQueue(connection)
     const study = await loadStudy(STUDY)
+    // Queued first, so the worker claims it first: its attempt fails at once and the retry's backoff passes
+    // while this study runs (the test below waits for it).
+    missing = enqueueStudy(t.db, {
+      study: parseStudy({ ...(await loadStudy(STUDY)), name: 'missing-draft', draft: 'no/such/draft.gguf' }),
+      source: 'inline',
+      baseDir: process.cwd(),
+    })
+    await missing
     const queued = await enqueueStudy(t.db, { study, source: STUDY, baseDir: process.cwd(), label: 'q' })
     const cancelled = await enqueueStudy(t.db, { study, source: STUDY, baseDir: process.cwd() })
     expect(await cancelStudy(t.db, cancelled.studyId), 'queued: cancellable').toBe(true)
@@ -105,12 +115,9 @@ describe.each(dbBackends())('studies through the queue on %s', (backend) => {
   }, 90_000)
 
   it('a study whose model is missing on the worker fails after its attempts, naming the field and the fix', async () => {
-    const study = parseStudy({
-      ...(await loadStudy(STUDY)),
-      name: 'missing-draft',
-      draft: 'no/such/draft.gguf',
-    })
-    const queued = await enqueueStudy(t.db, { study, source: 'inline', baseDir: process.cwd() })
+    // Queued by the test above, before its worker started.
+    if (!missing) throw new Error('the study above did not queue the missing-model study')
+    const queued = await missing
     // Attempt 1 fails at once, graphile-worker retries after e^1 s, attempt 2 is the last.
     await until(
       'the study failed',
