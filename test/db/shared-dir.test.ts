@@ -68,11 +68,12 @@ describe('an embedded database directory shared between processes', () => {
     const db = await createDb({ dataDir: dir, embeddedHost: 'worker' })
     expect(db.driver, 'this thread talks to the worker through the socket').toBe('pglite-socket')
     expect(lockOf(dir).pid, 'the lock names this process').toBe(process.pid)
+    // The child starts (~2 s of tsx and connect) while this thread writes: both go through the worker.
+    const child = spawnChild({ mode: 'write', options: { dataDir: dir }, outcomes: 20 })
     const sink = createPostgresSink(db, { flushIntervalMs: 20 })
     const recorder = await sink.startRun(runMeta({ label: 'worker host' }))
     for (let seq = 0; seq < 50; seq++) recorder.record(okOutcome(seq))
     await recorder.finish('completed', undefined)
-    const child = spawnChild({ mode: 'write', options: { dataDir: dir }, outcomes: 20 })
     const written = await child.next()
     expect(await child.exited, 'child exit code').toBe(0)
     expect(written.driver, 'another process goes through the same port').toBe('pglite-socket')
