@@ -384,8 +384,12 @@ describe('llama-cpp engine: bad model files', () => {
   })
 })
 
-describe('llama-cpp through the runner', () => {
-  it('concurrent 2 over one sequence: every request ok, counted by the tokenizer, with sane timings', async () => {
+// Concurrent (each test with its context's expect): each run starts its own engine child; the two starts
+// overlap instead of adding up.
+describe.concurrent('llama-cpp through the runner', () => {
+  it('concurrent 2 over one sequence: every request ok, counted by the tokenizer, with sane timings', async ({
+    expect,
+  }) => {
     // Relative to the working directory, as a scenario would give it.
     const model = relative(process.cwd(), (await tinyModels()).path('tiny-q8_0'))
     expect(model.startsWith('/'), 'relative path').toBe(false)
@@ -421,7 +425,9 @@ describe('llama-cpp through the runner', () => {
     expect(run?.metrics?.outputTokensPerS, 'throughput').toBeGreaterThan(0)
   })
 
-  it('a target with nativeSpeed: pp / tg measured once, stored with every run and flattened', async () => {
+  it('a target with nativeSpeed: pp / tg measured once, stored with every run and flattened', async ({
+    expect,
+  }) => {
     const model = (await tinyModels()).path('tiny-q4_0')
     const scenario = parseScenario({
       name: 'native-speed',
@@ -461,7 +467,7 @@ describe('llama-cpp through the runner', () => {
     expect(table, 'pp and tg on it').toMatch(/pp32 [\d.]+ ± [\d.]+ tok\/s · tg8 [\d.]+ ± [\d.]+ tok\/s/)
   })
 
-  it('nativeSpeed is refused on targets that cannot measure it', () => {
+  it('nativeSpeed is refused on targets that cannot measure it', ({ expect }) => {
     expect(() =>
       parseScenario({
         name: 'x',
