@@ -276,6 +276,8 @@ interface EndpointSpec {
   maxTokens?: number
   /** Times every prompt went to every endpoint, interleaved when > 1 (absent: 1). */
   rounds?: number
+  /** Unmeasured requests per endpoint first (absent in studies stored before it existed: none were sent). */
+  warmup?: number
 }
 
 interface EndpointDetails {
@@ -335,7 +337,7 @@ ${s.state === 'queued' ? noWorker(m.liveWorkers) : ''}
       ? h`unknown <small>(no draft served alone and none given: no predicted speedup)</small>`
       : h`${fixed(c.value, 3)} <small>(draft ÷ target per-token cost, ${c.source === 'measured' ? h`measured: the draft alone at <code>${spec.draftAlone ?? ''}</code> decoded ${fixed(details.draftAlone?.decodeTokensPerS, 1)} tok/s` : 'given in the study file'})</small>`
   }</td></tr>
-  <tr><th scope="row">prompts</th><td>${(spec.prompts ?? []).map((p, i) => h`${i > 0 ? h`<br>` : ''}${i}: <code>${p}</code>`)}<br><small>${spec.maxTokens ?? ''} tokens each, greedy, one request at a time${(spec.rounds ?? 1) > 1 ? h`; ${spec.rounds} rounds, the endpoints interleaved prompt by prompt` : ''}</small></td></tr>
+  <tr><th scope="row">prompts</th><td>${(spec.prompts ?? []).map((p, i) => h`${i > 0 ? h`<br>` : ''}${i}: <code>${p}</code>`)}<br><small>${spec.maxTokens ?? ''} tokens each, greedy, one request at a time${(spec.rounds ?? 1) > 1 ? h`; ${spec.rounds} rounds, the endpoints interleaved prompt by prompt` : ''}${(spec.warmup ?? 0) > 0 ? h`; after ${spec.warmup} unmeasured warm-up request${spec.warmup === 1 ? '' : 's'} per endpoint` : ''}</small></td></tr>
   <tr><th scope="row">best K (predicted)</th><td>${s.optimalK === null ? '–' : h`${s.optimalK}: S = ${fixed(s.optimalSpeedup)}×${s.worthwhile === false ? h` — <strong>not worthwhile</strong> (S ≤ 1)` : ''}`}</td></tr>
   <tr><th scope="row">client machine</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => fixed(v)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => fixed(v)).join(', ')} after` : ''}</td></tr>
   <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>

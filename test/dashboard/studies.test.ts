@@ -166,6 +166,9 @@ describe('studies pages', () => {
     const page = await (await app().request(`/studies/${eid}`)).text()
     expect(page).not.toContain(HOSTILE)
     expect(page).toContain('The &lt;capital&gt; of &quot;Norland&quot; &amp;')
+    expect(page, 'the study file default warmup 1').toContain(
+      'after 1 unmeasured warm-up request per endpoint',
+    )
     const rows = [...page.matchAll(/<tr data-k="(\d+)">([\s\S]*?)<\/tr>/g)]
     expect(rows.map((r) => Number(r[1]))).toEqual(ks)
     for (const [i, r] of rows.entries()) {

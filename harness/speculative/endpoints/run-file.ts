@@ -127,6 +127,7 @@ export async function runEndpointStudyFile(
       prompts: study.prompts,
       maxTokens: study.maxTokens,
       rounds: study.rounds,
+      warmup: study.warmup,
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress } : {}),
     })

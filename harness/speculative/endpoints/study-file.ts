@@ -47,6 +47,12 @@ const endpointStudyObject = z.strictObject({
    * endpoint alike, and the rates pool every round (study.ts). @default 1
    */
   rounds: z.int().min(1).max(100).default(1),
+  /**
+   * Requests each endpoint answers before it is measured (the first prompt, maxTokens tokens), outside its
+   * /metrics window and its rates: a server's first request pays for paging the model in and cold caches,
+   * which would slow whichever pass comes first (usually `off`, inflating every speedup). @default 1
+   */
+  warmup: z.int().min(0).max(100).default(1),
 })
 
 /** With rounds > 1 each endpoint's /metrics window spans the study: two entries on one server would mix. */

@@ -48,6 +48,11 @@ export interface EndpointStudyOptions {
    * URL must be its own). Decode rates pool every round; outputs are compared on the first.
    */
   rounds?: number
+  /**
+   * Requests each endpoint answers first, unmeasured and before its /metrics "before" scrape (the first
+   * prompt, maxTokens tokens): a cold server's first request pays for paging the model in. @default 1
+   */
+  warmup?: number
   signal?: AbortSignal
   /**
    * Called before each pass, with what it measures ('without speculation', 'draft alone', 'K = 3'):
@@ -117,6 +122,9 @@ export async function runEndpointStudy(o: EndpointStudyOptions): Promise<Endpoin
   const rounds = o.rounds ?? 1
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new HarnessError(`rounds must be an integer ≥ 1, got ${rounds}`)
+  const warmup = o.warmup ?? 1
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new HarnessError(`warmup must be an integer ≥ 0, got ${warmup}`)
   if (rounds > 1) return interleavedStudy(o, rounds)
   o.onProgress?.('without speculation')
   const off = await measurePass(o.off, o)
@@ -225,8 +233,17 @@ async function sendPrompt(
   }
 }
 
+/** `o.warmup` requests of the first prompt, thrown away: before the scrape, so outside every figure. */
+async function warmUp(endpoint: StudyEndpoint, o: EndpointStudyOptions, signal: AbortSignal): Promise<void> {
+  const prompt = o.prompts[0]
+  if (prompt === undefined) return
+  for (let i = 0; i < (o.warmup ?? 1); i++)
+    await sendPrompt(endpoint, prompt, o, signal, newAccumulator(), false)
+}
+
 async function measurePass(endpoint: StudyEndpoint, o: EndpointStudyOptions): Promise<EndpointPass> {
   const signal = o.signal ?? new AbortController().signal
+  await warmUp(endpoint, o, signal)
   const before = await scrapeOf(endpoint, signal)
   const acc = newAccumulator()
   for (const prompt of o.prompts) await sendPrompt(endpoint, prompt, o, signal, acc, true)
@@ -237,6 +254,7 @@ async function measurePass(endpoint: StudyEndpoint, o: EndpointStudyOptions): Pr
 async function interleavedStudy(o: EndpointStudyOptions, rounds: number): Promise<EndpointStudyResult> {
   const signal = o.signal ?? new AbortController().signal
   const endpoints = [o.off, ...(o.draftAlone ? [o.draftAlone] : []), ...o.on.map((e) => e.endpoint)]
+  for (const endpoint of endpoints) await warmUp(endpoint, o, signal)
   const before = await Promise.all(endpoints.map((e) => scrapeOf(e, signal)))
   const accs = endpoints.map(newAccumulator)
   for (let r = 0; r < rounds; r++) {

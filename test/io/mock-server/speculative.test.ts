@@ -28,10 +28,14 @@ const SPEC: SpeculativeOptions = { draftMax: 4, acceptance: 0.7 }
 const PROMPTS = Array.from({ length: 8 }, (_, i) => `prompt number ${i} about rivers`)
 const MAX_TOKENS = 400
 
-/** What a fresh server with seed 1 must have counted after PROMPTS, one request each: the draws summed. */
-function drawnTotals(): SpeculationTotals {
+/**
+ * What a server with seed 1 counts over PROMPTS, one request each, after `skip` earlier requests (its n-th
+ * request draws with mix32(1, n)): the draws summed.
+ */
+function drawnTotals(skip = 0): SpeculationTotals {
   const totals = new SpeculationTotals()
-  for (let n = 0; n < PROMPTS.length; n++) totals.add(responseSpeculation(MAX_TOKENS, SPEC, mix32(1, n)))
+  for (let n = skip; n < skip + PROMPTS.length; n++)
+    totals.add(responseSpeculation(MAX_TOKENS, SPEC, mix32(1, n)))
   return totals
 }
 
@@ -66,6 +70,8 @@ describe('mock llama-server speculation', () => {
       c: 0.1,
       prompts: PROMPTS,
       maxTokens: MAX_TOKENS,
+      // drawnTotals() replays the mock's draws from its first request: no unmeasured warm-up request.
+      warmup: 0,
     })
   })
   afterAll(async () => {
@@ -103,6 +109,41 @@ describe('mock llama-server speculation', () => {
   })
 })
 
+describe('an endpoint study warms each endpoint up outside its figures', () => {
+  it('warmup 2: two unmeasured requests per endpoint; the counters are exactly the measured requests’ draws', async () => {
+    const off = await startMockServer({ personality: 'llama-server', ...fast })
+    const on = await startMockServer({ personality: 'llama-server', ...fast, speculative: SPEC })
+    try {
+      const result = await runEndpointStudy({
+        off: await endpoint(off),
+        on: [{ k: SPEC.draftMax, endpoint: await endpoint(on) }],
+        c: 0.1,
+        prompts: PROMPTS,
+        maxTokens: MAX_TOKENS,
+        warmup: 2,
+      })
+      const m = result.rows[0]?.pass.speculation
+      const drawn = drawnTotals(2)
+      // Requests 0 and 1 were the warm-up: counted neither in the /metrics window nor in the timings.
+      expect([m?.drafts, m?.draftTokens, m?.acceptedTokens]).toEqual([
+        drawn.drafts,
+        drawn.draftTokens,
+        drawn.acceptedTokens,
+      ])
+      expect(m?.acceptedAtPosition).toEqual(drawn.acceptedAtPosition)
+      expect(result.rows[0]?.pass.timingsSpeculation?.acceptedTokens).toBe(drawn.acceptedTokens)
+      expect(result.off.texts).toHaveLength(PROMPTS.length)
+      const served = await (await fetch(on.url.replace(/\/v1$/, '/metrics'))).text()
+      // The server did answer the two warm-up requests: 8 + 2 completions.
+      expect(served).toMatch(
+        new RegExp(`mock_requests_total\\{[^}]*status="200"[^}]*\\} ${PROMPTS.length + 2}\\n`),
+      )
+    } finally {
+      await Promise.all([off.close(), on.close()])
+    }
+  })
+})
+
 describe('mock vllm speculation (bench mock-server --personality vllm --spec-draft-max 4 --spec-acceptance 0.7)', () => {
   const mocks: MockServerHandle[] = []
   let result: EndpointStudyResult
@@ -127,6 +168,8 @@ describe('mock vllm speculation (bench mock-server --personality vllm --spec-dra
       c: 0.1,
       prompts: PROMPTS,
       maxTokens: MAX_TOKENS,
+      // drawnTotals() replays the mock's draws from its first request: no unmeasured warm-up request.
+      warmup: 0,
     })
     offMetrics = await (await fetch(off.url.replace(/\/v1$/, '/metrics'))).text()
   })
