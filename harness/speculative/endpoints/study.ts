@@ -130,12 +130,7 @@ export async function runEndpointStudy(o: EndpointStudyOptions): Promise<Endpoin
   const off = await measurePass(o.off, o)
   if (o.draftAlone) o.onProgress?.('draft alone')
   const draftAlone = o.draftAlone ? await measurePass(o.draftAlone, o) : undefined
-  const c =
-    draftAlone !== undefined
-      ? { value: off.decodeTokensPerS / draftAlone.decodeTokensPerS, source: 'measured' as const }
-      : o.c !== undefined
-        ? { value: o.c, source: 'given' as const }
-        : undefined
+  const c = costRatio(off, draftAlone, o.c)
   const rows: EndpointStudyRow[] = []
   for (const { k, endpoint } of o.on) {
     o.onProgress?.(`K = ${k}`)
@@ -233,6 +228,17 @@ async function sendPrompt(
   }
 }
 
+/** c: the target's decode rate ÷ the draft's served alone (measured), else the study's given c. */
+function costRatio(
+  off: EndpointPass,
+  draftAlone: EndpointPass | undefined,
+  given: number | undefined,
+): EndpointStudyResult['c'] {
+  if (draftAlone !== undefined)
+    return { value: off.decodeTokensPerS / draftAlone.decodeTokensPerS, source: 'measured' }
+  return given !== undefined ? { value: given, source: 'given' } : undefined
+}
+
 /** `o.warmup` requests of the first prompt, thrown away: before the scrape, so outside every figure. */
 async function warmUp(endpoint: StudyEndpoint, o: EndpointStudyOptions, signal: AbortSignal): Promise<void> {
   const prompt = o.prompts[0]
@@ -268,12 +274,7 @@ async function interleavedStudy(o: EndpointStudyOptions, rounds: number): Promis
   const off = passes[0]!
   const draftAlone = o.draftAlone ? passes[1] : undefined
   const onPasses = passes.slice(o.draftAlone ? 2 : 1)
-  const c =
-    draftAlone !== undefined
-      ? { value: off.decodeTokensPerS / draftAlone.decodeTokensPerS, source: 'measured' as const }
-      : o.c !== undefined
-        ? { value: o.c, source: 'given' as const }
-        : undefined
+  const c = costRatio(off, draftAlone, o.c)
   const rows = o.on.map(({ k }, i) => endpointStudyRow(k, onPasses[i]!, off, c?.value))
   return { off, ...(c ? { c } : {}), ...(draftAlone ? { draftAlone } : {}), rows }
 }
