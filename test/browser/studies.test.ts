@@ -70,8 +70,14 @@ describe.skipIf(!hasChromium)(inChromium('studies launched from the dashboard'),
     const { page, problems } = await visit('/studies')
     await page.selectOption('#launch-study-form select[name="study"]', 'spec-fixture-study.ts')
     await page.click('#launch-study-form button[type="submit"]')
+    // A function, not a string: the page's CSP forbids eval (CHARTS_DRAWN in test/helpers/browser.ts).
     await page.waitForFunction(
-      `document.getElementById('launch-study-form').dataset.launchError !== undefined`,
+      () =>
+        (
+          globalThis as unknown as {
+            document: { getElementById(id: string): { dataset: Record<string, string | undefined> } | null }
+          }
+        ).document.getElementById('launch-study-form')?.dataset.launchError !== undefined,
     )
     await page.screenshot({ path: path.join(SCREENSHOTS, 'studies-refused.png'), fullPage: true })
     const status = await page.textContent('#launch-study-form output')

@@ -13,7 +13,17 @@ export const CHROMIUM = '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
 export const SCREENSHOTS = path.resolve('test-results')
 /** Set by dashboard/public/charts.js once it has drawn the page's charts (the browser's, not Node's, document). */
-export const CHARTS_DRAWN = 'document.documentElement.dataset.chartsDrawn !== undefined'
+/**
+ * For page.waitForFunction: a function, never a string. The dashboard's CSP forbids eval, and Playwright
+ * evaluates a string predicate with eval once it has to poll: a page slower than the first check failed with
+ * "EvalError … 'unsafe-eval' is not an allowed source" (test/browser/studies.test.ts, CI).
+ */
+export const CHARTS_DRAWN = () =>
+  (
+    globalThis as unknown as {
+      document: { documentElement: { dataset: Record<string, string | undefined> } }
+    }
+  ).document.documentElement.dataset.chartsDrawn !== undefined
 
 /** A describe title that says why the suite is skipped when it is. */
 export const inChromium = (name: string) =>

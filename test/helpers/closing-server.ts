@@ -24,6 +24,11 @@ export interface ClosingServer {
   answered: number
   /** Requests that reached a connection the server had decided to close, and were never answered. */
   lost: number
+  /**
+   * Of those, the generation requests (POST …/completions): what a run's per-request retries count. The rest
+   * are the engine's own GET /models at start, on a kept-alive socket a previous test left in the pool.
+   */
+  lostGenerations: number
   close(): Promise<void>
 }
 
@@ -32,7 +37,7 @@ export async function startClosingServer(options: ClosingServerOptions = {}): Pr
   const chunks = options.chunks ?? 4
   const everyNth = options.everyNth ?? 1
   const sockets = new Set<Socket>()
-  const state = { connections: 0, answered: 0, lost: 0 }
+  const state = { connections: 0, answered: 0, lost: 0, lostGenerations: 0 }
   const server = createServer((socket) => {
     state.connections++
     sockets.add(socket)
@@ -43,6 +48,8 @@ export async function startClosingServer(options: ClosingServerOptions = {}): Pr
     socket.on('data', (bytes: Buffer) => {
       if (closing) {
         state.lost++
+        // The request line arrives whole in the first segment of a request this small.
+        if (/^POST \S*\/completions /.test(bytes.toString('latin1', 0, 200))) state.lostGenerations++
         socket.resetAndDestroy()
         return
       }
@@ -75,6 +82,9 @@ export async function startClosingServer(options: ClosingServerOptions = {}): Pr
     },
     get lost() {
       return state.lost
+    },
+    get lostGenerations() {
+      return state.lostGenerations
     },
     close: () =>
       new Promise<void>((resolve) => {

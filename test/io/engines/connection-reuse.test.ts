@@ -30,7 +30,7 @@ describe.each([1, 10])(
     for (const client of OPENAI_CLIENTS) {
       for (const { name, load } of loads) {
         it(`${client}, ${name}: every request succeeds; lost ones are retried and counted`, async () => {
-          const lostBefore = server.lost
+          const lostBefore = server.lostGenerations
           const sink = createMemorySink()
           const scenario = parseScenario({
             name: 'closing-server',
@@ -57,7 +57,9 @@ describe.each([1, 10])(
           expect(run.metrics?.connectionRetries, 'run figure = Σ per-request retries').toBe(retried)
           for (const o of run.outcomes)
             expect(o.connectionRetries ?? 0, 'a request is retried at most once').toBeLessThanOrEqual(1)
-          const lost = server.lost - lostBefore
+          // Generation requests only: the engine's GET /models at start may meet the socket the previous
+          // test left closing in the pool (it failed once 91 vs 92 in CI); that retry is not a request's.
+          const lost = server.lostGenerations - lostBefore
           expect(retried, 'each request the server dropped unanswered was sent again and counted').toBe(lost)
         }, 60_000)
       }
