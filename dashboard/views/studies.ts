@@ -127,6 +127,14 @@ interface StudySpec {
   description?: string
 }
 
+/** The rows both kinds of study end their facts table with: the machine, the times, the file and label. */
+function studyRunRows(s: StudyModel['study'], env: StudyEnvironment, machine: string): Html {
+  return h`<tr><th scope="row">${machine}</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => fixed(v)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => fixed(v)).join(', ')} after` : ''}</td></tr>
+  <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>
+  ${s.source ? h`<tr><th scope="row">file</th><td><code>${s.source}</code></td></tr>` : ''}
+  ${s.label ? h`<tr><th scope="row">label</th><td>${s.label}</td></tr>` : ''}`
+}
+
 /** The machine a study ran on (SpecStudyResult.environment; endpoint studies keep the same shape). */
 interface StudyEnvironment {
   cpuModel?: string
@@ -174,10 +182,7 @@ ${
   <tr><th scope="row">α used</th><td>${fixed(s.alphaUsed, 3)} <small>(logprob ${alphaSource} over the target's greedy continuation${details.logprob ? h`; mean β ${fixed(details.logprob.alpha, 3)}, top-1 ${fixed(details.logprob.top1, 3)} over ${details.logprob.n ?? 0} positions` : ''})</small></td></tr>
   <tr><th scope="row">c</th><td>${fixed(s.costRatio, 3)} <small>(draft ms per token ÷ target ms per token on this machine, pooled over every baseline run: the predictions use it)</small></td></tr>
   <tr><th scope="row">optimal K (predicted)</th><td>${s.optimalK === null ? '–' : h`${s.optimalK}: S = ${fixed(s.optimalSpeedup)}×${s.worthwhile === false ? h` — <strong>not worthwhile</strong> (S ≤ 1)` : ''}`}</td></tr>
-  <tr><th scope="row">machine</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => v.toFixed(2)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => v.toFixed(2)).join(', ')} after` : ''}</td></tr>
-  <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>
-  ${s.source ? h`<tr><th scope="row">file</th><td><code>${s.source}</code></td></tr>` : ''}
-  ${s.label ? h`<tr><th scope="row">label</th><td>${s.label}</td></tr>` : ''}
+  ${studyRunRows(s, env, 'machine')}
 </tbody></table>
 ${
   charts
@@ -339,10 +344,7 @@ ${s.state === 'queued' ? noWorker(m.liveWorkers) : ''}
   }</td></tr>
   <tr><th scope="row">prompts</th><td>${(spec.prompts ?? []).map((p, i) => h`${i > 0 ? h`<br>` : ''}${i}: <code>${p}</code>`)}<br><small>${spec.maxTokens ?? ''} tokens each, greedy, one request at a time${(spec.rounds ?? 1) > 1 ? h`; ${spec.rounds} rounds, the endpoints interleaved prompt by prompt` : ''}${(spec.warmup ?? 0) > 0 ? h`; after ${spec.warmup} unmeasured warm-up request${spec.warmup === 1 ? '' : 's'} per endpoint` : ''}</small></td></tr>
   <tr><th scope="row">best K (predicted)</th><td>${s.optimalK === null ? '–' : h`${s.optimalK}: S = ${fixed(s.optimalSpeedup)}×${s.worthwhile === false ? h` — <strong>not worthwhile</strong> (S ≤ 1)` : ''}`}</td></tr>
-  <tr><th scope="row">client machine</th><td>${env.cpuModel ?? '–'}${env.cpus ? h`, ${env.cpus} CPUs` : ''}${env.loadAverageBefore ? h`; load average ${env.loadAverageBefore.map((v) => fixed(v)).join(', ')} before, ${(env.loadAverageAfter ?? []).map((v) => fixed(v)).join(', ')} after` : ''}</td></tr>
-  <tr><th scope="row">created</th><td>${formatTime(s.createdAt)}${s.startedAt ? h`, started ${formatTime(s.startedAt)}` : ''}${s.finishedAt ? h`, finished ${formatTime(s.finishedAt)}` : ''}${s.durationMs !== null ? h` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}</td></tr>
-  ${s.source ? h`<tr><th scope="row">file</th><td><code>${s.source}</code></td></tr>` : ''}
-  ${s.label ? h`<tr><th scope="row">label</th><td>${s.label}</td></tr>` : ''}
+  ${studyRunRows(s, env, 'client machine')}
 </tbody></table>
 ${
   charts

@@ -195,9 +195,7 @@ export const specStudyKind: JobKind = {
     try {
       study = resolveStudy(row.study, row.baseDir, `study ${row.id}`)
     } catch (err) {
-      const error = toError(err).message
-      await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
-      return { state: 'failed', error }
+      return failAttempt(db, row.id, err, lastAttempt)
     }
     await markStudyRunning(db, row.id)
     const progress = progressReporter(db, row.id, studyPhases(study))
@@ -210,11 +208,16 @@ export const specStudyKind: JobKind = {
       return { state: 'completed' }
     } catch (err) {
       await progress.settled()
-      const error = toError(err).message
-      await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
-      return { state: 'failed', error }
+      return failAttempt(db, row.id, err, lastAttempt)
     }
   },
+}
+
+/** A failed attempt: the study waits for the retry (queued), or on the last attempt ends failed. */
+async function failAttempt(db: Db, id: number, err: unknown, lastAttempt: boolean): Promise<AttemptResult> {
+  const error = toError(err).message
+  await markStudyFailed(db, id, error, lastAttempt ? 'failed' : 'queued')
+  return { state: 'failed', error }
 }
 
 /** Progress of a running study: each call one phase begun, of `total`; updates land in order (`settled`). */
@@ -237,9 +240,7 @@ async function runEndpointJob(db: Db, row: SpecStudy, lastAttempt: boolean): Pro
   try {
     study = parseEndpointStudy(row.study, `study ${row.id}`)
   } catch (err) {
-    const error = toError(err).message
-    await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
-    return { state: 'failed', error }
+    return failAttempt(db, row.id, err, lastAttempt)
   }
   await markStudyRunning(db, row.id)
   const { endpointStudyPhases } = await import('../../harness/speculative/endpoints/study.ts')
@@ -252,8 +253,6 @@ async function runEndpointJob(db: Db, row: SpecStudy, lastAttempt: boolean): Pro
     return { state: 'completed' }
   } catch (err) {
     await progress.settled()
-    const error = toError(err).message
-    await markStudyFailed(db, row.id, error, lastAttempt ? 'failed' : 'queued')
-    return { state: 'failed', error }
+    return failAttempt(db, row.id, err, lastAttempt)
   }
 }
